@@ -1,0 +1,249 @@
+//! The answers file (TOML, one flat table): [`parse`] turns it into [`Settings`], every
+//! value parsed once into its typed form; [`write()`] renders [`Settings`] back, editing an
+//! existing file in place with toml_edit so the operator's comments and ordering survive.
+//!
+//! ```toml
+//! hostname = "mail.example.org"          # required
+//! domains = ["example.org"]              # required, non-empty, no duplicates
+//! ipv4 = "192.0.2.10"                    # optional
+//! ipv6 = "2001:db8::10"                  # optional
+//! inet_protocols = "ipv4"                # default "all" with ipv6, else "ipv4"
+//! selector = "mail"                      # default
+//! key_bits = 2048                        # default
+//! socket = "local"                       # default; or "inet:8891"
+//! trusted_hosts = ["127.0.0.1", "::1", "localhost"]   # default
+//! spf_all = "~all"                       # default
+//! dmarc_policy = "none"                  # default
+//! dmarc_rua = "mailto:postmaster@example.org"   # optional
+//! ```
+use std::collections::HashMap;
+
+use toml_edit::{DocumentMut, Item, Table};
+
+use crate::settings::Settings;
+use crate::values::*;
+
+mod error;
+#[cfg(test)]
+mod reject_tests;
+#[cfg(test)]
+mod tests;
+mod write;
+#[cfg(test)]
+mod write_tests;
+
+pub use error::AnswerError;
+pub use write::write;
+
+/// Every key the answers file may contain, in the order [`write()`] renders them.
+pub const KNOWN_KEYS: [&str; 12] = [
+    "hostname",
+    "ipv4",
+    "ipv6",
+    "inet_protocols",
+    "domains",
+    "selector",
+    "key_bits",
+    "socket",
+    "trusted_hosts",
+    "spf_all",
+    "dmarc_policy",
+    "dmarc_rua",
+];
+
+/// An example line for `key` (array indices ignored), used in error messages.
+fn example(field: &str) -> Option<&'static str> {
+    let key = field.split('[').next().unwrap_or(field);
+    Some(match key {
+        "hostname" => "hostname = \"mail.example.org\"",
+        "ipv4" => "ipv4 = \"192.0.2.10\"",
+        "ipv6" => "ipv6 = \"2001:db8::10\"",
+        "inet_protocols" => "inet_protocols = \"ipv4\"",
+        "domains" => "domains = [\"example.org\", \"example.net\"]",
+        "selector" => "selector = \"mail\"",
+        "key_bits" => "key_bits = 2048",
+        "socket" => "socket = \"local\"",
+        "trusted_hosts" => "trusted_hosts = [\"127.0.0.1\", \"::1\", \"localhost\"]",
+        "spf_all" => "spf_all = \"~all\"",
+        "dmarc_policy" => "dmarc_policy = \"none\"",
+        "dmarc_rua" => "dmarc_rua = \"mailto:postmaster@example.org\"",
+        _ => return None,
+    })
+}
+
+/// Parses and validates an answers file.
+///
+/// Errors ([`AnswerError`], the first problem found): TOML syntax (with line and column);
+/// an unknown key (top-level tables count as keys); a value of the wrong TOML type; a
+/// missing `hostname` or `domains`; a value breaking its type's rule (see `values`), an
+/// empty `domains`, or a duplicate in `domains` / `trusted_hosts` (compared after
+/// canonicalisation, so `::ffff:1.2.3.4` duplicates `1.2.3.4`). Duplicates are refused
+/// rather than dropped, so a copy-paste slip is shown to the operator.
+pub fn parse(text: &str) -> Result<Settings, AnswerError> {
+    let doc: DocumentMut = text.parse().map_err(|e| error::syntax(text, &e))?;
+    let t = doc.as_table();
+    for (key, _) in t.iter() {
+        if !KNOWN_KEYS.contains(&key) {
+            return Err(AnswerError::UnknownKey {
+                key: key.to_string(),
+                suggestion: error::suggest(key),
+            });
+        }
+    }
+    let hostname = string(t, "hostname")?.ok_or(AnswerError::Missing { field: "hostname" })?;
+    let hostname = typed("hostname", "host name (FQDN)", hostname, Domain::parse)?;
+    let ipv4 = opt(t, "ipv4", "IPv4 address", parse_public_ipv4)?;
+    let ipv6 = opt(t, "ipv6", "IPv6 address", parse_public_ipv6)?;
+    let inet_protocols = opt(
+        t,
+        "inet_protocols",
+        "inet_protocols value",
+        InetProtocols::parse,
+    )?
+    .unwrap_or(Settings::default_inet_protocols(ipv6));
+    let domains = strings(t, "domains")?.ok_or(AnswerError::Missing { field: "domains" })?;
+    if domains.is_empty() {
+        return Err(AnswerError::Invalid {
+            field: "domains".to_string(),
+            value: "[]".to_string(),
+            kind: "domain list",
+            rule: Rule::new("at least one signing domain is required"),
+        });
+    }
+    let domains = list("domains", "domain", &domains, Domain::parse)?;
+    let selector = opt(t, "selector", "DKIM selector", Selector::parse)?.unwrap_or_default();
+    let key_bits = match t.get("key_bits") {
+        None => KeyBits::B2048,
+        Some(item) => {
+            let n = item
+                .as_integer()
+                .ok_or_else(|| wrong_type("key_bits", "an integer", item))?;
+            KeyBits::from_bits(n).map_err(|rule| AnswerError::Invalid {
+                field: "key_bits".to_string(),
+                value: n.to_string(),
+                kind: "key size",
+                rule,
+            })?
+        }
+    };
+    let socket =
+        opt(t, "socket", "milter socket", MilterSocket::parse)?.unwrap_or(MilterSocket::Local);
+    let trusted_hosts = match strings(t, "trusted_hosts")? {
+        None => Settings::default_trusted_hosts(),
+        Some(v) => list("trusted_hosts", "trusted host", &v, TrustedHost::parse)?,
+    };
+    let spf_all =
+        opt(t, "spf_all", "SPF all qualifier", SpfAll::parse)?.unwrap_or(SpfAll::SoftFail);
+    let dmarc_policy =
+        opt(t, "dmarc_policy", "DMARC policy", DmarcPolicy::parse)?.unwrap_or(DmarcPolicy::None);
+    let dmarc_rua = opt(t, "dmarc_rua", "DMARC report address", MailtoUri::parse)?;
+    Ok(Settings {
+        hostname,
+        ipv4,
+        ipv6,
+        inet_protocols,
+        domains,
+        selector,
+        key_bits,
+        socket,
+        trusted_hosts,
+        spf_all,
+        dmarc_policy,
+        dmarc_rua,
+    })
+}
+
+fn wrong_type(field: &str, expected: &'static str, item: &Item) -> AnswerError {
+    AnswerError::WrongType {
+        field: field.to_string(),
+        expected,
+        found: item.type_name(),
+    }
+}
+
+/// The string at `key`, if present; any other TOML type is an error.
+fn string<'a>(t: &'a Table, key: &str) -> Result<Option<&'a str>, AnswerError> {
+    match t.get(key) {
+        None => Ok(None),
+        Some(item) => item
+            .as_str()
+            .map(Some)
+            .ok_or_else(|| wrong_type(key, "a string", item)),
+    }
+}
+
+/// The array of strings at `key`, if present; `key` or an element of another type is an error.
+fn strings<'a>(t: &'a Table, key: &str) -> Result<Option<Vec<&'a str>>, AnswerError> {
+    let Some(item) = t.get(key) else {
+        return Ok(None);
+    };
+    let array = item
+        .as_array()
+        .ok_or_else(|| wrong_type(key, "an array of strings", item))?;
+    let mut out = Vec::with_capacity(array.len());
+    for (i, v) in array.iter().enumerate() {
+        let s = v.as_str().ok_or_else(|| AnswerError::WrongType {
+            field: format!("{key}[{i}]"),
+            expected: "a string",
+            found: v.type_name(),
+        })?;
+        out.push(s);
+    }
+    Ok(Some(out))
+}
+
+/// Runs a value parser, turning its [`Rule`] into [`AnswerError::Invalid`].
+fn typed<T>(
+    field: &str,
+    kind: &'static str,
+    raw: &str,
+    parse: impl FnOnce(&str) -> Result<T, Rule>,
+) -> Result<T, AnswerError> {
+    parse(raw).map_err(|rule| AnswerError::Invalid {
+        field: field.to_string(),
+        value: format!("{raw:?}"),
+        kind,
+        rule,
+    })
+}
+
+/// An optional string key run through its value parser.
+fn opt<T>(
+    t: &Table,
+    key: &str,
+    kind: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, Rule>,
+) -> Result<Option<T>, AnswerError> {
+    string(t, key)?
+        .map(|raw| typed(key, kind, raw, parse))
+        .transpose()
+}
+
+/// Every element through `parse`, refusing duplicates of the canonical value (by Display).
+fn list<T: std::fmt::Display>(
+    key: &str,
+    kind: &'static str,
+    raw: &[&str],
+    parse: impl Fn(&str) -> Result<T, Rule>,
+) -> Result<Vec<T>, AnswerError> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let field = format!("{key}[{i}]");
+        let v = typed(&field, kind, r, &parse)?;
+        let canon = v.to_string();
+        if let Some(first) = seen.get(&canon) {
+            return Err(AnswerError::Invalid {
+                field,
+                value: format!("{r:?}"),
+                kind,
+                rule: Rule(format!(
+                    "it is the same as `{key}[{first}]` ({canon}); list each entry once"
+                )),
+            });
+        }
+        seen.insert(canon, i);
+        out.push(v);
+    }
+    Ok(out)
+}

@@ -1,0 +1,136 @@
+//! `AnswerError`: why an answers file was refused, phrased for the operator.
+use std::error::Error;
+use std::fmt;
+
+use crate::values::Rule;
+
+use super::{KNOWN_KEYS, example};
+
+/// Why `answers::parse` refused an answers file. Every message starts with `answers:` and
+/// names the key (and array index) at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerError {
+    /// Not TOML. `line` and `column` are 1-based (column in characters).
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A key that is not one of [`KNOWN_KEYS`] (a typo must not be silently ignored).
+    UnknownKey {
+        key: String,
+        /// The closest known key, if one is within two edits.
+        suggestion: Option<&'static str>,
+    },
+    /// A value of the wrong TOML type, e.g. `key_bits = "2048"`.
+    WrongType {
+        /// The key, with an index for array elements: `domains[1]`.
+        field: String,
+        /// What was expected, with article: "a string", "an integer", "an array of strings".
+        expected: &'static str,
+        /// The TOML type found, as toml_edit names it ("string", "integer", "table", …).
+        found: &'static str,
+    },
+    /// A required key (`hostname`, `domains`) is absent.
+    Missing { field: &'static str },
+    /// A value of the right type that breaks a rule.
+    Invalid {
+        /// The key, with an index for array elements: `domains[1]`.
+        field: String,
+        /// The value as written, escaped with `{:?}` so control characters are visible.
+        value: String,
+        /// What kind of value was expected, e.g. "domain", "IPv4 address".
+        kind: &'static str,
+        rule: Rule,
+    },
+}
+
+impl fmt::Display for AnswerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AnswerError::Syntax {
+                line,
+                column,
+                message,
+            } => write!(f, "answers:{line}:{column}: not valid TOML: {message}"),
+            AnswerError::UnknownKey { key, suggestion } => {
+                write!(f, "answers: unknown key `{key}`")?;
+                if let Some(s) = suggestion {
+                    write!(f, " (did you mean `{s}`?)")?;
+                }
+                write!(f, "; known keys: {}", KNOWN_KEYS.join(", "))
+            }
+            AnswerError::WrongType {
+                field,
+                expected,
+                found,
+            } => {
+                write!(f, "answers: `{field}` must be {expected}, found {found}")?;
+                match example(field) {
+                    Some(ex) => write!(f, ", e.g. {ex}"),
+                    None => Ok(()),
+                }
+            }
+            AnswerError::Missing { field } => {
+                write!(f, "answers: required key `{field}` is missing")?;
+                match example(field) {
+                    Some(ex) => write!(f, "; add e.g. {ex}"),
+                    None => Ok(()),
+                }
+            }
+            AnswerError::Invalid {
+                field,
+                value,
+                kind,
+                rule,
+            } => write!(
+                f,
+                "answers: `{field}` = {value} is not a valid {kind}: {rule}"
+            ),
+        }
+    }
+}
+
+impl Error for AnswerError {}
+
+/// A toml_edit parse error with its byte offset turned into line and column.
+pub(super) fn syntax(text: &str, err: &toml_edit::TomlError) -> AnswerError {
+    let offset = err.span().map_or(0, |s| s.start).min(text.len());
+    let offset = (0..=offset)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    AnswerError::Syntax {
+        line,
+        column,
+        message: err.message().trim().replace('\n', "; "),
+    }
+}
+
+/// The known key closest to `key` within two edits (Levenshtein), for "did you mean".
+pub(super) fn suggest(key: &str) -> Option<&'static str> {
+    KNOWN_KEYS
+        .iter()
+        .map(|k| (edit_distance(key, k), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

@@ -1,0 +1,243 @@
+//! Tests for `answers::parse` rejecting values: message format, every field's rules,
+//! duplicates, and the reliability.md T4.3 injection corpus.
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::tests::{err, lit, with};
+use super::*;
+
+#[test]
+fn message_format_matches_the_brief() {
+    let e = err(&with("domains", "[\"example.org\", \"a..com\"]"));
+    assert_eq!(
+        e.to_string(),
+        "answers: `domains[1]` = \"a..com\" is not a valid domain: a label must not be empty: \
+         no leading dot and no two dots in a row (RFC 1035 §2.3.1)"
+    );
+}
+
+#[test]
+fn invalid_values_name_field_value_and_rule() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "hostname",
+            "\"localhost\"",
+            "hostname",
+            "at least two labels",
+        ),
+        (
+            "hostname",
+            "\"mail.example.org.\"",
+            "hostname",
+            "write \"mail.example.org\"",
+        ),
+        ("ipv4", "\"127.0.0.1\"", "ipv4", "loopback"),
+        ("ipv4", "\"2001:db8::1\"", "ipv4", "is an IPv6 address"),
+        ("ipv6", "\"fe80::1\"", "ipv6", "link-local"),
+        ("ipv6", "\"::FFFF:1.2.3.4\"", "ipv6", "IPv4-mapped"),
+        (
+            "inet_protocols",
+            "\"IPv4\"",
+            "inet_protocols",
+            "must be \"ipv4\", \"ipv6\" or \"all\"",
+        ),
+        (
+            "domains",
+            "[\"example.org\", \"-a.com\"]",
+            "domains[1]",
+            "must not start or end with '-'",
+        ),
+        ("selector", "\"a.b\"", "selector", "without dots"),
+        (
+            "key_bits",
+            "2000",
+            "key_bits",
+            "one of 1024, 2048, 3072, 4096",
+        ),
+        ("socket", "\"inet:0\"", "socket", "1 to 65535"),
+        (
+            "trusted_hosts",
+            "[\"10.0.0.1/8\"]",
+            "trusted_hosts[0]",
+            "host bits must be zero, did you mean 10.0.0.0/8?",
+        ),
+        ("spf_all", "\"+all\"", "spf_all", "\"~all\""),
+        ("dmarc_policy", "\"Reject\"", "dmarc_policy", "\"reject\""),
+        (
+            "dmarc_rua",
+            "\"postmaster@example.org\"",
+            "dmarc_rua",
+            "must start with \"mailto:\"",
+        ),
+    ];
+    for (key, value, field, needle) in cases {
+        let e = err(&with(key, value));
+        let msg = e.to_string();
+        let shown = match key {
+            &"domains" | &"trusted_hosts" => {
+                let v: toml_edit::Value = value.parse().expect("toml");
+                let i: usize = field[field.len() - 2..field.len() - 1]
+                    .parse()
+                    .expect("index");
+                format!(
+                    "{:?}",
+                    v.as_array()
+                        .and_then(|a| a.get(i))
+                        .and_then(|x| x.as_str())
+                        .expect("str")
+                )
+            }
+            &"key_bits" => value.to_string(),
+            _ => value.to_string(),
+        };
+        assert!(
+            msg.starts_with(&format!("answers: `{field}` = {shown} is not a valid ")),
+            "{msg}"
+        );
+        assert!(msg.contains(needle), "{msg}");
+    }
+}
+
+#[test]
+fn duplicates_are_refused_after_canonicalisation() {
+    let e = err(&with(
+        "domains",
+        "[\"example.org\", \"b.example\", \"Example.ORG\"]",
+    ));
+    assert!(
+        e.to_string().contains("`domains[2]` = \"Example.ORG\" is not a valid domain: it is the same as `domains[0]` (example.org)"),
+        "{e}"
+    );
+    let e = err(&with(
+        "domains",
+        "[\"bücher.example\", \"xn--bcher-kva.example\"]",
+    ));
+    assert!(e.to_string().contains("same as `domains[0]`"), "{e}");
+    let e = err(&with("trusted_hosts", "[\"1.2.3.4\", \"::ffff:1.2.3.4\"]"));
+    assert!(
+        e.to_string().contains("`trusted_hosts[1]`") && e.to_string().contains("(1.2.3.4)"),
+        "{e}"
+    );
+    let e = err(&with("trusted_hosts", "[\"::1\", \"0:0:0:0:0:0:0:1\"]"));
+    assert!(
+        e.to_string().contains("same as `trusted_hosts[0]` (::1)"),
+        "{e}"
+    );
+}
+
+/// reliability.md T4.3: every entry is rejected, and the message names the field and shows
+/// the value escaped (so a newline is visible as `\n`).
+#[test]
+fn injection_corpus_is_rejected() {
+    let domains = [
+        "a.com\nsmtpd_milters=x",
+        "a.com #",
+        "a.com|.*",
+        "../../etc",
+        "a..com",
+        "-a.com",
+        "a.com.",
+        "xn--",
+        "xn--abc.com",
+        "xn--zz-zzz.com",
+        "ＡＢＣ.com",
+        "a.com\u{2028}",
+        "a.com\u{85}",
+        "a.com\r\nx",
+        "a.com\u{0}",
+        "*.a.com",
+        "a.com/../../etc",
+    ];
+    for d in domains {
+        for (key, toml, field) in [
+            ("hostname", lit(d), "hostname"),
+            (
+                "domains",
+                format!("[\"example.org\", {}]", lit(d)),
+                "domains[1]",
+            ),
+            ("trusted_hosts", format!("[{}]", lit(d)), "trusted_hosts[0]"),
+        ] {
+            let e = err(&with(key, &toml));
+            let msg = e.to_string();
+            assert!(
+                matches!(&e, AnswerError::Invalid { field: f, .. } if f == field),
+                "{msg}"
+            );
+            assert!(
+                msg.starts_with(&format!("answers: `{field}` = {d:?} ")),
+                "{msg}"
+            );
+            assert!(!msg.contains('\n') && !msg.contains('\u{2028}'), "{msg:?}");
+        }
+    }
+    let selectors = [
+        "mail\nx",
+        "../k",
+        "a.b",
+        "mail #",
+        "m/x",
+        "*",
+        "mail\u{2029}",
+    ];
+    for s in selectors {
+        let e = err(&with("selector", &lit(s)));
+        assert!(
+            e.to_string()
+                .starts_with(&format!("answers: `selector` = {s:?} ")),
+            "{e}"
+        );
+    }
+    for t in [
+        "10.0.0.1/8",
+        "!10.0.0.0/8",
+        "!127.0.0.1",
+        "10.0.0.0/8 #",
+        "10.0.0.0/8\n!1.2.3.4",
+    ] {
+        let e = err(&with("trusted_hosts", &format!("[{}]", lit(t))));
+        assert!(
+            e.to_string()
+                .starts_with(&format!("answers: `trusted_hosts[0]` = {t:?} ")),
+            "{e}"
+        );
+    }
+    // Canonicalised, not rejected (documented in TrustedHost::parse).
+    let s = parse(&with("trusted_hosts", "[\"::FFFF:1.2.3.4\"]")).expect("valid");
+    assert_eq!(
+        s.trusted_hosts,
+        [TrustedHost::Ip(IpAddr::V4(Ipv4Addr::new(1, 2, 3, 4)))]
+    );
+    assert!(write(&s, None).contains("trusted_hosts = [\"1.2.3.4\"]"));
+    for r in [
+        "mailto:a,b@x.com",
+        "mailto:a+b@x.com",
+        "mailto:a@x.com,mailto:evil@y.com",
+        "mailto:a@x.com!10m",
+        "mailto:a;b@x.com",
+        "mailto:a%2c@x.com",
+        "mailto:a b@x.com",
+        "mailto:a@x.com\n",
+        "mailto:a@x.com; p=none",
+    ] {
+        let e = err(&with("dmarc_rua", &lit(r)));
+        assert!(
+            e.to_string()
+                .starts_with(&format!("answers: `dmarc_rua` = {r:?} ")),
+            "{e}"
+        );
+    }
+    for (key, v) in [
+        ("ipv4", "192.0.2.1\n"),
+        ("socket", "local\nx"),
+        ("spf_all", "~all #"),
+        ("dmarc_policy", "none;"),
+        ("inet_protocols", "all\u{2028}"),
+    ] {
+        let e = err(&with(key, &lit(v)));
+        assert!(
+            e.to_string()
+                .starts_with(&format!("answers: `{key}` = {v:?} ")),
+            "{e}"
+        );
+    }
+}

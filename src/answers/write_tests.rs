@@ -1,0 +1,251 @@
+//! Tests for `answers::write`: fresh files, in-place edits that keep comments and
+//! formatting, and the `parse(write(s, x)) == s` round trip.
+use proptest::prelude::*;
+
+use super::tests::{FULL, MINIMAL, domain};
+use super::*;
+use crate::settings::Settings;
+
+fn full_settings() -> Settings {
+    parse(FULL).expect("valid")
+}
+
+#[test]
+fn fresh_write_round_trips_and_lists_everything() {
+    for s in [parse(MINIMAL).expect("valid"), full_settings()] {
+        let text = write(&s, None);
+        assert_eq!(parse(&text), Ok(s.clone()), "{text}");
+        assert!(text.starts_with("# mailsetup answers"), "{text}");
+        for key in [
+            "hostname",
+            "inet_protocols",
+            "domains",
+            "selector",
+            "key_bits",
+            "socket",
+            "trusted_hosts",
+            "spf_all",
+            "dmarc_policy",
+        ] {
+            assert!(
+                text.contains(&format!("\n{key} = ")),
+                "{key} missing in {text}"
+            );
+        }
+        assert_eq!(text.contains("\nipv4 = "), s.ipv4.is_some());
+    }
+    let text = write(&full_settings(), None);
+    assert!(
+        text.contains("hostname = \"mail.example.org\"          # FQDN of this server"),
+        "{text}"
+    );
+}
+
+#[test]
+fn write_without_changes_is_byte_identical() {
+    let texts = [
+        MINIMAL.to_string(),
+        FULL.to_string(),
+        // Odd but equivalent spellings are left alone: they parse to the same values.
+        "# top\n\nhostname = 'Mail.Example.org'   # mine\n\n# the list\ndomains = [\n  \"Example.org\", # main\n  \"bücher.example\",\n]\nipv6 = \"2001:DB8:0:0::10\"\nkey_bits = 0x800\ntrusted_hosts = [ \"0:0:0:0:0:0:0:1\" ]\n".to_string(),
+    ];
+    for text in texts {
+        let s = parse(&text).expect("valid");
+        assert_eq!(write(&s, Some(&text)), text);
+    }
+}
+
+#[test]
+fn write_keeps_comments_order_and_formatting() {
+    let text = "# Answers for mail.example.org\n\ndomains = [\"example.org\"]   # who we sign for\nhostname = \"Mail.Example.ORG\" # the MTA\n\n# keys\nselector = \"mail\"  # rotated yearly\nkey_bits = 2048\n";
+    let mut s = parse(text).expect("valid");
+    s.selector = Selector::parse("mail2025").expect("valid");
+    s.key_bits = KeyBits::B4096;
+    s.dmarc_policy = DmarcPolicy::Quarantine;
+    let out = write(&s, Some(text));
+    assert_eq!(
+        out,
+        "# Answers for mail.example.org\n\ndomains = [\"example.org\"]   # who we sign for\nhostname = \"Mail.Example.ORG\" # the MTA\n\n# keys\nselector = \"mail2025\"  # rotated yearly\nkey_bits = 4096\ndmarc_policy = \"quarantine\"            # none | quarantine | reject\n"
+    );
+    assert_eq!(parse(&out), Ok(s));
+}
+
+#[test]
+fn write_edits_arrays_keeping_element_comments() {
+    let text = "hostname = \"mail.example.org\"\ndomains = [ # signing domains\n  # the main one\n  \"example.org\", # since 2019\n  \"old.example\", # legacy\n  \"example.net\",\n  # end of list\n]\n";
+    let mut s = parse(text).expect("valid");
+    s.domains = vec![
+        domain("example.net"),
+        domain("example.org"),
+        domain("new.example"),
+    ];
+    let out = write(&s, Some(text));
+    assert_eq!(
+        out,
+        "hostname = \"mail.example.org\"\ndomains = [ # signing domains\n  \"example.net\",\n  # the main one\n  \"example.org\", # since 2019\n  \"new.example\",\n  # end of list\n]\n"
+    );
+    assert_eq!(parse(&out), Ok(s.clone()));
+
+    // No trailing comma: the last element's comment still travels with it.
+    let text = "hostname = \"mail.example.org\"\ndomains = [\n  \"example.org\" # main\n]\n";
+    let mut s = parse(text).expect("valid");
+    s.domains.push(domain("example.net"));
+    let out = write(&s, Some(text));
+    assert_eq!(
+        out,
+        "hostname = \"mail.example.org\"\ndomains = [\n  \"example.org\", # main\n  \"example.net\"\n]\n"
+    );
+    assert_eq!(parse(&out), Ok(s));
+
+    // One-line arrays stay one line.
+    let text = "hostname = \"mail.example.org\"\ndomains = [\"a.example\", \"b.example\"]  # two\n";
+    let mut s = parse(text).expect("valid");
+    s.domains = vec![domain("b.example"), domain("c.example")];
+    assert_eq!(
+        write(&s, Some(text)),
+        "hostname = \"mail.example.org\"\ndomains = [\"b.example\", \"c.example\"]  # two\n"
+    );
+}
+
+#[test]
+fn write_removes_none_and_unknown_and_adds_non_defaults() {
+    let text = "hostname = \"mail.example.org\"\nipv4 = \"192.0.2.1\" # old address\ndomains = [\"example.org\"]\nselecter = \"x\"\n[extra]\na = 1\n";
+    let mut s = Settings::new(domain("mail.example.org"), vec![domain("example.org")]);
+    s.ipv6 = Some("2001:db8::1".parse().expect("literal"));
+    s.inet_protocols = InetProtocols::Ipv4; // differs from the ipv6 default "all"
+    let out = write(&s, Some(text));
+    assert!(
+        !out.contains("\nipv4 =")
+            && !out.contains("old address")
+            && !out.contains("selecter")
+            && !out.contains("extra"),
+        "{out}"
+    );
+    assert!(out.contains("\nipv6 = \"2001:db8::1\""), "{out}");
+    assert!(out.contains("\ninet_protocols = \"ipv4\""), "{out}");
+    assert!(
+        !out.contains("selector") && !out.contains("key_bits"),
+        "defaults not added: {out}"
+    );
+    assert_eq!(parse(&out), Ok(s.clone()));
+    // With the default restored, inet_protocols need not be written.
+    s.inet_protocols = InetProtocols::All;
+    let out = write(&s, Some(text));
+    assert!(!out.contains("inet_protocols"), "{out}");
+    assert_eq!(parse(&out), Ok(s));
+}
+
+#[test]
+fn write_replaces_wrong_types_and_ignores_broken_toml() {
+    let text = "hostname = 5 # fix me\ndomains = \"example.org\"\nkey_bits = \"4096\"\n";
+    let s = full_settings();
+    let out = write(&s, Some(text));
+    assert!(
+        out.starts_with("hostname = \"mail.example.org\" # fix me\n"),
+        "{out}"
+    );
+    assert_eq!(parse(&out), Ok(s.clone()));
+    let out = write(&s, Some("hostname = \"unterminated\n"));
+    assert_eq!(out, write(&s, None));
+}
+
+fn settings_strategy() -> impl Strategy<Value = Settings> {
+    let host = prop::sample::select(vec![
+        "mail.example.org",
+        "mx1.bücher.example",
+        "smtp.example.net",
+    ]);
+    let doms = prop::sample::subsequence(
+        vec![
+            "example.org",
+            "example.net",
+            "bücher.example",
+            "a-b.example",
+        ],
+        1..=4,
+    )
+    .prop_shuffle();
+    let v4 = prop::option::of(prop::sample::select(vec!["192.0.2.10", "203.0.113.5"]));
+    let v6 = prop::option::of(prop::sample::select(vec!["2001:db8::10", "fd00::5"]));
+    let proto = prop::option::of(prop::sample::select(vec![
+        InetProtocols::Ipv4,
+        InetProtocols::Ipv6,
+        InetProtocols::All,
+    ]));
+    let sel = prop::sample::select(vec!["mail", "dkim2025", "s1"]);
+    let bits = prop::sample::select(vec![
+        KeyBits::B1024,
+        KeyBits::B2048,
+        KeyBits::B3072,
+        KeyBits::B4096,
+    ]);
+    let sock = prop::option::of(1u16..=65535);
+    let trusted = prop::sample::subsequence(
+        vec![
+            "127.0.0.1",
+            "::1",
+            "localhost",
+            "10.0.0.0/8",
+            "2001:db8::/32",
+            "relay.example.org",
+        ],
+        0..=6,
+    )
+    .prop_shuffle();
+    let spf = prop::sample::select(vec![SpfAll::SoftFail, SpfAll::Fail]);
+    let dmarc = prop::sample::select(vec![
+        DmarcPolicy::None,
+        DmarcPolicy::Quarantine,
+        DmarcPolicy::Reject,
+    ]);
+    let rua = prop::option::of(prop::sample::select(vec![
+        "mailto:dmarc@example.org",
+        "mailto:r.x_y-z@reports.example",
+    ]));
+    (
+        (host, doms, v4, v6, proto, sel),
+        (bits, sock, trusted, spf, dmarc, rua),
+    )
+        .prop_map(
+            |((host, doms, v4, v6, proto, sel), (bits, sock, trusted, spf, dmarc, rua))| {
+                let ipv6 = v6.map(|s| s.parse().expect("literal"));
+                Settings {
+                    hostname: domain(host),
+                    ipv4: v4.map(|s| s.parse().expect("literal")),
+                    ipv6,
+                    inet_protocols: proto.unwrap_or(Settings::default_inet_protocols(ipv6)),
+                    domains: doms.into_iter().map(domain).collect(),
+                    selector: Selector::parse(sel).expect("valid"),
+                    key_bits: bits,
+                    socket: sock.map_or(MilterSocket::Local, |p| {
+                        MilterSocket::Inet(Port::new(p).expect("1.."))
+                    }),
+                    trusted_hosts: trusted
+                        .into_iter()
+                        .map(|t| TrustedHost::parse(t).expect("valid"))
+                        .collect(),
+                    spf_all: spf,
+                    dmarc_policy: dmarc,
+                    dmarc_rua: rua.map(|r| MailtoUri::parse(r).expect("valid")),
+                }
+            },
+        )
+}
+
+proptest! {
+    /// parse(write(s, x)) == s for fresh files and for several existing files, and a second
+    /// write over the result changes nothing.
+    #[test]
+    fn write_round_trips(s in settings_strategy(), existing in prop::sample::select(vec![
+        None,
+        Some(MINIMAL),
+        Some(FULL),
+        Some("# comment only\n"),
+        Some("domains = [\n  \"example.org\", # main\n  # more\n  \"x.example\",\n]\ntrusted_hosts = [\"::1\"] # local\nselecter = 1\n"),
+        Some("not = [valid"),
+    ])) {
+        let out = write(&s, existing);
+        prop_assert_eq!(parse(&out), Ok(s.clone()), "{}", out);
+        prop_assert_eq!(write(&s, Some(&out)), out);
+    }
+}

@@ -1,0 +1,271 @@
+//! The non-interactive front ends: each subcommand reads what it needs (answers, system state),
+//! computes its values with the core, prints them, and returns the exit code
+//! (0 ok, 1 findings or pending changes; errors are returned and mapped to 2 by the caller).
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::apply::{self, RunRecord};
+use crate::cli::{Cli, Command, Format};
+use crate::error::{Error, Result};
+use crate::plan::{self, Current};
+use crate::records::{self, RecordSet, render};
+use crate::settings::Settings;
+use crate::system::{self, Root};
+use crate::values::Domain;
+use crate::{answers, check, dns};
+
+/// Run a parsed command line; Ok(exit code).
+pub fn dispatch(cli: Cli) -> Result<u8> {
+    let root = Root::new(&cli.root);
+    match &cli.command {
+        None => Ok(help()),
+        Some(Command::Plan) => plan_cmd(&root, &cli, true),
+        Some(Command::Apply) => plan_cmd(&root, &cli, cli.dry_run),
+        Some(Command::Records { format, domain }) => records_cmd(&root, &cli, *format, domain),
+        Some(Command::Check {
+            nameserver,
+            json,
+            domain,
+        }) => check_cmd(&root, &cli, nameserver.as_deref(), *json, domain),
+        Some(Command::Rollback { force }) => rollback_cmd(&root, &cli, *force),
+    }
+}
+
+fn help() -> u8 {
+    use clap::CommandFactory;
+    let _ = crate::cli::Cli::command().print_help();
+    println!(
+        "\n(the interactive wizard is not built yet: use `apply`, `plan`, `records`, `check`)"
+    );
+    0
+}
+
+/// Read and validate the answers file.
+pub fn load_settings(cli: &Cli) -> Result<Settings> {
+    let path = cli.answers.as_deref().ok_or(Error::AnswersMissing)?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::AnswersRead {
+        path: path.into(),
+        source,
+    })?;
+    Ok(answers::parse(&text)?)
+}
+
+fn plan_cmd(root: &Root, cli: &Cli, dry_run: bool) -> Result<u8> {
+    let settings = load_settings(cli)?;
+    let current = Current::read(root, &settings)?;
+    let plan = plan::build(&settings, &current)?;
+    print!("{plan}");
+    if plan.is_empty() {
+        return Ok(0);
+    }
+    if dry_run {
+        println!("\n(dry run: nothing was written; `mailsetup apply` makes these changes)");
+        return Ok(1);
+    }
+    if !cli.yes {
+        confirm("apply these changes?")?;
+    }
+    let receipt = apply::apply(root, &plan, &current.accounts, SystemTime::now())?;
+    println!(
+        "\napplied. run record: {}/runs/{}.json",
+        system::STATE_DIR,
+        receipt.record.stamp
+    );
+    for f in receipt
+        .record
+        .files
+        .iter()
+        .filter_map(|f| f.backup.as_ref())
+    {
+        println!("  backup: {}", f.display());
+    }
+    for line in receipt.reported.iter().chain(&receipt.services) {
+        println!("  {line}");
+    }
+    println!(
+        "undo with: mailsetup rollback\nnext: publish the records from `mailsetup records`, then run `mailsetup check`"
+    );
+    Ok(0)
+}
+
+/// Ask on the terminal; without one, refuse (the operator must pass --yes).
+fn confirm(question: &str) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Refused(
+            "not applying without confirmation: stdin is not a terminal\n  fix: review the diff above and run again with --yes".into(),
+        ));
+    }
+    print!("{question} [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("read", "stdin", e))?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::Refused("not applied: nothing was changed".into()))
+    }
+}
+
+/// The server's IPv4: from the answers, else detected from the interfaces.
+fn server_ipv4(settings: &Settings) -> Result<Ipv4Addr> {
+    settings
+        .ipv4
+        .or_else(system::detect_public_ipv4)
+        .ok_or(Error::NoIpv4)
+}
+
+fn record_set(root: &Root, settings: &Settings) -> Result<(RecordSet, Current)> {
+    let current = Current::read(root, settings)?;
+    let ipv4 = server_ipv4(settings)?;
+    let keys: BTreeMap<Domain, String> = current
+        .keys
+        .iter()
+        .filter_map(|(d, k)| k.public.as_ref().map(|p| (d.clone(), p.p.clone())))
+        .collect();
+    Ok((records::build(settings, ipv4, &keys), current))
+}
+
+fn domains(only: &[String]) -> Result<Vec<Domain>> {
+    only.iter()
+        .map(|d| {
+            Domain::parse(d).map_err(|rule| Error::Invalid {
+                what: format!("--domain {d:?}"),
+                reason: rule.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn records_cmd(root: &Root, cli: &Cli, format: Format, only: &[String]) -> Result<u8> {
+    let settings = load_settings(cli)?;
+    let only = domains(only)?;
+    if let Some(d) = only
+        .iter()
+        .find(|d| !settings.domains.contains(d) && !settings.hostname.is_within(d))
+    {
+        return Err(Error::Invalid {
+            what: format!("--domain {d}"),
+            reason: "not one of the answers file's domains".into(),
+        });
+    }
+    let (set, _) = record_set(root, &settings)?;
+    let set = set.filtered(&only);
+    let text = match format {
+        Format::Zone => render::zone(&set),
+        Format::Table => render::table(&set),
+        Format::Json => render::json(&set),
+    };
+    print!("{text}");
+    Ok(0)
+}
+
+fn check_cmd(
+    root: &Root,
+    cli: &Cli,
+    nameserver: Option<&str>,
+    json: bool,
+    only: &[String],
+) -> Result<u8> {
+    let settings = load_settings(cli)?;
+    let only = domains(only)?;
+    let ns = match nameserver {
+        Some(s) => dns::Nameserver::parse(s).map_err(|rule| Error::Invalid {
+            what: format!("--nameserver {s:?}"),
+            reason: rule.to_string(),
+        })?,
+        None => dns::Nameserver::System,
+    };
+    let (set, current) = record_set(root, &settings)?;
+    let input = check_input(&settings, server_ipv4(&settings)?, &set, &current, &only);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("start the async runtime", Path::new("-"), e))?;
+    let report = rt.block_on(check::run(&input, &ns));
+    if json {
+        println!("{}", check::report::to_json(&report));
+    } else {
+        print!("{}", check::report::to_human(&report));
+    }
+    Ok(report.exit_code())
+}
+
+/// What `check` needs: the server's identity, and per domain the local key and the records that
+/// should be published (the fixes it prints).
+fn check_input(
+    settings: &Settings,
+    ipv4: Ipv4Addr,
+    set: &RecordSet,
+    current: &Current,
+    only: &[Domain],
+) -> check::CheckInput {
+    let value = |zone: &Domain, name: &str| {
+        set.records
+            .iter()
+            .find(|r| &r.zone == zone && r.name == name && r.rtype == records::Rtype::TXT)
+            .map(|r| r.value.clone())
+            .unwrap_or_default()
+    };
+    let dkim = records::dkim_name(&settings.selector);
+    check::CheckInput {
+        hostname: settings.hostname.clone(),
+        ipv4,
+        ipv6: settings.ipv6,
+        domains: settings
+            .domains
+            .iter()
+            .filter(|d| only.is_empty() || only.contains(d))
+            .map(|d| check::DomainInput {
+                domain: d.clone(),
+                selector: settings.selector.clone(),
+                local_p: current
+                    .keys
+                    .get(d)
+                    .and_then(|k| k.public.as_ref())
+                    .map(|p| p.p.clone()),
+                expected: check::ExpectedRecords {
+                    spf: value(d, "@"),
+                    dkim: value(d, &dkim),
+                    dmarc: value(d, "_dmarc"),
+                },
+            })
+            .collect(),
+    }
+}
+
+fn rollback_cmd(root: &Root, cli: &Cli, force: bool) -> Result<u8> {
+    let Some(mut rec) = RunRecord::last_applied(root)? else {
+        println!(
+            "nothing to roll back: no applied run is recorded under {}",
+            system::STATE_DIR
+        );
+        return Ok(0);
+    };
+    let edited = apply::hand_edited(&rec);
+    if !edited.is_empty() && !force {
+        let list: Vec<String> = edited
+            .iter()
+            .map(|p| format!("  {}", p.display()))
+            .collect();
+        return Err(Error::Refused(format!(
+            "these files were edited after the apply of {}:\n{}\n  fix: rollback --force restores them anyway (the edits are lost)",
+            rec.stamp,
+            list.join("\n")
+        )));
+    }
+    println!("rolling back the apply of {}:", rec.stamp);
+    if !cli.yes {
+        confirm("restore the files as they were before it?")?;
+    }
+    let _lock = apply::lock::Lock::take(root)?;
+    for line in apply::undo(root, &mut rec, true)? {
+        println!("  {line}");
+    }
+    Ok(0)
+}

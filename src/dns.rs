@@ -1,0 +1,404 @@
+//! DNS access for `mailsetup check`: which nameserver to ask ([`Nameserver`]), the resolver
+//! ([`Dns`]), typed lookups that separate *absence* from *failure*, SPF evaluation through
+//! mail-auth, and [`sanitize`] for DNS text before it is displayed.
+//!
+//! This is the only module that uses hickory. Every answer is untrusted input: record text is
+//! capped at [`MAX_RECORD_BYTES`] per record and [`MAX_RECORDS`] per answer, and must go
+//! through [`sanitize`] before it reaches a terminal.
+//!
+//! Absence vs failure: NXDOMAIN and NODATA (RFC 2308 §2.1, §2.2) are answers, returned as
+//! `Ok` with no records and the [`Absence`] kind. A timeout, SERVFAIL, REFUSED or a network
+//! error is a [`LookupError`]; callers must report it as "could not verify", never as "fail".
+
+mod nameserver;
+mod text;
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_resolver::config::{
+    ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
+};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::{Resolver, TokioResolver};
+use mail_auth::spf::verify::SpfParameters;
+use mail_auth::{MessageAuthenticator, Parameters, SpfResult};
+
+pub use nameserver::Nameserver;
+pub use text::{MAX_RECORD_BYTES, MAX_RECORDS, sanitize};
+
+/// Per-try timeout of a query (hickory `ResolverOpts::timeout`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Retries after a failed try (hickory `ResolverOpts::attempts`): a query to a dead server
+/// gives up after about `timeout × (1 + attempts)` = 4 s.
+pub const DEFAULT_ATTEMPTS: usize = 1;
+/// The DNS port (RFC 1035 §4.2).
+pub const DNS_PORT: u16 = 53;
+
+/// Why a name has no records of the asked type (RFC 2308 §2.1 NXDOMAIN, §2.2 NODATA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Absence {
+    /// The name does not exist.
+    NxDomain,
+    /// The name exists but has no record of this type.
+    NoData,
+}
+
+/// `the name does not exist` / `the name has no record of this type`.
+impl fmt::Display for Absence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Absence::NxDomain => "the name does not exist",
+            Absence::NoData => "the name has no record of this type",
+        })
+    }
+}
+
+/// The records of one type at one name. `records` is empty exactly when `absent` is `Some`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer<T> {
+    pub records: Vec<T>,
+    pub absent: Option<Absence>,
+}
+
+impl<T> Answer<T> {
+    fn absent(why: Absence) -> Self {
+        Answer {
+            records: Vec::new(),
+            absent: Some(why),
+        }
+    }
+
+    /// True when the name has no record of this type (NXDOMAIN or NODATA).
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+/// A lookup that did not produce an answer; the record state is unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    /// No response within the timeout, after all retries.
+    Timeout,
+    /// The server answered with an error code: its mnemonic (`SERVFAIL`, `REFUSED`, …).
+    Server(String),
+    /// The name to look up is not a valid DNS name.
+    InvalidName(String),
+    /// The resolver could not be built (e.g. an unreadable /etc/resolv.conf).
+    Config(String),
+    /// Any other failure (network error, malformed response), as text.
+    Other(String),
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LookupError::Timeout => f.write_str("no answer (timed out)"),
+            LookupError::Server(code) => write!(f, "the server answered {code}"),
+            LookupError::InvalidName(e) => write!(f, "invalid name: {}", sanitize(e)),
+            LookupError::Config(e) => write!(f, "resolver configuration: {}", sanitize(e)),
+            LookupError::Other(e) => f.write_str(&sanitize(e)),
+        }
+    }
+}
+
+impl std::error::Error for LookupError {}
+
+/// The SPF result for one IP (RFC 7208 §2.6), as evaluated by mail-auth's `check_host()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpfOutcome {
+    None,
+    Neutral,
+    Pass,
+    Fail,
+    SoftFail,
+    /// A DNS error during evaluation: the result is unknown, report "could not verify".
+    TempError,
+    PermError,
+}
+
+/// The RFC 7208 §2.6 result name: `pass`, `fail`, `softfail`, `neutral`, `none`,
+/// `temperror`, `permerror`.
+impl fmt::Display for SpfOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SpfOutcome::None => "none",
+            SpfOutcome::Neutral => "neutral",
+            SpfOutcome::Pass => "pass",
+            SpfOutcome::Fail => "fail",
+            SpfOutcome::SoftFail => "softfail",
+            SpfOutcome::TempError => "temperror",
+            SpfOutcome::PermError => "permerror",
+        })
+    }
+}
+
+/// A resolver bound to one [`Nameserver`]: no cache (a re-check must see the zone as it is
+/// now), never /etc/hosts, [`DEFAULT_TIMEOUT`] per try, [`DEFAULT_ATTEMPTS`] retries.
+/// Cheap to clone (the connection pool is shared).
+#[derive(Clone)]
+pub struct Dns {
+    resolver: TokioResolver,
+    ns: Nameserver,
+}
+
+impl Dns {
+    /// Build the resolver with the default timeout. Must be called inside a tokio runtime.
+    ///
+    /// Errors: [`LookupError::Config`] when /etc/resolv.conf cannot be read (`System`).
+    pub fn new(ns: &Nameserver) -> Result<Dns, LookupError> {
+        Dns::with_timeout(ns, DEFAULT_TIMEOUT, DEFAULT_ATTEMPTS)
+    }
+
+    /// As [`Dns::new`] with `timeout` per try and `attempts` retries; the worst case per
+    /// query is about `timeout × (1 + attempts)`.
+    pub fn with_timeout(
+        ns: &Nameserver,
+        timeout: Duration,
+        attempts: usize,
+    ) -> Result<Dns, LookupError> {
+        let builder = match ns {
+            Nameserver::System => {
+                TokioResolver::builder_tokio().map_err(|e| LookupError::Config(e.to_string()))?
+            }
+            Nameserver::At(addr) => {
+                let mut udp = ConnectionConfig::udp();
+                udp.port = addr.port();
+                let mut tcp = ConnectionConfig::tcp();
+                tcp.port = addr.port();
+                let server = NameServerConfig::new(addr.ip(), true, vec![udp, tcp]);
+                Resolver::builder_with_config(
+                    ResolverConfig::from_name_servers(vec![server]),
+                    TokioRuntimeProvider::default(),
+                )
+            }
+        };
+        let mut builder = builder;
+        let opts: &mut ResolverOpts = builder.options_mut();
+        opts.timeout = timeout;
+        opts.attempts = attempts;
+        opts.cache_size = 0;
+        opts.use_hosts_file = ResolveHosts::Never;
+        let resolver = builder
+            .build()
+            .map_err(|e| LookupError::Config(e.to_string()))?;
+        Ok(Dns { resolver, ns: *ns })
+    }
+
+    /// The nameserver this resolver asks.
+    pub fn nameserver(&self) -> &Nameserver {
+        &self.ns
+    }
+
+    /// TXT records at `name`, one `String` per RR: its character-strings joined with no
+    /// separator (RFC 7208 §3.3, RFC 6376 §3.6.2.2), invalid UTF-8 replaced by U+FFFD,
+    /// capped at [`MAX_RECORD_BYTES`]. Not sanitized: sanitize before display.
+    pub async fn txt(&self, name: &str) -> Result<Answer<String>, LookupError> {
+        self.typed(name, RecordType::TXT, |data| match data {
+            RData::TXT(txt) => {
+                let mut bytes = Vec::new();
+                for s in txt.txt_data.iter() {
+                    bytes.extend_from_slice(s);
+                }
+                Some(text::capped_lossy(&bytes))
+            }
+            _ => None,
+        })
+        .await
+    }
+
+    /// A records at `name` (RFC 1035 §3.4.1).
+    pub async fn a(&self, name: &str) -> Result<Answer<Ipv4Addr>, LookupError> {
+        self.typed(name, RecordType::A, |data| match data {
+            RData::A(a) => Some(a.0),
+            _ => None,
+        })
+        .await
+    }
+
+    /// AAAA records at `name` (RFC 3596 §2.2).
+    pub async fn aaaa(&self, name: &str) -> Result<Answer<Ipv6Addr>, LookupError> {
+        self.typed(name, RecordType::AAAA, |data| match data {
+            RData::AAAA(a) => Some(a.0),
+            _ => None,
+        })
+        .await
+    }
+
+    /// MX records at `name` as `(preference, exchange)` (RFC 1035 §3.3.9); the exchange is
+    /// lowercase ASCII without the trailing dot (`"."` stays `"."`, the null MX of RFC 7505).
+    pub async fn mx(&self, name: &str) -> Result<Answer<(u16, String)>, LookupError> {
+        self.typed(name, RecordType::MX, |data| match data {
+            RData::MX(mx) => Some((mx.preference, text::host_name(&mx.exchange.to_ascii()))),
+            _ => None,
+        })
+        .await
+    }
+
+    /// PTR records of `ip` (RFC 1035 §3.5 in-addr.arpa, RFC 3596 §2.5 ip6.arpa): the names,
+    /// lowercase ASCII without the trailing dot.
+    pub async fn ptr(&self, ip: IpAddr) -> Result<Answer<String>, LookupError> {
+        let name = Name::from(ip);
+        self.typed_name(name, RecordType::PTR, |data| match data {
+            RData::PTR(p) => Some(text::host_name(&p.0.to_ascii())),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Evaluate SPF for a message from `ip` with MAIL FROM `postmaster@<domain>` and HELO
+    /// `helo` (RFC 7208 §4 `check_host()`, via mail-auth's evaluator with this resolver).
+    /// DNS failures during evaluation come back as [`SpfOutcome::TempError`].
+    pub async fn spf_result(&self, ip: IpAddr, domain: &str, helo: &str) -> SpfOutcome {
+        let auth = MessageAuthenticator(self.resolver.clone());
+        let sender = format!("postmaster@{domain}");
+        let params = SpfParameters::verify_mail_from(ip, helo, helo, &sender);
+        let out = auth.verify_spf(Parameters::new(params)).await;
+        match out.result() {
+            SpfResult::Pass => SpfOutcome::Pass,
+            SpfResult::Fail => SpfOutcome::Fail,
+            SpfResult::SoftFail => SpfOutcome::SoftFail,
+            SpfResult::Neutral => SpfOutcome::Neutral,
+            SpfResult::TempError => SpfOutcome::TempError,
+            SpfResult::PermError => SpfOutcome::PermError,
+            SpfResult::None => SpfOutcome::None,
+        }
+    }
+
+    async fn typed<T>(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        pick: impl Fn(&RData) -> Option<T>,
+    ) -> Result<Answer<T>, LookupError> {
+        let name = fqdn(name)?;
+        self.typed_name(name, rtype, pick).await
+    }
+
+    async fn typed_name<T>(
+        &self,
+        name: Name,
+        rtype: RecordType,
+        pick: impl Fn(&RData) -> Option<T>,
+    ) -> Result<Answer<T>, LookupError> {
+        match self.resolver.lookup(name, rtype).await {
+            Ok(lookup) => {
+                // CNAMEs on the way are in the answer too; keep only the asked type.
+                let records: Vec<T> = lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|r| pick(&r.data))
+                    .take(MAX_RECORDS)
+                    .collect();
+                if records.is_empty() {
+                    Ok(Answer::absent(Absence::NoData))
+                } else {
+                    Ok(Answer {
+                        records,
+                        absent: None,
+                    })
+                }
+            }
+            Err(e) => classify(e).map(Answer::absent),
+        }
+    }
+}
+
+/// The reverse-lookup name of `ip` without the trailing dot: `25.2.0.192.in-addr.arpa`
+/// (RFC 1035 §3.5), nibble form under `ip6.arpa` for IPv6 (RFC 3596 §2.5).
+pub fn reverse_name(ip: IpAddr) -> String {
+    text::host_name(&Name::from(ip).to_ascii())
+}
+
+/// `name` as an absolute DNS name, so no search domain is ever appended.
+fn fqdn(name: &str) -> Result<Name, LookupError> {
+    let absolute = if name.ends_with('.') {
+        name.to_string()
+    } else {
+        format!("{name}.")
+    };
+    Name::from_ascii(&absolute).map_err(|e| LookupError::InvalidName(format!("{name}: {e}")))
+}
+
+/// NXDOMAIN / NODATA are absence; everything else is a failure.
+fn classify(e: NetError) -> Result<Absence, LookupError> {
+    if e.is_nx_domain() {
+        return Ok(Absence::NxDomain);
+    }
+    if e.is_no_records_found() {
+        return Ok(Absence::NoData);
+    }
+    Err(match e {
+        NetError::Timeout => LookupError::Timeout,
+        NetError::Dns(DnsError::ResponseCode(code)) => LookupError::Server(rcode_name(code)),
+        other => LookupError::Other(other.to_string()),
+    })
+}
+
+/// The RFC 1035 §4.1.1 / IANA mnemonic of a response code: `SERVFAIL`, `REFUSED`, ….
+fn rcode_name(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::FormErr => "FORMERR".into(),
+        ResponseCode::ServFail => "SERVFAIL".into(),
+        ResponseCode::NXDomain => "NXDOMAIN".into(),
+        ResponseCode::NotImp => "NOTIMP".into(),
+        ResponseCode::Refused => "REFUSED".into(),
+        ResponseCode::NotAuth => "NOTAUTH".into(),
+        other => format!("rcode {} ({other})", u16::from(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reverse_names() {
+        let v4: IpAddr = "192.0.2.25".parse().unwrap();
+        assert_eq!(reverse_name(v4), "25.2.0.192.in-addr.arpa");
+        let v6: IpAddr = "2001:db8::25".parse().unwrap();
+        assert_eq!(
+            reverse_name(v6),
+            "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
+        );
+    }
+
+    #[test]
+    fn names_are_made_absolute() {
+        assert_eq!(fqdn("example.org").unwrap().to_ascii(), "example.org.");
+        assert_eq!(fqdn("example.org.").unwrap().to_ascii(), "example.org.");
+        assert!(fqdn("a..b").is_err());
+    }
+
+    #[test]
+    fn spf_outcome_names_are_rfc7208() {
+        let names: Vec<String> = [
+            SpfOutcome::None,
+            SpfOutcome::Neutral,
+            SpfOutcome::Pass,
+            SpfOutcome::Fail,
+            SpfOutcome::SoftFail,
+            SpfOutcome::TempError,
+            SpfOutcome::PermError,
+        ]
+        .iter()
+        .map(|o| o.to_string())
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "none",
+                "neutral",
+                "pass",
+                "fail",
+                "softfail",
+                "temperror",
+                "permerror"
+            ]
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! The one error type. Each variant holds facts (paths, names, values); the wording lives in the
+//! `#[error]` attributes and always says what happened and what to do about it.
+
+use std::path::PathBuf;
+
+use crate::answers::AnswerError;
+
+/// Everything that stops a command. Every variant maps to exit code 2 ([`Error::exit_code`]).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Answers(#[from] AnswerError),
+
+    #[error(
+        "cannot read the answers file `{path}`: {source}\n  fix: pass an existing TOML file with --answers FILE"
+    )]
+    AnswersRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("no answers file: pass --answers FILE (see the README for its fields)")]
+    AnswersMissing,
+
+    #[error("cannot {op} `{path}`: {source}")]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "refusing to edit `{path}`: it is a symbolic link\n  fix: replace the link by the file it points to, or edit the target by hand"
+    )]
+    Symlink { path: PathBuf },
+
+    #[error(
+        "refusing to edit `{path}`: it has {links} hard links, and replacing it would split them\n  fix: make it a single file (cp --remove-destination) and run again"
+    )]
+    HardLinked { path: PathBuf, links: u64 },
+
+    #[error(
+        "`{path}` changed after the plan was made (someone else edited it)\n  fix: run mailsetup again to see a fresh diff"
+    )]
+    ChangedSincePlan { path: PathBuf },
+
+    #[error(
+        "another mailsetup run holds the lock `{path}`{}\n  fix: wait for it to finish; never delete the lock file by hand",
+        holder.as_ref().map(|p| format!(" (pid {p})")).unwrap_or_default()
+    )]
+    Locked {
+        path: PathBuf,
+        holder: Option<String>,
+    },
+
+    #[error("{file}: `{key}` already maps to `{existing}`, not `{wanted}`\n  fix: {fix}")]
+    Conflict {
+        file: PathBuf,
+        key: String,
+        existing: String,
+        wanted: String,
+        fix: String,
+    },
+
+    #[error("the staged {what} did not pass `{tool}`; nothing was changed:\n{output}")]
+    Validation {
+        what: &'static str,
+        tool: String,
+        output: String,
+    },
+
+    #[error("`{command}` failed ({status}){}", if output.is_empty() { String::new() } else { format!(":\n{output}") })]
+    Command {
+        command: String,
+        status: String,
+        output: String,
+    },
+
+    #[error("DKIM key `{path}`: {reason}\n  fix: {fix}")]
+    Key {
+        path: PathBuf,
+        reason: String,
+        fix: String,
+    },
+
+    #[error(
+        "no public IPv4 address: `ipv4` is not in the answers file and none of this machine's interfaces has one\n  fix: add `ipv4 = \"<your server's public IPv4>\"` to the answers file"
+    )]
+    NoIpv4,
+
+    #[error(
+        "the system user `{user}` does not exist; is {package} installed?\n  fix: apt-get install {package}"
+    )]
+    MissingUser {
+        user: &'static str,
+        package: &'static str,
+    },
+
+    #[error("{0}")]
+    Refused(String),
+
+    #[error(
+        "run record `{path}` is unreadable: {reason}\n  fix: restore by hand from the `*.mailsetup-*` backups beside each file"
+    )]
+    RunRecord { path: PathBuf, reason: String },
+
+    #[error("{what}: {reason}")]
+    Invalid { what: String, reason: String },
+}
+
+impl Error {
+    /// Exit code for errors: 2 (0 = ok and 1 = findings or pending changes are not errors).
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+
+    /// Shorthand for an [`Error::Io`] with the operation named.
+    pub fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

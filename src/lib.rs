@@ -1,0 +1,58 @@
+//! mailsetup: sets up Postfix + OpenDKIM signing on Debian and the DNS records that make mail pass
+//! SPF, DKIM and DMARC — every change computed as a value, shown as a diff, applied with backups.
+//!
+//! Module map:
+//! - Input: [`answers`] (the TOML answers file) → [`settings`] (validated) built from [`values`]
+//!   (one type per kind of answer: domain, selector, network, mailto URI, …).
+//! - Files: [`postfix`] (lossless main.cf / master.cf), [`opendkim`] (lossless opendkim.conf,
+//!   /etc/default/opendkim, KeyTable / SigningTable / TrustedHosts), [`milter`] (the socket named on
+//!   both sides), [`keys`] (DKIM keys and their `p=`).
+//! - Core: [`plan`] (what would change, as a value; its `Display` is the diff), [`apply`] (the only
+//!   writer: backups, atomic writes, run records, rollback), [`services`], [`records`] (DNS records
+//!   to publish), [`check`] + [`dns`] (verification through live DNS).
+//! - Edges: [`system`] (the root, paths, reading), [`accounts`] (users and groups), [`cli`] +
+//!   [`commands`] (the command line), [`error`] (the one error type).
+
+pub mod accounts;
+pub mod answers;
+pub mod apply;
+pub mod check;
+pub mod cli;
+pub mod commands;
+pub mod dns;
+pub mod error;
+pub mod keys;
+pub mod milter;
+pub mod opendkim;
+pub mod plan;
+pub mod postfix;
+pub mod records;
+pub mod services;
+pub mod settings;
+pub mod system;
+pub mod values;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Parse the arguments, run the command, print an error on stderr; returns the exit code
+/// (0 ok, 1 findings or pending changes, 2 error).
+pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    // Files we create get explicit modes; the umask must not loosen or tighten them (G1.3).
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match commands::dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("mailsetup: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The OpenDKIM milter socket, named consistently on both sides: OpenDKIM's `Socket`
+//! (opendkim.conf(5): `local:PATH`, `inet:PORT@HOST`) and Postfix's milter address (MILTER_README:
+//! `local:PATH` relative to the queue directory, `inet:HOST:PORT`).
+//!
+//! Why these forms: Debian's Postfix runs smtpd chrooted in /var/spool/postfix, so a unix socket must
+//! live below it and Postfix must name it relative (`local:opendkim/opendkim.sock` resolves inside and
+//! outside the chroot; an absolute path does not). For TCP the literal 127.0.0.1 is used on both
+//! sides: `localhost` does not resolve in a chroot whose etc/ was never populated.
+
+use crate::system::{QUEUE_DIR, SOCKET_DIR};
+use crate::values::MilterSocket;
+
+/// The socket file name inside [`SOCKET_DIR`].
+pub const SOCKET_FILE: &str = "opendkim.sock";
+
+/// OpenDKIM's `Socket` value for this choice.
+pub fn opendkim_socket(s: MilterSocket) -> String {
+    match s {
+        MilterSocket::Local => format!("local:{SOCKET_DIR}/{SOCKET_FILE}"),
+        MilterSocket::Inet(port) => format!("inet:{}@127.0.0.1", port.get()),
+    }
+}
+
+/// Postfix's milter address (`smtpd_milters` element) for this choice.
+pub fn postfix_milter(s: MilterSocket) -> String {
+    match s {
+        MilterSocket::Local => {
+            let rel = SOCKET_DIR
+                .strip_prefix(QUEUE_DIR)
+                .unwrap_or(SOCKET_DIR)
+                .trim_start_matches('/');
+            format!("local:{rel}/{SOCKET_FILE}")
+        }
+        MilterSocket::Inet(port) => format!("inet:127.0.0.1:{}", port.get()),
+    }
+}
+
+/// How Postfix would name the socket an OpenDKIM `Socket` value listens on, when it can be told:
+/// `local:/var/spool/postfix/x` → `local:x`, `inet:8891@localhost` → `inet:localhost:8891`,
+/// `inet:8891` (all addresses) → `inet:127.0.0.1:8891`.
+pub fn postfix_form_of(opendkim_socket: &str) -> Option<String> {
+    let (kind, rest) = opendkim_socket.split_once(':')?;
+    match kind {
+        "local" | "unix" => {
+            let path = rest.trim();
+            let rel = path
+                .strip_prefix(QUEUE_DIR)
+                .map(|r| r.trim_start_matches('/').to_string())
+                .unwrap_or_else(|| path.to_string());
+            Some(format!("local:{rel}"))
+        }
+        "inet" | "inet6" => match rest.split_once('@') {
+            Some((port, host)) => Some(format!("{kind}:{host}:{port}")),
+            None => Some(format!("{kind}:127.0.0.1:{rest}")),
+        },
+        _ => None,
+    }
+}
+
+/// Is this `smtpd_milters` element an OpenDKIM milter? It is when it names the socket OpenDKIM is
+/// configured with now (`current`, its opendkim.conf `Socket`), mentions `opendkim`, or uses
+/// OpenDKIM's conventional port 8891.
+pub fn is_opendkim_entry(entry: &str, current: Option<&str>) -> bool {
+    let e = entry.trim().trim_start_matches('{').trim();
+    let e = e.split([',', ' ']).next().unwrap_or(e);
+    if e.to_ascii_lowercase().contains("opendkim") {
+        return true;
+    }
+    if current.and_then(postfix_form_of).is_some_and(|p| p == e) {
+        return true;
+    }
+    e.starts_with("inet:") && e.ends_with(":8891")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::Port;
+
+    #[test]
+    fn both_sides_name_the_same_socket() {
+        assert_eq!(
+            opendkim_socket(MilterSocket::Local),
+            "local:/var/spool/postfix/opendkim/opendkim.sock"
+        );
+        assert_eq!(
+            postfix_milter(MilterSocket::Local),
+            "local:opendkim/opendkim.sock"
+        );
+        assert_eq!(
+            postfix_form_of(&opendkim_socket(MilterSocket::Local)).as_deref(),
+            Some("local:opendkim/opendkim.sock")
+        );
+        let inet = MilterSocket::Inet(Port::new(8891).expect("port"));
+        assert_eq!(opendkim_socket(inet), "inet:8891@127.0.0.1");
+        assert_eq!(postfix_milter(inet), "inet:127.0.0.1:8891");
+        assert_eq!(
+            postfix_form_of(&opendkim_socket(inet)).as_deref(),
+            Some("inet:127.0.0.1:8891")
+        );
+    }
+
+    #[test]
+    fn recognises_old_opendkim_entries_and_only_those() {
+        assert!(is_opendkim_entry("inet:localhost:8891", None));
+        assert!(is_opendkim_entry("local:/run/opendkim/opendkim.sock", None));
+        assert!(is_opendkim_entry(
+            "inet:127.0.0.1:12301",
+            Some("inet:12301@127.0.0.1")
+        ));
+        assert!(
+            !is_opendkim_entry("inet:127.0.0.1:11332", None),
+            "rspamd's milter stays"
+        );
+        assert!(!is_opendkim_entry(
+            "unix:/run/clamav/clamav-milter.ctl",
+            Some("local:/run/opendkim/opendkim.sock")
+        ));
+    }
+}

@@ -1,0 +1,210 @@
+//! The plan: everything an apply would do, as a value. File changes (path, before, after, owner,
+//! mode, why), key creations (never the secret), directories, group changes and service actions.
+//! Its `Display` is what the operator reviews: unified diffs plus one line per other action.
+//! [`build`] computes it from the settings and the current state; [`crate::apply`] carries it out.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::services::ServiceAction;
+use crate::values::{Domain, KeyBits, Selector};
+
+mod build;
+mod current;
+
+pub use build::build;
+pub use current::{Current, KeyState};
+
+/// Who owns a file or directory, by name (resolved to ids when applying).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner {
+    pub user: &'static str,
+    pub group: &'static str,
+}
+
+impl Owner {
+    pub const ROOT: Owner = Owner {
+        user: "root",
+        group: "root",
+    };
+    pub const OPENDKIM: Owner = Owner {
+        user: "opendkim",
+        group: "opendkim",
+    };
+    pub const ROOT_OPENDKIM: Owner = Owner {
+        user: "root",
+        group: "opendkim",
+    };
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.user, self.group)
+    }
+}
+
+/// Owner and mode a file gets: those it already has, or the given ones for a new file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Perms {
+    /// Keep the file's current owner and mode (an edit of an existing file).
+    Keep,
+    /// A new file: this owner and mode.
+    New(Owner, u32),
+}
+
+/// One text file to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// Absolute system path (resolved beneath the root when applying).
+    pub path: PathBuf,
+    /// The text now; None when the file does not exist yet.
+    pub before: Option<String>,
+    pub after: String,
+    pub perms: Perms,
+    pub why: String,
+}
+
+/// A new DKIM key to generate at `path` (owner opendkim:opendkim, mode 0600 from the first byte),
+/// with a `<selector>.txt` record file beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCreation {
+    pub domain: Domain,
+    pub selector: Selector,
+    pub path: PathBuf,
+    pub bits: KeyBits,
+}
+
+/// A directory that must exist with this owner and mode (created, or its owner/mode corrected).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirChange {
+    pub path: PathBuf,
+    pub owner: Owner,
+    pub mode: u32,
+    /// True when it exists already and only owner/mode change.
+    pub exists: bool,
+    pub why: String,
+}
+
+/// An existing file whose owner or mode must change (e.g. a key OpenDKIM cannot read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermChange {
+    pub path: PathBuf,
+    pub owner: Owner,
+    pub mode: u32,
+    pub why: String,
+}
+
+/// Add `user` to the supplementary group `group`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupChange {
+    pub user: &'static str,
+    pub group: &'static str,
+    pub why: String,
+}
+
+/// Everything one apply does, in the order it does it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub dirs: Vec<DirChange>,
+    pub files: Vec<FileChange>,
+    pub keys: Vec<KeyCreation>,
+    pub perms: Vec<PermChange>,
+    pub groups: Vec<GroupChange>,
+    pub services: Vec<ServiceAction>,
+    /// Things the operator should know that change nothing (e.g. a master.cf override).
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// Nothing to write, create, or restart.
+    pub fn is_empty(&self) -> bool {
+        self.dirs.is_empty()
+            && self.files.is_empty()
+            && self.keys.is_empty()
+            && self.perms.is_empty()
+            && self.groups.is_empty()
+            && self.services.is_empty()
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            writeln!(
+                f,
+                "nothing to change: the system already matches the answers"
+            )?;
+        }
+        for d in &self.dirs {
+            let verb = if d.exists {
+                "fix directory"
+            } else {
+                "new directory"
+            };
+            writeln!(
+                f,
+                "{verb} {} ({} {:04o}): {}",
+                d.path.display(),
+                d.owner,
+                d.mode,
+                d.why
+            )?;
+        }
+        for c in &self.files {
+            write!(f, "{c}")?;
+        }
+        for k in &self.keys {
+            writeln!(
+                f,
+                "new key {} ({}-bit RSA, opendkim:opendkim 0600) and its record file {}.txt, for d={} s={}",
+                k.path.display(),
+                k.bits.bits(),
+                k.selector,
+                k.domain,
+                k.selector
+            )?;
+        }
+        for p in &self.perms {
+            writeln!(
+                f,
+                "fix owner/mode of {} to {} {:04o}: {}",
+                p.path.display(),
+                p.owner,
+                p.mode,
+                p.why
+            )?;
+        }
+        for g in &self.groups {
+            writeln!(f, "add user {} to group {}: {}", g.user, g.group, g.why)?;
+        }
+        for s in &self.services {
+            writeln!(f, "then {s}")?;
+        }
+        for n in &self.notes {
+            writeln!(f, "note: {n}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for FileChange {
+    /// A unified diff with 3 lines of context; a new file shows all its lines added.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.display();
+        let before = self.before.as_deref().unwrap_or("");
+        let old = if self.before.is_some() {
+            format!("{path}")
+        } else {
+            "/dev/null".into()
+        };
+        writeln!(f, "# {path}: {}", self.why)?;
+        let diff = similar::TextDiff::from_lines(before, &self.after);
+        write!(
+            f,
+            "{}",
+            diff.unified_diff()
+                .context_radius(3)
+                .header(&old, &format!("{path}"))
+        )
+    }
+}

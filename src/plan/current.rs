@@ -1,0 +1,135 @@
+//! The current state the plan is built from: the managed files' text and metadata, the keys that
+//! exist, the directories, and the accounts. [`Current::read`] is the only I/O here.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::accounts::Accounts;
+use crate::error::{Error, Result};
+use crate::keys::{PublicKey, public_from_pem};
+use crate::opendkim::tables::KeyTable;
+use crate::settings::Settings;
+use crate::system::{self, FileState, Meta, Root};
+use crate::values::Domain;
+
+/// An existing (or absent) private key at `path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyState {
+    pub path: PathBuf,
+    /// Owner/mode when the file exists.
+    pub meta: Option<Meta>,
+    /// The public half when the file exists and is a readable RSA key.
+    pub public: Option<PublicKey>,
+}
+
+/// What the system looks like now, as far as the plan cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    pub main_cf: FileState,
+    pub master_cf: FileState,
+    pub opendkim_conf: FileState,
+    pub default_opendkim: FileState,
+    pub key_table: FileState,
+    pub signing_table: FileState,
+    pub trusted_hosts: FileState,
+    /// The key each signing domain will use: the one the KeyTable already names for
+    /// `<selector>._domainkey.<domain>`, else `/etc/opendkim/keys/<domain>/<selector>.private`.
+    pub keys: BTreeMap<Domain, KeyState>,
+    /// Metadata of the directories the plan manages (None = absent).
+    pub dirs: BTreeMap<PathBuf, Option<Meta>>,
+    pub accounts: Accounts,
+}
+
+impl Current {
+    /// Read the state beneath `root` for these settings.
+    ///
+    /// Errors: unreadable files, a key file that is not an RSA key.
+    pub fn read(root: &Root, settings: &Settings) -> Result<Current> {
+        let key_table = system::read_file(root, system::KEY_TABLE)?;
+        let table = KeyTable::parse(key_table.text.as_deref().unwrap_or(""));
+        let mut keys = BTreeMap::new();
+        for domain in &settings.domains {
+            let path = key_path(&table, domain, settings);
+            keys.insert(domain.clone(), read_key(root, &path)?);
+        }
+        let mut dirs = BTreeMap::new();
+        let mut wanted: Vec<PathBuf> = vec![
+            system::OPENDKIM_DIR.into(),
+            system::KEYS_DIR.into(),
+            system::SOCKET_DIR.into(),
+        ];
+        wanted.extend(
+            keys.values()
+                .filter_map(|k| k.path.parent().map(Path::to_path_buf)),
+        );
+        for d in wanted {
+            let meta = system::lstat(root, &d)?
+                .filter(|m| m.is_dir())
+                .map(|m| Meta::of(&m));
+            dirs.insert(d, meta);
+        }
+        Ok(Current {
+            main_cf: system::read_file(root, system::MAIN_CF)?,
+            master_cf: system::read_file(root, system::MASTER_CF)?,
+            opendkim_conf: system::read_file(root, system::OPENDKIM_CONF)?,
+            default_opendkim: system::read_file(root, system::DEFAULT_OPENDKIM)?,
+            key_table,
+            signing_table: system::read_file(root, system::SIGNING_TABLE)?,
+            trusted_hosts: system::read_file(root, system::TRUSTED_HOSTS)?,
+            keys,
+            dirs,
+            accounts: Accounts::read(root, &["opendkim", "postfix"], &["opendkim", "postfix"])?,
+        })
+    }
+}
+
+/// The default key location for a domain.
+pub fn default_key_path(domain: &Domain, settings: &Settings) -> PathBuf {
+    PathBuf::from(format!(
+        "{}/{domain}/{}.private",
+        system::KEYS_DIR,
+        settings.selector
+    ))
+}
+
+/// The key the KeyTable names for our key name (`domain:selector:/abs/path`), if it names one with
+/// the same domain and selector and an absolute path; else the default location.
+fn key_path(table: &KeyTable, domain: &Domain, settings: &Settings) -> PathBuf {
+    let name = format!("{}._domainkey.{domain}", settings.selector);
+    if let Some(value) = table.get(&name) {
+        let mut parts = value.splitn(3, ':');
+        if let (Some(d), Some(s), Some(p)) = (parts.next(), parts.next(), parts.next())
+            && d.eq_ignore_ascii_case(domain.as_str())
+            && s == settings.selector.as_str()
+            && p.starts_with('/')
+        {
+            return PathBuf::from(p);
+        }
+    }
+    default_key_path(domain, settings)
+}
+
+fn read_key(root: &Root, path: &Path) -> Result<KeyState> {
+    let Some(md) = system::lstat(root, path)? else {
+        return Ok(KeyState {
+            path: path.to_path_buf(),
+            meta: None,
+            public: None,
+        });
+    };
+    let real = root.path(path);
+    if md.file_type().is_symlink() {
+        return Err(Error::Symlink { path: real });
+    }
+    let pem = std::fs::read_to_string(&real).map_err(|e| Error::io("read the key", &real, e))?;
+    let public = public_from_pem(&pem).map_err(|reason| Error::Key {
+        path: real.clone(),
+        reason,
+        fix: "move the file away (mailsetup never overwrites a key) or point the KeyTable at a valid key".into(),
+    })?;
+    Ok(KeyState {
+        path: path.to_path_buf(),
+        meta: Some(Meta::of(&md)),
+        public: Some(public),
+    })
+}

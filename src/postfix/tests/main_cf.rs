@@ -1,0 +1,343 @@
+//! main.cf: exact text after each kind of edit, reading rules, input validation.
+
+use super::STOCK_MAIN;
+use crate::postfix::{Change, EditError, MainCf, ValueProblem};
+
+/// Parses `input`, applies `sets`, checks each reported change, returns the text.
+fn edited(input: &str, sets: &[(&str, &str, Change)]) -> String {
+    let mut doc = MainCf::parse(input);
+    for (name, value, change) in sets {
+        assert_eq!(doc.set(name, value).unwrap(), *change, "set {name}");
+        assert_eq!(doc.get_raw(name), Some(*value), "{name} reads back");
+    }
+    doc.to_string()
+}
+
+const MILTERS: &str = "\n# Added by mailsetup\n\
+    smtpd_milters = local:opendkim/opendkim.sock\n\
+    non_smtpd_milters = $smtpd_milters\n\
+    milter_default_action = accept\n\
+    milter_protocol = 6\n";
+
+fn set_milters(doc: &mut MainCf) {
+    for (name, value) in [
+        ("smtpd_milters", "local:opendkim/opendkim.sock"),
+        ("non_smtpd_milters", "$smtpd_milters"),
+        ("milter_default_action", "accept"),
+        ("milter_protocol", "6"),
+    ] {
+        assert_eq!(doc.set(name, value).unwrap(), Change::Added);
+    }
+}
+
+#[test]
+fn stock_file_round_trips() {
+    assert_eq!(MainCf::parse(STOCK_MAIN).to_string(), STOCK_MAIN);
+}
+
+#[test]
+fn stock_file_reads_like_postconf_n() {
+    let doc = MainCf::parse(STOCK_MAIN);
+    assert_eq!(doc.names().count(), 22);
+    assert_eq!(doc.get("inet_protocols").as_deref(), Some("all"));
+    assert_eq!(
+        doc.get("mydestination").as_deref(),
+        Some("$myhostname, vm, localhost.localdomain, , localhost")
+    );
+    // `relayhost = ` (trailing space) is defined and empty; `#myorigin` is a comment.
+    assert_eq!(doc.get_raw("relayhost"), Some(""));
+    assert!(doc.defined("relayhost"));
+    assert!(!doc.defined("myorigin"));
+    assert_eq!(doc.get("myorigin"), None);
+    assert_eq!(doc.line_of("inet_protocols"), Some(46));
+    let first: Vec<_> = doc.iter().take(2).collect();
+    assert_eq!(
+        first,
+        [
+            ("alias_database", "hash:/etc/aliases".to_string()),
+            ("alias_maps", "hash:/etc/aliases".to_string())
+        ]
+    );
+}
+
+#[test]
+fn stock_set_existing_inet_protocols_rewrites_only_its_line() {
+    let out = edited(STOCK_MAIN, &[("inet_protocols", "ipv4", Change::Rewritten)]);
+    let head = STOCK_MAIN.strip_suffix("inet_protocols = all\n").unwrap();
+    assert_eq!(out, format!("{head}inet_protocols = ipv4\n"));
+}
+
+#[test]
+fn stock_add_milters_appends_under_one_header() {
+    let mut doc = MainCf::parse(STOCK_MAIN);
+    set_milters(&mut doc);
+    assert_eq!(doc.to_string(), format!("{STOCK_MAIN}{MILTERS}"));
+}
+
+#[test]
+fn later_run_appends_at_the_end_without_a_second_header() {
+    let mut doc = MainCf::parse(STOCK_MAIN);
+    set_milters(&mut doc);
+    let mut later = MainCf::parse(&doc.to_string());
+    assert_eq!(
+        later.set("milter_protocol", "6").unwrap(),
+        Change::Unchanged
+    );
+    assert_eq!(
+        later.set("myorigin", "/etc/mailname").unwrap(),
+        Change::Added
+    );
+    assert_eq!(
+        later.to_string(),
+        format!("{STOCK_MAIN}{MILTERS}myorigin = /etc/mailname\n")
+    );
+}
+
+#[test]
+fn setting_current_values_changes_nothing() {
+    let mut doc = MainCf::parse(STOCK_MAIN);
+    assert_eq!(doc.set("biff", "no").unwrap(), Change::Unchanged);
+    // Stock `relayhost = ` has a trailing space: its value is already "".
+    assert_eq!(doc.set("relayhost", "").unwrap(), Change::Unchanged);
+    assert_eq!(doc.to_string(), STOCK_MAIN);
+}
+
+#[test]
+fn set_is_idempotent() {
+    let mut doc = MainCf::parse(STOCK_MAIN);
+    doc.set("inet_protocols", "ipv4").unwrap();
+    doc.set("smtpd_milters", "inet:127.0.0.1:8891").unwrap();
+    let once = doc.to_string();
+    assert_eq!(
+        doc.set("inet_protocols", "ipv4").unwrap(),
+        Change::Unchanged
+    );
+    assert_eq!(
+        doc.set("smtpd_milters", "inet:127.0.0.1:8891").unwrap(),
+        Change::Unchanged
+    );
+    assert_eq!(doc.to_string(), once);
+}
+
+#[test]
+fn continuation_lines_are_joined_and_replaced_but_inner_comments_kept() {
+    let input = "mynetworks = 127.0.0.0/8\n    [::1]/128\n  # keep me\n\t[::ffff:127.0.0.0]/104\n\
+                 relayhost =\n";
+    let doc = MainCf::parse(input);
+    assert_eq!(
+        doc.get("mynetworks").as_deref(),
+        Some("127.0.0.0/8 [::1]/128 [::ffff:127.0.0.0]/104")
+    );
+    assert_eq!(
+        doc.get_raw("mynetworks"),
+        Some("127.0.0.0/8    [::1]/128\t[::ffff:127.0.0.0]/104")
+    );
+    assert_eq!(
+        edited(input, &[("mynetworks", "127.0.0.0/8", Change::Rewritten)]),
+        "mynetworks = 127.0.0.0/8\n  # keep me\nrelayhost =\n"
+    );
+}
+
+#[test]
+fn column0_comments_and_blank_lines_do_not_end_a_continuation() {
+    let input = "a = x\n# c\n\n  y\nb = 1\n";
+    assert_eq!(MainCf::parse(input).get("a").as_deref(), Some("x y"));
+    assert_eq!(
+        edited(input, &[("a", "z", Change::Rewritten)]),
+        "a = z\n# c\n\nb = 1\n"
+    );
+}
+
+#[test]
+fn tab_indented_definition_is_swallowed_by_the_previous_one() {
+    let doc = MainCf::parse("smtpd_milters = x\n\tnon_smtpd_milters = y\n");
+    assert_eq!(
+        doc.get("smtpd_milters").as_deref(),
+        Some("x non_smtpd_milters = y")
+    );
+    assert!(!doc.defined("non_smtpd_milters"));
+}
+
+#[test]
+fn duplicates_last_wins_and_only_the_last_is_rewritten() {
+    let input = "myhostname = first\nmydomain = x\nmyhostname = second\n  .example\n";
+    assert_eq!(
+        MainCf::parse(input).get("myhostname").as_deref(),
+        Some("second .example")
+    );
+    assert_eq!(
+        edited(input, &[("myhostname", "third", Change::Rewritten)]),
+        "myhostname = first\nmydomain = x\nmyhostname = third\n"
+    );
+}
+
+#[test]
+fn crlf_file_keeps_crlf_in_rewritten_and_new_lines() {
+    let input = "# c\r\nmyhostname = a\r\n  b\r\nrelayhost = \r\n";
+    let doc = MainCf::parse(input);
+    assert_eq!(doc.get("myhostname").as_deref(), Some("a b"));
+    assert_eq!(doc.get_raw("relayhost"), Some(""));
+    assert_eq!(
+        edited(
+            input,
+            &[
+                ("myhostname", "mail.example.org", Change::Rewritten),
+                ("smtpd_milters", "inet:127.0.0.1:8891", Change::Added),
+            ]
+        ),
+        "# c\r\nmyhostname = mail.example.org\r\nrelayhost = \r\n\
+         \r\n# Added by mailsetup\r\nsmtpd_milters = inet:127.0.0.1:8891\r\n"
+    );
+}
+
+#[test]
+fn mostly_lf_file_with_a_stray_crlf_line_gets_lf() {
+    let input = "a = 1\r\nb = 2\nc = 3\n";
+    assert_eq!(
+        edited(input, &[("d", "4", Change::Added)]),
+        "a = 1\r\nb = 2\nc = 3\n\n# Added by mailsetup\nd = 4\n"
+    );
+}
+
+#[test]
+fn no_final_newline_gets_one_before_appending() {
+    assert_eq!(
+        edited(
+            "myhostname = a\nmydomain = b",
+            &[("relayhost", "", Change::Added)]
+        ),
+        "myhostname = a\nmydomain = b\n\n# Added by mailsetup\nrelayhost = \n"
+    );
+    assert_eq!(
+        edited("mydomain = b\r\nx = y", &[("relayhost", "", Change::Added)]),
+        "mydomain = b\r\nx = y\r\n\r\n# Added by mailsetup\r\nrelayhost = \r\n"
+    );
+}
+
+#[test]
+fn rewriting_the_unterminated_last_line_keeps_it_unterminated() {
+    assert_eq!(
+        edited(
+            "myhostname = a\nmydomain = b",
+            &[("mydomain", "c", Change::Rewritten)]
+        ),
+        "myhostname = a\nmydomain = c"
+    );
+}
+
+#[test]
+fn appending_to_an_empty_file_or_one_ending_blank_adds_no_extra_blank_line() {
+    assert_eq!(
+        edited("", &[("a", "b", Change::Added)]),
+        "# Added by mailsetup\na = b\n"
+    );
+    assert_eq!(
+        edited("a = 1\n\n", &[("b", "2", Change::Added)]),
+        "a = 1\n\n# Added by mailsetup\nb = 2\n"
+    );
+}
+
+#[test]
+fn hash_after_a_value_is_part_of_the_value() {
+    let input = "inet_protocols = ipv4 # trailing comment?\n";
+    assert_eq!(
+        MainCf::parse(input).get("inet_protocols").as_deref(),
+        Some("ipv4 # trailing comment?")
+    );
+    assert_eq!(
+        edited(input, &[("inet_protocols", "ipv4", Change::Rewritten)]),
+        "inet_protocols = ipv4\n"
+    );
+    assert_eq!(
+        edited("", &[("smtpd_banner", "$myhostname #1", Change::Added)]),
+        "# Added by mailsetup\nsmtpd_banner = $myhostname #1\n"
+    );
+}
+
+#[test]
+fn commented_out_parameter_is_left_alone_and_the_setting_appended() {
+    let input = "#myorigin = /etc/mailname\n";
+    assert_eq!(
+        edited(input, &[("myorigin", "example.org", Change::Added)]),
+        "#myorigin = /etc/mailname\n\n# Added by mailsetup\nmyorigin = example.org\n"
+    );
+}
+
+#[test]
+fn name_value_without_spaces_and_equals_on_a_continuation_line() {
+    let doc = MainCf::parse("biff=no\nmydomain\n  = late\n");
+    assert_eq!(doc.get("biff").as_deref(), Some("no"));
+    assert_eq!(doc.get("mydomain").as_deref(), Some("late"));
+    assert_eq!(
+        edited(
+            "mydomain\n  = late\n",
+            &[("mydomain", "x", Change::Rewritten)]
+        ),
+        "mydomain = x\n"
+    );
+}
+
+#[test]
+fn lines_postfix_rejects_or_discards_define_nothing_and_are_kept() {
+    let input = "  orphan = 1\ngarbage\n=x\nmyhostname = a\x00b c\n";
+    let doc = MainCf::parse(input);
+    assert_eq!(doc.names().collect::<Vec<_>>(), ["myhostname"]);
+    // Postfix reads a C string: text after a NUL is ignored.
+    assert_eq!(doc.get("myhostname").as_deref(), Some("a"));
+    assert_eq!(doc.to_string(), input);
+}
+
+#[test]
+fn invalid_names_are_refused_and_nothing_changes() {
+    let mut doc = MainCf::parse(STOCK_MAIN);
+    for name in ["", "a-b", "a b", "a\nb", "a=b", "é", "#x"] {
+        assert_eq!(
+            doc.set(name, "x"),
+            Err(EditError::InvalidName {
+                name: name.to_string()
+            })
+        );
+    }
+    assert_eq!(doc.to_string(), STOCK_MAIN);
+}
+
+#[test]
+fn values_that_would_break_the_file_are_refused() {
+    let mut doc = MainCf::parse(STOCK_MAIN);
+    let cases = [
+        ("a\nmydomain = evil", ValueProblem::ControlCharacter),
+        ("a\rb", ValueProblem::ControlCharacter),
+        ("a\tb", ValueProblem::ControlCharacter),
+        ("a\0b", ValueProblem::ControlCharacter),
+        ("a\u{7f}", ValueProblem::ControlCharacter),
+        (" a", ValueProblem::SurroundingWhitespace),
+        ("a ", ValueProblem::SurroundingWhitespace),
+        ("a\u{a0}", ValueProblem::SurroundingWhitespace),
+    ];
+    for (value, problem) in cases {
+        let err = doc.set("inet_protocols", value).unwrap_err();
+        assert_eq!(
+            err,
+            EditError::InvalidValue {
+                name: "inet_protocols".into(),
+                value: value.into(),
+                problem
+            }
+        );
+    }
+    assert_eq!(doc.to_string(), STOCK_MAIN);
+}
+
+#[test]
+fn error_messages_name_the_problem() {
+    let mut doc = MainCf::parse("");
+    assert_eq!(
+        doc.set("a-b", "x").unwrap_err().to_string(),
+        "invalid parameter name `a-b`: use only letters, digits and `_`"
+    );
+    assert_eq!(
+        doc.set("myhostname", "a\nb").unwrap_err().to_string(),
+        "invalid value `a\\nb` for `myhostname`: \
+         it contains a control character (line break, tab, ...)"
+    );
+}

@@ -1,0 +1,285 @@
+//! The DNS records an operator publishes for each signing domain, computed as values from the
+//! settings and the public keys, then rendered as BIND zone lines, a table for web DNS panels, or
+//! JSON. Pure: no DNS, no files.
+//!
+//! Record forms: SPF RFC 7208 §4.5 / §5; DKIM key record RFC 6376 §3.6.1; DMARC RFC 7489 §6.3, with
+//! the external report authorization of §7.1; MX RFC 5321 §5.1; PTR RFC 1035 §3.5.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use crate::settings::Settings;
+use crate::values::{Domain, Selector};
+
+/// A DNS resource record type we ask the operator to publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rtype {
+    A,
+    AAAA,
+    MX,
+    TXT,
+}
+
+impl Rtype {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rtype::A => "A",
+            Rtype::AAAA => "AAAA",
+            Rtype::MX => "MX",
+            Rtype::TXT => "TXT",
+        }
+    }
+}
+
+/// One record to publish in `zone`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The zone it belongs in (the signing domain, or the zone of the hostname / rua domain).
+    pub zone: Domain,
+    /// Owner name relative to the zone (`@` for the apex).
+    pub name: String,
+    /// Fully qualified owner name with the trailing dot.
+    pub fqdn: String,
+    pub rtype: Rtype,
+    /// The value as one string, as a web DNS panel wants it (TXT without quotes).
+    pub value: String,
+    /// What the record is for, one line.
+    pub why: &'static str,
+}
+
+/// The reverse-DNS entry to ask the hosting provider for (only the owner of the IP can set it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PtrRequest {
+    pub ip: IpAddr,
+    /// The reverse name, e.g. `10.2.0.192.in-addr.arpa.`.
+    pub name: String,
+    /// The hostname it must point to, with the trailing dot.
+    pub value: String,
+}
+
+/// Everything to publish, in a stable order: by zone as the domains are listed, then SPF, DKIM,
+/// DMARC, MX, hostname addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordSet {
+    pub records: Vec<Record>,
+    pub ptr: Vec<PtrRequest>,
+    /// Signing domains with no key yet: their DKIM record is known only after `mailsetup apply`.
+    pub missing_keys: Vec<Domain>,
+}
+
+/// Compute the records. `ipv4` is the server's public IPv4 (from the answers or detected);
+/// `dkim_p` maps each signing domain with a key to its `p=` value.
+pub fn build(
+    settings: &Settings,
+    ipv4: std::net::Ipv4Addr,
+    dkim_p: &BTreeMap<Domain, String>,
+) -> RecordSet {
+    let mut records = Vec::new();
+    let mut missing_keys = Vec::new();
+    let host = &settings.hostname;
+    for domain in &settings.domains {
+        let rec = |name: String, rtype, value: String, why| Record {
+            zone: domain.clone(),
+            fqdn: fqdn(&name, domain),
+            name,
+            rtype,
+            value,
+            why,
+        };
+        records.push(rec(
+            "@".into(),
+            Rtype::TXT,
+            spf_value(settings, ipv4),
+            "SPF: the hosts allowed to send mail for the domain",
+        ));
+        match dkim_p.get(domain) {
+            Some(p) => records.push(rec(
+                dkim_name(&settings.selector),
+                Rtype::TXT,
+                dkim_value(p),
+                "DKIM: the public key receivers verify signatures with",
+            )),
+            None => missing_keys.push(domain.clone()),
+        }
+        records.push(rec(
+            "_dmarc".into(),
+            Rtype::TXT,
+            dmarc_value(settings),
+            "DMARC: what receivers do when SPF and DKIM fail, and where they report",
+        ));
+        records.push(rec("@".into(), Rtype::MX, format!("10 {host}."), "MX: this server receives mail for the domain (skip it if another provider receives your mail)"));
+    }
+    let host_zone = zone_of(host, &settings.domains);
+    let rel = relative(host, &host_zone);
+    let addr = |rtype, value: String| Record {
+        zone: host_zone.clone(),
+        fqdn: format!("{host}."),
+        name: rel.clone(),
+        rtype,
+        value,
+        why: "the hostname's address, which the MX and the PTR point at",
+    };
+    records.push(addr(Rtype::A, ipv4.to_string()));
+    if let Some(v6) = settings.ipv6 {
+        records.push(addr(Rtype::AAAA, v6.to_string()));
+    }
+    records.extend(report_authorizations(settings));
+    let mut ptr = vec![ptr_request(IpAddr::V4(ipv4), host)];
+    if let Some(v6) = settings.ipv6 {
+        ptr.push(ptr_request(IpAddr::V6(v6), host));
+    }
+    RecordSet {
+        records,
+        ptr,
+        missing_keys,
+    }
+}
+
+/// `v=spf1 a mx ip4:… [ip6:…] ~all` (RFC 7208 §5).
+pub fn spf_value(s: &Settings, ipv4: std::net::Ipv4Addr) -> String {
+    let v6 = s.ipv6.map(|ip| format!(" ip6:{ip}")).unwrap_or_default();
+    format!("v=spf1 a mx ip4:{ipv4}{v6} {}", s.spf_all.as_str())
+}
+
+/// `v=DKIM1; k=rsa; p=…` (RFC 6376 §3.6.1).
+pub fn dkim_value(p: &str) -> String {
+    format!("v=DKIM1; k=rsa; p={p}")
+}
+
+/// `<selector>._domainkey` (RFC 6376 §3.6.2.1).
+pub fn dkim_name(selector: &Selector) -> String {
+    format!("{selector}._domainkey")
+}
+
+/// `v=DMARC1; p=…[; rua=…]` (RFC 7489 §6.3).
+pub fn dmarc_value(s: &Settings) -> String {
+    let rua = s
+        .dmarc_rua
+        .as_ref()
+        .map(|r| format!("; rua={r}"))
+        .unwrap_or_default();
+    format!("v=DMARC1; p={}{rua}", s.dmarc_policy.as_str())
+}
+
+/// RFC 7489 §7.1: reports for domain D sent to an address in another domain R need
+/// `D._report._dmarc.R TXT "v=DMARC1"` published in R's zone.
+fn report_authorizations(s: &Settings) -> Vec<Record> {
+    let Some(rua) = &s.dmarc_rua else {
+        return Vec::new();
+    };
+    let target = rua.domain();
+    let zone = zone_of(target, &s.domains);
+    s.domains
+        .iter()
+        .filter(|d| !target.is_within(d) && !d.is_within(target))
+        .map(|d| {
+            let owner = format!("{d}._report._dmarc.{target}");
+            let name = owner.strip_suffix(&format!(".{zone}")).unwrap_or(&owner).to_string();
+            Record {
+                zone: zone.clone(),
+                name,
+                fqdn: format!("{owner}."),
+                rtype: Rtype::TXT,
+                value: "v=DMARC1".into(),
+                why: "DMARC: lets this domain receive the reports of another domain (RFC 7489 §7.1)",
+            }
+        })
+        .collect()
+}
+
+/// The zone a name belongs in: the longest signing domain containing it, else its parent domain.
+fn zone_of(name: &Domain, domains: &[Domain]) -> Domain {
+    domains
+        .iter()
+        .filter(|d| name.is_within(d))
+        .max_by_key(|d| d.as_str().len())
+        .cloned()
+        .unwrap_or_else(|| parent(name))
+}
+
+fn parent(name: &Domain) -> Domain {
+    match name.as_str().split_once('.') {
+        Some((_, rest)) if rest.contains('.') => {
+            Domain::parse(rest).unwrap_or_else(|_| name.clone())
+        }
+        _ => name.clone(),
+    }
+}
+
+fn relative(name: &Domain, zone: &Domain) -> String {
+    if name == zone {
+        "@".into()
+    } else {
+        name.as_str()
+            .strip_suffix(&format!(".{zone}"))
+            .unwrap_or(name.as_str())
+            .to_string()
+    }
+}
+
+fn fqdn(rel: &str, zone: &Domain) -> String {
+    if rel == "@" {
+        format!("{zone}.")
+    } else {
+        format!("{rel}.{zone}.")
+    }
+}
+
+fn ptr_request(ip: IpAddr, host: &Domain) -> PtrRequest {
+    let name = match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.{}.in-addr.arpa.", o[3], o[2], o[1], o[0])
+        }
+        IpAddr::V6(v6) => {
+            let mut s = String::new();
+            for byte in v6.octets().iter().rev() {
+                let _ = write!(s, "{:x}.{:x}.", byte & 0xf, byte >> 4);
+            }
+            format!("{s}ip6.arpa.")
+        }
+    };
+    PtrRequest {
+        ip,
+        name,
+        value: format!("{host}."),
+    }
+}
+
+impl RecordSet {
+    /// The zones in first-appearance order.
+    pub fn zones(&self) -> Vec<&Domain> {
+        let mut out: Vec<&Domain> = Vec::new();
+        for r in &self.records {
+            if !out.contains(&&r.zone) {
+                out.push(&r.zone);
+            }
+        }
+        out
+    }
+
+    /// Keep only the records of the given zones (all when `only` is empty).
+    pub fn filtered(&self, only: &[Domain]) -> RecordSet {
+        if only.is_empty() {
+            return self.clone();
+        }
+        RecordSet {
+            records: self
+                .records
+                .iter()
+                .filter(|r| only.contains(&r.zone))
+                .cloned()
+                .collect(),
+            ptr: self.ptr.clone(),
+            missing_keys: self
+                .missing_keys
+                .iter()
+                .filter(|d| only.contains(d))
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+pub mod render;

@@ -1,0 +1,160 @@
+//! Renderings of a [`RecordSet`]: BIND zone lines (RFC 1035 §5 master file format), a table to
+//! paste into web DNS panels (one string per value), and JSON for scripts.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::{RecordSet, Rtype};
+
+/// A TXT character-string holds at most 255 bytes (RFC 1035 §3.3); BIND rejects a longer one with a
+/// bare "syntax error". Chunks of 250 match what `opendkim-genkey` prints.
+const TXT_CHUNK: usize = 250;
+
+/// BIND zone lines, one `$ORIGIN` section per zone, relative owner names, a `;` comment saying what
+/// each record is for; long TXT values are split into ≤255-byte strings inside parentheses. The PTR
+/// requests are printed as comments: they belong in the provider's reverse zone.
+pub fn zone(set: &RecordSet) -> String {
+    let mut out = String::new();
+    for z in set.zones() {
+        let _ = writeln!(out, "; records for {z} (mailsetup)");
+        let _ = writeln!(out, "$ORIGIN {z}.");
+        for r in set.records.iter().filter(|r| &r.zone == z) {
+            let _ = writeln!(out, "; {}", r.why);
+            let value = match r.rtype {
+                Rtype::TXT => txt_strings(&r.value),
+                _ => r.value.clone(),
+            };
+            let _ = writeln!(out, "{}\tIN\t{}\t{value}", r.name, r.rtype.as_str());
+        }
+        for d in set.missing_keys.iter().filter(|d| *d == z) {
+            let _ = writeln!(
+                out,
+                "; DKIM: no key for {d} yet; run `mailsetup apply` first"
+            );
+        }
+        out.push('\n');
+    }
+    for p in &set.ptr {
+        let _ = writeln!(
+            out,
+            "; PTR: ask the provider of {} to set its reverse DNS (not part of your zone):\n;   {}\tIN\tPTR\t{}",
+            p.ip, p.name, p.value
+        );
+    }
+    out
+}
+
+/// A TXT value as zone-file character-strings: one quoted string when it fits, else
+/// `( "…" "…" )` over several lines.
+pub fn txt_strings(value: &str) -> String {
+    if value.len() <= TXT_CHUNK {
+        return format!("\"{value}\"");
+    }
+    // Keep `v=DKIM1; k=rsa; ` apart from the key, as opendkim-genkey does, then 250-byte chunks.
+    let (head, rest) = match value.find("p=") {
+        Some(i) if i > 0 => value.split_at(i),
+        _ => ("", value),
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    if !head.is_empty() {
+        parts.push(head);
+    }
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = (i + TXT_CHUNK).min(bytes.len());
+        // Values are ASCII by construction; guard anyway so a split never lands inside a character.
+        let end = (end..=bytes.len())
+            .find(|e| rest.is_char_boundary(*e))
+            .unwrap_or(bytes.len());
+        parts.push(&rest[i..end]);
+        i = end;
+    }
+    let quoted: Vec<String> = parts.iter().map(|p| format!("\"{p}\"")).collect();
+    format!("( {} )", quoted.join("\n\t  "))
+}
+
+/// One block per record: zone, relative name and FQDN, type, then the value as ONE string (what
+/// web DNS panels want; they split long TXT values themselves).
+pub fn table(set: &RecordSet) -> String {
+    let mut out = String::new();
+    for z in set.zones() {
+        let _ = writeln!(out, "{z}");
+        for r in set.records.iter().filter(|r| &r.zone == z) {
+            let _ = writeln!(
+                out,
+                "  {:<5} name: {}   ({})",
+                r.rtype.as_str(),
+                r.name,
+                r.fqdn
+            );
+            let _ = writeln!(out, "        value: {}", r.value);
+        }
+        for d in set.missing_keys.iter().filter(|d| *d == z) {
+            let _ = writeln!(
+                out,
+                "  DKIM  no key for {d} yet: run `mailsetup apply` first"
+            );
+        }
+        out.push('\n');
+    }
+    for p in &set.ptr {
+        let _ = writeln!(
+            out,
+            "PTR (ask the provider of {}): {} -> {}",
+            p.ip, p.name, p.value
+        );
+    }
+    out
+}
+
+/// `{"records":[{"domain","name","fqdn","type","value","why"}],"ptr":[{"ip","name","value"}],
+/// "missing_keys":[…]}`.
+pub fn json(set: &RecordSet) -> String {
+    let records: Vec<_> = set
+        .records
+        .iter()
+        .map(|r| {
+            json!({
+                "domain": r.zone.as_str(),
+                "name": r.name,
+                "fqdn": r.fqdn,
+                "type": r.rtype.as_str(),
+                "value": r.value,
+                "why": r.why,
+            })
+        })
+        .collect();
+    let ptr: Vec<_> = set
+        .ptr
+        .iter()
+        .map(|p| json!({"ip": p.ip.to_string(), "name": p.name, "value": p.value}))
+        .collect();
+    let missing: Vec<&str> = set.missing_keys.iter().map(|d| d.as_str()).collect();
+    let doc = json!({"records": records, "ptr": ptr, "missing_keys": missing});
+    format!("{doc:#}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_txt_is_split_into_strings_of_at_most_255_bytes() {
+        let p = "A".repeat(392);
+        let v = format!("v=DKIM1; k=rsa; p={p}");
+        let z = txt_strings(&v);
+        let strings: Vec<&str> = z.split('"').skip(1).step_by(2).collect();
+        assert_eq!(strings.concat(), v, "the strings join back to the value");
+        assert!(strings.iter().all(|s| s.len() <= 255));
+        assert_eq!(strings.len(), 3);
+        assert_eq!(strings[0], "v=DKIM1; k=rsa; ");
+        assert!(z.starts_with("( \"") && z.ends_with("\" )"));
+    }
+
+    #[test]
+    fn short_txt_is_one_string() {
+        assert_eq!(txt_strings("v=spf1 mx ~all"), "\"v=spf1 mx ~all\"");
+    }
+}

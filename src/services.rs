@@ -1,0 +1,179 @@
+//! Service actions (a value in the plan) and running them: with systemctl where systemd runs, else
+//! Debian's init scripts, else the daemons directly. A service that is not running is started.
+//! Beneath a test root nothing runs: the actions are reported as what would be done.
+
+use std::fmt;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::system::{self, Root};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Postfix,
+    Opendkim,
+}
+
+impl Service {
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Postfix => "postfix",
+            Service::Opendkim => "opendkim",
+        }
+    }
+}
+
+/// What a service needs. `Restart` for Postfix is a full stop and start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Reload,
+    Restart,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAction {
+    pub service: Service,
+    pub verb: Verb,
+    pub why: String,
+}
+
+impl ServiceAction {
+    pub fn new(service: Service, verb: Verb, why: &str) -> ServiceAction {
+        ServiceAction {
+            service,
+            verb,
+            why: why.into(),
+        }
+    }
+}
+
+impl fmt::Display for ServiceAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match (self.service, self.verb) {
+            (Service::Postfix, Verb::Restart) => "stop and start postfix",
+            (Service::Postfix, Verb::Reload) => "reload postfix",
+            (Service::Opendkim, _) => "restart opendkim",
+        };
+        write!(f, "{what}: {}", self.why)
+    }
+}
+
+/// The environment every command runs in: no inherited variables but a fixed PATH and C locale
+/// (reliability.md G4.9: no user input reaches a shell; absolute paths; cleared environment).
+pub fn command(program: &str) -> Command {
+    let mut c = Command::new(program);
+    c.env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("LC_ALL", "C");
+    c
+}
+
+/// Run a command; a non-zero exit is an error carrying its output.
+pub fn run(mut cmd: Command) -> Result<String> {
+    let shown = format!("{cmd:?}").replace('"', "");
+    let out = cmd.output().map_err(|e| Error::Command {
+        command: shown.clone(),
+        status: e.to_string(),
+        output: String::new(),
+    })?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(Error::Command {
+            command: shown,
+            status: out.status.to_string(),
+            output: text.trim().to_string(),
+        })
+    }
+}
+
+/// Carry out the actions on the host, or describe them beneath a test root. Returns one line per
+/// action saying what was done.
+pub fn perform(root: &Root, actions: &[ServiceAction]) -> Result<Vec<String>> {
+    let mut done = Vec::new();
+    for a in actions {
+        if !root.is_host() {
+            done.push(format!("would {a} (not done: --root is not /)"));
+            continue;
+        }
+        let running = is_running(a.service);
+        let verb = match (running, a.verb) {
+            (false, _) => "start",
+            (true, Verb::Reload) => "reload",
+            (true, Verb::Restart) => "restart",
+        };
+        run(control(root, a.service, verb))?;
+        wait_up(a.service)?;
+        done.push(format!("{verb}ed {}: {}", a.service.name(), a.why));
+    }
+    Ok(done)
+}
+
+/// The command that does `verb` (start | stop | reload | restart) to a service.
+fn control(root: &Root, service: Service, verb: &str) -> Command {
+    if system::has_systemd(root) {
+        let mut c = command("/usr/bin/systemctl");
+        c.args([verb, service.name()]);
+        return c;
+    }
+    let script = format!("/etc/init.d/{}", service.name());
+    if Path::new(&script).exists() {
+        let mut c = command(&script);
+        c.arg(verb);
+        return c;
+    }
+    match service {
+        Service::Postfix => {
+            let mut c = command("/usr/sbin/postfix");
+            c.arg(if verb == "restart" { "reload" } else { verb });
+            c
+        }
+        Service::Opendkim => {
+            let mut c = command("/usr/sbin/opendkim");
+            c.args(["-x", system::OPENDKIM_CONF]);
+            c
+        }
+    }
+}
+
+/// Is the daemon running? Postfix: `postfix status`. OpenDKIM: a process named `opendkim`.
+pub fn is_running(service: Service) -> bool {
+    match service {
+        Service::Postfix => {
+            let mut c = command("/usr/sbin/postfix");
+            c.arg("status");
+            c.output().is_ok_and(|o| o.status.success())
+        }
+        Service::Opendkim => process_named("opendkim"),
+    }
+}
+
+fn process_named(name: &str) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    dir.flatten()
+        .any(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim_end() == name))
+}
+
+/// Wait up to 15 s for the service to be up after a start/restart.
+fn wait_up(service: Service) -> Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(15) {
+        if is_running(service) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(Error::Refused(format!(
+        "{} did not come up within 15 s; see its log (journalctl -u {0} or /var/log/mail.log)",
+        service.name()
+    )))
+}

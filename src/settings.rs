@@ -1,0 +1,66 @@
+//! `Settings`: the validated answers, every field a typed value from `values`.
+//! Produced by `answers::parse`, rendered back by `answers::write`.
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::values::*;
+
+/// The validated answers. Field names are the contract; the defaults are those of the
+/// answers file (see [`Settings::new`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Postfix `myhostname`; an FQDN (at least two labels).
+    pub hostname: Domain,
+    /// The server's public IPv4. `None` = not given in the answers (detected at the edge later).
+    pub ipv4: Option<Ipv4Addr>,
+    pub ipv6: Option<Ipv6Addr>,
+    pub inet_protocols: InetProtocols,
+    /// Signing domains, non-empty, no duplicates, in the order given.
+    pub domains: Vec<Domain>,
+    pub selector: Selector,
+    pub key_bits: KeyBits,
+    pub socket: MilterSocket,
+    pub trusted_hosts: Vec<TrustedHost>,
+    pub spf_all: SpfAll,
+    pub dmarc_policy: DmarcPolicy,
+    pub dmarc_rua: Option<MailtoUri>,
+}
+
+impl Settings {
+    /// The required answers plus every default: no IPs, `inet_protocols` ipv4, selector
+    /// `mail`, 2048-bit keys, local socket, trusted 127.0.0.1 ::1 localhost, `~all`,
+    /// `p=none`, no rua. Does not check `domains` (non-empty, no duplicates).
+    pub fn new(hostname: Domain, domains: Vec<Domain>) -> Settings {
+        Settings {
+            hostname,
+            ipv4: None,
+            ipv6: None,
+            inet_protocols: Settings::default_inet_protocols(None),
+            domains,
+            selector: Selector::default(),
+            key_bits: KeyBits::B2048,
+            socket: MilterSocket::Local,
+            trusted_hosts: Settings::default_trusted_hosts(),
+            spf_all: SpfAll::SoftFail,
+            dmarc_policy: DmarcPolicy::None,
+            dmarc_rua: None,
+        }
+    }
+
+    /// `inet_protocols` when the answers omit it: `all` if an IPv6 address is given, else `ipv4`.
+    pub fn default_inet_protocols(ipv6: Option<Ipv6Addr>) -> InetProtocols {
+        match ipv6 {
+            Some(_) => InetProtocols::All,
+            None => InetProtocols::Ipv4,
+        }
+    }
+
+    /// `trusted_hosts` when the answers omit it: 127.0.0.1, ::1, localhost (Debian's
+    /// /etc/opendkim/TrustedHosts convention).
+    pub fn default_trusted_hosts() -> Vec<TrustedHost> {
+        vec![
+            TrustedHost::Ip(Ipv4Addr::LOCALHOST.into()),
+            TrustedHost::Ip(Ipv6Addr::LOCALHOST.into()),
+            TrustedHost::Host("localhost".to_string()),
+        ]
+    }
+}

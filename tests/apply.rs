@@ -1,0 +1,249 @@
+//! The non-interactive front end on a temporary Debian 12 tree: plan → apply → plan again →
+//! rollback, with dry-run, bad answers, locks and unsafe targets.
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+
+use support::{ANSWERS, Tree};
+
+#[test]
+fn plan_shows_diffs_writes_nothing_and_exits_1() {
+    let tree = Tree::debian12();
+    let before = tree.snapshot();
+    let run = tree.run(&["plan", "--answers", ANSWERS]);
+    run.expect_code(1);
+    assert_eq!(tree.snapshot(), before, "plan must not write anything");
+    insta::assert_snapshot!("plan_debian12", run.stdout);
+}
+
+#[test]
+fn apply_dry_run_is_plan() {
+    let tree = Tree::debian12();
+    let before = tree.snapshot();
+    let dry = tree.run(&["apply", "--dry-run", "--answers", ANSWERS]);
+    dry.expect_code(1);
+    let plan = tree.run(&["plan", "--answers", ANSWERS]);
+    assert_eq!(dry.stdout, plan.stdout);
+    assert_eq!(tree.snapshot(), before);
+}
+
+#[test]
+fn apply_then_plan_is_empty_and_a_second_apply_writes_nothing() {
+    let tree = Tree::debian12();
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    let main_cf = tree.read("/etc/postfix/main.cf");
+    assert!(
+        main_cf.contains("\nsmtpd_milters = local:opendkim/opendkim.sock\n"),
+        "{main_cf}"
+    );
+    assert!(main_cf.contains("\nnon_smtpd_milters = local:opendkim/opendkim.sock\n"));
+    assert!(main_cf.contains("\ninet_protocols = ipv4\n"));
+    assert!(main_cf.contains("\nmyhostname = mail.example.org\n"));
+    assert!(
+        main_cf.contains("\nmilter_protocol = 6\n")
+            && main_cf.contains("\nmilter_default_action = accept\n")
+    );
+    let conf = tree.read("/etc/opendkim.conf");
+    assert!(
+        conf.contains("\nSocket\t\t\tlocal:/var/spool/postfix/opendkim/opendkim.sock\n"),
+        "{conf}"
+    );
+    assert!(
+        tree.read("/etc/default/opendkim")
+            .contains("\nSOCKET=local:/var/spool/postfix/opendkim/opendkim.sock\n")
+    );
+    let kt = tree.read("/etc/opendkim/KeyTable");
+    assert!(kt.contains(
+        "mail._domainkey.example.org example.org:mail:/etc/opendkim/keys/example.org/mail.private\n"
+    ));
+    assert!(kt.contains(
+        "mail._domainkey.example.net example.net:mail:/etc/opendkim/keys/example.net/mail.private\n"
+    ));
+    let st = tree.read("/etc/opendkim/SigningTable");
+    assert!(
+        st.contains("*@example.org mail._domainkey.example.org\n")
+            && st.contains("*@example.net mail._domainkey.example.net\n")
+    );
+    assert!(
+        tree.read("/etc/group").contains("opendkim:x:107:postfix\n"),
+        "postfix joined group opendkim in the tree"
+    );
+
+    for d in ["example.org", "example.net"] {
+        let key = tree.path(&format!("/etc/opendkim/keys/{d}/mail.private"));
+        let md = fs::metadata(&key).expect("key exists");
+        assert_eq!(md.mode() & 0o7777, 0o600, "key mode");
+        if nix::unistd::geteuid().is_root() {
+            assert_eq!(
+                (md.uid(), md.gid()),
+                (103, 107),
+                "key owned by the tree's opendkim user"
+            );
+        }
+        let txt = tree.read(&format!("/etc/opendkim/keys/{d}/mail.txt"));
+        assert!(
+            txt.starts_with("mail._domainkey\tIN\tTXT\t\"v=DKIM1; k=rsa; p=MIGf"),
+            "{txt}"
+        );
+        let dir = fs::metadata(tree.path(&format!("/etc/opendkim/keys/{d}"))).expect("dir");
+        assert_eq!(dir.mode() & 0o7777, 0o750);
+    }
+    let sock = fs::metadata(tree.path("/var/spool/postfix/opendkim")).expect("socket dir");
+    assert_eq!(sock.mode() & 0o7777, 0o750);
+
+    let after = tree.snapshot();
+    let again = tree.run(&["plan", "--answers", ANSWERS]);
+    again.expect_code(0);
+    assert!(
+        again.stdout.contains("nothing to change"),
+        "{}",
+        again.stdout
+    );
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    assert_eq!(tree.snapshot(), after, "a second apply writes nothing");
+}
+
+#[test]
+fn rollback_restores_the_tree_byte_identically() {
+    let tree = Tree::debian12();
+    let before = tree.snapshot();
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    let run = tree.run(&["rollback", "--yes"]);
+    run.expect_code(0);
+    let mut after = tree.snapshot();
+    // What stays: the backups, mailsetup's own state, and nothing else.
+    after.retain(|p, _| {
+        let s = p.to_string_lossy();
+        !s.starts_with("var/lib") && !s.contains(".mailsetup-")
+    });
+    assert_eq!(after, before, "rollback output:\n{}", run.stdout);
+    let again = tree.run(&["rollback", "--yes"]);
+    again.expect_code(0);
+    assert!(
+        again.stdout.contains("nothing to roll back"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn rollback_refuses_files_edited_by_hand_unless_forced() {
+    let tree = Tree::debian12();
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    let edited = format!("{}# my edit\n", tree.read("/etc/postfix/main.cf"));
+    tree.write("/etc/postfix/main.cf", &edited);
+    let run = tree.run(&["rollback", "--yes"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("/etc/postfix/main.cf") && run.stderr.contains("--force"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree.read("/etc/postfix/main.cf"), edited);
+    tree.run(&["rollback", "--yes", "--force"]).expect_code(0);
+    assert_eq!(
+        tree.read("/etc/postfix/main.cf"),
+        fs::read_to_string(format!("{}/etc/postfix/main.cf", support::FIXTURE)).expect("fixture")
+    );
+}
+
+#[test]
+fn apply_without_yes_and_without_a_terminal_refuses() {
+    let tree = Tree::debian12();
+    let before = tree.snapshot();
+    let run = tree.run(&["apply", "--answers", ANSWERS]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    assert_eq!(tree.snapshot(), before);
+}
+
+#[test]
+fn existing_key_is_reused_never_overwritten() {
+    let tree = Tree::debian12();
+    let key =
+        mailsetup::keys::PrivateKey::generate(mailsetup::values::KeyBits::B1024).expect("key");
+    tree.write("/etc/opendkim/keys/example.org/mail.private", key.pem());
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    assert_eq!(
+        tree.read("/etc/opendkim/keys/example.org/mail.private"),
+        key.pem()
+    );
+    let mode = fs::metadata(tree.path("/etc/opendkim/keys/example.org/mail.private"))
+        .expect("md")
+        .mode()
+        & 0o7777;
+    assert_eq!(
+        mode, 0o600,
+        "an existing key's mode is corrected to what OpenDKIM accepts"
+    );
+    let records = tree.run(&["records", "--answers", ANSWERS, "--format", "json"]);
+    records.expect_code(0);
+    assert!(
+        records.stdout.contains(&key.public().p),
+        "records publish the existing key"
+    );
+}
+
+#[test]
+fn a_symlinked_main_cf_is_refused_and_nothing_is_written() {
+    let tree = Tree::debian12();
+    let real = tree.path("/etc/postfix/main.cf.real");
+    fs::rename(tree.path("/etc/postfix/main.cf"), &real).expect("mv");
+    std::os::unix::fs::symlink("main.cf.real", tree.path("/etc/postfix/main.cf")).expect("symlink");
+    let before = tree.snapshot();
+    let run = tree.run(&["apply", "--yes", "--answers", ANSWERS]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("symbolic link"), "{}", run.stderr);
+    assert_eq!(tree.snapshot(), before);
+}
+
+#[test]
+fn a_second_run_is_refused_while_the_lock_is_held() {
+    let tree = Tree::debian12();
+    let _held = mailsetup::apply::lock::Lock::take(&mailsetup::system::Root::new(tree.root()))
+        .expect("lock");
+    let run = tree.run(&["apply", "--yes", "--answers", ANSWERS]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("holds the lock"), "{}", run.stderr);
+    assert!(!tree.path("/etc/opendkim/KeyTable").exists());
+}
+
+#[test]
+fn postconf_reads_the_values_we_wrote() {
+    if !std::path::Path::new("/usr/sbin/postconf").exists() {
+        eprintln!("skipped: postconf is not installed");
+        return;
+    }
+    let tree = Tree::debian12();
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    let dir = tree.path("/etc/postfix");
+    for (name, want) in [
+        ("smtpd_milters", "local:opendkim/opendkim.sock"),
+        ("non_smtpd_milters", "local:opendkim/opendkim.sock"),
+        ("inet_protocols", "ipv4"),
+        ("milter_protocol", "6"),
+        ("milter_default_action", "accept"),
+        ("myhostname", "mail.example.org"),
+    ] {
+        let out = std::process::Command::new("/usr/sbin/postconf")
+            .arg("-c")
+            .arg(&dir)
+            .args(["-h", name])
+            .output()
+            .expect("postconf");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want, "{name}");
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("warning"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -1,0 +1,538 @@
+#!/bin/bash
+# tests/e2e/run.sh — end-to-end test of the real `mailsetup` binary against the real /etc (Debian 12).
+#
+# Must run as root, on a machine where postfix, opendkim and named are NOT running (it refuses
+# otherwise), without systemd. It leaves the machine as it found it: every daemon it (or mailsetup)
+# started is stopped by PID, and a safety net restores every file under the paths it may touch
+# (see RESTORE_SPECS) to the recorded content, owner, mode and mtime, then checks it.
+#
+#   1. preflight: deps.sh, tools, refuse if daemons run / ports busy; snapshot + tar backup
+#   2. syslog sink on /dev/log (no syslog daemon on CI; OpenDKIM logs only through syslog)
+#   3. answers file; `mailsetup plan` -> 1 (writes nothing); `mailsetup apply --yes` -> 0
+#   4. postfix and opendkim running (started by mailsetup via /etc/init.d); config sanity
+#   5. zones = SOA/NS header + `mailsetup records --format zone --domain D` unchanged; reverse zone
+#      from `records --format json`; named on 127.0.0.1:$DNS_PORT (and :53 if free)
+#   6. mail: swaks (SMTP) + sendmail from each domain to root@localhost; all in /var/mail/root
+#   7. independent verification: dkimpy (dkim=pass, d=, s=), pyspf (pass / not pass),
+#      opendkim-testkey, and the dkimverify CLI (when named can also listen on :53)
+#   8. `mailsetup check --nameserver 127.0.0.1:$DNS_PORT` (+ --json) -> 0; then with a wrong DKIM
+#      key and no DMARC record published for example.net -> 1 naming both; zone put back
+#   9. idempotence: `plan` -> 0, `apply --yes` -> no changes, nothing written (sha256 + mtime)
+#  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
+#  11. cleanup (trap): stop daemons by PID, restore, verify the machine state, summary + timings
+#
+# Env: MAILSETUP (binary; default $REPO/target/debug/mailsetup, built with cargo if absent),
+#      DNS_PORT (5353), ALSO_53 (1: named also on 127.0.0.1:53 when free), KEEP_LAB (1: keep the
+#      temp dir even on success). Exit 0 iff every assertion passed.
+set -euo pipefail
+trap 'echo "  ERROR: line $LINENO: \`$BASH_COMMAND\` failed (status $?)" >&2' ERR
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+MAILSETUP=${MAILSETUP:-$REPO/target/debug/mailsetup}
+PY=/usr/bin/python3            # NOT `python3` from PATH: a pyenv/venv python lacks dkim/spf/dns
+DNS_PORT=${DNS_PORT:-5353}
+ALSO_53=${ALSO_53:-1}
+KEEP_LAB=${KEEP_LAB:-0}
+
+HOST=mail.example.org
+IPV4=192.0.2.10
+BAD_IP=192.0.2.99
+SELECTOR=mail
+DOMAINS=(example.org example.net)   # not *.test: libunbound has a built-in NXDOMAIN zone for test.
+RCPT=root@localhost
+MBOX=/var/mail/root
+SOCKDIR=/var/spool/postfix/opendkim
+MANAGED=(/etc/postfix/main.cf /etc/postfix/master.cf /etc/opendkim.conf /etc/default/opendkim)
+# Paths the run may change; the cleanup makes them match the snapshot again (state.py DIR:PATTERN).
+RESTORE_SPECS=(/etc/postfix "/etc:opendkim*" "/etc/default:opendkim*" "/etc:mailsetup*" "/etc:dkimkeys"
+  "/etc:group*" "/etc:gshadow*" "/etc:passwd*" "/etc:shadow*" "/etc:.pwd.lock" "/etc:mailname*"
+  "/etc:aliases*" "/var/spool:postfix" "/var/lib:postfix" "/var/lib:mailsetup*" "/var/mail:*"
+  "/run:opendkim*" "/run:named" "/run:mount")   # /run/mount: libmount's utab (unshare + mount)
+# Checked at the end: the restore set plus all of /etc.
+VERIFY_SPECS=(/etc "${RESTORE_SPECS[@]}")
+# What `apply` manages; a no-op apply / a plan must not change any of it (content, mode, mtime).
+IDEM_SPECS=(/etc/postfix "/etc:opendkim*" "/etc/default:opendkim*" "/var/lib:mailsetup*" "/etc:group"
+  "/etc:gshadow")
+
+# ---------------------------------------------------------------- helpers
+T_START=$(date +%s%N)
+PASSED=0 FAILED=0
+FAILURES=() TIMES=()
+PH_NAME='' PH_T=0
+LAB='' SYSLOG='' SYSLOG_LINE0=0
+PREFLIGHT_DONE=0 SINK_PID='' NAMED_PID='' CREATED_DEVLOG=0
+PRE_MASTER='' PRE_ODK='' PRE_NAMED=''
+
+secs() { local d=$(( $(date +%s%N) - $1 )); printf '%d.%03d' $((d / 1000000000)) $(((d / 1000000) % 1000)); }
+timing() { TIMES+=("$1=$2"); }
+phase_end() { if [ -n "$PH_NAME" ]; then timing "phase ${PH_NAME%%:*}" "$(secs "$PH_T")"; PH_NAME=''; fi; }
+phase() { phase_end; PH_NAME=$1; PH_T=$(date +%s%N); printf '\n=== %s\n' "$1"; }
+pass() { PASSED=$((PASSED + 1)); echo "  PASS: $*"; }
+fail() { FAILED=$((FAILED + 1)); FAILURES+=("$*"); echo "  FAIL: $*"; }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+DIED=0
+die() { fail "FATAL: $*"; DIED=1; exit 1; }
+wait_for() { # wait_for TIMEOUT_S CMD... : 0 as soon as CMD succeeds, 1 on timeout
+  local end=$(( $(date +%s) + $1 )); shift
+  until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.05; done
+}
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+listening() { [ -n "$(ss -Hltun "sport = :$1" 2>/dev/null)" ]; }
+postfix_master_pids() { # postfix master(8) processes (exe check: "master" is a generic name)
+  local p
+  for p in $(pgrep -x master || true); do
+    if [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = /usr/lib/postfix/sbin/master ]; then echo "$p"; fi
+  done
+}
+no_postfix_procs() { [ -z "$(postfix_child_pids)" ]; }
+postfix_child_pids() { # every process running a postfix daemon program (smtpd, qmgr, pickup...)
+  local p e
+  for p in /proc/[0-9]*; do
+    e=$(readlink "$p/exe" 2>/dev/null || true)
+    case $e in /usr/lib/postfix/sbin/*) echo "${p#/proc/}" ;; esac
+  done
+}
+not_in() { # not_in "PIDS" PID... : print the PIDs absent from the first list
+  local pre=" $(echo $1) " p; shift
+  for p in "$@"; do case $pre in *" $p "*) ;; *) echo "$p" ;; esac; done
+}
+stop_pids() { # stop_pids NAME PID... : TERM, wait up to 20 s, then KILL; by PID only
+  local name=$1 p t0 ok=0; shift
+  for p in "$@"; do
+    kill -0 "$p" 2>/dev/null || continue
+    t0=$(date +%s%N); kill -TERM "$p" 2>/dev/null || true
+    if wait_for 20 sh -c "! kill -0 $p"; then
+      echo "  stopped $name pid $p in $(secs "$t0")s"; timing "stop $name" "$(secs "$t0")"
+    else
+      echo "  $name pid $p ignored TERM for 20s; KILL"; kill -KILL "$p" 2>/dev/null || true; ok=1
+      wait_for 5 sh -c "! kill -0 $p" || true
+    fi
+  done
+  return $ok
+}
+show_file() { sed 's/^/  | /' "$1"; }
+quiet_ok() { # quiet_ok CMD... : run CMD with its output indented; keep its exit status
+  local rc=0; "$@" >"$LAB/cmd.out" 2>&1 || rc=$?; show_file "$LAB/cmd.out"; return $rc
+}
+py_checks() { # py_checks CMD... : run a helper printing PASS/FAIL/INFO lines; count them
+  local out rc=0 nf=0 line
+  out=$(mktemp "$LAB/py.XXXXXX")
+  "$@" >"$out" 2>&1 || rc=$?
+  while IFS= read -r line; do
+    case $line in
+      PASS\ *) pass "${line#PASS }" ;;
+      FAIL\ *) fail "${line#FAIL }"; nf=$((nf + 1)) ;;
+      *) echo "  ${line#INFO }" ;;
+    esac
+  done <"$out"
+  if [ "$rc" != 0 ] && [ "$nf" = 0 ]; then fail "$(printf '%s\n' "$@" | grep -m1 '\.py$' | xargs basename) exited $rc"; fi
+  return 0
+}
+MS_N=0 MS_RC=0 MS_OUT=''
+ms() { # ms ARGS... : run the binary (no stdin), show stdout+stderr, set MS_RC, MS_OUT, MS_SECS
+  local t; MS_N=$((MS_N + 1)); MS_OUT=$LAB/ms-$MS_N-$1.out
+  echo "  \$ mailsetup $*"; t=$(date +%s%N)
+  set +e; "$MAILSETUP" "$@" </dev/null >"$MS_OUT" 2>&1; MS_RC=$?; set -e
+  MS_SECS=$(secs "$t"); show_file "$MS_OUT"; echo "  (exit $MS_RC, ${MS_SECS}s)"
+}
+ms_stdout() { # ms_stdout FILE ARGS... : stdout to FILE unchanged, stderr shown; sets MS_RC
+  local f=$1; shift; MS_N=$((MS_N + 1))
+  echo "  \$ mailsetup $* > $(basename "$f")"
+  set +e; "$MAILSETUP" "$@" </dev/null >"$f" 2>"$f.stderr"; MS_RC=$?; set -e
+  [ -s "$f.stderr" ] && show_file "$f.stderr"
+  echo "  (exit $MS_RC)"
+}
+snap() { "$PY" "$HERE/state.py" snap "$@"; }
+show_logs() { # relevant syslog lines since the start of the run
+  [ -n "$SYSLOG" ] && [ -f "$SYSLOG" ] || return 0
+  echo "  --- syslog (postfix/opendkim, last 60 lines of this run) ---"
+  tail -n +$((SYSLOG_LINE0 + 1)) "$SYSLOG" | grep -E ' (postfix/[a-z-]+|opendkim|usermod|gpasswd|mailsetup)\[[0-9]+\]:' | tail -60 | sed 's/^/  | /' || true
+  if [ -f "$LAB/named/work/named.log" ]; then
+    echo "  --- named.log (last 15) ---"; tail -15 "$LAB/named/work/named.log" | sed 's/^/  | /'
+  fi
+}
+
+cleanup() {
+  local rc=$? t0 p round
+  set +e
+  trap - EXIT INT TERM ERR
+  phase "11. cleanup"; echo "  exit status so far: $rc"
+  if [ "$rc" != 0 ] && [ "$DIED" = 0 ]; then fail "aborted with exit status $rc"; fi
+  t0=$(date +%s%N)
+  if [ "$PREFLIGHT_DONE" = 1 ]; then
+    if [ "$FAILED" != 0 ] || [ "$rc" != 0 ]; then show_logs; fi
+    # daemons this run (or mailsetup on its behalf) started; none ran before (preflight refused)
+    stop_pids postfix-master $(not_in "$PRE_MASTER" $(postfix_master_pids)) || fail "postfix master did not stop on TERM"
+    wait_for 10 no_postfix_procs || true   # children exit on their own once master is gone
+    stop_pids postfix-child $(postfix_child_pids) || true
+    for round in 1 2 3; do   # pidfile first: with AutoRestart it is the parent that restarts children
+      p=$(not_in "$PRE_ODK" $(cat /run/opendkim/opendkim.pid 2>/dev/null || true) $(pgrep -x opendkim || true) | awk '!seen[$0]++')
+      [ -n "$p" ] || break
+      stop_pids opendkim $p || fail "opendkim did not stop on TERM"
+    done
+    stop_pids named $NAMED_PID $(not_in "$PRE_NAMED" $(pgrep -x named || true)) || fail "named did not stop on TERM"
+    stop_pids syslog-sink $SINK_PID
+    if [ "$CREATED_DEVLOG" = 1 ]; then rm -f /dev/log; fi
+    check "no postfix/opendkim/named process left running" \
+      test -z "$(postfix_master_pids)$(postfix_child_pids)$(not_in "$PRE_ODK" $(pgrep -x opendkim || true))$(not_in "$PRE_NAMED" $(pgrep -x named || true))"
+    [ -f "$MBOX" ] && cp -a "$MBOX" "$LAB/delivered.mbox"
+    echo "  safety-net restore of: ${RESTORE_SPECS[*]}"
+    "$PY" "$HERE/state.py" restore "$LAB/restore-before.json" "$LAB/restore-before.tar" 2>&1 | sed 's/^/  /'
+    snap "$LAB/verify-after.json" "${VERIFY_SPECS[@]}"
+    check "machine state restored (content, owner, mode, mtime of /etc and the restore set)" \
+      "$PY" "$HERE/state.py" diff "$LAB/verify-before.json" "$LAB/verify-after.json"
+    timing "cleanup" "$(secs "$t0")"
+  fi
+  phase_end
+  echo
+  echo "=== timings"
+  for p in "${TIMES[@]}"; do printf '  %-44s %8ss\n' "${p%%=*}" "${p#*=}"; done
+  printf '  %-44s %8ss\n' "total" "$(secs "$T_START")"
+  echo
+  if [ "$FAILED" != 0 ]; then
+    echo "=== failures"; for p in "${FAILURES[@]}"; do echo "  - $p"; done
+  fi
+  if [ -n "$LAB" ]; then
+    if [ "$FAILED" = 0 ] && [ "$rc" = 0 ] && [ "$KEEP_LAB" != 1 ]; then rm -rf "$LAB"; else echo "lab dir kept: $LAB"; fi
+  fi
+  echo "E2E: $PASSED passed, $FAILED failed"
+  echo "$PASSED passed, $FAILED failed"
+  if [ "$FAILED" = 0 ] && [ "$rc" = 0 ]; then exit 0; fi
+  [ "$rc" = 0 ] && rc=1
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- 1. preflight
+phase "1. preflight"
+[ "$(id -u)" = 0 ] || die "run as root"
+bash "$HERE/deps.sh"
+if [ ! -x "$MAILSETUP" ]; then
+  [ "$MAILSETUP" = "$REPO/target/debug/mailsetup" ] || die "MAILSETUP=$MAILSETUP is not executable"
+  echo "  building $MAILSETUP (cargo build)"
+  t=$(date +%s%N); (cd "$REPO" && cargo build 2>&1) || die "cargo build failed"; timing "cargo build" "$(secs "$t")"
+  [ -x "$MAILSETUP" ] || die "cargo build did not produce $MAILSETUP"
+fi
+echo "  binary: $MAILSETUP (built $(stat -c %y "$MAILSETUP" | cut -d. -f1), $("$MAILSETUP" --version 2>/dev/null || echo "no --version"))"
+for b in postconf postfix opendkim opendkim-testkey named named-checkconf named-checkzone dig swaks ss pgrep tar; do
+  command -v "$b" >/dev/null || die "missing $b"
+done
+[ -x /usr/sbin/sendmail ] || die "missing /usr/sbin/sendmail"
+"$PY" -c 'import dkim, spf, dns.resolver' || die "$PY lacks dkim/spf/dnspython"
+echo "  PID 1 is: $(ps -p 1 -o comm=)"
+PRE_MASTER=$(postfix_master_pids); PRE_ODK=$(pgrep -x opendkim || true); PRE_NAMED=$(pgrep -x named || true)
+[ -z "$PRE_MASTER" ] || die "postfix is running (master pid $PRE_MASTER); stop it first: this test starts and stops it"
+[ -z "$PRE_ODK" ] || die "opendkim is running (pid $PRE_ODK); stop it first"
+[ -z "$PRE_NAMED" ] || die "named is running (pid $PRE_NAMED); stop it first"
+for port in 25 "$DNS_PORT"; do listening "$port" && die "port $port is in use"; done
+USE_53=0; if [ "$ALSO_53" = 1 ] && ! listening 53; then USE_53=1; fi
+
+LAB=$(mktemp -d /tmp/mailsetup-e2e.XXXXXX)
+chmod 0755 "$LAB"
+echo "  lab dir: $LAB"
+declare -A ORIG
+for f in "${MANAGED[@]}"; do ORIG[$f]=$("$PY" "$HERE/state.py" show "$f"); echo "  before: $f ${ORIG[$f]}"; done
+PRE_GROUP=0; if id -nG postfix | grep -qw opendkim; then PRE_GROUP=1; fi
+echo "  postfix in group opendkim before: $PRE_GROUP"
+t=$(date +%s%N)
+snap "$LAB/verify-before.json" "${VERIFY_SPECS[@]}"
+snap "$LAB/restore-before.json" "${RESTORE_SPECS[@]}"
+"$PY" "$HERE/state.py" tar "$LAB/restore-before.json" "$LAB/restore-before.tar"
+timing "snapshot + backup" "$(secs "$t")"
+PREFLIGHT_DONE=1
+[ -e "$MBOX" ] && mv "$MBOX" "$LAB/mbox.before"   # in the backup too; restored by the cleanup
+
+# ---------------------------------------------------------------- 2. syslog sink
+phase "2. syslog sink"
+if [ ! -S /dev/log ]; then
+  SYSLOG=$LAB/syslog.log; touch "$SYSLOG"
+  setsid "$PY" "$HERE/syslog_sink.py" "$SYSLOG" </dev/null >"$LAB/sink.stderr" 2>&1 &
+  SINK_PID=$!; CREATED_DEVLOG=1
+  wait_for 5 test -S /dev/log || die "syslog sink did not start: $(cat "$LAB/sink.stderr")"
+  echo "  sink pid $SINK_PID writes $SYSLOG"
+else
+  SYSLOG=/var/log/mail.log; [ -f "$SYSLOG" ] || SYSLOG=/var/log/syslog
+  SYSLOG_LINE0=$(wc -l <"$SYSLOG" 2>/dev/null || echo 0)
+  echo "  /dev/log exists (a syslog daemon runs); reading $SYSLOG"
+fi
+
+# ---------------------------------------------------------------- 3. plan + apply
+phase "3. plan + apply"
+ANSWERS=$LAB/answers.toml
+cat >"$ANSWERS" <<EOF
+hostname = "$HOST"
+ipv4 = "$IPV4"
+inet_protocols = "ipv4"
+domains = ["${DOMAINS[0]}", "${DOMAINS[1]}"]
+selector = "$SELECTOR"
+key_bits = 2048
+socket = "local"
+dmarc_policy = "none"
+dmarc_rua = "mailto:postmaster@${DOMAINS[0]}"
+EOF
+show_file "$ANSWERS"
+snap "$LAB/idem-0.json" "${IDEM_SPECS[@]}"
+ms plan --answers "$ANSWERS"
+check "plan before apply exits 1 (changes pending)" test "$MS_RC" = 1
+snap "$LAB/idem-1.json" "${IDEM_SPECS[@]}"
+check "plan wrote nothing" "$PY" "$HERE/state.py" diff "$LAB/idem-0.json" "$LAB/idem-1.json"
+ms apply --answers "$ANSWERS" --yes
+timing "mailsetup apply (first)" "$MS_SECS"
+check "apply --yes exits 0" test "$MS_RC" = 0
+[ "$MS_RC" = 0 ] || die "apply failed; nothing further to test"
+
+# ---------------------------------------------------------------- 4. services + config sanity
+phase "4. services and configuration after apply"
+t=$(date +%s%N)
+check "postfix accepts on 127.0.0.1:25" wait_for 20 port_open 25
+check "postfix master is running" test -n "$(postfix_master_pids)"
+check "opendkim is running" test -n "$(pgrep -x opendkim || true)"
+check "opendkim socket $SOCKDIR/opendkim.sock exists" wait_for 10 test -S "$SOCKDIR/opendkim.sock"
+timing "services up after apply returned" "$(secs "$t")"
+ps_daemons() { ps -o pid,ppid,user,args -p "$(echo $(postfix_master_pids) $(pgrep -x opendkim || true) | tr ' ' ,)" 2>/dev/null | sed 's/^/  ps: /' || true; }
+ps_daemons
+if [ -z "$(postfix_master_pids)" ] || [ -z "$(pgrep -x opendkim || true)" ]; then die "services not running after apply"; fi
+pc() { [ "$(postconf -xh "$1" 2>/dev/null)" = "$2" ]; }
+check "main.cf myhostname = $HOST" pc myhostname "$HOST"
+check "main.cf inet_protocols = ipv4" pc inet_protocols ipv4
+check "main.cf smtpd_milters = local:opendkim/opendkim.sock" pc smtpd_milters local:opendkim/opendkim.sock
+check "main.cf non_smtpd_milters expands to local:opendkim/opendkim.sock" pc non_smtpd_milters local:opendkim/opendkim.sock
+check "main.cf milter_default_action = accept" pc milter_default_action accept
+check "main.cf milter_protocol = 6" pc milter_protocol 6
+check "postfix check exits 0" quiet_ok postfix check
+check "opendkim -n accepts /etc/opendkim.conf" quiet_ok opendkim -n -x /etc/opendkim.conf
+for d in "${DOMAINS[@]}"; do
+  check "key /etc/opendkim/keys/$d/$SELECTOR.private is opendkim:opendkim 0600" \
+    test "$(stat -c '%U:%G %a' "/etc/opendkim/keys/$d/$SELECTOR.private" 2>/dev/null)" = "opendkim:opendkim 600"
+done
+check "$SOCKDIR is opendkim:opendkim 0750" test "$(stat -c '%U:%G %a' "$SOCKDIR" 2>/dev/null)" = "opendkim:opendkim 750"
+check "postfix is in group opendkim" sh -c 'id -nG postfix | grep -qw opendkim'
+for f in "${MANAGED[@]}"; do
+  now=$("$PY" "$HERE/state.py" show "$f")
+  if [ "$now" != "${ORIG[$f]}" ]; then
+    b=$(ls -1t "$f".mailsetup-* 2>/dev/null | tail -1 || true)
+    check "changed $f has a backup $f.mailsetup-* identical to the original" \
+      test -n "$b" -a "$("$PY" "$HERE/state.py" show "${b:-/nonexistent}" | cut -d' ' -f1)" = "${ORIG[$f]%% *}"
+  else
+    echo "  $f unchanged by apply"
+  fi
+done
+check "run record under /var/lib/mailsetup" test -n "$(find /var/lib/mailsetup -type f 2>/dev/null | head -1)"
+
+# ---------------------------------------------------------------- 5. DNS
+phase "5. DNS: zones from mailsetup records, named on 127.0.0.1:$DNS_PORT"
+N=$LAB/named; mkdir -p "$N/work"; chown bind:bind "$N/work"
+SERIAL=$(date +%s)
+ZONES=""
+for d in "${DOMAINS[@]}"; do
+  ms_stdout "$N/records.$d" records --answers "$ANSWERS" --format zone --domain "$d"
+  check "records --format zone --domain $d exits 0" test "$MS_RC" = 0
+  show_file "$N/records.$d"
+  check "zone output for $d starts with \$ORIGIN $d." \
+    test "$(grep -v -e '^[[:space:]]*;' -e '^[[:space:]]*$' "$N/records.$d" | head -1 | tr -s ' \t' ' ' | sed 's/ $//')" = "\$ORIGIN $d."
+  check "zone output for $d has PTR only as a comment" \
+    sh -c "! grep -v '^[[:space:]]*;' '$N/records.$d' | grep -qw PTR"
+  NS_A=""; [ "$d" = "${DOMAINS[0]}" ] && NS_A="ns1     IN A    127.0.0.1"
+  cat >"$N/db.$d" <<EOF
+\$ORIGIN $d.
+\$TTL 300
+@       IN SOA  ns1.${DOMAINS[0]}. hostmaster.$d. ( $SERIAL 3600 600 86400 300 )
+@       IN NS   ns1.${DOMAINS[0]}.
+$NS_A
+; ---- mailsetup records --format zone --domain $d, unchanged:
+\$INCLUDE "$N/records.$d"
+EOF
+  check "named-checkzone $d accepts header + records output" quiet_ok named-checkzone "$d" "$N/db.$d"
+  ZONES+="zone \"$d\" { type primary; file \"$N/db.$d\"; };"$'\n'
+done
+ms_stdout "$N/records.json" records --answers "$ANSWERS" --format json
+check "records --format json exits 0" test "$MS_RC" = 0
+py_checks "$PY" "$HERE/records_json.py" "$N/records.json" summary "$HOST" "$IPV4" "$SELECTOR" "${DOMAINS[@]}"
+REV=2.0.192.in-addr.arpa
+{ cat <<EOF
+\$ORIGIN $REV.
+\$TTL 300
+@   IN SOA ns1.${DOMAINS[0]}. hostmaster.${DOMAINS[0]}. ( $SERIAL 3600 600 86400 300 )
+@   IN NS  ns1.${DOMAINS[0]}.
+; ---- PTR from mailsetup records --format json:
+EOF
+  "$PY" "$HERE/records_json.py" "$N/records.json" ptr-zone "$REV" || true; } >"$N/db.$REV"
+check "reverse zone $REV has the PTR from the JSON" grep -q ' IN PTR ' "$N/db.$REV"
+show_file "$N/db.$REV"
+check "named-checkzone $REV" quiet_ok named-checkzone "$REV" "$N/db.$REV"
+cat >"$N/db.127" <<EOF
+\$ORIGIN 127.in-addr.arpa.
+\$TTL 300
+@      IN SOA ns1.${DOMAINS[0]}. hostmaster.${DOMAINS[0]}. ( $SERIAL 3600 600 86400 300 )
+@      IN NS  ns1.${DOMAINS[0]}.
+1.0.0  IN PTR localhost.
+EOF
+LISTEN53=""; [ "$USE_53" = 1 ] && LISTEN53="listen-on port 53 { 127.0.0.1; };"
+cat >"$N/named.conf" <<EOF
+options {
+    directory "$N/work";
+    pid-file "$N/work/named.pid";
+    session-keyfile "$N/work/session.key";
+    listen-on port $DNS_PORT { 127.0.0.1; };
+    $LISTEN53
+    listen-on-v6 { none; };
+    recursion no;
+    allow-query { any; };
+    dnssec-validation no;
+    notify no;
+};
+controls { };
+logging { channel f { file "$N/work/named.log"; severity info; print-time yes; };
+          category default { f; }; category queries { f; }; };
+${ZONES}zone "$REV" { type primary; file "$N/db.$REV"; };
+zone "127.in-addr.arpa" { type primary; file "$N/db.127"; };
+EOF
+check "named-checkconf" quiet_ok named-checkconf "$N/named.conf"
+t=$(date +%s%N)
+setsid named -f -u bind -c "$N/named.conf" </dev/null >"$N/named.stdout" 2>&1 &
+NAMED_PID=$!
+for z in "${DOMAINS[@]}" "$REV"; do
+  wait_for 20 dig +time=1 +tries=1 @127.0.0.1 -p "$DNS_PORT" "$z" SOA +short \
+    || { show_file "$N/named.stdout"; show_logs; die "named does not answer for $z"; }
+done
+timing "named up (all zones answer)" "$(secs "$t")"
+echo "  named pid $NAMED_PID on 127.0.0.1:$DNS_PORT$([ "$USE_53" = 1 ] && echo ' and :53')"
+while read -r _ name type; do
+  printf '  %-40s %-5s -> %s\n' "$name" "$type" "$(dig @127.0.0.1 -p "$DNS_PORT" +short "$name" "$type" | tr '\n' ' ' | cut -c1-110)"
+done < <("$PY" "$HERE/records_json.py" "$N/records.json" summary "$HOST" "$IPV4" "$SELECTOR" "${DOMAINS[@]}" | grep '^DIG ' || true)
+check "dig -x $IPV4 gives $HOST." test "$(dig @127.0.0.1 -p "$DNS_PORT" +short -x "$IPV4")" = "$HOST."
+# opendkim-testkey (libunbound) against our named: published key == private key
+cat >"$LAB/testkey.conf" <<EOF
+Nameservers 127.0.0.1@$DNS_PORT
+EOF
+for d in "${DOMAINS[@]}"; do
+  out=$(opendkim-testkey -x "$LAB/testkey.conf" -d "$d" -s "$SELECTOR" -k "/etc/opendkim/keys/$d/$SELECTOR.private" -vvv 2>&1) && r=0 || r=$?
+  echo "$out" | sed 's/^/  | /'
+  check "opendkim-testkey $SELECTOR._domainkey.$d: key OK" test "$r" = 0 -a -n "$(echo "$out" | grep 'key OK')"
+done
+
+# ---------------------------------------------------------------- 6. mail
+phase "6. send: swaks (SMTP) + sendmail from each domain"
+EXPECT=()
+t=$(date +%s%N)
+for d in "${DOMAINS[@]}"; do
+  subj="e2e smtp $d"
+  check "swaks from sender@$d accepted" \
+    swaks --silent 2 --server 127.0.0.1:25 --helo "$HOST" --from "sender@$d" --to "$RCPT" --h-Subject "$subj" --body "e2e via SMTP from $d"
+  EXPECT+=("$subj=$d")
+  subj="e2e sendmail $d"
+  check "sendmail -f sender@$d accepted" sh -c "printf 'From: sender@%s\nTo: %s\nSubject: %s\n\ne2e via sendmail from %s\n' '$d' '$RCPT' '$subj' '$d' | /usr/sbin/sendmail -f 'sender@$d' '$RCPT'"
+  EXPECT+=("$subj=$d")
+done
+mbox_count() { grep -c '^From ' "$MBOX" 2>/dev/null || echo 0; }
+if wait_for 30 sh -c "[ \$(grep -c '^From ' $MBOX 2>/dev/null || echo 0) -ge ${#EXPECT[@]} ]"; then
+  pass "${#EXPECT[@]} messages delivered to $MBOX"; timing "all messages delivered" "$(secs "$t")"
+else
+  fail "only $(mbox_count) of ${#EXPECT[@]} messages in $MBOX after 30s"
+  find /var/spool/postfix/{incoming,active,deferred,hold} -type f 2>/dev/null | head | sed 's/^/  queued: /'
+  show_logs
+fi
+grep -E '(postfix|opendkim)[^ ]*\[[0-9]+\]: .*(DKIM-Signature field added|status=|milter|warning|error|fatal)' "$SYSLOG" 2>/dev/null \
+  | tail -n 12 | sed 's/^/  | /' || true
+
+# ---------------------------------------------------------------- 7. verify
+phase "7. verify: dkimpy, pyspf, dkimverify against 127.0.0.1:$DNS_PORT"
+if [ -f "$MBOX" ]; then
+  py_checks "$PY" "$HERE/dkim_verify.py" 127.0.0.1 "$DNS_PORT" "$MBOX" "$SELECTOR" "${EXPECT[@]}"
+else
+  fail "no $MBOX to verify"
+fi
+SPF_CHECKS=()
+for d in "${DOMAINS[@]}"; do SPF_CHECKS+=("$IPV4,sender@$d,pass" "$BAD_IP,sender@$d,fail|softfail"); done
+py_checks "$PY" -W ignore "$HERE/spf_check.py" 127.0.0.1 "$DNS_PORT" "$HOST" "${SPF_CHECKS[@]}"
+# the unmodified dkimverify CLI, with a private resolv.conf (port 53 only) in a mount namespace
+echo "nameserver 127.0.0.1" >"$LAB/resolv.conf"
+if [ "$USE_53" = 1 ] && [ -f "$MBOX" ] && command -v dkimverify >/dev/null \
+  && unshare -m sh -c "mount --bind '$LAB/resolv.conf' /etc/resolv.conf" 2>/dev/null; then
+  "$PY" - "$MBOX" "$LAB" <<'EOF'
+import mailbox, sys
+b = mailbox.mbox(sys.argv[1])
+for i, k in enumerate(k for k in b.keys() if str(b[k]["Subject"]).startswith("e2e ")):
+    open("%s/msg%d.eml" % (sys.argv[2], i), "wb").write(b.get_bytes(k))
+EOF
+  for m in "$LAB"/msg*.eml; do
+    out=$(unshare -m sh -c "mount --bind '$LAB/resolv.conf' /etc/resolv.conf && dkimverify < '$m'" 2>&1 || true)
+    check "dkimverify CLI on $(basename "$m") ($(grep -m1 '^Subject:' "$m" | cut -c10-)): $out" test "$out" = "signature ok"
+  done
+else
+  echo "  (dkimverify CLI check skipped: needs named on 127.0.0.1:53 and unshare -m with mount --bind)"
+fi
+
+# ---------------------------------------------------------------- 8. mailsetup check
+phase "8. mailsetup check"
+ms check --answers "$ANSWERS" --nameserver "127.0.0.1:$DNS_PORT"
+timing "mailsetup check" "$MS_SECS"
+check "check --nameserver 127.0.0.1:$DNS_PORT exits 0" test "$MS_RC" = 0
+ms_stdout "$LAB/check.json" check --answers "$ANSWERS" --nameserver "127.0.0.1:$DNS_PORT" --json
+show_file "$LAB/check.json" | head -40
+check "check --json exits 0" test "$MS_RC" = 0
+py_checks "$PY" "$HERE/check_json.py" "$LAB/check.json" clean dkim spf dmarc mx a ptr
+
+# negative: publish example.org's DKIM key under example.net and drop example.net's DMARC record;
+# `check` must now exit 1 and name both problems. Then put the zone back.
+BROKEN=${DOMAINS[1]}
+set_zone() { # set_zone SERIAL INCLUDE_FILE : rewrite db.$BROKEN, reload named, wait for the serial
+  sed -e "s/( $SERIAL /( $1 /" -e "s|^\\\$INCLUDE .*|\\\$INCLUDE \"$2\"|" "$N/db.$BROKEN.orig" >"$N/db.$BROKEN"
+  kill -HUP "$NAMED_PID"
+  wait_for 10 sh -c "dig @127.0.0.1 -p $DNS_PORT +short $BROKEN SOA | grep -q ' $1 '"
+}
+dkim_block() { # the SELECTOR._domainkey record of a zone output (one line, or a ( ... ) group)
+  awk -v s="$SELECTOR._domainkey" '!p && $1 == s { p = 1; print; if ($0 !~ /\(/ || $0 ~ /\)/) exit; next }
+    p { print; if ($0 ~ /\)/) exit }' "$1"
+}
+cp "$N/db.$BROKEN" "$N/db.$BROKEN.orig"
+{ awk -v s="$SELECTOR._domainkey" 'skip { if ($0 ~ /\)/) skip = 0; next }
+    $1 == s { if ($0 ~ /\(/ && $0 !~ /\)/) skip = 1; next }
+    $1 == "_dmarc" { next } { print }' "$N/records.$BROKEN"
+  dkim_block "$N/records.${DOMAINS[0]}"; } >"$N/records.$BROKEN.broken"
+if set_zone $((SERIAL + 1)) "$N/records.$BROKEN.broken"; then
+  ms_stdout "$LAB/check-broken.json" check --answers "$ANSWERS" --nameserver "127.0.0.1:$DNS_PORT" --json
+  check "check exits 1 when $BROKEN has a wrong DKIM key and no DMARC record" test "$MS_RC" = 1
+  py_checks "$PY" "$HERE/check_json.py" "$LAB/check-broken.json" findings "$BROKEN" dkim dmarc
+else
+  fail "named did not load the broken $BROKEN zone (serial $((SERIAL + 1)))"
+fi
+check "named serves the intact $BROKEN zone again" set_zone $((SERIAL + 2)) "$N/records.$BROKEN"
+
+# ---------------------------------------------------------------- 9. idempotence
+phase "9. idempotence: second plan and apply"
+P_MASTER=$(postfix_master_pids); P_ODK=$(pgrep -x opendkim || true)
+snap "$LAB/idem-2.json" "${IDEM_SPECS[@]}"
+ms plan --answers "$ANSWERS"
+check "second plan exits 0 (nothing pending)" test "$MS_RC" = 0
+ms apply --answers "$ANSWERS" --yes
+timing "mailsetup apply (no-op)" "$MS_SECS"
+check "second apply --yes exits 0" test "$MS_RC" = 0
+check "second apply reports no changes" grep -Eiq 'no changes|nothing to (do|change|apply)|up to date|already' "$MS_OUT"
+snap "$LAB/idem-3.json" "${IDEM_SPECS[@]}"
+check "second plan + apply wrote nothing (sha256, mode, owner, mtime)" \
+  "$PY" "$HERE/state.py" diff "$LAB/idem-2.json" "$LAB/idem-3.json"
+if [ "$P_MASTER" != "$(postfix_master_pids)" ] || [ "$P_ODK" != "$(pgrep -x opendkim || true)" ]; then
+  echo "  WARNING: the no-op apply restarted postfix or opendkim (pids $P_MASTER/$P_ODK -> $(postfix_master_pids)/$(pgrep -x opendkim || true))"
+fi
+
+# ---------------------------------------------------------------- 10. rollback
+phase "10. rollback"
+ms rollback --yes
+timing "mailsetup rollback" "$MS_SECS"
+check "rollback --yes exits 0" test "$MS_RC" = 0
+for f in "${MANAGED[@]}"; do
+  now=$("$PY" "$HERE/state.py" show "$f")
+  check "rollback restored $f (sha256 owner mode: ${ORIG[$f]})" test "$now" = "${ORIG[$f]}"
+  [ "$now" = "${ORIG[$f]}" ] || echo "    now: $now"
+done
+NOW_GROUP=0; if id -nG postfix | grep -qw opendkim; then NOW_GROUP=1; fi
+check "postfix in group opendkim as before ($PRE_GROUP)" test "$NOW_GROUP" = "$PRE_GROUP"
+snap "$LAB/after-rollback.json" "${RESTORE_SPECS[@]}"
+check "rollback removed the files apply created in /etc (backups and empty dirs aside)" \
+  "$PY" "$HERE/state.py" diff "$LAB/restore-before.json" "$LAB/after-rollback.json" --no-mtime --ignore-new-dirs \
+  --ignore '\.mailsetup-' --ignore '^/(var|run)/' --ignore '^/etc/(group|gshadow|passwd|shadow)-$' --ignore '^/etc/\.pwd\.lock$'
+echo "  daemons after rollback:"; ps_daemons
+phase_end

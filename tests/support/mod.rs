@@ -1,0 +1,136 @@
+//! Test support: an in-process DNS server ([`dns_server`]), a temporary `--root` tree built from the Debian 12 stock files, a runner for the
+//! real binary, and a snapshot of a tree (every file's bytes and mode) to prove what changed.
+#![allow(dead_code)] // each test binary uses a different part
+
+pub mod dns_server;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/debian12");
+pub const ANSWERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/answers.toml");
+
+/// A temporary root holding a copy of the Debian 12 fixture tree.
+pub struct Tree {
+    pub dir: tempfile::TempDir,
+}
+
+impl Tree {
+    pub fn debian12() -> Tree {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_dir(Path::new(FIXTURE), dir.path());
+        fs::create_dir_all(dir.path().join("var/spool/postfix")).expect("queue dir");
+        Tree { dir }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, system: &str) -> PathBuf {
+        self.dir.path().join(system.trim_start_matches('/'))
+    }
+
+    pub fn read(&self, system: &str) -> String {
+        fs::read_to_string(self.path(system)).unwrap_or_else(|e| panic!("read {system}: {e}"))
+    }
+
+    pub fn write(&self, system: &str, text: &str) {
+        let p = self.path(system);
+        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        fs::write(p, text).expect("write");
+    }
+
+    /// Run the binary with `--root <tree>` and the given arguments.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_mailsetup"))
+            .arg("--root")
+            .arg(self.root())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run mailsetup");
+        Run::from(out, self.root())
+    }
+
+    /// Every file and directory beneath the root: relative path → (content digest, mode, uid, gid).
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, (String, u32, u32, u32)> {
+        let mut out = BTreeMap::new();
+        walk(self.root(), self.root(), &mut out);
+        out
+    }
+}
+
+/// Length and a 64-bit hash of the content: enough to tell any change, short enough to read in a
+/// failed assertion.
+fn digest(bytes: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    format!("{}B:{:016x}", bytes.len(), h.finish())
+}
+
+fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, (String, u32, u32, u32)>) {
+    for e in fs::read_dir(dir).expect("readdir").flatten() {
+        let p = e.path();
+        let md = fs::symlink_metadata(&p).expect("lstat");
+        let rel = p.strip_prefix(base).expect("rel").to_path_buf();
+        if md.is_dir() {
+            out.insert(rel, ("dir".into(), md.mode(), md.uid(), md.gid()));
+            walk(base, &p, out);
+        } else {
+            out.insert(
+                rel,
+                (
+                    digest(&fs::read(&p).unwrap_or_default()),
+                    md.mode(),
+                    md.uid(),
+                    md.gid(),
+                ),
+            );
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in fs::read_dir(from).expect("readdir").flatten() {
+        let dst = to.join(e.file_name());
+        if e.path().is_dir() {
+            fs::create_dir_all(&dst).expect("mkdir");
+            copy_dir(&e.path(), &dst);
+        } else {
+            fs::copy(e.path(), &dst).expect("copy");
+        }
+    }
+}
+
+/// The outcome of one run, with the temporary root's path replaced by `[ROOT]`.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output, root: &Path) -> Run {
+        let clean =
+            |b: &[u8]| String::from_utf8_lossy(b).replace(&root.display().to_string(), "[ROOT]");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: clean(&out.stdout),
+            stderr: clean(&out.stderr),
+        }
+    }
+
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
