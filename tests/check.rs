@@ -1,6 +1,8 @@
 //! `check::run` against a real authoritative server on loopback: a healthy setup passes
 //! everything, and each zone that breaks one thing yields exactly that finding id.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::net::{Ipv4Addr, Ipv6Addr};

@@ -1,6 +1,8 @@
 //! `dns::Dns` against a real authoritative server on loopback: typed answers, absence vs
 //! failure, TXT joining, no cache, SPF evaluation through mail-auth.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

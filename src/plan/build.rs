@@ -398,9 +398,7 @@ fn dirs(settings: &Settings, cur: &Current, plan: &mut Plan) {
         let now = cur.dirs.get(&path).copied().flatten();
         let fix = match now {
             None => true,
-            Some(m) => {
-                enforce && !owner_matches(cur, owner, m.uid, m.gid) || enforce && m.mode != mode
-            }
+            Some(m) => enforce && (m.mode != mode || !owner_matches(cur, owner, m.uid, m.gid)),
         };
         if fix {
             plan.dirs.push(DirChange {

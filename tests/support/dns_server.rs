@@ -16,6 +16,8 @@
 //! [`RcodeServer`] answers every UDP query with one response code and no records (real
 //! DNS messages on the wire: same id and question, QR set), for SERVFAIL / REFUSED paths.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
