@@ -12,7 +12,7 @@ use super::{RecordSet, Rtype};
 const TXT_CHUNK: usize = 250;
 
 /// BIND zone lines, one `$ORIGIN` section per zone, relative owner names, a `;` comment saying what
-/// each record is for; long TXT values are split into ≤255-byte strings inside parentheses. The PTR
+/// each record is for; long TXT values are split into ≤255-byte strings on one line. The PTR
 /// requests are printed as comments: they belong in the provider's reverse zone.
 pub fn zone(set: &RecordSet) -> String {
     let mut out = String::new();
@@ -45,8 +45,9 @@ pub fn zone(set: &RecordSet) -> String {
     out
 }
 
-/// A TXT value as zone-file character-strings: one quoted string when it fits, else
-/// `( "…" "…" )` over several lines.
+/// A TXT value as zone-file character-strings on one line: one quoted string when it fits, else
+/// several (`"v=DKIM1; k=rsa; " "p=…" "…"`), which a resolver joins with no separator (RFC 7208
+/// §3.3, RFC 6376 §3.6.2.2). One line, no parentheses: every zone parser reads it the same way.
 pub fn txt_strings(value: &str) -> String {
     if value.len() <= TXT_CHUNK {
         return format!("\"{value}\"");
@@ -60,19 +61,18 @@ pub fn txt_strings(value: &str) -> String {
     if !head.is_empty() {
         parts.push(head);
     }
-    let bytes = rest.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let end = (i + TXT_CHUNK).min(bytes.len());
-        // Values are ASCII by construction; guard anyway so a split never lands inside a character.
-        let end = (end..=bytes.len())
-            .find(|e| rest.is_char_boundary(*e))
-            .unwrap_or(bytes.len());
-        parts.push(&rest[i..end]);
-        i = end;
+    let mut rest = rest;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(TXT_CHUNK);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (chunk, tail) = rest.split_at(end);
+        parts.push(chunk);
+        rest = tail;
     }
     let quoted: Vec<String> = parts.iter().map(|p| format!("\"{p}\"")).collect();
-    format!("( {} )", quoted.join("\n\t  "))
+    quoted.join(" ")
 }
 
 /// One block per record: zone, relative name and FQDN, type, then the value as ONE string (what
@@ -150,7 +150,7 @@ mod tests {
         assert!(strings.iter().all(|s| s.len() <= 255));
         assert_eq!(strings.len(), 3);
         assert_eq!(strings[0], "v=DKIM1; k=rsa; ");
-        assert!(z.starts_with("( \"") && z.ends_with("\" )"));
+        assert!(!z.contains('\n') && !z.contains('('), "one line: {z}");
     }
 
     #[test]
