@@ -21,6 +21,12 @@ use crate::{answers, check, dns};
 /// Run a parsed command line; Ok(exit code).
 pub fn dispatch(cli: Cli) -> Result<u8> {
     let root = Root::new(&cli.root);
+    if !cli.root.is_dir() {
+        return Err(Error::Invalid {
+            what: format!("--root {}", cli.root.display()),
+            reason: "is not a directory; pass an existing directory (default /)".into(),
+        });
+    }
     match &cli.command {
         None => Ok(help()),
         Some(Command::Plan) => plan_cmd(&root, &cli, true),
