@@ -217,7 +217,7 @@ fn idn_to_ascii(s: &str) -> Result<String, Rule> {
         && typed
             .iter()
             .zip(&mapped)
-            .all(|(t, m)| is_xn(t) || t.to_lowercase() == *m);
+            .all(|(t, m)| is_xn(t) || *t == *m || t.to_lowercase() == *m);
     if !unchanged {
         return Err(Rule(format!(
             "is not written in its normal form; type it as {:?} (full-width, compatibility \
@@ -228,10 +228,23 @@ fn idn_to_ascii(s: &str) -> Result<String, Rule> {
     for (t, m) in typed.iter().zip(&mapped) {
         // A decoded label with "--" in positions 3 and 4 is not a U-label (RFC 5891 §4.2.3.1);
         // left alone it would decode to something that does not parse back.
-        if is_xn(t) && m.chars().nth(2) == Some('-') && m.chars().nth(3) == Some('-') {
+        // An A-label must decode to a U-label that UTS #46 leaves as it is (RFC 5891 §5.4);
+        // otherwise its display form would not parse back to it.
+        if is_xn(t) {
+            let (again, ok) =
+                uts46.to_unicode(m.as_bytes(), AsciiDenyList::STD3, Hyphens::CheckFirstLast);
+            if ok.is_err() || again != *m {
+                return Err(Rule(format!(
+                    "label {t:?} decodes to {m:?}, which is not in normal form \
+                     (RFC 5891 §5.4, UTS #46 §4)"
+                )));
+            }
+        }
+        let international = is_xn(t) || !t.is_ascii();
+        if international && m.chars().nth(2) == Some('-') && m.chars().nth(3) == Some('-') {
             return Err(Rule(format!(
-                "label {t:?} decodes to {m:?}, which has \"--\" in positions 3 and 4 \
-                 (RFC 5891 §4.2.3.1)"
+                "label {m:?} has \"--\" in positions 3 and 4, which an internationalized \
+                 label may not have (RFC 5891 §4.2.3.1)"
             )));
         }
         check_u_label(&uts46, t, m)?;

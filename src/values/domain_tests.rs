@@ -176,3 +176,11 @@ fn selector_cases() {
         rejects(input, Selector::parse(input), needle);
     }
 }
+
+/// Found by the proptest: Cherokee has case pairs that UTS #46 maps to the capital letters, so a
+/// name already in that form must be accepted as typed, and parse back from its display form.
+#[test]
+fn a_label_of_a_mapped_script_parses_back_from_its_display_form() {
+    let d = Domain::parse("xn-----a-fbub.a").expect("valid");
+    assert_eq!(Domain::parse(&d.unicode()), Ok(d));
+}
