@@ -265,6 +265,18 @@ impl DefaultFile {
                 reason: "the file ends inside a quote or a line continuation",
             });
         }
+        // Any other mention of `SOCKET=` outside a comment line (after a `;`, inside a quoted
+        // string, twice on a line) could be what the shell really ends up with: refuse to guess.
+        let stray = self.lines.iter().any(|l| {
+            let t = text(&l.body);
+            !t.trim_start().starts_with('#')
+                && t.matches("SOCKET=").count() > usize::from(assignment(t, "SOCKET").is_some())
+        });
+        if stray {
+            return Err(EditError::UnsafeShell {
+                reason: "SOCKET= appears where it is not a plain assignment at the start of a line",
+            });
+        }
         let applied = match self.last_assignment("SOCKET", self.lines.len()) {
             Some((_, word)) if !word.simple => {
                 return Err(EditError::UnsafeShell {
