@@ -1,6 +1,8 @@
 //! Pure helpers over TXT record text: which records are SPF or DMARC records, the DKIM key
 //! record's tags, and the zone-file line for a TXT record (the `fix`).
 
+use crate::records::render::chunks;
+
 /// Is `record` an SPF record? It begins with `v=spf1` followed by a space or the end
 /// (RFC 7208 §4.5; ABNF literals are case-insensitive, RFC 5234 §2.3).
 pub(super) fn is_spf(record: &str) -> bool {
@@ -94,22 +96,6 @@ pub(super) fn bind_txt(owner: &str, value: &str) -> Option<String> {
         .map(|c| format!("\"{}\"", c.replace('\\', "\\\\").replace('"', "\\\"")))
         .collect();
     Some(format!("{owner}. IN TXT {}", strings.join(" ")))
-}
-
-/// `s` cut into pieces of at most `max` bytes, on char boundaries.
-fn chunks(s: &str, max: usize) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = s;
-    while !rest.is_empty() {
-        let mut end = rest.len().min(max);
-        while !rest.is_char_boundary(end) {
-            end -= 1;
-        }
-        let (head, tail) = rest.split_at(end);
-        out.push(head);
-        rest = tail;
-    }
-    out
 }
 
 #[cfg(test)]

@@ -61,18 +61,25 @@ pub fn txt_strings(value: &str) -> String {
     if !head.is_empty() {
         parts.push(head);
     }
-    let mut rest = rest;
+    parts.extend(chunks(rest, TXT_CHUNK));
+    let quoted: Vec<String> = parts.iter().map(|p| format!("\"{p}\"")).collect();
+    quoted.join(" ")
+}
+
+/// `s` cut into pieces of at most `max` bytes, on character boundaries.
+pub fn chunks(s: &str, max: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = s;
     while !rest.is_empty() {
-        let mut end = rest.len().min(TXT_CHUNK);
+        let mut end = rest.len().min(max);
         while !rest.is_char_boundary(end) {
             end -= 1;
         }
-        let (chunk, tail) = rest.split_at(end);
-        parts.push(chunk);
+        let (head, tail) = rest.split_at(end);
+        out.push(head);
         rest = tail;
     }
-    let quoted: Vec<String> = parts.iter().map(|p| format!("\"{p}\"")).collect();
-    quoted.join(" ")
+    out
 }
 
 /// One block per record: zone, relative name and FQDN, type, then the value as ONE string (what
