@@ -247,3 +247,64 @@ fn postconf_reads_the_values_we_wrote() {
         );
     }
 }
+
+fn library_plan(
+    tree: &Tree,
+) -> (
+    mailsetup::system::Root,
+    mailsetup::plan::Plan,
+    mailsetup::plan::Current,
+) {
+    let settings =
+        mailsetup::answers::parse(&fs::read_to_string(ANSWERS).expect("answers")).expect("valid");
+    let root = mailsetup::system::Root::new(tree.root());
+    let current = mailsetup::plan::Current::read(&root, &settings).expect("read");
+    let plan = mailsetup::plan::build(&settings, &current).expect("plan");
+    (root, plan, current)
+}
+
+#[test]
+fn a_file_changed_after_the_plan_is_refused_and_nothing_is_written() {
+    let tree = Tree::debian12();
+    let (root, plan, current) = library_plan(&tree);
+    let edited = format!("{}# edited meanwhile\n", tree.read("/etc/opendkim.conf"));
+    tree.write("/etc/opendkim.conf", &edited);
+    let before = tree.snapshot();
+    let err = mailsetup::apply::apply(
+        &root,
+        &plan,
+        &current.accounts,
+        std::time::SystemTime::now(),
+    );
+    assert!(
+        matches!(err, Err(mailsetup::error::Error::ChangedSincePlan { .. })),
+        "{err:?}"
+    );
+    assert_eq!(tree.snapshot(), before, "nothing written");
+}
+
+#[test]
+fn a_failure_in_the_middle_of_apply_undoes_what_was_done() {
+    let tree = Tree::debian12();
+    let (root, mut plan, current) = library_plan(&tree);
+    let before = tree.snapshot();
+    // Files, directories and keys are written first; this permission change then fails.
+    plan.perms.push(mailsetup::plan::PermChange {
+        path: "/etc/opendkim/no-such-file".into(),
+        owner: mailsetup::plan::Owner::OPENDKIM,
+        mode: 0o600,
+        why: "test".into(),
+    });
+    let err = mailsetup::apply::apply(
+        &root,
+        &plan,
+        &current.accounts,
+        std::time::SystemTime::now(),
+    );
+    assert!(err.is_err(), "the apply must fail");
+    let mut after = tree.snapshot();
+    after.retain(|p, _| !p.starts_with("var/lib"));
+    assert_eq!(after, before, "every file, key and directory undone");
+    let rec = mailsetup::apply::RunRecord::last_applied(&root).expect("records");
+    assert!(rec.is_none(), "the failed run is not recorded as applied");
+}

@@ -109,14 +109,11 @@ pub fn backup_name(path: &Path, stamp: &str) -> PathBuf {
     candidate
 }
 
-/// Restore `path` from its hard-link backup: link the backup to a temp name and rename that over
-/// `path`, so the file becomes the backup's inode (bytes, owner and mode as they were) and the
-/// backup stays.
+/// Restore `path` from its hard-link backup by renaming the backup over it: the file becomes the
+/// original inode again (bytes, owner and mode as they were) with a single link, so a later apply
+/// can replace it. The backup name is used up.
 pub fn restore(backup_path: &Path, path: &Path) -> Result<()> {
-    let tmp = temp_beside(path);
-    let _ = fs::remove_file(&tmp);
-    fs::hard_link(backup_path, &tmp).map_err(|e| Error::io("link the backup", backup_path, e))?;
-    commit(&tmp, path)
+    commit(backup_path, path)
 }
 
 /// Create a private key file at `path`: 0600 with its final owner from the first byte, written and
@@ -218,15 +215,21 @@ mod tests {
         assert_eq!(fs::metadata(&f).expect("md").mode() & 0o7777, 0o640);
         assert_eq!(fs::read_to_string(&b).expect("read"), "old\n");
         assert!(!tmp.exists(), "no temp file left");
-        restore(&b, &f).expect("restore");
-        assert_eq!(fs::read_to_string(&f).expect("read"), "old\n");
-        assert!(b.exists(), "the backup stays after a restore");
         assert_eq!(
             backup_name(&f, "20260101T000000Z")
                 .file_name()
                 .and_then(|n| n.to_str()),
             Some("main.cf.mailsetup-20260101T000000Z-1")
         );
+        restore(&b, &f).expect("restore");
+        assert_eq!(fs::read_to_string(&f).expect("read"), "old\n");
+        assert_eq!(fs::metadata(&f).expect("md").mode() & 0o7777, 0o640);
+        assert_eq!(
+            fs::metadata(&f).expect("md").nlink(),
+            1,
+            "one link: a later apply may replace it"
+        );
+        assert!(!b.exists(), "the backup became the file again");
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub fn undo(root: &Root, rec: &mut RunRecord, restart_services: bool) -> Result<
             Some(b) if b.exists() => {
                 fsops::restore(b, &f.path)?;
                 done.push(format!(
-                    "restored {} from {}",
+                    "restored {} (moved back from {})",
                     f.path.display(),
                     b.display()
                 ));
