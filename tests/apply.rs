@@ -129,6 +129,17 @@ fn rollback_restores_the_tree_byte_identically() {
         "{}",
         again.stdout
     );
+
+    // The restored files are single files again: a new apply and its rollback work too.
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    tree.run(&["rollback", "--yes"]).expect_code(0);
+    let mut third = tree.snapshot();
+    third.retain(|p, _| {
+        let s = p.to_string_lossy();
+        !s.starts_with("var/lib") && !s.contains(".mailsetup-")
+    });
+    assert_eq!(third, before);
 }
 
 #[test]
