@@ -319,3 +319,35 @@ fn a_failure_in_the_middle_of_apply_undoes_what_was_done() {
     let rec = mailsetup::apply::RunRecord::last_applied(&root).expect("records");
     assert!(rec.is_none(), "the failed run is not recorded as applied");
 }
+
+#[test]
+fn a_staged_main_cf_that_postconf_warns_about_is_refused_and_nothing_is_written() {
+    if !std::path::Path::new("/usr/sbin/postconf").exists() {
+        eprintln!("skipped: postconf is not installed");
+        return;
+    }
+    let tree = Tree::debian12();
+    let (root, mut plan, current) = library_plan(&tree);
+    let main_cf = plan
+        .files
+        .iter_mut()
+        .find(|f| f.path == std::path::Path::new("/etc/postfix/main.cf"))
+        .expect("main.cf change");
+    main_cf.after.push_str("mailsetup_typo_parameter = 1\n");
+    let before = tree.snapshot();
+    let err = mailsetup::apply::apply(
+        &root,
+        &plan,
+        &current.accounts,
+        std::time::SystemTime::now(),
+    );
+    match err {
+        Err(mailsetup::error::Error::Validation { output, .. }) => {
+            assert!(output.contains("mailsetup_typo_parameter"), "{output}")
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    let mut after = tree.snapshot();
+    after.retain(|p, _| !p.starts_with("var/lib"));
+    assert_eq!(after, before, "nothing written");
+}
