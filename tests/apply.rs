@@ -351,3 +351,59 @@ fn a_staged_main_cf_that_postconf_warns_about_is_refused_and_nothing_is_written(
     after.retain(|p, _| !p.starts_with("var/lib"));
     assert_eq!(after, before, "nothing written");
 }
+
+#[test]
+fn a_key_the_operator_already_listed_in_the_key_table_is_adopted() {
+    let tree = Tree::debian12();
+    let key =
+        mailsetup::keys::PrivateKey::generate(mailsetup::values::KeyBits::B1024).expect("key");
+    tree.write("/etc/dkimkeys/example.org.private", key.pem());
+    let table =
+        "# mine\nmail._domainkey.example.org example.org:mail:/etc/dkimkeys/example.org.private\n";
+    tree.write("/etc/opendkim/KeyTable", table);
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    assert!(
+        !tree
+            .path("/etc/opendkim/keys/example.org/mail.private")
+            .exists(),
+        "no second key is made for a domain the KeyTable already has"
+    );
+    let kt = tree.read("/etc/opendkim/KeyTable");
+    assert!(
+        kt.starts_with(table),
+        "operator lines kept as they were:\n{kt}"
+    );
+    assert_eq!(
+        kt.matches("mail._domainkey.example.org ").count(),
+        1,
+        "{kt}"
+    );
+    let json = tree.run(&["records", "--answers", ANSWERS, "--format", "json"]);
+    assert!(
+        json.stdout.contains(&key.public().p),
+        "the adopted key is the one published"
+    );
+}
+
+#[test]
+fn a_conflicting_signing_table_entry_stops_the_run_and_nothing_is_written() {
+    let tree = Tree::debian12();
+    tree.write(
+        "/etc/opendkim/SigningTable",
+        "*@example.org other._domainkey.example.org\n",
+    );
+    let before = tree.snapshot();
+    let run = tree.run(&["apply", "--yes", "--answers", ANSWERS]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("SigningTable") && run.stderr.contains("other._domainkey.example.org"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.is_empty(),
+        "no diff for a plan that cannot be made"
+    );
+    assert_eq!(tree.snapshot(), before);
+}

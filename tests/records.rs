@@ -13,17 +13,19 @@ key_bits = 2048
 dmarc_rua = "mailto:postmaster@example.org"
 "#;
 
-fn answers(tree: &Tree) -> String {
+/// A Debian 12 tree after `apply` with 2048-bit keys, and the answers file's path.
+fn applied_tree() -> (Tree, String) {
+    let tree = Tree::debian12();
     tree.write("/answers.toml", ANSWERS_2048);
-    tree.path("/answers.toml").display().to_string()
+    let a = tree.path("/answers.toml").display().to_string();
+    tree.run(&["apply", "--yes", "--answers", &a])
+        .expect_code(0);
+    (tree, a)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pasted_zone_output_makes_check_pass() {
-    let tree = Tree::debian12();
-    let a = answers(&tree);
-    tree.run(&["apply", "--yes", "--answers", &a])
-        .expect_code(0);
+    let (tree, a) = applied_tree();
     let mut zones = Vec::new();
     for d in ["example.org", "example.net"] {
         let out = tree.run(&[
@@ -83,10 +85,7 @@ async fn pasted_zone_output_makes_check_pass() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_record_from_another_key_is_a_key_mismatch() {
-    let tree = Tree::debian12();
-    let a = answers(&tree);
-    tree.run(&["apply", "--yes", "--answers", &a])
-        .expect_code(0);
+    let (tree, a) = applied_tree();
     let org = tree.run(&[
         "records",
         "--answers",
@@ -149,10 +148,7 @@ async fn a_record_from_another_key_is_a_key_mismatch() {
 
 #[test]
 fn records_formats_agree() {
-    let tree = Tree::debian12();
-    let a = answers(&tree);
-    tree.run(&["apply", "--yes", "--answers", &a])
-        .expect_code(0);
+    let (tree, a) = applied_tree();
     let json = tree.run(&["records", "--answers", &a, "--format", "json"]);
     json.expect_code(0);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
