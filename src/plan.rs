@@ -11,6 +11,8 @@ use crate::values::{Domain, KeyBits, Selector};
 
 mod build;
 mod current;
+mod opendkim_files;
+mod postfix_files;
 
 pub use build::build;
 pub use current::{Current, KeyState};

@@ -265,13 +265,18 @@ impl DefaultFile {
                 reason: "the file ends inside a quote or a line continuation",
             });
         }
-        // Any other mention of `SOCKET=` outside a comment line (after a `;`, inside a quoted
-        // string, twice on a line) could be what the shell really ends up with: refuse to guess.
-        let stray = self.lines.iter().any(|l| {
-            let t = text(&l.body);
-            !t.trim_start().starts_with('#')
-                && t.matches("SOCKET=").count() > usize::from(assignment(t, "SOCKET").is_some())
-        });
+        // Any other mention of `SOCKET=` (after a `;`, twice on a line, on a line that starts inside
+        // a quote or a `\` continuation) could be what the shell really ends up with: refuse to guess.
+        let mut ctx = Ctx::Clean;
+        let mut stray = false;
+        for line in &self.lines {
+            let t = text(&line.body);
+            let mentions = t.matches("SOCKET=").count();
+            let plain = ctx == Ctx::Clean && assignment(t, "SOCKET").is_some();
+            let comment = ctx == Ctx::Clean && t.trim_start().starts_with('#');
+            stray |= !comment && mentions > usize::from(plain);
+            ctx = scan_line(ctx, t);
+        }
         if stray {
             return Err(EditError::UnsafeShell {
                 reason: "SOCKET= appears where it is not a plain assignment at the start of a line",

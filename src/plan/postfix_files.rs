@@ -1,0 +1,150 @@
+//! The Postfix side of the plan: main.cf edits (postconf(5)) and what master.cf tells us.
+
+use super::build::{change, existing};
+use super::current::Current;
+use super::{FileChange, Perms};
+use crate::error::{Error, Result};
+use crate::milter;
+use crate::opendkim::OpendkimConf;
+use crate::postfix::{MainCf, split_list};
+use crate::settings::Settings;
+use crate::system::FileState;
+use std::path::Path;
+
+fn edit_err(file: &Path) -> impl Fn(crate::postfix::EditError) -> Error + '_ {
+    move |e| Error::Invalid {
+        what: file.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// main.cf: myhostname, inet_protocols, OpenDKIM in smtpd_milters and non_smtpd_milters (other
+/// milters kept), milter_default_action = accept, milter_protocol = 6 (postconf(5)).
+pub(super) fn edit_main_cf(settings: &Settings, cur: &Current) -> Result<Option<FileChange>> {
+    let text = existing(&cur.main_cf, "postfix")?;
+    let mut cf = MainCf::parse(text);
+    let err = edit_err(&cur.main_cf.path);
+    let ours = milter::postfix_milter(settings.socket);
+    let odk_socket = cur
+        .opendkim_conf
+        .text
+        .as_deref()
+        .and_then(|t| OpendkimConf::parse(t).get("Socket").map(str::to_string));
+    let smtpd = with_milter(
+        cf.get("smtpd_milters").as_deref(),
+        &ours,
+        odk_socket.as_deref(),
+    );
+    cf.set("myhostname", settings.hostname.as_str())
+        .map_err(&err)?;
+    cf.set("inet_protocols", settings.inet_protocols.as_str())
+        .map_err(&err)?;
+    cf.set("smtpd_milters", &smtpd).map_err(&err)?;
+    let non_smtpd = cf.get("non_smtpd_milters");
+    // `$smtpd_milters` already carries OpenDKIM now: keep the operator's reference.
+    if !non_smtpd
+        .as_deref()
+        .is_some_and(|v| refers_to(v, "smtpd_milters"))
+    {
+        let v = with_milter(non_smtpd.as_deref(), &ours, odk_socket.as_deref());
+        cf.set("non_smtpd_milters", &v).map_err(&err)?;
+    }
+    cf.set("milter_default_action", "accept").map_err(&err)?;
+    cf.set("milter_protocol", "6").map_err(&err)?;
+    Ok(change(
+        &cur.main_cf,
+        cf.to_string(),
+        Perms::Keep,
+        "wire OpenDKIM into Postfix as a milter",
+    ))
+}
+
+/// The milter list with OpenDKIM's entry replaced by (or added as) `ours`; other milters stay.
+fn with_milter(current: Option<&str>, ours: &str, odk_socket: Option<&str>) -> String {
+    let items = current.map(split_list).unwrap_or_default();
+    if items.iter().any(|i| i == ours) {
+        return current.unwrap_or(ours).trim().to_string();
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut placed = false;
+    for item in items {
+        if milter::is_opendkim_entry(&item, odk_socket) {
+            if !placed {
+                out.push(ours.to_string());
+                placed = true;
+            }
+        } else {
+            out.push(item);
+        }
+    }
+    if !placed {
+        out.push(ours.to_string());
+    }
+    out.join(", ")
+}
+
+fn refers_to(value: &str, name: &str) -> bool {
+    value.contains(&format!("${name}")) || value.contains(&format!("${{{name}}}"))
+}
+
+/// inet_protocols and inet_interfaces are read only when the master starts: `postfix reload`
+/// logs "ignoring inet_protocols parameter value change" (postfix-opendkim.md §1.5).
+pub(super) fn needs_restart(before: &FileState, after: &str) -> bool {
+    let old = MainCf::parse(before.text.as_deref().unwrap_or(""));
+    let new = MainCf::parse(after);
+    ["inet_protocols", "inet_interfaces"]
+        .iter()
+        .any(|p| old.get(p) != new.get(p))
+}
+
+/// master.cf is not edited; an override that leaves OpenDKIM out is worth knowing about.
+pub(super) fn master_cf_notes(cur: &Current) -> Vec<String> {
+    let Some(text) = cur.master_cf.text.as_deref() else {
+        return Vec::new();
+    };
+    let cf = crate::postfix::master_cf::MasterCf::parse(text);
+    let mut notes = Vec::new();
+    for svc in cf.services() {
+        for (name, value) in svc.options() {
+            if (name == "smtpd_milters" || name == "non_smtpd_milters")
+                && !value.contains("opendkim")
+                && !refers_to(value, name)
+            {
+                notes.push(format!(
+                    "master.cf service `{} {}` overrides {name}={value}: mail through it is not signed by OpenDKIM",
+                    svc.name(),
+                    svc.kind()
+                ));
+            }
+        }
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn milter_lists_keep_other_milters_and_replace_old_opendkim() {
+        let ours = "local:opendkim/opendkim.sock";
+        assert_eq!(with_milter(None, ours, None), ours);
+        assert_eq!(
+            with_milter(Some("inet:localhost:11332"), ours, None),
+            "inet:localhost:11332, local:opendkim/opendkim.sock"
+        );
+        assert_eq!(
+            with_milter(
+                Some("inet:localhost:8891, inet:localhost:11332"),
+                ours,
+                None
+            ),
+            "local:opendkim/opendkim.sock, inet:localhost:11332"
+        );
+        assert_eq!(
+            with_milter(Some(ours), ours, None),
+            ours,
+            "already there: unchanged"
+        );
+    }
+}
