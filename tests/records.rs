@@ -23,21 +23,27 @@ fn applied_tree() -> (Tree, String) {
     (tree, a)
 }
 
+/// `mailsetup records --format zone --domain D`, which must succeed.
+fn records_zone(tree: &Tree, answers: &str, domain: &str) -> support::Run {
+    let out = tree.run(&[
+        "records",
+        "--answers",
+        answers,
+        "--format",
+        "zone",
+        "--domain",
+        domain,
+    ]);
+    out.expect_code(0);
+    out
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn pasted_zone_output_makes_check_pass() {
     let (tree, a) = applied_tree();
     let mut zones = Vec::new();
     for d in ["example.org", "example.net"] {
-        let out = tree.run(&[
-            "records",
-            "--answers",
-            &a,
-            "--format",
-            "zone",
-            "--domain",
-            d,
-        ]);
-        out.expect_code(0);
+        let out = records_zone(&tree, &a, d);
         assert!(
             out.stdout.contains(&format!("$ORIGIN {d}.")),
             "{}",
@@ -86,15 +92,7 @@ async fn pasted_zone_output_makes_check_pass() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_record_from_another_key_is_a_key_mismatch() {
     let (tree, a) = applied_tree();
-    let org = tree.run(&[
-        "records",
-        "--answers",
-        &a,
-        "--format",
-        "zone",
-        "--domain",
-        "example.org",
-    ]);
+    let org = records_zone(&tree, &a, "example.org");
     let other =
         mailsetup::keys::PrivateKey::generate(mailsetup::values::KeyBits::B1024).expect("key");
     let dkim = format!(

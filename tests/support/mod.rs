@@ -73,6 +73,18 @@ fn digest(bytes: &[u8]) -> String {
     format!("{}B:{:016x}", bytes.len(), h.finish())
 }
 
+impl Tree {
+    /// [`Tree::snapshot`] without mailsetup's own state (`var/lib`) and `*.mailsetup-*` backups.
+    pub fn snapshot_without_state(&self) -> BTreeMap<PathBuf, (String, u32, u32, u32)> {
+        let mut snap = self.snapshot();
+        snap.retain(|p, _| {
+            let s = p.to_string_lossy();
+            !s.starts_with("var/lib") && !s.contains(".mailsetup-")
+        });
+        snap
+    }
+}
+
 fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, (String, u32, u32, u32)>) {
     for e in fs::read_dir(dir).expect("readdir").flatten() {
         let p = e.path();
