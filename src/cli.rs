@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Set up Postfix + OpenDKIM signing and the DNS records that make mail pass SPF, DKIM and DMARC.
 ///
@@ -46,24 +46,45 @@ pub enum Command {
         #[arg(long, value_name = "DOMAIN")]
         domain: Vec<String>,
     },
-    /// Check through live DNS that the records are published and right.
-    Check {
-        /// Ask this DNS server (IP[:PORT]) instead of the system resolver.
-        #[arg(long, value_name = "IP[:PORT]")]
-        nameserver: Option<String>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Only this domain (repeatable).
-        #[arg(long, value_name = "DOMAIN")]
-        domain: Vec<String>,
-    },
+    /// Check through live DNS, at every authoritative server, that the records are published
+    /// and right; say what is wrong and how to fix it.
+    Check(CheckArgs),
     /// Restore every file the last apply changed, byte-identical with owner and mode.
     Rollback {
         /// Restore even files edited by hand since that apply (their edits are lost).
         #[arg(long)]
         force: bool,
     },
+}
+
+/// `mailsetup check` options.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Find zones and nameserver addresses through this DNS server (IP[:PORT]) instead of
+    /// the system resolver. The records themselves are always read from every
+    /// authoritative server of their zone.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub nameserver: Option<String>,
+    /// Ask the authoritative servers on this port instead of 53: for a lab or test whose
+    /// nameservers listen elsewhere (e.g. BIND on 127.0.0.1:5353).
+    #[arg(long, value_name = "PORT", default_value_t = 53, value_parser = clap::value_parser!(u16).range(1..))]
+    pub authoritative_port: u16,
+    /// Print the result as JSON (see the README for the shape).
+    #[arg(long)]
+    pub json: bool,
+    /// Only this domain (repeatable); by default every domain of the answers file.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Vec<String>,
+    /// Re-check what fails every --interval seconds until all passes (exit 0) or --timeout
+    /// (exit 1).
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between re-checks with --watch.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub interval: u64,
+    /// Give up watching after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

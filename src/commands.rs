@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::net::Ipv4Addr;
-use std::path::Path;
 use std::time::SystemTime;
 
+use crate::answers;
 use crate::apply::{self, RunRecord};
 use crate::cli::{Cli, Command, Format};
 use crate::error::{Error, Result};
@@ -16,7 +16,8 @@ use crate::records::{self, RecordSet, render};
 use crate::settings::Settings;
 use crate::system::{self, Root};
 use crate::values::Domain;
-use crate::{answers, check, dns};
+
+mod check;
 
 /// Run a parsed command line; Ok(exit code).
 pub fn dispatch(cli: Cli) -> Result<u8> {
@@ -32,11 +33,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         Some(Command::Plan) => plan_cmd(&root, &cli, true),
         Some(Command::Apply) => plan_cmd(&root, &cli, cli.dry_run),
         Some(Command::Records { format, domain }) => records_cmd(&root, &cli, *format, domain),
-        Some(Command::Check {
-            nameserver,
-            json,
-            domain,
-        }) => check_cmd(&root, &cli, nameserver.as_deref(), *json, domain),
+        Some(Command::Check(args)) => check::run(&root, &cli, args),
         Some(Command::Rollback { force }) => rollback_cmd(&root, &cli, *force),
     }
 }
@@ -169,80 +166,6 @@ fn records_cmd(root: &Root, cli: &Cli, format: Format, only: &[String]) -> Resul
     };
     print!("{text}");
     Ok(0)
-}
-
-fn check_cmd(
-    root: &Root,
-    cli: &Cli,
-    nameserver: Option<&str>,
-    json: bool,
-    only: &[String],
-) -> Result<u8> {
-    let settings = load_settings(cli)?;
-    let only = domains(only)?;
-    let ns = match nameserver {
-        Some(s) => dns::Nameserver::parse(s).map_err(|rule| Error::Invalid {
-            what: format!("--nameserver {s:?}"),
-            reason: rule.to_string(),
-        })?,
-        None => dns::Nameserver::System,
-    };
-    let (set, current) = record_set(root, &settings)?;
-    let input = check_input(&settings, server_ipv4(&settings)?, &set, &current, &only);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("start the async runtime", Path::new("-"), e))?;
-    let report = rt.block_on(check::run(&input, &ns));
-    if json {
-        println!("{}", check::report::to_json(&report));
-    } else {
-        print!("{}", check::report::to_human(&report));
-    }
-    Ok(report.exit_code())
-}
-
-/// What `check` needs: the server's identity, and per domain the local key and the records that
-/// should be published (the fixes it prints).
-fn check_input(
-    settings: &Settings,
-    ipv4: Ipv4Addr,
-    set: &RecordSet,
-    current: &Current,
-    only: &[Domain],
-) -> check::CheckInput {
-    let value = |zone: &Domain, name: &str| {
-        set.records
-            .iter()
-            .find(|r| &r.zone == zone && r.name == name && r.rtype == records::Rtype::TXT)
-            .map(|r| r.value.clone())
-            .unwrap_or_default()
-    };
-    let dkim = records::dkim_name(&settings.selector);
-    check::CheckInput {
-        hostname: settings.hostname.clone(),
-        ipv4,
-        ipv6: settings.ipv6,
-        domains: settings
-            .domains
-            .iter()
-            .filter(|d| only.is_empty() || only.contains(d))
-            .map(|d| check::DomainInput {
-                domain: d.clone(),
-                selector: settings.selector.clone(),
-                local_p: current
-                    .keys
-                    .get(d)
-                    .and_then(|k| k.public.as_ref())
-                    .map(|p| p.p.clone()),
-                expected: check::ExpectedRecords {
-                    spf: value(d, "@"),
-                    dkim: value(d, &dkim),
-                    dmarc: value(d, "_dmarc"),
-                },
-            })
-            .collect(),
-    }
 }
 
 fn rollback_cmd(root: &Root, cli: &Cli, force: bool) -> Result<u8> {

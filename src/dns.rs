@@ -10,11 +10,14 @@
 //! `Ok` with no records and the [`Absence`] kind. A timeout, SERVFAIL, REFUSED or a network
 //! error is a [`LookupError`]; callers must report it as "could not verify", never as "fail".
 
+pub mod auth;
 mod nameserver;
+mod seed;
 mod text;
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_proto::op::ResponseCode;
@@ -27,7 +30,9 @@ use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::{Resolver, TokioResolver};
 use mail_auth::spf::verify::SpfParameters;
 use mail_auth::{MessageAuthenticator, Parameters, SpfResult};
+use tokio::sync::Semaphore;
 
+pub use auth::{AuthOptions, Authority, Observed, Zone, ZoneServer, join_all};
 pub use nameserver::Nameserver;
 pub use text::{MAX_RECORD_BYTES, MAX_RECORDS, sanitize};
 
@@ -63,19 +68,51 @@ impl fmt::Display for Absence {
 pub struct Answer<T> {
     pub records: Vec<T>,
     pub absent: Option<Absence>,
+    /// Seconds a resolver may cache this answer: the smallest record TTL, or for an absence
+    /// the negative TTL of RFC 2308 §5 (min of the SOA's TTL and MINIMUM) when the server
+    /// sent its SOA; 0 when unknown. From a recursive resolver, the time left in its cache.
+    pub ttl: u32,
 }
 
 impl<T> Answer<T> {
-    fn absent(why: Absence) -> Self {
+    fn absent(why: Absence, ttl: u32) -> Self {
         Answer {
             records: Vec::new(),
             absent: Some(why),
+            ttl,
+        }
+    }
+
+    /// The same answer with each record mapped by `f`.
+    pub fn map<U>(self, f: impl Fn(T) -> U) -> Answer<U> {
+        Answer {
+            records: self.records.into_iter().map(f).collect(),
+            absent: self.absent,
+            ttl: self.ttl,
         }
     }
 
     /// True when the name has no record of this type (NXDOMAIN or NODATA).
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
+    }
+}
+
+/// One MX record (RFC 1035 §3.3.9). `exchange` is lowercase ASCII without the trailing dot;
+/// `"."` stays `"."` (the null MX of RFC 7505).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Mx {
+    pub preference: u16,
+    pub exchange: String,
+}
+
+/// `10 mail.example.org.`, or `0 .` for a null MX.
+impl fmt::Display for Mx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.exchange.as_str() {
+            "." => write!(f, "{} .", self.preference),
+            host => write!(f, "{} {host}.", self.preference),
+        }
     }
 }
 
@@ -90,6 +127,9 @@ pub enum LookupError {
     InvalidName(String),
     /// The resolver could not be built (e.g. an unreadable /etc/resolv.conf).
     Config(String),
+    /// The server answered, but not for this zone (no SOA of it): it does not serve the
+    /// zone it is listed for.
+    NotAuthoritative(String),
     /// Any other failure (network error, malformed response), as text.
     Other(String),
 }
@@ -101,6 +141,9 @@ impl fmt::Display for LookupError {
             LookupError::Server(code) => write!(f, "the server answered {code}"),
             LookupError::InvalidName(e) => write!(f, "invalid name: {}", sanitize(e)),
             LookupError::Config(e) => write!(f, "resolver configuration: {}", sanitize(e)),
+            LookupError::NotAuthoritative(zone) => {
+                write!(f, "the server does not serve the zone {}", sanitize(zone))
+            }
             LookupError::Other(e) => f.write_str(&sanitize(e)),
         }
     }
@@ -137,13 +180,27 @@ impl fmt::Display for SpfOutcome {
     }
 }
 
+/// The zone a name belongs to, from its SOA record (RFC 1035 §3.3.13, RFC 2308 §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Soa {
+    /// The zone apex: lowercase, no trailing dot.
+    pub apex: String,
+    /// The zone's serial (RFC 1035 §3.3.13 SERIAL).
+    pub serial: u32,
+    /// How long a resolver may cache "this name does not exist" in seconds: the smaller of
+    /// the SOA record's TTL and its MINIMUM field (RFC 2308 §5).
+    pub negative_ttl: u32,
+}
+
 /// A resolver bound to one [`Nameserver`]: no cache (a re-check must see the zone as it is
 /// now), never /etc/hosts, [`DEFAULT_TIMEOUT`] per try, [`DEFAULT_ATTEMPTS`] retries.
-/// Cheap to clone (the connection pool is shared).
+/// Cheap to clone (the connection pool is shared). With [`Dns::limited`], every query
+/// first takes a permit from a shared semaphore (bounded concurrency).
 #[derive(Clone)]
 pub struct Dns {
     resolver: TokioResolver,
     ns: Nameserver,
+    limit: Option<Arc<Semaphore>>,
 }
 
 impl Dns {
@@ -160,6 +217,32 @@ impl Dns {
         ns: &Nameserver,
         timeout: Duration,
         attempts: usize,
+    ) -> Result<Dns, LookupError> {
+        Dns::build(ns, timeout, attempts, true)
+    }
+
+    /// A resolver that asks the server at `addr` itself, with recursion off (RD=0, RFC 1035
+    /// §4.1.1): for an authoritative server, whose own zone data is then the answer. Over
+    /// UDP, retried over TCP when the answer is truncated (RFC 7766 §5).
+    pub fn direct(
+        addr: SocketAddr,
+        timeout: Duration,
+        attempts: usize,
+    ) -> Result<Dns, LookupError> {
+        Dns::build(&Nameserver::At(addr), timeout, attempts, false)
+    }
+
+    /// This resolver, with every query first taking a permit of `limit`.
+    pub fn limited(mut self, limit: Arc<Semaphore>) -> Dns {
+        self.limit = Some(limit);
+        self
+    }
+
+    fn build(
+        ns: &Nameserver,
+        timeout: Duration,
+        attempts: usize,
+        recursion: bool,
     ) -> Result<Dns, LookupError> {
         let builder = match ns {
             Nameserver::System => {
@@ -183,10 +266,15 @@ impl Dns {
         opts.attempts = attempts;
         opts.cache_size = 0;
         opts.use_hosts_file = ResolveHosts::Never;
+        opts.recursion_desired = recursion;
         let resolver = builder
             .build()
             .map_err(|e| LookupError::Config(e.to_string()))?;
-        Ok(Dns { resolver, ns: *ns })
+        Ok(Dns {
+            resolver,
+            ns: *ns,
+            limit: None,
+        })
     }
 
     /// The nameserver this resolver asks.
@@ -229,11 +317,13 @@ impl Dns {
         .await
     }
 
-    /// MX records at `name` as `(preference, exchange)` (RFC 1035 §3.3.9); the exchange is
-    /// lowercase ASCII without the trailing dot (`"."` stays `"."`, the null MX of RFC 7505).
-    pub async fn mx(&self, name: &str) -> Result<Answer<(u16, String)>, LookupError> {
+    /// MX records at `name` (RFC 1035 §3.3.9).
+    pub async fn mx(&self, name: &str) -> Result<Answer<Mx>, LookupError> {
         self.typed(name, RecordType::MX, |data| match data {
-            RData::MX(mx) => Some((mx.preference, text::host_name(&mx.exchange.to_ascii()))),
+            RData::MX(mx) => Some(Mx {
+                preference: mx.preference,
+                exchange: text::host_name(&mx.exchange.to_ascii()),
+            }),
             _ => None,
         })
         .await
@@ -242,22 +332,74 @@ impl Dns {
     /// PTR records of `ip` (RFC 1035 §3.5 in-addr.arpa, RFC 3596 §2.5 ip6.arpa): the names,
     /// lowercase ASCII without the trailing dot.
     pub async fn ptr(&self, ip: IpAddr) -> Result<Answer<String>, LookupError> {
-        let name = Name::from(ip);
-        self.typed_name(name, RecordType::PTR, |data| match data {
+        self.ptr_at(&reverse_name(ip)).await
+    }
+
+    /// PTR records at a reverse name such as `25.2.0.192.in-addr.arpa` (see [`Dns::ptr`]).
+    pub async fn ptr_at(&self, name: &str) -> Result<Answer<String>, LookupError> {
+        self.typed(name, RecordType::PTR, |data| match data {
             RData::PTR(p) => Some(text::host_name(&p.0.to_ascii())),
             _ => None,
         })
         .await
     }
 
+    /// NS records at `name` (RFC 1035 §3.3.11): the nameserver names, lowercase ASCII
+    /// without the trailing dot.
+    pub async fn ns(&self, name: &str) -> Result<Answer<String>, LookupError> {
+        self.typed(name, RecordType::NS, |data| match data {
+            RData::NS(ns) => Some(text::host_name(&ns.0.to_ascii())),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The SOA of the zone `name` is in: from the answer when `name` is the apex, else from
+    /// the authority section of the NODATA / NXDOMAIN answer (RFC 2308 §3). `Ok(None)` when
+    /// the server sent no SOA at all (then ask again at the parent name).
+    pub async fn soa(&self, name: &str) -> Result<Option<Soa>, LookupError> {
+        let name = fqdn(name)?;
+        let _permit = self.permit().await;
+        let soa = |owner: &Name, ttl: u32, data: &hickory_proto::rr::rdata::SOA| Soa {
+            apex: text::host_name(&owner.to_ascii()),
+            serial: data.serial,
+            negative_ttl: ttl.min(data.minimum),
+        };
+        match self.resolver.lookup(name, RecordType::SOA).await {
+            Ok(lookup) => Ok(lookup.answers().iter().find_map(|r| match &r.data {
+                RData::SOA(data) => Some(soa(&r.name, r.ttl, data)),
+                _ => None,
+            })),
+            Err(NetError::Dns(DnsError::NoRecordsFound(no))) => {
+                Ok(no.soa.map(|r| soa(&r.name, r.ttl, &r.data)))
+            }
+            Err(e) => Err(classify(e)
+                .err()
+                .unwrap_or(LookupError::Other("no SOA in a negative answer".into()))),
+        }
+    }
+
     /// Evaluate SPF for a message from `ip` with MAIL FROM `postmaster@<domain>` and HELO
     /// `helo` (RFC 7208 §4 `check_host()`, via mail-auth's evaluator with this resolver).
     /// DNS failures during evaluation come back as [`SpfOutcome::TempError`].
-    pub async fn spf_result(&self, ip: IpAddr, domain: &str, helo: &str) -> SpfOutcome {
+    ///
+    /// `record`, when given, is used as the domain's own SPF record instead of looking it up
+    /// (the text the authoritative servers serve); includes and the rest are looked up.
+    pub async fn spf_result(
+        &self,
+        ip: IpAddr,
+        domain: &str,
+        helo: &str,
+        record: Option<&str>,
+    ) -> SpfOutcome {
         let auth = MessageAuthenticator(self.resolver.clone());
         let sender = format!("postmaster@{domain}");
         let params = SpfParameters::verify_mail_from(ip, helo, helo, &sender);
-        let out = auth.verify_spf(Parameters::new(params)).await;
+        let _permit = self.permit().await;
+        let seed = seed::SeedTxt::spf(domain, record);
+        let out = auth
+            .verify_spf(Parameters::new(params).with_txt_cache(&seed))
+            .await;
         match out.result() {
             SpfResult::Pass => SpfOutcome::Pass,
             SpfResult::Fail => SpfOutcome::Fail,
@@ -285,26 +427,48 @@ impl Dns {
         rtype: RecordType,
         pick: impl Fn(&RData) -> Option<T>,
     ) -> Result<Answer<T>, LookupError> {
+        let _permit = self.permit().await;
         match self.resolver.lookup(name, rtype).await {
             Ok(lookup) => {
                 // CNAMEs on the way are in the answer too; keep only the asked type.
-                let records: Vec<T> = lookup
+                let picked: Vec<(T, u32)> = lookup
                     .answers()
                     .iter()
-                    .filter_map(|r| pick(&r.data))
+                    .filter_map(|r| pick(&r.data).map(|v| (v, r.ttl)))
                     .take(MAX_RECORDS)
                     .collect();
-                if records.is_empty() {
-                    Ok(Answer::absent(Absence::NoData))
+                let ttl = picked.iter().map(|(_, t)| *t).min().unwrap_or(0);
+                if picked.is_empty() {
+                    Ok(Answer::absent(Absence::NoData, 0))
                 } else {
                     Ok(Answer {
-                        records,
+                        records: picked.into_iter().map(|(v, _)| v).collect(),
                         absent: None,
+                        ttl,
                     })
                 }
             }
-            Err(e) => classify(e).map(Answer::absent),
+            Err(e) => {
+                let ttl = negative_ttl(&e);
+                classify(e).map(|why| Answer::absent(why, ttl))
+            }
         }
+    }
+
+    /// A permit of the concurrency limit, if there is one (held until dropped).
+    async fn permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        match &self.limit {
+            Some(limit) => limit.acquire().await.ok(),
+            None => None,
+        }
+    }
+}
+
+/// The negative TTL of a NODATA / NXDOMAIN answer (RFC 2308 §5), 0 without an SOA.
+fn negative_ttl(e: &NetError) -> u32 {
+    match e {
+        NetError::Dns(DnsError::NoRecordsFound(no)) => no.negative_ttl.unwrap_or(0),
+        _ => 0,
     }
 }
 

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::settings::Settings;
-use crate::values::{Domain, Selector};
+use crate::values::{Domain, Selector, needs_report_authorization};
 
 /// A DNS resource record type we ask the operator to publish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,7 +163,8 @@ pub fn dmarc_value(s: &Settings) -> String {
 }
 
 /// RFC 7489 §7.1: reports for domain D sent to an address in another domain R need
-/// `D._report._dmarc.R TXT "v=DMARC1"` published in R's zone.
+/// `D._report._dmarc.R TXT "v=DMARC1"` published in R's zone; which D need it is
+/// [`needs_report_authorization`] (shared with `check`).
 fn report_authorizations(s: &Settings) -> Vec<Record> {
     let Some(rua) = &s.dmarc_rua else {
         return Vec::new();
@@ -172,7 +173,7 @@ fn report_authorizations(s: &Settings) -> Vec<Record> {
     let zone = zone_of(target, &s.domains);
     s.domains
         .iter()
-        .filter(|d| !target.is_within(d) && !d.is_within(target))
+        .filter(|d| needs_report_authorization(d.as_str(), target.as_str()))
         .map(|d| {
             let owner = format!("{d}._report._dmarc.{target}");
             let name = owner.strip_suffix(&format!(".{zone}")).unwrap_or(&owner).to_string();

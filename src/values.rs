@@ -16,7 +16,7 @@ mod net;
 mod tests;
 
 pub use domain::{Domain, Selector};
-pub use mailto::MailtoUri;
+pub use mailto::{MailtoUri, needs_report_authorization};
 pub use net::{MilterSocket, Port, TrustedHost, parse_public_ipv4, parse_public_ipv6};
 
 /// Why a value was rejected: one short sentence naming the rule and its source, e.g.

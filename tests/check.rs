@@ -1,130 +1,26 @@
-//! `check::run` against a real authoritative server on loopback: a healthy setup passes
+//! `check::run` against real authoritative servers on loopback: a healthy setup passes
 //! everything, and each zone that breaks one thing yields exactly that finding id.
+//! Scenarios that need two servers, a stale resolver or `--watch` are in `check_servers.rs`.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use std::time::Duration;
 
 use hickory_proto::op::ResponseCode;
 use mailsetup::check::report::{to_human, to_json};
-use mailsetup::check::{
-    CheckInput, DomainInput, ExpectedRecords, Report, Severity, Status, ids, run, run_with,
-};
-use mailsetup::dns::{Dns, Nameserver};
-use mailsetup::values::{Domain, Selector};
-use support::dns_server::{RcodeServer, TestDns, dead_addr, zone};
-
-/// A 2048-bit RSA SubjectPublicKeyInfo, base64 (392 chars): the local key.
-const P: &str = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEArzhylgs+LXsdpXPoVa9i6A6XqyaZCFSVNe1uL/yXixz8+JeXmyAhr/bcKDs/AUPvMg3lIGA8iVQjHvlojzgj3Zd4W/6x3CPDnrpm/CTvN+oegxMzjW0DfbM2oqiIzD9s5tGUTOtUjHRajSh8j2Yq5m4k3ADjo2IeF5Ib9WQdmB5oeIjifk2kmOBdHhthtg+A5oWVZL4g6i7VExRFQpy+rR7TzvzzZyAHpN1ylt7N71ZvcbuL4uY7g7H51sOr/YTZbnE0LIJ4eecrvIQa/WIjiCzfu5OFOU35AKVNPGWPY7UoVUXCFFsbppFCn1eIG1ltCCc+0hlBr+q0J9Y4zhp9rwIDAQAB";
-/// Some other key.
-const OTHER_P: &str =
-    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";
-
-const SPF: &str = "v=spf1 ip4:192.0.2.25 -all";
-const DMARC: &str = "v=DMARC1; p=quarantine; rua=mailto:dmarc@example.org";
-
-/// The healthy forward zone, one keyed line per record, so a test can drop or replace one.
-fn healthy_records() -> Vec<(&'static str, String)> {
-    vec![
-        ("mx", "@ IN MX 10 mail".into()),
-        ("a", "mail IN A 192.0.2.25".into()),
-        ("spf", format!("@ IN TXT \"{SPF}\"")),
-        (
-            "verification",
-            "@ IN TXT \"google-site-verification=abc\"".into(),
-        ),
-        // DKIM split into several character-strings, the p= itself split too
-        (
-            "dkim",
-            format!(
-                "mail._domainkey IN TXT \"v=DKIM1; k=rsa; \" \"p={}\" \"{}\"",
-                &P[..200],
-                &P[200..]
-            ),
-        ),
-        ("dmarc", format!("_dmarc IN TXT \"{DMARC}\"")),
-    ]
-}
-
-/// The forward zone with `edits` applied: `(key, Some(line))` replaces the keyed record (or
-/// adds one under a new key), `(key, None)` removes it.
-fn forward(edits: &[(&str, Option<&str>)]) -> String {
-    let mut records = healthy_records();
-    for (key, line) in edits {
-        records.retain(|(k, _)| k != key);
-        if let Some(line) = line {
-            records.push((key, line.to_string()));
-        }
-    }
-    let lines: Vec<&str> = records.iter().map(|(_, l)| l.as_str()).collect();
-    zone("example.org", &lines)
-}
-
-fn reverse(records: &[&str]) -> String {
-    zone("2.0.192.in-addr.arpa", records)
-}
-
-fn healthy_reverse() -> String {
-    reverse(&["25 IN PTR mail.example.org."])
-}
-
-fn input() -> CheckInput {
-    CheckInput {
-        hostname: Domain::parse("mail.example.org").unwrap(),
-        ipv4: Ipv4Addr::new(192, 0, 2, 25),
-        ipv6: None,
-        domains: vec![DomainInput {
-            domain: Domain::parse("example.org").unwrap(),
-            selector: Selector::parse("mail").unwrap(),
-            local_p: Some(P.to_string()),
-            expected: ExpectedRecords {
-                spf: SPF.into(),
-                dkim: format!("v=DKIM1; k=rsa; p={P}"),
-                dmarc: DMARC.into(),
-            },
-        }],
-    }
-}
-
-async fn check_with(forward: String, reverse: String, input: &CheckInput) -> Report {
-    let srv = TestDns::start(&[&forward, &reverse]).await;
-    run(input, &Nameserver::At(srv.addr())).await
-}
-
-async fn check(forward: String, reverse: String) -> Report {
-    check_with(forward, reverse, &input()).await
-}
-
-fn ids_of(r: &Report) -> Vec<&'static str> {
-    let mut ids: Vec<_> = r.findings.iter().map(|f| f.id).collect();
-    ids.sort();
-    ids
-}
-
-/// Exactly `id` was found, its check has `want`, every other check passes.
-fn assert_only(r: &Report, id: &str, check: &str, want: Status) {
-    assert_eq!(ids_of(r), [id], "{}", to_human(r));
-    for c in &r.checked {
-        let expect = if c.check == check { want } else { Status::Pass };
-        assert_eq!(
-            c.status,
-            expect,
-            "{} {}\n{}",
-            c.check,
-            c.subject,
-            to_human(r)
-        );
-    }
-    assert_eq!(r.exit_code(), 1);
-}
+use mailsetup::check::{Report, Severity, Status, ids, run};
+use mailsetup::dns::{AuthOptions, Nameserver};
+use mailsetup::values::Domain;
+use support::dns_server::{RcodeServer, dead_addr, zone};
+use support::scenario::*;
 
 #[tokio::test]
 async fn healthy_setup_has_no_findings() {
     let r = check(forward(&[]), healthy_reverse()).await;
-    assert_eq!(r.findings, [], "{}", to_human(&r));
+    assert_eq!(r.findings, [], "{}", to_human(&r, false));
     let checked: Vec<(&str, &str, Status)> = r
         .checked
         .iter()
@@ -135,6 +31,8 @@ async fn healthy_setup_has_no_findings() {
         [
             ("a", "mail.example.org", Status::Pass),
             ("ptr", "192.0.2.25", Status::Pass),
+            ("rbl", "192.0.2.25", Status::Pass),
+            ("ns", "example.org", Status::Pass),
             ("dkim", "example.org", Status::Pass),
             ("spf", "example.org", Status::Pass),
             ("dmarc", "example.org", Status::Pass),
@@ -157,11 +55,11 @@ async fn healthy_dual_stack_setup_has_no_findings() {
         "8.b.d.0.1.0.0.2.ip6.arpa",
         &["5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 IN PTR mail.example.org."],
     );
-    let srv = TestDns::start(&[&fwd, &healthy_reverse(), &rev6]).await;
     let mut input = input();
     input.ipv6 = Some("2001:db8::25".parse::<Ipv6Addr>().unwrap());
-    let r = run(&input, &Nameserver::At(srv.addr())).await;
-    assert_eq!(r.findings, [], "{}", to_human(&r));
+    input.ipv6_enabled = true;
+    let r = check_zones(&[fwd, healthy_reverse(), rev6], &input).await;
+    assert_eq!(r.findings, [], "{}", to_human(&r, false));
     let checked: Vec<(&str, &str)> = r
         .checked
         .iter()
@@ -253,7 +151,10 @@ async fn spf_missing() {
     assert_only(&r, ids::SPF_MISSING, "spf", Status::Fail);
     assert_eq!(
         r.findings[0].fix.as_deref(),
-        Some("example.org. IN TXT \"v=spf1 ip4:192.0.2.25 -all\"")
+        Some(
+            "example.org. IN TXT \"v=spf1 ip4:192.0.2.25 -all\"\n\
+             or in a web form: name @, type TXT, value v=spf1 ip4:192.0.2.25 -all"
+        )
     );
 }
 
@@ -289,10 +190,10 @@ async fn spf_ip_not_permitted_for_ipv6() {
         "8.b.d.0.1.0.0.2.ip6.arpa",
         &["5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 IN PTR mail.example.org."],
     );
-    let srv = TestDns::start(&[&fwd, &healthy_reverse(), &rev6]).await;
     let mut input = input();
     input.ipv6 = Some("2001:db8::25".parse().unwrap());
-    let r = run(&input, &Nameserver::At(srv.addr())).await;
+    input.ipv6_enabled = true;
+    let r = check_zones(&[fwd, healthy_reverse(), rev6], &input).await;
     assert_only(&r, ids::SPF_IP_NOT_PERMITTED, "spf", Status::Fail);
     assert!(r.findings[0].message.contains("2001:db8::25"));
 }
@@ -364,7 +265,9 @@ async fn mx_not_this_host() {
 #[tokio::test]
 async fn host_a_missing() {
     let r = check(forward(&[("a", None)]), healthy_reverse()).await;
-    assert_only(&r, ids::HOST_A_MISSING, "a", Status::Fail);
+    // the PTR names the host, which does not resolve back: not forward-confirmed
+    let failing = [("a", Status::Fail), ("ptr", Status::Fail)];
+    assert_findings(&r, &[ids::HOST_A_MISSING, ids::PTR_MISMATCH], &failing);
     assert_eq!(
         r.findings[0].fix.as_deref(),
         Some("mail.example.org. IN A 192.0.2.25")
@@ -378,8 +281,19 @@ async fn host_a_mismatch() {
         healthy_reverse(),
     )
     .await;
-    assert_only(&r, ids::HOST_A_MISMATCH, "a", Status::Fail);
+    let failing = [("a", Status::Fail), ("ptr", Status::Fail)];
+    assert_findings(&r, &[ids::HOST_A_MISMATCH, ids::PTR_MISMATCH], &failing);
     assert_eq!(r.findings[0].found.as_deref(), Some("192.0.2.99"));
+    let ptr = &r.findings[1];
+    assert!(
+        ptr.message.contains("does not resolve back") && ptr.message.contains("192.0.2.99"),
+        "{}",
+        ptr.message
+    );
+    assert_eq!(
+        ptr.fix.as_deref(),
+        Some("mail.example.org. IN A 192.0.2.25")
+    );
 }
 
 #[tokio::test]
@@ -395,11 +309,12 @@ async fn host_aaaa_mismatch() {
         "8.b.d.0.1.0.0.2.ip6.arpa",
         &["5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 IN PTR mail.example.org."],
     );
-    let srv = TestDns::start(&[&fwd, &healthy_reverse(), &rev6]).await;
     let mut input = input();
     input.ipv6 = Some("2001:db8::25".parse().unwrap());
-    let r = run(&input, &Nameserver::At(srv.addr())).await;
-    assert_only(&r, ids::HOST_A_MISMATCH, "aaaa", Status::Fail);
+    input.ipv6_enabled = true;
+    let r = check_zones(&[fwd, healthy_reverse(), rev6], &input).await;
+    let failing = [("aaaa", Status::Fail), ("ptr 2001:db8::25", Status::Fail)];
+    assert_findings(&r, &[ids::HOST_A_MISMATCH, ids::PTR_MISMATCH], &failing);
 }
 
 #[tokio::test]
@@ -431,51 +346,60 @@ async fn ptr_mismatch() {
 
 #[tokio::test]
 async fn dead_server_is_unverifiable_not_fail() {
-    let dns = Dns::with_timeout(
-        &Nameserver::At(dead_addr().await),
-        Duration::from_millis(150),
-        0,
-    )
-    .unwrap();
+    let mut options = AuthOptions::new(Nameserver::At(dead_addr().await));
+    options.timeout = Duration::from_millis(150);
+    options.attempts = 0;
     let start = std::time::Instant::now();
-    let r = run_with(&input(), &dns).await;
-    // 6 checks, 7 lookup chains of 150 ms each: concurrent, not one after another
+    let r = run(&input(), &options).await;
+    // 8 checks, each a few lookups of 150 ms: concurrent, not one after another
     let elapsed = start.elapsed();
-    assert!(elapsed < Duration::from_millis(600), "{elapsed:?}");
-    assert_eq!(r.checked.len(), 6);
+    assert!(elapsed < Duration::from_millis(1200), "{elapsed:?}");
+    assert_eq!(r.checked.len(), 8);
     assert!(
         r.checked.iter().all(|c| c.status == Status::Unknown),
         "{:?}",
         r.checked
     );
-    assert_eq!(r.findings.len(), 6, "{}", to_human(&r));
     for f in &r.findings {
+        if f.id == ids::RBL_UNKNOWN {
+            assert_eq!(f.severity, Severity::Info);
+            continue;
+        }
         assert_eq!(f.id, ids::DNS_UNVERIFIABLE);
         assert_eq!(f.severity, Severity::Warning);
         assert!(f.message.starts_with("could not verify "), "{}", f.message);
     }
+    let unverifiable = r.findings.iter().filter(|f| f.id == ids::DNS_UNVERIFIABLE);
+    assert_eq!(unverifiable.count(), 7, "{}", to_human(&r, false));
     assert_eq!(r.exit_code(), 1);
 }
 
 #[tokio::test]
 async fn servfail_is_unverifiable_not_fail() {
     let srv = RcodeServer::start(ResponseCode::ServFail).await;
-    let r = run(&input(), &Nameserver::At(srv.addr())).await;
+    let r = run(&input(), &AuthOptions::new(Nameserver::At(srv.addr()))).await;
     assert!(
         r.checked.iter().all(|c| c.status == Status::Unknown),
         "{:?}",
         r.checked
     );
-    assert!(r.findings.iter().all(|f| f.id == ids::DNS_UNVERIFIABLE));
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.id == ids::DNS_UNVERIFIABLE || f.id == ids::RBL_UNKNOWN)
+    );
     let dkim = r
         .findings
         .iter()
         .find(|f| f.message.contains("DKIM"))
         .unwrap();
-    assert_eq!(
-        dkim.message,
-        "could not verify the DKIM record mail._domainkey.example.org (TXT): \
-         the server answered SERVFAIL"
+    assert!(
+        dkim.message.starts_with(
+            "could not verify the DKIM record mail._domainkey.example.org (TXT): \
+             the server answered SERVFAIL"
+        ),
+        "{}",
+        dkim.message
     );
 }
 
@@ -495,7 +419,7 @@ async fn one_unanswerable_domain_does_not_affect_the_others() {
         };
         assert_eq!(c.status, want, "{} {}", c.check, c.subject);
     }
-    assert_eq!(r.findings.len(), 4);
+    assert_eq!(r.findings.len(), 5, "{}", to_human(&r, false));
     assert!(
         r.findings
             .iter()
@@ -511,7 +435,8 @@ async fn dns_text_is_sanitized_before_display() {
     assert_only(&r, ids::DKIM_SYNTAX, "dkim", Status::Fail);
     let found = r.findings[0].found.as_deref().unwrap();
     assert_eq!(found, "v=DKIM1; k=rsa; p=QUJD");
-    assert!(!to_human(&r).contains('\u{1b}'));
+    assert!(!to_human(&r, false).contains('\u{1b}'));
+    assert!(!to_human(&r, true).contains("\u{1b}]"));
     assert!(!to_json(&r).contains("\\u001b"));
 }
 
@@ -526,7 +451,283 @@ async fn json_output_has_the_contract_shape() {
     assert_eq!(f["found"], serde_json::Value::Null);
     assert_eq!(f["expected"], "10 mail.example.org.");
     assert_eq!(
-        v["checked"][5],
+        v["checked"][7],
         serde_json::json!({"check":"mx","subject":"example.org","status":"warn"})
+    );
+}
+
+/// The DKIM record `value` published at `mail._domainkey`.
+fn dkim_record(value: &str) -> String {
+    txt_line("mail._domainkey", value)
+}
+
+/// A zone-file TXT line: `value` split into strings of at most 250 bytes, `\` and `"`
+/// escaped (RFC 1035 §5.1).
+fn txt_line(owner: &str, value: &str) -> String {
+    let strings: Vec<String> = value
+        .as_bytes()
+        .chunks(250)
+        .map(|c| {
+            let c = String::from_utf8_lossy(c);
+            format!("\"{}\"", c.replace('\\', "\\\\").replace('"', "\\\""))
+        })
+        .collect();
+    format!("{owner} IN TXT {}", strings.join(" "))
+}
+
+async fn paste_error(value: &str) -> Report {
+    let line = dkim_record(value);
+    check(forward(&[("dkim", Some(&line))]), healthy_reverse()).await
+}
+
+#[tokio::test]
+async fn dkim_paste_errors_say_which() {
+    let cases = [
+        (format!("v=DKIM1; k=rsa; p=\"{P}\""), "quot"),
+        (format!("( v=DKIM1; k=rsa; p={P} )"), "parenthes"),
+        (format!("v=DKIM1; h=rsa-sha256; k=rsa; p={P}"), "h="),
+        (format!("v=DKIM1; k=rsa; p={}", &P[..250]), "cut short"),
+        (
+            format!("mail._domainkey IN TXT v=DKIM1; k=rsa; p={P}"),
+            "mail._domainkey",
+        ),
+    ];
+    for (value, says) in cases {
+        let r = paste_error(&value).await;
+        assert_only(&r, ids::DKIM_PASTE_ERROR, "dkim", Status::Fail);
+        let f = &r.findings[0];
+        assert_eq!(f.severity, Severity::Error);
+        assert!(
+            f.message.to_lowercase().contains(says),
+            "{value}: {}",
+            f.message
+        );
+        assert!(
+            f.fix
+                .as_deref()
+                .unwrap()
+                .contains("or in a web form: name mail._domainkey,")
+        );
+    }
+}
+
+#[tokio::test]
+async fn dkim_whitespace_inside_p_is_a_paste_warning() {
+    let r = paste_error(&format!("v=DKIM1; k=rsa; p={} {}", &P[..200], &P[200..])).await;
+    assert_only(&r, ids::DKIM_PASTE_ERROR, "dkim", Status::Warn);
+    assert_eq!(r.findings[0].severity, Severity::Warning);
+}
+
+#[tokio::test]
+async fn dkim_record_under_a_doubled_zone_name_is_a_paste_error() {
+    // typed the full name into a form that appends the zone again
+    let doubled = txt_line(
+        "mail._domainkey.example.org",
+        &format!("v=DKIM1; k=rsa; p={P}"),
+    );
+    let r = check(
+        forward(&[("dkim", None), ("doubled", Some(&doubled))]),
+        healthy_reverse(),
+    )
+    .await;
+    assert_only(&r, ids::DKIM_PASTE_ERROR, "dkim", Status::Fail);
+    let f = &r.findings[0];
+    assert!(
+        f.message
+            .contains("published at mail._domainkey.example.org.example.org"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix
+            .as_deref()
+            .unwrap()
+            .starts_with("delete the record at ")
+    );
+}
+
+#[tokio::test]
+async fn dkim_1024_bit_key_is_weak() {
+    let key = mailsetup::keys::PrivateKey::generate(mailsetup::values::KeyBits::B1024).unwrap();
+    let p = key.public().p.clone();
+    let mut input = input();
+    input.domains[0].local_p = Some(p.clone());
+    let line = dkim_record(&format!("v=DKIM1; k=rsa; p={p}"));
+    let r = check_with(forward(&[("dkim", Some(&line))]), healthy_reverse(), &input).await;
+    assert_only(&r, ids::DKIM_WEAK_KEY, "dkim", Status::Warn);
+    assert_eq!(r.findings[0].found.as_deref(), Some("1024-bit RSA"));
+}
+
+#[tokio::test]
+async fn dmarc_p_none_is_monitor_only_info() {
+    let r = check(
+        forward(&[("dmarc", Some("_dmarc IN TXT \"v=DMARC1; p=none\""))]),
+        healthy_reverse(),
+    )
+    .await;
+    assert_eq!(ids_of(&r), [ids::DMARC_MONITOR_ONLY]);
+    assert_eq!(r.findings[0].severity, Severity::Info);
+    assert!(r.findings[0].fix.as_deref().unwrap().contains("quarantine"));
+    assert!(r.checked.iter().all(|c| c.status == Status::Pass));
+    assert_eq!(r.exit_code(), 0);
+}
+
+fn external_rua() -> String {
+    forward(&[(
+        "dmarc",
+        Some("_dmarc IN TXT \"v=DMARC1; p=reject; rua=mailto:reports@dmarc.example.net\""),
+    )])
+}
+
+#[tokio::test]
+async fn dmarc_external_rua_without_authorization() {
+    let net = zone("example.net", &[]);
+    let r = check_zones(&[external_rua(), healthy_reverse(), net], &input()).await;
+    assert_only(&r, ids::DMARC_RUA_UNAUTHORIZED, "dmarc", Status::Warn);
+    let f = &r.findings[0];
+    assert_eq!(
+        f.expected.as_deref(),
+        Some("example.org._report._dmarc.dmarc.example.net. IN TXT \"v=DMARC1\"")
+    );
+    let fix = f.fix.as_deref().unwrap();
+    assert!(
+        fix.starts_with("publish in the zone of dmarc.example.net:"),
+        "{fix}"
+    );
+    assert!(
+        fix.contains("name example.org._report._dmarc.dmarc, type TXT"),
+        "{fix}"
+    );
+}
+
+#[tokio::test]
+async fn dmarc_external_rua_with_authorization_passes() {
+    let net = zone(
+        "example.net",
+        &["example.org._report._dmarc.dmarc IN TXT \"v=DMARC1\""],
+    );
+    let r = check_zones(&[external_rua(), healthy_reverse(), net], &input()).await;
+    assert_eq!(r.findings, [], "{}", to_human(&r, false));
+}
+
+fn ipv6_setup(ptr: &[&str]) -> (Vec<String>, mailsetup::check::CheckInput) {
+    let fwd = forward(&[
+        ("aaaa", Some("mail IN AAAA 2001:db8::25")),
+        (
+            "spf",
+            Some("@ IN TXT \"v=spf1 ip4:192.0.2.25 ip6:2001:db8::/64 -all\""),
+        ),
+    ]);
+    let rev6 = zone("8.b.d.0.1.0.0.2.ip6.arpa", ptr);
+    let mut input = input();
+    input.ipv6 = Some("2001:db8::25".parse().unwrap());
+    input.ipv6_enabled = true;
+    (vec![fwd, healthy_reverse(), rev6], input)
+}
+
+#[tokio::test]
+async fn ipv6_enabled_without_ptr_offers_both_fixes() {
+    let (zones, input) = ipv6_setup(&[]);
+    let r = check_zones(&zones, &input).await;
+    assert_findings(
+        &r,
+        &[ids::IPV6_NO_PTR],
+        &[("ptr 2001:db8::25", Status::Fail)],
+    );
+    let fix = r.findings[0].fix.as_deref().unwrap();
+    assert!(fix.contains("ask the provider of 2001:db8::25"), "{fix}");
+    assert!(fix.contains("inet_protocols = ipv4"), "{fix}");
+}
+
+#[tokio::test]
+async fn ipv6_ptr_is_not_checked_when_postfix_sends_over_ipv4_only() {
+    let (zones, mut input) = ipv6_setup(&[]);
+    input.ipv6_enabled = false;
+    let r = check_zones(&zones, &input).await;
+    assert_eq!(r.findings, [], "{}", to_human(&r, false));
+    assert!(
+        !r.checked
+            .iter()
+            .any(|c| c.check == "ptr" && c.subject == "2001:db8::25")
+    );
+}
+
+/// The apex SPF record replaced by `spf`, with `extra` records added to the zone.
+fn spf_zone(spf: &str, extra: &[&str]) -> String {
+    let line = txt_line("@", spf);
+    let mut edits: Vec<(&str, Option<&str>)> = vec![("spf", Some(line.as_str()))];
+    let keys: Vec<String> = (0..extra.len()).map(|i| format!("extra{i}")).collect();
+    for (k, r) in keys.iter().zip(extra) {
+        edits.push((k.as_str(), Some(r)));
+    }
+    forward(&edits)
+}
+
+#[tokio::test]
+async fn spf_with_eleven_lookups_through_nested_includes() {
+    // 1 (include:l1) + 1 (include:l2) + 9 (a:) = 11 terms that query DNS
+    let l2 = (1..=9)
+        .map(|i| format!("a:h{i}.example.org"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let l1 = "l1 IN TXT \"v=spf1 include:l2.example.org -all\"".to_string();
+    let l2 = format!("l2 IN TXT \"v=spf1 {l2} -all\"");
+    let hosts: Vec<String> = (1..=9)
+        .map(|i| format!("h{i} IN A 192.0.2.{}", 100 + i))
+        .collect();
+    let mut extra: Vec<&str> = vec![&l1, &l2];
+    extra.extend(hosts.iter().map(String::as_str));
+    let fwd = spf_zone("v=spf1 ip4:192.0.2.25 include:l1.example.org -all", &extra);
+    let r = check(fwd, healthy_reverse()).await;
+    assert_only(&r, ids::SPF_TOO_MANY_LOOKUPS, "spf", Status::Fail);
+    let f = &r.findings[0];
+    assert!(f.message.contains("needs 11 DNS lookups"), "{}", f.message);
+    let trail = f.found.as_deref().unwrap();
+    assert!(trail.starts_with("include:l1.example.org (+10)"), "{trail}");
+}
+
+#[tokio::test]
+async fn spf_with_three_void_lookups() {
+    let fwd = spf_zone(
+        "v=spf1 ip4:192.0.2.25 a:gone1.example.org mx:gone2.example.org a:gone3.example.org -all",
+        &[],
+    );
+    let r = check(fwd, healthy_reverse()).await;
+    assert_only(&r, ids::SPF_TOO_MANY_VOID_LOOKUPS, "spf", Status::Fail);
+    assert!(
+        r.findings[0]
+            .message
+            .contains("has 3 lookups that find nothing")
+    );
+}
+
+#[tokio::test]
+async fn spf_plus_all_and_question_all_are_permissive() {
+    let r = check(
+        spf_zone("v=spf1 ip4:192.0.2.25 +all", &[]),
+        healthy_reverse(),
+    )
+    .await;
+    assert_only(&r, ids::SPF_PERMISSIVE_ALL, "spf", Status::Fail);
+    let r = check(
+        spf_zone("v=spf1 ip4:192.0.2.25 ?all", &[]),
+        healthy_reverse(),
+    )
+    .await;
+    assert_only(&r, ids::SPF_PERMISSIVE_ALL, "spf", Status::Warn);
+}
+
+#[tokio::test]
+async fn spf_syntax_error_is_named() {
+    let r = check(
+        spf_zone("v=spf1 ip4:192.0.2.300 -all", &[]),
+        healthy_reverse(),
+    )
+    .await;
+    assert_only(&r, ids::SPF_SYNTAX, "spf", Status::Fail);
+    assert!(
+        r.findings[0].message.contains("ip4:192.0.2.300"),
+        "{}",
+        r.findings[0].message
     );
 }

@@ -125,13 +125,8 @@ async fn typed_records() {
     assert_eq!(dns.aaaa("mail.example.org").await.unwrap().records, [v6]);
     let mut mx = dns.mx("example.org").await.unwrap().records;
     mx.sort();
-    assert_eq!(
-        mx,
-        [
-            (10, "mail.example.org".to_string()),
-            (20, "backup.example.net".to_string())
-        ]
-    );
+    let mx: Vec<String> = mx.iter().map(ToString::to_string).collect();
+    assert_eq!(mx, ["10 mail.example.org.", "20 backup.example.net."]);
     let ip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 25));
     assert_eq!(dns.ptr(ip).await.unwrap().records, ["mail.example.org"]);
     let none = dns
@@ -158,7 +153,10 @@ async fn spf_evaluation_follows_includes() {
     let spf = |ip: &str| {
         let dns = dns.clone();
         let ip: IpAddr = ip.parse().unwrap();
-        async move { dns.spf_result(ip, "example.org", "mail.example.org").await }
+        async move {
+            dns.spf_result(ip, "example.org", "mail.example.org", None)
+                .await
+        }
     };
     assert_eq!(spf("192.0.2.25").await, SpfOutcome::Pass);
     assert_eq!(spf("198.51.100.7").await, SpfOutcome::Pass);
@@ -168,6 +166,7 @@ async fn spf_evaluation_follows_includes() {
             "192.0.2.25".parse().unwrap(),
             "nope.example.org",
             "mail.example.org",
+            None,
         )
         .await;
     assert_eq!(none, SpfOutcome::None);
@@ -176,9 +175,45 @@ async fn spf_evaluation_follows_includes() {
             "192.0.2.25".parse().unwrap(),
             "example.com",
             "mail.example.org",
+            None,
         )
         .await;
     assert_eq!(refused, SpfOutcome::TempError);
+}
+
+#[tokio::test]
+async fn spf_evaluation_uses_the_given_record_over_the_resolvers() {
+    let (_srv, dns) = server().await;
+    let ip: IpAddr = "192.0.2.99".parse().unwrap();
+    let given = Some("v=spf1 ip4:192.0.2.99 -all");
+    let outcome = dns
+        .spf_result(ip, "example.org", "mail.example.org", given)
+        .await;
+    assert_eq!(outcome, SpfOutcome::Pass);
+    let broken = dns
+        .spf_result(
+            ip,
+            "example.org",
+            "mail.example.org",
+            Some("v=spf1 ip4:bogus -all"),
+        )
+        .await;
+    assert_eq!(broken, SpfOutcome::PermError);
+}
+
+#[tokio::test]
+async fn soa_finds_the_zone_of_any_name() {
+    let (_srv, dns) = server().await;
+    let below = dns.soa("no.such.name.example.org").await.unwrap().unwrap();
+    assert_eq!(below.apex, "example.org");
+    assert_eq!(below.serial, 1);
+    assert_eq!(below.negative_ttl, 300);
+    let apex = dns.soa("example.org").await.unwrap().unwrap();
+    assert_eq!(apex.apex, "example.org");
+    let ns = dns.ns("example.org").await.unwrap();
+    assert_eq!(ns.records, ["ns1.example.org"]);
+    let nx = dns.txt("no.such.name.example.org").await.unwrap();
+    assert_eq!(nx.ttl, 300, "the negative TTL of RFC 2308 §5");
 }
 
 #[tokio::test]

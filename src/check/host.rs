@@ -1,65 +1,40 @@
-//! Host checks: the hostname's A/AAAA records and the PTR of the server's addresses.
+//! This server's checks: the hostname's A/AAAA records and forward-confirmed reverse DNS
+//! (PTR of each address names the hostname, and that name resolves back to the address).
 //!
-//! Receivers check forward-confirmed reverse DNS: PTR(ip) = hostname and hostname → ip.
-//! The PTR half is [`ptr`]; the forward half is exactly the A/AAAA check of the hostname,
-//! so a hostname that does not resolve back to the IP is reported once, as
-//! `host.a-missing` / `host.a-mismatch` (whose fix is the record to change), not again as
-//! `ptr.mismatch`.
+//! The hostname → IP half is the A/AAAA check (`host.a-*`, whose fix is the record to
+//! change); the PTR check also follows each PTR name forward, because a receiver does
+//! exactly that (RFC 8601 §3 "iprev"), and reports `ptr.mismatch` when none comes back.
+//! For the IPv6 address, which only matters when Postfix sends over IPv6, the PTR problems
+//! are `ipv6.no-ptr`, whose fix offers both ways out.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::{Finding, Severity, ids};
-use crate::dns::{Answer, Dns, LookupError, reverse_name, sanitize};
+use super::observe::{lookup, show};
+use super::{CheckInput, Finding, Severity, ids};
+use crate::dns::auth::ask;
+use crate::dns::{Answer, Authority, join_all, reverse_name, sanitize};
 use crate::values::Domain;
 
 /// The hostname's A records include `ipv4`.
-pub(super) async fn a(dns: &Dns, hostname: &Domain, ipv4: Ipv4Addr) -> Vec<Finding> {
-    let answer = dns.a(hostname.as_str()).await;
-    forward(
-        dns,
-        hostname,
-        "A",
-        IpAddr::V4(ipv4),
-        answer.map(|a| map(a, IpAddr::V4)),
-    )
+pub(super) async fn a(auth: &Authority, hostname: &Domain, ipv4: Ipv4Addr) -> Vec<Finding> {
+    forward(auth, hostname, "A", IpAddr::V4(ipv4)).await
 }
 
 /// The hostname's AAAA records include `ipv6`.
-pub(super) async fn aaaa(dns: &Dns, hostname: &Domain, ipv6: Ipv6Addr) -> Vec<Finding> {
-    let answer = dns.aaaa(hostname.as_str()).await;
-    forward(
-        dns,
-        hostname,
-        "AAAA",
-        IpAddr::V6(ipv6),
-        answer.map(|a| map(a, IpAddr::V6)),
-    )
+pub(super) async fn aaaa(auth: &Authority, hostname: &Domain, ipv6: Ipv6Addr) -> Vec<Finding> {
+    forward(auth, hostname, "AAAA", IpAddr::V6(ipv6)).await
 }
 
-fn map<T, U>(a: Answer<T>, f: impl Fn(T) -> U) -> Answer<U> {
-    Answer {
-        records: a.records.into_iter().map(f).collect(),
-        absent: a.absent,
-    }
-}
-
-fn forward(
-    dns: &Dns,
-    hostname: &Domain,
-    rtype: &str,
-    ip: IpAddr,
-    answer: Result<Answer<IpAddr>, LookupError>,
-) -> Vec<Finding> {
+async fn forward(auth: &Authority, hostname: &Domain, rtype: &str, ip: IpAddr) -> Vec<Finding> {
     let subject = hostname.as_str();
-    let answer = match answer {
-        Ok(a) => a,
-        Err(e) => {
-            let what = format!("the {rtype} record of {hostname}");
-            return vec![Finding::unverifiable(subject, &what, &e, dns)];
-        }
+    let what = format!("the {rtype} record of {hostname}");
+    let ask = if ip.is_ipv4() { ask::a } else { ask::aaaa };
+    let (answer, mut findings) = match lookup(auth, subject, &what, subject, ask).await {
+        Ok(found) => found,
+        Err(findings) => return findings,
     };
     if answer.records.contains(&ip) {
-        return Vec::new();
+        return findings;
     }
     let fix = Some(format!("{hostname}. IN {rtype} {ip}"));
     let (id, message) = match answer.absent {
@@ -79,47 +54,122 @@ fn forward(
         .expected(ip.to_string())
         .fix(fix);
     if !answer.is_empty() {
-        let found: Vec<String> = answer.records.iter().map(IpAddr::to_string).collect();
-        f = f.found(found.join("\n"));
+        f = f.found(show(&answer));
     }
-    vec![f]
+    findings.push(f);
+    findings
 }
 
-/// The PTR records of `ip` include the hostname (RFC 1912 §2.1; the reverse zone belongs
-/// to whoever holds the address block, so the fix is a request to the provider).
-pub(super) async fn ptr(dns: &Dns, hostname: &Domain, ip: IpAddr) -> Vec<Finding> {
+/// PTR names followed forward, at most.
+const MAX_PTR_NAMES: usize = 4;
+
+/// The PTR records of `ip` include the hostname (RFC 1912 §2.1), and that name resolves
+/// back to `ip`. The reverse zone belongs to whoever holds the address block, so the fix
+/// is a request to the provider.
+pub(super) async fn ptr(auth: &Authority, input: &CheckInput, ip: IpAddr) -> Vec<Finding> {
+    let hostname = &input.hostname;
     let subject = ip.to_string();
-    let answer = match dns.ptr(ip).await {
-        Ok(a) => a,
-        Err(e) => {
-            let what = format!("the PTR record of {ip}");
-            return vec![Finding::unverifiable(&subject, &what, &e, dns)];
-        }
+    let what = format!("the PTR record of {ip}");
+    let name = reverse_name(ip);
+    let (answer, mut findings) = match lookup(auth, &subject, &what, &name, ask::ptr).await {
+        Ok(found) => found,
+        Err(findings) => return findings,
     };
-    if answer.records.iter().any(|name| name == hostname.as_str()) {
-        return Vec::new();
-    }
-    let fix = Some(format!(
-        "ask the provider of {ip} (hosting company or ISP) to set its reverse DNS to \
-         {hostname}: {}. IN PTR {hostname}.",
-        reverse_name(ip)
-    ));
-    let (id, message) = match answer.absent {
-        Some(why) => (
+    let problem = if answer.is_empty() {
+        Some((
             ids::PTR_MISSING,
-            format!("{ip} has no PTR record ({why}); many receivers reject mail from it"),
-        ),
-        None => (
+            format!(
+                "{ip} has no PTR record ({}); many receivers reject mail from it",
+                absence(&answer)
+            ),
+        ))
+    } else if !answer.records.iter().any(|n| n == hostname.as_str()) {
+        Some((
             ids::PTR_MISMATCH,
             format!("the PTR record of {ip} does not name {hostname}"),
-        ),
+        ))
+    } else {
+        let back = confirmed(auth, &answer.records, ip).await;
+        (!back.confirmed).then(|| {
+            (
+                ids::PTR_MISMATCH,
+                format!(
+                    "the PTR of {ip} names {hostname}, but {hostname} does not resolve back \
+                     to {ip} ({}); receivers then treat the PTR as unverified",
+                    back.seen
+                ),
+            )
+        })
+    };
+    let Some((id, message)) = problem else {
+        return findings;
+    };
+    let request = format!(
+        "ask the provider of {ip} (hosting company or ISP) to set its reverse DNS to \
+         {hostname}: {name}. IN PTR {hostname}."
+    );
+    let forward_only = answer.records.iter().any(|n| n == hostname.as_str());
+    let (id, message, fix) = if forward_only {
+        // the PTR is right; the hostname's A/AAAA is what to change
+        let rtype = if ip.is_ipv4() { "A" } else { "AAAA" };
+        (id, message, format!("{hostname}. IN {rtype} {ip}"))
+    } else if ip.is_ipv6() {
+        (
+            ids::IPV6_NO_PTR,
+            format!(
+                "{message}. Postfix may send over IPv6 (inet_protocols), and receivers such \
+                 as Gmail reject IPv6 mail without a matching PTR"
+            ),
+            format!(
+                "either {request}\nor send over IPv4 only: set inet_protocols = ipv4 \
+                 (answers: inet_protocols = \"ipv4\", then mailsetup apply)"
+            ),
+        )
+    } else {
+        (id, message, request)
     };
     let mut f = Finding::new(id, Severity::Error, &subject, message)
         .expected(hostname.to_string())
-        .fix(fix);
+        .fix(Some(fix));
     if !answer.is_empty() {
-        let found: Vec<String> = answer.records.iter().map(|n| sanitize(n)).collect();
-        f = f.found(found.join("\n"));
+        f = f.found(show(&answer));
     }
-    vec![f]
+    findings.push(f);
+    findings
+}
+
+/// Whether one of `names` resolves back to `ip`, and what they resolve to.
+struct Confirmation {
+    confirmed: bool,
+    seen: String,
+}
+
+async fn confirmed(auth: &Authority, names: &[String], ip: IpAddr) -> Confirmation {
+    let ask = if ip.is_ipv4() { ask::a } else { ask::aaaa };
+    let names: Vec<&String> = names.iter().take(MAX_PTR_NAMES).collect();
+    let answers = join_all(names.iter().map(|n| auth.observe(n, ask)).collect()).await;
+    let mut seen = Vec::new();
+    for (name, observed) in names.iter().zip(answers) {
+        let best = observed.and_then(|o| o.best().cloned());
+        let shown = match best {
+            Ok(answer) if answer.records.contains(&ip) => {
+                return Confirmation {
+                    confirmed: true,
+                    seen: String::new(),
+                };
+            }
+            Ok(answer) => show(&answer).replace('\n', ", "),
+            Err(e) => format!("could not be resolved: {e}"),
+        };
+        seen.push(format!("{} → {shown}", sanitize(name)));
+    }
+    Confirmation {
+        confirmed: false,
+        seen: seen.join("; "),
+    }
+}
+
+/// The reason an answer is empty, for messages.
+pub(super) fn absence<T>(answer: &Answer<T>) -> String {
+    answer.absent.map(|a| a.to_string()).unwrap_or_default()
 }

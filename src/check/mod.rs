@@ -1,24 +1,38 @@
 //! `mailsetup check`, DNS side: what to check ([`CheckInput`]), the result ([`Report`] of
 //! [`Finding`]s and [`Checked`] lines) and the run ([`run`]).
 //!
-//! Every (check, subject) pair is one job; all jobs run concurrently, each doing its own lookups.
-//! A failed lookup never becomes a failed check: it becomes a [`ids::DNS_UNVERIFIABLE`]
-//! warning and the check's status is [`Status::Unknown`]. The expected record texts come in
-//! with the input ([`ExpectedRecords`]); this module compares, it does not compose records.
+//! Every (check, subject) pair is one job; all jobs run concurrently. Each record is read
+//! from every authoritative server of its zone ([`crate::dns::Authority`]): the newest
+//! zone's answer is judged, and servers that serve something else are reported
+//! (`dns.ns-disagree`). A failed lookup never becomes a failed check: it becomes a
+//! [`ids::DNS_UNVERIFIABLE`] warning and the check's status is [`Status::Unknown`]. The
+//! expected record texts come in with the input ([`ExpectedRecords`]); this module
+//! compares, it does not compose records.
 
+mod dkim;
+mod dkim_text;
+#[cfg(test)]
+mod dkim_text_tests;
+mod dmarc;
+mod dmarc_text;
 mod domain;
 mod host;
 mod jobs;
+mod observe;
+mod rbl;
 pub mod report;
+mod spf;
+mod spf_tree;
 mod txt;
+pub mod watch;
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
-use crate::dns::{Dns, LookupError, Nameserver};
+use crate::dns::{AuthOptions, Authority, LookupError};
 use crate::values::{Domain, Selector};
-use jobs::{jobs, join_all};
+use jobs::{Job, jobs};
 
 /// Finding ids: a public contract (scripts match on them in `--json` output).
 pub mod ids {
@@ -29,18 +43,37 @@ pub mod ids {
     /// The DKIM record is not a valid key record: no `p=`, `v=` not `DKIM1`, a broken
     /// tag-list, or several TXT records at the selector.
     pub const DKIM_SYNTAX: &str = "dkim.syntax";
+    /// The DKIM record is a recognisably mis-pasted version of the right one: quotes or
+    /// parentheses inside it, whitespace inside `p=`, `h=rsa-sha256`, a truncated key, the
+    /// zone-file owner pasted in, or the record published at `<name>.<zone>` (zone doubled).
+    pub const DKIM_PASTE_ERROR: &str = "dkim.paste-error";
+    /// The published RSA key is shorter than 2048 bits (RFC 8301 §3.2).
+    pub const DKIM_WEAK_KEY: &str = "dkim.weak-key";
     /// No `v=spf1` TXT record at the domain (RFC 7208 §4.5).
     pub const SPF_MISSING: &str = "spf.missing";
     /// More than one `v=spf1` record: permerror for every receiver (RFC 7208 §4.5).
     pub const SPF_MULTIPLE: &str = "spf.multiple";
+    /// The SPF record does not follow the RFC 7208 §12 grammar: permerror (§4.6).
+    pub const SPF_SYNTAX: &str = "spf.syntax";
     /// SPF evaluation for the server's IPv4 (or IPv6) is not `pass`.
     pub const SPF_IP_NOT_PERMITTED: &str = "spf.ip-not-permitted";
+    /// More than 10 DNS-querying terms across includes and redirects (RFC 7208 §4.6.4).
+    pub const SPF_TOO_MANY_LOOKUPS: &str = "spf.too-many-lookups";
+    /// More than 2 lookups that find nothing (RFC 7208 §4.6.4).
+    pub const SPF_TOO_MANY_VOID_LOOKUPS: &str = "spf.too-many-void-lookups";
+    /// `+all` or `?all`: every sender on the Internet passes or is neutral (RFC 7208 §5.1).
+    pub const SPF_PERMISSIVE_ALL: &str = "spf.permissive-all";
     /// No `v=DMARC1` TXT record at `_dmarc.<domain>` (RFC 7489 §6.1).
     pub const DMARC_MISSING: &str = "dmarc.missing";
     /// More than one DMARC record: receivers apply no policy (RFC 7489 §6.6.3).
     pub const DMARC_MULTIPLE: &str = "dmarc.multiple";
     /// The DMARC record does not parse, or has no `p=` (RFC 7489 §6.3).
     pub const DMARC_SYNTAX: &str = "dmarc.syntax";
+    /// `p=none`: reports only, nothing is rejected (info, with the next step).
+    pub const DMARC_MONITOR_ONLY: &str = "dmarc.monitor-only";
+    /// A `rua=` address in another domain that has not published
+    /// `<domain>._report._dmarc.<rua-domain>` (RFC 7489 §7.1): no reports are sent there.
+    pub const DMARC_RUA_UNAUTHORIZED: &str = "dmarc.rua-unauthorized";
     /// The domain has no MX record.
     pub const MX_MISSING: &str = "mx.missing";
     /// No MX target of the domain is this host.
@@ -52,10 +85,26 @@ pub mod ids {
     pub const HOST_A_MISMATCH: &str = "host.a-mismatch";
     /// The server's IP has no PTR record.
     pub const PTR_MISSING: &str = "ptr.missing";
-    /// The server's IP has PTR records, none of them the hostname. (The forward half of
-    /// forward-confirmed reverse DNS, hostname → IP, is reported as `host.a-*`.)
+    /// The server's IP has PTR records, none of them the hostname, or the PTR name does
+    /// not resolve back to the IP (forward-confirmed reverse DNS, RFC 8601 §3 iprev).
     pub const PTR_MISMATCH: &str = "ptr.mismatch";
-    /// A lookup failed (timeout, SERVFAIL, REFUSED, network): the record state is unknown.
+    /// `inet_protocols` lets Postfix send over IPv6, but the server's IPv6 address has no
+    /// PTR naming the hostname (receivers such as Gmail reject that mail).
+    pub const IPV6_NO_PTR: &str = "ipv6.no-ptr";
+    /// A blocklist lists one of the server's addresses.
+    pub const RBL_LISTED: &str = "rbl.listed";
+    /// A blocklist could not say: it refused the query (127.255.255.x, e.g. through a
+    /// public resolver) or did not answer. Never reported as listed.
+    pub const RBL_UNKNOWN: &str = "rbl.unknown";
+    /// The authoritative servers of a zone serve different data (a lagging secondary).
+    pub const DNS_NS_DISAGREE: &str = "dns.ns-disagree";
+    /// A listed nameserver does not serve the zone (REFUSED, no SOA: a lame delegation),
+    /// or an NS name has no address.
+    pub const DNS_NS_LAME: &str = "dns.ns-lame";
+    /// Published at every authoritative server, but a recursive resolver still has an older
+    /// answer cached; says when every cache has expired it (info).
+    pub const DNS_PROPAGATING: &str = "dns.propagating";
+    /// A lookup failed (timeout, SERVFAIL, network): the record state is unknown.
     pub const DNS_UNVERIFIABLE: &str = "dns.unverifiable";
 }
 
@@ -96,13 +145,18 @@ pub struct Finding {
     pub fix: Option<String>,
 }
 
-/// One check that was run. `check` is one of `a`, `aaaa`, `ptr` (subject: the hostname, the
-/// hostname, the IP) and `dkim`, `spf`, `dmarc`, `mx` (subject: the mail domain).
+/// One check that was run. `check` is one of `a`, `aaaa`, `ptr`, `rbl` (subject: the
+/// hostname, the hostname, the IP, the IP) and `ns`, `dkim`, `spf`, `dmarc`, `mx` (subject:
+/// the mail domain).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Checked {
     pub check: &'static str,
     pub subject: String,
     pub status: Status,
+    /// The heading it is shown under: the hostname for this server's checks, else the mail
+    /// domain. Not in the JSON.
+    #[serde(skip)]
+    pub group: String,
 }
 
 /// Everything `check` found. JSON (serde):
@@ -123,6 +177,30 @@ impl Report {
             .iter()
             .any(|f| matches!(f.severity, Severity::Error | Severity::Warning));
         u8::from(bad)
+    }
+
+    /// The report of these job results, in order.
+    pub fn from_results(results: &[JobResult]) -> Report {
+        Report {
+            findings: results.iter().flat_map(|r| r.findings.clone()).collect(),
+            checked: results.iter().map(|r| r.checked.clone()).collect(),
+        }
+    }
+}
+
+/// The outcome of one job: its line and its findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobResult {
+    pub checked: Checked,
+    pub findings: Vec<Finding>,
+}
+
+impl JobResult {
+    /// Whether this check needs another look: it has an error or warning finding.
+    pub fn needs_recheck(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| matches!(f.severity, Severity::Error | Severity::Warning))
     }
 }
 
@@ -153,40 +231,54 @@ pub struct CheckInput {
     pub hostname: Domain,
     pub ipv4: Ipv4Addr,
     pub ipv6: Option<Ipv6Addr>,
+    /// Whether Postfix may send over IPv6 (`inet_protocols` is `all`, `ipv6` or both,
+    /// postconf(5)); then the IPv6 address needs its PTR (`ipv6.no-ptr`).
+    pub ipv6_enabled: bool,
     pub domains: Vec<DomainInput>,
 }
 
-/// Run every check against `ns`, concurrently. Never fails: lookups that fail become
-/// `dns.unverifiable` findings. Worst case about 4 s per lookup chain (2 s timeout, one
-/// retry; SPF evaluation follows `include:`s one after another).
-pub async fn run(input: &CheckInput, ns: &Nameserver) -> Report {
-    match Dns::new(ns) {
-        Ok(dns) => run_with(input, &dns).await,
-        Err(e) => unverifiable_run(input, ns, &e),
+/// Run every check, concurrently, asking the authoritative servers found through
+/// `options.first_hop`. Never fails: lookups that fail become `dns.unverifiable` findings.
+/// Worst case about 4 s per chain of dependent lookups (2 s timeout, one retry).
+pub async fn run(input: &CheckInput, options: &AuthOptions) -> Report {
+    match Authority::new(*options) {
+        Ok(auth) => run_with(input, &auth).await,
+        Err(e) => unverifiable_run(input, options, &e),
     }
 }
 
-/// [`run`] with a resolver built by the caller (e.g. with a shorter timeout).
-pub async fn run_with(input: &CheckInput, dns: &Dns) -> Report {
-    let jobs = jobs(input);
-    let results = join_all(jobs.iter().map(|job| job.run(input, dns)).collect()).await;
-    let mut report = Report {
-        findings: Vec::new(),
-        checked: Vec::new(),
-    };
-    for (job, findings) in jobs.iter().zip(results) {
-        report.checked.push(Checked {
-            check: job.check(),
-            subject: job.subject(input),
-            status: status(&findings),
-        });
-        report.findings.extend(findings);
-    }
-    report
+/// [`run`] with an [`Authority`] built by the caller (e.g. shared across `--watch` rounds).
+pub async fn run_with(input: &CheckInput, auth: &Authority) -> Report {
+    Report::from_results(&run_jobs(input, auth, |_, _| true).await)
+}
+
+/// The jobs for which `only(check, subject)` holds, run concurrently, in report order.
+pub async fn run_jobs(
+    input: &CheckInput,
+    auth: &Authority,
+    only: impl Fn(&str, &str) -> bool,
+) -> Vec<JobResult> {
+    let jobs: Vec<Job<'_>> = jobs(input)
+        .into_iter()
+        .filter(|j| only(j.check(), &j.subject(input)))
+        .collect();
+    let results = crate::dns::join_all(jobs.iter().map(|job| job.run(input, auth)).collect()).await;
+    jobs.iter()
+        .zip(results)
+        .map(|(job, findings)| JobResult {
+            checked: Checked {
+                check: job.check(),
+                subject: job.subject(input),
+                status: status(&findings),
+                group: job.group(input),
+            },
+            findings,
+        })
+        .collect()
 }
 
 /// The report when no resolver could be built: every check unknown, one finding.
-fn unverifiable_run(input: &CheckInput, ns: &Nameserver, e: &LookupError) -> Report {
+fn unverifiable_run(input: &CheckInput, options: &AuthOptions, e: &LookupError) -> Report {
     let finding = Finding {
         id: ids::DNS_UNVERIFIABLE,
         severity: Severity::Warning,
@@ -195,7 +287,8 @@ fn unverifiable_run(input: &CheckInput, ns: &Nameserver, e: &LookupError) -> Rep
         found: None,
         expected: None,
         fix: Some(format!(
-            "make {ns} usable (or pass --nameserver IP[:PORT]), then run the check again"
+            "make {} usable (or pass --nameserver IP[:PORT]), then run the check again",
+            options.first_hop
         )),
     };
     let checked = jobs(input)
@@ -204,6 +297,7 @@ fn unverifiable_run(input: &CheckInput, ns: &Nameserver, e: &LookupError) -> Rep
             check: job.check(),
             subject: job.subject(input),
             status: Status::Unknown,
+            group: job.group(input),
         })
         .collect();
     Report {
@@ -217,7 +311,10 @@ fn unverifiable_run(input: &CheckInput, ns: &Nameserver, e: &LookupError) -> Rep
 fn status(findings: &[Finding]) -> Status {
     if findings.iter().any(|f| f.severity == Severity::Error) {
         Status::Fail
-    } else if findings.iter().any(|f| f.id == ids::DNS_UNVERIFIABLE) {
+    } else if findings
+        .iter()
+        .any(|f| f.id == ids::DNS_UNVERIFIABLE || f.id == ids::RBL_UNKNOWN)
+    {
         Status::Unknown
     } else if findings.iter().any(|f| f.severity == Severity::Warning) {
         Status::Warn
@@ -253,20 +350,6 @@ impl Finding {
     fn fix(mut self, fix: Option<String>) -> Finding {
         self.fix = fix;
         self
-    }
-
-    /// `could not verify <what>: <error>` as a warning.
-    fn unverifiable(subject: &str, what: &str, e: &impl std::fmt::Display, dns: &Dns) -> Finding {
-        Finding::new(
-            ids::DNS_UNVERIFIABLE,
-            Severity::Warning,
-            subject,
-            format!("could not verify {what}: {e}"),
-        )
-        .fix(Some(format!(
-            "check that {} answers, then run the check again",
-            dns.nameserver()
-        )))
     }
 }
 
@@ -325,6 +408,7 @@ mod tests {
             hostname: Domain::parse("mail.example.org").unwrap(),
             ipv4: Ipv4Addr::new(192, 0, 2, 25),
             ipv6: Some("2001:db8::25".parse().unwrap()),
+            ipv6_enabled: true,
             domains: vec![DomainInput {
                 domain: Domain::parse("example.org").unwrap(),
                 selector: Selector::parse("mail").unwrap(),
@@ -333,7 +417,8 @@ mod tests {
             }],
         };
         let e = LookupError::Config("no nameservers".into());
-        let r = unverifiable_run(&input, &Nameserver::System, &e);
+        let options = AuthOptions::new(crate::dns::Nameserver::System);
+        let r = unverifiable_run(&input, &options, &e);
         assert_eq!(r.findings.len(), 1);
         assert_eq!(r.findings[0].id, ids::DNS_UNVERIFIABLE);
         assert!(r.findings[0].message.contains("no nameservers"));
@@ -349,6 +434,9 @@ mod tests {
                 ("aaaa", "mail.example.org"),
                 ("ptr", "192.0.2.25"),
                 ("ptr", "2001:db8::25"),
+                ("rbl", "192.0.2.25"),
+                ("rbl", "2001:db8::25"),
+                ("ns", "example.org"),
                 ("dkim", "example.org"),
                 ("spf", "example.org"),
                 ("dmarc", "example.org"),

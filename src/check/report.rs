@@ -1,16 +1,20 @@
 //! Rendering a [`Report`]: human text ([`to_human`]) and JSON ([`to_json`]).
 //!
-//! Human form, one group per subject in check order, groups separated by a blank line:
+//! Human form: one group per heading (this server, then each mail domain), each with one
+//! line per check and then the group's findings; groups separated by a blank line:
 //! ```text
-//! ✓ dkim  example.org
-//! ✗ spf   example.org
+//! example.org
+//!   ✓ dkim  example.org
+//!   ✗ spf   example.org
 //!   error spf.ip-not-permitted: SPF of example.org gives fail for …
 //!     found:    v=spf1 ip4:192.0.2.99 -all
 //!     expected: v=spf1 ip4:192.0.2.25 ~all
 //!     fix:      example.org. IN TXT "v=spf1 ip4:192.0.2.25 ~all"
 //! ```
-//! Marks: `✓` pass, `✗` fail, `!` warn, `?` unknown (a lookup failed). Every field is
-//! sanitized again here, so no DNS-supplied escape sequence reaches the terminal.
+//! Marks: `✓` pass, `✗` fail, `!` warn, `?` unknown (a lookup failed). With colour, marks
+//! and severities are coloured (ANSI SGR); without, the text is identical minus the escapes.
+//! Every field is sanitized again here, so no DNS-supplied escape sequence reaches the
+//! terminal.
 
 use std::fmt::Write as _;
 
@@ -27,44 +31,71 @@ pub fn to_json(report: &Report) -> String {
     })
 }
 
-/// The report as text for a terminal, ending with a summary line and a newline.
-pub fn to_human(report: &Report) -> String {
+/// The report as text for a terminal, ending with a summary line and a newline; `color`
+/// adds ANSI colours (use it only on a terminal and when `NO_COLOR` is unset).
+pub fn to_human(report: &Report, color: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if color {
+            format!("\u{1b}[{code}m{text}\u{1b}[0m")
+        } else {
+            text.to_string()
+        }
+    };
     let mut out = String::new();
-    let mut subjects: Vec<&str> = Vec::new();
+    let mut groups: Vec<&str> = Vec::new();
     for c in &report.checked {
-        if !subjects.contains(&c.subject.as_str()) {
-            subjects.push(&c.subject);
+        if !groups.contains(&c.group.as_str()) {
+            groups.push(&c.group);
         }
     }
-    for f in &report.findings {
-        if !subjects.contains(&f.subject.as_str()) {
-            subjects.push(&f.subject);
-        }
-    }
+    let group_of = |subject: &str| {
+        report
+            .checked
+            .iter()
+            .find(|c| c.subject == subject)
+            .map(|c| c.group.as_str())
+    };
+    let orphans: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| group_of(&f.subject).is_none())
+        .collect();
     let width = report
         .checked
         .iter()
         .map(|c| c.check.len())
         .max()
         .unwrap_or(0);
-    for (i, subject) in subjects.iter().enumerate() {
+    for (i, group) in groups.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        for c in report.checked.iter().filter(|c| c.subject == *subject) {
+        let _ = writeln!(out, "{}", paint("1", &sanitize(group)));
+        for c in report.checked.iter().filter(|c| c.group == *group) {
+            let (code, mark) = mark(c.status);
             let _ = writeln!(
                 out,
-                "{} {:<width$} {}",
-                mark(c.status),
+                "  {} {:<width$} {}",
+                paint(code, mark),
                 c.check,
                 sanitize(&c.subject)
             );
         }
-        for f in report.findings.iter().filter(|f| f.subject == *subject) {
-            finding(&mut out, f);
+        for f in report
+            .findings
+            .iter()
+            .filter(|f| group_of(&f.subject) == Some(group))
+        {
+            finding(&mut out, f, &paint);
         }
     }
-    if !subjects.is_empty() {
+    if !orphans.is_empty() {
+        out.push('\n');
+        for f in orphans {
+            finding(&mut out, f, &paint);
+        }
+    }
+    if !report.checked.is_empty() {
         out.push('\n');
     }
     out.push_str(&summary(report));
@@ -72,12 +103,13 @@ pub fn to_human(report: &Report) -> String {
     out
 }
 
-fn mark(status: Status) -> char {
+/// The SGR colour code and mark of a status.
+fn mark(status: Status) -> (&'static str, &'static str) {
     match status {
-        Status::Pass => '✓',
-        Status::Fail => '✗',
-        Status::Warn => '!',
-        Status::Unknown => '?',
+        Status::Pass => ("32", "✓"),
+        Status::Fail => ("31", "✗"),
+        Status::Warn => ("33", "!"),
+        Status::Unknown => ("90", "?"),
     }
 }
 
@@ -89,11 +121,16 @@ fn severity(s: Severity) -> &'static str {
     }
 }
 
-fn finding(out: &mut String, f: &Finding) {
+fn finding(out: &mut String, f: &Finding, paint: &dyn Fn(&str, &str) -> String) {
+    let code = match f.severity {
+        Severity::Error => "31",
+        Severity::Warning => "33",
+        Severity::Info => "36",
+    };
     let _ = writeln!(
         out,
         "  {} {}: {}",
-        severity(f.severity),
+        paint(code, severity(f.severity)),
         f.id,
         sanitize(&f.message)
     );
@@ -155,49 +192,68 @@ mod tests {
                     check: "a",
                     subject: "mail.example.org".into(),
                     status: Status::Pass,
+                    group: "mail.example.org".into(),
                 },
                 Checked {
                     check: "dkim",
                     subject: "example.org".into(),
                     status: Status::Pass,
+                    group: "example.org".into(),
                 },
                 Checked {
                     check: "spf",
                     subject: "example.org".into(),
                     status: Status::Fail,
+                    group: "example.org".into(),
                 },
                 Checked {
                     check: "mx",
                     subject: "example.org".into(),
                     status: Status::Warn,
+                    group: "example.org".into(),
                 },
                 Checked {
                     check: "ptr",
                     subject: "192.0.2.25".into(),
                     status: Status::Unknown,
+                    group: "mail.example.org".into(),
                 },
             ],
         }
     }
 
     #[test]
-    fn human_groups_by_subject_with_marks_and_sanitized_values() {
+    fn human_groups_by_heading_with_marks_and_sanitized_values() {
         let want = "\
-✓ a    mail.example.org
+mail.example.org
+  ✓ a    mail.example.org
+  ? ptr  192.0.2.25
 
-✓ dkim example.org
-✗ spf  example.org
-! mx   example.org
+example.org
+  ✓ dkim example.org
+  ✗ spf  example.org
+  ! mx   example.org
   error spf.ip-not-permitted: SPF of example.org gives fail for 192.0.2.25
     found:    v=spf1 ip4:192.0.2.99 -all
               v=spf1 -all
     expected: v=spf1 ip4:192.0.2.25 ~all
 
-? ptr  192.0.2.25
-
 1 error, 0 warnings (5 checks).
 ";
-        assert_eq!(to_human(&report()), want);
+        assert_eq!(to_human(&report(), false), want);
+    }
+
+    #[test]
+    fn colour_only_adds_escapes() {
+        let plain = to_human(&report(), false);
+        let colored = to_human(&report(), true);
+        assert!(colored.contains("\u{1b}[32m✓\u{1b}[0m"), "{colored}");
+        assert!(colored.contains("\u{1b}[31merror\u{1b}[0m"), "{colored}");
+        assert_eq!(
+            crate::dns::sanitize(&colored).replace(' ', ""),
+            crate::dns::sanitize(&plain).replace(' ', "")
+        );
+        assert!(!plain.contains('\u{1b}'));
     }
 
     #[test]
@@ -208,9 +264,13 @@ mod tests {
                 check: "a",
                 subject: "h".into(),
                 status: Status::Pass,
+                group: "h".into(),
             }],
         };
-        assert_eq!(to_human(&r), "✓ a h\n\n1 check passed, no problems.\n");
+        assert_eq!(
+            to_human(&r, false),
+            "h\n  ✓ a h\n\n1 check passed, no problems.\n"
+        );
     }
 
     #[test]

@@ -98,6 +98,24 @@ pub(super) fn bind_txt(owner: &str, value: &str) -> Option<String> {
     Some(format!("{owner}. IN TXT {}", strings.join(" ")))
 }
 
+/// The fix for a TXT record, in both forms an operator may need: the zone-file line
+/// ([`bind_txt`]) and, for a provider's web form, the name relative to the zone `apex`
+/// (`@` for the apex itself) with the value as one string. `None` when `value` is empty.
+pub(super) fn txt_fix(owner: &str, value: &str, apex: Option<&str>) -> Option<String> {
+    let line = bind_txt(owner, value)?;
+    let relative = match apex {
+        Some(apex) if owner == apex => "@".to_string(),
+        Some(apex) => owner
+            .strip_suffix(&format!(".{apex}"))
+            .unwrap_or(owner)
+            .to_string(),
+        None => owner.to_string(),
+    };
+    Some(format!(
+        "{line}\nor in a web form: name {relative}, type TXT, value {value}"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +190,30 @@ mod tests {
         assert_eq!(strings.len(), 2);
         assert_eq!(strings[0].len(), 255);
         assert_eq!(strings.concat(), long);
+    }
+
+    #[test]
+    fn txt_fix_gives_both_forms() {
+        let fix = txt_fix(
+            "_dmarc.example.org",
+            "v=DMARC1; p=none",
+            Some("example.org"),
+        );
+        assert_eq!(
+            fix.as_deref(),
+            Some(
+                "_dmarc.example.org. IN TXT \"v=DMARC1; p=none\"\n\
+                 or in a web form: name _dmarc, type TXT, value v=DMARC1; p=none"
+            )
+        );
+        let apex = txt_fix("example.org", "v=spf1 -all", Some("example.org")).unwrap();
+        assert!(
+            apex.ends_with("name @, type TXT, value v=spf1 -all"),
+            "{apex}"
+        );
+        let unknown = txt_fix("x.example.net", "v", None).unwrap();
+        assert!(unknown.contains("name x.example.net,"), "{unknown}");
+        assert_eq!(txt_fix("x", "", None), None);
     }
 
     #[test]

@@ -92,3 +92,31 @@ impl fmt::Display for MailtoUri {
         write!(f, "mailto:{}@{}", self.local, self.domain)
     }
 }
+
+/// Do aggregate reports for `policy_domain` sent to an address at `rua_domain` need the
+/// external-destination authorization record `<policy_domain>._report._dmarc.<rua_domain>`
+/// (RFC 7489 §7.1)? Yes unless one name equals the other or lies below it. Names compare
+/// ASCII-case-insensitively, a trailing root dot ignored.
+///
+/// §7.1 compares Organizational Domains, which needs the Public Suffix List; this rule asks
+/// for the record in every case where the two names are not in one subtree, so it may ask
+/// for a record a receiver would not look up (`a.example.org` → `b.example.org`), never
+/// the reverse for registrable names. The one rule for `records` and `check`.
+pub fn needs_report_authorization(policy_domain: &str, rua_domain: &str) -> bool {
+    let policy = canonical(policy_domain);
+    let rua = canonical(rua_domain);
+    !within(&policy, &rua) && !within(&rua, &policy)
+}
+
+/// Lowercase, without a trailing root dot.
+fn canonical(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Is `name` equal to `zone` or below it?
+fn within(name: &str, zone: &str) -> bool {
+    name == zone
+        || name
+            .strip_suffix(zone)
+            .is_some_and(|head| head.ends_with('.'))
+}

@@ -15,8 +15,9 @@
 #   6. mail: swaks (SMTP) + sendmail from each domain to root@localhost; all in /var/mail/root
 #   7. independent verification: dkimpy (dkim=pass, d=, s=), pyspf (pass / not pass),
 #      opendkim-testkey, and the dkimverify CLI (when named can also listen on :53)
-#   8. `mailsetup check --nameserver 127.0.0.1:$DNS_PORT` (+ --json) -> 0; then with a wrong DKIM
-#      key and no DMARC record published for example.net -> 1 naming both; zone put back
+#   8. `mailsetup check --nameserver 127.0.0.1:$DNS_PORT --authoritative-port $DNS_PORT` (+ --json)
+#      -> 0; with a wrong DKIM key and no DMARC record published for example.net -> 1 naming
+#      both; `check --watch`, started while it is broken, exits 0 once the zone is put back
 #   9. idempotence: `plan` -> 0, `apply --yes` -> no changes, nothing written (sha256 + mtime)
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
 #  11. cleanup (trap): stop daemons by PID, restore, verify the machine state, summary + timings
@@ -467,13 +468,14 @@ fi
 
 # ---------------------------------------------------------------- 8. mailsetup check
 phase "8. mailsetup check"
-ms check --answers "$ANSWERS" --nameserver "127.0.0.1:$DNS_PORT"
+LABNS=(--nameserver "127.0.0.1:$DNS_PORT" --authoritative-port "$DNS_PORT")
+ms check --answers "$ANSWERS" "${LABNS[@]}"
 timing "mailsetup check" "$MS_SECS"
 check "check --nameserver 127.0.0.1:$DNS_PORT exits 0" test "$MS_RC" = 0
-ms_stdout "$LAB/check.json" check --answers "$ANSWERS" --nameserver "127.0.0.1:$DNS_PORT" --json
+ms_stdout "$LAB/check.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
 show_file "$LAB/check.json" | head -40
 check "check --json exits 0" test "$MS_RC" = 0
-py_checks "$PY" "$HERE/check_json.py" "$LAB/check.json" clean dkim spf dmarc mx a ptr
+py_checks "$PY" "$HERE/check_json.py" "$LAB/check.json" clean dkim spf dmarc mx a ptr ns rbl
 
 # negative: publish example.org's DKIM key under example.net and drop example.net's DMARC record;
 # `check` must now exit 1 and name both problems. Then put the zone back.
@@ -493,13 +495,24 @@ cp "$N/db.$BROKEN" "$N/db.$BROKEN.orig"
     $1 == "_dmarc" { next } { print }' "$N/records.$BROKEN"
   dkim_block "$N/records.${DOMAINS[0]}"; } >"$N/records.$BROKEN.broken"
 if set_zone $((SERIAL + 1)) "$N/records.$BROKEN.broken"; then
-  ms_stdout "$LAB/check-broken.json" check --answers "$ANSWERS" --nameserver "127.0.0.1:$DNS_PORT" --json
+  ms_stdout "$LAB/check-broken.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
   check "check exits 1 when $BROKEN has a wrong DKIM key and no DMARC record" test "$MS_RC" = 1
   py_checks "$PY" "$HERE/check_json.py" "$LAB/check-broken.json" findings "$BROKEN" dkim dmarc
 else
   fail "named did not load the broken $BROKEN zone (serial $((SERIAL + 1)))"
 fi
+# --watch: started while the zone is broken, it must end with 0 once the fix is published
+"$MAILSETUP" check --answers "$ANSWERS" "${LABNS[@]}" --watch --interval 1 --timeout 60 \
+  </dev/null >"$LAB/watch.out" 2>"$LAB/watch.err" &
+WATCH_PID=$!
+sleep 2
+check "check --watch is still waiting while $BROKEN is broken" kill -0 "$WATCH_PID"
 check "named serves the intact $BROKEN zone again" set_zone $((SERIAL + 2)) "$N/records.$BROKEN"
+t=$(date +%s%N)
+wait "$WATCH_PID" && WATCH_RC=0 || WATCH_RC=$?
+timing "check --watch saw the fix" "$(secs "$t")"
+show_file "$LAB/watch.err"
+check "check --watch exits 0 once the fix is published" test "$WATCH_RC" = 0
 
 # ---------------------------------------------------------------- 9. idempotence
 phase "9. idempotence: second plan and apply"

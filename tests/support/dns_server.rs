@@ -43,8 +43,26 @@ impl TestDns {
         TestDns::start_at("127.0.0.1:0".parse().unwrap(), zones).await
     }
 
-    /// As [`TestDns::start`] on a given address (e.g. the port of a stopped server).
+    /// As [`TestDns::start`] on a given address (e.g. the port of a stopped server, or
+    /// 127.0.0.2 on the port of another server: a second authoritative server).
     pub async fn start_at(addr: SocketAddr, zones: &[&str]) -> TestDns {
+        TestDns::serve(addr, zones, true).await
+    }
+
+    /// As [`TestDns::start`] without TCP: an answer too large for UDP cannot be fetched.
+    pub async fn start_udp_only(zones: &[&str]) -> TestDns {
+        TestDns::serve("127.0.0.1:0".parse().unwrap(), zones, false).await
+    }
+
+    /// Try binding `addr`; `None` when it is taken.
+    pub async fn try_start_at(addr: SocketAddr, zones: &[&str]) -> Option<TestDns> {
+        let probe = UdpSocket::bind(addr).await.ok()?;
+        let tcp = TcpListener::bind(addr).await.ok()?;
+        drop((probe, tcp));
+        Some(TestDns::start_at(addr, zones).await)
+    }
+
+    async fn serve(addr: SocketAddr, zones: &[&str], with_tcp: bool) -> TestDns {
         let mut catalog = Catalog::new();
         for text in zones {
             let (origin, records) = Parser::new(*text, None, None)
@@ -63,10 +81,12 @@ impl TestDns {
         let udp = UdpSocket::bind(addr).await.expect("bind UDP");
         let addr = udp.local_addr().expect("local addr");
         server.register_socket(udp);
-        let tcp = TcpListener::bind(addr)
-            .await
-            .expect("bind TCP on the UDP port");
-        server.register_listener(tcp, Duration::from_secs(5), 64);
+        if with_tcp {
+            let tcp = TcpListener::bind(addr)
+                .await
+                .expect("bind TCP on the UDP port");
+            server.register_listener(tcp, Duration::from_secs(5), 64);
+        }
         TestDns { addr, server }
     }
 
@@ -126,14 +146,22 @@ pub async fn dead_addr() -> SocketAddr {
     udp.local_addr().expect("local addr")
 }
 
-/// A forward zone: `$ORIGIN origin.`, `$TTL 300`, SOA and NS, then `records`
-/// (one master-file line each, names relative to the origin).
+/// A zone: `$ORIGIN origin.`, `$TTL 300`, SOA (serial 1) and one nameserver `ns1.<origin>`
+/// at 127.0.0.1, then `records` (one master-file line each, names relative to the origin).
 pub fn zone(origin: &str, records: &[&str]) -> String {
+    zone_with(origin, 1, &[("ns1", "127.0.0.1")], records)
+}
+
+/// As [`zone`] with this SOA serial and these nameservers: `(label, IPv4)` pairs, each an
+/// NS record `<label>.<origin>.` with its A record.
+pub fn zone_with(origin: &str, serial: u32, ns: &[(&str, &str)], records: &[&str]) -> String {
     let mut z = format!(
         "$ORIGIN {origin}.\n$TTL 300\n\
-         @ IN SOA ns1.{origin}. hostmaster.{origin}. 1 3600 600 86400 300\n\
-         @ IN NS ns1.{origin}.\n"
+         @ IN SOA ns1.{origin}. hostmaster.{origin}. {serial} 3600 600 86400 300\n"
     );
+    for (label, ip) in ns {
+        z.push_str(&format!("@ IN NS {label}.{origin}.\n{label} IN A {ip}\n"));
+    }
     for r in records {
         z.push_str(r);
         z.push('\n');

@@ -3,6 +3,8 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod dns_server;
+pub mod lab;
+pub mod scenario;
 
 use std::collections::BTreeMap;
 use std::fs;
