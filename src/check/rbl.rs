@@ -96,33 +96,21 @@ pub(super) async fn check(dns: &Dns, ip: IpAddr) -> Vec<Finding> {
     let answers = join_all(names.iter().map(|n| dns.a(n)).collect()).await;
     let subject = ip.to_string();
     let mut findings = Vec::new();
+    let mut unknown: Vec<(&Blocklist, String)> = Vec::new();
     for (list, answer) in lists.iter().zip(answers) {
-        let unknown = |why: String| {
-            Finding::new(
-                ids::RBL_UNKNOWN,
-                Severity::Info,
-                &subject,
-                format!("could not tell whether {} lists {ip}: {why}", list.zone),
-            )
-            .fix(Some(format!(
-                "look {ip} up at {} (lists refuse queries from public resolvers; use a \
-                 resolver of your own)",
-                list.removal
-            )))
-        };
         let codes = match answer {
             Ok(a) => a.records,
             Err(e) => {
-                findings.push(unknown(e.to_string()));
+                unknown.push((list, e.to_string()));
                 continue;
             }
         };
         match classify(&codes) {
             Listing::NotListed => {}
-            Listing::Refused(code) => findings.push(unknown(format!(
-                "it answered {code}, which means the query was refused (e.g. sent through a \
-                 public resolver), not that {ip} is listed"
-            ))),
+            Listing::Refused(code) => unknown.push((
+                list,
+                format!("it answered {code}: the query was refused (e.g. sent through a public resolver), which does not mean listed"),
+            )),
             Listing::Listed(codes) => {
                 let found: Vec<String> = codes
                     .iter()
@@ -148,6 +136,28 @@ pub(super) async fn check(dns: &Dns, ip: IpAddr) -> Vec<Finding> {
                 );
             }
         }
+    }
+    if !unknown.is_empty() {
+        let zones: Vec<&str> = unknown.iter().map(|(l, _)| l.zone).collect();
+        let found: Vec<String> = unknown
+            .iter()
+            .map(|(l, why)| format!("{}: {why}", l.zone))
+            .collect();
+        let pages: Vec<&str> = unknown.iter().map(|(l, _)| l.removal).collect();
+        findings.push(
+            Finding::new(
+                ids::RBL_UNKNOWN,
+                Severity::Info,
+                &subject,
+                format!("could not tell whether {} list {ip}", zones.join(", ")),
+            )
+            .found(found.join("\n"))
+            .fix(Some(format!(
+                "blocklists refuse queries from public resolvers: run the check with a \
+                 resolver of your own, or look {ip} up at {}",
+                pages.join(", ")
+            ))),
+        );
     }
     findings
 }

@@ -148,19 +148,48 @@ fn finding(out: &mut String, f: &Finding, paint: &dyn Fn(&str, &str) -> String) 
     }
 }
 
-/// `9 checks passed, no problems.` or `2 errors, 1 warning (9 checks).`
+/// `13 checks passed, no problems.`, `12 of 13 checks passed, 1 could not be verified;
+/// no problems (2 notes).` or `6 of 8 checks passed; 1 error, 1 warning.`
 fn summary(report: &Report) -> String {
     let count = |s| report.findings.iter().filter(|f| f.severity == s).count();
-    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
-    let checks = plural(report.checked.len(), "check");
-    if errors == 0 && warnings == 0 {
-        return format!("{checks} passed, no problems.");
+    let (errors, warnings, notes) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+    );
+    let status = |s| report.checked.iter().filter(|c| c.status == s).count();
+    let (all, passed, unknown) = (
+        report.checked.len(),
+        status(Status::Pass),
+        status(Status::Unknown),
+    );
+    let mut out = if passed == all {
+        format!("{} passed", plural(all, "check"))
+    } else {
+        format!("{passed} of {} passed", plural(all, "check"))
+    };
+    if unknown > 0 {
+        out.push_str(&format!(", {unknown} could not be verified"));
     }
-    format!(
-        "{}, {} ({checks}).",
-        plural(errors, "error"),
-        plural(warnings, "warning")
-    )
+    let sep = if passed == all && unknown == 0 {
+        ", "
+    } else {
+        "; "
+    };
+    if errors == 0 && warnings == 0 {
+        out.push_str(&format!("{sep}no problems"));
+    } else {
+        out.push_str(&format!(
+            "{sep}{}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        ));
+    }
+    if notes > 0 {
+        out.push_str(&format!(" ({})", plural(notes, "note")));
+    }
+    out.push('.');
+    out
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -238,7 +267,7 @@ example.org
               v=spf1 -all
     expected: v=spf1 ip4:192.0.2.25 ~all
 
-1 error, 0 warnings (5 checks).
+2 of 5 checks passed, 1 could not be verified; 1 error, 0 warnings.
 ";
         assert_eq!(to_human(&report(), false), want);
     }
@@ -254,6 +283,28 @@ example.org
             crate::dns::sanitize(&plain).replace(' ', "")
         );
         assert!(!plain.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn summary_counts_unknown_checks_and_notes() {
+        let mut r = report();
+        r.findings = vec![Finding::new(
+            ids::DMARC_MONITOR_ONLY,
+            Severity::Info,
+            "example.org",
+            "p=none".into(),
+        )];
+        for c in &mut r.checked {
+            if c.status != Status::Unknown {
+                c.status = Status::Pass;
+            }
+        }
+        assert_eq!(
+            summary(&r),
+            "4 of 5 checks passed, 1 could not be verified; no problems (1 note)."
+        );
+        r.checked.retain(|c| c.status == Status::Pass);
+        assert_eq!(summary(&r), "4 checks passed, no problems (1 note).");
     }
 
     #[test]
