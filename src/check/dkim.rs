@@ -4,8 +4,8 @@
 
 use super::dkim_text::{PasteError, paste_errors, rsa_bits};
 use super::host::absence;
-use super::observe::lookup;
-use super::txt::{dkim_p, strip_ws, txt_fix};
+use super::observe::txt_record;
+use super::txt::{dkim_p, strip_ws};
 use super::{DomainInput, Finding, Severity, ids};
 use crate::dns::auth::ask;
 use crate::dns::{Authority, sanitize};
@@ -18,19 +18,14 @@ pub(super) async fn check(auth: &Authority, d: &DomainInput) -> Vec<Finding> {
     let subject = d.domain.as_str();
     let name = format!("{}._domainkey.{}", d.selector, d.domain);
     let what = format!("the DKIM record {name} (TXT)");
-    let (answer, mut findings) = match lookup(auth, subject, &what, &name, ask::txt).await {
-        Ok(found) => found,
-        Err(findings) => return findings,
-    };
-    let apex = auth.zone_of(&name).await.ok().map(|z| z.apex.clone());
-    let fix = txt_fix(&name, &d.expected.dkim, apex.as_deref());
-    let expected = d.expected.dkim.as_str();
-    let finding = |id, severity, message| {
-        Finding::new(id, severity, subject, message)
-            .expected(expected)
-            .fix(fix.clone())
-    };
+    let (answer, mut findings, expect) =
+        match txt_record(auth, subject, &what, &name, &d.expected.dkim).await {
+            Ok(found) => found,
+            Err(findings) => return findings,
+        };
+    let finding = |id, severity, message: String| expect.finding(id, severity, message);
     if answer.is_empty() {
+        let apex = auth.zone_of(&name).await.ok().map(|z| z.apex.clone());
         if let Some(doubled) = doubled_zone(auth, &name, apex.as_deref()).await {
             let msg = format!(
                 "the DKIM record is published at {doubled}, not at {name}: the zone name was \
@@ -39,7 +34,7 @@ pub(super) async fn check(auth: &Authority, d: &DomainInput) -> Vec<Finding> {
             let f = finding(ids::DKIM_PASTE_ERROR, Severity::Error, msg).fix(Some(format!(
                 "delete the record at {doubled}, then publish it again with the name given \
                  below\n{}",
-                fix.clone().unwrap_or_default()
+                expect.fix.clone().unwrap_or_default()
             )));
             findings.push(f);
         } else {

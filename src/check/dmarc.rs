@@ -9,7 +9,7 @@ use super::dmarc_text::{
     is_monitor_only, is_report_authorization, needs_report_authorization,
     report_authorization_name, rua_domains,
 };
-use super::observe::lookup;
+use super::observe::{lookup, txt_record};
 use super::txt::{is_dmarc_attempt, txt_fix};
 use super::{DomainInput, Finding, Severity, ids};
 use crate::dns::auth::ask;
@@ -19,18 +19,12 @@ pub(super) async fn check(auth: &Authority, d: &DomainInput) -> Vec<Finding> {
     let subject = d.domain.as_str();
     let name = format!("_dmarc.{}", d.domain);
     let what = format!("the DMARC record {name} (TXT)");
-    let (answer, mut findings) = match lookup(auth, subject, &what, &name, ask::txt).await {
-        Ok(found) => found,
-        Err(findings) => return findings,
-    };
-    let apex = auth.zone_of(&name).await.ok().map(|z| z.apex.clone());
-    let fix = txt_fix(&name, &d.expected.dmarc, apex.as_deref());
-    let expected = d.expected.dmarc.as_str();
-    let finding = |id, severity, message: String| {
-        Finding::new(id, severity, subject, message)
-            .expected(expected)
-            .fix(fix.clone())
-    };
+    let (answer, mut findings, expect) =
+        match txt_record(auth, subject, &what, &name, &d.expected.dmarc).await {
+            Ok(found) => found,
+            Err(findings) => return findings,
+        };
+    let finding = |id, severity, message: String| expect.finding(id, severity, message);
     let records: Vec<&String> = answer
         .records
         .iter()

@@ -7,8 +7,9 @@
 use std::fmt::Display;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::txt::txt_fix;
 use super::{Finding, Severity, ids};
-use crate::dns::auth::Ask;
+use crate::dns::auth::{Ask, ask};
 use crate::dns::{Answer, Authority, Observed, sanitize};
 
 /// `name` at every authoritative server of its zone. `what` names the record in messages
@@ -39,6 +40,43 @@ pub(super) async fn lookup<T: Ord + Clone + Display>(
     }
     findings.extend(propagation(subject, what, &observed, now_unix()));
     Ok((best, findings))
+}
+
+/// How a check's own findings about one TXT record read: the subject, the expected value and
+/// its fix in both forms ([`txt_fix`]).
+pub(super) struct Expect<'a> {
+    subject: &'a str,
+    expected: &'a str,
+    pub fix: Option<String>,
+}
+
+impl Expect<'_> {
+    /// A finding with this record's expected value and fix.
+    pub(super) fn finding(&self, id: &'static str, severity: Severity, message: String) -> Finding {
+        Finding::new(id, severity, self.subject, message)
+            .expected(self.expected)
+            .fix(self.fix.clone())
+    }
+}
+
+/// [`lookup`] of the TXT record at `name`, with the [`Expect`] for the findings about it:
+/// `expected` is the one-string value to publish there ("" when unknown: no fix).
+pub(super) async fn txt_record<'a>(
+    auth: &Authority,
+    subject: &'a str,
+    what: &str,
+    name: &str,
+    expected: &'a str,
+) -> Result<(Answer<String>, Vec<Finding>, Expect<'a>), Vec<Finding>> {
+    let (answer, findings) = lookup(auth, subject, what, name, ask::txt).await?;
+    let apex = auth.zone_of(name).await.ok().map(|z| z.apex.clone());
+    let fix = txt_fix(name, expected, apex.as_deref());
+    let expect = Expect {
+        subject,
+        expected,
+        fix,
+    };
+    Ok((answer, findings, expect))
 }
 
 /// `could not verify <what>: <why>`, a warning.

@@ -5,28 +5,21 @@
 
 use std::net::IpAddr;
 
-use super::observe::lookup;
+use super::observe::txt_record;
 use super::spf_tree::{MAX_LOOKUPS, MAX_VOID_LOOKUPS, permissive_all, syntax, walk};
-use super::txt::{is_spf, txt_fix};
+use super::txt::is_spf;
 use super::{CheckInput, DomainInput, Finding, Severity, ids};
-use crate::dns::auth::ask;
 use crate::dns::{Authority, SpfOutcome, join_all, sanitize};
 
 pub(super) async fn check(auth: &Authority, input: &CheckInput, d: &DomainInput) -> Vec<Finding> {
     let subject = d.domain.as_str();
     let what = format!("the SPF record of {subject} (TXT)");
-    let (answer, mut findings) = match lookup(auth, subject, &what, subject, ask::txt).await {
-        Ok(found) => found,
-        Err(findings) => return findings,
-    };
-    let apex = auth.zone_of(subject).await.ok().map(|z| z.apex.clone());
-    let fix = txt_fix(subject, &d.expected.spf, apex.as_deref());
-    let expected = d.expected.spf.as_str();
-    let finding = |id, severity, message: String| {
-        Finding::new(id, severity, subject, message)
-            .expected(expected)
-            .fix(fix.clone())
-    };
+    let (answer, mut findings, expect) =
+        match txt_record(auth, subject, &what, subject, &d.expected.spf).await {
+            Ok(found) => found,
+            Err(findings) => return findings,
+        };
+    let finding = |id, severity, message: String| expect.finding(id, severity, message);
     let records: Vec<&String> = answer.records.iter().filter(|r| is_spf(r)).collect();
     let record = match records.as_slice() {
         [] => {
