@@ -731,3 +731,30 @@ async fn spf_syntax_error_is_named() {
         r.findings[0].message
     );
 }
+
+#[test]
+fn every_finding_id_is_documented_in_the_readme() {
+    let readme = include_str!("../README.md");
+    let start = readme.find("Finding ids are a public contract").unwrap();
+    let end = start + readme[start..].find("\n## ").unwrap();
+    let table = &readme[start..end];
+    for id in ids::ALL {
+        assert!(
+            table.contains(&format!("`{id}`")),
+            "{id} is not in the README table"
+        );
+    }
+    // and the README lists no id that does not exist
+    let documented: Vec<&str> = table
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| s.contains('.') && !s.contains(' '))
+        .collect();
+    for id in documented {
+        assert!(
+            ids::ALL.contains(&id),
+            "README documents {id}, which is not an id"
+        );
+    }
+}

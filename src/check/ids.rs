@@ -1,0 +1,107 @@
+//! Finding ids: a public contract (scripts match on them in `--json` output; the README
+//! lists them). Add freely; never rename.
+
+/// No TXT record at `<selector>._domainkey.<domain>`.
+pub const DKIM_MISSING: &str = "dkim.missing";
+/// The published `p=` differs from the local key's (RFC 6376 §3.6.1), or is revoked.
+pub const DKIM_KEY_MISMATCH: &str = "dkim.key-mismatch";
+/// The DKIM record is not a valid key record: no `p=`, `v=` not `DKIM1`, a broken
+/// tag-list, or several TXT records at the selector.
+pub const DKIM_SYNTAX: &str = "dkim.syntax";
+/// The DKIM record is a recognisably mis-pasted version of the right one: quotes or
+/// parentheses inside it, whitespace inside `p=`, `h=rsa-sha256`, a truncated key, the
+/// zone-file owner pasted in, or the record published at `<name>.<zone>` (zone doubled).
+pub const DKIM_PASTE_ERROR: &str = "dkim.paste-error";
+/// The published RSA key is shorter than 2048 bits (RFC 8301 §3.2).
+pub const DKIM_WEAK_KEY: &str = "dkim.weak-key";
+/// No `v=spf1` TXT record at the domain (RFC 7208 §4.5).
+pub const SPF_MISSING: &str = "spf.missing";
+/// More than one `v=spf1` record: permerror for every receiver (RFC 7208 §4.5).
+pub const SPF_MULTIPLE: &str = "spf.multiple";
+/// The SPF record does not follow the RFC 7208 §12 grammar: permerror (§4.6).
+pub const SPF_SYNTAX: &str = "spf.syntax";
+/// SPF evaluation for the server's IPv4 (or IPv6) is not `pass`.
+pub const SPF_IP_NOT_PERMITTED: &str = "spf.ip-not-permitted";
+/// More than 10 DNS-querying terms across includes and redirects (RFC 7208 §4.6.4).
+pub const SPF_TOO_MANY_LOOKUPS: &str = "spf.too-many-lookups";
+/// More than 2 lookups that find nothing (RFC 7208 §4.6.4).
+pub const SPF_TOO_MANY_VOID_LOOKUPS: &str = "spf.too-many-void-lookups";
+/// `+all` or `?all`: every sender on the Internet passes or is neutral (RFC 7208 §5.1).
+pub const SPF_PERMISSIVE_ALL: &str = "spf.permissive-all";
+/// No `v=DMARC1` TXT record at `_dmarc.<domain>` (RFC 7489 §6.1).
+pub const DMARC_MISSING: &str = "dmarc.missing";
+/// More than one DMARC record: receivers apply no policy (RFC 7489 §6.6.3).
+pub const DMARC_MULTIPLE: &str = "dmarc.multiple";
+/// The DMARC record does not parse, or has no `p=` (RFC 7489 §6.3).
+pub const DMARC_SYNTAX: &str = "dmarc.syntax";
+/// `p=none`: reports only, nothing is rejected (info, with the next step).
+pub const DMARC_MONITOR_ONLY: &str = "dmarc.monitor-only";
+/// A `rua=` address in another domain that has not published
+/// `<domain>._report._dmarc.<rua-domain>` (RFC 7489 §7.1): no reports are sent there.
+pub const DMARC_RUA_UNAUTHORIZED: &str = "dmarc.rua-unauthorized";
+/// The domain has no MX record.
+pub const MX_MISSING: &str = "mx.missing";
+/// No MX target of the domain is this host.
+pub const MX_NOT_THIS_HOST: &str = "mx.not-this-host";
+/// The hostname has no A (or, with an IPv6 address, no AAAA) record. The `subject` is
+/// the hostname; the `Checked` line is `a` or `aaaa`.
+pub const HOST_A_MISSING: &str = "host.a-missing";
+/// The hostname's A (AAAA) records do not include the server's IPv4 (IPv6).
+pub const HOST_A_MISMATCH: &str = "host.a-mismatch";
+/// The server's IP has no PTR record.
+pub const PTR_MISSING: &str = "ptr.missing";
+/// The server's IP has PTR records, none of them the hostname, or the PTR name does
+/// not resolve back to the IP (forward-confirmed reverse DNS, RFC 8601 §3 iprev).
+pub const PTR_MISMATCH: &str = "ptr.mismatch";
+/// `inet_protocols` lets Postfix send over IPv6, but the server's IPv6 address has no
+/// PTR naming the hostname (receivers such as Gmail reject that mail).
+pub const IPV6_NO_PTR: &str = "ipv6.no-ptr";
+/// A blocklist lists one of the server's addresses.
+pub const RBL_LISTED: &str = "rbl.listed";
+/// A blocklist could not say: it refused the query (127.255.255.x, e.g. through a
+/// public resolver) or did not answer. Never reported as listed.
+pub const RBL_UNKNOWN: &str = "rbl.unknown";
+/// The authoritative servers of a zone serve different data (a lagging secondary).
+pub const DNS_NS_DISAGREE: &str = "dns.ns-disagree";
+/// A listed nameserver does not serve the zone (REFUSED, no SOA: a lame delegation),
+/// or an NS name has no address.
+pub const DNS_NS_LAME: &str = "dns.ns-lame";
+/// Published at every authoritative server, but a recursive resolver still has an older
+/// answer cached; says when every cache has expired it (info).
+pub const DNS_PROPAGATING: &str = "dns.propagating";
+/// A lookup failed (timeout, SERVFAIL, network): the record state is unknown.
+pub const DNS_UNVERIFIABLE: &str = "dns.unverifiable";
+
+/// Every id above, in this file's order.
+pub const ALL: &[&str] = &[
+    DKIM_MISSING,
+    DKIM_KEY_MISMATCH,
+    DKIM_SYNTAX,
+    DKIM_PASTE_ERROR,
+    DKIM_WEAK_KEY,
+    SPF_MISSING,
+    SPF_MULTIPLE,
+    SPF_SYNTAX,
+    SPF_IP_NOT_PERMITTED,
+    SPF_TOO_MANY_LOOKUPS,
+    SPF_TOO_MANY_VOID_LOOKUPS,
+    SPF_PERMISSIVE_ALL,
+    DMARC_MISSING,
+    DMARC_MULTIPLE,
+    DMARC_SYNTAX,
+    DMARC_MONITOR_ONLY,
+    DMARC_RUA_UNAUTHORIZED,
+    MX_MISSING,
+    MX_NOT_THIS_HOST,
+    HOST_A_MISSING,
+    HOST_A_MISMATCH,
+    PTR_MISSING,
+    PTR_MISMATCH,
+    IPV6_NO_PTR,
+    RBL_LISTED,
+    RBL_UNKNOWN,
+    DNS_NS_DISAGREE,
+    DNS_NS_LAME,
+    DNS_PROPAGATING,
+    DNS_UNVERIFIABLE,
+];
