@@ -14,7 +14,7 @@ mod current;
 mod opendkim_files;
 mod postfix_files;
 
-pub use build::build;
+pub use build::{build, build_parts};
 pub use current::{Current, KeyState};
 
 /// Who owns a file or directory, by name (resolved to ids when applying).
@@ -102,6 +102,32 @@ pub struct GroupChange {
     pub user: &'static str,
     pub group: &'static str,
     pub why: String,
+}
+
+/// The parts of the set-up, in the order the wizard walks them; each is one step with its
+/// own diff. [`Part::ALL`] is the whole plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// main.cf `myhostname` and `inet_protocols`.
+    Identity,
+    /// opendkim.conf, /etc/default/opendkim `SOCKET=`, and the socket directory.
+    Opendkim,
+    /// main.cf milter parameters, and `postfix` in group `opendkim` for the socket.
+    Milter,
+    /// KeyTable, SigningTable, TrustedHosts, and /etc/opendkim.
+    Tables,
+    /// The key directories, the keys, and their owner and mode.
+    Keys,
+}
+
+impl Part {
+    pub const ALL: &'static [Part] = &[
+        Part::Identity,
+        Part::Opendkim,
+        Part::Milter,
+        Part::Tables,
+        Part::Keys,
+    ];
 }
 
 /// Everything one apply does, in the order it does it.

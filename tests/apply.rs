@@ -406,3 +406,66 @@ fn have_postconf() -> bool {
     }
     there
 }
+
+/// Every file below the root with its digest, except the state, the backups and the keys'
+/// bytes (keys are random; their owner and mode still count).
+fn comparable(
+    tree: &Tree,
+) -> std::collections::BTreeMap<std::path::PathBuf, (String, u32, u32, u32)> {
+    let mut snap = tree.snapshot_without_state();
+    for (path, entry) in snap.iter_mut() {
+        if path.starts_with("etc/opendkim/keys") && entry.0 != "dir" {
+            entry.0 = "key".into();
+        }
+    }
+    snap
+}
+
+#[test]
+fn applying_the_parts_one_by_one_ends_where_the_whole_plan_does() {
+    use mailsetup::plan::{Current, Part, build_parts};
+    let settings =
+        mailsetup::answers::parse(&fs::read_to_string(ANSWERS).expect("answers")).expect("valid");
+    let whole = Tree::debian12();
+    let (root, plan, current) = library_plan(&whole);
+    mailsetup::apply::apply(
+        &root,
+        &plan,
+        &current.accounts,
+        std::time::SystemTime::now(),
+    )
+    .expect("apply the whole plan");
+
+    let parts = Tree::debian12();
+    let root = mailsetup::system::Root::new(parts.root());
+    let now = std::time::SystemTime::now(); // one second for all: run records must not collide
+    for part in Part::ALL {
+        let current = Current::read(&root, &settings).expect("read");
+        let plan = build_parts(&settings, &current, &[*part]).expect("plan");
+        assert!(
+            !plan.is_empty(),
+            "{part:?} has something to do on a stock tree"
+        );
+        mailsetup::apply::apply(&root, &plan, &current.accounts, now)
+            .unwrap_or_else(|e| panic!("{part:?}: {e}"));
+        let again = build_parts(
+            &settings,
+            &Current::read(&root, &settings).expect("read"),
+            &[*part],
+        )
+        .expect("plan");
+        assert!(
+            again.is_empty(),
+            "{part:?} is done after its apply:\n{again}"
+        );
+    }
+    assert_eq!(comparable(&parts), comparable(&whole));
+    let runs = fs::read_dir(parts.root().join("var/lib/mailsetup/runs"))
+        .expect("runs")
+        .count();
+    assert_eq!(
+        runs,
+        Part::ALL.len(),
+        "one run record per part, none overwritten"
+    );
+}

@@ -45,7 +45,7 @@ pub fn apply(root: &Root, plan: &Plan, accounts: &Accounts, now: SystemTime) -> 
     preflight(root, plan)?;
     let _lock = lock::Lock::take(root)?;
     preflight(root, plan)?;
-    let stamp = record::utc_stamp(now);
+    let stamp = RunRecord::free_stamp(root, &record::utc_stamp(now));
     let stage = root.path(format!("{STATE_DIR}/stage-{stamp}"));
     fsops::ensure_dir(
         &stage,

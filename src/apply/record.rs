@@ -100,6 +100,19 @@ impl RunRecord {
         }
     }
 
+    /// `stamp`, or `stamp-002`, `stamp-003`, … when a run with that stamp is already
+    /// recorded (several applies within one second, as the wizard's steps can be). The
+    /// suffixes sort after the bare stamp, so [`RunRecord::last_applied`] stays right.
+    pub fn free_stamp(root: &Root, stamp: &str) -> String {
+        let mut candidate = stamp.to_string();
+        let mut n = 1;
+        while Self::path(root, &candidate).exists() {
+            n += 1;
+            candidate = format!("{stamp}-{n:03}");
+        }
+        candidate
+    }
+
     fn path(root: &Root, stamp: &str) -> PathBuf {
         root.path(format!("{STATE_DIR}/runs/{stamp}.json"))
     }

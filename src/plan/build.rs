@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use super::current::Current;
-use super::{DirChange, FileChange, GroupChange, KeyCreation, Owner, PermChange, Perms, Plan};
+use super::{
+    DirChange, FileChange, GroupChange, KeyCreation, Owner, Part, PermChange, Perms, Plan,
+};
 use super::{opendkim_files, postfix_files};
 use crate::error::{Error, Result};
 use crate::services::{Service, ServiceAction, Verb};
@@ -12,31 +14,56 @@ use crate::settings::Settings;
 use crate::system::{self, FileState};
 use crate::values::MilterSocket;
 
-/// Compute the plan.
+/// Compute the plan: every [`Part`].
 ///
 /// Errors: a managed file that must exist is missing (Postfix or OpenDKIM not installed or not
 /// configured), a table entry that conflicts with an operator's entry, a system user that is missing.
 pub fn build(settings: &Settings, cur: &Current) -> Result<Plan> {
+    build_parts(settings, cur, Part::ALL)
+}
+
+/// The plan of some parts only (the wizard's steps, one at a time). Applying the plans of
+/// every part one after another, each built on the state the previous one left, ends where
+/// [`build`]'s plan does. Errors: as [`build`].
+pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result<Plan> {
     let mut plan = Plan::default();
     require_users(settings, cur)?;
+    let has = |p: Part| parts.contains(&p);
 
-    let main_cf = postfix_files::edit_main_cf(settings, cur)?;
-    let postfix_restart = main_cf
-        .as_ref()
-        .is_some_and(|c| postfix_files::needs_restart(&cur.main_cf, &c.after));
-    plan.files.extend(main_cf);
-    plan.notes.extend(postfix_files::master_cf_notes(cur));
-
-    dirs(settings, cur, &mut plan);
-    plan.files
-        .extend(opendkim_files::edit_opendkim_conf(settings, cur)?);
-    plan.files
-        .extend(opendkim_files::edit_default_file(settings, cur)?);
-    plan.files
-        .extend(opendkim_files::edit_tables(settings, cur)?);
-    keys(settings, cur, &mut plan);
-
-    if settings.socket == MilterSocket::Local && !cur.accounts.in_group("postfix", "opendkim") {
+    let (identity, milter) = (has(Part::Identity), has(Part::Milter));
+    if identity || milter {
+        let main_cf = postfix_files::edit_main_cf(settings, cur, identity, milter)?;
+        let postfix_restart = main_cf
+            .as_ref()
+            .is_some_and(|c| postfix_files::needs_restart(&cur.main_cf, &c.after));
+        plan.files.extend(main_cf);
+        plan.notes.extend(postfix_files::master_cf_notes(cur));
+        if postfix_restart {
+            plan.services.push(ServiceAction::new(
+                Service::Postfix,
+                Verb::Restart,
+                "inet_protocols changed, which a reload ignores",
+            ));
+        }
+    }
+    dirs(settings, cur, parts, &mut plan);
+    if has(Part::Opendkim) {
+        plan.files
+            .extend(opendkim_files::edit_opendkim_conf(settings, cur)?);
+        plan.files
+            .extend(opendkim_files::edit_default_file(settings, cur)?);
+    }
+    if has(Part::Tables) {
+        plan.files
+            .extend(opendkim_files::edit_tables(settings, cur)?);
+    }
+    if has(Part::Keys) {
+        keys(settings, cur, &mut plan);
+    }
+    if milter
+        && settings.socket == MilterSocket::Local
+        && !cur.accounts.in_group("postfix", "opendkim")
+    {
         plan.groups.push(GroupChange {
             user: "postfix",
             group: "opendkim",
@@ -44,7 +71,7 @@ pub fn build(settings: &Settings, cur: &Current) -> Result<Plan> {
                 .into(),
         });
     }
-    services(&mut plan, postfix_restart);
+    services(&mut plan);
     Ok(plan)
 }
 
@@ -94,20 +121,24 @@ pub(super) fn change(
 /// The directories and their owner/mode. Keys: directories root:opendkim 0750 so that OpenDKIM's
 /// key-permission walk passes and the opendkim user cannot plant links (reliability.md G3.3).
 /// Socket: opendkim:opendkim 0750 inside Postfix's chroot (postfix-opendkim.md §2.2).
-fn dirs(settings: &Settings, cur: &Current, plan: &mut Plan) {
-    let mut want: Vec<(PathBuf, Owner, u32, bool, &str)> = vec![(
-        system::OPENDKIM_DIR.into(),
-        Owner::ROOT,
-        0o755,
-        false,
-        "holds the OpenDKIM tables",
-    )];
+fn dirs(settings: &Settings, cur: &Current, parts: &[Part], plan: &mut Plan) {
+    let mut want: Vec<(PathBuf, Owner, u32, bool, &str)> = Vec::new();
+    if parts.contains(&Part::Tables) {
+        want.push((
+            system::OPENDKIM_DIR.into(),
+            Owner::ROOT,
+            0o755,
+            false,
+            "holds the OpenDKIM tables",
+        ));
+    }
     let key_dirs: Vec<PathBuf> = cur
         .keys
         .values()
         .filter_map(|k| k.path.parent().map(Path::to_path_buf))
         .collect();
-    if key_dirs.iter().any(|d| d.starts_with(system::KEYS_DIR)) {
+    let keys = parts.contains(&Part::Keys);
+    if keys && key_dirs.iter().any(|d| d.starts_with(system::KEYS_DIR)) {
         want.push((
             system::KEYS_DIR.into(),
             Owner::ROOT_OPENDKIM,
@@ -116,7 +147,10 @@ fn dirs(settings: &Settings, cur: &Current, plan: &mut Plan) {
             "private keys: readable by OpenDKIM only",
         ));
     }
-    for d in key_dirs.iter().filter(|d| d.starts_with(system::KEYS_DIR)) {
+    for d in key_dirs
+        .iter()
+        .filter(|d| keys && d.starts_with(system::KEYS_DIR))
+    {
         if !want.iter().any(|w| &w.0 == d) {
             want.push((
                 d.clone(),
@@ -127,7 +161,7 @@ fn dirs(settings: &Settings, cur: &Current, plan: &mut Plan) {
             ));
         }
     }
-    if settings.socket == MilterSocket::Local {
+    if parts.contains(&Part::Opendkim) && settings.socket == MilterSocket::Local {
         want.push((
             system::SOCKET_DIR.into(),
             Owner::OPENDKIM,
@@ -198,9 +232,12 @@ fn keys(settings: &Settings, cur: &Current, plan: &mut Plan) {
     }
 }
 
-/// What each change needs: inet_protocols/inet_interfaces → Postfix stop and start; other Postfix
-/// changes → reload; any OpenDKIM change → restart (a reload with a bad config is only logged).
-fn services(plan: &mut Plan, postfix_restart: bool) {
+/// What each change needs: inet_protocols/inet_interfaces → Postfix stop and start (already
+/// planned by then); other Postfix changes → reload; any OpenDKIM change → restart (a reload
+/// with a bad config is only logged).
+fn services(plan: &mut Plan) {
+    let postfix_restart = plan.services.iter().any(|s| s.service == Service::Postfix);
+    let planned = std::mem::take(&mut plan.services);
     let postfix_files = plan
         .files
         .iter()
@@ -220,11 +257,7 @@ fn services(plan: &mut Plan, postfix_restart: bool) {
         ));
     }
     if postfix_restart {
-        plan.services.push(ServiceAction::new(
-            Service::Postfix,
-            Verb::Restart,
-            "inet_protocols changed, which a reload ignores",
-        ));
+        plan.services.extend(planned);
     } else if postfix_files || !plan.groups.is_empty() {
         plan.services.push(ServiceAction::new(
             Service::Postfix,

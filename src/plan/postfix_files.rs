@@ -18,12 +18,32 @@ fn edit_err(file: &Path) -> impl Fn(crate::postfix::EditError) -> Error + '_ {
     }
 }
 
-/// main.cf: myhostname, inet_protocols, OpenDKIM in smtpd_milters and non_smtpd_milters (other
-/// milters kept), milter_default_action = accept, milter_protocol = 6 (postconf(5)).
-pub(super) fn edit_main_cf(settings: &Settings, cur: &Current) -> Result<Option<FileChange>> {
+/// main.cf: with `identity`, myhostname and inet_protocols; with `milter`, OpenDKIM in
+/// smtpd_milters and non_smtpd_milters (other milters kept), milter_default_action = accept,
+/// milter_protocol = 6 (postconf(5)).
+pub(super) fn edit_main_cf(
+    settings: &Settings,
+    cur: &Current,
+    identity: bool,
+    milter: bool,
+) -> Result<Option<FileChange>> {
     let text = existing(&cur.main_cf, "postfix")?;
     let mut cf = MainCf::parse(text);
     let err = edit_err(&cur.main_cf.path);
+    if identity {
+        cf.set("myhostname", settings.hostname.as_str())
+            .map_err(&err)?;
+        cf.set("inet_protocols", settings.inet_protocols.as_str())
+            .map_err(&err)?;
+    }
+    if !milter {
+        return Ok(change(
+            &cur.main_cf,
+            cf.to_string(),
+            Perms::Keep,
+            "the server's name and the IP versions Postfix uses",
+        ));
+    }
     let ours = milter::postfix_milter(settings.socket);
     let odk_socket = cur
         .opendkim_conf
@@ -35,10 +55,6 @@ pub(super) fn edit_main_cf(settings: &Settings, cur: &Current) -> Result<Option<
         &ours,
         odk_socket.as_deref(),
     );
-    cf.set("myhostname", settings.hostname.as_str())
-        .map_err(&err)?;
-    cf.set("inet_protocols", settings.inet_protocols.as_str())
-        .map_err(&err)?;
     cf.set("smtpd_milters", &smtpd).map_err(&err)?;
     let non_smtpd = cf.get("non_smtpd_milters");
     // `$smtpd_milters` already carries OpenDKIM now: keep the operator's reference.
