@@ -31,6 +31,7 @@ pub mod services;
 pub mod settings;
 pub mod system;
 pub mod values;
+pub mod wizard;
 
 use std::process::ExitCode;
 

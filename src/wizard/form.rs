@@ -1,0 +1,255 @@
+//! The identity form: hostname, IPv4, IPv6, domains, as text the operator edits, validated
+//! field by field with the rule a bad value breaks (the same parsers as the answers file).
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::settings::Settings;
+use crate::values::{Domain, parse_public_ipv4, parse_public_ipv6};
+
+/// One text field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// The answers-file key (`hostname`, `ipv4`, `ipv6`, `domains`).
+    pub key: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    /// Why the value is refused, naming the rule; `None` when valid or not yet checked.
+    pub error: Option<String>,
+}
+
+/// The form, with the focused field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Form {
+    pub fields: Vec<Field>,
+    pub focus: usize,
+}
+
+impl Form {
+    /// Pre-filled from the answers (if any) and what the scan detected.
+    pub fn new(
+        settings: Option<&Settings>,
+        hostname: Option<&str>,
+        ipv4: Option<Ipv4Addr>,
+        ipv6: Option<Ipv6Addr>,
+    ) -> Form {
+        let text = |v: Option<String>| v.unwrap_or_default();
+        let field = |key, label, value| Field {
+            key,
+            label,
+            value,
+            error: None,
+        };
+        Form {
+            fields: vec![
+                field(
+                    "hostname",
+                    "Hostname (FQDN)",
+                    text(
+                        settings
+                            .map(|s| s.hostname.to_string())
+                            .or(hostname.map(str::to_string)),
+                    ),
+                ),
+                field(
+                    "ipv4",
+                    "Server IPv4",
+                    text(
+                        settings
+                            .and_then(|s| s.ipv4)
+                            .or(ipv4)
+                            .map(|ip| ip.to_string()),
+                    ),
+                ),
+                field(
+                    "ipv6",
+                    "Server IPv6 (optional)",
+                    text(
+                        settings
+                            .and_then(|s| s.ipv6)
+                            .or(ipv6)
+                            .map(|ip| ip.to_string()),
+                    ),
+                ),
+                field(
+                    "domains",
+                    "Domains to sign",
+                    text(settings.map(|s| {
+                        s.domains
+                            .iter()
+                            .map(Domain::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })),
+                ),
+            ],
+            focus: 0,
+        }
+    }
+
+    pub fn focused(&mut self) -> &mut Field {
+        let i = self.focus.min(self.fields.len() - 1);
+        &mut self.fields[i]
+    }
+
+    pub fn next(&mut self) {
+        self.focus = (self.focus + 1) % self.fields.len();
+    }
+
+    pub fn prev(&mut self) {
+        self.focus = (self.focus + self.fields.len() - 1) % self.fields.len();
+    }
+
+    /// Type into the focused field (its error is cleared).
+    pub fn input(&mut self, c: char) {
+        let f = self.focused();
+        f.value.push(c);
+        f.error = None;
+    }
+
+    pub fn backspace(&mut self) {
+        let f = self.focused();
+        f.value.pop();
+        f.error = None;
+    }
+
+    /// Validate every field; on success, `base` (or defaults) with these values. On failure
+    /// each bad field carries its error and the focus moves to the first one.
+    pub fn settings(&mut self, base: Option<&Settings>) -> Option<Settings> {
+        let hostname = self.check(0, |v| Domain::parse(v).map_err(|r| r.to_string()));
+        let ipv4 = self.check(1, |v| parse_public_ipv4(v).map_err(|r| r.to_string()));
+        let ipv6 = self.check(2, |v| {
+            if v.is_empty() {
+                Ok(None)
+            } else {
+                parse_public_ipv6(v).map(Some).map_err(|r| r.to_string())
+            }
+        });
+        let domains = self.check(3, parse_domains);
+        if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
+            self.focus = i;
+            return None;
+        }
+        let (hostname, ipv4, ipv6, domains) = (hostname?, ipv4?, ipv6?, domains?);
+        let mut s = base
+            .cloned()
+            .unwrap_or_else(|| Settings::new(hostname.clone(), domains.clone()));
+        if base.is_some_and(|b| b.ipv6 != ipv6) || base.is_none() {
+            s.inet_protocols = Settings::default_inet_protocols(ipv6);
+        }
+        s.hostname = hostname;
+        s.ipv4 = Some(ipv4);
+        s.ipv6 = ipv6;
+        s.domains = domains;
+        Some(s)
+    }
+
+    fn check<T>(&mut self, i: usize, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+        let f = &mut self.fields[i];
+        match parse(f.value.trim()) {
+            Ok(v) => {
+                f.error = None;
+                Some(v)
+            }
+            Err(e) => {
+                f.error = Some(format!("{}: {e}", f.key));
+                None
+            }
+        }
+    }
+}
+
+/// `a.example, b.example` (commas or spaces): at least one, no duplicates.
+fn parse_domains(text: &str) -> Result<Vec<Domain>, String> {
+    let mut out: Vec<Domain> = Vec::new();
+    for word in text.split([',', ' ']).filter(|w| !w.is_empty()) {
+        let d = Domain::parse(word).map_err(|r| r.to_string())?;
+        if out.contains(&d) {
+            return Err(format!("{d} is listed twice"));
+        }
+        out.push(d);
+    }
+    if out.is_empty() {
+        return Err("at least one domain is needed".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled() -> Form {
+        let mut f = Form::new(
+            None,
+            Some("mail.example.org"),
+            Some("192.0.2.25".parse().unwrap()),
+            None,
+        );
+        f.focus = 3;
+        for c in "example.org, example.net".chars() {
+            f.input(c);
+        }
+        f
+    }
+
+    #[test]
+    fn a_filled_form_gives_settings() {
+        let mut f = filled();
+        let s = f.settings(None).expect("valid");
+        assert_eq!(s.hostname.as_str(), "mail.example.org");
+        assert_eq!(s.ipv4, Some("192.0.2.25".parse().unwrap()));
+        let domains: Vec<&str> = s.domains.iter().map(Domain::as_str).collect();
+        assert_eq!(domains, ["example.org", "example.net"]);
+        assert_eq!(s.inet_protocols.as_str(), "ipv4", "no IPv6 given");
+    }
+
+    #[test]
+    fn bad_values_name_the_field_and_the_rule_and_take_the_focus() {
+        let mut f = filled();
+        f.fields[1].value = "127.0.0.1".into();
+        f.fields[3].value = "example.org example.org".into();
+        assert!(f.settings(None).is_none());
+        assert_eq!(f.focus, 1);
+        let ip = f.fields[1].error.as_deref().unwrap();
+        assert!(ip.starts_with("ipv4: "), "{ip}");
+        assert!(ip.contains("loopback") && ip.contains("RFC 1122"), "{ip}");
+        assert!(
+            f.fields[3]
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("listed twice")
+        );
+        assert!(f.fields[0].error.is_none());
+        f.input('0');
+        assert!(
+            f.fields[1].error.is_none(),
+            "typing clears the field's error"
+        );
+    }
+
+    #[test]
+    fn focus_wraps_both_ways() {
+        let mut f = filled();
+        f.focus = 0;
+        f.prev();
+        assert_eq!(f.focus, 3);
+        f.next();
+        assert_eq!(f.focus, 0);
+    }
+
+    #[test]
+    fn answers_prefill_and_keep_their_other_settings() {
+        let mut base = Settings::new(
+            Domain::parse("mx.example.org").unwrap(),
+            vec![Domain::parse("example.org").unwrap()],
+        );
+        base.selector = crate::values::Selector::parse("s2026").unwrap();
+        base.ipv4 = Some("192.0.2.7".parse().unwrap());
+        let mut f = Form::new(Some(&base), Some("ignored.example"), None, None);
+        assert_eq!(f.fields[0].value, "mx.example.org");
+        assert_eq!(f.fields[1].value, "192.0.2.7");
+        let s = f.settings(Some(&base)).unwrap();
+        assert_eq!(s.selector.as_str(), "s2026");
+    }
+}

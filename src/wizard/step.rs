@@ -1,0 +1,167 @@
+//! The wizard's steps, in order, and which part of the plan each one edits.
+
+use crate::plan::Part;
+
+/// One screen of the wizard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    /// What is installed, what is configured, which keys exist.
+    Scan,
+    /// Hostname, IPs, the domains to sign.
+    Identity,
+    /// `inet_protocols`, with IPv6 readiness (main.cf `myhostname` and `inet_protocols`).
+    InetProtocols,
+    /// opendkim.conf, /etc/default/opendkim, the socket.
+    Opendkim,
+    /// main.cf milter parameters.
+    Milter,
+    /// KeyTable, SigningTable, TrustedHosts.
+    Tables,
+    /// The DKIM keys.
+    Keys,
+    /// The DNS records to publish.
+    Records,
+    /// Live DNS at every authoritative server.
+    Verify,
+    /// What changed, backups, rollback, next steps.
+    Summary,
+}
+
+impl Step {
+    pub const ALL: [Step; 10] = [
+        Step::Scan,
+        Step::Identity,
+        Step::InetProtocols,
+        Step::Opendkim,
+        Step::Milter,
+        Step::Tables,
+        Step::Keys,
+        Step::Records,
+        Step::Verify,
+        Step::Summary,
+    ];
+
+    /// Its position, 0-based (the issue's step numbers).
+    pub fn index(self) -> usize {
+        Step::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+
+    pub fn next(self) -> Step {
+        Step::ALL.get(self.index() + 1).copied().unwrap_or(self)
+    }
+
+    pub fn prev(self) -> Step {
+        self.index()
+            .checked_sub(1)
+            .and_then(|i| Step::ALL.get(i).copied())
+            .unwrap_or(self)
+    }
+
+    /// The title shown at the top.
+    pub fn title(self) -> &'static str {
+        match self {
+            Step::Scan => "Scan",
+            Step::Identity => "Identity",
+            Step::InetProtocols => "inet_protocols",
+            Step::Opendkim => "OpenDKIM configuration",
+            Step::Milter => "Milter wiring",
+            Step::Tables => "Tables",
+            Step::Keys => "Keys",
+            Step::Records => "DNS records",
+            Step::Verify => "Verify",
+            Step::Summary => "Summary",
+        }
+    }
+
+    /// What the step does and why, in one or two short sentences.
+    pub fn purpose(self) -> &'static str {
+        match self {
+            Step::Scan => "What is on this server now. Nothing is changed here.",
+            Step::Identity => {
+                "The server's name and addresses, and the domains whose mail it signs."
+            }
+            Step::InetProtocols => {
+                "Which IP versions Postfix sends over. Receivers such as Gmail reject IPv6 mail \
+                 from an address without a matching PTR."
+            }
+            Step::Opendkim => "OpenDKIM's configuration and the socket Postfix reaches it through.",
+            Step::Milter => "Postfix hands every message to OpenDKIM to be signed.",
+            Step::Tables => "Which key signs which domain, and which hosts are trusted.",
+            Step::Keys => "One RSA key per domain, readable by OpenDKIM only.",
+            Step::Records => "Publish these records at your DNS provider.",
+            Step::Verify => "What the world sees, asked of every authoritative server.",
+            Step::Summary => "What changed, and what to do next.",
+        }
+    }
+
+    /// The plan part this step edits, if any.
+    pub fn part(self) -> Option<Part> {
+        match self {
+            Step::InetProtocols => Some(Part::Identity),
+            Step::Opendkim => Some(Part::Opendkim),
+            Step::Milter => Some(Part::Milter),
+            Step::Tables => Some(Part::Tables),
+            Step::Keys => Some(Part::Keys),
+            _ => None,
+        }
+    }
+
+    /// The step that repairs the cause of a `check` finding, for `mailsetup fix <id>`.
+    pub fn for_finding(id: &str) -> Option<Step> {
+        let (area, _) = id.split_once('.')?;
+        Some(match (area, id) {
+            (_, "ipv6.no-ptr") => Step::InetProtocols,
+            (_, "dkim.key-mismatch") | (_, "dkim.weak-key") => Step::Keys,
+            ("dkim" | "spf" | "dmarc" | "mx" | "host" | "ptr", _) => Step::Records,
+            ("dns" | "rbl", _) => Step::Verify,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_walk_in_order_and_stop_at_the_ends() {
+        assert_eq!(Step::Scan.prev(), Step::Scan);
+        assert_eq!(Step::Summary.next(), Step::Summary);
+        let mut s = Step::Scan;
+        let mut seen = vec![s];
+        while s.next() != s {
+            s = s.next();
+            seen.push(s);
+        }
+        assert_eq!(seen, Step::ALL);
+        assert_eq!(Step::Keys.index(), 6);
+    }
+
+    #[test]
+    fn every_part_has_exactly_one_step() {
+        for part in Part::ALL {
+            let steps: Vec<Step> = Step::ALL
+                .into_iter()
+                .filter(|s| s.part() == Some(*part))
+                .collect();
+            assert_eq!(steps.len(), 1, "{part:?}");
+        }
+    }
+
+    #[test]
+    fn findings_lead_to_the_step_that_fixes_them() {
+        assert_eq!(Step::for_finding("ipv6.no-ptr"), Some(Step::InetProtocols));
+        assert_eq!(Step::for_finding("dkim.key-mismatch"), Some(Step::Keys));
+        assert_eq!(Step::for_finding("dkim.missing"), Some(Step::Records));
+        assert_eq!(
+            Step::for_finding("spf.ip-not-permitted"),
+            Some(Step::Records)
+        );
+        assert_eq!(Step::for_finding("dns.ns-disagree"), Some(Step::Verify));
+        assert_eq!(Step::for_finding("nonsense"), None);
+        assert_eq!(Step::for_finding("foo.bar"), None);
+        for id in crate::check::ids::ALL {
+            assert!(Step::for_finding(id).is_some(), "{id} has no step");
+        }
+    }
+}

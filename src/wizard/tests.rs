@@ -1,0 +1,336 @@
+//! Pure wizard tests: messages in, state and effects out. No terminal, no runtime, no I/O.
+
+use super::*;
+use crate::check::{Checked, Severity, Status, ids};
+use crate::plan::FileChange;
+use crate::values::Domain;
+
+fn settings() -> Settings {
+    let mut s = Settings::new(
+        Domain::parse("mail.example.org").unwrap(),
+        vec![Domain::parse("example.org").unwrap()],
+    );
+    s.ipv4 = Some("192.0.2.25".parse().unwrap());
+    s
+}
+
+fn plan() -> Plan {
+    let mut p = Plan::default();
+    p.files.push(FileChange {
+        path: "/etc/opendkim.conf".into(),
+        before: Some("a\n".into()),
+        after: "b\n".into(),
+        perms: crate::plan::Perms::Keep,
+        why: "test".into(),
+    });
+    p
+}
+
+fn scan() -> Scan {
+    Scan {
+        distribution: "Debian GNU/Linux 12 (bookworm)".into(),
+        is_root: true,
+        hostname: Some("mail.example.org".into()),
+        ipv4: Some("192.0.2.25".parse().unwrap()),
+        ..Scan::default()
+    }
+}
+
+fn key(w: &mut Wizard, k: Key) -> Vec<Effect> {
+    w.update(Msg::Key(k))
+}
+
+fn type_text(w: &mut Wizard, text: &str) {
+    for c in text.chars() {
+        key(w, Key::Char(c));
+    }
+}
+
+/// A wizard past the scan and the identity form, on the inet_protocols step.
+fn at_inet_protocols(dry_run: bool) -> Wizard {
+    let (mut w, effects) = Wizard::new(Options {
+        dry_run,
+        ..Options::default()
+    });
+    assert_eq!(effects, [Effect::Scan]);
+    w.update(Msg::Scanned(scan()));
+    assert!(key(&mut w, Key::Enter).is_empty());
+    assert_eq!(w.step, Step::Identity);
+    assert_eq!(
+        w.form.fields[0].value, "mail.example.org",
+        "detected hostname"
+    );
+    w.form.focus = 3;
+    type_text(&mut w, "example.org");
+    let effects = key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::InetProtocols);
+    assert_eq!(effects, [Effect::Plan(Step::InetProtocols, settings())]);
+    w
+}
+
+#[test]
+fn scan_then_identity_then_the_first_diff() {
+    let mut w = at_inet_protocols(false);
+    assert!(w.busy.is_some());
+    w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+    assert_eq!(w.busy, None);
+    assert_eq!(w.plans[&Step::InetProtocols].outcome, Outcome::Pending);
+}
+
+#[test]
+fn identity_errors_stay_on_the_form_and_name_the_field() {
+    let (mut w, _) = Wizard::new(Options::default());
+    w.update(Msg::Scanned(scan()));
+    key(&mut w, Key::Enter);
+    let effects = key(&mut w, Key::Enter); // domains empty
+    assert!(effects.is_empty());
+    assert_eq!(w.step, Step::Identity);
+    assert_eq!(w.form.focus, 3);
+    let err = w.form.fields[3].error.as_deref().unwrap();
+    assert!(err.starts_with("domains: "), "{err}");
+    // q types into the form instead of quitting
+    key(&mut w, Key::Char('q'));
+    assert!(!w.done);
+    assert_eq!(w.form.fields[3].value, "q");
+}
+
+#[test]
+fn y_applies_then_the_step_is_planned_again_to_verify() {
+    let mut w = at_inet_protocols(false);
+    w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+    let effects = key(&mut w, Key::Char('y'));
+    assert_eq!(effects, [Effect::Apply(Step::InetProtocols, plan())]);
+    assert_eq!(w.plans[&Step::InetProtocols].outcome, Outcome::Applying);
+    let effects = w.update(Msg::Applied(Step::InetProtocols, Ok(vec!["wrote".into()])));
+    assert_eq!(effects, [Effect::Plan(Step::InetProtocols, settings())]);
+    w.update(Msg::Planned(Step::InetProtocols, Ok(Plan::default())));
+    assert_eq!(
+        w.plans[&Step::InetProtocols].outcome,
+        Outcome::Applied {
+            lines: vec!["wrote".into()],
+            verified: Some(true)
+        }
+    );
+    assert!(w.status.as_deref().unwrap().contains("done"));
+    let effects = key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::Opendkim);
+    assert_eq!(effects, [Effect::Plan(Step::Opendkim, settings())]);
+}
+
+#[test]
+fn dry_run_never_applies_and_records_what_would_change() {
+    let mut w = at_inet_protocols(true);
+    w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+    let effects = key(&mut w, Key::Char('y'));
+    assert_eq!(effects, [Effect::Plan(Step::Opendkim, settings())]);
+    assert_eq!(w.plans[&Step::InetProtocols].outcome, Outcome::WouldApply);
+    assert_eq!(w.step, Step::Opendkim);
+    // quitting saves nothing either
+    let effects = key(&mut w, Key::Char('q'));
+    assert_eq!(effects, [Effect::Quit]);
+}
+
+#[test]
+fn n_skips_and_enter_on_a_pending_diff_asks() {
+    let mut w = at_inet_protocols(false);
+    w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+    assert!(key(&mut w, Key::Enter).is_empty());
+    assert!(w.status.as_deref().unwrap().contains("press y"));
+    key(&mut w, Key::Char('n'));
+    assert_eq!(w.plans[&Step::InetProtocols].outcome, Outcome::Skipped);
+    assert_eq!(w.step, Step::Opendkim);
+}
+
+#[test]
+fn an_empty_plan_is_already_done() {
+    let mut w = at_inet_protocols(false);
+    w.update(Msg::Planned(Step::InetProtocols, Ok(Plan::default())));
+    assert_eq!(w.plans[&Step::InetProtocols].outcome, Outcome::AlreadyDone);
+    assert!(key(&mut w, Key::Char('y')).is_empty(), "nothing to apply");
+    key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::Opendkim);
+}
+
+#[test]
+fn a_failed_apply_stays_on_the_step_and_can_be_retried() {
+    let mut w = at_inet_protocols(false);
+    w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+    key(&mut w, Key::Char('y'));
+    let effects = w.update(Msg::Applied(Step::InetProtocols, Err("locked".into())));
+    assert!(effects.is_empty());
+    assert_eq!(w.step, Step::InetProtocols);
+    assert!(w.status.as_deref().unwrap().contains("locked"));
+    let retry = key(&mut w, Key::Char('y'));
+    assert_eq!(retry, [Effect::Apply(Step::InetProtocols, plan())]);
+}
+
+#[test]
+fn tab_on_inet_protocols_cycles_the_value_and_plans_again() {
+    let mut w = at_inet_protocols(false);
+    w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+    let effects = key(&mut w, Key::Tab);
+    let mut all = settings();
+    all.inet_protocols = InetProtocols::All;
+    assert_eq!(effects, [Effect::Plan(Step::InetProtocols, all)]);
+}
+
+#[test]
+fn quitting_half_applied_asks_first() {
+    let mut w = at_inet_protocols(false);
+    w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+    key(&mut w, Key::Char('y'));
+    w.update(Msg::Applied(Step::InetProtocols, Ok(vec![])));
+    assert!(w.half_applied());
+    assert!(key(&mut w, Key::Char('q')).is_empty());
+    assert!(w.confirm_quit);
+    key(&mut w, Key::Char('n'));
+    assert!(!w.confirm_quit && !w.done);
+    key(&mut w, Key::Char('q'));
+    let effects = key(&mut w, Key::Char('y'));
+    assert_eq!(effects, [Effect::SaveAnswers(settings()), Effect::Quit]);
+    assert!(w.done);
+}
+
+#[test]
+fn esc_goes_back_and_help_toggles() {
+    let mut w = at_inet_protocols(false);
+    key(&mut w, Key::Esc);
+    assert_eq!(w.step, Step::Identity);
+    key(&mut w, Key::Esc);
+    assert_eq!(w.step, Step::Scan);
+    key(&mut w, Key::Char('?'));
+    assert!(w.help);
+    key(&mut w, Key::Char('x'));
+    assert!(!w.help, "any key closes the help");
+}
+
+fn report(failing: bool) -> Report {
+    let findings = if failing {
+        vec![Finding {
+            id: ids::DKIM_KEY_MISMATCH,
+            severity: Severity::Error,
+            subject: "example.org".into(),
+            message: "not the key".into(),
+            found: None,
+            expected: None,
+            fix: None,
+        }]
+    } else {
+        vec![]
+    };
+    Report {
+        findings,
+        checked: vec![Checked {
+            check: "dkim",
+            subject: "example.org".into(),
+            status: if failing { Status::Fail } else { Status::Pass },
+            group: "example.org".into(),
+        }],
+    }
+}
+
+/// At the Verify step with `report` shown.
+fn at_verify(failing: bool) -> Wizard {
+    let mut w = at_inet_protocols(false);
+    let effects = w.goto(Step::Records);
+    assert_eq!(effects, [Effect::Records(settings())]);
+    w.update(Msg::Records(Ok(
+        "example.org. IN TXT \"v=spf1 -all\"".into()
+    )));
+    assert_eq!(
+        key(&mut w, Key::Char('c')),
+        [Effect::Copy("example.org. IN TXT \"v=spf1 -all\"".into())]
+    );
+    let effects = key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::Verify);
+    assert_eq!(effects, [Effect::Check(settings())]);
+    w.update(Msg::Checked(report(failing)));
+    w
+}
+
+#[test]
+fn verify_counts_down_and_checks_again_while_something_fails() {
+    let mut w = at_verify(true);
+    assert_eq!(w.recheck_in, Some(RECHECK_SECONDS));
+    for _ in 0..RECHECK_SECONDS - 1 {
+        assert!(w.update(Msg::Tick).is_empty());
+    }
+    assert_eq!(w.update(Msg::Tick), [Effect::Check(settings())]);
+    w.update(Msg::Checked(report(false)));
+    assert_eq!(w.recheck_in, None);
+    assert!(w.update(Msg::Tick).is_empty(), "no more polling once green");
+}
+
+#[test]
+fn enter_on_a_finding_jumps_to_the_step_that_fixes_it() {
+    let mut w = at_verify(true);
+    key(&mut w, Key::Down);
+    assert_eq!(w.selected, Some(0));
+    let effects = key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::Keys);
+    assert_eq!(effects, [Effect::Plan(Step::Keys, settings())]);
+}
+
+#[test]
+fn enter_without_a_selection_goes_to_the_summary_and_enter_there_quits() {
+    let mut w = at_verify(false);
+    key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::Summary);
+    let effects = key(&mut w, Key::Enter);
+    assert_eq!(effects, [Effect::SaveAnswers(settings()), Effect::Quit]);
+}
+
+#[test]
+fn fix_opens_at_the_step_with_the_finding() {
+    let finding = report(true).findings.remove(0);
+    let (w, effects) = Wizard::new(Options {
+        answers: Some(settings()),
+        fix: Some((Step::Keys, finding.clone())),
+        ..Options::default()
+    });
+    assert_eq!(w.step, Step::Keys);
+    assert_eq!(w.fixing, Some(finding));
+    assert_eq!(
+        effects,
+        [Effect::Scan, Effect::Plan(Step::Keys, settings())]
+    );
+}
+
+#[test]
+fn missing_packages_are_installed_only_on_y_and_never_in_a_dry_run() {
+    for dry_run in [false, true] {
+        let (mut w, _) = Wizard::new(Options {
+            dry_run,
+            ..Options::default()
+        });
+        let mut s = scan();
+        s.missing_packages = vec!["opendkim".into(), "opendkim-tools".into()];
+        w.update(Msg::Scanned(s));
+        let effects = key(&mut w, Key::Char('y'));
+        if dry_run {
+            assert!(effects.is_empty());
+            assert!(
+                w.status
+                    .as_deref()
+                    .unwrap()
+                    .contains("would run apt-get install -y opendkim")
+            );
+        } else {
+            assert_eq!(
+                effects,
+                [Effect::Install(vec![
+                    "opendkim".into(),
+                    "opendkim-tools".into()
+                ])]
+            );
+        }
+    }
+}
+
+#[test]
+fn ctrl_c_always_quits() {
+    let (mut w, _) = Wizard::new(Options::default());
+    w.update(Msg::Scanned(scan()));
+    key(&mut w, Key::Enter);
+    assert_eq!(key(&mut w, Key::CtrlC), [Effect::Quit]);
+}
