@@ -28,6 +28,9 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub dry_run: bool,
 
+    #[command(flatten)]
+    pub dns: DnsArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -49,6 +52,12 @@ pub enum Command {
     /// Check through live DNS, at every authoritative server, that the records are published
     /// and right; say what is wrong and how to fix it.
     Check(CheckArgs),
+    /// Open the wizard at the step that repairs a failing check (ID as `check` prints it,
+    /// e.g. ipv6.no-ptr), with the finding shown.
+    Fix {
+        /// The finding id.
+        id: String,
+    },
     /// Restore every file the last apply changed, byte-identical with owner and mode.
     Rollback {
         /// Restore even files edited by hand since that apply (their edits are lost).
@@ -57,18 +66,23 @@ pub enum Command {
     },
 }
 
-/// `mailsetup check` options.
+/// How the DNS checks (`check`, `fix`, the wizard's Verify step) reach DNS.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub struct DnsArgs {
     /// Find zones and nameserver addresses through this DNS server (IP[:PORT]) instead of
     /// the system resolver. The records themselves are always read from every
     /// authoritative server of their zone.
-    #[arg(long, value_name = "IP[:PORT]")]
+    #[arg(long, global = true, value_name = "IP[:PORT]")]
     pub nameserver: Option<String>,
     /// Ask the authoritative servers on this port instead of 53: for a lab or test whose
     /// nameservers listen elsewhere (e.g. BIND on 127.0.0.1:5353).
-    #[arg(long, value_name = "PORT", default_value_t = 53, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, global = true, value_name = "PORT", default_value_t = 53, value_parser = clap::value_parser!(u16).range(1..))]
     pub authoritative_port: u16,
+}
+
+/// `mailsetup check` options.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
     /// Print the result as JSON (see the README for the shape).
     #[arg(long)]
     pub json: bool,

@@ -17,7 +17,8 @@ use crate::settings::Settings;
 use crate::system::{self, Root};
 use crate::values::Domain;
 
-mod check;
+pub(crate) mod check;
+mod wizard;
 
 /// Run a parsed command line; Ok(exit code).
 pub fn dispatch(cli: Cli) -> Result<u8> {
@@ -29,7 +30,8 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         });
     }
     match &cli.command {
-        None => Ok(help()),
+        None => wizard::run(&root, &cli, None),
+        Some(Command::Fix { id }) => wizard::run(&root, &cli, Some(id)),
         Some(Command::Plan) => plan_cmd(&root, &cli, true),
         Some(Command::Apply) => plan_cmd(&root, &cli, cli.dry_run),
         Some(Command::Records { format, domain }) => records_cmd(&root, &cli, *format, domain),
@@ -38,11 +40,13 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
     }
 }
 
+/// Without a terminal, bare `mailsetup` prints this instead of opening the wizard.
 fn help() -> u8 {
     use clap::CommandFactory;
     let _ = crate::cli::Cli::command().print_help();
     println!(
-        "\n(the interactive wizard is not built yet: use `apply`, `plan`, `records`, `check`)"
+        "\n(run `mailsetup` in a terminal for the interactive wizard; without one, use \
+         `apply`, `plan`, `records`, `check`)"
     );
     0
 }
@@ -116,14 +120,14 @@ fn confirm(question: &str) -> Result<()> {
 }
 
 /// The server's IPv4: from the answers, else detected from the interfaces.
-fn server_ipv4(settings: &Settings) -> Result<Ipv4Addr> {
+pub(crate) fn server_ipv4(settings: &Settings) -> Result<Ipv4Addr> {
     settings
         .ipv4
         .or_else(system::detect_public_ipv4)
         .ok_or(Error::NoIpv4)
 }
 
-fn record_set(root: &Root, settings: &Settings) -> Result<(RecordSet, Current)> {
+pub(crate) fn record_set(root: &Root, settings: &Settings) -> Result<(RecordSet, Current)> {
     let current = Current::read(root, settings)?;
     let ipv4 = server_ipv4(settings)?;
     let keys: BTreeMap<Domain, String> = current

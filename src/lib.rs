@@ -30,6 +30,7 @@ pub mod records;
 pub mod services;
 pub mod settings;
 pub mod system;
+pub mod tui;
 pub mod values;
 pub mod wizard;
 

@@ -5,45 +5,12 @@
 
 mod support;
 
-use support::dns_server::zone;
 use support::lab::Lab;
-use support::scenario::blocklists;
+use support::scenario::{fixture_zones, fixture_zones_with};
 use support::{ANSWERS, Tree};
 
-/// A 2048-bit key record: the tree has no local key, so only its syntax and size count.
-fn dkim() -> String {
-    let value = format!("v=DKIM1; k=rsa; p={}", support::scenario::P);
-    let (a, b) = value.split_at(200);
-    format!("mail._domainkey IN TXT \"{a}\" \"{b}\"")
-}
-
-/// Zones for the fixture answers (mail.example.org at 192.0.2.10, example.org and
-/// example.net); example.net without its DKIM record when `net_dkim` is false.
-fn zones(net_dkim: bool) -> Vec<String> {
-    let common = [
-        "@ IN MX 10 mail.example.org.",
-        "@ IN TXT \"v=spf1 ip4:192.0.2.10 -all\"",
-        "_dmarc IN TXT \"v=DMARC1; p=quarantine; rua=mailto:postmaster@example.org\"",
-    ];
-    let dkim = dkim();
-    let mut org: Vec<&str> = common.to_vec();
-    org.extend(["mail IN A 192.0.2.10", &dkim]);
-    org.push("example.net._report._dmarc IN TXT \"v=DMARC1\"");
-    let mut net: Vec<&str> = common.to_vec();
-    if net_dkim {
-        net.push(&dkim);
-    }
-    let mut z = vec![
-        zone("example.org", &org),
-        zone("example.net", &net),
-        zone("2.0.192.in-addr.arpa", &["10 IN PTR mail.example.org."]),
-    ];
-    z.extend(blocklists());
-    z
-}
-
 async fn lab(net_dkim: bool) -> Lab {
-    let z = zones(net_dkim);
+    let z = fixture_zones(net_dkim);
     let refs: Vec<&str> = z.iter().map(String::as_str).collect();
     Lab::start(&refs).await
 }
@@ -153,4 +120,28 @@ fn bad_options_exit_2_naming_the_option() {
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(run.stderr.contains(names), "{args:?}: {}", run.stderr);
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_finding_the_wizard_repairs_names_its_fix_command() {
+    let tree = Tree::debian12();
+    let weak = mailsetup::keys::PrivateKey::generate(mailsetup::values::KeyBits::B1024).unwrap();
+    let z = fixture_zones_with(true, &weak.public().p);
+    let refs: Vec<&str> = z.iter().map(String::as_str).collect();
+    let lab = Lab::start(&refs).await;
+    let run = check(&tree, &lab, &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("warning dkim.weak-key"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("    fix:      mailsetup fix dkim.weak-key\n"),
+        "{}",
+        run.stdout
+    );
+    // a finding fixed at the DNS provider has no such line
+    assert!(!run.stdout.contains("mailsetup fix dkim.missing"));
 }

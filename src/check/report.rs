@@ -34,6 +34,16 @@ pub fn to_json(report: &Report) -> String {
 /// The report as text for a terminal, ending with a summary line and a newline; `color`
 /// adds ANSI colours (use it only on a terminal and when `NO_COLOR` is unset).
 pub fn to_human(report: &Report, color: bool) -> String {
+    to_human_with(report, color, &|_| None)
+}
+
+/// [`to_human`], with `repair(id)` giving a command that repairs a finding locally (e.g.
+/// `mailsetup fix ipv6.no-ptr`), printed as one more `fix:` line under the finding.
+pub fn to_human_with(
+    report: &Report,
+    color: bool,
+    repair: &dyn Fn(&str) -> Option<String>,
+) -> String {
     let paint = |code: &str, text: &str| {
         if color {
             format!("\u{1b}[{code}m{text}\u{1b}[0m")
@@ -86,13 +96,13 @@ pub fn to_human(report: &Report, color: bool) -> String {
             .iter()
             .filter(|f| group_of(&f.subject) == Some(group))
         {
-            finding(&mut out, f, &paint);
+            finding(&mut out, f, &paint, repair);
         }
     }
     if !orphans.is_empty() {
         out.push('\n');
         for f in orphans {
-            finding(&mut out, f, &paint);
+            finding(&mut out, f, &paint, repair);
         }
     }
     if !report.checked.is_empty() {
@@ -121,7 +131,12 @@ fn severity(s: Severity) -> &'static str {
     }
 }
 
-fn finding(out: &mut String, f: &Finding, paint: &dyn Fn(&str, &str) -> String) {
+fn finding(
+    out: &mut String,
+    f: &Finding,
+    paint: &dyn Fn(&str, &str) -> String,
+    repair: &dyn Fn(&str) -> Option<String>,
+) {
     let code = match f.severity {
         Severity::Error => "31",
         Severity::Warning => "33",
@@ -145,6 +160,9 @@ fn finding(out: &mut String, f: &Finding, paint: &dyn Fn(&str, &str) -> String) 
                 let _ = writeln!(out, "    {label:<9} {}", sanitize(line));
             }
         }
+    }
+    if let Some(command) = repair(f.id) {
+        let _ = writeln!(out, "    {:<9} {command}", "fix:");
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::{domains, load_settings, record_set, server_ipv4};
 use crate::check::watch::{Event, WatchOptions, watch};
 use crate::check::{self, CheckInput, Report, report};
-use crate::cli::{CheckArgs, Cli};
+use crate::cli::{CheckArgs, Cli, DnsArgs};
 use crate::dns::{AuthOptions, Nameserver};
 use crate::error::{Error, Result};
 use crate::plan::Current;
@@ -18,6 +18,7 @@ use crate::records::{self, RecordSet};
 use crate::settings::Settings;
 use crate::system::Root;
 use crate::values::{Domain, InetProtocols};
+use crate::wizard::Step;
 
 /// Run the check; Ok(exit code): 0 nothing wrong, 1 findings.
 pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
@@ -37,15 +38,7 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
             ),
         });
     }
-    let first_hop = match &args.nameserver {
-        Some(s) => Nameserver::parse(s).map_err(|rule| Error::Invalid {
-            what: format!("--nameserver {s:?}"),
-            reason: rule.to_string(),
-        })?,
-        None => Nameserver::System,
-    };
-    let mut options = AuthOptions::new(first_hop);
-    options.port = args.authoritative_port;
+    let options = dns_options(&cli.dns)?;
     let (set, current) = record_set(root, &settings)?;
     let input = check_input(&settings, server_ipv4(&settings)?, &set, &current, &only);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -67,12 +60,33 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     Ok(report.exit_code())
 }
 
+/// The DNS options of the command line. Errors: a `--nameserver` that is not `IP[:PORT]`.
+pub(crate) fn dns_options(args: &DnsArgs) -> Result<AuthOptions> {
+    let first_hop = match &args.nameserver {
+        Some(s) => Nameserver::parse(s).map_err(|rule| Error::Invalid {
+            what: format!("--nameserver {s:?}"),
+            reason: rule.to_string(),
+        })?,
+        None => Nameserver::System,
+    };
+    let mut options = AuthOptions::new(first_hop);
+    options.port = args.authoritative_port;
+    Ok(options)
+}
+
 fn print(report: &Report, json: bool, color: bool) {
     if json {
         println!("{}", report::to_json(report));
     } else {
-        print!("{}", report::to_human(report, color));
+        print!("{}", report::to_human_with(report, color, &repair));
     }
+}
+
+/// `mailsetup fix <id>` for a finding whose cause a wizard step repairs on this server.
+fn repair(id: &str) -> Option<String> {
+    Step::for_finding(id)
+        .and_then(Step::part)
+        .map(|_| format!("mailsetup fix {id}"))
 }
 
 /// Progress of `--watch` on stderr (stdout keeps only the final report): one line per
@@ -103,7 +117,7 @@ fn show(event: Event<'_>, _json: bool, tty: bool) {
 
 /// What `check` needs: the server's identity, whether Postfix sends over IPv6, and per
 /// domain the local key and the records that should be published (the fixes it prints).
-fn check_input(
+pub(crate) fn check_input(
     settings: &Settings,
     ipv4: Ipv4Addr,
     set: &RecordSet,

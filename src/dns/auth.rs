@@ -192,7 +192,7 @@ fn newer(a: u32, b: u32) -> bool {
     a != b && a.wrapping_sub(b) < 0x8000_0000
 }
 
-type AskFuture<'a, T> = Pin<Box<dyn Future<Output = Result<Answer<T>, LookupError>> + 'a>>;
+type AskFuture<'a, T> = Pin<Box<dyn Future<Output = Result<Answer<T>, LookupError>> + Send + 'a>>;
 /// A typed lookup of one name at one resolver (`Dns::txt`, `Dns::a`, …).
 pub type Ask<T> = for<'a> fn(&'a Dns, &'a str) -> AskFuture<'a, T>;
 

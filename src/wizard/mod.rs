@@ -375,7 +375,7 @@ impl Wizard {
                         self.goto(Step::InetProtocols)
                     }
                     None => {
-                        self.status = Some("fix the fields marked in red".into());
+                        self.status = Some("fix the fields marked ✗".into());
                         Vec::new()
                     }
                 },

@@ -5,6 +5,7 @@
 pub mod dns_server;
 pub mod lab;
 pub mod scenario;
+pub mod tmux;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -146,3 +146,40 @@ pub fn assert_findings(r: &Report, ids: &[&str], failing: &[(&str, Status)]) {
         );
     }
 }
+
+/// A 2048-bit key record: the tree has no local key, so only its syntax and size count.
+pub fn fixture_dkim(p: &str) -> String {
+    let value = format!("v=DKIM1; k=rsa; p={p}");
+    let (a, b) = value.split_at(value.len().min(200));
+    format!("mail._domainkey IN TXT \"{a}\" \"{b}\"")
+}
+
+/// Zones for `tests/fixtures/answers.toml` (mail.example.org at 192.0.2.10, example.org and
+/// example.net); example.net without its DKIM record when `net_dkim` is false.
+pub fn fixture_zones(net_dkim: bool) -> Vec<String> {
+    fixture_zones_with(net_dkim, P)
+}
+
+/// As [`fixture_zones`], example.org's DKIM record carrying `p`.
+pub fn fixture_zones_with(net_dkim: bool, p: &str) -> Vec<String> {
+    let common = [
+        "@ IN MX 10 mail.example.org.",
+        "@ IN TXT \"v=spf1 ip4:192.0.2.10 -all\"",
+        "_dmarc IN TXT \"v=DMARC1; p=quarantine; rua=mailto:postmaster@example.org\"",
+    ];
+    let dkim = fixture_dkim(p);
+    let mut org: Vec<&str> = common.to_vec();
+    org.extend(["mail IN A 192.0.2.10", &dkim]);
+    org.push("example.net._report._dmarc IN TXT \"v=DMARC1\"");
+    let mut net: Vec<&str> = common.to_vec();
+    if net_dkim {
+        net.push(&dkim);
+    }
+    let mut z = vec![
+        zone("example.org", &org),
+        zone("example.net", &net),
+        zone("2.0.192.in-addr.arpa", &["10 IN PTR mail.example.org."]),
+    ];
+    z.extend(blocklists());
+    z
+}

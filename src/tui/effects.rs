@@ -1,0 +1,292 @@
+//! Running the wizard's [`Effect`]s: the only place the wizard touches the system. Each effect
+//! becomes one [`Msg`] (or none). Blocking work (reading files, applying, key generation) runs
+//! on tokio's blocking pool so the screen never freezes.
+//!
+//! With a `--root` other than `/`, nothing outside that tree changes: packages are not
+//! installed (the command is reported), services are only reported (as `apply` does).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use base64::Engine;
+
+use crate::apply;
+use crate::commands::check::check_input;
+use crate::commands::{record_set, server_ipv4};
+use crate::dns::AuthOptions;
+use crate::plan::{self, Current};
+use crate::records::render;
+use crate::settings::Settings;
+use crate::system::{self, Root};
+use crate::wizard::{Effect, Msg, Scan, Step};
+
+/// Where the answers are saved for the next run (beneath the root).
+pub const SAVED_ANSWERS: &str = "/etc/mailsetup/answers.toml";
+/// Where `s` saves the records (beneath the root).
+pub const SAVED_RECORDS: &str = "/etc/mailsetup/records.txt";
+
+/// What the effects need to know.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub root: Root,
+    /// DNS: the first hop and the authoritative port (as `check`'s options).
+    pub dns: AuthOptions,
+}
+
+/// Run one effect; the message to feed back, if any. `Quit` is the runtime's own.
+pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
+    match effect {
+        Effect::Quit => None,
+        Effect::Scan => blocking(move || Msg::Scanned(scan(&ctx.root))).await,
+        Effect::Install(packages) => {
+            blocking(move || Msg::Installed(install(&ctx.root, &packages))).await
+        }
+        Effect::Plan(step, settings) => {
+            blocking(move || Msg::Planned(step, plan_step(&ctx.root, step, &settings))).await
+        }
+        Effect::Apply(step, plan) => {
+            blocking(move || Msg::Applied(step, apply_plan(&ctx.root, &plan))).await
+        }
+        Effect::Records(settings) => {
+            blocking(move || Msg::Records(records(&ctx.root, &settings))).await
+        }
+        Effect::Check(settings) => Some(check(&ctx, &settings).await),
+        Effect::Copy(text) => Some(Msg::Done(copy(&text))),
+        Effect::SaveRecords(text) => {
+            blocking(move || Msg::Done(save(&ctx.root, SAVED_RECORDS, &text, 0o644))).await
+        }
+        Effect::SaveAnswers(settings) => {
+            blocking(move || Msg::Done(save_answers(&ctx.root, &settings))).await
+        }
+    }
+}
+
+async fn blocking(job: impl FnOnce() -> Msg + Send + 'static) -> Option<Msg> {
+    tokio::task::spawn_blocking(job).await.ok()
+}
+
+/// What is on the system now.
+pub fn scan(root: &Root) -> Scan {
+    let read = |p: &str| std::fs::read_to_string(root.path(p)).ok();
+    let distribution = read("/etc/os-release")
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                l.strip_prefix("PRETTY_NAME=")
+                    .map(|v| v.trim_matches('"').to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown distribution".into());
+    let mut found = Vec::new();
+    if let Some(text) = read(system::MAIN_CF) {
+        let cf = crate::postfix::MainCf::parse(&text);
+        for p in [
+            "myhostname",
+            "inet_protocols",
+            "smtpd_milters",
+            "non_smtpd_milters",
+        ] {
+            if let Some(v) = cf.get(p) {
+                found.push((format!("main.cf {p}"), v));
+            }
+        }
+    }
+    if let Some(text) = read(system::OPENDKIM_CONF) {
+        let conf = crate::opendkim::OpendkimConf::parse(&text);
+        for o in [
+            "Socket",
+            "KeyTable",
+            "SigningTable",
+            "Domain",
+            "Selector",
+            "KeyFile",
+        ] {
+            if let Some(v) = conf.get(o) {
+                found.push((format!("opendkim.conf {o}"), v.to_string()));
+            }
+        }
+    }
+    Scan {
+        distribution,
+        is_root: nix::unistd::geteuid().is_root(),
+        missing_packages: missing_packages(root),
+        found,
+        keys: keys(&root.path(system::KEYS_DIR)),
+        hostname: read("/etc/mailname")
+            .or_else(|| read("/etc/hostname"))
+            .map(|h| h.trim().to_string())
+            .filter(|h| h.contains('.')),
+        ipv4: root.is_host().then(system::detect_public_ipv4).flatten(),
+        ipv6: None,
+    }
+}
+
+/// postfix, opendkim, opendkim-tools: from dpkg's status file when there is one, else
+/// from their configuration files.
+fn missing_packages(root: &Root) -> Vec<String> {
+    let wanted = ["postfix", "opendkim", "opendkim-tools"];
+    if let Ok(status) = std::fs::read_to_string(root.path("/var/lib/dpkg/status")) {
+        return wanted
+            .iter()
+            .filter(|p| {
+                !status.split("\n\n").any(|stanza| {
+                    stanza.lines().any(|l| l == format!("Package: {p}"))
+                        && stanza.lines().any(|l| l == "Status: install ok installed")
+                })
+            })
+            .map(|p| p.to_string())
+            .collect();
+    }
+    let mut missing = Vec::new();
+    if !root.path(system::MAIN_CF).exists() {
+        missing.push("postfix".to_string());
+    }
+    if !root.path(system::OPENDKIM_CONF).exists() {
+        missing.push("opendkim".to_string());
+    }
+    missing
+}
+
+/// `*.private` files one level below the keys directory.
+fn keys(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "private"))
+        .filter_map(|p| {
+            p.strip_prefix(dir)
+                .ok()
+                .map(|rel| format!("{}/{}", system::KEYS_DIR, rel.display()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn install(root: &Root, packages: &[String]) -> Result<String, String> {
+    let command = format!("apt-get install -y {}", packages.join(" "));
+    if !root.is_host() {
+        return Ok(format!("--root is not /: would run {command}"));
+    }
+    let out = std::process::Command::new("apt-get")
+        .args(["install", "-y"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {command}: {e}"))?;
+    if out.status.success() {
+        Ok(format!("installed {}", packages.join(" ")))
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        Err(format!(
+            "{command} failed: {}",
+            err.lines().last().unwrap_or("")
+        ))
+    }
+}
+
+fn plan_step(root: &Root, step: Step, settings: &Settings) -> Result<plan::Plan, String> {
+    let part = step.part().ok_or("this step has no plan")?;
+    let current = Current::read(root, settings).map_err(|e| e.to_string())?;
+    plan::build_parts(settings, &current, &[part]).map_err(|e| e.to_string())
+}
+
+/// Apply through the one writer (backups, run record, services); the lines say what was
+/// done and where the backups are.
+fn apply_plan(root: &Root, plan: &plan::Plan) -> Result<Vec<String>, String> {
+    let accounts =
+        crate::accounts::Accounts::read(root, &["opendkim", "postfix"], &["opendkim", "postfix"])
+            .map_err(|e| e.to_string())?;
+    let receipt =
+        apply::apply(root, plan, &accounts, SystemTime::now()).map_err(|e| e.to_string())?;
+    let mut lines: Vec<String> = receipt
+        .record
+        .files
+        .iter()
+        .filter_map(|f| f.backup.as_ref())
+        .map(|b| format!("backup: {}", b.display()))
+        .collect();
+    lines.extend(receipt.reported.iter().cloned());
+    lines.extend(receipt.services.iter().cloned());
+    lines.push(format!(
+        "run record: {}/runs/{}.json (undo: mailsetup rollback)",
+        system::STATE_DIR,
+        receipt.record.stamp
+    ));
+    Ok(lines)
+}
+
+/// Zone form, then the one-string form for web panels (records::render).
+fn records(root: &Root, settings: &Settings) -> Result<String, String> {
+    let (set, _) = record_set(root, settings).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{}\n--- the same, one value per record (for a web form) ---\n\n{}",
+        render::zone(&set),
+        render::table(&set)
+    ))
+}
+
+async fn check(ctx: &Context, settings: &Settings) -> Msg {
+    let root = ctx.root.clone();
+    let s = settings.clone();
+    let input = tokio::task::spawn_blocking(move || -> Result<_, String> {
+        let (set, current) = record_set(&root, &s).map_err(|e| e.to_string())?;
+        let ipv4 = server_ipv4(&s).map_err(|e| e.to_string())?;
+        Ok(check_input(&s, ipv4, &set, &current, &[]))
+    })
+    .await;
+    match input {
+        Ok(Ok(input)) => Msg::Checked(crate::check::run(&input, &ctx.dns).await),
+        Ok(Err(e)) => Msg::Done(format!("cannot check: {e}")),
+        Err(e) => Msg::Done(format!("cannot check: {e}")),
+    }
+}
+
+/// OSC 52: the terminal (also over SSH) puts the text on the clipboard.
+fn copy(text: &str) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout();
+    match write!(out, "\u{1b}]52;c;{b64}\u{7}").and_then(|_| out.flush()) {
+        Ok(()) => "copied to the clipboard (OSC 52; if nothing arrived, use s to save)".into(),
+        Err(e) => format!("cannot copy: {e}"),
+    }
+}
+
+/// Write `text` to `path` beneath the root (directory 0700, file `mode`).
+fn save(root: &Root, path: &str, text: &str, mode: u32) -> String {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let full: PathBuf = root.path(path);
+    let result = (|| -> std::io::Result<()> {
+        if let Some(dir) = full.parent() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+        let tmp = full.with_extension("tmp");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &full)
+    })();
+    match result {
+        Ok(()) => format!("saved to {path}"),
+        Err(e) => format!("cannot save {path}: {e}"),
+    }
+}
+
+fn save_answers(root: &Root, settings: &Settings) -> String {
+    let existing = std::fs::read_to_string(root.path(SAVED_ANSWERS)).ok();
+    let text = crate::answers::write(settings, existing.as_deref());
+    save(root, SAVED_ANSWERS, &text, 0o600)
+}

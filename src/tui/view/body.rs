@@ -1,0 +1,254 @@
+//! The bodies of the steps without a diff: Scan, Identity, Records and Summary.
+
+use ratatui::style::Style;
+
+use super::Body;
+use super::text::{clean, fit, fit_tail, width};
+use crate::tui::theme::Theme;
+use crate::values::DmarcPolicy;
+use crate::wizard::{Outcome, Step, Wizard};
+
+/// What is installed, what is configured, which keys exist.
+pub fn scan(w: &Wizard, theme: &Theme, cols: usize) -> Body {
+    let mut b = Body::new(cols);
+    let Some(scan) = &w.scan else {
+        b.fixed.row("reading the system…", theme.dim);
+        return b;
+    };
+    let r = &mut b.scrolled;
+    r.lead(
+        &[("System:   ", theme.heading)],
+        &clean(&scan.distribution),
+        Style::new(),
+    );
+    if scan.is_root {
+        r.spans(&[("✓ ", theme.ok), ("running as root", Style::new())]);
+    } else {
+        r.lead(
+            &[("! ", theme.warn), ("not root: ", theme.warn)],
+            "applying needs root; run mailsetup with sudo",
+            Style::new(),
+        );
+    }
+    r.blank();
+    if scan.missing_packages.is_empty() {
+        r.spans(&[
+            ("✓ ", theme.ok),
+            ("every package needed is installed", Style::new()),
+        ]);
+    } else {
+        let names = scan
+            .missing_packages
+            .iter()
+            .map(|p| clean(p))
+            .collect::<Vec<_>>()
+            .join(" ");
+        r.lead(
+            &[("✗ ", theme.bad), ("missing packages: ", theme.heading)],
+            &names,
+            Style::new(),
+        );
+        r.indented(
+            "    ",
+            &format!("apt-get install -y {names}"),
+            theme.heading,
+        );
+        if w.dry_run {
+            r.row("  dry run: only shown, not run", theme.warn);
+        } else {
+            r.spans(&[
+                ("  press ", Style::new()),
+                ("y", theme.key),
+                (" to run it", Style::new()),
+            ]);
+        }
+    }
+    r.blank();
+    r.row("Found:", theme.heading);
+    if scan.found.is_empty() {
+        r.row("  nothing configured yet", theme.dim);
+    }
+    let key_w = scan
+        .found
+        .iter()
+        .map(|(k, _)| width(&clean(k)))
+        .max()
+        .unwrap_or(0)
+        .min(28);
+    for (key, value) in &scan.found {
+        let key = format!("  {:<key_w$}  ", fit(&clean(key), key_w));
+        r.lead(&[(&key, theme.dim)], &clean(value), Style::new());
+    }
+    r.blank();
+    r.row("Keys:", theme.heading);
+    if scan.keys.is_empty() {
+        r.row("  none yet (the Keys step creates them)", theme.dim);
+    }
+    for key in &scan.keys {
+        r.indented("  ", &clean(key), Style::new());
+    }
+    b
+}
+
+/// The form: one row per field (`>` and `_` on the focused one), its error under it.
+pub fn identity(w: &Wizard, theme: &Theme, cols: usize) -> Body {
+    let mut b = Body::new(cols);
+    let label_w = w
+        .form
+        .fields
+        .iter()
+        .map(|f| width(f.label))
+        .max()
+        .unwrap_or(0)
+        + 2;
+    let value_w = cols.saturating_sub(2 + label_w);
+    let r = &mut b.scrolled;
+    for (i, f) in w.form.fields.iter().enumerate() {
+        let start = r.len();
+        let focused = i == w.form.focus;
+        let value = clean(&f.value);
+        let (marker, label_style, value) = if focused {
+            ("> ", theme.heading, fit_tail(&format!("{value}_"), value_w))
+        } else {
+            ("  ", Style::new(), fit(&value, value_w))
+        };
+        let label = format!("{:<label_w$}", f.label);
+        let value_style = if focused {
+            theme.selected
+        } else {
+            Style::new()
+        };
+        r.spans(&[
+            (marker, theme.heading),
+            (&label, label_style),
+            (&value, value_style),
+        ]);
+        if let Some(e) = &f.error {
+            r.lead(&[("    ✗ ", theme.bad)], &clean(e), theme.bad);
+        }
+        if focused {
+            b.focus = Some((start, r.len()));
+        }
+    }
+    r.blank();
+    r.para(
+        "Domains: one or more, separated by commas or spaces. IPv6: leave empty if the \
+         server has none.",
+        theme.dim,
+    );
+    b
+}
+
+/// The records to publish, scrolled.
+pub fn records(w: &Wizard, theme: &Theme, cols: usize) -> Body {
+    let mut b = Body::new(cols);
+    let save = if w.dry_run {
+        " save (not in a dry run)"
+    } else {
+        " save to a file"
+    };
+    b.fixed.spans(&[
+        ("c", theme.key),
+        (" copy (OSC 52) · ", Style::new()),
+        ("s", theme.key),
+        (save, Style::new()),
+    ]);
+    match &w.records {
+        None => b.fixed.row("composing…", theme.dim),
+        Some(text) => {
+            for line in text.lines() {
+                let line = clean(line);
+                let style = if line.starts_with(';') {
+                    theme.dim
+                } else {
+                    Style::new()
+                };
+                b.scrolled.para(&line, style);
+            }
+        }
+    }
+    b
+}
+
+/// Each planned step's outcome, the backups and how to undo, what to do next.
+pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
+    let mut b = Body::new(cols);
+    let r = &mut b.scrolled;
+    if w.dry_run {
+        r.para(
+            "Dry run: everything listed as \"would apply\" would change; nothing was written.",
+            theme.warn,
+        );
+    } else {
+        r.row("What was done:", theme.heading);
+    }
+    if w.plans.is_empty() {
+        r.row("  no step was planned", theme.dim);
+    }
+    let title_w = w.plans.keys().map(|s| width(s.title())).max().unwrap_or(0);
+    let mut applied = false;
+    for (step, p) in &w.plans {
+        let (mark, style, what) = match &p.outcome {
+            Outcome::Pending => ("?", theme.warn, "not applied (left pending)".to_string()),
+            Outcome::AlreadyDone => ("✓", theme.ok, "already done".into()),
+            Outcome::Applying => ("…", theme.dim, "applying".into()),
+            Outcome::Applied { verified, .. } => {
+                applied = true;
+                match verified {
+                    Some(false) => ("!", theme.warn, "applied, but changes remain".into()),
+                    _ => ("✓", theme.ok, "applied".into()),
+                }
+            }
+            Outcome::WouldApply => ("~", theme.warn, "would apply (dry run)".into()),
+            Outcome::Skipped => ("-", theme.dim, "skipped".into()),
+            Outcome::Failed(e) => ("✗", theme.bad, format!("failed: {}", clean(e))),
+        };
+        let label = format!(" {mark} {}/9 {:<title_w$}  ", step.index(), step.title());
+        r.lead(&[(&label, style)], &what, Style::new());
+    }
+    r.blank();
+    if w.dry_run {
+        r.para(
+            "Nothing was written, so there is nothing to undo. Run without --dry-run to apply.",
+            Style::new(),
+        );
+    } else if applied {
+        r.lead(
+            &[("Backups: ", theme.heading)],
+            "each changed file is kept beside it as /etc/…/<file>.mailsetup-<stamp>",
+            Style::new(),
+        );
+        r.lead(
+            &[("Undo:    ", theme.heading)],
+            "mailsetup rollback (once per applied step, newest first)",
+            Style::new(),
+        );
+    } else {
+        r.para(
+            "Nothing was applied, so there is nothing to undo.",
+            Style::new(),
+        );
+    }
+    r.blank();
+    r.row("Next:", theme.heading);
+    r.indented(
+        "  1. ",
+        &format!(
+            "Publish the records of step {}/9 at your DNS provider; `mailsetup check` verifies them.",
+            Step::Records.index()
+        ),
+        Style::new(),
+    );
+    let none = w
+        .settings
+        .as_ref()
+        .is_none_or(|s| s.dmarc_policy == DmarcPolicy::None);
+    if none {
+        r.indented(
+            "  2. ",
+            "Raise DMARC from p=none to p=quarantine, then p=reject, once the reports look clean.",
+            Style::new(),
+        );
+    }
+    b
+}

@@ -1,0 +1,147 @@
+//! The body of a step with a part of the plan (inet_protocols, OpenDKIM, milter, tables,
+//! keys): where its change stands, and the change as a unified diff.
+
+use ratatui::style::Style;
+
+use super::Body;
+use super::text::{Rows, clean};
+use crate::tui::theme::Theme;
+use crate::values::InetProtocols;
+use crate::wizard::{Outcome, Step, Wizard};
+
+/// The outcome line(s) stay put; the diff (or the applied lines) scroll.
+pub fn part(w: &Wizard, step: Step, theme: &Theme, cols: usize) -> Body {
+    let mut b = Body::new(cols);
+    if step == Step::InetProtocols {
+        inet_protocols(w, theme, &mut b.fixed);
+    }
+    let Some(p) = w.plans.get(&step) else {
+        b.fixed.row("planning…", theme.dim);
+        return b;
+    };
+    let f = &mut b.fixed;
+    let mut show_diff = true;
+    match &p.outcome {
+        Outcome::Pending => f.spans(&[
+            ("? ", theme.warn),
+            ("not applied yet: ", theme.heading),
+            ("y", theme.key),
+            (" apply · ", Style::new()),
+            ("n", theme.key),
+            (" skip", Style::new()),
+        ]),
+        Outcome::AlreadyDone => {
+            show_diff = false;
+            f.spans(&[
+                ("✓ ", theme.ok),
+                ("already done: the files match", theme.heading),
+            ]);
+        }
+        Outcome::Applying => f.spans(&[("… ", theme.dim), ("applying…", theme.heading)]),
+        Outcome::Applied { lines, verified } => {
+            show_diff = false;
+            match verified {
+                Some(true) => f.spans(&[
+                    ("✓ done", theme.ok),
+                    (": applied, and the files now match", Style::new()),
+                ]),
+                Some(false) => f.spans(&[
+                    ("! changes remain", theme.warn),
+                    (": applied, but the files still differ", Style::new()),
+                ]),
+                None => f.spans(&[("✓ applied", theme.ok), (" · checking…", theme.dim)]),
+            }
+            let r = &mut b.scrolled;
+            for line in lines {
+                r.indented("  ", &clean(line), Style::new());
+            }
+        }
+        Outcome::WouldApply => f.spans(&[
+            ("~ dry run: would apply", theme.warn),
+            (" (nothing written)", Style::new()),
+        ]),
+        Outcome::Skipped => f.spans(&[
+            ("- skipped", theme.heading),
+            (": nothing changed; the change was:", Style::new()),
+        ]),
+        Outcome::Failed(e) => {
+            f.lead(&[("✗ failed: ", theme.bad)], &clean(e), Style::new());
+            f.spans(&[
+                ("y", theme.key),
+                (" to retry, ", Style::new()),
+                ("n", theme.key),
+                (" to skip", Style::new()),
+            ]);
+        }
+    }
+    if show_diff {
+        diff(&p.plan.to_string(), theme, &mut b.scrolled);
+    }
+    b
+}
+
+/// The plan's text: diff lines cut to the width (they start with `+`, `-`, space or `@@`), the
+/// other lines (file headings, keys, services, notes) wrapped.
+fn diff(text: &str, theme: &Theme, r: &mut Rows) {
+    for line in text.lines() {
+        let line = clean(line);
+        let style = if line.starts_with("+++") || line.starts_with("---") {
+            theme.hunk
+        } else if line.starts_with('+') {
+            theme.added
+        } else if line.starts_with('-') {
+            theme.removed
+        } else if line.starts_with("@@") {
+            theme.hunk
+        } else if line.starts_with(' ') {
+            Style::new()
+        } else {
+            r.para(&line, theme.heading);
+            continue;
+        };
+        r.row(&line, style);
+    }
+}
+
+/// `inet_protocols = ipv4`, how to change it, and which value fits the addresses given.
+fn inet_protocols(w: &Wizard, theme: &Theme, r: &mut Rows) {
+    let Some(s) = &w.settings else {
+        return;
+    };
+    r.spans(&[
+        ("inet_protocols = ", theme.heading),
+        (s.inet_protocols.as_str(), theme.selected),
+        ("   ", Style::new()),
+        ("Tab", theme.key),
+        (": change (ipv4 / all / ipv6)", Style::new()),
+    ]);
+    match s.ipv6 {
+        None => {
+            let mark = if s.inet_protocols == InetProtocols::Ipv4 {
+                ("✓ ", theme.ok)
+            } else {
+                ("! ", theme.warn)
+            };
+            r.lead(
+                &[mark, ("recommended: ipv4", theme.heading)],
+                " — no IPv6 address given.",
+                Style::new(),
+            );
+        }
+        Some(ip) => {
+            r.lead(
+                &[
+                    ("! ", theme.warn),
+                    ("IPv6 mail needs a PTR: ", theme.heading),
+                ],
+                &format!(
+                    "{ip} must have a PTR record naming {} (Gmail rejects IPv6 mail without \
+                     one); the Verify step checks it. Without it, choose ipv4.",
+                    s.hostname
+                ),
+                Style::new(),
+            );
+        }
+    }
+    r.blank();
+}

@@ -1,0 +1,137 @@
+//! The wizard end to end: the real binary in tmux (80x24) on a `--root` tree of the Debian 12
+//! stock files, with a loopback DNS server for the Verify step. Once in `--dry-run` (the tree
+//! stays byte-identical), once for real (the files equal what `apply --answers` makes from the
+//! same answers), and `mailsetup fix <id>` for a failing check.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use support::lab::Lab;
+use support::scenario::fixture_zones;
+use support::tmux::{self, Tmux};
+use support::{ANSWERS, Tree};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mailsetup");
+const WAIT: u64 = 60;
+
+/// The lab's DNS server on a runtime of its own (the test thread blocks on tmux).
+fn lab() -> (tokio::runtime::Runtime, Lab) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let zones = fixture_zones(true);
+    let refs: Vec<&str> = zones.iter().map(String::as_str).collect();
+    let lab = rt.block_on(Lab::start(&refs));
+    (rt, lab)
+}
+
+fn args(tree: &Tree, lab: &Lab, extra: &[&str]) -> Vec<String> {
+    let mut a = vec!["--root".to_string(), tree.root().display().to_string()];
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a.extend(lab.args());
+    a
+}
+
+/// Walk every step from the scan to the summary; `y` on each diff. In a real run, wait
+/// for each step's re-check before going on.
+fn walk(t: &Tmux, dry_run: bool) -> String {
+    t.wait_for("step 0/9", WAIT);
+    t.wait_for("Debian GNU/Linux 12", WAIT);
+    t.send(&["Enter"]);
+    t.wait_for("step 1/9", WAIT);
+    t.send(&["Enter"]);
+    for (n, title) in [
+        (2, "inet_protocols"),
+        (3, "OpenDKIM configuration"),
+        (4, "Milter wiring"),
+        (5, "Tables"),
+        (6, "Keys"),
+    ] {
+        t.wait_for(&format!("step {n}/9: {title}"), WAIT);
+        t.wait_for("n skip", WAIT);
+        t.send(&["y"]);
+        if !dry_run {
+            t.wait_for("done, the files now match", WAIT);
+            t.send(&["Enter"]);
+        }
+    }
+    t.wait_for("step 7/9: DNS records", WAIT);
+    t.wait_for("$ORIGIN example.org.", WAIT);
+    t.send(&["Enter"]);
+    t.wait_for("step 8/9: Verify", WAIT);
+    let verify = if dry_run {
+        t.wait_for("every check passes", WAIT)
+    } else {
+        // the lab publishes another key than the one just generated
+        t.wait_for("dkim.key-mismatch", WAIT)
+    };
+    t.send(&["Enter"]);
+    t.wait_for("step 9/9: Summary", WAIT);
+    t.send(&["Enter"]);
+    verify
+}
+
+/// The tree without state, backups, saved answers, and the keys' random bytes.
+fn comparable(tree: &Tree) -> BTreeMap<PathBuf, (String, u32, u32, u32)> {
+    let mut snap = tree.snapshot_without_state();
+    snap.retain(|p, _| !p.starts_with("etc/mailsetup"));
+    for (path, entry) in snap.iter_mut() {
+        if path.starts_with("etc/opendkim/keys") && entry.0 != "dir" {
+            entry.0 = "key".into();
+        }
+    }
+    snap
+}
+
+#[test]
+fn dry_run_walks_every_step_and_writes_nothing() {
+    if !tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let (_rt, lab) = lab();
+    let tree = Tree::debian12();
+    let before = tree.snapshot();
+    let t = Tmux::start(
+        BIN,
+        &args(&tree, &lab, &["--answers", ANSWERS, "--dry-run"]),
+    );
+    walk(&t, true);
+    assert_eq!(t.exit_code(WAIT), 0);
+    assert_eq!(tree.snapshot(), before, "a dry run writes nothing");
+}
+
+#[test]
+fn a_real_run_ends_where_apply_does_and_fix_opens_the_step() {
+    if !tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let (_rt, lab) = lab();
+    let tree = Tree::debian12();
+    let t = Tmux::start(BIN, &args(&tree, &lab, &["--answers", ANSWERS]));
+    walk(&t, false);
+    assert_eq!(t.exit_code(WAIT), 0);
+    drop(t);
+
+    let applied = Tree::debian12();
+    applied
+        .run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    assert_eq!(comparable(&tree), comparable(&applied));
+    let saved = tree.read("/etc/mailsetup/answers.toml");
+    let settings = mailsetup::answers::parse(&saved).expect("saved answers parse");
+    let given = mailsetup::answers::parse(&std::fs::read_to_string(ANSWERS).unwrap()).unwrap();
+    assert_eq!(settings, given, "the saved answers are the answers used");
+
+    // the published key is not the one generated: fix opens the Keys step with the finding,
+    // pre-filled from the saved answers
+    let t = Tmux::start(BIN, &args(&tree, &lab, &["fix", "dkim.key-mismatch"]));
+    let screen = t.wait_for("step 6/9: Keys", WAIT);
+    assert!(screen.contains("dkim.key-mismatch"), "{screen}");
+    t.wait_for("already done", WAIT);
+    t.send(&["q"]);
+    assert_eq!(t.exit_code(WAIT), 0);
+}
