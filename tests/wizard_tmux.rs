@@ -135,3 +135,35 @@ fn a_real_run_ends_where_apply_does_and_fix_opens_the_step() {
     t.send(&["q"]);
     assert_eq!(t.exit_code(WAIT), 0);
 }
+
+/// Whether the pane shows the alternate screen (the wizard's) now.
+fn alternate_on(t: &Tmux) -> bool {
+    t.format("#{alternate_on}") == "1"
+}
+
+#[test]
+fn the_terminal_is_restored_on_ctrl_c_sigterm_and_sighup() {
+    if !tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let (_rt, lab) = lab();
+    for (how, code) in [("C-c", 0), ("TERM", 2), ("HUP", 2)] {
+        let tree = Tree::debian12();
+        let t = Tmux::start(BIN, &args(&tree, &lab, &["--answers", ANSWERS, "--dry-run"]));
+        t.wait_for("step 0/9", WAIT);
+        assert!(alternate_on(&t), "{how}: the wizard uses the alternate screen");
+        if how == "C-c" {
+            t.send(&["C-c"]);
+        } else {
+            let shell = t.format("#{pane_pid}");
+            let status = std::process::Command::new("pkill")
+                .args([&format!("-{how}"), "-P", &shell, "mailsetup"])
+                .status()
+                .unwrap();
+            assert!(status.success(), "{how}: pkill found the wizard");
+        }
+        assert_eq!(t.exit_code(WAIT), code, "{how}");
+        assert!(!alternate_on(&t), "{how}: the terminal is back to the normal screen");
+    }
+}

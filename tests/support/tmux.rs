@@ -85,6 +85,15 @@ impl Tmux {
         }
     }
 
+    /// A tmux format of the pane (`#{pane_pid}`, `#{alternate_on}`, …).
+    pub fn format(&self, format: &str) -> String {
+        let out = Command::new("tmux")
+            .args(["display-message", "-p", "-t", &self.name, format])
+            .output()
+            .expect("display-message");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Send keys in tmux's names (`Enter`, `Escape`, `Tab`, `y`, …).
     pub fn send(&self, keys: &[&str]) {
         let ok = Command::new("tmux")
