@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::net::Ipv4Addr;
-use std::time::SystemTime;
 
 use crate::answers;
 use crate::apply::{self, RunRecord};
@@ -17,6 +16,7 @@ use crate::settings::Settings;
 use crate::system::{self, Root};
 use crate::values::Domain;
 
+mod apply_cmd;
 pub(crate) mod check;
 mod wizard;
 
@@ -32,8 +32,9 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
     match &cli.command {
         None => wizard::run(&root, &cli, None),
         Some(Command::Fix { id }) => wizard::run(&root, &cli, Some(id)),
-        Some(Command::Plan) => plan_cmd(&root, &cli, true),
-        Some(Command::Apply) => plan_cmd(&root, &cli, cli.dry_run),
+        Some(Command::Plan) => plan_cmd(&root, &cli),
+        Some(Command::Apply) if cli.dry_run => plan_cmd(&root, &cli),
+        Some(Command::Apply) => apply_cmd::run(&root, &cli),
         Some(Command::Records { format, domain }) => records_cmd(&root, &cli, *format, domain),
         Some(Command::Check(args)) => check::run(&root, &cli, args),
         Some(Command::Rollback { force }) => rollback_cmd(&root, &cli, *force),
@@ -61,7 +62,8 @@ pub fn load_settings(cli: &Cli) -> Result<Settings> {
     Ok(answers::parse(&text)?)
 }
 
-fn plan_cmd(root: &Root, cli: &Cli, dry_run: bool) -> Result<u8> {
+/// `plan` and `apply --dry-run`: the whole plan as diffs; exit 1 when something would change.
+fn plan_cmd(root: &Root, cli: &Cli) -> Result<u8> {
     let settings = load_settings(cli)?;
     let current = Current::read(root, &settings)?;
     let plan = plan::build(&settings, &current)?;
@@ -69,34 +71,19 @@ fn plan_cmd(root: &Root, cli: &Cli, dry_run: bool) -> Result<u8> {
     if plan.is_empty() {
         return Ok(0);
     }
-    if dry_run {
-        println!("\n(dry run: nothing was written; `mailsetup apply` makes these changes)");
-        return Ok(1);
-    }
-    if !cli.yes {
-        confirm("apply these changes?")?;
-    }
-    let receipt = apply::apply(root, &plan, &current.accounts, SystemTime::now())?;
-    println!(
-        "\napplied. run record: {}/runs/{}.json",
-        system::STATE_DIR,
-        receipt.record.stamp
-    );
-    for f in receipt
-        .record
-        .files
-        .iter()
-        .filter_map(|f| f.backup.as_ref())
-    {
-        println!("  backup: {}", f.display());
-    }
-    for line in receipt.reported.iter().chain(&receipt.services) {
-        println!("  {line}");
-    }
-    println!(
-        "undo with: mailsetup rollback\nnext: publish the records from `mailsetup records`, then run `mailsetup check`"
-    );
-    Ok(0)
+    println!("\n(dry run: nothing was written; `mailsetup apply` makes these changes)");
+    Ok(1)
+}
+
+/// Ask `question [y/N]` on the terminal: Ok(true) on yes, Ok(false) on anything else.
+fn confirm_step(question: &str) -> Result<bool> {
+    print!("{question} [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("read", "stdin", e))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
 /// Ask on the terminal; without one, refuse (the operator must pass --yes).
@@ -173,32 +160,54 @@ fn records_cmd(root: &Root, cli: &Cli, format: Format, only: &[String]) -> Resul
 }
 
 fn rollback_cmd(root: &Root, cli: &Cli, force: bool) -> Result<u8> {
-    let Some(mut rec) = RunRecord::last_applied(root)? else {
+    let mut runs = RunRecord::last_session(root)?;
+    if runs.is_empty() {
         println!(
             "nothing to roll back: no applied run is recorded under {}",
             system::STATE_DIR
         );
         return Ok(0);
+    }
+    // A file several runs changed is compared with what the newest of them wrote.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut edited = Vec::new();
+    for rec in &runs {
+        for path in apply::hand_edited(rec) {
+            if seen.insert(path.clone()) {
+                edited.push(path);
+            }
+        }
+        seen.extend(rec.files.iter().map(|f| f.path.clone()));
+    }
+    let stamps: Vec<&str> = runs.iter().rev().map(|r| r.stamp.as_str()).collect();
+    let what = match stamps.as_slice() {
+        [one] => format!("the apply of {one}"),
+        many => format!(
+            "the {} steps applied from {} to {}",
+            many.len(),
+            many[0],
+            many[many.len() - 1]
+        ),
     };
-    let edited = apply::hand_edited(&rec);
     if !edited.is_empty() && !force {
         let list: Vec<String> = edited
             .iter()
             .map(|p| format!("  {}", p.display()))
             .collect();
         return Err(Error::Refused(format!(
-            "these files were edited after the apply of {}:\n{}\n  fix: rollback --force restores them anyway (the edits are lost)",
-            rec.stamp,
+            "these files were edited after {what}:\n{}\n  fix: rollback --force restores them anyway (the edits are lost)",
             list.join("\n")
         )));
     }
-    println!("rolling back the apply of {}:", rec.stamp);
+    println!("rolling back {what}:");
     if !cli.yes {
         confirm("restore the files as they were before it?")?;
     }
     let _lock = apply::lock::Lock::take(root)?;
-    for line in apply::undo(root, &mut rec, true)? {
-        println!("  {line}");
+    for rec in &mut runs {
+        for line in apply::undo(root, rec, true)? {
+            println!("  {line}");
+        }
     }
     Ok(0)
 }

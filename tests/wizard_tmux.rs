@@ -150,9 +150,15 @@ fn the_terminal_is_restored_on_ctrl_c_sigterm_and_sighup() {
     let (_rt, lab) = lab();
     for (how, code) in [("C-c", 0), ("TERM", 2), ("HUP", 2)] {
         let tree = Tree::debian12();
-        let t = Tmux::start(BIN, &args(&tree, &lab, &["--answers", ANSWERS, "--dry-run"]));
+        let t = Tmux::start(
+            BIN,
+            &args(&tree, &lab, &["--answers", ANSWERS, "--dry-run"]),
+        );
         t.wait_for("step 0/9", WAIT);
-        assert!(alternate_on(&t), "{how}: the wizard uses the alternate screen");
+        assert!(
+            alternate_on(&t),
+            "{how}: the wizard uses the alternate screen"
+        );
         if how == "C-c" {
             t.send(&["C-c"]);
         } else {
@@ -164,6 +170,9 @@ fn the_terminal_is_restored_on_ctrl_c_sigterm_and_sighup() {
             assert!(status.success(), "{how}: pkill found the wizard");
         }
         assert_eq!(t.exit_code(WAIT), code, "{how}");
-        assert!(!alternate_on(&t), "{how}: the terminal is back to the normal screen");
+        assert!(
+            !alternate_on(&t),
+            "{how}: the terminal is back to the normal screen"
+        );
     }
 }

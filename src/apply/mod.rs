@@ -41,6 +41,18 @@ pub struct Receipt {
 /// staged files fail validation (nothing written in all these cases), or an I/O or service failure
 /// (what was done is undone first).
 pub fn apply(root: &Root, plan: &Plan, accounts: &Accounts, now: SystemTime) -> Result<Receipt> {
+    apply_in_session(root, plan, accounts, now, None)
+}
+
+/// [`apply`], recording the run as part of `session` (the wizard's steps, one `apply`):
+/// `rollback` then undoes the whole session.
+pub fn apply_in_session(
+    root: &Root,
+    plan: &Plan,
+    accounts: &Accounts,
+    now: SystemTime,
+    session: Option<&str>,
+) -> Result<Receipt> {
     // Checked before the lock too, so that a refused run leaves no trace at all.
     preflight(root, plan)?;
     let _lock = lock::Lock::take(root)?;
@@ -60,6 +72,7 @@ pub fn apply(root: &Root, plan: &Plan, accounts: &Accounts, now: SystemTime) -> 
     validated?;
 
     let mut rec = RunRecord::new(&stamp);
+    rec.session = session.map(str::to_string);
     rec.save(root)?;
     let mut reported = Vec::new();
     if let Err(e) = write_all(root, plan, accounts, &mut rec, &mut reported) {

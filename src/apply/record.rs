@@ -76,6 +76,10 @@ pub struct RunRecord {
     pub group_added: Option<(String, String)>,
     /// Services the run restarted or reloaded (`postfix`, `opendkim`); rollback does the same.
     pub services: Vec<String>,
+    /// Runs of one wizard session (or one `apply`, which applies step by step) share this;
+    /// `rollback` undoes the whole session. Absent in records of a single run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 /// SHA-256 as lowercase hex.
@@ -97,7 +101,25 @@ impl RunRecord {
             keys_created: Vec::new(),
             group_added: None,
             services: Vec::new(),
+            session: None,
         }
+    }
+
+    /// The applied runs of the newest session, newest first: the last applied run and every
+    /// applied run that shares its session. Errors: as [`RunRecord::last_applied`].
+    pub fn last_session(root: &Root) -> Result<Vec<RunRecord>> {
+        let Some(last) = Self::last_applied(root)? else {
+            return Ok(Vec::new());
+        };
+        let Some(session) = last.session.clone() else {
+            return Ok(vec![last]);
+        };
+        let mut runs: Vec<RunRecord> = Self::all(root)?
+            .into_iter()
+            .filter(|r| r.status == Status::Applied && r.session.as_deref() == Some(&session))
+            .collect();
+        runs.reverse();
+        Ok(runs)
     }
 
     /// `stamp`, or `stamp-002`, `stamp-003`, … when a run with that stamp is already
@@ -148,6 +170,14 @@ impl RunRecord {
 
     /// The newest record with status `applied`, if any.
     pub fn last_applied(root: &Root) -> Result<Option<RunRecord>> {
+        Ok(Self::all(root)?
+            .into_iter()
+            .rev()
+            .find(|r| r.status == Status::Applied))
+    }
+
+    /// Every recorded run, oldest first.
+    fn all(root: &Root) -> Result<Vec<RunRecord>> {
         let dir = root.path(format!("{STATE_DIR}/runs"));
         let mut names: Vec<PathBuf> = match std::fs::read_dir(&dir) {
             Ok(rd) => rd
@@ -155,17 +185,12 @@ impl RunRecord {
                 .map(|e| e.path())
                 .filter(|p| p.extension().is_some_and(|x| x == "json"))
                 .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Error::io("list", dir, e)),
         };
-        names.sort();
-        for p in names.iter().rev() {
-            let rec = Self::load(p)?;
-            if rec.status == Status::Applied {
-                return Ok(Some(rec));
-            }
-        }
-        Ok(None)
+        // by stamp: `T…Z` before `T…Z-002` (the `.json` would put `-` before `.`)
+        names.sort_by(|a, b| a.file_stem().cmp(&b.file_stem()));
+        names.iter().map(|p| Self::load(p)).collect()
     }
 
     fn load(path: &Path) -> Result<RunRecord> {
@@ -210,6 +235,43 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn runs_in_one_second_keep_their_order_and_sessions_group_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Root::new(dir.path());
+        let stamp = "20261121T213140Z";
+        let mut stamps = Vec::new();
+        for (i, session) in [None, Some("s1"), Some("s1"), Some("s1")]
+            .into_iter()
+            .enumerate()
+        {
+            let free = RunRecord::free_stamp(&root, stamp);
+            let mut rec = RunRecord::new(&free);
+            rec.status = Status::Applied;
+            rec.session = session.map(str::to_string);
+            rec.services = vec![format!("run {i}")];
+            rec.save(&root).unwrap();
+            stamps.push(free);
+        }
+        assert_eq!(stamps[1], "20261121T213140Z-002");
+        let last = RunRecord::last_applied(&root).unwrap().unwrap();
+        assert_eq!(last.stamp, "20261121T213140Z-004");
+        let session: Vec<String> = RunRecord::last_session(&root)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.stamp)
+            .collect();
+        assert_eq!(
+            session,
+            [
+                "20261121T213140Z-004",
+                "20261121T213140Z-003",
+                "20261121T213140Z-002"
+            ],
+            "newest first, the run outside the session left alone"
+        );
+    }
 
     #[test]
     fn stamps_are_utc_calendar_times() {

@@ -45,6 +45,7 @@ pub(super) fn run(root: &Root, cli: &Cli, fix: Option<&str>) -> Result<u8> {
     let ctx = effects::Context {
         root: root.clone(),
         dns,
+        session: Some(super::apply_cmd::session()),
     };
     tui::run(options, ctx)
 }

@@ -33,6 +33,8 @@ pub struct Context {
     pub root: Root,
     /// DNS: the first hop and the authoritative port (as `check`'s options).
     pub dns: AuthOptions,
+    /// The run records of this wizard run share it: one `rollback` undoes every step.
+    pub session: Option<String>,
 }
 
 /// Run one effect; the message to feed back, if any. `Quit` is the runtime's own.
@@ -47,7 +49,10 @@ pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
             blocking(move || Msg::Planned(step, plan_step(&ctx.root, step, &settings))).await
         }
         Effect::Apply(step, plan) => {
-            blocking(move || Msg::Applied(step, apply_plan(&ctx.root, &plan))).await
+            blocking(move || {
+                Msg::Applied(step, apply_plan(&ctx.root, &plan, ctx.session.as_deref()))
+            })
+            .await
         }
         Effect::Records(settings) => {
             blocking(move || Msg::Records(records(&ctx.root, &settings))).await
@@ -198,12 +203,16 @@ fn plan_step(root: &Root, step: Step, settings: &Settings) -> Result<plan::Plan,
 
 /// Apply through the one writer (backups, run record, services); the lines say what was
 /// done and where the backups are.
-fn apply_plan(root: &Root, plan: &plan::Plan) -> Result<Vec<String>, String> {
+fn apply_plan(
+    root: &Root,
+    plan: &plan::Plan,
+    session: Option<&str>,
+) -> Result<Vec<String>, String> {
     let accounts =
         crate::accounts::Accounts::read(root, &["opendkim", "postfix"], &["opendkim", "postfix"])
             .map_err(|e| e.to_string())?;
-    let receipt =
-        apply::apply(root, plan, &accounts, SystemTime::now()).map_err(|e| e.to_string())?;
+    let receipt = apply::apply_in_session(root, plan, &accounts, SystemTime::now(), session)
+        .map_err(|e| e.to_string())?;
     let mut lines: Vec<String> = receipt
         .record
         .files
@@ -214,7 +223,7 @@ fn apply_plan(root: &Root, plan: &plan::Plan) -> Result<Vec<String>, String> {
     lines.extend(receipt.reported.iter().cloned());
     lines.extend(receipt.services.iter().cloned());
     lines.push(format!(
-        "run record: {}/runs/{}.json (undo: mailsetup rollback)",
+        "run record: {}/runs/{}.json (undo every step: mailsetup rollback)",
         system::STATE_DIR,
         receipt.record.stamp
     ));

@@ -1,0 +1,128 @@
+//! `mailsetup apply`: the wizard's steps without a screen. The same [`Wizard`] core drives
+//! it (so the two cannot drift): for each step that edits files, the step's diff is printed,
+//! confirmed (`--yes`, or `y` on the terminal), applied, and planned again to show it is
+//! done. The whole plan is built first, so a conflict or a missing package stops the run
+//! before anything is written. All steps are one session: one `rollback` undoes them.
+
+use std::collections::VecDeque;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::check::dns_options;
+use super::{confirm_step, load_settings};
+use crate::apply::record::utc_stamp;
+use crate::cli::Cli;
+use crate::error::{Error, Result};
+use crate::plan::{self, Current};
+use crate::system::{self, Root};
+use crate::tui::effects::{self, Context};
+use crate::wizard::{Effect, Key, Msg, Options, Outcome, Step, Wizard};
+
+/// Apply every step; Ok(0). Errors: no confirmation possible, a plan that cannot be made,
+/// or a step that fails (its own changes are undone; earlier steps stay, see `rollback`).
+pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
+    let settings = load_settings(cli)?;
+    let whole = plan::build(&settings, &Current::read(root, &settings)?)?;
+    if whole.is_empty() {
+        print!("{whole}");
+        return Ok(0);
+    }
+    if !cli.yes && !std::io::stdin().is_terminal() {
+        print!("{whole}");
+        return Err(Error::Refused(
+            "not applying without confirmation: stdin is not a terminal\n  fix: review the \
+             diff above and run again with --yes"
+                .into(),
+        ));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("start the async runtime", "-", e))?;
+    let ctx = Arc::new(Context {
+        root: root.clone(),
+        dns: dns_options(&cli.dns)?,
+        session: Some(session()),
+    });
+    let (mut w, start) = Wizard::new(Options {
+        dry_run: false,
+        answers: Some(settings),
+        fix: None,
+    });
+    let drive = |w: &mut Wizard, effects: Vec<Effect>| {
+        let mut queue: VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            if matches!(effect, Effect::Quit | Effect::Records(_) | Effect::Check(_)) {
+                continue; // beyond apply: `records` and `check` do these
+            }
+            if let Some(msg) = rt.block_on(effects::run(effect, ctx.clone())) {
+                queue.extend(w.update(msg));
+            }
+        }
+    };
+    drive(&mut w, start);
+    let first = w.goto(Step::InetProtocols);
+    drive(&mut w, first);
+    let mut applied = 0;
+    while w.step.part().is_some() {
+        let step = w.step;
+        let header = format!("── step {}/9: {} ──", step.index(), step.title());
+        let Some(p) = w.plans.get(&step) else {
+            return Err(Error::Refused(format!(
+                "{header}\n{}",
+                w.status
+                    .clone()
+                    .unwrap_or_else(|| "the step could not be planned".into())
+            )));
+        };
+        if p.outcome == Outcome::AlreadyDone {
+            println!("{header}\nalready done: the files match\n");
+        } else {
+            print!("{header}\n{}", p.plan);
+            let yes = cli.yes || confirm_step("apply this step?")?;
+            let effects = w.update(Msg::Key(Key::Char(if yes { 'y' } else { 'n' })));
+            drive(&mut w, effects);
+            match &w.plans[&step].outcome {
+                Outcome::Applied { lines, verified } => {
+                    applied += 1;
+                    for line in lines {
+                        println!("  {line}");
+                    }
+                    if *verified == Some(false) {
+                        println!("  ! changes remain after applying this step");
+                    }
+                    println!();
+                }
+                Outcome::Failed(e) => {
+                    return Err(Error::Refused(format!(
+                        "{} was not applied: {e}{}",
+                        step.title(),
+                        if applied > 0 {
+                            "\n  the steps before it stay applied; undo them with: mailsetup rollback"
+                        } else {
+                            ""
+                        }
+                    )));
+                }
+                _ => println!("skipped\n"),
+            }
+            if w.step != step {
+                continue; // `n` already moved on
+            }
+        }
+        let effects = w.update(Msg::Key(Key::Enter));
+        drive(&mut w, effects);
+    }
+    println!(
+        "applied {applied} step(s); run records under {}/runs\nundo with: mailsetup rollback\n\
+         next: publish the records from `mailsetup records`, then run `mailsetup check`",
+        system::STATE_DIR
+    );
+    Ok(0)
+}
+
+/// A session id for the run records of one apply or one wizard run.
+pub(crate) fn session() -> String {
+    format!("{}-{}", utc_stamp(SystemTime::now()), std::process::id())
+}
