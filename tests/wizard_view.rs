@@ -11,7 +11,7 @@ use mailsetup::settings::Settings;
 use mailsetup::tui::theme::Theme;
 use mailsetup::tui::view::render;
 use mailsetup::values::{Domain, KeyBits, Selector};
-use mailsetup::wizard::{Key, Msg, Options, Outcome, Scan, Step, Wizard};
+use mailsetup::wizard::{Effect, Key, Msg, Options, Outcome, Scan, Step, Wizard};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -309,8 +309,19 @@ fn at_summary(dry_run: bool) -> Wizard {
         c.status = Status::Pass;
     }
     w.update(Msg::Checked(clean));
-    key(&mut w, Key::Enter);
+    let effects = w.update(Msg::Key(Key::Enter));
     assert_eq!(w.step, Step::Summary);
+    if !dry_run {
+        // the services the applied steps need are restarted once, here
+        assert!(
+            matches!(effects.as_slice(), [Effect::Restart(_)]),
+            "{effects:?}"
+        );
+        w.update(Msg::Restarted(Ok(vec![
+            "restarted opendkim: its keys changed".into(),
+            "stopped and started postfix: inet_protocols changed".into(),
+        ])));
+    }
     w
 }
 

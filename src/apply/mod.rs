@@ -41,17 +41,21 @@ pub struct Receipt {
 /// staged files fail validation (nothing written in all these cases), or an I/O or service failure
 /// (what was done is undone first).
 pub fn apply(root: &Root, plan: &Plan, accounts: &Accounts, now: SystemTime) -> Result<Receipt> {
-    apply_in_session(root, plan, accounts, now, None)
+    apply_in_session(root, plan, accounts, now, None, false)
 }
 
 /// [`apply`], recording the run as part of `session` (the wizard's steps, one `apply`):
-/// `rollback` then undoes the whole session.
+/// `rollback` then undoes the whole session. With `defer_services`, the plan's service
+/// actions are recorded (rollback restarts them) but not performed: the caller restarts once
+/// when every step is written (a step alone may leave OpenDKIM naming tables that the next
+/// step creates).
 pub fn apply_in_session(
     root: &Root,
     plan: &Plan,
     accounts: &Accounts,
     now: SystemTime,
     session: Option<&str>,
+    defer_services: bool,
 ) -> Result<Receipt> {
     // Checked before the lock too, so that a refused run leaves no trace at all.
     preflight(root, plan)?;
@@ -86,6 +90,17 @@ pub fn apply_in_session(
         .map(|s| s.service.name().to_string())
         .collect();
     rec.save(root)?;
+    if defer_services {
+        return Ok(Receipt {
+            record: rec,
+            services: plan
+                .services
+                .iter()
+                .map(|s| format!("at the end: {s}"))
+                .collect(),
+            reported,
+        });
+    }
     match services::perform(root, &plan.services) {
         Ok(lines) => Ok(Receipt {
             record: rec,

@@ -114,6 +114,19 @@ pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
         let effects = w.update(Msg::Key(Key::Enter));
         drive(&mut w, effects);
     }
+    // step 9: restart what the applied steps need, once every file is written
+    let effects = w.goto(Step::Summary);
+    drive(&mut w, effects);
+    match w.restarted.take() {
+        Some(Ok(lines)) => lines.iter().for_each(|l| println!("  {l}")),
+        Some(Err(e)) => {
+            return Err(Error::Refused(format!(
+                "the files are written, but a service did not come back: {e}\n  undo every \
+                 step with: mailsetup rollback"
+            )));
+        }
+        None => {}
+    }
     println!(
         "applied {applied} step(s); run records under {}/runs\nundo with: mailsetup rollback\n\
          next: publish the records from `mailsetup records`, then run `mailsetup check`",

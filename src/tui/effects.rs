@@ -58,6 +58,14 @@ pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
             blocking(move || Msg::Records(records(&ctx.root, &settings))).await
         }
         Effect::Check(settings) => Some(check(&ctx, &settings).await),
+        Effect::Restart(actions) => {
+            blocking(move || {
+                Msg::Restarted(
+                    crate::services::perform(&ctx.root, &actions).map_err(|e| e.to_string()),
+                )
+            })
+            .await
+        }
         Effect::Copy(text) => Some(Msg::Done(copy(&text))),
         Effect::SaveRecords(text) => {
             blocking(move || Msg::Done(save(&ctx.root, SAVED_RECORDS, &text, 0o644))).await
@@ -211,7 +219,7 @@ fn apply_plan(
     let accounts =
         crate::accounts::Accounts::read(root, &["opendkim", "postfix"], &["opendkim", "postfix"])
             .map_err(|e| e.to_string())?;
-    let receipt = apply::apply_in_session(root, plan, &accounts, SystemTime::now(), session)
+    let receipt = apply::apply_in_session(root, plan, &accounts, SystemTime::now(), session, true)
         .map_err(|e| e.to_string())?;
     let mut lines: Vec<String> = receipt
         .record

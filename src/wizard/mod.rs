@@ -15,6 +15,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::check::{Finding, Report};
 use crate::plan::Plan;
+use crate::services::{Service, ServiceAction, Verb};
 use crate::settings::Settings;
 use crate::values::InetProtocols;
 pub use form::Form;
@@ -64,6 +65,8 @@ pub enum Msg {
     /// The records to publish, as text (zone form, then one-string form, then PTR).
     Records(Result<String, String>),
     Checked(Report),
+    /// The services were restarted (the lines say what was done) or one failed.
+    Restarted(Result<Vec<String>, String>),
     /// A copy, save or other side job finished: a line for the status bar.
     Done(String),
     /// One second passed (spinner, countdown).
@@ -78,8 +81,11 @@ pub enum Effect {
     Install(Vec<String>),
     /// Build the plan of this step's part from `settings` and the system as it is now.
     Plan(Step, Settings),
-    /// Apply this plan (never in a dry run), then restart what it needs.
+    /// Write this plan (never in a dry run). Its service actions are recorded, not
+    /// performed: [`Effect::Restart`] does them once, at the summary.
     Apply(Step, Plan),
+    /// Restart or reload the services the applied steps need (step 9, "reload").
+    Restart(Vec<ServiceAction>),
     Records(Settings),
     Check(Settings),
     /// Put the text on the clipboard (OSC 52, works over SSH).
@@ -154,6 +160,10 @@ pub struct Wizard {
     pub confirm_quit: bool,
     pub ticks: u64,
     pub done: bool,
+    /// Service actions of the applied steps, not yet performed.
+    pub pending_services: Vec<ServiceAction>,
+    /// What the restart at the summary did.
+    pub restarted: Option<Result<Vec<String>, String>>,
 }
 
 impl Wizard {
@@ -182,6 +192,8 @@ impl Wizard {
             confirm_quit: false,
             ticks: 0,
             done: false,
+            pending_services: Vec::new(),
+            restarted: None,
         };
         let mut w = w;
         let mut effects = vec![Effect::Scan];
@@ -238,6 +250,11 @@ impl Wizard {
                 }
                 self.selected = self.selected.filter(|i| *i < report.findings.len());
                 self.report = Some(report);
+                Vec::new()
+            }
+            Msg::Restarted(result) => {
+                self.busy = None;
+                self.restarted = Some(result);
                 Vec::new()
             }
             Msg::Done(line) => {
@@ -508,6 +525,10 @@ impl Wizard {
                 vec![Effect::Records(settings)]
             }
             Step::Verify => self.check(),
+            Step::Summary if !self.pending_services.is_empty() && !self.dry_run => {
+                self.busy = Some("restarting the services".into());
+                vec![Effect::Restart(std::mem::take(&mut self.pending_services))]
+            }
             _ => Vec::new(),
         }
     }
@@ -562,10 +583,14 @@ impl Wizard {
         };
         match result {
             Ok(lines) => {
+                let actions = p.plan.services.clone();
                 p.outcome = Outcome::Applied {
                     lines,
                     verified: None,
                 };
+                for action in actions {
+                    merge_service(&mut self.pending_services, action);
+                }
                 match &self.settings {
                     Some(s) => vec![Effect::Plan(step, s.clone())],
                     None => Vec::new(),
@@ -578,6 +603,17 @@ impl Wizard {
             }
         }
     }
+}
+
+/// Add `action` to `pending`, once per service; a restart outranks a reload.
+fn merge_service(pending: &mut Vec<ServiceAction>, action: ServiceAction) {
+    match pending.iter_mut().find(|a| a.service == action.service) {
+        Some(a) if a.verb == Verb::Reload && action.verb == Verb::Restart => *a = action,
+        Some(_) => {}
+        None => pending.push(action),
+    }
+    // OpenDKIM first, so its socket exists when Postfix comes back
+    pending.sort_by_key(|a| a.service != Service::Opendkim);
 }
 
 #[cfg(test)]

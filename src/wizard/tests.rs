@@ -334,3 +334,42 @@ fn ctrl_c_always_quits() {
     key(&mut w, Key::Enter);
     assert_eq!(key(&mut w, Key::CtrlC), [Effect::Quit]);
 }
+
+#[test]
+fn services_restart_once_at_the_summary_opendkim_first() {
+    use crate::services::{Service, ServiceAction, Verb};
+    let mut w = at_inet_protocols(false);
+    let with = |service, verb| {
+        let mut p = plan();
+        p.services = vec![ServiceAction::new(service, verb, "test")];
+        p
+    };
+    let steps = [
+        (Step::InetProtocols, with(Service::Postfix, Verb::Restart)),
+        (Step::Opendkim, with(Service::Opendkim, Verb::Restart)),
+        (Step::Milter, with(Service::Postfix, Verb::Reload)),
+    ];
+    for (step, p) in steps {
+        w.goto(step);
+        w.update(Msg::Planned(step, Ok(p.clone())));
+        let effects = key(&mut w, Key::Char('y'));
+        assert_eq!(effects, [Effect::Apply(step, p)], "written, not restarted");
+        w.update(Msg::Applied(step, Ok(vec![])));
+    }
+    let effects = w.goto(Step::Summary);
+    let [Effect::Restart(actions)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let order: Vec<(Service, Verb)> = actions.iter().map(|a| (a.service, a.verb)).collect();
+    assert_eq!(
+        order,
+        [
+            (Service::Opendkim, Verb::Restart),
+            (Service::Postfix, Verb::Restart)
+        ],
+        "one action per service; a restart outranks a reload"
+    );
+    w.update(Msg::Restarted(Ok(vec!["restarted opendkim".into()])));
+    assert_eq!(w.restarted, Some(Ok(vec!["restarted opendkim".into()])));
+    assert!(w.goto(Step::Summary).is_empty(), "nothing restarted twice");
+}

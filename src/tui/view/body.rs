@@ -206,6 +206,24 @@ pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
         let label = format!(" {mark} {}/9 {:<title_w$}  ", step.index(), step.title());
         r.lead(&[(&label, style)], &what, Style::new());
     }
+    match &w.restarted {
+        Some(Ok(lines)) => {
+            for line in lines {
+                r.lead(&[(" ✓ ", theme.ok)], line, Style::new());
+            }
+        }
+        Some(Err(e)) => r.lead(
+            &[(" ✗ ", theme.bad)],
+            &format!("restarting the services failed: {}", clean(e)),
+            Style::new(),
+        ),
+        None if !w.pending_services.is_empty() => r.lead(
+            &[(" … ", theme.dim)],
+            "restarting the services",
+            Style::new(),
+        ),
+        None => {}
+    }
     r.blank();
     if w.dry_run {
         r.para(
