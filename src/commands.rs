@@ -204,10 +204,16 @@ fn rollback_cmd(root: &Root, cli: &Cli, force: bool) -> Result<u8> {
         confirm("restore the files as they were before it?")?;
     }
     let _lock = apply::lock::Lock::take(root)?;
+    // every file first, then each service once: a half-restored OpenDKIM may not start
+    let mut services = Vec::new();
     for rec in &mut runs {
-        for line in apply::undo(root, rec, true)? {
+        for line in apply::undo(root, rec, false)? {
             println!("  {line}");
         }
+        services.extend(rec.services.iter().cloned());
+    }
+    for line in apply::restart(root, &services)? {
+        println!("  {line}");
     }
     Ok(0)
 }

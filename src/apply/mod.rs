@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 pub use record::{RunRecord, Status};
-pub use undo::{hand_edited, undo};
+pub use undo::{hand_edited, restart, undo};
 
 use crate::accounts::{self, Accounts};
 use crate::error::{Error, Result};

@@ -70,26 +70,34 @@ pub fn undo(root: &Root, rec: &mut RunRecord, restart_services: bool) -> Result<
     rec.status = Status::RolledBack;
     rec.save(root)?;
     if restart_services {
-        let actions: Vec<ServiceAction> = rec
-            .services
-            .iter()
-            .filter_map(|s| match s.as_str() {
-                "postfix" => Some(ServiceAction::new(
-                    Service::Postfix,
-                    Verb::Restart,
-                    "its files were restored",
-                )),
-                "opendkim" => Some(ServiceAction::new(
-                    Service::Opendkim,
-                    Verb::Restart,
-                    "its files were restored",
-                )),
-                _ => None,
-            })
-            .collect();
-        done.extend(services::perform(root, &actions)?);
+        done.extend(restart(root, &rec.services)?);
     }
     Ok(done)
+}
+
+/// Restart the named services (`postfix`, `opendkim`; each once, OpenDKIM first) after
+/// their files were restored. Used once after undoing every run of a session.
+pub fn restart(root: &Root, names: &[String]) -> Result<Vec<String>> {
+    let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
+    names.sort_by_key(|n| *n != "opendkim");
+    names.dedup();
+    let actions: Vec<ServiceAction> = names
+        .iter()
+        .filter_map(|s| match *s {
+            "postfix" => Some(ServiceAction::new(
+                Service::Postfix,
+                Verb::Restart,
+                "its files were restored",
+            )),
+            "opendkim" => Some(ServiceAction::new(
+                Service::Opendkim,
+                Verb::Restart,
+                "its files were restored",
+            )),
+            _ => None,
+        })
+        .collect();
+    services::perform(root, &actions)
 }
 
 /// Files of the run whose content is no longer what the run wrote (edited by hand since).
