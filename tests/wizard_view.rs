@@ -366,6 +366,28 @@ fn identity_with_an_error() {
 fn inet_protocols_with_ipv6_pending() {
     let mut w = at_inet_protocols(false, Some("2001:db8::25"));
     planned(&mut w, Step::InetProtocols, inet_plan());
+    // the AAAA is there, the PTR is not: ipv4 is recommended
+    let check = |check: &'static str, subject: &str, status| Checked {
+        check,
+        subject: subject.into(),
+        status,
+        group: "mail.example.org".into(),
+    };
+    w.update(Msg::Readiness(Report {
+        findings: vec![Finding {
+            id: "ipv6.no-ptr",
+            severity: Severity::Error,
+            subject: "2001:db8::25".into(),
+            message: "2001:db8::25 has no PTR record (the name does not exist)".into(),
+            found: None,
+            expected: Some("mail.example.org".into()),
+            fix: None,
+        }],
+        checked: vec![
+            check("aaaa", "mail.example.org", Status::Pass),
+            check("ptr", "2001:db8::25", Status::Fail),
+        ],
+    }));
     insta::assert_snapshot!(screen(&w).backend());
 }
 

@@ -58,6 +58,7 @@ pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
             blocking(move || Msg::Records(records(&ctx.root, &settings))).await
         }
         Effect::Check(settings) => Some(check(&ctx, &settings).await),
+        Effect::Readiness(settings) => readiness(&ctx, &settings).await,
         Effect::Restart(actions) => {
             blocking(move || {
                 Msg::Restarted(
@@ -262,6 +263,27 @@ async fn check(ctx: &Context, settings: &Settings) -> Msg {
         Ok(Err(e)) => Msg::Done(format!("cannot check: {e}")),
         Err(e) => Msg::Done(format!("cannot check: {e}")),
     }
+}
+
+/// The hostname's AAAA and the IPv6 address's PTR, at the authoritative servers; `None`
+/// without an IPv6 address or when no resolver can be built.
+async fn readiness(ctx: &Context, settings: &Settings) -> Option<Msg> {
+    let ip = settings.ipv6?;
+    let ipv6 = ip.to_string();
+    let input = crate::check::CheckInput {
+        hostname: settings.hostname.clone(),
+        // only the AAAA and IPv6 PTR jobs run (the filter below)
+        ipv4: settings.ipv4.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
+        ipv6: Some(ip),
+        ipv6_enabled: true,
+        domains: Vec::new(),
+    };
+    let auth = crate::dns::Authority::new(ctx.dns).ok()?;
+    let results = crate::check::run_jobs(&input, &auth, |check, subject| {
+        check == "aaaa" || (check == "ptr" && subject == ipv6)
+    })
+    .await;
+    Some(Msg::Readiness(crate::check::Report::from_results(&results)))
 }
 
 /// OSC 52: the terminal (also over SSH) puts the text on the clipboard.

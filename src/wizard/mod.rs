@@ -65,6 +65,8 @@ pub enum Msg {
     /// The records to publish, as text (zone form, then one-string form, then PTR).
     Records(Result<String, String>),
     Checked(Report),
+    /// The AAAA of the hostname and the PTR of the server's IPv6, for the inet_protocols step.
+    Readiness(Report),
     /// The services were restarted (the lines say what was done) or one failed.
     Restarted(Result<Vec<String>, String>),
     /// A copy, save or other side job finished: a line for the status bar.
@@ -88,6 +90,8 @@ pub enum Effect {
     Restart(Vec<ServiceAction>),
     Records(Settings),
     Check(Settings),
+    /// Look up the hostname's AAAA and the IPv6 address's PTR (step 2's IPv6 readiness).
+    Readiness(Settings),
     /// Put the text on the clipboard (OSC 52, works over SSH).
     Copy(String),
     SaveRecords(String),
@@ -164,6 +168,8 @@ pub struct Wizard {
     pub pending_services: Vec<ServiceAction>,
     /// What the restart at the summary did.
     pub restarted: Option<Result<Vec<String>, String>>,
+    /// IPv6 readiness (AAAA and PTR), looked up on the inet_protocols step.
+    pub readiness: Option<Report>,
 }
 
 impl Wizard {
@@ -194,6 +200,7 @@ impl Wizard {
             done: false,
             pending_services: Vec::new(),
             restarted: None,
+            readiness: None,
         };
         let mut w = w;
         let mut effects = vec![Effect::Scan];
@@ -250,6 +257,10 @@ impl Wizard {
                 }
                 self.selected = self.selected.filter(|i| *i < report.findings.len());
                 self.report = Some(report);
+                Vec::new()
+            }
+            Msg::Readiness(report) => {
+                self.readiness = Some(report);
                 Vec::new()
             }
             Msg::Restarted(result) => {
@@ -387,6 +398,7 @@ impl Wizard {
                         if self.settings.as_ref() != Some(&s) {
                             self.plans.clear();
                             self.records = None;
+                            self.readiness = None;
                         }
                         self.settings = Some(s);
                         self.goto(Step::InetProtocols)
@@ -508,16 +520,21 @@ impl Wizard {
             }
             return Vec::new();
         };
+        let mut effects = Vec::new();
+        if step == Step::InetProtocols && settings.ipv6.is_some() && self.readiness.is_none() {
+            effects.push(Effect::Readiness(settings.clone()));
+        }
         if step.part().is_some() {
             let decided = self
                 .plans
                 .get(&step)
                 .is_some_and(|p| !matches!(p.outcome, Outcome::Pending | Outcome::AlreadyDone));
             if decided {
-                return Vec::new();
+                return effects;
             }
             self.busy = Some(format!("planning: {}", step.title()));
-            return vec![Effect::Plan(step, settings)];
+            effects.push(Effect::Plan(step, settings));
+            return effects;
         }
         match step {
             Step::Records => {

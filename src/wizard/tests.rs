@@ -373,3 +373,27 @@ fn services_restart_once_at_the_summary_opendkim_first() {
     assert_eq!(w.restarted, Some(Ok(vec!["restarted opendkim".into()])));
     assert!(w.goto(Step::Summary).is_empty(), "nothing restarted twice");
 }
+
+#[test]
+fn with_an_ipv6_address_the_inet_protocols_step_looks_up_its_readiness_once() {
+    let mut s = settings();
+    s.ipv6 = Some("2001:db8::25".parse().unwrap());
+    let (mut w, _) = Wizard::new(Options {
+        answers: Some(s.clone()),
+        ..Options::default()
+    });
+    w.update(Msg::Scanned(scan()));
+    let effects = w.goto(Step::InetProtocols);
+    assert_eq!(
+        effects,
+        [
+            Effect::Readiness(s.clone()),
+            Effect::Plan(Step::InetProtocols, s.clone())
+        ]
+    );
+    w.update(Msg::Readiness(report(false)));
+    w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+    key(&mut w, Key::Char('n'));
+    let back = key(&mut w, Key::Esc);
+    assert!(back.is_empty(), "decided and looked up already: {back:?}");
+}

@@ -5,6 +5,7 @@ use ratatui::style::Style;
 
 use super::Body;
 use super::text::{Rows, clean};
+use crate::check::Status;
 use crate::tui::theme::Theme;
 use crate::values::InetProtocols;
 use crate::wizard::{Outcome, Step, Wizard};
@@ -128,20 +129,47 @@ fn inet_protocols(w: &Wizard, theme: &Theme, r: &mut Rows) {
                 Style::new(),
             );
         }
-        Some(ip) => {
-            r.lead(
-                &[
-                    ("! ", theme.warn),
-                    ("IPv6 mail needs a PTR: ", theme.heading),
-                ],
-                &format!(
-                    "{ip} must have a PTR record naming {} (Gmail rejects IPv6 mail without \
-                     one); the Verify step checks it. Without it, choose ipv4.",
-                    s.hostname
-                ),
-                Style::new(),
-            );
-        }
+        Some(ip) => match &w.readiness {
+            None => {
+                r.lead(
+                    &[
+                        ("… ", theme.dim),
+                        ("IPv6 mail needs a PTR: ", theme.heading),
+                    ],
+                    &format!("looking up the AAAA of {} and the PTR of {ip}", s.hostname),
+                    Style::new(),
+                );
+            }
+            Some(report) => {
+                for c in &report.checked {
+                    let mark = match c.status {
+                        Status::Pass => ("✓ ", theme.ok),
+                        Status::Fail => ("✗ ", theme.bad),
+                        Status::Warn => ("! ", theme.warn),
+                        Status::Unknown => ("? ", theme.dim),
+                    };
+                    r.lead(
+                        &[mark],
+                        &format!("{} {}", c.check, clean(&c.subject)),
+                        Style::new(),
+                    );
+                }
+                for f in &report.findings {
+                    r.lead(&[("  ", Style::new())], &clean(&f.message), theme.dim);
+                }
+                let ready = report.exit_code() == 0;
+                let (mark, text) = if ready {
+                    (("✓ ", theme.ok), "IPv6 is ready: all or ipv4 both work.")
+                } else {
+                    (
+                        ("! ", theme.warn),
+                        "recommended: ipv4 until the PTR is fixed (receivers such as Gmail \
+                         reject IPv6 mail from an address without a matching PTR).",
+                    )
+                };
+                r.lead(&[mark], text, Style::new());
+            }
+        },
     }
     r.blank();
 }
