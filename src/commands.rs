@@ -93,13 +93,7 @@ fn confirm(question: &str) -> Result<()> {
             "not applying without confirmation: stdin is not a terminal\n  fix: review the diff above and run again with --yes".into(),
         ));
     }
-    print!("{question} [y/N] ");
-    let _ = std::io::stdout().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Error::io("read", "stdin", e))?;
-    if matches!(answer.trim(), "y" | "Y" | "yes") {
+    if confirm_step(question)? {
         Ok(())
     } else {
         Err(Error::Refused("not applied: nothing was changed".into()))
