@@ -8,7 +8,9 @@
 #
 #   1. preflight: deps.sh, tools, refuse if daemons run / ports busy; snapshot + tar backup
 #   2. syslog sink on /dev/log (no syslog daemon on CI; OpenDKIM logs only through syslog)
-#   3. answers file; `mailsetup plan` -> 1 (writes nothing); `mailsetup apply --yes` -> 0
+#   3. answers file; `mailsetup plan` -> 1 (writes nothing); the wizard in tmux (`mailsetup
+#      --answers`, y on every step) applies it and restarts the services at its summary
+#      (E2E_VIA=apply: `mailsetup apply --yes` instead)
 #   4. postfix and opendkim running (started by mailsetup via /etc/init.d); config sanity
 #   5. zones = SOA/NS header + `mailsetup records --format zone --domain D` unchanged; reverse zone
 #      from `records --format json`; named on 127.0.0.1:$DNS_PORT (and :53 if free)
@@ -217,7 +219,7 @@ if [ ! -x "$MAILSETUP" ]; then
   [ -x "$MAILSETUP" ] || die "cargo build did not produce $MAILSETUP"
 fi
 echo "  binary: $MAILSETUP (built $(stat -c %y "$MAILSETUP" | cut -d. -f1), $("$MAILSETUP" --version 2>/dev/null || echo "no --version"))"
-for b in postconf postfix opendkim opendkim-testkey named named-checkconf named-checkzone dig swaks ss pgrep tar; do
+for b in postconf postfix opendkim opendkim-testkey named named-checkconf named-checkzone dig swaks ss pgrep tar tmux; do
   command -v "$b" >/dev/null || die "missing $b"
 done
 [ -x /usr/sbin/sendmail ] || die "missing /usr/sbin/sendmail"
@@ -260,7 +262,7 @@ else
 fi
 
 # ---------------------------------------------------------------- 3. plan + apply
-phase "3. plan + apply"
+phase "3. plan + apply (through the wizard in tmux)"
 ANSWERS=$LAB/answers.toml
 cat >"$ANSWERS" <<EOF
 hostname = "$HOST"
@@ -279,10 +281,45 @@ ms plan --answers "$ANSWERS"
 check "plan before apply exits 1 (changes pending)" test "$MS_RC" = 1
 snap "$LAB/idem-1.json" "${IDEM_SPECS[@]}"
 check "plan wrote nothing" "$PY" "$HERE/state.py" diff "$LAB/idem-0.json" "$LAB/idem-1.json"
-ms apply --answers "$ANSWERS" --yes
-timing "mailsetup apply (first)" "$MS_SECS"
-check "apply --yes exits 0" test "$MS_RC" = 0
-[ "$MS_RC" = 0 ] || die "apply failed; nothing further to test"
+if [ "${E2E_VIA:-wizard}" = apply ]; then
+  ms apply --answers "$ANSWERS" --yes
+  timing "mailsetup apply (first)" "$MS_SECS"
+  check "apply --yes exits 0" test "$MS_RC" = 0
+  [ "$MS_RC" = 0 ] || die "apply failed; nothing further to test"
+else
+  # the wizard on the real /etc, in tmux (80x24): y on every step; the services restart at
+  # the summary. (E2E_VIA=apply uses `apply --yes` instead; both drive the same core.)
+  W=mailsetup-e2e-$$
+  tw() { # tw TEXT SECS : wait until the wizard's screen shows TEXT
+    local i=0
+    while [ "$i" -lt $(($2 * 10)) ]; do
+      tmux capture-pane -p -t "$W" 2>/dev/null | grep -qF -- "$1" && return 0
+      sleep 0.1; i=$((i + 1))
+    done
+    echo "  waited $2 s for: $1"; tmux capture-pane -p -t "$W" | sed 's/^/  | /'; return 1
+  }
+  t=$(date +%s%N)
+  echo "  \$ mailsetup --answers $ANSWERS --nameserver 127.0.0.1:$DNS_PORT --authoritative-port $DNS_PORT   (in tmux)"
+  tmux new-session -d -s "$W" -x 80 -y 24 \
+    "'$MAILSETUP' --answers '$ANSWERS' --nameserver 127.0.0.1:$DNS_PORT --authoritative-port $DNS_PORT; echo \$? >'$LAB/wizard.rc'; sleep 600"
+  ok=1
+  { tw "Debian GNU/Linux 12" 30 && tmux send-keys -t "$W" Enter && tw "step 1/9" 10 && tmux send-keys -t "$W" Enter; } || ok=0
+  for n in 2 3 4 5 6; do
+    [ "$ok" = 1 ] || break
+    { tw "step $n/9" 30 && tw "n skip" 60 && tmux send-keys -t "$W" y \
+      && tw "done, the files now match" 120 && tmux send-keys -t "$W" Enter; } || ok=0
+  done
+  [ "$ok" = 1 ] && { { tw "step 7/9" 30 && tw '$ORIGIN' 30 && tmux send-keys -t "$W" Enter \
+    && tw "step 8/9" 30 && tmux send-keys -t "$W" Enter && tw "step 9/9" 30 && tw "ed postfix: " 120; } || ok=0; }
+  tmux capture-pane -p -t "$W" | sed 's/^/  | /'
+  [ "$ok" = 1 ] && tmux send-keys -t "$W" Enter
+  for _ in $(seq 1 100); do [ -s "$LAB/wizard.rc" ] && break; sleep 0.1; done
+  tmux kill-session -t "$W" 2>/dev/null || true
+  timing "mailsetup wizard (first apply)" "$(secs "$t")"
+  check "the wizard walked every step, applied them and exited 0" test "$ok" = 1 -a "$(cat "$LAB/wizard.rc" 2>/dev/null)" = 0
+  check "the wizard saved its answers to /etc/mailsetup/answers.toml" test -s /etc/mailsetup/answers.toml
+  [ "$ok" = 1 ] || die "the wizard did not apply; nothing further to test"
+fi
 
 # ---------------------------------------------------------------- 4. services + config sanity
 phase "4. services and configuration after apply"
@@ -544,8 +581,10 @@ done
 NOW_GROUP=0; if id -nG postfix | grep -qw opendkim; then NOW_GROUP=1; fi
 check "postfix in group opendkim as before ($PRE_GROUP)" test "$NOW_GROUP" = "$PRE_GROUP"
 snap "$LAB/after-rollback.json" "${RESTORE_SPECS[@]}"
-check "rollback removed the files apply created in /etc (backups and empty dirs aside)" \
+# the answers the wizard saved stay: they pre-fill the next run (and are not configuration)
+check "rollback removed the files apply created in /etc (backups, empty dirs and saved answers aside)" \
   "$PY" "$HERE/state.py" diff "$LAB/restore-before.json" "$LAB/after-rollback.json" --no-mtime --ignore-new-dirs \
-  --ignore '\.mailsetup-' --ignore '^/(var|run)/' --ignore '^/etc/(group|gshadow|passwd|shadow)-$' --ignore '^/etc/\.pwd\.lock$'
+  --ignore '\.mailsetup-' --ignore '^/(var|run)/' --ignore '^/etc/(group|gshadow|passwd|shadow)-$' --ignore '^/etc/\.pwd\.lock$' \
+  --ignore '^/etc/mailsetup(/answers\.toml)?$'
 echo "  daemons after rollback:"; ps_daemons
 phase_end
