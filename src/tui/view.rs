@@ -309,7 +309,7 @@ fn step_hints(w: &Wizard) -> Vec<(&'static str, &'static str)> {
                 Some(Outcome::Applying) | None => vec![BACK],
                 Some(_) => vec![("Enter", "next"), BACK],
             };
-            if step == Step::InetProtocols {
+            if step == Step::InetProtocols || step == Step::Opendkim {
                 keys.push(("Tab", "change"));
             }
             keys.extend([SCROLL, HELP, QUIT]);

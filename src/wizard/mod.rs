@@ -17,7 +17,7 @@ use crate::check::{Finding, Report};
 use crate::plan::Plan;
 use crate::services::{Service, ServiceAction, Verb};
 use crate::settings::Settings;
-use crate::values::InetProtocols;
+use crate::values::{InetProtocols, MilterSocket, Port};
 pub use form::Form;
 pub use step::Step;
 
@@ -135,6 +135,9 @@ pub struct Options {
     /// `mailsetup fix <id>`: open at this step with this finding shown.
     pub fix: Option<(Step, Finding)>,
 }
+
+/// The TCP port the OpenDKIM step offers (OpenDKIM's customary 8891).
+pub const DEFAULT_INET_PORT: u16 = 8891;
 
 /// Seconds between re-checks on the Verify screen.
 pub const RECHECK_SECONDS: u32 = 10;
@@ -411,6 +414,7 @@ impl Wizard {
                 _ => Vec::new(),
             },
             Step::InetProtocols if key == Key::Tab => self.cycle_inet_protocols(),
+            Step::Opendkim if key == Key::Tab => self.cycle_socket(),
             step if step.part().is_some() => self.diff_key(step, key),
             Step::Records => match (key, &self.records) {
                 (Key::Enter, _) => self.goto(Step::Verify),
@@ -473,6 +477,33 @@ impl Wizard {
         };
         self.plans.remove(&Step::InetProtocols);
         self.goto(Step::InetProtocols)
+    }
+
+    /// The socket choice of the OpenDKIM step: the Unix socket inside Postfix's chroot, or
+    /// TCP on 127.0.0.1:8891 (opendkim.conf(5) `Socket`). Only before the step is applied;
+    /// the milter step then names the same socket.
+    fn cycle_socket(&mut self) -> Vec<Effect> {
+        let applied = self
+            .plans
+            .get(&Step::Opendkim)
+            .is_some_and(|p| matches!(p.outcome, Outcome::Applied { .. } | Outcome::Applying));
+        let Some(s) = &mut self.settings else {
+            return Vec::new();
+        };
+        if applied {
+            self.status = Some("already applied: the socket is chosen".into());
+            return Vec::new();
+        }
+        s.socket = match s.socket {
+            MilterSocket::Local => match Port::new(DEFAULT_INET_PORT) {
+                Ok(port) => MilterSocket::Inet(port),
+                Err(_) => MilterSocket::Local,
+            },
+            MilterSocket::Inet(_) => MilterSocket::Local,
+        };
+        self.plans.remove(&Step::Opendkim);
+        self.plans.remove(&Step::Milter);
+        self.goto(Step::Opendkim)
     }
 
     /// Keys on a step that shows a diff.

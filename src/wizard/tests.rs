@@ -397,3 +397,24 @@ fn with_an_ipv6_address_the_inet_protocols_step_looks_up_its_readiness_once() {
     let back = key(&mut w, Key::Esc);
     assert!(back.is_empty(), "decided and looked up already: {back:?}");
 }
+
+#[test]
+fn tab_on_the_opendkim_step_switches_the_socket_until_it_is_applied() {
+    let mut w = at_inet_protocols(false);
+    w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+    key(&mut w, Key::Char('n'));
+    assert_eq!(w.step, Step::Opendkim);
+    w.update(Msg::Planned(Step::Opendkim, Ok(plan())));
+    let effects = key(&mut w, Key::Tab);
+    let mut inet = settings();
+    inet.socket = MilterSocket::Inet(Port::new(DEFAULT_INET_PORT).unwrap());
+    assert_eq!(effects, [Effect::Plan(Step::Opendkim, inet.clone())]);
+    assert_eq!(w.settings, Some(inet));
+    let back = key(&mut w, Key::Tab);
+    assert_eq!(back, [Effect::Plan(Step::Opendkim, settings())]);
+    w.update(Msg::Planned(Step::Opendkim, Ok(plan())));
+    key(&mut w, Key::Char('y'));
+    w.update(Msg::Applied(Step::Opendkim, Ok(vec![])));
+    assert!(key(&mut w, Key::Tab).is_empty(), "the applied socket stays");
+    assert_eq!(w.settings, Some(settings()));
+}

@@ -7,7 +7,7 @@ use super::Body;
 use super::text::{Rows, clean};
 use crate::check::Status;
 use crate::tui::theme::Theme;
-use crate::values::InetProtocols;
+use crate::values::{InetProtocols, MilterSocket};
 use crate::wizard::{Outcome, Step, Wizard};
 
 /// The outcome line(s) stay put; the diff (or the applied lines) scroll.
@@ -15,6 +15,9 @@ pub fn part(w: &Wizard, step: Step, theme: &Theme, cols: usize) -> Body {
     let mut b = Body::new(cols);
     if step == Step::InetProtocols {
         inet_protocols(w, theme, &mut b.fixed);
+    }
+    if step == Step::Opendkim {
+        socket(w, theme, &mut b.fixed);
     }
     let Some(p) = w.plans.get(&step) else {
         b.fixed.row("planning…", theme.dim);
@@ -105,6 +108,32 @@ fn diff(text: &str, theme: &Theme, r: &mut Rows) {
 }
 
 /// `inet_protocols = ipv4`, how to change it, and which value fits the addresses given.
+/// The socket choice: what OpenDKIM listens on and what Postfix names.
+fn socket(w: &Wizard, theme: &Theme, r: &mut Rows) {
+    let Some(s) = &w.settings else {
+        return;
+    };
+    r.spans(&[
+        ("Socket ", theme.heading),
+        (&crate::milter::opendkim_socket(s.socket), theme.selected),
+        ("   ", Style::new()),
+        ("Tab", theme.key),
+        (": change", Style::new()),
+    ]);
+    let why = match s.socket {
+        MilterSocket::Local => {
+            "a Unix socket inside Postfix's chroot, reachable only by OpenDKIM and the postfix \
+             group (recommended)"
+        }
+        MilterSocket::Inet(_) => {
+            "TCP on 127.0.0.1: any local user can reach it; use it when Postfix and OpenDKIM \
+             cannot share a directory"
+        }
+    };
+    r.lead(&[("  ", Style::new())], why, theme.dim);
+    r.blank();
+}
+
 fn inet_protocols(w: &Wizard, theme: &Theme, r: &mut Rows) {
     let Some(s) = &w.settings else {
         return;
