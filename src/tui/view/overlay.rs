@@ -78,7 +78,11 @@ pub fn help(theme: &Theme, frame: &mut Frame, area: Rect) {
 pub fn confirm_quit(theme: &Theme, frame: &mut Frame, area: Rect) {
     let width = area.width.min(52);
     let mut rows = Rows::new(usize::from(width.saturating_sub(4)));
-    rows.para("Some steps are applied, others not.", Style::new());
+    rows.para(
+        "Some steps are applied, others not, and the services are restarted only at the \
+         summary.",
+        Style::new(),
+    );
     rows.spans(&[
         ("Quit anyway? ", theme.heading),
         ("y", theme.key),
