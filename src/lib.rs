@@ -22,6 +22,7 @@ pub mod commands;
 pub mod dns;
 pub mod error;
 pub mod keys;
+pub mod local;
 pub mod milter;
 pub mod opendkim;
 pub mod plan;

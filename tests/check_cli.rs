@@ -6,7 +6,7 @@
 mod support;
 
 use support::lab::Lab;
-use support::scenario::{fixture_zones, fixture_zones_with};
+use support::scenario::{fixture_zones, fixture_zones_keys, fixture_zones_with};
 use support::{ANSWERS, Tree};
 
 async fn lab(net_dkim: bool) -> Lab {
@@ -15,9 +15,44 @@ async fn lab(net_dkim: bool) -> Lab {
     Lab::start(&refs).await
 }
 
+/// A tree `apply` has set up (so the local checks pass), and a lab publishing its keys;
+/// example.net's DKIM record only with `net_dkim`.
+/// With the fixture answers but 2048-bit keys (a 1024-bit key is a `dkim.weak-key` warning),
+/// saved beside the tree as `answers-2048.toml`.
+async fn applied(net_dkim: bool) -> (Tree, Lab) {
+    let tree = Tree::debian12();
+    let answers = std::fs::read_to_string(ANSWERS)
+        .unwrap()
+        .replace("key_bits = 1024", "key_bits = 2048");
+    assert!(answers.contains("key_bits = 2048"));
+    std::fs::write(answers_2048(&tree), answers).unwrap();
+    tree.run(&["apply", "--yes", "--answers", &answers_2048(&tree)])
+        .expect_code(0);
+    let p = |d: &str| {
+        let pem = tree.read(&format!("/etc/opendkim/keys/{d}/mail.private"));
+        mailsetup::keys::public_from_pem(&pem).unwrap().p
+    };
+    let (org, net) = (p("example.org"), p("example.net"));
+    let z = fixture_zones_keys(&org, net_dkim.then_some(net.as_str()));
+    let refs: Vec<&str> = z.iter().map(String::as_str).collect();
+    let lab = Lab::start(&refs).await;
+    (tree, lab)
+}
+
+fn answers_2048(tree: &Tree) -> String {
+    tree.root().join("answers-2048.toml").display().to_string()
+}
+
+/// `check` with the tree's 2048-bit answers when it has them, else the fixture answers.
 fn check(tree: &Tree, lab: &Lab, extra: &[&str]) -> support::Run {
     let args = lab.args();
-    let mut all: Vec<&str> = vec!["check", "--answers", ANSWERS];
+    let own = answers_2048(tree);
+    let answers = if std::path::Path::new(&own).exists() {
+        own.as_str()
+    } else {
+        ANSWERS
+    };
+    let mut all: Vec<&str> = vec!["check", "--answers", answers];
     all.extend(args.iter().map(String::as_str));
     all.extend(extra);
     tree.run(&all)
@@ -25,12 +60,11 @@ fn check(tree: &Tree, lab: &Lab, extra: &[&str]) -> support::Run {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn healthy_zones_pass_in_plain_text() {
-    let tree = Tree::debian12();
-    let lab = lab(true).await;
+    let (tree, lab) = applied(true).await;
     let run = check(&tree, &lab, &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.starts_with("mail.example.org\n  ✓ a "),
+        run.stdout.starts_with("mail.example.org\n  ✓ milter "),
         "{}",
         run.stdout
     );
@@ -52,8 +86,7 @@ async fn healthy_zones_pass_in_plain_text() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn domain_limits_the_run() {
-    let tree = Tree::debian12();
-    let lab = lab(false).await;
+    let (tree, lab) = applied(false).await;
     let run = check(&tree, &lab, &["--domain", "example.org", "--json"]);
     assert_eq!(
         run.code, 0,
@@ -97,8 +130,7 @@ async fn watch_gives_up_at_the_timeout_with_exit_1() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_ends_at_once_when_all_passes() {
-    let tree = Tree::debian12();
-    let lab = lab(true).await;
+    let (tree, lab) = applied(true).await;
     let run = check(&tree, &lab, &["--watch", "--timeout", "30"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.stderr, "round 1: every check passes\n");
@@ -144,4 +176,48 @@ async fn a_finding_the_wizard_repairs_names_its_fix_command() {
     );
     // a finding fixed at the DNS provider has no such line
     assert!(!run.stdout.contains("mailsetup fix dkim.missing"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn local_problems_are_reported_with_the_step_that_fixes_them() {
+    // the stock tree: nothing applied yet
+    let tree = Tree::debian12();
+    let lab = lab(true).await;
+    let run = check(&tree, &lab, &["--json"]);
+    assert_eq!(run.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "milter.not-configured",
+        "milter.non-smtpd-missing",
+        "opendkim.signing-table-missing-domain",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    let human = check(&tree, &lab, &[]);
+    assert!(
+        human
+            .stdout
+            .contains("    fix:      mailsetup fix milter.not-configured\n"),
+        "{}",
+        human.stdout
+    );
+    // after apply, a key made group-readable while postfix is in group opendkim
+    let (tree, lab) = applied(true).await;
+    let key = tree.path("/etc/opendkim/keys/example.org/mail.private");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    let run = check(&tree, &lab, &["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["opendkim.key-insecure"], "{}", run.stdout);
 }

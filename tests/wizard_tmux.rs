@@ -62,7 +62,8 @@ fn walk(t: &Tmux, dry_run: bool) -> String {
     t.send(&["Enter"]);
     t.wait_for("step 8/9: Verify", WAIT);
     let verify = if dry_run {
-        t.wait_for("every check passes", WAIT)
+        // nothing was written: the local checks say so
+        t.wait_for("milter.not-configured", WAIT)
     } else {
         // the lab publishes another key than the one just generated
         t.wait_for("dkim.key-mismatch", WAIT)

@@ -69,6 +69,27 @@ pub const DNS_NS_LAME: &str = "dns.ns-lame";
 /// Published at every authoritative server, but a recursive resolver still has an older
 /// answer cached; says when every cache has expired it (info).
 pub const DNS_PROPAGATING: &str = "dns.propagating";
+/// OpenDKIM is not in main.cf `smtpd_milters`: mail from SMTP clients is not signed.
+pub const MILTER_NOT_CONFIGURED: &str = "milter.not-configured";
+/// OpenDKIM is not in `non_smtpd_milters`: mail from cron, sendmail or PHP goes out unsigned.
+pub const MILTER_NON_SMTPD_MISSING: &str = "milter.non-smtpd-missing";
+/// The socket OpenDKIM listens on (opendkim.conf `Socket`, overridden by
+/// /etc/default/opendkim `SOCKET`) is not the one main.cf names.
+pub const MILTER_SOCKET_MISMATCH: &str = "milter.socket-mismatch";
+/// The SigningTable holds wildcard entries (`*@domain`) but opendkim.conf does not read it
+/// as `refile:`: those entries never match (opendkim.conf(5) SigningTable).
+pub const OPENDKIM_SIGNING_TABLE_NO_REFILE: &str = "opendkim.signing-table-no-refile";
+/// A domain of the answers has no SigningTable entry: its mail is not signed.
+pub const OPENDKIM_SIGNING_TABLE_MISSING_DOMAIN: &str = "opendkim.signing-table-missing-domain";
+/// A KeyTable key file does not exist.
+pub const OPENDKIM_KEY_MISSING: &str = "opendkim.key-missing";
+/// OpenDKIM would refuse the key as "key data is not secure": a component of its path, from
+/// `/`, can be changed or the key read by someone other than root and opendkim.
+pub const OPENDKIM_KEY_INSECURE: &str = "opendkim.key-insecure";
+/// No opendkim process runs (checked with `--root /` only).
+pub const OPENDKIM_NOT_RUNNING: &str = "opendkim.not-running";
+/// The Postfix master does not run (checked with `--root /` only).
+pub const POSTFIX_NOT_RUNNING: &str = "postfix.not-running";
 /// A lookup failed (timeout, SERVFAIL, network): the record state is unknown.
 pub const DNS_UNVERIFIABLE: &str = "dns.unverifiable";
 
@@ -103,5 +124,14 @@ pub const ALL: &[&str] = &[
     DNS_NS_DISAGREE,
     DNS_NS_LAME,
     DNS_PROPAGATING,
+    MILTER_NOT_CONFIGURED,
+    MILTER_NON_SMTPD_MISSING,
+    MILTER_SOCKET_MISMATCH,
+    OPENDKIM_SIGNING_TABLE_NO_REFILE,
+    OPENDKIM_SIGNING_TABLE_MISSING_DOMAIN,
+    OPENDKIM_KEY_MISSING,
+    OPENDKIM_KEY_INSECURE,
+    OPENDKIM_NOT_RUNNING,
+    POSTFIX_NOT_RUNNING,
     DNS_UNVERIFIABLE,
 ];

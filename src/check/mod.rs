@@ -236,7 +236,7 @@ fn unverifiable_run(input: &CheckInput, options: &AuthOptions, e: &LookupError) 
 
 /// A check's status from its findings: any error → fail; else a failed lookup → unknown;
 /// else any warning → warn; else pass (info findings do not change it).
-fn status(findings: &[Finding]) -> Status {
+pub(crate) fn status(findings: &[Finding]) -> Status {
     if findings.iter().any(|f| f.severity == Severity::Error) {
         Status::Fail
     } else if findings
@@ -253,7 +253,12 @@ fn status(findings: &[Finding]) -> Status {
 
 impl Finding {
     /// A finding with no found/expected/fix.
-    fn new(id: &'static str, severity: Severity, subject: &str, message: String) -> Finding {
+    pub(crate) fn new(
+        id: &'static str,
+        severity: Severity,
+        subject: &str,
+        message: String,
+    ) -> Finding {
         Finding {
             id,
             severity,
@@ -265,17 +270,17 @@ impl Finding {
         }
     }
 
-    fn found(mut self, found: impl Into<String>) -> Finding {
+    pub(crate) fn found(mut self, found: impl Into<String>) -> Finding {
         self.found = Some(found.into());
         self
     }
 
-    fn expected(mut self, expected: impl Into<String>) -> Finding {
+    pub(crate) fn expected(mut self, expected: impl Into<String>) -> Finding {
         self.expected = Some(expected.into()).filter(|s: &String| !s.is_empty());
         self
     }
 
-    fn fix(mut self, fix: Option<String>) -> Finding {
+    pub(crate) fn fix(mut self, fix: Option<String>) -> Finding {
         self.fix = fix;
         self
     }

@@ -47,7 +47,8 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
         .map_err(|e| Error::io("start the async runtime", Path::new("-"), e))?;
     let tty = std::io::stdout().is_terminal();
     let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let report = if args.watch {
+    let local = crate::local::checks(&crate::local::read(root), &settings);
+    let dns = if args.watch {
         let w = WatchOptions {
             interval: Duration::from_secs(args.interval),
             timeout: Duration::from_secs(args.timeout),
@@ -56,8 +57,17 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     } else {
         rt.block_on(check::run(&input, &options))
     };
+    let report = with_local(&local, dns);
     print(&report, args.json, color);
     Ok(report.exit_code())
+}
+
+/// The local checks' results first (this server), then the DNS report.
+pub(crate) fn with_local(local: &[check::JobResult], dns: Report) -> Report {
+    let mut report = Report::from_results(local);
+    report.findings.extend(dns.findings);
+    report.checked.extend(dns.checked);
+    report
 }
 
 /// The DNS options of the command line. Errors: a `--nameserver` that is not `IP[:PORT]`.

@@ -259,7 +259,17 @@ async fn check(ctx: &Context, settings: &Settings) -> Msg {
     })
     .await;
     match input {
-        Ok(Ok(input)) => Msg::Checked(crate::check::run(&input, &ctx.dns).await),
+        Ok(Ok(input)) => {
+            let root = ctx.root.clone();
+            let s = settings.clone();
+            let local = tokio::task::spawn_blocking(move || {
+                crate::local::checks(&crate::local::read(&root), &s)
+            })
+            .await
+            .unwrap_or_default();
+            let dns = crate::check::run(&input, &ctx.dns).await;
+            Msg::Checked(crate::commands::check::with_local(&local, dns))
+        }
         Ok(Err(e)) => Msg::Done(format!("cannot check: {e}")),
         Err(e) => Msg::Done(format!("cannot check: {e}")),
     }

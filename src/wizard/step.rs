@@ -111,6 +111,11 @@ impl Step {
         let (area, _) = id.split_once('.')?;
         Some(match (area, id) {
             (_, "ipv6.no-ptr") => Step::InetProtocols,
+            (_, "opendkim.not-running" | "postfix.not-running") => return None,
+            (_, "opendkim.signing-table-no-refile") => Step::Opendkim,
+            ("milter", _) => Step::Milter,
+            (_, "opendkim.signing-table-missing-domain") => Step::Tables,
+            ("opendkim", _) => Step::Keys,
             (_, "dkim.key-mismatch") | (_, "dkim.weak-key") => Step::Keys,
             ("dkim" | "spf" | "dmarc" | "mx" | "host" | "ptr", _) => Step::Records,
             ("dns" | "rbl", _) => Step::Verify,
@@ -160,8 +165,19 @@ mod tests {
         assert_eq!(Step::for_finding("dns.ns-disagree"), Some(Step::Verify));
         assert_eq!(Step::for_finding("nonsense"), None);
         assert_eq!(Step::for_finding("foo.bar"), None);
+        assert_eq!(
+            Step::for_finding("milter.socket-mismatch"),
+            Some(Step::Milter)
+        );
+        assert_eq!(Step::for_finding("opendkim.key-insecure"), Some(Step::Keys));
+        // a stopped daemon is started, not edited
+        let commands = ["opendkim.not-running", "postfix.not-running"];
         for id in crate::check::ids::ALL {
-            assert!(Step::for_finding(id).is_some(), "{id} has no step");
+            assert_eq!(
+                Step::for_finding(id).is_some(),
+                !commands.contains(id),
+                "{id}"
+            );
         }
     }
 }

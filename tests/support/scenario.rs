@@ -160,24 +160,31 @@ pub fn fixture_zones(net_dkim: bool) -> Vec<String> {
     fixture_zones_with(net_dkim, P)
 }
 
-/// As [`fixture_zones`], example.org's DKIM record carrying `p`.
+/// As [`fixture_zones`], example.org's DKIM record carrying `p` (and example.net's too
+/// when `net_dkim`).
 pub fn fixture_zones_with(net_dkim: bool, p: &str) -> Vec<String> {
+    fixture_zones_keys(p, net_dkim.then_some(p))
+}
+
+/// As [`fixture_zones`], with each domain's own DKIM key (`None`: no DKIM record).
+pub fn fixture_zones_keys(p: &str, net: Option<&str>) -> Vec<String> {
     let common = [
         "@ IN MX 10 mail.example.org.",
         "@ IN TXT \"v=spf1 ip4:192.0.2.10 -all\"",
         "_dmarc IN TXT \"v=DMARC1; p=quarantine; rua=mailto:postmaster@example.org\"",
     ];
     let dkim = fixture_dkim(p);
+    let net_dkim_record = net.map(fixture_dkim);
     let mut org: Vec<&str> = common.to_vec();
     org.extend(["mail IN A 192.0.2.10", &dkim]);
     org.push("example.net._report._dmarc IN TXT \"v=DMARC1\"");
-    let mut net: Vec<&str> = common.to_vec();
-    if net_dkim {
-        net.push(&dkim);
+    let mut net_records: Vec<&str> = common.to_vec();
+    if let Some(record) = &net_dkim_record {
+        net_records.push(record);
     }
     let mut z = vec![
         zone("example.org", &org),
-        zone("example.net", &net),
+        zone("example.net", &net_records),
         zone("2.0.192.in-addr.arpa", &["10 IN PTR mail.example.org."]),
     ];
     z.extend(blocklists());

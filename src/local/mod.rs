@@ -1,0 +1,324 @@
+//! Local health checks: what on this server keeps mail from being signed, found before the
+//! mail goes out. [`read`] reads the state (files beneath the root, key path walks, running
+//! daemons on the host); [`checks`] judges it, purely, into the same check lines and
+//! findings as the DNS checks (`crate::check`), under this server's heading.
+//!
+//! Checks: `milter` (main.cf names OpenDKIM in both milter lists, on the socket OpenDKIM
+//! listens on), `opendkim` (SigningTable read as `refile:` when it has wildcards, an entry
+//! per domain), `keys` (every domain's KeyTable key exists and passes OpenDKIM's own path
+//! check), and `running` (postfix and opendkim, with `--root /` only).
+
+pub mod securefile;
+
+use std::path::PathBuf;
+
+use crate::accounts::Accounts;
+use crate::check::{Checked, Finding, JobResult, Severity, ids, status};
+use crate::milter;
+use crate::opendkim::{DefaultFile, KeyTable, OpendkimConf, SigningTable};
+use crate::postfix::{MainCf, split_list};
+use crate::settings::Settings;
+use crate::system::{self, Root};
+
+/// What the local checks look at.
+#[derive(Debug, Clone, Default)]
+pub struct LocalState {
+    pub main_cf: Option<String>,
+    pub opendkim_conf: Option<String>,
+    pub default_file: Option<String>,
+    pub key_table: Option<String>,
+    pub signing_table: Option<String>,
+    /// Each KeyTable key path with its path walk (or why it could not be walked).
+    pub keys: Vec<(PathBuf, Result<Vec<securefile::Node>, String>)>,
+    /// Every user and group (/etc/passwd, /etc/group beneath the root).
+    pub accounts: Accounts,
+    /// `(postfix, opendkim)` running, on the host only.
+    pub running: Option<(bool, bool)>,
+}
+
+/// Read the state beneath `root`.
+pub fn read(root: &Root) -> LocalState {
+    let text = |p: &str| std::fs::read_to_string(root.path(p)).ok();
+    let key_table = text(system::KEY_TABLE);
+    let keys = key_table
+        .as_deref()
+        .map(key_paths)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            let walk = securefile::read(root, &p);
+            (p, walk)
+        })
+        .collect();
+    LocalState {
+        main_cf: text(system::MAIN_CF),
+        opendkim_conf: text(system::OPENDKIM_CONF),
+        default_file: text(system::DEFAULT_OPENDKIM),
+        signing_table: text(system::SIGNING_TABLE),
+        key_table,
+        keys,
+        accounts: Accounts::parse(
+            &text("/etc/passwd").unwrap_or_default(),
+            &text("/etc/group").unwrap_or_default(),
+        ),
+        running: root.is_host().then(|| {
+            (
+                crate::services::is_running(crate::services::Service::Postfix),
+                crate::services::is_running(crate::services::Service::Opendkim),
+            )
+        }),
+    }
+}
+
+/// The key file paths of a KeyTable (`name  domain:selector:/path`; inline keys skipped).
+fn key_paths(table: &str) -> Vec<PathBuf> {
+    KeyTable::parse(table)
+        .entries()
+        .filter_map(|(_, v)| v?.splitn(3, ':').nth(2).map(str::trim).map(PathBuf::from))
+        .filter(|p| p.is_absolute())
+        .collect()
+}
+
+/// Judge the state for `settings`; one result per check, in report order.
+pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
+    let host = settings.hostname.to_string();
+    let mut out = vec![
+        result("milter", system::MAIN_CF, &host, milter_findings(state)),
+        result(
+            "opendkim",
+            system::SIGNING_TABLE,
+            &host,
+            table_findings(state, settings),
+        ),
+        result("keys", system::KEYS_DIR, &host, key_findings(state)),
+    ];
+    if let Some((postfix, opendkim)) = state.running {
+        let mut findings = Vec::new();
+        if !opendkim {
+            findings.push(not_running(ids::OPENDKIM_NOT_RUNNING, "opendkim"));
+        }
+        if !postfix {
+            findings.push(not_running(ids::POSTFIX_NOT_RUNNING, "postfix"));
+        }
+        out.push(result("running", "postfix, opendkim", &host, findings));
+    }
+    out
+}
+
+fn result(check: &'static str, subject: &str, group: &str, findings: Vec<Finding>) -> JobResult {
+    JobResult {
+        checked: Checked {
+            check,
+            subject: subject.to_string(),
+            status: status(&findings),
+            group: group.to_string(),
+        },
+        findings,
+    }
+}
+
+fn error(id: &'static str, subject: &str, message: String) -> Finding {
+    Finding::new(id, Severity::Error, subject, message)
+}
+
+fn not_running(id: &'static str, service: &str) -> Finding {
+    error(
+        id,
+        "postfix, opendkim",
+        format!("{service} is not running: no mail is signed (or sent) until it is"),
+    )
+    .fix(Some(format!(
+        "start it: /etc/init.d/{service} start (systemctl start {service} with systemd)"
+    )))
+}
+
+/// Both milter lists name OpenDKIM, on the socket OpenDKIM listens on.
+fn milter_findings(state: &LocalState) -> Vec<Finding> {
+    let subject = system::MAIN_CF;
+    let Some(main_cf) = state.main_cf.as_deref() else {
+        return vec![
+            error(
+                ids::MILTER_NOT_CONFIGURED,
+                subject,
+                "there is no /etc/postfix/main.cf: is postfix installed?".into(),
+            )
+            .fix(Some("apt-get install postfix, then mailsetup".into())),
+        ];
+    };
+    let cf = MainCf::parse(main_cf);
+    let listens = effective_socket(state);
+    let expected = listens.as_deref().and_then(milter::postfix_form_of);
+    let is_ours = |entry: &str| milter::is_opendkim_entry(entry, listens.as_deref());
+    let smtpd = cf.get("smtpd_milters").unwrap_or_default();
+    let smtpd_items = split_list(&smtpd);
+    let mut findings = Vec::new();
+    let ours: Vec<&String> = smtpd_items.iter().filter(|e| is_ours(e)).collect();
+    if ours.is_empty() {
+        findings.push(
+            error(
+                ids::MILTER_NOT_CONFIGURED,
+                subject,
+                "smtpd_milters does not name OpenDKIM: mail that arrives by SMTP (and \
+                 submission) is not signed"
+                    .into(),
+            )
+            .found(format!("smtpd_milters = {smtpd}"))
+            .expected(
+                expected
+                    .clone()
+                    .unwrap_or_else(|| "the OpenDKIM socket".into()),
+            )
+            .fix(Some("the Milter step adds it".into())),
+        );
+    }
+    let non = cf.get("non_smtpd_milters").unwrap_or_default();
+    let through_smtpd = non.contains("$smtpd_milters") || non.contains("${smtpd_milters}");
+    let signed_via_smtpd = through_smtpd && !ours.is_empty();
+    if !signed_via_smtpd && !split_list(&non).iter().any(|e| is_ours(e)) {
+        findings.push(
+            error(
+                ids::MILTER_NON_SMTPD_MISSING,
+                subject,
+                "non_smtpd_milters does not name OpenDKIM: mail from cron, sendmail or PHP \
+                 goes out unsigned"
+                    .into(),
+            )
+            .found(format!("non_smtpd_milters = {non}"))
+            .expected(
+                expected
+                    .clone()
+                    .unwrap_or_else(|| "the OpenDKIM socket".into()),
+            )
+            .fix(Some("the Milter step adds it".into())),
+        );
+    }
+    if let (Some(want), Some(named)) = (&expected, ours.first())
+        && named.trim() != want
+    {
+        findings.push(
+            error(
+                ids::MILTER_SOCKET_MISMATCH,
+                subject,
+                format!(
+                    "Postfix talks to OpenDKIM at {named}, but OpenDKIM listens on {}",
+                    listens.as_deref().unwrap_or("")
+                ),
+            )
+            .found(named.to_string())
+            .expected(want.clone())
+            .fix(Some(
+                "the OpenDKIM and Milter steps name one socket on both sides".into(),
+            )),
+        );
+    }
+    findings
+}
+
+/// The socket OpenDKIM listens on: /etc/default/opendkim `SOCKET` (the init script passes
+/// it with -p, which overrides the configuration), else opendkim.conf `Socket`.
+fn effective_socket(state: &LocalState) -> Option<String> {
+    state
+        .default_file
+        .as_deref()
+        .and_then(|t| DefaultFile::parse(t).socket_expanded())
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            state
+                .opendkim_conf
+                .as_deref()
+                .and_then(|t| OpendkimConf::parse(t).get("Socket").map(str::to_string))
+        })
+}
+
+/// The SigningTable is read as `refile:` when it has wildcards, and names every domain.
+fn table_findings(state: &LocalState, settings: &Settings) -> Vec<Finding> {
+    let subject = system::SIGNING_TABLE;
+    let conf = state.opendkim_conf.as_deref().map(OpendkimConf::parse);
+    let declared = conf
+        .as_ref()
+        .and_then(|c| c.get("SigningTable"))
+        .unwrap_or("");
+    let table = SigningTable::parse(state.signing_table.as_deref().unwrap_or(""));
+    let keys: Vec<String> = table
+        .entries()
+        .map(|(k, _)| k.to_ascii_lowercase())
+        .collect();
+    let mut findings = Vec::new();
+    if keys.iter().any(|k| k.contains('*')) && !declared.trim_start().starts_with("refile:") {
+        findings.push(
+            error(
+                ids::OPENDKIM_SIGNING_TABLE_NO_REFILE,
+                subject,
+                format!(
+                    "the SigningTable has wildcard entries, but opendkim.conf reads it as \
+                     `{declared}`, where `*` matches nothing: no mail is signed"
+                ),
+            )
+            .found(format!("SigningTable {declared}"))
+            .expected(format!("SigningTable refile:{}", system::SIGNING_TABLE))
+            .fix(Some("the OpenDKIM step writes it with refile:".into())),
+        );
+    }
+    for d in &settings.domains {
+        let d = d.as_str();
+        let covered = keys
+            .iter()
+            .any(|k| k == &format!("*@{d}") || k == d || k.ends_with(&format!("@{d}")));
+        if !covered {
+            findings.push(
+                error(
+                    ids::OPENDKIM_SIGNING_TABLE_MISSING_DOMAIN,
+                    subject,
+                    format!("the SigningTable has no entry for {d}: its mail is not signed"),
+                )
+                .expected(format!("*@{d} {}._domainkey.{d}", settings.selector))
+                .fix(Some("the Tables step adds it".into())),
+            );
+        }
+    }
+    findings
+}
+
+/// Every KeyTable key exists and passes OpenDKIM's path check.
+fn key_findings(state: &LocalState) -> Vec<Finding> {
+    let opendkim_uid = state.accounts.user("opendkim").map(|u| u.uid);
+    let mut findings = Vec::new();
+    let subject = system::KEYS_DIR;
+    for (path, walk) in &state.keys {
+        let shown = path.display().to_string();
+        match walk {
+            Err(why) => findings.push(
+                error(
+                    ids::OPENDKIM_KEY_MISSING,
+                    subject,
+                    format!("the KeyTable names {shown}, which cannot be read ({why})"),
+                )
+                .fix(Some("the Keys step creates it".into())),
+            ),
+            Ok(nodes) => {
+                if let Some(uid) = opendkim_uid
+                    && let Some(why) = securefile::judge(nodes, uid, &state.accounts)
+                {
+                    findings.push(
+                        error(
+                            ids::OPENDKIM_KEY_INSECURE,
+                            subject,
+                            format!(
+                                "OpenDKIM will refuse {shown} (\"key data is not secure\"): {why}"
+                            ),
+                        )
+                        .fix(Some(
+                            "the Keys step sets opendkim:opendkim 0600 and root:opendkim 0750 \
+                             directories"
+                                .into(),
+                        )),
+                    );
+                }
+            }
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests;

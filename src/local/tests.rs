@@ -1,0 +1,176 @@
+//! The local checks on states built as values: a healthy set-up, then each broken one.
+
+use super::securefile::Node;
+use super::*;
+use crate::values::Domain;
+
+fn settings() -> Settings {
+    Settings::new(
+        Domain::parse("mail.example.org").unwrap(),
+        vec![
+            Domain::parse("example.org").unwrap(),
+            Domain::parse("example.net").unwrap(),
+        ],
+    )
+}
+
+const KEY: &str = "/etc/opendkim/keys/example.org/mail.private";
+
+fn nodes(key_mode: u32) -> Vec<Node> {
+    let dir = |path: &str, gid, mode| Node {
+        path: path.into(),
+        uid: 0,
+        gid,
+        mode,
+        is_dir: true,
+    };
+    vec![
+        dir("/", 0, 0o755),
+        dir("/etc", 0, 0o755),
+        dir("/etc/opendkim", 0, 0o755),
+        dir("/etc/opendkim/keys", 117, 0o750),
+        dir("/etc/opendkim/keys/example.org", 117, 0o750),
+        Node {
+            path: KEY.into(),
+            uid: 110,
+            gid: 117,
+            mode: key_mode,
+            is_dir: false,
+        },
+    ]
+}
+
+/// What mailsetup leaves behind, with both daemons running.
+fn healthy() -> LocalState {
+    LocalState {
+        main_cf: Some(
+            "smtpd_milters = local:opendkim/opendkim.sock\nnon_smtpd_milters = $smtpd_milters\n"
+                .into(),
+        ),
+        opendkim_conf: Some(
+            "Socket local:/var/spool/postfix/opendkim/opendkim.sock\nSigningTable refile:/etc/opendkim/SigningTable\n"
+                .into(),
+        ),
+        default_file: Some("SOCKET=local:/var/spool/postfix/opendkim/opendkim.sock\n".into()),
+        key_table: None,
+        signing_table: Some(
+            "*@example.org mail._domainkey.example.org\n*@example.net mail._domainkey.example.net\n"
+                .into(),
+        ),
+        keys: vec![(KEY.into(), Ok(nodes(0o600)))],
+        accounts: Accounts::parse(
+            "root:x:0:0::/:/bin/sh\nopendkim:x:110:117::/:/bin/false\npostfix:x:105:112::/:/bin/false\n",
+            "root:x:0:\nopendkim:x:117:postfix\npostfix:x:112:\n",
+        ),
+        running: Some((true, true)),
+    }
+}
+
+fn ids_of(state: &LocalState) -> Vec<&'static str> {
+    checks(state, &settings())
+        .iter()
+        .flat_map(|r| r.findings.iter().map(|f| f.id))
+        .collect()
+}
+
+#[test]
+fn a_healthy_setup_passes_every_local_check() {
+    let results = checks(&healthy(), &settings());
+    let lines: Vec<(&str, crate::check::Status)> = results
+        .iter()
+        .map(|r| (r.checked.check, r.checked.status))
+        .collect();
+    use crate::check::Status::Pass;
+    assert_eq!(
+        lines,
+        [
+            ("milter", Pass),
+            ("opendkim", Pass),
+            ("keys", Pass),
+            ("running", Pass)
+        ]
+    );
+}
+
+#[test]
+fn milters_missing_from_either_list() {
+    let mut s = healthy();
+    s.main_cf = Some("smtpd_milters = inet:localhost:11332\n".into());
+    assert_eq!(
+        ids_of(&s),
+        [ids::MILTER_NOT_CONFIGURED, ids::MILTER_NON_SMTPD_MISSING]
+    );
+    s.main_cf = Some("smtpd_milters = local:opendkim/opendkim.sock\n".into());
+    assert_eq!(ids_of(&s), [ids::MILTER_NON_SMTPD_MISSING]);
+    s.main_cf = Some(
+        "smtpd_milters = local:opendkim/opendkim.sock\nnon_smtpd_milters = local:opendkim/opendkim.sock\n"
+            .into(),
+    );
+    assert!(ids_of(&s).is_empty());
+}
+
+#[test]
+fn the_default_file_socket_wins_and_must_match_postfix() {
+    let mut s = healthy();
+    // the stock /etc/default/opendkim: the init script listens on /run/opendkim
+    s.default_file = Some("RUNDIR=/run/opendkim\nSOCKET=local:$RUNDIR/opendkim.sock\n".into());
+    assert_eq!(ids_of(&s), [ids::MILTER_SOCKET_MISMATCH]);
+    let f = checks(&s, &settings()).remove(0).findings.remove(0);
+    assert_eq!(
+        f.expected.as_deref(),
+        Some("local:/run/opendkim/opendkim.sock")
+    );
+}
+
+#[test]
+fn a_signing_table_with_wildcards_needs_refile() {
+    let mut s = healthy();
+    s.opendkim_conf = Some(
+        "Socket local:/var/spool/postfix/opendkim/opendkim.sock\nSigningTable /etc/opendkim/SigningTable\n"
+            .into(),
+    );
+    assert_eq!(ids_of(&s), [ids::OPENDKIM_SIGNING_TABLE_NO_REFILE]);
+}
+
+#[test]
+fn every_domain_needs_a_signing_table_entry() {
+    let mut s = healthy();
+    s.signing_table = Some("*@example.org mail._domainkey.example.org\n".into());
+    assert_eq!(ids_of(&s), [ids::OPENDKIM_SIGNING_TABLE_MISSING_DOMAIN]);
+    let f = checks(&s, &settings()).remove(1).findings.remove(0);
+    assert!(f.message.contains("example.net"), "{}", f.message);
+}
+
+#[test]
+fn keys_missing_or_insecure() {
+    let mut s = healthy();
+    s.keys = vec![(KEY.into(), Err("No such file or directory".into()))];
+    assert_eq!(ids_of(&s), [ids::OPENDKIM_KEY_MISSING]);
+    s.keys = vec![(KEY.into(), Ok(nodes(0o640)))]; // postfix is in group opendkim
+    assert_eq!(ids_of(&s), [ids::OPENDKIM_KEY_INSECURE]);
+    let f = checks(&s, &settings()).remove(2).findings.remove(0);
+    assert!(
+        f.message.contains(KEY) && f.message.contains("postfix"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn stopped_daemons_are_named_and_not_checked_beneath_a_test_root() {
+    let mut s = healthy();
+    s.running = Some((true, false));
+    assert_eq!(ids_of(&s), [ids::OPENDKIM_NOT_RUNNING]);
+    s.running = None;
+    let lines: Vec<&str> = checks(&s, &settings())
+        .iter()
+        .map(|r| r.checked.check)
+        .collect();
+    assert_eq!(lines, ["milter", "opendkim", "keys"]);
+}
+
+#[test]
+fn key_table_paths_skip_inline_keys() {
+    let table = "# c\nmail._domainkey.example.org example.org:mail:/etc/k/a.private\nx example.net:mail:MIIEvQ\n";
+    assert_eq!(key_paths(table), [PathBuf::from("/etc/k/a.private")]);
+}
