@@ -8,7 +8,7 @@ pub mod fsops;
 pub mod lock;
 pub mod record;
 mod undo;
-mod validate;
+pub(crate) mod validate;
 
 use std::path::Path;
 use std::time::SystemTime;

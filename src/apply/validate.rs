@@ -51,7 +51,7 @@ pub fn staged(root: &Root, plan: &Plan, stage: &Path) -> Result<()> {
 }
 
 /// `postconf -c DIR -n` warnings, with the directory name removed so that runs compare.
-fn warnings(dir: &Path) -> Result<Vec<String>> {
+pub(crate) fn warnings(dir: &Path) -> Result<Vec<String>> {
     let mut c = command(POSTCONF);
     c.arg("-c").arg(dir).arg("-n");
     let out = c.output().map_err(|e| Error::io("run", POSTCONF, e))?;

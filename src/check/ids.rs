@@ -86,6 +86,10 @@ pub const OPENDKIM_KEY_MISSING: &str = "opendkim.key-missing";
 /// OpenDKIM would refuse the key as "key data is not secure": a component of its path, from
 /// `/`, can be changed or the key read by someone other than root and opendkim.
 pub const OPENDKIM_KEY_INSECURE: &str = "opendkim.key-insecure";
+/// `opendkim -n` refuses the configuration (checked with `--root /` only).
+pub const OPENDKIM_CONFIG_INVALID: &str = "opendkim.config-invalid";
+/// `postconf -n` warns about main.cf or master.cf.
+pub const POSTFIX_CONFIG_WARNING: &str = "postfix.config-warning";
 /// No opendkim process runs (checked with `--root /` only).
 pub const OPENDKIM_NOT_RUNNING: &str = "opendkim.not-running";
 /// The Postfix master does not run (checked with `--root /` only).
@@ -131,6 +135,8 @@ pub const ALL: &[&str] = &[
     OPENDKIM_SIGNING_TABLE_MISSING_DOMAIN,
     OPENDKIM_KEY_MISSING,
     OPENDKIM_KEY_INSECURE,
+    OPENDKIM_CONFIG_INVALID,
+    POSTFIX_CONFIG_WARNING,
     OPENDKIM_NOT_RUNNING,
     POSTFIX_NOT_RUNNING,
     DNS_UNVERIFIABLE,

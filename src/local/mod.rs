@@ -34,6 +34,11 @@ pub struct LocalState {
     pub accounts: Accounts,
     /// `(postfix, opendkim)` running, on the host only.
     pub running: Option<(bool, bool)>,
+    /// `postconf -n` warnings about the root's /etc/postfix; `None` without postconf.
+    pub postconf_warnings: Option<Vec<String>>,
+    /// `opendkim -n`'s complaint about /etc/opendkim.conf (`Some(Ok(()))` when it accepts
+    /// it); on the host only, where the paths in the configuration are the real ones.
+    pub opendkim_n: Option<Result<(), String>>,
 }
 
 /// Read the state beneath `root`.
@@ -67,6 +72,24 @@ pub fn read(root: &Root) -> LocalState {
                 crate::services::is_running(crate::services::Service::Opendkim),
             )
         }),
+        postconf_warnings: std::path::Path::new("/usr/sbin/postconf")
+            .exists()
+            .then(|| crate::apply::validate::warnings(&root.path("/etc/postfix")).ok())
+            .flatten()
+            .map(|w| w.iter().map(|l| l.replace("DIR", "/etc/postfix")).collect()),
+        opendkim_n: (root.is_host() && std::path::Path::new("/usr/sbin/opendkim").exists())
+            .then(opendkim_n),
+    }
+}
+
+/// `opendkim -n -x /etc/opendkim.conf`: Ok, or its message.
+fn opendkim_n() -> Result<(), String> {
+    let mut c = crate::services::command("/usr/sbin/opendkim");
+    c.args(["-n", "-x", system::OPENDKIM_CONF]);
+    match c.output() {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(String::from_utf8_lossy(&out.stderr).trim().to_string()),
+        Err(e) => Err(format!("cannot run opendkim -n: {e}")),
     }
 }
 
@@ -82,14 +105,27 @@ fn key_paths(table: &str) -> Vec<PathBuf> {
 /// Judge the state for `settings`; one result per check, in report order.
 pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
     let host = settings.hostname.to_string();
+    let mut milter = milter_findings(state);
+    milter.extend(postconf_findings(state));
+    let mut tables = table_findings(state, settings);
+    if let Some(Err(why)) = &state.opendkim_n {
+        tables.push(
+            error(
+                ids::OPENDKIM_CONFIG_INVALID,
+                system::SIGNING_TABLE,
+                format!(
+                    "opendkim -n refuses /etc/opendkim.conf: {}",
+                    crate::dns::sanitize(why)
+                ),
+            )
+            .fix(Some(
+                "the OpenDKIM step rewrites the options mailsetup manages".into(),
+            )),
+        );
+    }
     let mut out = vec![
-        result("milter", system::MAIN_CF, &host, milter_findings(state)),
-        result(
-            "opendkim",
-            system::SIGNING_TABLE,
-            &host,
-            table_findings(state, settings),
-        ),
+        result("milter", system::MAIN_CF, &host, milter),
+        result("opendkim", system::SIGNING_TABLE, &host, tables),
         result("keys", system::KEYS_DIR, &host, key_findings(state)),
     ];
     if let Some((postfix, opendkim)) = state.running {
@@ -130,6 +166,27 @@ fn not_running(id: &'static str, service: &str) -> Finding {
     .fix(Some(format!(
         "start it: /etc/init.d/{service} start (systemctl start {service} with systemd)"
     )))
+}
+
+/// `postfix.config-warning` with postconf's own words.
+fn postconf_findings(state: &LocalState) -> Option<Finding> {
+    let warnings = state.postconf_warnings.as_ref().filter(|w| !w.is_empty())?;
+    Some(
+        Finding::new(
+            ids::POSTFIX_CONFIG_WARNING,
+            Severity::Warning,
+            system::MAIN_CF,
+            format!(
+                "postconf warns about the Postfix configuration ({} line(s)); Postfix ignores \
+                 what it warns about",
+                warnings.len()
+            ),
+        )
+        .found(warnings.join("\n"))
+        .fix(Some(
+            "correct or remove the parameters postconf names (postconf -n shows them)".into(),
+        )),
+    )
 }
 
 /// Both milter lists name OpenDKIM, on the socket OpenDKIM listens on.

@@ -63,6 +63,8 @@ fn healthy() -> LocalState {
             "root:x:0:\nopendkim:x:117:postfix\npostfix:x:112:\n",
         ),
         running: Some((true, true)),
+        postconf_warnings: Some(vec![]),
+        opendkim_n: Some(Ok(())),
     }
 }
 
@@ -173,4 +175,32 @@ fn stopped_daemons_are_named_and_not_checked_beneath_a_test_root() {
 fn key_table_paths_skip_inline_keys() {
     let table = "# c\nmail._domainkey.example.org example.org:mail:/etc/k/a.private\nx example.net:mail:MIIEvQ\n";
     assert_eq!(key_paths(table), [PathBuf::from("/etc/k/a.private")]);
+}
+
+#[test]
+fn postconf_warnings_and_opendkim_n_refusals_are_reported() {
+    let mut s = healthy();
+    s.postconf_warnings = Some(vec![
+        "postconf: warning: /etc/postfix/main.cf: unused parameter: smtpd_milter=x".into(),
+    ]);
+    s.opendkim_n = Some(Err(
+        "opendkim: /etc/opendkim.conf: configuration error at line 7".into(),
+    ));
+    assert_eq!(
+        ids_of(&s),
+        [ids::POSTFIX_CONFIG_WARNING, ids::OPENDKIM_CONFIG_INVALID]
+    );
+    let results = checks(&s, &settings());
+    assert_eq!(results[0].findings[0].severity, Severity::Warning);
+    assert!(
+        results[0].findings[0]
+            .found
+            .as_deref()
+            .unwrap()
+            .contains("smtpd_milter=x")
+    );
+    assert!(results[1].findings[0].message.contains("line 7"));
+    s.postconf_warnings = None; // no postconf installed: not checked
+    s.opendkim_n = None; // beneath a test root: not run
+    assert!(ids_of(&s).is_empty());
 }

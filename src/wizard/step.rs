@@ -112,7 +112,8 @@ impl Step {
         Some(match (area, id) {
             (_, "ipv6.no-ptr") => Step::InetProtocols,
             (_, "opendkim.not-running" | "postfix.not-running") => return None,
-            (_, "opendkim.signing-table-no-refile") => Step::Opendkim,
+            (_, "postfix.config-warning") => return None,
+            (_, "opendkim.signing-table-no-refile" | "opendkim.config-invalid") => Step::Opendkim,
             ("milter", _) => Step::Milter,
             (_, "opendkim.signing-table-missing-domain") => Step::Tables,
             ("opendkim", _) => Step::Keys,
@@ -170,8 +171,12 @@ mod tests {
             Some(Step::Milter)
         );
         assert_eq!(Step::for_finding("opendkim.key-insecure"), Some(Step::Keys));
-        // a stopped daemon is started, not edited
-        let commands = ["opendkim.not-running", "postfix.not-running"];
+        // a stopped daemon is started, and the operator's own parameters are theirs: no step
+        let commands = [
+            "opendkim.not-running",
+            "postfix.not-running",
+            "postfix.config-warning",
+        ];
         for id in crate::check::ids::ALL {
             assert_eq!(
                 Step::for_finding(id).is_some(),
