@@ -58,6 +58,14 @@ pub enum Command {
         /// The finding id.
         id: String,
     },
+    /// Hand a test message from each signing domain to OpenDKIM through the socket Postfix
+    /// uses, and verify the signature against the published key and the local key. Writes
+    /// nothing; the message never enters Postfix.
+    Selftest {
+        /// Print the result as JSON (the shape of `check --json`).
+        #[arg(long)]
+        json: bool,
+    },
     /// Restore every file the last apply changed, byte-identical with owner and mode.
     Rollback {
         /// Restore even files edited by hand since that apply (their edits are lost).

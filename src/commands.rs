@@ -32,6 +32,7 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
     match &cli.command {
         None => wizard::run(&root, &cli, None),
         Some(Command::Fix { id }) => wizard::run(&root, &cli, Some(id)),
+        Some(Command::Selftest { json }) => check::selftest(&root, &cli, *json),
         Some(Command::Plan) => plan_cmd(&root, &cli),
         Some(Command::Apply) if cli.dry_run => plan_cmd(&root, &cli),
         Some(Command::Apply) => apply_cmd::run(&root, &cli),

@@ -264,6 +264,40 @@ impl Dns {
         }
     }
 
+    /// Verify the DKIM signatures of `message` (RFC 5322 text, CRLF) against the key record
+    /// `record` for `<s>._domainkey.<d>` = `key_name`, not against DNS (RFC 6376 §6.1):
+    /// `Ok((d, s, a))` of the first signature that passes (`a` as in RFC 6376 §3.5:
+    /// `rsa-sha256`), else why none did.
+    pub async fn dkim_verify(
+        &self,
+        message: &[u8],
+        key_name: &str,
+        record: &str,
+    ) -> Result<(String, String, String), String> {
+        let parsed = mail_auth::AuthenticatedMessage::parse(message)
+            .ok_or("the signed message does not parse")?;
+        let auth = MessageAuthenticator(self.resolver.clone());
+        let seed = seed::SeedTxt::dkim(key_name, record);
+        let outputs = auth
+            .verify_dkim(Parameters::new(&parsed).with_txt_cache(&seed))
+            .await;
+        let mut why = "there is no DKIM-Signature".to_string();
+        for out in &outputs {
+            match (out.result(), out.signature()) {
+                (mail_auth::DkimResult::Pass, Some(sig)) => {
+                    let a = match sig.a {
+                        mail_auth::common::crypto::Algorithm::RsaSha256 => "rsa-sha256",
+                        mail_auth::common::crypto::Algorithm::RsaSha1 => "rsa-sha1",
+                        mail_auth::common::crypto::Algorithm::Ed25519Sha256 => "ed25519-sha256",
+                    };
+                    return Ok((sig.d.clone(), sig.s.clone(), a.to_string()));
+                }
+                (result, _) => why = format!("{result:?}"),
+            }
+        }
+        Err(why)
+    }
+
     async fn typed<T>(
         &self,
         name: &str,

@@ -28,6 +28,7 @@ pub mod opendkim;
 pub mod plan;
 pub mod postfix;
 pub mod records;
+pub mod selftest;
 pub mod services;
 pub mod settings;
 pub mod system;

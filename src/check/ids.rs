@@ -94,6 +94,14 @@ pub const POSTFIX_CONFIG_WARNING: &str = "postfix.config-warning";
 pub const OPENDKIM_NOT_RUNNING: &str = "opendkim.not-running";
 /// The Postfix master does not run (checked with `--root /` only).
 pub const POSTFIX_NOT_RUNNING: &str = "postfix.not-running";
+/// `selftest`: OpenDKIM added no DKIM-Signature to a test message from the domain.
+pub const SELFTEST_UNSIGNED: &str = "selftest.unsigned";
+/// `selftest`: signed, but the key published in DNS does not verify the signature.
+pub const SELFTEST_DKIM_FAIL_PUBLISHED: &str = "selftest.dkim-fail-published";
+/// `selftest`: signed with another key than the local one the KeyTable names.
+pub const SELFTEST_DKIM_FAIL_LOCAL: &str = "selftest.dkim-fail-local";
+/// `selftest` (info): signed, and verified against the published key (`d=`, `s=`, algorithm).
+pub const SELFTEST_SIGNED: &str = "selftest.signed";
 /// A lookup failed (timeout, SERVFAIL, network): the record state is unknown.
 pub const DNS_UNVERIFIABLE: &str = "dns.unverifiable";
 
@@ -139,5 +147,9 @@ pub const ALL: &[&str] = &[
     POSTFIX_CONFIG_WARNING,
     OPENDKIM_NOT_RUNNING,
     POSTFIX_NOT_RUNNING,
+    SELFTEST_UNSIGNED,
+    SELFTEST_DKIM_FAIL_PUBLISHED,
+    SELFTEST_DKIM_FAIL_LOCAL,
+    SELFTEST_SIGNED,
     DNS_UNVERIFIABLE,
 ];

@@ -1,5 +1,5 @@
 //! [`SeedTxt`]: hands mail-auth's SPF evaluator the domain's own SPF record as the
-//! authoritative servers serve it, so the evaluation does not depend on what a recursive
+//! authoritative servers serve it (and its DKIM verifier a given key record), so the evaluation does not depend on what a recursive
 //! resolver has cached; everything else (includes, `a`, `mx`) is looked up as usual.
 
 use std::borrow::Borrow;
@@ -27,6 +27,16 @@ impl SeedTxt {
             );
         }
         SeedTxt(map)
+    }
+}
+
+impl SeedTxt {
+    /// Seed the DKIM key record `record` at `name` (`<selector>._domainkey.<domain>`), so a
+    /// signature is verified against exactly this key.
+    pub(super) fn dkim(name: &str, record: &str) -> SeedTxt {
+        let key = format!("{}.", name.trim_end_matches('.').to_ascii_lowercase());
+        let parsed = mail_auth::common::verify::DomainKey::parse(record.as_bytes());
+        SeedTxt(HashMap::from([(key.into_boxed_str(), Txt::from(parsed))]))
     }
 }
 

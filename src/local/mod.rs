@@ -273,7 +273,7 @@ fn milter_findings(state: &LocalState) -> Vec<Finding> {
 
 /// The socket OpenDKIM listens on: /etc/default/opendkim `SOCKET` (the init script passes
 /// it with -p, which overrides the configuration), else opendkim.conf `Socket`.
-fn effective_socket(state: &LocalState) -> Option<String> {
+pub(crate) fn effective_socket(state: &LocalState) -> Option<String> {
     state
         .default_file
         .as_deref()

@@ -112,7 +112,11 @@ impl Step {
         Some(match (area, id) {
             (_, "ipv6.no-ptr") => Step::InetProtocols,
             (_, "opendkim.not-running" | "postfix.not-running") => return None,
-            (_, "postfix.config-warning") => return None,
+            (_, "postfix.config-warning" | "selftest.unsigned" | "selftest.signed") => {
+                return None;
+            }
+            (_, "selftest.dkim-fail-published") => Step::Records,
+            (_, "selftest.dkim-fail-local") => Step::Keys,
             (_, "opendkim.signing-table-no-refile" | "opendkim.config-invalid") => Step::Opendkim,
             ("milter", _) => Step::Milter,
             (_, "opendkim.signing-table-missing-domain") => Step::Tables,
@@ -176,6 +180,8 @@ mod tests {
             "opendkim.not-running",
             "postfix.not-running",
             "postfix.config-warning",
+            "selftest.unsigned",
+            "selftest.signed",
         ];
         for id in crate::check::ids::ALL {
             assert_eq!(

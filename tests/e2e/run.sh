@@ -513,6 +513,12 @@ ms_stdout "$LAB/check.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
 show_file "$LAB/check.json" | head -40
 check "check --json exits 0" test "$MS_RC" = 0
 py_checks "$PY" "$HERE/check_json.py" "$LAB/check.json" clean dkim spf dmarc mx a ptr ns rbl
+# selftest: a message from each domain through the socket Postfix uses, verified against DNS
+ms_stdout "$LAB/selftest.json" selftest --answers "$ANSWERS" "${LABNS[@]}" --json
+show_file "$LAB/selftest.json"
+check "selftest exits 0 (every domain signed, verified against the published key)" test "$MS_RC" = 0
+check "selftest verified all ${#DOMAINS[@]} domains" \
+  test "$(grep -o '"selftest.signed"' "$LAB/selftest.json" | wc -l)" = "${#DOMAINS[@]}"
 
 # negative: publish example.org's DKIM key under example.net and drop example.net's DMARC record;
 # `check` must now exit 1 and name both problems. Then put the zone back.

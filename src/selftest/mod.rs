@@ -1,0 +1,295 @@
+//! `mailsetup selftest`: prove that outgoing mail is signed with the published key, touching
+//! nothing. For each signing domain, a test message is handed to OpenDKIM through the socket
+//! Postfix uses ([`target`]), as Postfix would present a local submission from 127.0.0.1
+//! ([`milter`]); the DKIM-Signature OpenDKIM returns is verified (mail-auth, RFC 6376 §6)
+//! against the key published at the authoritative servers and against the local key.
+//! No file is written and no queue touched: the message never enters Postfix.
+
+pub mod milter;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::check::{Checked, Finding, JobResult, Severity, ids, status};
+use crate::dns::Authority;
+use crate::dns::auth::ask;
+use crate::milter::is_opendkim_entry;
+use crate::postfix::{MainCf, split_list};
+use crate::settings::Settings;
+use crate::system::{self, Root};
+use crate::values::Domain;
+
+/// Where Postfix reaches OpenDKIM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A Unix socket (the path beneath the root).
+    Unix(PathBuf),
+    Tcp(SocketAddr),
+}
+
+/// The OpenDKIM entry of main.cf `smtpd_milters`, as a place to connect to:
+/// `local:opendkim/opendkim.sock` is relative to Postfix's queue directory (its chroot),
+/// `inet:127.0.0.1:8891` a TCP address (postconf(5) `smtpd_milters`, MILTER_README).
+/// `listens`: the socket OpenDKIM is configured to listen on, which identifies its entry.
+/// Errors: no OpenDKIM entry, or one that names a host by name.
+pub fn target(root: &Root, main_cf: &str, listens: Option<&str>) -> Result<Target, String> {
+    let cf = MainCf::parse(main_cf);
+    let list = cf.get("smtpd_milters").unwrap_or_default();
+    let entry = split_list(&list)
+        .into_iter()
+        .find(|e| is_opendkim_entry(e, listens))
+        .ok_or("main.cf smtpd_milters names no OpenDKIM milter (milter.not-configured)")?;
+    let (kind, rest) = entry
+        .split_once(':')
+        .ok_or_else(|| format!("{entry} is not a milter address"))?;
+    match kind {
+        "unix" | "local" => {
+            let path = if rest.starts_with('/') {
+                PathBuf::from(rest)
+            } else {
+                PathBuf::from(system::QUEUE_DIR).join(rest)
+            };
+            Ok(Target::Unix(root.path(path)))
+        }
+        "inet" => {
+            let (host, port) = rest
+                .rsplit_once(':')
+                .ok_or_else(|| format!("{entry} has no port"))?;
+            let host = if host == "localhost" {
+                "127.0.0.1"
+            } else {
+                host
+            };
+            let addr = format!("{host}:{port}")
+                .parse()
+                .map_err(|_| format!("{entry}: selftest needs an IP address, not a name"))?;
+            Ok(Target::Tcp(addr))
+        }
+        other => Err(format!("{entry}: unknown milter socket type {other}")),
+    }
+}
+
+/// One domain's test message through `target`, verified. `local_p`: the local keys' `p=`.
+pub async fn run(
+    target: &Target,
+    settings: &Settings,
+    auth: &Authority,
+    local_p: &BTreeMap<Domain, String>,
+) -> Vec<JobResult> {
+    let mut out = Vec::new();
+    for d in &settings.domains {
+        let findings = domain(target, settings, d, auth, local_p.get(d)).await;
+        out.push(JobResult {
+            checked: Checked {
+                check: "selftest",
+                subject: d.to_string(),
+                status: status(&findings),
+                group: d.to_string(),
+            },
+            findings,
+        });
+    }
+    out
+}
+
+async fn domain(
+    target: &Target,
+    settings: &Settings,
+    d: &Domain,
+    auth: &Authority,
+    local_p: Option<&String>,
+) -> Vec<Finding> {
+    let subject = d.as_str();
+    let from = format!("postmaster@{d}");
+    let headers = [
+        ("From", from.as_str()),
+        ("To", "mailsetup-selftest@example.invalid"),
+        ("Subject", "mailsetup selftest"),
+        ("Message-ID", "<selftest@mailsetup.invalid>"),
+    ];
+    let body = "This message tests DKIM signing. It is never sent.\r\n";
+    let hostname = settings.hostname.to_string();
+    let msg = milter::Message {
+        client_addr: "127.0.0.1",
+        helo: &hostname,
+        mail_from: &from,
+        rcpt_to: "mailsetup-selftest@example.invalid",
+        headers: &headers,
+        body,
+        macros: &[
+            ("j", hostname.as_str()),
+            ("i", "SELFTEST"),
+            ("{daemon_name}", "mailsetup-selftest"),
+        ],
+    };
+    let outcome = match send(target, &msg).await {
+        Ok(o) => o,
+        Err(e) => {
+            return vec![
+                Finding::new(
+                    ids::SELFTEST_UNSIGNED,
+                    Severity::Error,
+                    subject,
+                    format!("could not hand a message to OpenDKIM: {e}"),
+                )
+                .fix(Some(
+                    "mailsetup check names the local cause (milter.*, opendkim.not-running)".into(),
+                )),
+            ];
+        }
+    };
+    let Some((_, signature)) = outcome
+        .added
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("DKIM-Signature"))
+    else {
+        return vec![
+            Finding::new(
+                ids::SELFTEST_UNSIGNED,
+                Severity::Error,
+                subject,
+                format!(
+                    "OpenDKIM did not sign mail from {from} (it answered {:?}): the SigningTable \
+                     has no entry for {d}, the key could not be loaded, or 127.0.0.1 is not in \
+                     InternalHosts",
+                    outcome.verdict
+                ),
+            )
+            .fix(Some(
+                "mailsetup check names the cause (opendkim.*); OpenDKIM logs why with LogWhy yes"
+                    .into(),
+            )),
+        ];
+    };
+    let mut text = format!(
+        "DKIM-Signature: {}\r\n",
+        signature.replace("\r\n", "\n").replace('\n', "\r\n")
+    );
+    for (n, v) in headers {
+        text.push_str(&format!("{n}: {v}\r\n"));
+    }
+    text.push_str("\r\n");
+    text.push_str(body);
+    let key_name = format!("{}._domainkey.{d}", settings.selector);
+    let dns = auth.first_hop();
+    let mut findings = Vec::new();
+    let published = match auth
+        .observe(&key_name, ask::txt)
+        .await
+        .map(|o| o.best().cloned())
+    {
+        Ok(Ok(answer)) if !answer.is_empty() => Some(answer.records.join("")),
+        _ => None,
+    };
+    let verdict_published = match &published {
+        Some(record) => dns.dkim_verify(text.as_bytes(), &key_name, record).await,
+        None => Err(format!("no key record is published at {key_name}")),
+    };
+    if let Err(why) = &verdict_published {
+        findings.push(
+            Finding::new(
+                ids::SELFTEST_DKIM_FAIL_PUBLISHED,
+                Severity::Error,
+                subject,
+                format!(
+                    "OpenDKIM signs mail from {d}, but the key published at {key_name} does not \
+                     verify the signature ({why}): receivers see dkim=fail"
+                ),
+            )
+            .fix(Some(
+                "publish the record `mailsetup records` prints (the key in use), or wait \
+                 until the new one has propagated"
+                    .into(),
+            )),
+        );
+    }
+    if let Some(p) = local_p {
+        let record = format!("v=DKIM1; k=rsa; p={p}");
+        if let Err(why) = dns.dkim_verify(text.as_bytes(), &key_name, &record).await {
+            findings.push(
+                Finding::new(
+                    ids::SELFTEST_DKIM_FAIL_LOCAL,
+                    Severity::Error,
+                    subject,
+                    format!(
+                        "OpenDKIM signs mail from {d} with another key than the local one at the \
+                         KeyTable's path ({why})"
+                    ),
+                )
+                .fix(Some(
+                    "restart OpenDKIM so that it loads the current key (mailsetup fix opendkim.key-missing shows the key)"
+                        .into(),
+                )),
+            );
+        }
+    }
+    if let Ok((sd, ss, algorithm)) = &verdict_published {
+        findings.push(Finding::new(
+            ids::SELFTEST_SIGNED,
+            Severity::Info,
+            subject,
+            format!("d={sd}, s={ss}, {algorithm}: verified against the published key"),
+        ));
+    }
+    findings
+}
+
+async fn send(target: &Target, msg: &milter::Message<'_>) -> Result<milter::Outcome, String> {
+    let timeout = std::time::Duration::from_secs(10);
+    let job = async {
+        match target {
+            Target::Unix(path) => {
+                let mut s = tokio::net::UnixStream::connect(path)
+                    .await
+                    .map_err(|e| format!("connect to {}: {e}", path.display()))?;
+                milter::send(&mut s, msg).await
+            }
+            Target::Tcp(addr) => {
+                let mut s = tokio::net::TcpStream::connect(addr)
+                    .await
+                    .map_err(|e| format!("connect to {addr}: {e}"))?;
+                milter::send(&mut s, msg).await
+            }
+        }
+    };
+    tokio::time::timeout(timeout, job)
+        .await
+        .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_socket_postfix_names_is_found_beneath_the_root() {
+        let root = Root::new("/tmp/tree");
+        assert_eq!(
+            target(
+                &root,
+                "smtpd_milters = local:opendkim/opendkim.sock\n",
+                None
+            ),
+            Ok(Target::Unix(
+                "/tmp/tree/var/spool/postfix/opendkim/opendkim.sock".into()
+            ))
+        );
+        assert_eq!(
+            target(
+                &root,
+                "smtpd_milters = inet:127.0.0.1:8891, inet:localhost:11332\n",
+                None
+            ),
+            Ok(Target::Tcp("127.0.0.1:8891".parse().unwrap()))
+        );
+        assert!(target(&root, "smtpd_milters = inet:localhost:11332\n", None).is_err());
+        let listens = Some("inet:11332@127.0.0.1");
+        assert_eq!(
+            target(&root, "smtpd_milters = inet:127.0.0.1:11332\n", listens),
+            Ok(Target::Tcp("127.0.0.1:11332".parse().unwrap())),
+            "the entry naming the socket OpenDKIM listens on"
+        );
+        assert!(target(&root, "smtpd_milters = inet:milter.example:8891\n", None).is_err());
+    }
+}
