@@ -76,6 +76,13 @@ pub const MILTER_NON_SMTPD_MISSING: &str = "milter.non-smtpd-missing";
 /// The socket OpenDKIM listens on (opendkim.conf `Socket`, overridden by
 /// /etc/default/opendkim `SOCKET`) is not the one main.cf names.
 pub const MILTER_SOCKET_MISMATCH: &str = "milter.socket-mismatch";
+/// The socket as Postfix names it cannot be reached: it is outside the queue directory
+/// while smtpd runs chrooted there, or (with `--root /`) it does not exist or refuses a
+/// connection.
+pub const MILTER_SOCKET_UNREACHABLE: &str = "milter.socket-unreachable";
+/// (With `--root /`) Postfix's user cannot open the socket: no write permission on it
+/// (group membership, OpenDKIM's UMask) or no search permission on a directory above it.
+pub const MILTER_SOCKET_PERMISSION: &str = "milter.socket-permission";
 /// The SigningTable holds wildcard entries (`*@domain`) but opendkim.conf does not read it
 /// as `refile:`: those entries never match (opendkim.conf(5) SigningTable).
 pub const OPENDKIM_SIGNING_TABLE_NO_REFILE: &str = "opendkim.signing-table-no-refile";
@@ -139,6 +146,8 @@ pub const ALL: &[&str] = &[
     MILTER_NOT_CONFIGURED,
     MILTER_NON_SMTPD_MISSING,
     MILTER_SOCKET_MISMATCH,
+    MILTER_SOCKET_UNREACHABLE,
+    MILTER_SOCKET_PERMISSION,
     OPENDKIM_SIGNING_TABLE_NO_REFILE,
     OPENDKIM_SIGNING_TABLE_MISSING_DOMAIN,
     OPENDKIM_KEY_MISSING,

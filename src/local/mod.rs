@@ -9,6 +9,7 @@
 //! check), and `running` (postfix and opendkim, with `--root /` only).
 
 pub mod securefile;
+pub mod socket;
 
 use std::path::PathBuf;
 
@@ -34,6 +35,9 @@ pub struct LocalState {
     pub accounts: Accounts,
     /// `(postfix, opendkim)` running, on the host only.
     pub running: Option<(bool, bool)>,
+    pub master_cf: Option<String>,
+    /// The Unix socket Postfix names for OpenDKIM, looked at (on the host only).
+    pub socket: Option<socket::Probe>,
     /// `postconf -n` warnings about the root's /etc/postfix; `None` without postconf.
     pub postconf_warnings: Option<Vec<String>>,
     /// `opendkim -n`'s complaint about /etc/opendkim.conf (`Some(Ok(()))` when it accepts
@@ -55,8 +59,10 @@ pub fn read(root: &Root) -> LocalState {
             (p, walk)
         })
         .collect();
-    LocalState {
+    let mut state = LocalState {
         main_cf: text(system::MAIN_CF),
+        master_cf: text(system::MASTER_CF),
+        socket: None,
         opendkim_conf: text(system::OPENDKIM_CONF),
         default_file: text(system::DEFAULT_OPENDKIM),
         signing_table: text(system::SIGNING_TABLE),
@@ -79,7 +85,22 @@ pub fn read(root: &Root) -> LocalState {
             .map(|w| w.iter().map(|l| l.replace("DIR", "/etc/postfix")).collect()),
         opendkim_n: (root.is_host() && std::path::Path::new("/usr/sbin/opendkim").exists())
             .then(opendkim_n),
+    };
+    if root.is_host()
+        && let Some(path) = postfix_entry(&state).as_deref().and_then(socket::unix_path)
+    {
+        state.socket = Some(socket::probe(root, &path));
     }
+    state
+}
+
+/// The OpenDKIM entry of main.cf `smtpd_milters`.
+fn postfix_entry(state: &LocalState) -> Option<String> {
+    let cf = MainCf::parse(state.main_cf.as_deref()?);
+    let listens = effective_socket(state);
+    split_list(&cf.get("smtpd_milters").unwrap_or_default())
+        .into_iter()
+        .find(|e| milter::is_opendkim_entry(e, listens.as_deref()))
 }
 
 /// `opendkim -n -x /etc/opendkim.conf`: Ok, or its message.
@@ -249,8 +270,16 @@ fn milter_findings(state: &LocalState) -> Vec<Finding> {
             .fix(Some("the Milter step adds it".into())),
         );
     }
+    if let Some(named) = ours.first() {
+        findings.extend(reachability(state, named));
+    }
+    // `unix:` and `local:` name the same kind of socket (postconf(5) smtpd_milters)
+    let same = |a: &str, b: &str| {
+        let norm = |s: &str| s.trim().replacen("unix:", "local:", 1);
+        norm(a) == norm(b)
+    };
     if let (Some(want), Some(named)) = (&expected, ours.first())
-        && named.trim() != want
+        && !same(named, want)
     {
         findings.push(
             error(
@@ -269,6 +298,73 @@ fn milter_findings(state: &LocalState) -> Vec<Finding> {
         );
     }
     findings
+}
+
+/// `milter.socket-unreachable` / `milter.socket-permission` for the entry Postfix uses.
+fn reachability(state: &LocalState, entry: &str) -> Vec<Finding> {
+    let subject = system::MAIN_CF;
+    let Some(path) = socket::unix_path(entry) else {
+        return Vec::new(); // inet: nothing about chroots or file permissions
+    };
+    let chrooted: Vec<String> = state
+        .master_cf
+        .as_deref()
+        .map(crate::postfix::master_cf::MasterCf::parse)
+        .map(|cf| {
+            cf.services()
+                .filter(|s| s.command() == "smtpd" && s.chroot() == Some(true))
+                .map(|s| format!("{} {}", s.name(), s.kind()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !path.starts_with(system::QUEUE_DIR) && !chrooted.is_empty() {
+        return vec![
+            error(
+                ids::MILTER_SOCKET_UNREACHABLE,
+                subject,
+                format!(
+                    "Postfix names the socket {}, outside {}, but smtpd runs chrooted there                      (master.cf: {}): it cannot reach the socket",
+                    path.display(),
+                    system::QUEUE_DIR,
+                    chrooted.join(", ")
+                ),
+            )
+            .expected(format!("a socket under {}", system::QUEUE_DIR))
+            .fix(Some(
+                "the OpenDKIM and Milter steps put the socket inside the chroot".into(),
+            )),
+        ];
+    }
+    let Some(probe) = &state.socket else {
+        return Vec::new();
+    };
+    if let Err(why) = &probe.connect {
+        return vec![
+            error(
+                ids::MILTER_SOCKET_UNREACHABLE,
+                subject,
+                format!(
+                    "nothing answers on the socket {} ({why}): is OpenDKIM running, with this \
+                     socket?",
+                    probe.path.display()
+                ),
+            )
+            .fix(Some(
+                "start OpenDKIM (/etc/init.d/opendkim start); mailsetup check names a socket                  mismatch as milter.socket-mismatch"
+                    .into(),
+            )),
+        ];
+    }
+    socket::denied(probe, &state.accounts, "postfix")
+        .map(|why| {
+            vec![
+                error(ids::MILTER_SOCKET_PERMISSION, subject, why).fix(Some(
+                    "the Milter step adds postfix to group opendkim; OpenDKIM's UMask 007                      (the OpenDKIM step) keeps the socket group-writable"
+                        .into(),
+                )),
+            ]
+        })
+        .unwrap_or_default()
 }
 
 /// The socket OpenDKIM listens on: /etc/default/opendkim `SOCKET` (the init script passes

@@ -63,6 +63,10 @@ fn healthy() -> LocalState {
             "root:x:0:\nopendkim:x:117:postfix\npostfix:x:112:\n",
         ),
         running: Some((true, true)),
+        master_cf: Some(
+            "smtp      inet  n       -       y       -       -       smtpd\n".into(),
+        ),
+        socket: None,
         postconf_warnings: Some(vec![]),
         opendkim_n: Some(Ok(())),
     }
@@ -203,4 +207,48 @@ fn postconf_warnings_and_opendkim_n_refusals_are_reported() {
     s.postconf_warnings = None; // no postconf installed: not checked
     s.opendkim_n = None; // beneath a test root: not run
     assert!(ids_of(&s).is_empty());
+}
+
+#[test]
+fn a_socket_outside_the_chroot_is_unreachable_from_a_chrooted_smtpd() {
+    let mut s = healthy();
+    s.main_cf = Some(
+        "smtpd_milters = unix:/run/opendkim/opendkim.sock\nnon_smtpd_milters = $smtpd_milters\n"
+            .into(),
+    );
+    s.opendkim_conf = Some(
+        "Socket local:/run/opendkim/opendkim.sock\nSigningTable refile:/etc/opendkim/SigningTable\n"
+            .into(),
+    );
+    s.default_file = None;
+    assert_eq!(ids_of(&s), [ids::MILTER_SOCKET_UNREACHABLE]);
+    // not chrooted: reachable
+    s.master_cf = Some("smtp      inet  n       -       n       -       -       smtpd\n".into());
+    assert!(ids_of(&s).is_empty(), "{:?}", ids_of(&s));
+}
+
+#[test]
+fn a_socket_that_does_not_answer_or_shuts_postfix_out() {
+    let mut s = healthy();
+    let probe = |connect: Result<(), String>, sock_mode: u32| socket::Probe {
+        path: "/var/spool/postfix/opendkim/opendkim.sock".into(),
+        nodes: vec![
+            ("/".into(), Some((0, 0, 0o755))),
+            (
+                "/var/spool/postfix/opendkim".into(),
+                Some((110, 117, 0o750)),
+            ),
+            (
+                "/var/spool/postfix/opendkim/opendkim.sock".into(),
+                Some((110, 117, sock_mode)),
+            ),
+        ],
+        connect,
+    };
+    s.socket = Some(probe(Ok(()), 0o770));
+    assert!(ids_of(&s).is_empty());
+    s.socket = Some(probe(Err("Connection refused".into()), 0o770));
+    assert_eq!(ids_of(&s), [ids::MILTER_SOCKET_UNREACHABLE]);
+    s.socket = Some(probe(Ok(()), 0o755));
+    assert_eq!(ids_of(&s), [ids::MILTER_SOCKET_PERMISSION]);
 }

@@ -1,0 +1,196 @@
+//! The milter socket as Postfix sees it: the path main.cf names (relative to the queue
+//! directory, which is smtpd's chroot), whether a chrooted service can reach it at all, and
+//! on the host whether it exists, answers, and lets Postfix's user in (a Unix socket needs
+//! write permission on it, and search permission on every directory above it; unix(7)).
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::accounts::Accounts;
+use crate::system::{QUEUE_DIR, Root};
+
+/// `(uid, gid, mode)` of a path.
+pub type Owner = (u32, u32, u32);
+
+/// What was found at the socket's path (host only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// The system path.
+    pub path: PathBuf,
+    /// `(uid, gid, mode)` of the socket and of each directory above it, `/` first; `None`
+    /// where a component does not exist.
+    pub nodes: Vec<(PathBuf, Option<Owner>)>,
+    /// Whether a connection was accepted, or why not.
+    pub connect: Result<(), String>,
+}
+
+/// The Unix socket path a main.cf milter entry names (`local:opendkim/x.sock` is relative to
+/// the queue directory), or `None` for an inet socket.
+pub fn unix_path(entry: &str) -> Option<PathBuf> {
+    let (kind, rest) = entry.trim().split_once(':')?;
+    matches!(kind, "unix" | "local").then(|| {
+        if rest.starts_with('/') {
+            PathBuf::from(rest)
+        } else {
+            Path::new(QUEUE_DIR).join(rest)
+        }
+    })
+}
+
+/// Look at `path` beneath the root and try to connect.
+pub fn probe(root: &Root, path: &Path) -> Probe {
+    let mut nodes = Vec::new();
+    let mut system = PathBuf::from("/");
+    let meta = |p: &Path| {
+        std::fs::metadata(root.path(p))
+            .ok()
+            .map(|m| (m.uid(), m.gid(), m.mode() & 0o7777))
+    };
+    nodes.push((system.clone(), meta(&system)));
+    for part in path.components().skip(1) {
+        system.push(part);
+        nodes.push((system.clone(), meta(&system)));
+    }
+    let connect = std::os::unix::net::UnixStream::connect(root.path(path))
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    Probe {
+        path: path.to_path_buf(),
+        nodes,
+        connect,
+    }
+}
+
+/// Why `user` cannot open the socket, or `None` when it can (root always can).
+pub fn denied(probe: &Probe, accounts: &Accounts, user: &str) -> Option<String> {
+    let u = accounts.user(user)?;
+    if u.uid == 0 {
+        return None;
+    }
+    let in_group = |gid: u32| {
+        u.gid == gid
+            || accounts
+                .groups
+                .iter()
+                .any(|(_, g)| g.gid == gid && g.members.iter().any(|m| m == user))
+    };
+    // the permission bits that apply to `user`: owner, else group, else other
+    let bits = |uid: u32, gid: u32, mode: u32| {
+        if uid == u.uid {
+            (mode >> 6) & 7
+        } else if in_group(gid) {
+            (mode >> 3) & 7
+        } else {
+            mode & 7
+        }
+    };
+    let (dirs, last) = probe.nodes.split_at(probe.nodes.len().saturating_sub(1));
+    for (path, m) in dirs {
+        let (uid, gid, mode) = (*m)?;
+        if bits(uid, gid, mode) & 1 == 0 {
+            return Some(format!(
+                "{user} cannot enter {} ({}:{} {mode:04o})",
+                path.display(),
+                name_of(accounts, uid, true),
+                name_of(accounts, gid, false)
+            ));
+        }
+    }
+    let (path, m) = last.first()?;
+    let (uid, gid, mode) = (*m)?;
+    (bits(uid, gid, mode) & 2 == 0).then(|| {
+        format!(
+            "{user} may not write to the socket {} ({}:{} {mode:04o}); it must be in group {} \
+             and OpenDKIM's UMask must leave the group write bit (UMask 007)",
+            path.display(),
+            name_of(accounts, uid, true),
+            name_of(accounts, gid, false),
+            name_of(accounts, gid, false)
+        )
+    })
+}
+
+fn name_of(accounts: &Accounts, id: u32, user: bool) -> String {
+    let found = if user {
+        accounts
+            .users
+            .iter()
+            .find(|(_, u)| u.uid == id)
+            .map(|(n, _)| n.clone())
+    } else {
+        accounts
+            .groups
+            .iter()
+            .find(|(_, g)| g.gid == id)
+            .map(|(n, _)| n.clone())
+    };
+    found.unwrap_or_else(|| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accounts(postfix_in_opendkim: bool) -> Accounts {
+        Accounts::parse(
+            "root:x:0:0::/:/bin/sh\nopendkim:x:110:117::/:/bin/false\npostfix:x:105:112::/:/bin/false\n",
+            &format!(
+                "root:x:0:\nopendkim:x:117:{}\npostfix:x:112:\n",
+                if postfix_in_opendkim { "postfix" } else { "" }
+            ),
+        )
+    }
+
+    fn probe(sock_mode: u32, dir_mode: u32) -> Probe {
+        Probe {
+            path: "/var/spool/postfix/opendkim/opendkim.sock".into(),
+            nodes: vec![
+                ("/".into(), Some((0, 0, 0o755))),
+                ("/var".into(), Some((0, 0, 0o755))),
+                ("/var/spool".into(), Some((0, 0, 0o755))),
+                ("/var/spool/postfix".into(), Some((0, 0, 0o755))),
+                (
+                    "/var/spool/postfix/opendkim".into(),
+                    Some((110, 117, dir_mode)),
+                ),
+                (
+                    "/var/spool/postfix/opendkim/opendkim.sock".into(),
+                    Some((110, 117, sock_mode)),
+                ),
+            ],
+            connect: Ok(()),
+        }
+    }
+
+    #[test]
+    fn unix_paths_are_relative_to_the_queue_directory() {
+        assert_eq!(
+            unix_path("local:opendkim/opendkim.sock"),
+            Some("/var/spool/postfix/opendkim/opendkim.sock".into())
+        );
+        assert_eq!(
+            unix_path("unix:/run/opendkim/opendkim.sock"),
+            Some("/run/opendkim/opendkim.sock".into())
+        );
+        assert_eq!(unix_path("inet:127.0.0.1:8891"), None);
+    }
+
+    #[test]
+    fn postfix_needs_the_group_and_the_group_write_bit() {
+        assert_eq!(
+            denied(&probe(0o770, 0o750), &accounts(true), "postfix"),
+            None
+        );
+        let why = denied(&probe(0o770, 0o750), &accounts(false), "postfix").unwrap();
+        assert!(
+            why.starts_with("postfix cannot enter /var/spool/postfix/opendkim"),
+            "{why}"
+        );
+        let why = denied(&probe(0o750, 0o750), &accounts(true), "postfix").unwrap();
+        assert!(
+            why.contains("may not write to the socket") && why.contains("UMask 007"),
+            "{why}"
+        );
+        assert_eq!(denied(&probe(0o750, 0o750), &accounts(true), "root"), None);
+    }
+}
