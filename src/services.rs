@@ -155,12 +155,20 @@ pub fn is_running(service: Service) -> bool {
     }
 }
 
+/// A live process (not a zombie: proc(5) `stat` state `Z`) whose `comm` is `name`.
 fn process_named(name: &str) -> bool {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return false;
     };
-    dir.flatten()
-        .any(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim_end() == name))
+    dir.flatten().any(|e| {
+        std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim_end() == name)
+            && std::fs::read_to_string(e.path().join("stat")).is_ok_and(|stat| {
+                // `pid (comm) state …`: the state follows the last `)`
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().next())
+                    .is_some_and(|state| state != "Z" && state != "X")
+            })
+    })
 }
 
 /// Wait up to 15 s for the service to be up after a start/restart.

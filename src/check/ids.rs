@@ -88,7 +88,7 @@ pub const MILTER_SOCKET_PERMISSION: &str = "milter.socket-permission";
 pub const OPENDKIM_SIGNING_TABLE_NO_REFILE: &str = "opendkim.signing-table-no-refile";
 /// A domain of the answers has no SigningTable entry: its mail is not signed.
 pub const OPENDKIM_SIGNING_TABLE_MISSING_DOMAIN: &str = "opendkim.signing-table-missing-domain";
-/// A KeyTable key file does not exist.
+/// A KeyTable key file does not exist, or the opendkim user cannot read it.
 pub const OPENDKIM_KEY_MISSING: &str = "opendkim.key-missing";
 /// OpenDKIM would refuse the key as "key data is not secure": a component of its path, from
 /// `/`, can be changed or the key read by someone other than root and opendkim.

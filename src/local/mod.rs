@@ -449,6 +449,25 @@ fn key_findings(state: &LocalState) -> Vec<Finding> {
                 .fix(Some("the Keys step creates it".into())),
             ),
             Ok(nodes) => {
+                if let (Some(uid), Some(key)) = (opendkim_uid, nodes.last())
+                    && !readable_by_opendkim(key, uid, &state.accounts)
+                {
+                    findings.push(
+                        error(
+                            ids::OPENDKIM_KEY_MISSING,
+                            subject,
+                            format!(
+                                "the opendkim user cannot read {shown} (uid {} gid {} mode \
+                                 {:04o}): OpenDKIM signs nothing with it",
+                                key.uid, key.gid, key.mode
+                            ),
+                        )
+                        .fix(Some(format!(
+                            "chown opendkim:opendkim {shown} (the Keys step does this)"
+                        ))),
+                    );
+                    continue;
+                }
                 if let Some(uid) = opendkim_uid
                     && let Some(why) = securefile::judge(nodes, uid, &state.accounts)
                 {
@@ -471,6 +490,23 @@ fn key_findings(state: &LocalState) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Whether the opendkim user (uid `uid`) may read the key file (owner, group or other
+/// read bit).
+fn readable_by_opendkim(key: &securefile::Node, uid: u32, accounts: &Accounts) -> bool {
+    let gid = accounts.user("opendkim").map(|u| u.gid);
+    let member = accounts
+        .groups
+        .values()
+        .any(|g| g.gid == key.gid && g.members.iter().any(|m| m == "opendkim"));
+    if key.uid == uid {
+        key.mode & 0o400 != 0
+    } else if gid == Some(key.gid) || member {
+        key.mode & 0o040 != 0
+    } else {
+        key.mode & 0o004 != 0
+    }
 }
 
 #[cfg(test)]

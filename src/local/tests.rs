@@ -252,3 +252,17 @@ fn a_socket_that_does_not_answer_or_shuts_postfix_out() {
     s.socket = Some(probe(Ok(()), 0o755));
     assert_eq!(ids_of(&s), [ids::MILTER_SOCKET_PERMISSION]);
 }
+
+#[test]
+fn a_key_only_root_can_read_is_missing_for_opendkim() {
+    let mut s = healthy();
+    let mut nodes = nodes(0o600);
+    if let Some(key) = nodes.last_mut() {
+        key.uid = 0;
+        key.gid = 0;
+    }
+    s.keys = vec![(KEY.into(), Ok(nodes))];
+    assert_eq!(ids_of(&s), [ids::OPENDKIM_KEY_MISSING]);
+    let f = checks(&s, &settings()).remove(2).findings.remove(0);
+    assert!(f.message.contains("cannot read"), "{}", f.message);
+}

@@ -22,6 +22,10 @@
 #      both; `check --watch`, started while it is broken, exits 0 once the zone is put back
 #   9. idempotence: `plan` -> 0, `apply --yes` -> no changes, nothing written (sha256 + mtime)
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
+#  10b. apply again, then break each thing on purpose (non_smtpd_milters, SigningTable without
+#      refile:, key 0640 with postfix in group opendkim, key root-owned, postfix out of the socket's
+#      group, socket outside the chroot, OpenDKIM stopped): `check` names the id, the fix
+#      (`apply --yes` or the printed command) clears it, `selftest` passes again
 #  11. cleanup (trap): stop daemons by PID, restore, verify the machine state, summary + timings
 #
 # Env: MAILSETUP (binary; default $REPO/target/debug/mailsetup, built with cargo if absent),
@@ -593,4 +597,53 @@ check "rollback removed the files apply created in /etc (backups, empty dirs and
   --ignore '\.mailsetup-' --ignore '^/(var|run)/' --ignore '^/etc/(group|gshadow|passwd|shadow)-$' --ignore '^/etc/\.pwd\.lock$' \
   --ignore '^/etc/mailsetup(/answers\.toml)?$'
 echo "  daemons after rollback:"; ps_daemons
+phase_end
+
+# ---------------------------------------------------------------- 10b. break and repair
+phase "10b. break each thing on purpose; check names it, its fix clears it, selftest passes again"
+ms apply --answers "$ANSWERS" --yes
+check "apply --yes sets everything up again" test "$MS_RC" = 0
+# the rollback removed the keys and the apply made new ones: publish those
+SERIAL2=$((SERIAL + 10))
+for d in "${DOMAINS[@]}"; do
+  ms_stdout "$N/records.$d" records --answers "$ANSWERS" --format zone --domain "$d"
+  sed -i "s/( [0-9]* 3600 /( $SERIAL2 3600 /" "$N/db.$d"
+done
+kill -HUP "$NAMED_PID"
+for d in "${DOMAINS[@]}"; do
+  wait_for 10 sh -c "dig @127.0.0.1 -p $DNS_PORT +short $d SOA | grep -q ' $SERIAL2 '" || fail "named did not load $d serial $SERIAL2"
+done
+ms_stdout "$LAB/bf-baseline.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
+check "check passes before anything is broken" test "$MS_RC" = 0
+[ "$MS_RC" = 0 ] || head -c 2000 "$LAB/bf-baseline.json" | sed 's/^/  | /'
+KEY0=/etc/opendkim/keys/${DOMAINS[0]}/$SELECTOR.private
+APPLY="'$MAILSETUP' apply --yes --answers '$ANSWERS'"
+break_fix() { # break_fix ID BREAK-COMMAND FIX-COMMAND
+  local id=$1 brk=$2 fix=$3
+  echo "  -- $id: break: $brk"
+  sh -c "$brk" >"$LAB/bf-$id.break" 2>&1 || sed 's/^/  | /' "$LAB/bf-$id.break"
+  ms_stdout "$LAB/bf-$id.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
+  check "$id: produced by its broken set-up" \
+    sh -c "test $MS_RC = 1 && grep -q '\"id\":\"$id\"' '$LAB/bf-$id.json'"
+  grep -q "\"id\":\"$id\"" "$LAB/bf-$id.json" || head -c 1500 "$LAB/bf-$id.json" | sed 's/^/  | /'
+  echo "  -- $id: fix: $fix"
+  sh -c "$fix" >"$LAB/bf-$id.fix" 2>&1 || sed 's/^/  | /' "$LAB/bf-$id.fix"
+  wait_for 15 test -S "$SOCKDIR/opendkim.sock" || true
+  ms_stdout "$LAB/bf-$id-after.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
+  check "$id: cleared by its fix" test "$MS_RC" = 0
+  [ "$MS_RC" = 0 ] || head -c 1500 "$LAB/bf-$id-after.json" | sed 's/^/  | /'
+  ms_stdout "$LAB/bf-$id-st.json" selftest --answers "$ANSWERS" "${LABNS[@]}" --json
+  check "$id: selftest passes again" test "$MS_RC" = 0
+}
+t=$(date +%s%N)
+break_fix milter.non-smtpd-missing "postconf -e non_smtpd_milters= && postfix reload" "$APPLY"
+break_fix opendkim.signing-table-no-refile \
+  "sed -i 's|^SigningTable.*|SigningTable /etc/opendkim/SigningTable|' /etc/opendkim.conf" "$APPLY"
+break_fix opendkim.key-insecure "chmod 640 $KEY0" "$APPLY"
+break_fix opendkim.key-missing "chown root:root $KEY0" "$APPLY"
+break_fix milter.socket-permission "gpasswd -d postfix opendkim" "$APPLY"
+break_fix milter.socket-unreachable \
+  "postconf -e smtpd_milters=unix:/run/opendkim/opendkim.sock && postfix reload" "$APPLY"
+break_fix opendkim.not-running "/etc/init.d/opendkim stop" "/etc/init.d/opendkim start"
+timing "break and repair (7 cases)" "$(secs "$t")"
 phase_end
