@@ -97,6 +97,9 @@ pub const OPENDKIM_KEY_INSECURE: &str = "opendkim.key-insecure";
 pub const OPENDKIM_CONFIG_INVALID: &str = "opendkim.config-invalid";
 /// `postconf -n` warns about main.cf or master.cf.
 pub const POSTFIX_CONFIG_WARNING: &str = "postfix.config-warning";
+/// (With `--root /`) main.cf's `inet_protocols` is not what the running Postfix listens
+/// with: it was changed and Postfix only reloaded, which ignores it (postconf(5)).
+pub const POSTFIX_RESTART_PENDING: &str = "postfix.restart-pending";
 /// No opendkim process runs (checked with `--root /` only).
 pub const OPENDKIM_NOT_RUNNING: &str = "opendkim.not-running";
 /// The Postfix master does not run (checked with `--root /` only).
@@ -154,6 +157,7 @@ pub const ALL: &[&str] = &[
     OPENDKIM_KEY_INSECURE,
     OPENDKIM_CONFIG_INVALID,
     POSTFIX_CONFIG_WARNING,
+    POSTFIX_RESTART_PENDING,
     OPENDKIM_NOT_RUNNING,
     POSTFIX_NOT_RUNNING,
     SELFTEST_UNSIGNED,

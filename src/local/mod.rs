@@ -38,6 +38,8 @@ pub struct LocalState {
     pub master_cf: Option<String>,
     /// The Unix socket Postfix names for OpenDKIM, looked at (on the host only).
     pub socket: Option<socket::Probe>,
+    /// Who listens on the SMTP port (25) now: `(ipv4, ipv6, ipv6 available)`; host only.
+    pub smtp_listeners: Option<(bool, bool, bool)>,
     /// `postconf -n` warnings about the root's /etc/postfix; `None` without postconf.
     pub postconf_warnings: Option<Vec<String>>,
     /// `opendkim -n`'s complaint about /etc/opendkim.conf (`Some(Ok(()))` when it accepts
@@ -63,6 +65,7 @@ pub fn read(root: &Root) -> LocalState {
         main_cf: text(system::MAIN_CF),
         master_cf: text(system::MASTER_CF),
         socket: None,
+        smtp_listeners: root.is_host().then(smtp_listeners),
         opendkim_conf: text(system::OPENDKIM_CONF),
         default_file: text(system::DEFAULT_OPENDKIM),
         signing_table: text(system::SIGNING_TABLE),
@@ -92,6 +95,21 @@ pub fn read(root: &Root) -> LocalState {
         state.socket = Some(socket::probe(root, &path));
     }
     state
+}
+
+/// Listeners on TCP port 25 in /proc/net/tcp and tcp6 (state 0A, LISTEN; proc(5)), and
+/// whether the host has IPv6 at all (/proc/net/if_inet6).
+fn smtp_listeners() -> (bool, bool, bool) {
+    let listens = |file: &str| {
+        std::fs::read_to_string(file).is_ok_and(|t| {
+            t.lines().skip(1).any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.len() > 3 && f[1].ends_with(":0019") && f[3] == "0A"
+            })
+        })
+    };
+    let ipv6 = std::fs::read_to_string("/proc/net/if_inet6").is_ok_and(|t| !t.trim().is_empty());
+    (listens("/proc/net/tcp"), listens("/proc/net/tcp6"), ipv6)
 }
 
 /// The OpenDKIM entry of main.cf `smtpd_milters`.
@@ -151,6 +169,9 @@ pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
     ];
     if let Some((postfix, opendkim)) = state.running {
         let mut findings = Vec::new();
+        if postfix {
+            findings.extend(restart_pending(state));
+        }
         if !opendkim {
             findings.push(not_running(ids::OPENDKIM_NOT_RUNNING, "opendkim"));
         }
@@ -176,6 +197,45 @@ fn result(check: &'static str, subject: &str, group: &str, findings: Vec<Finding
 
 fn error(id: &'static str, subject: &str, message: String) -> Finding {
     Finding::new(id, Severity::Error, subject, message)
+}
+
+/// `postfix.restart-pending`: main.cf's inet_protocols asks for IP versions the running
+/// Postfix does not listen with, or listens with versions it no longer asks for.
+fn restart_pending(state: &LocalState) -> Option<Finding> {
+    let (v4, v6, ipv6_available) = state.smtp_listeners?;
+    if !v4 && !v6 {
+        return None; // nothing on port 25 (inet_interfaces, another port): nothing to compare
+    }
+    let value = MainCf::parse(state.main_cf.as_deref()?)
+        .get("inet_protocols")
+        .unwrap_or_else(|| "all".into());
+    let words: Vec<&str> = value.split([',', ' ']).filter(|w| !w.is_empty()).collect();
+    let all = words.contains(&"all");
+    let want_v4 = all || words.contains(&"ipv4");
+    let want_v6 = (all || words.contains(&"ipv6")) && ipv6_available;
+    if want_v4 == v4 && want_v6 == v6 {
+        return None;
+    }
+    let listening = match (v4, v6) {
+        (true, true) => "IPv4 and IPv6",
+        (true, false) => "IPv4 only",
+        _ => "IPv6 only",
+    };
+    Some(
+        error(
+            ids::POSTFIX_RESTART_PENDING,
+            "postfix, opendkim",
+            format!(
+                "main.cf says inet_protocols = {value}, but Postfix listens with {listening}: \
+                 it was changed and Postfix only reloaded, which ignores inet_protocols"
+            ),
+        )
+        .fix(Some(
+            "stop and start Postfix: postfix stop && postfix start (systemctl restart postfix \
+             with systemd)"
+                .into(),
+        )),
+    )
 }
 
 fn not_running(id: &'static str, service: &str) -> Finding {

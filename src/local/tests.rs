@@ -44,7 +44,8 @@ fn nodes(key_mode: u32) -> Vec<Node> {
 fn healthy() -> LocalState {
     LocalState {
         main_cf: Some(
-            "smtpd_milters = local:opendkim/opendkim.sock\nnon_smtpd_milters = $smtpd_milters\n"
+            "smtpd_milters = local:opendkim/opendkim.sock\nnon_smtpd_milters = $smtpd_milters\n\
+             inet_protocols = ipv4\n"
                 .into(),
         ),
         opendkim_conf: Some(
@@ -67,6 +68,7 @@ fn healthy() -> LocalState {
             "smtp      inet  n       -       y       -       -       smtpd\n".into(),
         ),
         socket: None,
+        smtp_listeners: None,
         postconf_warnings: Some(vec![]),
         opendkim_n: Some(Ok(())),
     }
@@ -265,4 +267,24 @@ fn a_key_only_root_can_read_is_missing_for_opendkim() {
     assert_eq!(ids_of(&s), [ids::OPENDKIM_KEY_MISSING]);
     let f = checks(&s, &settings()).remove(2).findings.remove(0);
     assert!(f.message.contains("cannot read"), "{}", f.message);
+}
+
+#[test]
+fn inet_protocols_changed_but_only_reloaded() {
+    let mut s = healthy();
+    let main_cf = s.main_cf.clone().unwrap();
+    s.smtp_listeners = Some((true, false, true));
+    assert!(ids_of(&s).is_empty(), "ipv4 asked, IPv4 listened on");
+    s.main_cf = Some(main_cf.replace("inet_protocols = ipv4", "inet_protocols = all"));
+    // still IPv4 only: the master read the old value
+    assert_eq!(ids_of(&s), [ids::POSTFIX_RESTART_PENDING]);
+    s.smtp_listeners = Some((true, true, true)); // after a stop and start
+    assert!(ids_of(&s).is_empty());
+    s.smtp_listeners = Some((true, false, false)); // a host without IPv6: all is IPv4
+    assert!(ids_of(&s).is_empty());
+    s.main_cf = Some(main_cf);
+    s.smtp_listeners = Some((true, true, true)); // ipv4 asked, IPv6 still listened on
+    assert_eq!(ids_of(&s), [ids::POSTFIX_RESTART_PENDING]);
+    s.smtp_listeners = Some((false, false, true)); // nothing on port 25: not compared
+    assert!(ids_of(&s).is_empty());
 }

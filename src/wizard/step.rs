@@ -112,7 +112,13 @@ impl Step {
         Some(match (area, id) {
             (_, "ipv6.no-ptr") => Step::InetProtocols,
             (_, "opendkim.not-running" | "postfix.not-running") => return None,
-            (_, "postfix.config-warning" | "selftest.unsigned" | "selftest.signed") => {
+            (
+                _,
+                "postfix.config-warning"
+                | "postfix.restart-pending"
+                | "selftest.unsigned"
+                | "selftest.signed",
+            ) => {
                 return None;
             }
             (_, "selftest.dkim-fail-published") => Step::Records,
@@ -180,6 +186,7 @@ mod tests {
             "opendkim.not-running",
             "postfix.not-running",
             "postfix.config-warning",
+            "postfix.restart-pending",
             "selftest.unsigned",
             "selftest.signed",
         ];

@@ -24,7 +24,8 @@
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
 #  10b. apply again, then break each thing on purpose (non_smtpd_milters, SigningTable without
 #      refile:, key 0640 with postfix in group opendkim, key root-owned, postfix out of the socket's
-#      group, socket outside the chroot, OpenDKIM stopped): `check` names the id, the fix
+#      group, socket outside the chroot, OpenDKIM stopped, inet_protocols changed and only
+#      reloaded): `check` names the id, the fix
 #      (`apply --yes` or the printed command) clears it, `selftest` passes again
 #  11. cleanup (trap): stop daemons by PID, restore, verify the machine state, summary + timings
 #
@@ -545,6 +546,11 @@ if set_zone $((SERIAL + 1)) "$N/records.$BROKEN.broken"; then
   ms_stdout "$LAB/check-broken.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
   check "check exits 1 when $BROKEN has a wrong DKIM key and no DMARC record" test "$MS_RC" = 1
   py_checks "$PY" "$HERE/check_json.py" "$LAB/check-broken.json" findings "$BROKEN" dkim dmarc
+  ms_stdout "$LAB/selftest-broken.json" selftest --answers "$ANSWERS" "${LABNS[@]}" --json
+  check "selftest exits 1 when $BROKEN publishes another key" test "$MS_RC" = 1
+  check "selftest names selftest.dkim-fail-published for $BROKEN" \
+    "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if any(f['id']=='selftest.dkim-fail-published' and f['subject']==sys.argv[2] for f in d['findings']) else 1)" \
+    "$LAB/selftest-broken.json" "$BROKEN"
 else
   fail "named did not load the broken $BROKEN zone (serial $((SERIAL + 1)))"
 fi
@@ -645,5 +651,13 @@ break_fix milter.socket-permission "gpasswd -d postfix opendkim" "$APPLY"
 break_fix milter.socket-unreachable \
   "postconf -e smtpd_milters=unix:/run/opendkim/opendkim.sock && postfix reload" "$APPLY"
 break_fix opendkim.not-running "/etc/init.d/opendkim stop" "/etc/init.d/opendkim start"
-timing "break and repair (7 cases)" "$(secs "$t")"
+if grep -q . /proc/net/if_inet6 2>/dev/null; then
+  break_fix postfix.restart-pending "postconf -e inet_protocols=all && postfix reload" \
+    "postfix stop && postfix start && sleep 1"
+  ms apply --answers "$ANSWERS" --yes
+  check "apply --yes puts inet_protocols back (and stops and starts Postfix)" test "$MS_RC" = 0
+else
+  echo "  (no IPv6 on this host: postfix.restart-pending cannot be produced here)"
+fi
+timing "break and repair" "$(secs "$t")"
 phase_end
