@@ -100,6 +100,10 @@ pub const POSTFIX_CONFIG_WARNING: &str = "postfix.config-warning";
 /// (With `--root /`) main.cf's `inet_protocols` is not what the running Postfix listens
 /// with: it was changed and Postfix only reloaded, which ignores it (postconf(5)).
 pub const POSTFIX_RESTART_PENDING: &str = "postfix.restart-pending";
+/// Another signer also signs for the domains: amavisd-new with `$enable_dkim_signing`, or
+/// rspamd's DKIM signing module behind a milter Postfix uses. Mail then carries two
+/// signatures, and rotating one key leaves the other behind.
+pub const SIGNER_DOUBLE: &str = "signer.double";
 /// No opendkim process runs (checked with `--root /` only).
 pub const OPENDKIM_NOT_RUNNING: &str = "opendkim.not-running";
 /// The Postfix master does not run (checked with `--root /` only).
@@ -158,6 +162,7 @@ pub const ALL: &[&str] = &[
     OPENDKIM_CONFIG_INVALID,
     POSTFIX_CONFIG_WARNING,
     POSTFIX_RESTART_PENDING,
+    SIGNER_DOUBLE,
     OPENDKIM_NOT_RUNNING,
     POSTFIX_NOT_RUNNING,
     SELFTEST_UNSIGNED,

@@ -38,6 +38,9 @@ pub struct LocalState {
     pub master_cf: Option<String>,
     /// The Unix socket Postfix names for OpenDKIM, looked at (on the host only).
     pub socket: Option<socket::Probe>,
+    /// Other signers' configuration: `(file, text)` of /etc/amavis/conf.d/* and rspamd's
+    /// /etc/rspamd/local.d/dkim_signing.conf when present.
+    pub other_signers: Vec<(String, String)>,
     /// Who listens on the SMTP port (25) now: `(ipv4, ipv6, ipv6 available)`; host only.
     pub smtp_listeners: Option<(bool, bool, bool)>,
     /// `postconf -n` warnings about the root's /etc/postfix; `None` without postconf.
@@ -66,6 +69,7 @@ pub fn read(root: &Root) -> LocalState {
         master_cf: text(system::MASTER_CF),
         socket: None,
         smtp_listeners: root.is_host().then(smtp_listeners),
+        other_signers: other_signers(root),
         opendkim_conf: text(system::OPENDKIM_CONF),
         default_file: text(system::DEFAULT_OPENDKIM),
         signing_table: text(system::SIGNING_TABLE),
@@ -95,6 +99,25 @@ pub fn read(root: &Root) -> LocalState {
         state.socket = Some(socket::probe(root, &path));
     }
     state
+}
+
+/// amavisd-new's configuration snippets and rspamd's DKIM signing configuration.
+fn other_signers(root: &Root) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(root.path("/etc/amavis/conf.d"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = format!("/etc/amavis/conf.d/{}", e.file_name().to_string_lossy());
+            std::fs::read_to_string(e.path()).ok().map(|t| (name, t))
+        })
+        .collect();
+    out.sort();
+    let rspamd = "/etc/rspamd/local.d/dkim_signing.conf";
+    if let Ok(t) = std::fs::read_to_string(root.path(rspamd)) {
+        out.push((rspamd.to_string(), t));
+    }
+    out
 }
 
 /// Listeners on TCP port 25 in /proc/net/tcp and tcp6 (state 0A, LISTEN; proc(5)), and
@@ -145,6 +168,7 @@ fn key_paths(table: &str) -> Vec<PathBuf> {
 pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
     let host = settings.hostname.to_string();
     let mut milter = milter_findings(state);
+    milter.extend(double_signer(state));
     milter.extend(postconf_findings(state));
     let mut tables = table_findings(state, settings);
     if let Some(Err(why)) = &state.opendkim_n {
@@ -247,6 +271,55 @@ fn not_running(id: &'static str, service: &str) -> Finding {
     .fix(Some(format!(
         "start it: /etc/init.d/{service} start (systemctl start {service} with systemd)"
     )))
+}
+
+/// `signer.double`: amavisd-new (`$enable_dkim_signing = 1;` outside a comment) or rspamd's
+/// DKIM signing (its configuration present and rspamd's milter, port 11332, in
+/// smtpd_milters) signs too, while OpenDKIM is wired in.
+fn double_signer(state: &LocalState) -> Option<Finding> {
+    let main_cf = MainCf::parse(state.main_cf.as_deref()?);
+    let milters = main_cf.get("smtpd_milters").unwrap_or_default();
+    let listens = effective_socket(state);
+    let items = split_list(&milters);
+    if !items
+        .iter()
+        .any(|e| milter::is_opendkim_entry(e, listens.as_deref()))
+    {
+        return None;
+    }
+    let amavis = state.other_signers.iter().find(|(file, text)| {
+        file.starts_with("/etc/amavis/")
+            && text.lines().any(|l| {
+                let l = l.split('#').next().unwrap_or("").replace(' ', "");
+                l.contains("$enable_dkim_signing=1")
+            })
+    });
+    let rspamd = state
+        .other_signers
+        .iter()
+        .find(|(file, _)| file.contains("rspamd"))
+        .filter(|_| items.iter().any(|e| e.ends_with(":11332")));
+    let (file, who) = match (amavis, rspamd) {
+        (Some((f, _)), _) => (f, "amavisd-new ($enable_dkim_signing = 1)"),
+        (None, Some((f, _))) => (f, "rspamd's DKIM signing module"),
+        (None, None) => return None,
+    };
+    Some(
+        Finding::new(
+            ids::SIGNER_DOUBLE,
+            Severity::Warning,
+            system::MAIN_CF,
+            format!(
+                "{who} signs outgoing mail as well as OpenDKIM ({file}): every message gets two \
+                 signatures, and a key rotated in one is left behind in the other"
+            ),
+        )
+        .found(file.clone())
+        .fix(Some(format!(
+            "let one signer sign: turn signing off in {file} (amavisd-new: \
+             $enable_dkim_signing = 0;), or remove OpenDKIM from smtpd_milters"
+        ))),
+    )
 }
 
 /// `postfix.config-warning` with postconf's own words.

@@ -69,6 +69,10 @@ fn healthy() -> LocalState {
         ),
         socket: None,
         smtp_listeners: None,
+        other_signers: vec![(
+            "/etc/amavis/conf.d/21-ubuntu_defaults".into(),
+            "# $enable_dkim_signing = 1;\n$enable_dkim_verification = 1;\n".into(),
+        )],
         postconf_warnings: Some(vec![]),
         opendkim_n: Some(Ok(())),
     }
@@ -287,4 +291,19 @@ fn inet_protocols_changed_but_only_reloaded() {
     assert_eq!(ids_of(&s), [ids::POSTFIX_RESTART_PENDING]);
     s.smtp_listeners = Some((false, false, true)); // nothing on port 25: not compared
     assert!(ids_of(&s).is_empty());
+}
+
+#[test]
+fn amavis_signing_too_is_a_double_signer() {
+    let mut s = healthy();
+    s.other_signers.push((
+        "/etc/amavis/conf.d/50-user".into(),
+        "use strict;\n$enable_dkim_signing = 1; # sign\n".into(),
+    ));
+    assert_eq!(ids_of(&s), [ids::SIGNER_DOUBLE]);
+    let f = checks(&s, &settings()).remove(0).findings.remove(0);
+    assert_eq!(f.found.as_deref(), Some("/etc/amavis/conf.d/50-user"));
+    // OpenDKIM not wired in: amavis is the only signer
+    s.main_cf = Some("smtpd_milters =\n".into());
+    assert!(!ids_of(&s).contains(&ids::SIGNER_DOUBLE));
 }

@@ -116,6 +116,7 @@ impl Step {
                 _,
                 "postfix.config-warning"
                 | "postfix.restart-pending"
+                | "signer.double"
                 | "selftest.unsigned"
                 | "selftest.signed",
             ) => {
@@ -187,6 +188,7 @@ mod tests {
             "postfix.not-running",
             "postfix.config-warning",
             "postfix.restart-pending",
+            "signer.double",
             "selftest.unsigned",
             "selftest.signed",
         ];

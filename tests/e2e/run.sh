@@ -24,7 +24,8 @@
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
 #  10b. apply again, then break each thing on purpose (non_smtpd_milters, SigningTable without
 #      refile:, key 0640 with postfix in group opendkim, key root-owned, postfix out of the socket's
-#      group, socket outside the chroot, OpenDKIM stopped, inet_protocols changed and only
+#      group, socket outside the chroot, OpenDKIM stopped, amavisd-new signing too,
+#      inet_protocols changed and only
 #      reloaded): `check` names the id, the fix
 #      (`apply --yes` or the printed command) clears it, `selftest` passes again
 #  11. cleanup (trap): stop daemons by PID, restore, verify the machine state, summary + timings
@@ -53,7 +54,7 @@ MBOX=/var/mail/root
 SOCKDIR=/var/spool/postfix/opendkim
 MANAGED=(/etc/postfix/main.cf /etc/postfix/master.cf /etc/opendkim.conf /etc/default/opendkim)
 # Paths the run may change; the cleanup makes them match the snapshot again (state.py DIR:PATTERN).
-RESTORE_SPECS=(/etc/postfix "/etc:opendkim*" "/etc/default:opendkim*" "/etc:mailsetup*" "/etc:dkimkeys"
+RESTORE_SPECS=(/etc/postfix "/etc:opendkim*" "/etc/default:opendkim*" "/etc:mailsetup*" "/etc:dkimkeys" "/etc:amavis"
   "/etc:group*" "/etc:gshadow*" "/etc:passwd*" "/etc:shadow*" "/etc:.pwd.lock" "/etc:mailname*"
   "/etc:aliases*" "/var/spool:postfix" "/var/lib:postfix" "/var/lib:mailsetup*" "/var/mail:*"
   "/run:opendkim*" "/run:named" "/run:mount")   # /run/mount: libmount's utab (unshare + mount)
@@ -651,6 +652,9 @@ break_fix milter.socket-permission "gpasswd -d postfix opendkim" "$APPLY"
 break_fix milter.socket-unreachable \
   "postconf -e smtpd_milters=unix:/run/opendkim/opendkim.sock && postfix reload" "$APPLY"
 break_fix opendkim.not-running "/etc/init.d/opendkim stop" "/etc/init.d/opendkim start"
+break_fix signer.double \
+  "mkdir -p /etc/amavis/conf.d && printf '%s\\n' '\$enable_dkim_signing = 1;' >/etc/amavis/conf.d/50-user" \
+  "rm -r /etc/amavis"
 if grep -q . /proc/net/if_inet6 2>/dev/null; then
   break_fix postfix.restart-pending "postconf -e inet_protocols=all && postfix reload" \
     "postfix stop && postfix start && sleep 1"
