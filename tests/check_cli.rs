@@ -93,15 +93,9 @@ async fn domain_limits_the_run() {
         "example.net is broken but not checked: {}",
         run.stdout
     );
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let subjects: Vec<&str> = v["checked"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["subject"].as_str().unwrap())
-        .collect();
-    assert!(subjects.contains(&"example.org"));
-    assert!(!subjects.contains(&"example.net"), "{subjects:?}");
+    let subjects = field_of(&run.stdout, "checked", "subject");
+    assert!(subjects.iter().any(|s| s == "example.org"));
+    assert!(!subjects.iter().any(|s| s == "example.net"), "{subjects:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -185,19 +179,13 @@ async fn local_problems_are_reported_with_the_step_that_fixes_them() {
     let lab = lab(true).await;
     let run = check(&tree, &lab, &["--json"]);
     assert_eq!(run.code, 1);
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let ids: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap())
-        .collect();
+    let ids = field_of(&run.stdout, "findings", "id");
     for id in [
         "milter.not-configured",
         "milter.non-smtpd-missing",
         "opendkim.signing-table-missing-domain",
     ] {
-        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+        assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
     }
     let human = check(&tree, &lab, &[]);
     assert!(
@@ -212,12 +200,17 @@ async fn local_problems_are_reported_with_the_step_that_fixes_them() {
     let key = tree.path("/etc/opendkim/keys/example.org/mail.private");
     std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
     let run = check(&tree, &lab, &["--json"]);
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let ids: Vec<&str> = v["findings"]
+    let ids = field_of(&run.stdout, "findings", "id");
+    assert_eq!(ids, ["opendkim.key-insecure"], "{}", run.stdout);
+}
+
+/// `field` of every element of the JSON report's `list` (`findings` or `checked`).
+fn field_of(json: &str, list: &str, field: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v[list]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, ["opendkim.key-insecure"], "{}", run.stdout);
+        .map(|e| e[field].as_str().unwrap().to_string())
+        .collect()
 }
