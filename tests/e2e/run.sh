@@ -24,7 +24,8 @@
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
 #  10b. apply again, then break each thing on purpose (non_smtpd_milters, SigningTable without
 #      refile:, key 0640 with postfix in group opendkim, key root-owned, postfix out of the socket's
-#      group, socket outside the chroot, OpenDKIM stopped, amavisd-new signing too,
+#      group, socket outside the chroot, OpenDKIM stopped, another SOCKET in /etc/default,
+#      an unknown opendkim.conf option, an unused main.cf parameter, amavisd-new signing too,
 #      inet_protocols changed and only
 #      reloaded): `check` names the id, the fix
 #      (`apply --yes` or the printed command) clears it, `selftest` passes again
@@ -652,6 +653,12 @@ break_fix milter.socket-permission "gpasswd -d postfix opendkim" "$APPLY"
 break_fix milter.socket-unreachable \
   "postconf -e smtpd_milters=unix:/run/opendkim/opendkim.sock && postfix reload" "$APPLY"
 break_fix opendkim.not-running "/etc/init.d/opendkim stop" "/etc/init.d/opendkim start"
+break_fix milter.socket-mismatch \
+  "sed -i 's|^SOCKET=.*|SOCKET=local:/run/opendkim/opendkim.sock|' /etc/default/opendkim && /etc/init.d/opendkim restart" \
+  "$APPLY"
+break_fix opendkim.config-invalid "echo 'Bogusoption yes' >>/etc/opendkim.conf" \
+  "sed -i '/^Bogusoption/d' /etc/opendkim.conf"
+break_fix postfix.config-warning "postconf -e mailsetup_typo=1" "postconf -X mailsetup_typo"
 break_fix signer.double \
   "mkdir -p /etc/amavis/conf.d && printf '%s\\n' '\$enable_dkim_signing = 1;' >/etc/amavis/conf.d/50-user" \
   "rm -r /etc/amavis"
