@@ -101,7 +101,13 @@ pub fn apply_in_session(
             reported,
         });
     }
-    match services::perform(root, &plan.services) {
+    let performed = services::perform(root, &plan.services).and_then(|lines| {
+        // restarted is not enough: OpenDKIM must answer Postfix on its socket
+        crate::local::serving(root)
+            .map(|()| lines)
+            .map_err(Error::Refused)
+    });
+    match performed {
         Ok(lines) => Ok(Receipt {
             record: rec,
             services: lines,

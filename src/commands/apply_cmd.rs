@@ -119,12 +119,7 @@ pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
     drive(&mut w, effects);
     match w.restarted.take() {
         Some(Ok(lines)) => lines.iter().for_each(|l| println!("  {l}")),
-        Some(Err(e)) => {
-            return Err(Error::Refused(format!(
-                "the files are written, but a service did not come back: {e}\n  undo every \
-                 step with: mailsetup rollback"
-            )));
-        }
+        Some(Err(e)) => return Err(Error::Refused(e)),
         None => {}
     }
     println!(

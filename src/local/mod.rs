@@ -135,6 +135,56 @@ fn smtp_listeners() -> (bool, bool, bool) {
     (listens("/proc/net/tcp"), listens("/proc/net/tcp6"), ipv6)
 }
 
+/// After a restart: does OpenDKIM answer on the socket Postfix uses, and may Postfix's user
+/// open it? Retries for up to 10 s while the daemon creates its socket. Ok beneath a test
+/// root (nothing runs there). Errors: what failed, in one sentence.
+pub fn serving(root: &Root) -> Result<(), String> {
+    if !root.is_host() {
+        return Ok(());
+    }
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let state = read(root);
+        let verdict = match (&state.socket, postfix_entry(&state)) {
+            (Some(probe), _) => match &probe.connect {
+                Err(e) => Err(format!(
+                    "OpenDKIM does not answer on {} ({e})",
+                    probe.path.display()
+                )),
+                Ok(()) => match socket::denied(probe, &state.accounts, "postfix") {
+                    Some(why) => Err(why),
+                    None => Ok(()),
+                },
+            },
+            (None, Some(entry)) => inet_answers(&entry),
+            (None, None) => Err("main.cf names no OpenDKIM milter".into()),
+        };
+        if verdict.is_ok() || std::time::Instant::now() > until {
+            return verdict;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+/// A TCP connection to an `inet:host:port` milter entry.
+fn inet_answers(entry: &str) -> Result<(), String> {
+    let rest = entry
+        .trim()
+        .strip_prefix("inet:")
+        .ok_or_else(|| format!("{entry} is not a socket OpenDKIM can be asked on"))?;
+    let (host, port) = rest
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{entry} has no port"))?;
+    let host = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
+    std::net::TcpStream::connect(format!("{host}:{port}"))
+        .map(|_| ())
+        .map_err(|e| format!("OpenDKIM does not answer on {entry} ({e})"))
+}
+
 /// The OpenDKIM entry of main.cf `smtpd_milters`.
 fn postfix_entry(state: &LocalState) -> Option<String> {
     let cf = MainCf::parse(state.main_cf.as_deref()?);

@@ -60,12 +60,8 @@ pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
         Effect::Check(settings) => Some(check(&ctx, &settings).await),
         Effect::Readiness(settings) => readiness(&ctx, &settings).await,
         Effect::Restart(actions) => {
-            blocking(move || {
-                Msg::Restarted(
-                    crate::services::perform(&ctx.root, &actions).map_err(|e| e.to_string()),
-                )
-            })
-            .await
+            blocking(move || Msg::Restarted(restart(&ctx.root, &actions, ctx.session.as_deref())))
+                .await
         }
         Effect::Copy(text) => Some(Msg::Done(copy(&text))),
         Effect::SaveRecords(text) => {
@@ -237,6 +233,37 @@ fn apply_plan(
         receipt.record.stamp
     ));
     Ok(lines)
+}
+
+/// Step 9's restart, then a check that OpenDKIM answers Postfix. When it does not, every
+/// run of this session is rolled back (newest first), the services restarted again, and
+/// the error says what failed.
+fn restart(
+    root: &Root,
+    actions: &[crate::services::ServiceAction],
+    session: Option<&str>,
+) -> Result<Vec<String>, String> {
+    let failed = match crate::services::perform(root, actions) {
+        Ok(lines) => match crate::local::serving(root) {
+            Ok(()) => return Ok(lines),
+            Err(e) => e,
+        },
+        Err(e) => e.to_string(),
+    };
+    let mut runs = apply::RunRecord::last_session(root).map_err(|e| format!("{failed}; {e}"))?;
+    runs.retain(|r| session.is_some() && r.session.as_deref() == session);
+    let mut services = Vec::new();
+    for rec in &mut runs {
+        apply::undo(root, rec, false).map_err(|e| format!("{failed}; rolling back: {e}"))?;
+        services.extend(rec.services.iter().cloned());
+    }
+    let again = apply::restart(root, &services)
+        .map(|_| "the services were restarted".to_string())
+        .unwrap_or_else(|e| format!("restarting them again failed too: {e}"));
+    Err(format!(
+        "{failed}. Every step of this run was rolled back ({} runs) and {again}",
+        runs.len()
+    ))
 }
 
 /// Zone form, then the one-string form for web panels (records::render).

@@ -22,7 +22,8 @@
 #      both; `check --watch`, started while it is broken, exits 0 once the zone is put back
 #   9. idempotence: `plan` -> 0, `apply --yes` -> no changes, nothing written (sha256 + mtime)
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
-#  10b. apply again, then break each thing on purpose (non_smtpd_milters, SigningTable without
+#  10b. an operator's DAEMON_OPTS (group nogroup): apply restarts, finds Postfix shut out of the socket, rolls the
+#      whole run back and exits 2; then apply again, and break each thing on purpose (non_smtpd_milters, SigningTable without
 #      refile:, key 0640 with postfix in group opendkim, key root-owned, postfix out of the socket's
 #      group, socket outside the chroot, OpenDKIM stopped, another SOCKET in /etc/default,
 #      an unknown opendkim.conf option, an unused main.cf parameter, amavisd-new signing too,
@@ -609,6 +610,16 @@ phase_end
 
 # ---------------------------------------------------------------- 10b. break and repair
 phase "10b. break each thing on purpose; check names it, its fix clears it, selftest passes again"
+# a restart that comes up without a socket Postfix may use rolls the whole run back: an
+# operator's DAEMON_OPTS runs OpenDKIM in group nogroup, so its socket shuts Postfix out
+MAIN0=$("$PY" "$HERE/state.py" show /etc/postfix/main.cf)
+echo 'DAEMON_OPTS="-u opendkim:nogroup"' >>/etc/default/opendkim
+ms apply --answers "$ANSWERS" --yes
+check "apply exits 2 when OpenDKIM's socket shuts Postfix out after the restart" test "$MS_RC" = 2
+check "it says what failed and that every step was rolled back" \
+  sh -c "grep -q 'may not write to the socket' '$MS_OUT' && grep -q 'rolled back' '$MS_OUT'"
+check "main.cf is back as it was" test "$("$PY" "$HERE/state.py" show /etc/postfix/main.cf)" = "$MAIN0"
+sed -i '/^DAEMON_OPTS="-u opendkim:nogroup"$/d' /etc/default/opendkim
 ms apply --answers "$ANSWERS" --yes
 check "apply --yes sets everything up again" test "$MS_RC" = 0
 # the rollback removed the keys and the apply made new ones: publish those
