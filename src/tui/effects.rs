@@ -59,6 +59,7 @@ pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
         }
         Effect::Check(settings) => Some(check(&ctx, &settings).await),
         Effect::Readiness(settings) => readiness(&ctx, &settings).await,
+        Effect::Selftest(settings) => Some(selftest(&ctx, &settings).await),
         Effect::Restart(actions) => {
             blocking(move || Msg::Restarted(restart(&ctx.root, &actions, ctx.session.as_deref())))
                 .await
@@ -321,6 +322,34 @@ async fn readiness(ctx: &Context, settings: &Settings) -> Option<Msg> {
     })
     .await;
     Some(Msg::Readiness(crate::check::Report::from_results(&results)))
+}
+
+/// `mailsetup selftest` for the summary: signed and verified, or what is wrong.
+async fn selftest(ctx: &Context, settings: &Settings) -> Msg {
+    let root = ctx.root.clone();
+    let s = settings.clone();
+    let prepared = tokio::task::spawn_blocking(move || -> Result<_, String> {
+        let main_cf = std::fs::read_to_string(root.path(system::MAIN_CF)).unwrap_or_default();
+        let listens = crate::local::effective_socket(&crate::local::read(&root));
+        let target = crate::selftest::target(&root, &main_cf, listens.as_deref())?;
+        let current = Current::read(&root, &s).map_err(|e| e.to_string())?;
+        let local_p: std::collections::BTreeMap<_, _> = current
+            .keys
+            .iter()
+            .filter_map(|(d, k)| k.public.as_ref().map(|p| (d.clone(), p.p.clone())))
+            .collect();
+        Ok((target, local_p))
+    })
+    .await;
+    let report = match (prepared, crate::dns::Authority::new(ctx.dns)) {
+        (Ok(Ok((target, local_p))), Ok(auth)) => crate::check::Report::from_results(
+            &crate::selftest::run(&target, settings, &auth, &local_p).await,
+        ),
+        (Ok(Err(e)), _) => return Msg::Done(format!("selftest: {e}")),
+        (Err(e), _) => return Msg::Done(format!("selftest: {e}")),
+        (_, Err(e)) => return Msg::Done(format!("selftest: {e}")),
+    };
+    Msg::SelfTested(report)
 }
 
 /// OSC 52: the terminal (also over SSH) puts the text on the clipboard.

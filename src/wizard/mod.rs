@@ -67,6 +67,8 @@ pub enum Msg {
     Checked(Report),
     /// The AAAA of the hostname and the PTR of the server's IPv6, for the inet_protocols step.
     Readiness(Report),
+    /// The selftest's report (`selftest.*` findings).
+    SelfTested(Report),
     /// The services were restarted (the lines say what was done) or one failed.
     Restarted(Result<Vec<String>, String>),
     /// A copy, save or other side job finished: a line for the status bar.
@@ -88,6 +90,9 @@ pub enum Effect {
     Apply(Step, Plan),
     /// Restart or reload the services the applied steps need (step 9, "reload").
     Restart(Vec<ServiceAction>),
+    /// After the restart: a test message from each domain through OpenDKIM, verified
+    /// against the published key (`mailsetup selftest`).
+    Selftest(Settings),
     Records(Settings),
     Check(Settings),
     /// Look up the hostname's AAAA and the IPv6 address's PTR (step 2's IPv6 readiness).
@@ -173,6 +178,8 @@ pub struct Wizard {
     pub restarted: Option<Result<Vec<String>, String>>,
     /// IPv6 readiness (AAAA and PTR), looked up on the inet_protocols step.
     pub readiness: Option<Report>,
+    /// The selftest after the restart at the summary.
+    pub selftest: Option<Report>,
 }
 
 impl Wizard {
@@ -204,6 +211,7 @@ impl Wizard {
             pending_services: Vec::new(),
             restarted: None,
             readiness: None,
+            selftest: None,
         };
         let mut w = w;
         let mut effects = vec![Effect::Scan];
@@ -268,7 +276,20 @@ impl Wizard {
             }
             Msg::Restarted(result) => {
                 self.busy = None;
+                let ok = result.is_ok();
                 self.restarted = Some(result);
+                // the last step: prove that mail is signed with the published key
+                match (&self.settings, ok) {
+                    (Some(s), true) => {
+                        self.busy = Some("selftest: signing a test message".into());
+                        vec![Effect::Selftest(s.clone())]
+                    }
+                    _ => Vec::new(),
+                }
+            }
+            Msg::SelfTested(report) => {
+                self.busy = None;
+                self.selftest = Some(report);
                 Vec::new()
             }
             Msg::Done(line) => {

@@ -369,8 +369,11 @@ fn services_restart_once_at_the_summary_opendkim_first() {
         ],
         "one action per service; a restart outranks a reload"
     );
-    w.update(Msg::Restarted(Ok(vec!["restarted opendkim".into()])));
+    let effects = w.update(Msg::Restarted(Ok(vec!["restarted opendkim".into()])));
     assert_eq!(w.restarted, Some(Ok(vec!["restarted opendkim".into()])));
+    assert_eq!(effects, [Effect::Selftest(settings())], "then the selftest");
+    w.update(Msg::SelfTested(report(false)));
+    assert_eq!(w.selftest, Some(report(false)));
     assert!(w.goto(Step::Summary).is_empty(), "nothing restarted twice");
 }
 
@@ -417,4 +420,12 @@ fn tab_on_the_opendkim_step_switches_the_socket_until_it_is_applied() {
     w.update(Msg::Applied(Step::Opendkim, Ok(vec![])));
     assert!(key(&mut w, Key::Tab).is_empty(), "the applied socket stays");
     assert_eq!(w.settings, Some(settings()));
+}
+
+#[test]
+fn no_selftest_after_a_failed_restart() {
+    let mut w = at_inet_protocols(false);
+    let effects = w.update(Msg::Restarted(Err("opendkim did not come up".into())));
+    assert!(effects.is_empty());
+    assert!(w.busy.is_none());
 }

@@ -224,6 +224,20 @@ pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
         ),
         None => {}
     }
+    if let Some(report) = &w.selftest {
+        for f in &report.findings {
+            let mark = if f.severity == crate::check::Severity::Info {
+                (" ✓ ", theme.ok)
+            } else {
+                (" ✗ ", theme.bad)
+            };
+            r.lead(
+                &[mark],
+                &format!("selftest {}: {}", f.subject, clean(&f.message)),
+                Style::new(),
+            );
+        }
+    }
     r.blank();
     if w.dry_run {
         r.para(
