@@ -168,21 +168,12 @@ pub fn serving(root: &Root) -> Result<(), String> {
 
 /// A TCP connection to an `inet:host:port` milter entry.
 fn inet_answers(entry: &str) -> Result<(), String> {
-    let rest = entry
-        .trim()
-        .strip_prefix("inet:")
-        .ok_or_else(|| format!("{entry} is not a socket OpenDKIM can be asked on"))?;
-    let (host, port) = rest
-        .rsplit_once(':')
-        .ok_or_else(|| format!("{entry} has no port"))?;
-    let host = if host == "localhost" {
-        "127.0.0.1"
-    } else {
-        host
-    };
-    std::net::TcpStream::connect(format!("{host}:{port}"))
-        .map(|_| ())
-        .map_err(|e| format!("OpenDKIM does not answer on {entry} ({e})"))
+    match socket::address(entry)? {
+        socket::Address::Tcp(addr) => std::net::TcpStream::connect(addr)
+            .map(|_| ())
+            .map_err(|e| format!("OpenDKIM does not answer on {entry} ({e})")),
+        socket::Address::Unix(_) => Err(format!("{entry} is not a TCP socket")),
+    }
 }
 
 /// The OpenDKIM entry of main.cf `smtpd_milters`.

@@ -24,17 +24,53 @@ pub struct Probe {
     pub connect: Result<(), String>,
 }
 
-/// The Unix socket path a main.cf milter entry names (`local:opendkim/x.sock` is relative to
-/// the queue directory), or `None` for an inet socket.
-pub fn unix_path(entry: &str) -> Option<PathBuf> {
-    let (kind, rest) = entry.trim().split_once(':')?;
-    matches!(kind, "unix" | "local").then(|| {
-        if rest.starts_with('/') {
+/// Where a main.cf milter entry points (postconf(5) `smtpd_milters`, MILTER_README).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    /// A Unix socket, by its system path: `local:x` / `unix:x` relative to the queue
+    /// directory (smtpd's chroot), or absolute.
+    Unix(PathBuf),
+    /// `inet:host:port` with an IP address (`localhost` taken as 127.0.0.1).
+    Tcp(std::net::SocketAddr),
+}
+
+/// The address of a milter entry. Errors: not `kind:rest`, an unknown kind, no port, or a
+/// host given by name (resolving it would need DNS, which the check must not trust).
+pub fn address(entry: &str) -> Result<Address, String> {
+    let entry = entry.trim();
+    let (kind, rest) = entry
+        .split_once(':')
+        .ok_or_else(|| format!("{entry} is not a milter address"))?;
+    match kind {
+        "unix" | "local" => Ok(Address::Unix(if rest.starts_with('/') {
             PathBuf::from(rest)
         } else {
             Path::new(QUEUE_DIR).join(rest)
+        })),
+        "inet" => {
+            let (host, port) = rest
+                .rsplit_once(':')
+                .ok_or_else(|| format!("{entry} has no port"))?;
+            let host = if host == "localhost" {
+                "127.0.0.1"
+            } else {
+                host
+            };
+            format!("{host}:{port}")
+                .parse()
+                .map(Address::Tcp)
+                .map_err(|_| format!("{entry}: give an IP address, not a host name"))
         }
-    })
+        other => Err(format!("{entry}: unknown milter socket type {other}")),
+    }
+}
+
+/// The Unix socket path a main.cf milter entry names, or `None` for any other entry.
+pub fn unix_path(entry: &str) -> Option<PathBuf> {
+    match address(entry) {
+        Ok(Address::Unix(path)) => Some(path),
+        _ => None,
+    }
 }
 
 /// Look at `path` beneath the root and try to connect.
@@ -173,6 +209,13 @@ mod tests {
             Some("/run/opendkim/opendkim.sock".into())
         );
         assert_eq!(unix_path("inet:127.0.0.1:8891"), None);
+        assert_eq!(
+            address("inet:localhost:8891"),
+            Ok(Address::Tcp("127.0.0.1:8891".parse().unwrap()))
+        );
+        assert!(address("inet:milter.example:8891").is_err());
+        assert!(address("inet:127.0.0.1").is_err());
+        assert!(address("smtp:x").is_err());
     }
 
     #[test]

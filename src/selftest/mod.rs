@@ -8,8 +8,6 @@
 pub mod milter;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use crate::check::{Checked, Finding, JobResult, Severity, ids, status};
 use crate::dns::Authority;
@@ -17,20 +15,15 @@ use crate::dns::auth::ask;
 use crate::milter::is_opendkim_entry;
 use crate::postfix::{MainCf, split_list};
 use crate::settings::Settings;
-use crate::system::{self, Root};
+use crate::system::Root;
 use crate::values::Domain;
 
-/// Where Postfix reaches OpenDKIM.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// A Unix socket (the path beneath the root).
-    Unix(PathBuf),
-    Tcp(SocketAddr),
-}
+pub use crate::local::socket::Address as Target;
 
 /// The OpenDKIM entry of main.cf `smtpd_milters`, as a place to connect to:
 /// `local:opendkim/opendkim.sock` is relative to Postfix's queue directory (its chroot),
-/// `inet:127.0.0.1:8891` a TCP address (postconf(5) `smtpd_milters`, MILTER_README).
+/// `inet:127.0.0.1:8891` a TCP address (see [`crate::local::socket::address`]). A Unix path
+/// comes back beneath the root.
 /// `listens`: the socket OpenDKIM is configured to listen on, which identifies its entry.
 /// Errors: no OpenDKIM entry, or one that names a host by name.
 pub fn target(root: &Root, main_cf: &str, listens: Option<&str>) -> Result<Target, String> {
@@ -40,33 +33,9 @@ pub fn target(root: &Root, main_cf: &str, listens: Option<&str>) -> Result<Targe
         .into_iter()
         .find(|e| is_opendkim_entry(e, listens))
         .ok_or("main.cf smtpd_milters names no OpenDKIM milter (milter.not-configured)")?;
-    let (kind, rest) = entry
-        .split_once(':')
-        .ok_or_else(|| format!("{entry} is not a milter address"))?;
-    match kind {
-        "unix" | "local" => {
-            let path = if rest.starts_with('/') {
-                PathBuf::from(rest)
-            } else {
-                PathBuf::from(system::QUEUE_DIR).join(rest)
-            };
-            Ok(Target::Unix(root.path(path)))
-        }
-        "inet" => {
-            let (host, port) = rest
-                .rsplit_once(':')
-                .ok_or_else(|| format!("{entry} has no port"))?;
-            let host = if host == "localhost" {
-                "127.0.0.1"
-            } else {
-                host
-            };
-            let addr = format!("{host}:{port}")
-                .parse()
-                .map_err(|_| format!("{entry}: selftest needs an IP address, not a name"))?;
-            Ok(Target::Tcp(addr))
-        }
-        other => Err(format!("{entry}: unknown milter socket type {other}")),
+    match crate::local::socket::address(&entry)? {
+        Target::Unix(path) => Ok(Target::Unix(root.path(path))),
+        tcp => Ok(tcp),
     }
 }
 

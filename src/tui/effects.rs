@@ -362,27 +362,38 @@ fn copy(text: &str) -> String {
     }
 }
 
-/// Write `text` to `path` beneath the root (directory 0700, file `mode`).
+/// Write `text` to `path` beneath the root through apply's own file operations: refuse a
+/// symlinked or hard-linked target, stage a temp file with its owner and mode before the
+/// first byte, fsync, rename, fsync the directory. An existing file keeps its owner and
+/// mode; a new one is root-owned with `mode` in a 0700 directory. These are mailsetup's own
+/// files (saved answers and records), not configuration: no diff, no backup.
 fn save(root: &Root, path: &str, text: &str, mode: u32) -> String {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::MetadataExt;
     let full: PathBuf = root.path(path);
-    let result = (|| -> std::io::Result<()> {
-        if let Some(dir) = full.parent() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)?;
+    let result = (|| -> crate::error::Result<()> {
+        apply::fsops::check_target(&full)?;
+        if let Some(dir) = full.parent().filter(|d| !d.exists()) {
+            let private = crate::system::Meta {
+                uid: 0,
+                gid: 0,
+                mode: 0o700,
+            };
+            apply::fsops::ensure_dir(dir, private)?;
         }
-        let tmp = full.with_extension("tmp");
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(mode)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &full)
+        let meta = match std::fs::metadata(&full) {
+            Ok(m) => crate::system::Meta {
+                uid: m.uid(),
+                gid: m.gid(),
+                mode: m.mode() & 0o7777,
+            },
+            Err(_) => crate::system::Meta {
+                uid: 0,
+                gid: 0,
+                mode,
+            },
+        };
+        let tmp = apply::fsops::stage(&full, text, meta)?;
+        apply::fsops::commit(&tmp, &full)
     })();
     match result {
         Ok(()) => format!("saved to {path}"),
@@ -394,4 +405,64 @@ fn save_answers(root: &Root, settings: &Settings) -> String {
     let existing = std::fs::read_to_string(root.path(SAVED_ANSWERS)).ok();
     let text = crate::answers::write(settings, existing.as_deref());
     save(root, SAVED_ANSWERS, &text, 0o600)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use super::*;
+
+    #[test]
+    fn saved_answers_are_private_keep_comments_and_an_existing_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Root::new(dir.path());
+        let settings =
+            crate::answers::parse("hostname = \"mail.example.org\"\ndomains = [\"example.org\"]\n")
+                .unwrap();
+        assert_eq!(
+            save_answers(&root, &settings),
+            format!("saved to {SAVED_ANSWERS}")
+        );
+        let file = root.path(SAVED_ANSWERS);
+        assert_eq!(std::fs::metadata(&file).unwrap().mode() & 0o7777, 0o600);
+        let parent = file.parent().unwrap();
+        assert_eq!(std::fs::metadata(parent).unwrap().mode() & 0o7777, 0o700);
+        assert_eq!(
+            crate::answers::parse(&std::fs::read_to_string(&file).unwrap()).unwrap(),
+            settings
+        );
+
+        // the operator's comment and mode survive the next save
+        let edited = format!("# mine\n{}", std::fs::read_to_string(&file).unwrap());
+        std::fs::write(&file, edited).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        save_answers(&root, &settings);
+        assert!(
+            std::fs::read_to_string(&file)
+                .unwrap()
+                .starts_with("# mine\n")
+        );
+        assert_eq!(std::fs::metadata(&file).unwrap().mode() & 0o7777, 0o640);
+        assert!(
+            std::fs::read_dir(parent).unwrap().count() == 1,
+            "no temp file is left behind"
+        );
+    }
+
+    #[test]
+    fn a_symlinked_target_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Root::new(dir.path());
+        let outside = dir.path().join("elsewhere");
+        std::fs::write(&outside, "keep").unwrap();
+        std::fs::create_dir_all(root.path("/etc/mailsetup")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.path(SAVED_RECORDS)).unwrap();
+        let said = save(&root, SAVED_RECORDS, "records", 0o644);
+        assert!(
+            said.starts_with("cannot save /etc/mailsetup/records.txt"),
+            "{said}"
+        );
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep");
+    }
 }

@@ -86,6 +86,20 @@ impl Tree {
         });
         snap
     }
+
+    /// [`Tree::snapshot_without_state`] without the saved answers (/etc/mailsetup) and with
+    /// the keys' bytes replaced by `key` (keys are random; their owner and mode still count):
+    /// what two set-ups made from the same answers must share.
+    pub fn snapshot_comparable(&self) -> BTreeMap<PathBuf, (String, u32, u32, u32)> {
+        let mut snap = self.snapshot_without_state();
+        snap.retain(|p, _| !p.starts_with("etc/mailsetup"));
+        for (path, entry) in snap.iter_mut() {
+            if path.starts_with("etc/opendkim/keys") && entry.0 != "dir" {
+                entry.0 = "key".into();
+            }
+        }
+        snap
+    }
 }
 
 fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, (String, u32, u32, u32)>) {
