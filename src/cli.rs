@@ -60,11 +60,23 @@ pub enum Command {
     },
     /// Hand a test message from each signing domain to OpenDKIM through the socket Postfix
     /// uses, and verify the signature against the published key and the local key. Writes
-    /// nothing; the message never enters Postfix.
+    /// nothing; the message never enters Postfix (unless --via-postfix).
     Selftest {
         /// Print the result as JSON (the shape of `check --json`).
         #[arg(long)]
         json: bool,
+        /// Send real messages through Postfix instead, by SMTP on 127.0.0.1:25 and by
+        /// sendmail, from postmaster@ each domain to --to; a local mailbox is read back and
+        /// the messages verified as delivered.
+        #[arg(long, requires = "to")]
+        via_postfix: bool,
+        /// The recipient for --via-postfix (e.g. root@localhost, or an address at another
+        /// provider, whose headers then show the result).
+        #[arg(long, value_name = "ADDRESS", requires = "via_postfix")]
+        to: Option<String>,
+        /// With --via-postfix to a local mailbox: how long to wait for delivery.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        wait: u64,
     },
     /// Restore every file the last apply changed, byte-identical with owner and mode.
     Rollback {

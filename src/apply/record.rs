@@ -218,6 +218,26 @@ pub fn utc_stamp(now: std::time::SystemTime) -> String {
     )
 }
 
+/// An RFC 5322 §3.3 date in UTC: `Sat, 21 Nov 2026 23:59:00 +0000`.
+pub fn mail_date(now: std::time::SystemTime) -> String {
+    let secs = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(m - 1) as usize];
+    format!(
+        "{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} +0000",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -235,6 +255,14 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn mail_dates_name_the_weekday_and_month() {
+        // 1795287019: Sat, 21 Nov 2026 18:50:19 +0000 (the Date of the lab's signed mbox)
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_287_019);
+        assert_eq!(mail_date(t), "Sat, 21 Nov 2026 18:50:19 +0000");
+        assert_eq!(mail_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 +0000");
+    }
 
     #[test]
     fn runs_in_one_second_keep_their_order_and_sessions_group_them() {

@@ -116,6 +116,15 @@ pub const SELFTEST_DKIM_FAIL_PUBLISHED: &str = "selftest.dkim-fail-published";
 pub const SELFTEST_DKIM_FAIL_LOCAL: &str = "selftest.dkim-fail-local";
 /// `selftest` (info): signed, and verified against the published key (`d=`, `s=`, algorithm).
 pub const SELFTEST_SIGNED: &str = "selftest.signed";
+/// `selftest --via-postfix`: Postfix did not take the test message (SMTP refused it, or
+/// sendmail failed).
+pub const SELFTEST_NOT_SENT: &str = "selftest.not-sent";
+/// `selftest --via-postfix`: Postfix took the message, but it did not reach the local
+/// mailbox in time.
+pub const SELFTEST_NOT_DELIVERED: &str = "selftest.not-delivered";
+/// `selftest --via-postfix` (info): sent to an address that is not a local mailbox; what
+/// to look for at the receiver.
+pub const SELFTEST_SENT: &str = "selftest.sent";
 /// A lookup failed (timeout, SERVFAIL, network): the record state is unknown.
 pub const DNS_UNVERIFIABLE: &str = "dns.unverifiable";
 
@@ -169,5 +178,8 @@ pub const ALL: &[&str] = &[
     SELFTEST_DKIM_FAIL_PUBLISHED,
     SELFTEST_DKIM_FAIL_LOCAL,
     SELFTEST_SIGNED,
+    SELFTEST_NOT_SENT,
+    SELFTEST_NOT_DELIVERED,
+    SELFTEST_SENT,
     DNS_UNVERIFIABLE,
 ];

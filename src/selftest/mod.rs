@@ -5,7 +5,9 @@
 //! against the key published at the authoritative servers and against the local key.
 //! No file is written and no queue touched: the message never enters Postfix.
 
+pub mod mailbox;
 pub mod milter;
+pub mod via_postfix;
 
 use std::collections::BTreeMap;
 
@@ -140,6 +142,21 @@ async fn domain(
     }
     text.push_str("\r\n");
     text.push_str(body);
+    verify(&text, settings, d, subject, auth, local_p).await
+}
+
+/// Verify the DKIM-Signature of `text` (RFC 5322, CRLF) from domain `d` against the key
+/// published at the authoritative servers and against the local key's `p=`: the
+/// `selftest.dkim-fail-*` findings, or `selftest.signed`. `subject`: what the findings are
+/// about (the domain, and how the message travelled).
+pub async fn verify(
+    text: &str,
+    settings: &Settings,
+    d: &Domain,
+    subject: &str,
+    auth: &Authority,
+    local_p: Option<&String>,
+) -> Vec<Finding> {
     let key_name = format!("{}._domainkey.{d}", settings.selector);
     let dns = auth.first_hop();
     let mut findings = Vec::new();

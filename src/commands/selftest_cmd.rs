@@ -1,0 +1,194 @@
+//! `mailsetup selftest`: through the milter socket (default, touching nothing), or
+//! `--via-postfix --to ADDRESS` (real messages through Postfix, read back from a local
+//! mailbox). Reads what it needs, runs [`crate::selftest`], prints the report.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use super::check::{dns_options, print};
+use super::load_settings;
+use crate::check::Report;
+use crate::cli::Cli;
+use crate::dns::Authority;
+use crate::error::{Error, Result};
+use crate::plan::Current;
+use crate::selftest::mailbox::{self, Mailbox};
+use crate::selftest::via_postfix::{self, Relay, Sent};
+use crate::settings::Settings;
+use crate::system::{self, Root};
+use crate::values::Domain;
+
+/// Ok(0) when every message is signed and verified (or, to another host's address, sent),
+/// Ok(1) otherwise; `to`: `--via-postfix --to ADDRESS`.
+pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u64) -> Result<u8> {
+    let settings = load_settings(cli)?;
+    let local_p = local_keys(root, &settings)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("start the async runtime", Path::new("-"), e))?;
+    let auth = Authority::new(dns_options(&cli.dns)?).map_err(|e| Error::Invalid {
+        what: "the resolver".into(),
+        reason: e.to_string(),
+    })?;
+    let (results, note) = match to {
+        None => {
+            let target = milter_target(root)?;
+            let results = rt.block_on(crate::selftest::run(&target, &settings, &auth, &local_p));
+            (results, None)
+        }
+        Some(to) => {
+            let address: lettre::Address = to.parse().map_err(|e| Error::Invalid {
+                what: format!("--to {to:?}"),
+                reason: format!("is not a mail address local@domain ({e})"),
+            })?;
+            let mailbox = locate(root, to)?;
+            let token = format!(
+                "{}.{}",
+                crate::apply::record::utc_stamp(SystemTime::now()),
+                std::process::id()
+            );
+            let date = crate::apply::record::mail_date(SystemTime::now());
+            let probes = via_postfix::probes(&settings, to, &token, &date);
+            if !root.is_host() {
+                return Ok(would_send(&probes, to, &mailbox));
+            }
+            let relay = Relay {
+                smtp: "127.0.0.1:25".parse().expect("a socket address"),
+                helo: settings.hostname.to_string(),
+                sendmail: "/usr/sbin/sendmail".into(),
+            };
+            let mut sent: Vec<Sent> = probes
+                .into_iter()
+                .map(|probe| Sent {
+                    answer: via_postfix::send(&probe, &address, &relay),
+                    probe,
+                    delivered: None,
+                })
+                .collect();
+            let wait = Duration::from_secs(wait);
+            let results = rt.block_on(async {
+                if let Ok(mb) = &mailbox {
+                    via_postfix::collect(&mut sent, mb, wait)
+                        .await
+                        .map_err(Error::Refused)?;
+                }
+                Ok::<_, Error>(
+                    via_postfix::judge(&sent, &mailbox, wait, &settings, &auth, &local_p).await,
+                )
+            })?;
+            let note = mailbox.ok().map(|mb| {
+                format!(
+                    "the test messages stay in {mb}; their Message-IDs start <selftest.{token}."
+                )
+            });
+            (results, note)
+        }
+    };
+    let report = Report::from_results(&results);
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    print(&report, json, color);
+    if let (Some(note), false) = (note, json) {
+        println!("{note}");
+    }
+    Ok(report.exit_code())
+}
+
+/// The milter self-test's findings, for `mailsetup fix selftest.*`.
+pub(super) fn findings(
+    root: &Root,
+    settings: &Settings,
+    dns: &crate::dns::AuthOptions,
+) -> Result<Vec<crate::check::Finding>> {
+    let local_p = local_keys(root, settings)?;
+    let target = milter_target(root)?;
+    let auth = Authority::new(*dns).map_err(|e| Error::Invalid {
+        what: "the resolver".into(),
+        reason: e.to_string(),
+    })?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("start the async runtime", Path::new("-"), e))?;
+    let results = rt.block_on(crate::selftest::run(&target, settings, &auth, &local_p));
+    Ok(Report::from_results(&results).findings)
+}
+
+/// The socket Postfix uses for OpenDKIM (main.cf `smtpd_milters`), beneath the root.
+fn milter_target(root: &Root) -> Result<crate::selftest::Target> {
+    let main_cf = system::read_file(root, system::MAIN_CF)?
+        .text
+        .unwrap_or_default();
+    let listens = crate::local::effective_socket(&crate::local::read(root));
+    crate::selftest::target(root, &main_cf, listens.as_deref()).map_err(|reason| Error::Invalid {
+        what: system::MAIN_CF.into(),
+        reason,
+    })
+}
+
+/// The local keys' `p=` by domain.
+fn local_keys(root: &Root, settings: &Settings) -> Result<BTreeMap<Domain, String>> {
+    Ok(Current::read(root, settings)?
+        .keys
+        .iter()
+        .filter_map(|(d, k)| k.public.as_ref().map(|p| (d.clone(), p.p.clone())))
+        .collect())
+}
+
+/// Where Postfix beneath the root delivers `to`: Ok(Ok(mailbox)), Ok(Err(why it is not a
+/// local mailbox)). Errors: postconf cannot read the root's configuration.
+fn locate(root: &Root, to: &str) -> Result<std::result::Result<Mailbox, String>> {
+    let config = root.path("/etc/postfix");
+    let out = Command::new("postconf")
+        .arg("-c")
+        .arg(&config)
+        .arg("-xh")
+        .args(mailbox::PARAMETERS)
+        .output()
+        .map_err(|e| Error::io("run postconf (is Postfix installed?)", &config, e))?;
+    if !out.status.success() {
+        return Err(Error::Refused(format!(
+            "postconf could not read {}: {}",
+            config.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let conf = mailbox::LocalDelivery::from_postconf(&String::from_utf8_lossy(&out.stdout));
+    let text = |p: &str| std::fs::read_to_string(root.path(p)).unwrap_or_default();
+    Ok(mailbox::locate(
+        root,
+        to,
+        &conf,
+        &text("/etc/aliases"),
+        &text("/etc/passwd"),
+    ))
+}
+
+/// Beneath a root other than `/`: what would be sent and read back; exit 1 (nothing done).
+fn would_send(
+    probes: &[via_postfix::Probe],
+    to: &str,
+    mailbox: &std::result::Result<Mailbox, String>,
+) -> u8 {
+    for p in probes {
+        println!(
+            "would send {} from {} to {to} ({})",
+            p.message_id,
+            p.from,
+            p.subject()
+        );
+    }
+    match mailbox {
+        Ok(mb) => println!("would read them back from {mb} and verify their DKIM-Signature"),
+        Err(why) => println!("{to} is not a local mailbox: {why}"),
+    }
+    println!(
+        "(nothing sent: with a --root other than /, no mail goes through the host's Postfix; \
+         run with --root / to send)"
+    );
+    1
+}
