@@ -18,6 +18,7 @@ use crate::values::Domain;
 
 mod apply_cmd;
 pub(crate) mod check;
+mod selftest_cmd;
 mod wizard;
 
 /// Run a parsed command line; Ok(exit code).
@@ -32,7 +33,12 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
     match &cli.command {
         None => wizard::run(&root, &cli, None),
         Some(Command::Fix { id }) => wizard::run(&root, &cli, Some(id)),
-        Some(Command::Selftest { json }) => check::selftest(&root, &cli, *json),
+        Some(Command::Selftest {
+            json,
+            via_postfix: _,
+            to,
+            wait,
+        }) => selftest_cmd::run(&root, &cli, *json, to.as_deref(), *wait),
         Some(Command::Plan) => plan_cmd(&root, &cli),
         Some(Command::Apply) if cli.dry_run => plan_cmd(&root, &cli),
         Some(Command::Apply) => apply_cmd::run(&root, &cli),

@@ -204,6 +204,95 @@ async fn local_problems_are_reported_with_the_step_that_fixes_them() {
     assert_eq!(ids, ["opendkim.key-insecure"], "{}", run.stdout);
 }
 
+/// `mailsetup fix <id>` with the lab's DNS options and the tree's answers.
+fn fix(tree: &Tree, lab: &Lab, extra: &[&str]) -> support::Run {
+    let args = lab.args();
+    let answers = answers_2048(tree);
+    let mut all: Vec<&str> = vec!["fix", "--answers", &answers];
+    all.extend(args.iter().map(String::as_str));
+    all.extend(extra);
+    tree.run(&all)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fix_without_the_screen_applies_the_step_that_repairs_a_local_finding() {
+    use std::os::unix::fs::PermissionsExt;
+    let (tree, lab) = applied(true).await;
+    let key = tree.path("/etc/opendkim/keys/example.org/mail.private");
+    std::fs::set_permissions(&key, PermissionsExt::from_mode(0o640)).unwrap();
+    let mode = || std::fs::metadata(&key).unwrap().permissions().mode() & 0o7777;
+
+    // no terminal and no --yes: the finding and the step's diff, then a refusal
+    let run = fix(&tree, &lab, &["opendkim.key-insecure"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("error opendkim.key-insecure"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("── step 6/9: "), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("run again with --yes"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(mode(), 0o640, "nothing written");
+    // --dry-run: the diff, exit 1, nothing written
+    let run = fix(&tree, &lab, &["opendkim.key-insecure", "--dry-run"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("dry run: nothing was written"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(mode(), 0o640, "nothing written");
+
+    // --yes: applied through the step; check passes again and the fix finds nothing to do
+    let run = fix(&tree, &lab, &["opendkim.key-insecure", "--yes"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(mode() & 0o077, 0, "the key is no longer group-readable");
+    let ids = field_of(&check(&tree, &lab, &["--json"]).stdout, "findings", "id");
+    assert!(ids.is_empty(), "{ids:?}");
+    let run = fix(&tree, &lab, &["opendkim.key-insecure", "--yes"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("not failing now"), "{}", run.stdout);
+
+    // main.cf loses non_smtpd_milters: the Milter step puts it back
+    let main_cf = tree.read("/etc/postfix/main.cf");
+    let broken: String = main_cf
+        .lines()
+        .filter(|l| !l.starts_with("non_smtpd_milters"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(broken, main_cf);
+    tree.write("/etc/postfix/main.cf", &broken);
+    let run = fix(&tree, &lab, &["milter.non-smtpd-missing", "--yes"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let repaired = tree.read("/etc/postfix/main.cf");
+    assert!(
+        repaired.contains("\nnon_smtpd_milters = local:opendkim/opendkim.sock\n"),
+        "{repaired}"
+    );
+    assert_eq!(repaired.len(), main_cf.len(), "only that line came back");
+
+    // a finding no step repairs: its fix is printed, exit 1
+    tree.write(
+        "/etc/amavis/conf.d/50-user",
+        "use strict;\n$enable_dkim_signing = 1;\n",
+    );
+    let run = fix(&tree, &lab, &["signer.double"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("$enable_dkim_signing = 0;"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("mailsetup changes nothing on this server")
+    );
+}
+
 /// `field` of every element of the JSON report's `list` (`findings` or `checked`).
 fn field_of(json: &str, list: &str, field: &str) -> Vec<String> {
     let v: serde_json::Value = serde_json::from_str(json).unwrap();

@@ -113,6 +113,14 @@ pub fn to_human_with(
     out
 }
 
+/// One finding as the human report shows it (severity, id, message, found, expected, fix),
+/// without colour: for `mailsetup fix <id>` without the screen.
+pub fn finding_text(f: &Finding) -> String {
+    let mut out = String::new();
+    finding(&mut out, f, &|_, text| text.to_string(), &|_| None);
+    out
+}
+
 /// The SGR colour code and mark of a status.
 fn mark(status: Status) -> (&'static str, &'static str) {
     match status {

@@ -15,6 +15,7 @@ use crate::apply::record::utc_stamp;
 use crate::cli::Cli;
 use crate::error::{Error, Result};
 use crate::plan::{self, Current};
+use crate::settings::Settings;
 use crate::system::{self, Root};
 use crate::tui::effects::{self, Context};
 use crate::wizard::{Effect, Key, Msg, Options, Outcome, Step, Wizard};
@@ -36,6 +37,19 @@ pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
                 .into(),
         ));
     }
+    walk(root, cli, settings, None)
+}
+
+/// `mailsetup fix <id>` without the screen: that one step's diff, confirmed (`--yes`, or
+/// `y` on the terminal), applied, and the services it needs restarted and checked, as
+/// `apply` does for every step. Ok(0); errors as [`run`].
+pub(super) fn fix_step(root: &Root, cli: &Cli, settings: Settings, step: Step) -> Result<u8> {
+    walk(root, cli, settings, Some(step))
+}
+
+/// Drive the wizard's core through every file step from `InetProtocols`, or through `only`,
+/// then restart at the summary.
+fn walk(root: &Root, cli: &Cli, settings: Settings, only: Option<Step>) -> Result<u8> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -62,7 +76,7 @@ pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
         }
     };
     drive(&mut w, start);
-    let first = w.goto(Step::InetProtocols);
+    let first = w.goto(only.unwrap_or(Step::InetProtocols));
     drive(&mut w, first);
     let mut applied = 0;
     while w.step.part().is_some() {
@@ -80,6 +94,13 @@ pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
             println!("{header}\nalready done: the files match\n");
         } else {
             print!("{header}\n{}", p.plan);
+            if !cli.yes && !std::io::stdin().is_terminal() {
+                return Err(Error::Refused(
+                    "not applying without confirmation: stdin is not a terminal\n  fix: review \
+                     the diff above and run again with --yes"
+                        .into(),
+                ));
+            }
             let yes = cli.yes || confirm_step("apply this step?")?;
             let effects = w.update(Msg::Key(Key::Char(if yes { 'y' } else { 'n' })));
             drive(&mut w, effects);
@@ -107,9 +128,12 @@ pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
                 }
                 _ => println!("skipped\n"),
             }
-            if w.step != step {
+            if w.step != step && only.is_none() {
                 continue; // `n` already moved on
             }
+        }
+        if only.is_some() {
+            break;
         }
         let effects = w.update(Msg::Key(Key::Enter));
         drive(&mut w, effects);
@@ -121,6 +145,10 @@ pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
         Some(Ok(lines)) => lines.iter().for_each(|l| println!("  {l}")),
         Some(Err(e)) => return Err(Error::Refused(e)),
         None => {}
+    }
+    if applied == 0 {
+        println!("nothing was changed");
+        return Ok(0);
     }
     println!(
         "applied {applied} step(s); run records under {}/runs\nundo with: mailsetup rollback\n\

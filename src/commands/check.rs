@@ -62,46 +62,6 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     Ok(report.exit_code())
 }
 
-/// `mailsetup selftest`: Ok(0) when every domain is signed and verified, Ok(1) otherwise.
-pub(super) fn selftest(root: &Root, cli: &Cli, json: bool) -> Result<u8> {
-    let settings = load_settings(cli)?;
-    let main_cf = crate::system::read_file(root, crate::system::MAIN_CF)?
-        .text
-        .unwrap_or_default();
-    let listens = crate::local::effective_socket(&crate::local::read(root));
-    let target = crate::selftest::target(root, &main_cf, listens.as_deref()).map_err(|reason| {
-        Error::Invalid {
-            what: crate::system::MAIN_CF.into(),
-            reason,
-        }
-    })?;
-    let current = Current::read(root, &settings)?;
-    let local_p = current
-        .keys
-        .iter()
-        .filter_map(|(d, k)| k.public.as_ref().map(|p| (d.clone(), p.p.clone())))
-        .collect();
-    let options = dns_options(&cli.dns)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("start the async runtime", Path::new("-"), e))?;
-    let results = rt.block_on(async {
-        match crate::dns::Authority::new(options) {
-            Ok(auth) => Ok(crate::selftest::run(&target, &settings, &auth, &local_p).await),
-            Err(e) => Err(Error::Invalid {
-                what: "the resolver".into(),
-                reason: e.to_string(),
-            }),
-        }
-    })?;
-    let report = Report::from_results(&results);
-    let color = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    print(&report, json, color);
-    Ok(report.exit_code())
-}
-
 /// The local checks' results first (this server), then the DNS report.
 pub(crate) fn with_local(local: &[check::JobResult], dns: Report) -> Report {
     let mut report = Report::from_results(local);
@@ -124,7 +84,7 @@ pub(crate) fn dns_options(args: &DnsArgs) -> Result<AuthOptions> {
     Ok(options)
 }
 
-fn print(report: &Report, json: bool, color: bool) {
+pub(super) fn print(report: &Report, json: bool, color: bool) {
     if json {
         println!("{}", report::to_json(report));
     } else {

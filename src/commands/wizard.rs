@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::check::dns_options;
 use super::{load_settings, record_set, server_ipv4};
-use crate::check::{self, ids};
+use crate::check::{self, ids, report};
 use crate::cli::Cli;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -30,6 +30,27 @@ pub(super) fn run(root: &Root, cli: &Cli, fix: Option<&str>) -> Result<u8> {
         },
         None => None,
     };
+    if let (Some((step, found)), Some(settings)) = (&fix, &answers)
+        && (cli.yes || !terminal || *step == Step::Summary)
+    {
+        // without the screen: the finding, then that step's diff → confirm → apply
+        print!("{}", report::finding_text(found));
+        let Some(part) = step.part() else {
+            println!(
+                "\nmailsetup changes nothing on this server for it: do what the fix line says, \
+                 then run mailsetup check"
+            );
+            return Ok(1);
+        };
+        if cli.dry_run {
+            let current = crate::plan::Current::read(root, settings)?;
+            let plan = crate::plan::build_parts(settings, &current, &[part])?;
+            print!("── step {}/9: {} ──\n{plan}", step.index(), step.title());
+            println!("\n(dry run: nothing was written)");
+            return Ok(u8::from(!plan.is_empty()));
+        }
+        return super::apply_cmd::fix_step(root, cli, settings.clone(), *step);
+    }
     if !terminal {
         return Err(Error::Refused(
             "the wizard needs a terminal: run it in an interactive shell (ssh -t), or use \
@@ -78,10 +99,8 @@ fn finding(
             what: format!("fix {id}"),
             reason: format!("is not a finding id; the ids are: {}", ids::ALL.join(", ")),
         })?;
-    let step = Step::for_finding(known).ok_or_else(|| Error::Invalid {
-        what: format!("fix {id}"),
-        reason: "no wizard step repairs this finding".into(),
-    })?;
+    // no step repairs it: the finding's own fix is printed (Step::Summary stands for none)
+    let step = Step::for_finding(known).unwrap_or(Step::Summary);
     let settings = settings.ok_or_else(|| Error::Invalid {
         what: format!("fix {id}"),
         reason: format!(
@@ -90,14 +109,20 @@ fn finding(
             effects::SAVED_ANSWERS
         ),
     })?;
-    let (set, current) = record_set(root, settings)?;
-    let input = super::check::check_input(settings, server_ipv4(settings)?, &set, &current, &[]);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("start the async runtime", Path::new("-"), e))?;
-    let report = rt.block_on(check::run(&input, dns));
-    match report.findings.into_iter().find(|f| f.id == *known) {
+    let findings = if known.starts_with("selftest.") {
+        super::selftest_cmd::findings(root, settings, dns)?
+    } else {
+        let (set, current) = record_set(root, settings)?;
+        let input =
+            super::check::check_input(settings, server_ipv4(settings)?, &set, &current, &[]);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("start the async runtime", Path::new("-"), e))?;
+        let local = crate::local::checks(&crate::local::read(root), settings);
+        super::check::with_local(&local, rt.block_on(check::run(&input, dns))).findings
+    };
+    match findings.into_iter().find(|f| f.id == *known) {
         Some(f) => Ok(Some((step, f))),
         None => {
             println!("{id}: not failing now; nothing to fix (mailsetup check shows everything)");

@@ -216,14 +216,17 @@ pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
         tables.push(
             error(
                 ids::OPENDKIM_CONFIG_INVALID,
-                system::SIGNING_TABLE,
+                system::OPENDKIM_CONF,
                 format!(
                     "opendkim -n refuses /etc/opendkim.conf: {}",
                     crate::dns::sanitize(why)
                 ),
             )
             .fix(Some(
-                "the OpenDKIM step rewrites the options mailsetup manages".into(),
+                "correct or remove the line opendkim -n names in /etc/opendkim.conf, then run \
+                 opendkim -n again (the OpenDKIM step rewrites only the options mailsetup \
+                 manages)"
+                    .into(),
             )),
         );
     }
@@ -524,7 +527,8 @@ fn reachability(state: &LocalState, entry: &str) -> Vec<Finding> {
                 ),
             )
             .fix(Some(
-                "start OpenDKIM (/etc/init.d/opendkim start); mailsetup check names a socket                  mismatch as milter.socket-mismatch"
+                "start OpenDKIM (/etc/init.d/opendkim start); mailsetup check names a socket \
+                 mismatch as milter.socket-mismatch"
                     .into(),
             )),
         ];
@@ -533,7 +537,8 @@ fn reachability(state: &LocalState, entry: &str) -> Vec<Finding> {
         .map(|why| {
             vec![
                 error(ids::MILTER_SOCKET_PERMISSION, subject, why).fix(Some(
-                    "the Milter step adds postfix to group opendkim; OpenDKIM's UMask 007                      (the OpenDKIM step) keeps the socket group-writable"
+                    "the Milter step adds postfix to group opendkim; OpenDKIM's UMask 007 \
+                     (the OpenDKIM step) keeps the socket group-writable"
                         .into(),
                 )),
             ]

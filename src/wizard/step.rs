@@ -116,6 +116,7 @@ impl Step {
                 _,
                 "postfix.config-warning"
                 | "postfix.restart-pending"
+                | "opendkim.config-invalid"
                 | "signer.double"
                 | "selftest.unsigned"
                 | "selftest.signed",
@@ -124,7 +125,7 @@ impl Step {
             }
             (_, "selftest.dkim-fail-published") => Step::Records,
             (_, "selftest.dkim-fail-local") => Step::Keys,
-            (_, "opendkim.signing-table-no-refile" | "opendkim.config-invalid") => Step::Opendkim,
+            (_, "opendkim.signing-table-no-refile" | "milter.socket-mismatch") => Step::Opendkim,
             ("milter", _) => Step::Milter,
             (_, "opendkim.signing-table-missing-domain") => Step::Tables,
             ("opendkim", _) => Step::Keys,
@@ -177,10 +178,17 @@ mod tests {
         assert_eq!(Step::for_finding("dns.ns-disagree"), Some(Step::Verify));
         assert_eq!(Step::for_finding("nonsense"), None);
         assert_eq!(Step::for_finding("foo.bar"), None);
+        // /etc/default/opendkim's SOCKET is the usual culprit: the OpenDKIM step writes it
         assert_eq!(
             Step::for_finding("milter.socket-mismatch"),
+            Some(Step::Opendkim)
+        );
+        assert_eq!(
+            Step::for_finding("milter.socket-permission"),
             Some(Step::Milter)
         );
+        // an unknown option is the operator's line: no step removes it
+        assert_eq!(Step::for_finding("opendkim.config-invalid"), None);
         assert_eq!(Step::for_finding("opendkim.key-insecure"), Some(Step::Keys));
         // a stopped daemon is started, and the operator's own parameters are theirs: no step
         let commands = [
@@ -189,8 +197,12 @@ mod tests {
             "postfix.config-warning",
             "postfix.restart-pending",
             "signer.double",
+            "opendkim.config-invalid",
             "selftest.unsigned",
             "selftest.signed",
+            "selftest.not-sent",
+            "selftest.not-delivered",
+            "selftest.sent",
         ];
         for id in crate::check::ids::ALL {
             assert_eq!(

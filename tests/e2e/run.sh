@@ -29,7 +29,8 @@
 #      an unknown opendkim.conf option, an unused main.cf parameter, amavisd-new signing too,
 #      inet_protocols changed and only
 #      reloaded): `check` names the id, the fix
-#      (`apply --yes` or the printed command) clears it, `selftest` passes again
+#      (`mailsetup fix ID --yes` where check prints it, else the printed command) clears it,
+#      `selftest` passes again
 #  11. cleanup (trap): stop daemons by PID, restore, verify the machine state, summary + timings
 #
 # Env: MAILSETUP (binary; default $REPO/target/debug/mailsetup, built with cargo if absent),
@@ -521,12 +522,33 @@ ms_stdout "$LAB/check.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
 show_file "$LAB/check.json" | head -40
 check "check --json exits 0" test "$MS_RC" = 0
 py_checks "$PY" "$HERE/check_json.py" "$LAB/check.json" clean dkim spf dmarc mx a ptr ns rbl
-# selftest: a message from each domain through the socket Postfix uses, verified against DNS
+# selftest: a message from each domain through the socket Postfix uses, verified against DNS;
+# it leaves every file, the queue and the mailbox untouched
+SELFTEST_SPECS=(/etc /var/spool/postfix /var/mail)
+snap "$LAB/selftest-1.json" "${SELFTEST_SPECS[@]}"
 ms_stdout "$LAB/selftest.json" selftest --answers "$ANSWERS" "${LABNS[@]}" --json
 show_file "$LAB/selftest.json"
 check "selftest exits 0 (every domain signed, verified against the published key)" test "$MS_RC" = 0
 check "selftest verified all ${#DOMAINS[@]} domains" \
   test "$(grep -o '"selftest.signed"' "$LAB/selftest.json" | wc -l)" = "${#DOMAINS[@]}"
+snap "$LAB/selftest-2.json" "${SELFTEST_SPECS[@]}"
+check "selftest left /etc, Postfix's queue and /var/mail untouched (sha256, mode, owner, mtime)" \
+  "$PY" "$HERE/state.py" diff "$LAB/selftest-1.json" "$LAB/selftest-2.json" --ignore 'opendkim\.sock$'
+# selftest --via-postfix: real messages by SMTP and by sendmail to root@localhost, read back
+# from /var/mail/root as delivered and verified
+ms_stdout "$LAB/selftest-via.json" selftest --answers "$ANSWERS" "${LABNS[@]}" \
+  --via-postfix --to "$RCPT" --json
+show_file "$LAB/selftest-via.json"
+check "selftest --via-postfix --to $RCPT exits 0" test "$MS_RC" = 0
+via_signed() { # via_signed FILE SUBJECT : FILE has selftest.signed for SUBJECT
+  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if any(f['id']=='selftest.signed' and f['subject']==sys.argv[2] for f in d['findings']) else 1)" "$1" "$2"
+}
+for d in "${DOMAINS[@]}"; do
+  check "selftest --via-postfix: $d by SMTP arrived signed and verified" via_signed "$LAB/selftest-via.json" "$d by SMTP"
+  check "selftest --via-postfix: $d by sendmail arrived signed and verified" via_signed "$LAB/selftest-via.json" "$d by sendmail"
+done
+check "the messages it sent are in $MBOX" \
+  test "$(grep -c '^Message-ID: <selftest\.' "$MBOX")" -ge $((2 * ${#DOMAINS[@]}))
 
 # negative: publish example.org's DKIM key under example.net and drop example.net's DMARC record;
 # `check` must now exit 1 and name both problems. Then put the zone back.
@@ -636,15 +658,20 @@ ms_stdout "$LAB/bf-baseline.json" check --answers "$ANSWERS" "${LABNS[@]}" --jso
 check "check passes before anything is broken" test "$MS_RC" = 0
 [ "$MS_RC" = 0 ] || head -c 2000 "$LAB/bf-baseline.json" | sed 's/^/  | /'
 KEY0=/etc/opendkim/keys/${DOMAINS[0]}/$SELECTOR.private
-APPLY="'$MAILSETUP' apply --yes --answers '$ANSWERS'"
-break_fix() { # break_fix ID BREAK-COMMAND FIX-COMMAND
-  local id=$1 brk=$2 fix=$3
+break_fix() { # break_fix ID BREAK-COMMAND FIX-COMMAND [WHILE-BROKEN-FUNCTION]
+  local id=$1 brk=$2 fix=$3 while_broken=${4:-}
   echo "  -- $id: break: $brk"
   sh -c "$brk" >"$LAB/bf-$id.break" 2>&1 || sed 's/^/  | /' "$LAB/bf-$id.break"
   ms_stdout "$LAB/bf-$id.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
   check "$id: produced by its broken set-up" \
     sh -c "test $MS_RC = 1 && grep -q '\"id\":\"$id\"' '$LAB/bf-$id.json'"
   grep -q "\"id\":\"$id\"" "$LAB/bf-$id.json" || head -c 1500 "$LAB/bf-$id.json" | sed 's/^/  | /'
+  [ -z "$while_broken" ] || "$while_broken"
+  if [ "$fix" = fix ]; then # the repair check prints: mailsetup fix ID, through the wizard's step
+    ms check --answers "$ANSWERS" "${LABNS[@]}"
+    check "$id: check prints the repair: mailsetup fix $id" grep -q "fix: *mailsetup fix $id\$" "$MS_OUT"
+    fix="'$MAILSETUP' fix $id --yes --answers '$ANSWERS' ${LABNS[*]}"
+  fi
   echo "  -- $id: fix: $fix"
   sh -c "$fix" >"$LAB/bf-$id.fix" 2>&1 || sed 's/^/  | /' "$LAB/bf-$id.fix"
   wait_for 15 test -S "$SOCKDIR/opendkim.sock" || true
@@ -655,18 +682,27 @@ break_fix() { # break_fix ID BREAK-COMMAND FIX-COMMAND
   check "$id: selftest passes again" test "$MS_RC" = 0
 }
 t=$(date +%s%N)
-break_fix milter.non-smtpd-missing "postconf -e non_smtpd_milters= && postfix reload" "$APPLY"
+# while non_smtpd_milters is empty, mail by SMTP is signed but mail by sendmail is not
+unsigned_by_sendmail() {
+  ms_stdout "$LAB/bf-via.json" selftest --answers "$ANSWERS" "${LABNS[@]}" --via-postfix --to "$RCPT" --json
+  check "selftest --via-postfix: exit 1, ${DOMAINS[0]} by sendmail arrives unsigned (selftest.unsigned)" \
+    "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if any(f['id']=='selftest.unsigned' and f['subject']==sys.argv[2] for f in d['findings']) else 1)" \
+    "$LAB/bf-via.json" "${DOMAINS[0]} by sendmail"
+  check "... while ${DOMAINS[0]} by SMTP still arrives signed" via_signed "$LAB/bf-via.json" "${DOMAINS[0]} by SMTP"
+  [ "$MS_RC" = 1 ] || fail "selftest --via-postfix exited $MS_RC, not 1"
+}
+break_fix milter.non-smtpd-missing "postconf -e non_smtpd_milters= && postfix reload" fix unsigned_by_sendmail
 break_fix opendkim.signing-table-no-refile \
-  "sed -i 's|^SigningTable.*|SigningTable /etc/opendkim/SigningTable|' /etc/opendkim.conf" "$APPLY"
-break_fix opendkim.key-insecure "chmod 640 $KEY0" "$APPLY"
-break_fix opendkim.key-missing "chown root:root $KEY0" "$APPLY"
-break_fix milter.socket-permission "gpasswd -d postfix opendkim" "$APPLY"
+  "sed -i 's|^SigningTable.*|SigningTable /etc/opendkim/SigningTable|' /etc/opendkim.conf" fix
+break_fix opendkim.key-insecure "chmod 640 $KEY0" fix
+break_fix opendkim.key-missing "chown root:root $KEY0" fix
+break_fix milter.socket-permission "gpasswd -d postfix opendkim" fix
 break_fix milter.socket-unreachable \
-  "postconf -e smtpd_milters=unix:/run/opendkim/opendkim.sock && postfix reload" "$APPLY"
+  "postconf -e smtpd_milters=unix:/run/opendkim/opendkim.sock && postfix reload" fix
 break_fix opendkim.not-running "/etc/init.d/opendkim stop" "/etc/init.d/opendkim start"
 break_fix milter.socket-mismatch \
   "sed -i 's|^SOCKET=.*|SOCKET=local:/run/opendkim/opendkim.sock|' /etc/default/opendkim && /etc/init.d/opendkim restart" \
-  "$APPLY"
+  fix
 break_fix opendkim.config-invalid "echo 'Bogusoption yes' >>/etc/opendkim.conf" \
   "sed -i '/^Bogusoption/d' /etc/opendkim.conf"
 break_fix postfix.config-warning "postconf -e mailsetup_typo=1" "postconf -X mailsetup_typo"
