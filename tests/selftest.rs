@@ -105,10 +105,18 @@ fn point_at(tree: &Tree, port: u16) {
         tree.read("/etc/postfix/main.cf")
     );
     tree.write("/etc/postfix/main.cf", &main_cf);
-    tree.write(
-        "/etc/default/opendkim",
-        &format!("SOCKET=inet:{port}@127.0.0.1\n"),
-    );
+    // the socket OpenDKIM is started with: opendkim.conf's Socket (the init script passes
+    // /etc/default/opendkim's SOCKET only when there is none)
+    let conf: String = tree
+        .read("/etc/opendkim.conf")
+        .lines()
+        .map(|l| match l.starts_with("Socket") {
+            true => format!("Socket inet:{port}@127.0.0.1\n"),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    assert!(conf.contains(&format!("Socket inet:{port}@127.0.0.1\n")));
+    tree.write("/etc/opendkim.conf", &conf);
 }
 
 /// DNS publishing `p` as example.org's DKIM key.
@@ -201,12 +209,13 @@ fn selftest_signs_through_the_real_opendkim_and_verifies_against_dns() {
     assert_eq!(code, 1);
     drop(daemon);
 
-    // nothing was written by the selftest itself (the test rewrote main.cf)
+    // nothing was written by the selftest itself (the test pointed main.cf and
+    // opendkim.conf at each daemon's port)
     let mut after = tree.snapshot();
     let mut before = before;
     for snap in [&mut before, &mut after] {
         snap.remove(Path::new("etc/postfix/main.cf"));
-        snap.remove(Path::new("etc/default/opendkim"));
+        snap.remove(Path::new("etc/opendkim.conf"));
     }
     assert_eq!(after, before);
 }

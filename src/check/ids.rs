@@ -97,8 +97,9 @@ pub const OPENDKIM_KEY_INSECURE: &str = "opendkim.key-insecure";
 pub const OPENDKIM_CONFIG_INVALID: &str = "opendkim.config-invalid";
 /// `postconf -n` warns about main.cf or master.cf.
 pub const POSTFIX_CONFIG_WARNING: &str = "postfix.config-warning";
-/// (With `--root /`) main.cf's `inet_protocols` is not what the running Postfix listens
-/// with: it was changed and Postfix only reloaded, which ignores it (postconf(5)).
+/// (With `--root /`) main.cf's `inet_protocols` or `inet_interfaces` is not what the running
+/// Postfix listens with: it was changed and Postfix only reloaded, which ignores both
+/// (postconf(5)).
 pub const POSTFIX_RESTART_PENDING: &str = "postfix.restart-pending";
 /// Another signer also signs for the domains: amavisd-new with `$enable_dkim_signing`, or
 /// rspamd's DKIM signing module behind a milter Postfix uses. Mail then carries two

@@ -8,15 +8,17 @@
 //! per domain), `keys` (every domain's KeyTable key exists and passes OpenDKIM's own path
 //! check), and `running` (postfix and opendkim, with `--root /` only).
 
+pub mod listeners;
 pub mod securefile;
 pub mod socket;
+pub mod startup;
 
 use std::path::PathBuf;
 
 use crate::accounts::Accounts;
 use crate::check::{Checked, Finding, JobResult, Severity, ids, status};
 use crate::milter;
-use crate::opendkim::{DefaultFile, KeyTable, OpendkimConf, SigningTable};
+use crate::opendkim::{KeyTable, OpendkimConf, SigningTable};
 use crate::postfix::{MainCf, split_list};
 use crate::settings::Settings;
 use crate::system::{self, Root};
@@ -27,6 +29,8 @@ pub struct LocalState {
     pub main_cf: Option<String>,
     pub opendkim_conf: Option<String>,
     pub default_file: Option<String>,
+    /// How OpenDKIM is started (systemd's ExecStart, or the init script).
+    pub startup: startup::Startup,
     pub key_table: Option<String>,
     pub signing_table: Option<String>,
     /// Each KeyTable key path with its path walk (or why it could not be walked).
@@ -41,8 +45,8 @@ pub struct LocalState {
     /// Other signers' configuration: `(file, text)` of /etc/amavis/conf.d/* and rspamd's
     /// /etc/rspamd/local.d/dkim_signing.conf when present.
     pub other_signers: Vec<(String, String)>,
-    /// Who listens on the SMTP port (25) now: `(ipv4, ipv6, ipv6 available)`; host only.
-    pub smtp_listeners: Option<(bool, bool, bool)>,
+    /// Who listens on the SMTP port (25) now; host only.
+    pub smtp_listeners: Option<listeners::Listeners>,
     /// `postconf -n` warnings about the root's /etc/postfix; `None` without postconf.
     pub postconf_warnings: Option<Vec<String>>,
     /// `opendkim -n`'s complaint about /etc/opendkim.conf (`Some(Ok(()))` when it accepts
@@ -68,10 +72,11 @@ pub fn read(root: &Root) -> LocalState {
         main_cf: text(system::MAIN_CF),
         master_cf: text(system::MASTER_CF),
         socket: None,
-        smtp_listeners: root.is_host().then(smtp_listeners),
+        smtp_listeners: root.is_host().then(listeners::read),
         other_signers: other_signers(root),
         opendkim_conf: text(system::OPENDKIM_CONF),
         default_file: text(system::DEFAULT_OPENDKIM),
+        startup: startup::read(root),
         signing_table: text(system::SIGNING_TABLE),
         key_table,
         keys,
@@ -118,21 +123,6 @@ fn other_signers(root: &Root) -> Vec<(String, String)> {
         out.push((rspamd.to_string(), t));
     }
     out
-}
-
-/// Listeners on TCP port 25 in /proc/net/tcp and tcp6 (state 0A, LISTEN; proc(5)), and
-/// whether the host has IPv6 at all (/proc/net/if_inet6).
-fn smtp_listeners() -> (bool, bool, bool) {
-    let listens = |file: &str| {
-        std::fs::read_to_string(file).is_ok_and(|t| {
-            t.lines().skip(1).any(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                f.len() > 3 && f[1].ends_with(":0019") && f[3] == "0A"
-            })
-        })
-    };
-    let ipv6 = std::fs::read_to_string("/proc/net/if_inet6").is_ok_and(|t| !t.trim().is_empty());
-    (listens("/proc/net/tcp"), listens("/proc/net/tcp6"), ipv6)
 }
 
 /// After a restart: does OpenDKIM answer on the socket Postfix uses, and may Postfix's user
@@ -270,32 +260,20 @@ fn error(id: &'static str, subject: &str, message: String) -> Finding {
 /// `postfix.restart-pending`: main.cf's inet_protocols asks for IP versions the running
 /// Postfix does not listen with, or listens with versions it no longer asks for.
 fn restart_pending(state: &LocalState) -> Option<Finding> {
-    let (v4, v6, ipv6_available) = state.smtp_listeners?;
-    if !v4 && !v6 {
-        return None; // nothing on port 25 (inet_interfaces, another port): nothing to compare
-    }
-    let value = MainCf::parse(state.main_cf.as_deref()?)
-        .get("inet_protocols")
-        .unwrap_or_else(|| "all".into());
-    let words: Vec<&str> = value.split([',', ' ']).filter(|w| !w.is_empty()).collect();
-    let all = words.contains(&"all");
-    let want_v4 = all || words.contains(&"ipv4");
-    let want_v6 = (all || words.contains(&"ipv6")) && ipv6_available;
-    if want_v4 == v4 && want_v6 == v6 {
-        return None;
-    }
-    let listening = match (v4, v6) {
-        (true, true) => "IPv4 and IPv6",
-        (true, false) => "IPv4 only",
-        _ => "IPv6 only",
-    };
+    let cf = MainCf::parse(state.main_cf.as_deref()?);
+    let value = |name| cf.get(name).unwrap_or_else(|| "all".into());
+    let why = listeners::pending(
+        state.smtp_listeners.as_ref()?,
+        &value("inet_protocols"),
+        &value("inet_interfaces"),
+    )?;
     Some(
         error(
             ids::POSTFIX_RESTART_PENDING,
             "postfix, opendkim",
             format!(
-                "main.cf says inet_protocols = {value}, but Postfix listens with {listening}: \
-                 it was changed and Postfix only reloaded, which ignores inet_protocols"
+                "{why}: it was changed and Postfix only reloaded, which ignores \
+                 inet_protocols and inet_interfaces"
             ),
         )
         .fix(Some(
@@ -463,8 +441,14 @@ fn milter_findings(state: &LocalState) -> Vec<Finding> {
                 ids::MILTER_SOCKET_MISMATCH,
                 subject,
                 format!(
-                    "Postfix talks to OpenDKIM at {named}, but OpenDKIM listens on {}",
-                    listens.as_deref().unwrap_or("")
+                    "Postfix talks to OpenDKIM at {named}, but OpenDKIM listens on {} ({})",
+                    listens.as_deref().unwrap_or(""),
+                    startup::socket_and_source(
+                        &state.startup,
+                        state.opendkim_conf.as_deref(),
+                        state.default_file.as_deref()
+                    )
+                    .map_or("", |(_, source)| source)
                 ),
             )
             .found(named.to_string())
@@ -500,7 +484,8 @@ fn reachability(state: &LocalState, entry: &str) -> Vec<Finding> {
                 ids::MILTER_SOCKET_UNREACHABLE,
                 subject,
                 format!(
-                    "Postfix names the socket {}, outside {}, but smtpd runs chrooted there                      (master.cf: {}): it cannot reach the socket",
+                    "Postfix names the socket {}, outside {}, but smtpd runs chrooted there \
+                     (master.cf: {}): it cannot reach the socket",
                     path.display(),
                     system::QUEUE_DIR,
                     chrooted.join(", ")
@@ -546,20 +531,13 @@ fn reachability(state: &LocalState, entry: &str) -> Vec<Finding> {
         .unwrap_or_default()
 }
 
-/// The socket OpenDKIM listens on: /etc/default/opendkim `SOCKET` (the init script passes
-/// it with -p, which overrides the configuration), else opendkim.conf `Socket`.
+/// The socket OpenDKIM listens on: see [`startup::effective_socket`].
 pub(crate) fn effective_socket(state: &LocalState) -> Option<String> {
-    state
-        .default_file
-        .as_deref()
-        .and_then(|t| DefaultFile::parse(t).socket_expanded())
-        .filter(|s| !s.is_empty())
-        .or_else(|| {
-            state
-                .opendkim_conf
-                .as_deref()
-                .and_then(|t| OpendkimConf::parse(t).get("Socket").map(str::to_string))
-        })
+    startup::effective_socket(
+        &state.startup,
+        state.opendkim_conf.as_deref(),
+        state.default_file.as_deref(),
+    )
 }
 
 /// The SigningTable is read as `refile:` when it has wildcards, and names every domain.

@@ -53,6 +53,7 @@ fn healthy() -> LocalState {
                 .into(),
         ),
         default_file: Some("SOCKET=local:/var/spool/postfix/opendkim/opendkim.sock\n".into()),
+        startup: startup::Startup::InitScript,
         key_table: None,
         signing_table: Some(
             "*@example.org mail._domainkey.example.org\n*@example.net mail._domainkey.example.net\n"
@@ -78,8 +79,20 @@ fn healthy() -> LocalState {
     }
 }
 
+/// The finding ids; every message and fix read as one sentence (no run of spaces left by a
+/// broken line continuation).
 fn ids_of(state: &LocalState) -> Vec<&'static str> {
-    checks(state, &settings())
+    let results = checks(state, &settings());
+    for f in results.iter().flat_map(|r| &r.findings) {
+        for text in [Some(&f.message), f.fix.as_ref()].into_iter().flatten() {
+            assert!(
+                !text.contains("  "),
+                "{}: a run of spaces in {text:?}",
+                f.id
+            );
+        }
+    }
+    results
         .iter()
         .flat_map(|r| r.findings.iter().map(|f| f.id))
         .collect()
@@ -122,16 +135,43 @@ fn milters_missing_from_either_list() {
 }
 
 #[test]
-fn the_default_file_socket_wins_and_must_match_postfix() {
+fn the_socket_opendkim_is_started_with_must_match_postfix() {
     let mut s = healthy();
-    // the stock /etc/default/opendkim: the init script listens on /run/opendkim
+    // the stock /etc/default/opendkim: the init script ignores it while opendkim.conf has Socket
     s.default_file = Some("RUNDIR=/run/opendkim\nSOCKET=local:$RUNDIR/opendkim.sock\n".into());
+    assert!(ids_of(&s).is_empty());
+    // opendkim.conf's Socket changed: OpenDKIM listens elsewhere
+    let chroot = s.opendkim_conf.clone().unwrap();
+    s.opendkim_conf = Some(chroot.replace("/var/spool/postfix/opendkim", "/run/opendkim"));
     assert_eq!(ids_of(&s), [ids::MILTER_SOCKET_MISMATCH]);
     let f = checks(&s, &settings()).remove(0).findings.remove(0);
     assert_eq!(
         f.expected.as_deref(),
         Some("local:/run/opendkim/opendkim.sock")
     );
+    assert!(
+        f.message.ends_with("(Socket in /etc/opendkim.conf)"),
+        "{}",
+        f.message
+    );
+    // no Socket line: the init script passes the default file's SOCKET
+    s.opendkim_conf = Some("SigningTable refile:/etc/opendkim/SigningTable\n".into());
+    let f = checks(&s, &settings()).remove(0).findings.remove(0);
+    assert_eq!(f.id, ids::MILTER_SOCKET_MISMATCH);
+    assert!(
+        f.message.contains("SOCKET in /etc/default/opendkim"),
+        "{}",
+        f.message
+    );
+    // under systemd, an override's ExecStart -p wins over a right opendkim.conf
+    s.opendkim_conf = Some(chroot);
+    s.startup = startup::Startup::Systemd {
+        exec_start: Some(
+            "/usr/sbin/opendkim -P /run/opendkim/opendkim.pid -p local:/run/opendkim/opendkim.sock"
+                .into(),
+        ),
+    };
+    assert_eq!(ids_of(&s), [ids::MILTER_SOCKET_MISMATCH]);
 }
 
 #[test]
@@ -274,22 +314,36 @@ fn a_key_only_root_can_read_is_missing_for_opendkim() {
 }
 
 #[test]
-fn inet_protocols_changed_but_only_reloaded() {
+fn inet_protocols_or_inet_interfaces_changed_but_only_reloaded() {
     let mut s = healthy();
     let main_cf = s.main_cf.clone().unwrap();
-    s.smtp_listeners = Some((true, false, true));
+    let listening = |addrs: &[&str]| {
+        Some(super::listeners::Listeners {
+            addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
+            ipv6_available: true,
+        })
+    };
+    s.smtp_listeners = listening(&["0.0.0.0"]);
     assert!(ids_of(&s).is_empty(), "ipv4 asked, IPv4 listened on");
     s.main_cf = Some(main_cf.replace("inet_protocols = ipv4", "inet_protocols = all"));
     // still IPv4 only: the master read the old value
     assert_eq!(ids_of(&s), [ids::POSTFIX_RESTART_PENDING]);
-    s.smtp_listeners = Some((true, true, true)); // after a stop and start
+    s.smtp_listeners = listening(&["0.0.0.0", "::"]); // after a stop and start
     assert!(ids_of(&s).is_empty());
-    s.smtp_listeners = Some((true, false, false)); // a host without IPv6: all is IPv4
+    s.main_cf = Some(format!("{main_cf}inet_interfaces = loopback-only\n"));
+    s.smtp_listeners = listening(&["0.0.0.0"]);
+    let f = checks(&s, &settings()).remove(3).findings.remove(0);
+    assert_eq!(f.id, ids::POSTFIX_RESTART_PENDING);
+    assert!(
+        f.message.starts_with(
+            "main.cf says inet_interfaces = loopback-only, but Postfix listens on every address"
+        ),
+        "{}",
+        f.message
+    );
+    s.smtp_listeners = listening(&["127.0.0.1"]); // after a stop and start
     assert!(ids_of(&s).is_empty());
-    s.main_cf = Some(main_cf);
-    s.smtp_listeners = Some((true, true, true)); // ipv4 asked, IPv6 still listened on
-    assert_eq!(ids_of(&s), [ids::POSTFIX_RESTART_PENDING]);
-    s.smtp_listeners = Some((false, false, true)); // nothing on port 25: not compared
+    s.smtp_listeners = listening(&[]); // nothing on port 25: not compared
     assert!(ids_of(&s).is_empty());
 }
 

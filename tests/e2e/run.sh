@@ -19,16 +19,18 @@
 #      opendkim-testkey, and the dkimverify CLI (when named can also listen on :53)
 #   8. `mailsetup check --nameserver 127.0.0.1:$DNS_PORT --authoritative-port $DNS_PORT` (+ --json)
 #      -> 0; with a wrong DKIM key and no DMARC record published for example.net -> 1 naming
-#      both; `check --watch`, started while it is broken, exits 0 once the zone is put back
+#      both; `check --watch`, started while it is broken, exits 0 once the zone is put back;
+#      `selftest` -> 0 touching no file, queue or mailbox; `selftest --via-postfix --to
+#      root@localhost` -> every domain by SMTP and by sendmail read back from /var/mail/root, verified
 #   9. idempotence: `plan` -> 0, `apply --yes` -> no changes, nothing written (sha256 + mtime)
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
 #  10b. an operator's DAEMON_OPTS (group nogroup): apply restarts, finds Postfix shut out of the socket, rolls the
 #      whole run back and exits 2; then apply again, and break each thing on purpose (non_smtpd_milters, SigningTable without
 #      refile:, key 0640 with postfix in group opendkim, key root-owned, postfix out of the socket's
-#      group, socket outside the chroot, OpenDKIM stopped, another SOCKET in /etc/default,
+#      group, socket outside the chroot, OpenDKIM stopped, another Socket in opendkim.conf (and
+#      another SOCKET in /etc/default/opendkim, which the init script ignores: no finding),
 #      an unknown opendkim.conf option, an unused main.cf parameter, amavisd-new signing too,
-#      inet_protocols changed and only
-#      reloaded): `check` names the id, the fix
+#      inet_protocols or inet_interfaces changed and only reloaded): `check` names the id, the fix
 #      (`mailsetup fix ID --yes` where check prints it, else the printed command) clears it,
 #      `selftest` passes again
 #  11. cleanup (trap): stop daemons by PID, restore, verify the machine state, summary + timings
@@ -701,8 +703,20 @@ break_fix milter.socket-unreachable \
   "postconf -e smtpd_milters=unix:/run/opendkim/opendkim.sock && postfix reload" fix
 break_fix opendkim.not-running "/etc/init.d/opendkim stop" "/etc/init.d/opendkim start"
 break_fix milter.socket-mismatch \
-  "sed -i 's|^SOCKET=.*|SOCKET=local:/run/opendkim/opendkim.sock|' /etc/default/opendkim && /etc/init.d/opendkim restart" \
+  "sed -i 's|^Socket.*|Socket local:/run/opendkim/opendkim.sock|' /etc/opendkim.conf && /etc/init.d/opendkim restart" \
   fix
+# another SOCKET in /etc/default/opendkim while opendkim.conf has a Socket line: the init script
+# does not pass it (it adds -p $SOCKET only when opendkim.conf has none), so nothing is wrong
+sed -i 's|^SOCKET=.*|SOCKET=local:/run/opendkim/opendkim.sock|' /etc/default/opendkim
+/etc/init.d/opendkim restart >/dev/null 2>&1 || true
+wait_for 15 test -S "$SOCKDIR/opendkim.sock" || true
+ms check --answers "$ANSWERS" "${LABNS[@]}"
+check "another SOCKET in /etc/default/opendkim, ignored by the init script: check passes" test "$MS_RC" = 0
+check "... and OpenDKIM still listens in the chroot" test -S "$SOCKDIR/opendkim.sock"
+ms selftest --answers "$ANSWERS" "${LABNS[@]}"
+check "... and selftest passes" test "$MS_RC" = 0
+ms apply --answers "$ANSWERS" --yes
+check "apply --yes writes SOCKET back to match" sh -c "test $MS_RC = 0 && grep -q '^SOCKET=local:/var/spool/postfix/opendkim/opendkim.sock' /etc/default/opendkim"
 break_fix opendkim.config-invalid "echo 'Bogusoption yes' >>/etc/opendkim.conf" \
   "sed -i '/^Bogusoption/d' /etc/opendkim.conf"
 break_fix postfix.config-warning "postconf -e mailsetup_typo=1" "postconf -X mailsetup_typo"
@@ -715,7 +729,15 @@ if grep -q . /proc/net/if_inet6 2>/dev/null; then
   ms apply --answers "$ANSWERS" --yes
   check "apply --yes puts inet_protocols back (and stops and starts Postfix)" test "$MS_RC" = 0
 else
-  echo "  (no IPv6 on this host: postfix.restart-pending cannot be produced here)"
+  echo "  (no IPv6 on this host: postfix.restart-pending cannot be produced by inet_protocols here)"
 fi
+# inet_interfaces too: the master keeps listening on every address after a reload
+IFACES0=$(postconf -h inet_interfaces)
+break_fix postfix.restart-pending "postconf -e inet_interfaces=loopback-only && postfix reload" \
+  "postfix stop && postfix start && sleep 1"
+postconf -e "inet_interfaces=$IFACES0" && postfix stop >/dev/null 2>&1 && postfix start >/dev/null 2>&1
+wait_for 10 listening 25 || true
+ms check --answers "$ANSWERS" "${LABNS[@]}"
+check "inet_interfaces = $IFACES0 again, after a stop and start: check passes" test "$MS_RC" = 0
 timing "break and repair" "$(secs "$t")"
 phase_end
