@@ -204,11 +204,7 @@ impl RunRecord {
 
 /// A UTC timestamp `YYYYMMDDTHHMMSSZ` for backup names and run records.
 pub fn utc_stamp(now: std::time::SystemTime) -> String {
-    let secs = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (days, rem) = days_and_seconds(now);
     let (y, m, d) = civil_from_days(days as i64);
     format!(
         "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
@@ -220,11 +216,7 @@ pub fn utc_stamp(now: std::time::SystemTime) -> String {
 
 /// An RFC 5322 §3.3 date in UTC: `Sat, 21 Nov 2026 23:59:00 +0000`.
 pub fn mail_date(now: std::time::SystemTime) -> String {
-    let secs = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (days, rem) = days_and_seconds(now);
     let (y, m, d) = civil_from_days(days as i64);
     let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
     let month = [
@@ -236,6 +228,15 @@ pub fn mail_date(now: std::time::SystemTime) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// Whole days since 1970-01-01 (UTC) and the seconds into the last one; 0 before 1970.
+fn days_and_seconds(now: std::time::SystemTime) -> (u64, u64) {
+    let secs = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    (secs / 86_400, secs % 86_400)
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
