@@ -213,6 +213,13 @@ fn stopped_daemons_are_named_and_not_checked_beneath_a_test_root() {
     let mut s = healthy();
     s.running = Some((true, false));
     assert_eq!(ids_of(&s), [ids::OPENDKIM_NOT_RUNNING]);
+    s.running = Some((false, true));
+    assert_eq!(ids_of(&s), [ids::POSTFIX_NOT_RUNNING]);
+    let f = checks(&s, &settings()).remove(3).findings.remove(0);
+    assert_eq!(
+        f.fix.as_deref(),
+        Some("start it: /etc/init.d/postfix start (systemctl start postfix with systemd)")
+    );
     s.running = None;
     let lines: Vec<&str> = checks(&s, &settings())
         .iter()

@@ -27,7 +27,7 @@
 #  10b. an operator's DAEMON_OPTS (group nogroup): apply restarts, finds Postfix shut out of the socket, rolls the
 #      whole run back and exits 2; then apply again, and break each thing on purpose (non_smtpd_milters, SigningTable without
 #      refile:, key 0640 with postfix in group opendkim, key root-owned, postfix out of the socket's
-#      group, socket outside the chroot, OpenDKIM stopped, another Socket in opendkim.conf (and
+#      group, socket outside the chroot, OpenDKIM stopped, Postfix stopped, another Socket in opendkim.conf (and
 #      another SOCKET in /etc/default/opendkim, which the init script ignores: no finding),
 #      an unknown opendkim.conf option, an unused main.cf parameter, amavisd-new signing too,
 #      inet_protocols or inet_interfaces changed and only reloaded): `check` names the id, the fix
@@ -702,6 +702,7 @@ break_fix milter.socket-permission "gpasswd -d postfix opendkim" fix
 break_fix milter.socket-unreachable \
   "postconf -e smtpd_milters=unix:/run/opendkim/opendkim.sock && postfix reload" fix
 break_fix opendkim.not-running "/etc/init.d/opendkim stop" "/etc/init.d/opendkim start"
+break_fix postfix.not-running "postfix stop" "/etc/init.d/postfix start && sleep 1"
 break_fix milter.socket-mismatch \
   "sed -i 's|^Socket.*|Socket local:/run/opendkim/opendkim.sock|' /etc/opendkim.conf && /etc/init.d/opendkim restart" \
   fix
