@@ -120,6 +120,24 @@ fn a_real_run_ends_where_apply_does_and_fix_opens_the_step() {
     t.wait_for("already done", WAIT);
     t.send(&["q"]);
     assert_eq!(t.exit_code(WAIT), 0);
+    drop(t);
+
+    // a local finding: the key made group-readable; fix shows the Keys step's diff, `y` applies it
+    use std::os::unix::fs::PermissionsExt;
+    let key = tree.path("/etc/opendkim/keys/example.org/mail.private");
+    std::fs::set_permissions(&key, PermissionsExt::from_mode(0o640)).unwrap();
+    let t = Tmux::start(BIN, &args(&tree, &lab, &["fix", "opendkim.key-insecure"]));
+    let screen = t.wait_for("step 6/9: Keys", WAIT);
+    assert!(screen.contains("opendkim.key-insecure"), "{screen}");
+    t.wait_for("n skip", WAIT);
+    t.send(&["y"]);
+    t.wait_for("done, the files now match", WAIT);
+    t.send(&["q"]);
+    t.wait_for("Quit anyway?", WAIT); // applied, and the services not yet restarted
+    t.send(&["y"]);
+    assert_eq!(t.exit_code(WAIT), 0);
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "the key is private again: {mode:o}");
 }
 
 /// Whether the pane shows the alternate screen (the wizard's) now.
