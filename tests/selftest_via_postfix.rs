@@ -194,60 +194,38 @@ fn beneath_a_test_root_nothing_is_sent_and_the_mailbox_is_named() {
     .unwrap();
     let answers = answers.display().to_string();
     let before = tree.snapshot();
-    let run = tree.run(&[
-        "selftest",
-        "--answers",
-        &answers,
-        "--via-postfix",
-        "--to",
-        "postmaster@localhost",
-    ]);
-    run.expect_code(1);
-    assert!(
-        run.stdout.contains("would send <selftest."),
-        "{}",
+    let run_via = |to: &str| {
+        tree.run(&[
+            "selftest",
+            "--answers",
+            &answers,
+            "--via-postfix",
+            "--to",
+            to,
+        ])
+    };
+    let via = |to: &str| {
+        let run = run_via(to);
+        run.expect_code(1);
         run.stdout
-    );
-    assert!(
-        run.stdout.contains("(example.org by SMTP)"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("(example.org by sendmail)"),
-        "{}",
-        run.stdout
-    );
-    let spool = "would read them back from [ROOT]/var/mail/root"; // Run shows the root so
-    assert!(run.stdout.contains(spool), "{}", run.stdout);
-    assert!(run.stdout.contains("nothing sent"), "{}", run.stdout);
-
-    let run = tree.run(&[
-        "selftest",
-        "--answers",
-        &answers,
-        "--via-postfix",
-        "--to",
-        "someone@example.com",
-    ]);
-    run.expect_code(1);
-    assert!(
-        run.stdout.contains(
-            "someone@example.com is not a local mailbox: example.com is not in mydestination"
-        ),
-        "{}",
-        run.stdout
-    );
+    };
+    let out = via("postmaster@localhost");
+    for line in [
+        "would send <selftest.",
+        "(example.org by SMTP)",
+        "(example.org by sendmail)",
+        "would read them back from [ROOT]/var/mail/root", // Run shows the root so
+        "nothing sent",
+    ] {
+        assert!(out.contains(line), "{line:?} not in {out}");
+    }
+    let out = via("someone@example.com");
+    let elsewhere =
+        "someone@example.com is not a local mailbox: example.com is not in mydestination";
+    assert!(out.contains(elsewhere), "{out}");
     assert_eq!(tree.snapshot(), before, "nothing written beneath the root");
 
-    let run = tree.run(&[
-        "selftest",
-        "--answers",
-        &answers,
-        "--via-postfix",
-        "--to",
-        "no address",
-    ]);
+    let run = run_via("no address");
     run.expect_code(2);
     assert!(run.stderr.contains("--to \"no address\""), "{}", run.stderr);
     let run = tree.run(&["selftest", "--answers", &answers, "--to", "root@localhost"]);
