@@ -25,7 +25,8 @@
 #   9. idempotence: `plan` -> 0, `apply --yes` -> no changes, nothing written (sha256 + mtime)
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
 #  10b. an operator's DAEMON_OPTS (group nogroup): apply restarts, finds Postfix shut out of the socket, rolls the
-#      whole run back and exits 2; then apply again, and break each thing on purpose (non_smtpd_milters, SigningTable without
+#      whole run back and exits 2; then apply again, and break each thing on purpose (non_smtpd_milters,
+#      smtpd_milters, a domain missing from the SigningTable, SigningTable without
 #      refile:, key 0640 with postfix in group opendkim, key root-owned, postfix out of the socket's
 #      group, socket outside the chroot, OpenDKIM stopped, Postfix stopped, another Socket in opendkim.conf (and
 #      another SOCKET in /etc/default/opendkim, which the init script ignores: no finding),
@@ -694,6 +695,9 @@ unsigned_by_sendmail() {
   [ "$MS_RC" = 1 ] || fail "selftest --via-postfix exited $MS_RC, not 1"
 }
 break_fix milter.non-smtpd-missing "postconf -e non_smtpd_milters= && postfix reload" fix unsigned_by_sendmail
+break_fix milter.not-configured "postconf -e smtpd_milters= && postfix reload" fix
+break_fix opendkim.signing-table-missing-domain \
+  "sed -i '/@${DOMAINS[1]} /d' /etc/opendkim/SigningTable && /etc/init.d/opendkim restart" fix
 break_fix opendkim.signing-table-no-refile \
   "sed -i 's|^SigningTable.*|SigningTable /etc/opendkim/SigningTable|' /etc/opendkim.conf" fix
 break_fix opendkim.key-insecure "chmod 640 $KEY0" fix
