@@ -48,6 +48,15 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
     }
 }
 
+/// The async runtime the commands run DNS, milter and service work on. Errors: it cannot
+/// start (no threads).
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("start the async runtime", "-", e))
+}
+
 /// Without a terminal, bare `mailsetup` prints this instead of opening the wizard.
 fn help() -> u8 {
     use clap::CommandFactory;

@@ -251,6 +251,11 @@ async fn fix_without_the_screen_applies_the_step_that_repairs_a_local_finding() 
     let run = fix(&tree, &lab, &["opendkim.key-insecure", "--yes"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(mode() & 0o077, 0, "the key is no longer group-readable");
+    assert!(
+        run.stdout.ends_with("opendkim.key-insecure: cleared\n"),
+        "{}",
+        run.stdout
+    );
     let ids = field_of(&check(&tree, &lab, &["--json"]).stdout, "findings", "id");
     assert!(ids.is_empty(), "{ids:?}");
     let run = fix(&tree, &lab, &["opendkim.key-insecure", "--yes"]);
@@ -274,6 +279,27 @@ async fn fix_without_the_screen_applies_the_step_that_repairs_a_local_finding() 
         "{repaired}"
     );
     assert_eq!(repaired.len(), main_cf.len(), "only that line came back");
+
+    // Postfix pointed elsewhere: the OpenDKIM step (the usual repair) has nothing to change,
+    // and fix says the finding remains, exit 1
+    let main_cf = tree.read("/etc/postfix/main.cf");
+    tree.write(
+        "/etc/postfix/main.cf",
+        &main_cf.replace("local:opendkim/opendkim.sock", "inet:127.0.0.1:8891"),
+    );
+    let run = fix(&tree, &lab, &["milter.socket-mismatch", "--yes"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("milter.socket-mismatch is still failing after the step"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("had nothing to change; `mailsetup apply`")
+    );
+    tree.write("/etc/postfix/main.cf", &main_cf);
 
     // a finding no step repairs: its fix is printed, exit 1
     tree.write(

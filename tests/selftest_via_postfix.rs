@@ -228,6 +228,18 @@ fn beneath_a_test_root_nothing_is_sent_and_the_mailbox_is_named() {
     let run = run_via("no address");
     run.expect_code(2);
     assert!(run.stderr.contains("--to \"no address\""), "{}", run.stderr);
+    let run = tree.run(&[
+        "selftest",
+        "--answers",
+        &answers,
+        "--via-postfix",
+        "--to",
+        "root@localhost",
+        "--wait",
+        "3601",
+    ]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("--wait"), "{}", run.stderr);
     let run = tree.run(&["selftest", "--answers", &answers, "--to", "root@localhost"]);
     run.expect_code(2);
     assert!(run.stderr.contains("--via-postfix"), "{}", run.stderr);

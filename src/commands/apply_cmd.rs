@@ -37,23 +37,20 @@ pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
                 .into(),
         ));
     }
-    walk(root, cli, settings, None)
+    walk(root, cli, settings, None).map(|_| 0)
 }
 
 /// `mailsetup fix <id>` without the screen: that one step's diff, confirmed (`--yes`, or
 /// `y` on the terminal), applied, and the services it needs restarted and checked, as
-/// `apply` does for every step. Ok(0); errors as [`run`].
-pub(super) fn fix_step(root: &Root, cli: &Cli, settings: Settings, step: Step) -> Result<u8> {
-    walk(root, cli, settings, Some(step))
+/// `apply` does for every step. Ok(whether it changed something); errors as [`run`].
+pub(super) fn fix_step(root: &Root, cli: &Cli, settings: Settings, step: Step) -> Result<bool> {
+    walk(root, cli, settings, Some(step)).map(|applied| applied > 0)
 }
 
 /// Drive the wizard's core through every file step from `InetProtocols`, or through `only`,
-/// then restart at the summary.
-fn walk(root: &Root, cli: &Cli, settings: Settings, only: Option<Step>) -> Result<u8> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("start the async runtime", "-", e))?;
+/// then restart at the summary. Ok(the number of steps applied).
+fn walk(root: &Root, cli: &Cli, settings: Settings, only: Option<Step>) -> Result<usize> {
+    let rt = super::runtime()?;
     let ctx = Arc::new(Context {
         root: root.clone(),
         dns: dns_options(&cli.dns)?,
@@ -155,7 +152,7 @@ fn walk(root: &Root, cli: &Cli, settings: Settings, only: Option<Step>) -> Resul
          next: publish the records from `mailsetup records`, then run `mailsetup check`",
         system::STATE_DIR
     );
-    Ok(0)
+    Ok(applied)
 }
 
 /// A session id for the run records of one apply or one wizard run.

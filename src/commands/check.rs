@@ -3,7 +3,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::net::Ipv4Addr;
-use std::path::Path;
 use std::time::Duration;
 
 use super::{domains, load_settings, record_set, server_ipv4};
@@ -41,10 +40,7 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     let options = dns_options(&cli.dns)?;
     let (set, current) = record_set(root, &settings)?;
     let input = check_input(&settings, server_ipv4(&settings)?, &set, &current, &only);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("start the async runtime", Path::new("-"), e))?;
+    let rt = super::runtime()?;
     let tty = std::io::stdout().is_terminal();
     let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let local = crate::local::checks(&crate::local::read(root), &settings);

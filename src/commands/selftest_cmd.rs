@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
@@ -26,14 +25,8 @@ use crate::values::Domain;
 pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u64) -> Result<u8> {
     let settings = load_settings(cli)?;
     let local_p = local_keys(root, &settings)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("start the async runtime", Path::new("-"), e))?;
-    let auth = Authority::new(dns_options(&cli.dns)?).map_err(|e| Error::Invalid {
-        what: "the resolver".into(),
-        reason: e.to_string(),
-    })?;
+    let rt = super::runtime()?;
+    let auth = authority(&dns_options(&cli.dns)?)?;
     let (results, note) = match to {
         None => {
             let target = milter_target(root)?;
@@ -106,16 +99,18 @@ pub(super) fn findings(
 ) -> Result<Vec<crate::check::Finding>> {
     let local_p = local_keys(root, settings)?;
     let target = milter_target(root)?;
-    let auth = Authority::new(*dns).map_err(|e| Error::Invalid {
-        what: "the resolver".into(),
-        reason: e.to_string(),
-    })?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("start the async runtime", Path::new("-"), e))?;
+    let auth = authority(dns)?;
+    let rt = super::runtime()?;
     let results = rt.block_on(crate::selftest::run(&target, settings, &auth, &local_p));
     Ok(Report::from_results(&results).findings)
+}
+
+/// The authoritative-server client. Errors: the system resolver's configuration cannot be read.
+fn authority(dns: &crate::dns::AuthOptions) -> Result<Authority> {
+    Authority::new(*dns).map_err(|e| Error::Invalid {
+        what: "the resolver".into(),
+        reason: e.to_string(),
+    })
 }
 
 /// The socket Postfix uses for OpenDKIM (main.cf `smtpd_milters`), beneath the root.

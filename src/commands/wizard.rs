@@ -15,7 +15,8 @@ use crate::tui::{self, effects};
 use crate::wizard::{Options, Step};
 
 /// Open the wizard; `fix`: at the step that repairs this finding. Without a terminal, bare
-/// `mailsetup` prints the help instead (exit 0).
+/// `mailsetup` prints the help instead (exit 0); `fix` with `--yes` or without a terminal
+/// works without the screen ([`without_screen`]).
 pub(super) fn run(root: &Root, cli: &Cli, fix: Option<&str>) -> Result<u8> {
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if fix.is_none() && !terminal {
@@ -23,33 +24,25 @@ pub(super) fn run(root: &Root, cli: &Cli, fix: Option<&str>) -> Result<u8> {
     }
     let answers = answers(root, cli)?;
     let dns = dns_options(&cli.dns)?;
-    let fix = match fix {
-        Some(id) => match finding(root, answers.as_ref(), id, &dns)? {
-            Some(found) => Some(found),
-            None => return Ok(0),
-        },
-        None => None,
-    };
-    if let (Some((step, found)), Some(settings)) = (&fix, &answers)
-        && (cli.yes || !terminal || *step == Step::Summary)
-    {
-        // without the screen: the finding, then that step's diff → confirm → apply
-        print!("{}", report::finding_text(found));
-        let Some(part) = step.part() else {
-            println!(
-                "\nmailsetup changes nothing on this server for it: do what the fix line says, \
-                 then run mailsetup check"
-            );
-            return Ok(1);
+    let mut open_at = None;
+    if let Some(id) = fix {
+        let id = known(id)?;
+        let settings = answers.as_ref().ok_or_else(|| Error::Invalid {
+            what: format!("fix {id}"),
+            reason: format!(
+                "needs the answers: pass --answers FILE (or run the wizard once, which saves \
+                 them to {})",
+                effects::SAVED_ANSWERS
+            ),
+        })?;
+        let Some(found) = failing(root, settings, id, &dns)? else {
+            println!("{id}: not failing now; nothing to fix (mailsetup check shows everything)");
+            return Ok(0);
         };
-        if cli.dry_run {
-            let current = crate::plan::Current::read(root, settings)?;
-            let plan = crate::plan::build_parts(settings, &current, &[part])?;
-            print!("── step {}/9: {} ──\n{plan}", step.index(), step.title());
-            println!("\n(dry run: nothing was written)");
-            return Ok(u8::from(!plan.is_empty()));
+        match Step::for_finding(found.id) {
+            Some(step) if terminal && !cli.yes => open_at = Some((step, found)),
+            step => return without_screen(root, cli, &dns, settings, step, &found),
         }
-        return super::apply_cmd::fix_step(root, cli, settings.clone(), *step);
     }
     if !terminal {
         return Err(Error::Refused(
@@ -61,7 +54,7 @@ pub(super) fn run(root: &Root, cli: &Cli, fix: Option<&str>) -> Result<u8> {
     let options = Options {
         dry_run: cli.dry_run,
         answers,
-        fix,
+        fix: open_at,
     };
     let ctx = effects::Context {
         root: root.clone(),
@@ -69,6 +62,57 @@ pub(super) fn run(root: &Root, cli: &Cli, fix: Option<&str>) -> Result<u8> {
         session: Some(super::apply_cmd::session()),
     };
     tui::run(options, ctx)
+}
+
+/// `mailsetup fix <id>` without the screen: the finding; then the diff of the step that
+/// repairs it, confirmed, applied and its services restarted (as `apply`); then the check
+/// again. Ok(0) when the finding is gone, Ok(1) when it remains or no step edits its cause
+/// (its own fix is printed), or for `--dry-run` with changes pending.
+fn without_screen(
+    root: &Root,
+    cli: &Cli,
+    dns: &crate::dns::AuthOptions,
+    settings: &Settings,
+    step: Option<Step>,
+    found: &check::Finding,
+) -> Result<u8> {
+    print!("{}", report::finding_text(found));
+    let Some((step, part)) = step.and_then(|s| s.part().map(|p| (s, p))) else {
+        println!(
+            "\nmailsetup changes nothing on this server for it: do what the fix line says, \
+             then run mailsetup check"
+        );
+        return Ok(1);
+    };
+    if cli.dry_run {
+        let current = crate::plan::Current::read(root, settings)?;
+        let plan = crate::plan::build_parts(settings, &current, &[part])?;
+        print!("── step {}/9: {} ──\n{plan}", step.index(), step.title());
+        println!("\n(dry run: nothing was written)");
+        return Ok(u8::from(!plan.is_empty()));
+    }
+    let changed = super::apply_cmd::fix_step(root, cli, settings.clone(), step)?;
+    match failing(root, settings, found.id, dns)? {
+        None => {
+            println!("{}: cleared", found.id);
+            Ok(0)
+        }
+        Some(still) => {
+            print!(
+                "{} is still failing after the step:\n{}",
+                found.id,
+                report::finding_text(&still)
+            );
+            if !changed {
+                println!(
+                    "  the {} step had nothing to change; `mailsetup apply` brings every file \
+                     mailsetup manages in line with the answers",
+                    step.title()
+                );
+            }
+            Ok(1)
+        }
+    }
 }
 
 /// `--answers FILE`, else the answers saved by the last run beneath the root, else none.
@@ -84,49 +128,35 @@ fn answers(root: &Root, cli: &Cli) -> Result<Option<Settings>> {
     }
 }
 
-/// The failing finding `id` and the step that repairs it; `None` (after saying so) when
-/// the check passes now.
-fn finding(
+/// The finding `id` if it fails now: the local checks and the DNS checks (or, for a
+/// `selftest.*` id, the self-test). Errors: what the checks need cannot be read.
+fn failing(
     root: &Root,
-    settings: Option<&Settings>,
-    id: &str,
+    settings: &Settings,
+    id: &'static str,
     dns: &crate::dns::AuthOptions,
-) -> Result<Option<(Step, check::Finding)>> {
-    let known = ids::ALL
-        .iter()
-        .find(|i| **i == id)
-        .ok_or_else(|| Error::Invalid {
-            what: format!("fix {id}"),
-            reason: format!("is not a finding id; the ids are: {}", ids::ALL.join(", ")),
-        })?;
-    // no step repairs it: the finding's own fix is printed (Step::Summary stands for none)
-    let step = Step::for_finding(known).unwrap_or(Step::Summary);
-    let settings = settings.ok_or_else(|| Error::Invalid {
-        what: format!("fix {id}"),
-        reason: format!(
-            "needs the answers: pass --answers FILE (or run the wizard once, which saves \
-             them to {})",
-            effects::SAVED_ANSWERS
-        ),
-    })?;
-    let findings = if known.starts_with("selftest.") {
+) -> Result<Option<check::Finding>> {
+    let findings = if id.starts_with("selftest.") {
         super::selftest_cmd::findings(root, settings, dns)?
     } else {
         let (set, current) = record_set(root, settings)?;
         let input =
             super::check::check_input(settings, server_ipv4(settings)?, &set, &current, &[]);
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::io("start the async runtime", Path::new("-"), e))?;
+        let rt = super::runtime()?;
         let local = crate::local::checks(&crate::local::read(root), settings);
         super::check::with_local(&local, rt.block_on(check::run(&input, dns))).findings
     };
-    match findings.into_iter().find(|f| f.id == *known) {
-        Some(f) => Ok(Some((step, f))),
-        None => {
-            println!("{id}: not failing now; nothing to fix (mailsetup check shows everything)");
-            Ok(None)
-        }
-    }
+    Ok(findings.into_iter().find(|f| f.id == id))
+}
+
+/// `id` as one of [`ids::ALL`]. Errors: it is none of them (the error lists them).
+fn known(id: &str) -> Result<&'static str> {
+    ids::ALL
+        .iter()
+        .find(|i| **i == id)
+        .copied()
+        .ok_or_else(|| Error::Invalid {
+            what: format!("fix {id}"),
+            reason: format!("is not a finding id; the ids are: {}", ids::ALL.join(", ")),
+        })
 }

@@ -157,6 +157,44 @@ mod tests {
     }
 
     #[test]
+    fn the_unit_and_its_drop_ins_are_read_beneath_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Root::new(dir.path());
+        let write = |p: &str, text: &str| {
+            let path = root.path(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            UNITS[1],
+            "[Service]\nType=forking\nExecStart=/usr/sbin/opendkim\n",
+        );
+        assert_eq!(read(&root), Startup::InitScript, "no /run/systemd/system");
+        std::fs::create_dir_all(root.path("/run/systemd/system")).unwrap();
+        assert_eq!(
+            read(&root),
+            Startup::Systemd {
+                exec_start: Some("/usr/sbin/opendkim".into())
+            }
+        );
+        write(
+            &format!("{DROP_INS}/override.conf"),
+            "[Service]\nExecStart=\nExecStart=/usr/sbin/opendkim -p inet:8891@127.0.0.1\n",
+        );
+        write(
+            &format!("{DROP_INS}/zz-notes.txt"),
+            "ExecStart=/bin/false\n",
+        );
+        assert_eq!(
+            read(&root),
+            Startup::Systemd {
+                exec_start: Some("/usr/sbin/opendkim -p inet:8891@127.0.0.1".into())
+            },
+            "drop-ins ending in .conf only"
+        );
+    }
+
+    #[test]
     fn under_systemd_the_effective_exec_start_decides() {
         let stock = "[Service]\nType=forking\nExecStart=/usr/sbin/opendkim\n".to_string();
         let generated = "[Service]\nExecStart=\n\
