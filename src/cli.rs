@@ -75,7 +75,7 @@ pub enum Command {
         #[arg(long, value_name = "ADDRESS", requires = "via_postfix")]
         to: Option<String>,
         /// With --via-postfix to a local mailbox: how long to wait for delivery.
-        #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
+        #[arg(long, value_name = "SECONDS", default_value_t = 30, requires = "via_postfix", value_parser = clap::value_parser!(u64).range(0..=3600))]
         wait: u64,
     },
     /// Restore every file the last apply changed, byte-identical with owner and mode.

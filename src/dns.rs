@@ -265,9 +265,10 @@ impl Dns {
     }
 
     /// Verify the DKIM signatures of `message` (RFC 5322 text, CRLF) against the key record
-    /// `record` for `<s>._domainkey.<d>` = `key_name`, not against DNS (RFC 6376 §6.1):
-    /// `Ok((d, s, a))` of the first signature that passes (`a` as in RFC 6376 §3.5:
-    /// `rsa-sha256`), else why none did.
+    /// `record` for `<s>._domainkey.<d>` = `key_name`, not against DNS (RFC 6376 §6.1). Only
+    /// signatures whose `s=` and `d=` name `key_name` count: another signer's signature on
+    /// the same message proves nothing about this key. `Ok((d, s, a))` of the first that
+    /// passes (`a` as in RFC 6376 §3.5: `rsa-sha256`), else why none did.
     pub async fn dkim_verify(
         &self,
         message: &[u8],
@@ -281,8 +282,13 @@ impl Dns {
         let outputs = auth
             .verify_dkim(Parameters::new(&parsed).with_txt_cache(&seed))
             .await;
-        let mut why = "there is no DKIM-Signature".to_string();
-        for out in &outputs {
+        let mut why = format!("there is no DKIM-Signature for {key_name}");
+        let ours = |sig: &mail_auth::dkim::Signature| {
+            format!("{}._domainkey.{}", sig.s, sig.d)
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case(key_name.trim_end_matches('.'))
+        };
+        for out in outputs.iter().filter(|o| o.signature().is_some_and(ours)) {
             match (out.result(), out.signature()) {
                 (mail_auth::DkimResult::Pass, Some(sig)) => {
                     let a = match sig.a {

@@ -11,7 +11,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use mailsetup::check::JobResult;
+use mailsetup::check::{JobResult, Severity};
 use mailsetup::dns::Authority;
 use mailsetup::keys::PrivateKey;
 use mailsetup::selftest::mailbox::{self, Mailbox};
@@ -68,7 +68,7 @@ fn judge(
     rt: &tokio::runtime::Runtime,
     lab: &Lab,
     sent: &[Sent],
-    mailbox: Result<Mailbox, String>,
+    mailbox: Result<Mailbox, mailbox::NotHere>,
 ) -> Vec<JobResult> {
     let auth = Authority::new(lab.options()).unwrap();
     let settings = settings();
@@ -97,8 +97,14 @@ fn delivered_messages_are_read_back_from_the_mbox_and_verified_against_the_publi
     std::fs::write(&spool, MBOX).unwrap();
     let mb = Mailbox::Mbox(spool);
     let mut sent = sent([None, None]);
-    rt.block_on(via_postfix::collect(&mut sent, &mb, Duration::ZERO))
-        .unwrap();
+    let from_the_start = mailbox::Mark::default();
+    rt.block_on(via_postfix::collect(
+        &mut sent,
+        &mb,
+        &from_the_start,
+        Duration::ZERO,
+    ))
+    .unwrap();
     assert!(sent.iter().all(|s| s.delivered.is_some()), "both found");
 
     let published = lab(&rt, &published_key());
@@ -152,7 +158,12 @@ fn delivered_messages_are_read_back_from_the_mbox_and_verified_against_the_publi
     let mut refused = self::sent([None, None]);
     refused[0].answer =
         Err("the SMTP server at 127.0.0.1:25 refused it: Connection refused".into());
-    let results = judge(&rt, &published, &refused, Err("not local".into()));
+    let results = judge(
+        &rt,
+        &published,
+        &refused,
+        Err(mailbox::NotHere::Elsewhere("not local".into())),
+    );
     assert_eq!(results[0].findings[0].id, "selftest.not-sent");
     assert!(
         results[0].findings[0]
@@ -165,6 +176,41 @@ fn delivered_messages_are_read_back_from_the_mbox_and_verified_against_the_publi
         fix.contains("dkim=pass header.d=example.test (header.s=mail)"),
         "{fix}"
     );
+    assert_eq!(results[1].findings[0].severity, Severity::Info);
+    // delivered on this server, but where we cannot look (procmail, LMTP, …): not proven
+    let unreadable = mailbox::NotHere::Unreadable("procmail".into());
+    let results = judge(&rt, &published, &refused, Err(unreadable));
+    assert_eq!(results[1].findings[0].id, "selftest.sent");
+    assert_eq!(results[1].findings[0].severity, Severity::Warning);
+}
+
+#[test]
+fn only_a_signature_by_the_key_in_question_counts() {
+    // DNS publishes the key that signed the lab's message (s=mail, d=example.test); verifying
+    // for another selector must not borrow that signature's pass
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let published = lab(&rt, &published_key());
+    let auth = Authority::new(published.options()).unwrap();
+    let messages = mailbox::mbox_messages(MBOX);
+    let text = mailbox::find(&messages, SMTP_ID).unwrap();
+    let dns = auth.first_hop();
+    let other = PrivateKey::generate(KeyBits::B1024).unwrap();
+    let record = format!("v=DKIM1; k=rsa; p={}", other.public().p);
+    let verdict =
+        rt.block_on(dns.dkim_verify(text.as_bytes(), "s2._domainkey.example.test", &record));
+    assert_eq!(
+        verdict,
+        Err("there is no DKIM-Signature for s2._domainkey.example.test".into())
+    );
+    let verdict = rt.block_on(dns.dkim_verify(
+        text.as_bytes(),
+        "mail._domainkey.example.test",
+        &published_key(),
+    ));
+    assert_eq!(
+        verdict,
+        Ok(("example.test".into(), "mail".into(), "rsa-sha256".into()))
+    );
 }
 
 #[test]
@@ -175,10 +221,14 @@ fn messages_are_found_in_a_maildir_too() {
     std::fs::create_dir_all(dir.path().join("cur")).unwrap();
     std::fs::write(dir.path().join("new/1.host"), messages.remove(0)).unwrap();
     std::fs::write(dir.path().join("cur/2.host:2,S"), messages.remove(0)).unwrap();
-    let all = mailbox::read(&Mailbox::Maildir(dir.path().into())).unwrap();
+    std::fs::create_dir(dir.path().join("new/not-a-message")).unwrap();
+    let start = mailbox::Mark::default();
+    let all = mailbox::read_since(&Mailbox::Maildir(dir.path().into()), &start).unwrap();
+    assert_eq!(all.len(), 2, "files only");
     assert!(mailbox::find(&all, SMTP_ID).is_some());
     assert!(mailbox::find(&all, SENDMAIL_ID).is_some());
-    let none = mailbox::read(&Mailbox::Maildir(dir.path().join("absent"))).unwrap();
+    let absent = Mailbox::Maildir(dir.path().join("absent"));
+    let none = mailbox::read_since(&absent, &start).unwrap();
     assert!(none.is_empty(), "a Maildir not made yet holds nothing");
 }
 
@@ -219,6 +269,21 @@ fn beneath_a_test_root_nothing_is_sent_and_the_mailbox_is_named() {
     ] {
         assert!(out.contains(line), "{line:?} not in {out}");
     }
+    let run = tree.run(&[
+        "--dry-run",
+        "selftest",
+        "--answers",
+        &answers,
+        "--via-postfix",
+        "--to",
+        "root@localhost",
+    ]);
+    run.expect_code(1);
+    assert!(
+        run.stdout.contains("(nothing sent: --dry-run)"),
+        "{}",
+        run.stdout
+    );
     let out = via("someone@example.com");
     let elsewhere =
         "someone@example.com is not a local mailbox: example.com is not in mydestination";

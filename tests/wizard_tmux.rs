@@ -180,3 +180,29 @@ fn the_terminal_is_restored_on_ctrl_c_sigterm_and_sighup() {
         );
     }
 }
+
+#[test]
+fn apply_on_a_terminal_asks_per_step_and_a_declined_step_stays_pending() {
+    if !tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let (_rt, lab) = lab();
+    let tree = Tree::debian12();
+    let t = Tmux::start(BIN, &args(&tree, &lab, &["apply", "--answers", ANSWERS]));
+    t.wait_for("apply this step? [y/N]", WAIT);
+    // n to the first step (inet_protocols), y to the other four; the lines queue on the tty
+    for answer in ["n", "y", "y", "y", "y"] {
+        t.send(&[answer, "Enter"]);
+    }
+    assert_eq!(t.exit_code(WAIT), 1, "{}", t.screen());
+    let screen = t.screen();
+    assert!(
+        screen.contains("1 step(s) skipped: their changes are still pending"),
+        "{screen}"
+    );
+    assert!(screen.contains("applied 4 step(s)"), "{screen}");
+    let plan = tree.run(&["plan", "--answers", ANSWERS]);
+    assert_eq!(plan.code, 1, "the declined step is still pending");
+    assert!(plan.stdout.contains("inet_protocols"), "{}", plan.stdout);
+}

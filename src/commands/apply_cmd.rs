@@ -12,6 +12,7 @@ use std::time::SystemTime;
 use super::check::dns_options;
 use super::{confirm_step, load_settings};
 use crate::apply::record::utc_stamp;
+use crate::check::ids;
 use crate::cli::Cli;
 use crate::error::{Error, Result};
 use crate::plan::{self, Current};
@@ -20,7 +21,9 @@ use crate::system::{self, Root};
 use crate::tui::effects::{self, Context};
 use crate::wizard::{Effect, Key, Msg, Options, Outcome, Step, Wizard};
 
-/// Apply every step; Ok(0). Errors: no confirmation possible, a plan that cannot be made,
+/// Apply every step; Ok(0), or Ok(1) when a step was declined (its changes are pending) or
+/// the selftest after the restart finds mail unsigned. Errors: no confirmation possible, a
+/// plan that cannot be made,
 /// or a step that fails (its own changes are undone; earlier steps stay, see `rollback`).
 pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
     let settings = load_settings(cli)?;
@@ -37,19 +40,31 @@ pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
                 .into(),
         ));
     }
-    walk(root, cli, settings, None).map(|_| 0)
+    let walked = walk(root, cli, settings, None)?;
+    Ok(u8::from(walked.skipped > 0 || walked.unsigned))
+}
+
+/// What [`walk`] did.
+struct Walked {
+    applied: usize,
+    /// Steps with changes the operator declined (`n`): still pending.
+    skipped: usize,
+    /// The selftest after the restart found mail unsigned, or signed with another key than
+    /// the local one: the set-up does not work. (A published key that does not verify yet
+    /// is expected before the records are published, and is only shown.)
+    unsigned: bool,
 }
 
 /// `mailsetup fix <id>` without the screen: that one step's diff, confirmed (`--yes`, or
 /// `y` on the terminal), applied, and the services it needs restarted and checked, as
 /// `apply` does for every step. Ok(whether it changed something); errors as [`run`].
 pub(super) fn fix_step(root: &Root, cli: &Cli, settings: Settings, step: Step) -> Result<bool> {
-    walk(root, cli, settings, Some(step)).map(|applied| applied > 0)
+    walk(root, cli, settings, Some(step)).map(|w| w.applied > 0)
 }
 
 /// Drive the wizard's core through every file step from `InetProtocols`, or through `only`,
-/// then restart at the summary. Ok(the number of steps applied).
-fn walk(root: &Root, cli: &Cli, settings: Settings, only: Option<Step>) -> Result<usize> {
+/// then restart at the summary and show the selftest that follows.
+fn walk(root: &Root, cli: &Cli, settings: Settings, only: Option<Step>) -> Result<Walked> {
     let rt = super::runtime()?;
     let ctx = Arc::new(Context {
         root: root.clone(),
@@ -75,7 +90,7 @@ fn walk(root: &Root, cli: &Cli, settings: Settings, only: Option<Step>) -> Resul
     drive(&mut w, start);
     let first = w.goto(only.unwrap_or(Step::InetProtocols));
     drive(&mut w, first);
-    let mut applied = 0;
+    let (mut applied, mut skipped) = (0, 0);
     while w.step.part().is_some() {
         let step = w.step;
         let header = format!("── step {}/9: {} ──", step.index(), step.title());
@@ -123,7 +138,10 @@ fn walk(root: &Root, cli: &Cli, settings: Settings, only: Option<Step>) -> Resul
                         }
                     )));
                 }
-                _ => println!("skipped\n"),
+                _ => {
+                    skipped += 1;
+                    println!("skipped\n");
+                }
             }
             if w.step != step && only.is_none() {
                 continue; // `n` already moved on
@@ -143,16 +161,36 @@ fn walk(root: &Root, cli: &Cli, settings: Settings, only: Option<Step>) -> Resul
         Some(Err(e)) => return Err(Error::Refused(e)),
         None => {}
     }
+    let mut unsigned = false;
+    if let Some(report) = w.selftest.take() {
+        println!("\nselftest (a message from each domain through OpenDKIM):");
+        print!("{}", crate::check::report::to_human(&report, false));
+        unsigned = report
+            .findings
+            .iter()
+            .any(|f| [ids::SELFTEST_UNSIGNED, ids::SELFTEST_DKIM_FAIL_LOCAL].contains(&f.id));
+    }
+    if skipped > 0 {
+        println!(
+            "{skipped} step(s) skipped: their changes are still pending (mailsetup plan shows \
+             them)"
+        );
+    }
     if applied == 0 {
         println!("nothing was changed");
-        return Ok(0);
+    } else {
+        println!(
+            "applied {applied} step(s); run records under {}/runs\nundo with: mailsetup \
+             rollback\nnext: publish the records from `mailsetup records`, then run \
+             `mailsetup check`",
+            system::STATE_DIR
+        );
     }
-    println!(
-        "applied {applied} step(s); run records under {}/runs\nundo with: mailsetup rollback\n\
-         next: publish the records from `mailsetup records`, then run `mailsetup check`",
-        system::STATE_DIR
-    );
-    Ok(applied)
+    Ok(Walked {
+        applied,
+        skipped,
+        unsigned,
+    })
 }
 
 /// A session id for the run records of one apply or one wizard run.

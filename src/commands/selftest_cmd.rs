@@ -14,7 +14,7 @@ use crate::cli::Cli;
 use crate::dns::Authority;
 use crate::error::{Error, Result};
 use crate::plan::Current;
-use crate::selftest::mailbox::{self, Mailbox};
+use crate::selftest::mailbox::{self, Mailbox, NotHere};
 use crate::selftest::via_postfix::{self, Relay, Sent};
 use crate::settings::Settings;
 use crate::system::{self, Root};
@@ -46,14 +46,20 @@ pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u6
             );
             let date = crate::apply::record::mail_date(SystemTime::now());
             let probes = via_postfix::probes(&settings, to, &token, &date);
+            if cli.dry_run {
+                return Ok(would_send(&probes, to, &mailbox, "--dry-run"));
+            }
             if !root.is_host() {
-                return Ok(would_send(&probes, to, &mailbox));
+                let why = "with a --root other than /, no mail goes through the host's Postfix";
+                return Ok(would_send(&probes, to, &mailbox, why));
             }
             let relay = Relay {
                 smtp: "127.0.0.1:25".parse().expect("a socket address"),
                 helo: settings.hostname.to_string(),
                 sendmail: "/usr/sbin/sendmail".into(),
             };
+            // where the mailbox ends before sending: only what arrives after it is read
+            let mark = mailbox.as_ref().map(mailbox::mark).unwrap_or_default();
             let mut sent: Vec<Sent> = probes
                 .into_iter()
                 .map(|probe| Sent {
@@ -65,7 +71,7 @@ pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u6
             let wait = Duration::from_secs(wait);
             let results = rt.block_on(async {
                 if let Ok(mb) = &mailbox {
-                    via_postfix::collect(&mut sent, mb, wait)
+                    via_postfix::collect(&mut sent, mb, &mark, wait)
                         .await
                         .map_err(Error::Refused)?;
                 }
@@ -136,7 +142,7 @@ fn local_keys(root: &Root, settings: &Settings) -> Result<BTreeMap<Domain, Strin
 
 /// Where Postfix beneath the root delivers `to`: Ok(Ok(mailbox)), Ok(Err(why it is not a
 /// local mailbox)). Errors: postconf cannot read the root's configuration.
-fn locate(root: &Root, to: &str) -> Result<std::result::Result<Mailbox, String>> {
+fn locate(root: &Root, to: &str) -> Result<std::result::Result<Mailbox, NotHere>> {
     let config = root.path("/etc/postfix");
     let out = Command::new("postconf")
         .arg("-c")
@@ -163,11 +169,13 @@ fn locate(root: &Root, to: &str) -> Result<std::result::Result<Mailbox, String>>
     ))
 }
 
-/// Beneath a root other than `/`: what would be sent and read back; exit 1 (nothing done).
+/// `--dry-run`, or beneath a root other than `/`: what would be sent and read back; exit 1
+/// (nothing done).
 fn would_send(
     probes: &[via_postfix::Probe],
     to: &str,
-    mailbox: &std::result::Result<Mailbox, String>,
+    mailbox: &std::result::Result<Mailbox, NotHere>,
+    why: &str,
 ) -> u8 {
     for p in probes {
         println!(
@@ -179,11 +187,11 @@ fn would_send(
     }
     match mailbox {
         Ok(mb) => println!("would read them back from {mb} and verify their DKIM-Signature"),
-        Err(why) => println!("{to} is not a local mailbox: {why}"),
+        Err(NotHere::Elsewhere(why)) => println!("{to} is not a local mailbox: {why}"),
+        Err(NotHere::Unreadable(why)) => println!(
+            "{to} is delivered on this server, but not to a mailbox mailsetup can read: {why}"
+        ),
     }
-    println!(
-        "(nothing sent: with a --root other than /, no mail goes through the host's Postfix; \
-         run with --root / to send)"
-    );
+    println!("(nothing sent: {why})");
     1
 }

@@ -26,7 +26,14 @@ const UNITS: [&str; 3] = [
     "/lib/systemd/system/opendkim.service",
     "/usr/lib/systemd/system/opendkim.service",
 ];
-const DROP_INS: &str = "/etc/systemd/system/opendkim.service.d";
+/// Drop-in directories, in precedence order: a file name in an earlier one hides the same
+/// name in later ones; the survivors apply sorted by file name (systemd.unit(5)).
+const DROP_INS: [&str; 4] = [
+    "/etc/systemd/system/opendkim.service.d",
+    "/run/systemd/system/opendkim.service.d",
+    "/usr/lib/systemd/system/opendkim.service.d",
+    "/lib/systemd/system/opendkim.service.d",
+];
 
 /// Read how OpenDKIM is started (I/O: the unit and its drop-ins beneath the root).
 pub fn read(root: &Root) -> Startup {
@@ -38,17 +45,23 @@ pub fn read(root: &Root) -> Startup {
         .find_map(|u| std::fs::read_to_string(root.path(u)).ok())
         .into_iter()
         .collect();
-    let mut drop_ins: Vec<_> = std::fs::read_dir(root.path(DROP_INS))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
-        .collect();
-    drop_ins.sort();
+    let mut drop_ins: std::collections::BTreeMap<std::ffi::OsString, std::path::PathBuf> =
+        std::collections::BTreeMap::new();
+    for dir in DROP_INS {
+        for entry in std::fs::read_dir(root.path(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "conf") {
+                drop_ins.entry(entry.file_name()).or_insert(path);
+            }
+        }
+    }
     texts.extend(
         drop_ins
-            .iter()
+            .values()
             .filter_map(|p| std::fs::read_to_string(p).ok()),
     );
     Startup::Systemd {
@@ -57,13 +70,19 @@ pub fn read(root: &Root) -> Startup {
 }
 
 /// The effective `ExecStart=` of a unit followed by its drop-ins (systemd.service(5): an
-/// empty assignment resets the list; a service of `Type=forking` has one).
+/// empty assignment resets the list; a service of `Type=forking` has one). Lines ending in
+/// a backslash continue on the next; spaces around `=` are allowed (systemd.syntax(7)).
 pub fn exec_start(texts: &[String]) -> Option<String> {
     let mut current = None;
-    for line in texts.iter().flat_map(|t| t.lines()) {
-        if let Some(value) = line.trim().strip_prefix("ExecStart=") {
-            let value = value.trim().trim_start_matches(['-', '@', '+', '!', ':']);
-            current = (!value.is_empty()).then(|| value.to_string());
+    for text in texts {
+        for line in text.replace("\\\n", " ").lines() {
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            if key.trim() == "ExecStart" {
+                let value = value.trim().trim_start_matches(['-', '@', '+', '!', ':']);
+                current = (!value.is_empty()).then(|| value.to_string());
+            }
         }
     }
     current
@@ -104,11 +123,12 @@ pub fn socket_and_source(
         .and_then(|c| c.get("Socket").map(str::to_string))
         .map(|s| (s, "Socket in /etc/opendkim.conf"));
     match startup {
-        Startup::Systemd { exec_start } => exec_start
-            .as_deref()
-            .and_then(dash_p)
-            .map(|s| (s, "-p in the ExecStart of opendkim.service"))
-            .or(conf),
+        Startup::Systemd { exec_start } => match exec_start.as_deref().and_then(dash_p) {
+            // `-p $SOCKET` from an EnvironmentFile: not known here, so not compared
+            Some(p) if p.contains('$') => None,
+            Some(p) => Some((p, "-p in the ExecStart of opendkim.service")),
+            None => conf,
+        },
         Startup::InitScript => {
             let init_sees_conf = opendkim_conf.is_some_and(|t| {
                 t.lines()
@@ -178,12 +198,17 @@ mod tests {
             }
         );
         write(
-            &format!("{DROP_INS}/override.conf"),
+            &format!("{}/override.conf", DROP_INS[0]),
             "[Service]\nExecStart=\nExecStart=/usr/sbin/opendkim -p inet:8891@127.0.0.1\n",
         );
         write(
-            &format!("{DROP_INS}/zz-notes.txt"),
+            &format!("{}/zz-notes.txt", DROP_INS[0]),
             "ExecStart=/bin/false\n",
+        );
+        // the same name under /usr/lib is hidden by /etc's
+        write(
+            &format!("{}/override.conf", DROP_INS[2]),
+            "[Service]\nExecStart=/bin/false\n",
         );
         assert_eq!(
             read(&root),
@@ -219,6 +244,19 @@ mod tests {
             exec_start: exec_start(&[stock, "[Service]\nExecStart=\n".into()]),
         };
         assert_eq!(reset, Startup::Systemd { exec_start: None });
+        let continued = "[Service]\nExecStart = /usr/sbin/opendkim -P /run/opendkim/opendkim.pid \\\n  -p inet:8892@127.0.0.1\n".to_string();
+        assert_eq!(
+            exec_start(&[continued]).as_deref(),
+            Some("/usr/sbin/opendkim -P /run/opendkim/opendkim.pid    -p inet:8892@127.0.0.1")
+        );
+        let from_env = Startup::Systemd {
+            exec_start: Some("/usr/sbin/opendkim -p $SOCKET".into()),
+        };
+        assert_eq!(
+            effective_socket(&from_env, Some(CONF), None),
+            None,
+            "unknown"
+        );
         assert_eq!(
             dash_p("/usr/sbin/opendkim -pinet:8891@127.0.0.1 -f").as_deref(),
             Some("inet:8891@127.0.0.1")

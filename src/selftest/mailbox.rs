@@ -5,9 +5,11 @@
 //! loses any address extension (`recipient_delimiter`), follows the aliases in `/etc/aliases`
 //! (aliases(5)) to a user of `/etc/passwd`, and the mailbox is then `home_mailbox` beneath
 //! the user's home (a Maildir when it ends in `/`), else `mail_spool_directory/user` (mbox).
-//! A `mailbox_command` or `mailbox_transport` hands delivery to another program, whose
-//! mailbox we cannot know. Every path is beneath the root.
+//! A `mailbox_command` or `mailbox_transport`, another `local_transport`, other `alias_maps`
+//! or a `~/.forward` hand delivery elsewhere on this host: the message is delivered here, but
+//! not to a mailbox known to us ([`NotHere::Unreadable`]). Every path is beneath the root.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::system::Root;
@@ -21,16 +23,20 @@ pub struct LocalDelivery {
     pub home_mailbox: String,
     pub mailbox_command: String,
     pub mailbox_transport: String,
+    pub local_transport: String,
+    pub alias_maps: String,
 }
 
 /// The parameter names of [`LocalDelivery`], in its field order (for `postconf -xh`).
-pub const PARAMETERS: [&str; 6] = [
+pub const PARAMETERS: [&str; 8] = [
     "mydestination",
     "recipient_delimiter",
     "mail_spool_directory",
     "home_mailbox",
     "mailbox_command",
     "mailbox_transport",
+    "local_transport",
+    "alias_maps",
 ];
 
 impl LocalDelivery {
@@ -45,6 +51,25 @@ impl LocalDelivery {
             home_mailbox: next(),
             mailbox_command: next(),
             mailbox_transport: next(),
+            local_transport: next(),
+            alias_maps: next(),
+        }
+    }
+}
+
+/// Why messages to an address cannot be read back here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotHere {
+    /// Another host's address: Postfix sends the message on.
+    Elsewhere(String),
+    /// Delivered on this host, but not to a mailbox we can find.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for NotHere {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotHere::Elsewhere(why) | NotHere::Unreadable(why) => f.write_str(why),
         }
     }
 }
@@ -68,7 +93,8 @@ impl std::fmt::Display for Mailbox {
 }
 
 /// Where Postfix delivers `address` (`local@domain`) on this root: Ok(mailbox) when it is a
-/// local mailbox, Err(why not) otherwise (another host's address, a program, …).
+/// local mailbox, Err(why not) otherwise: another host's address, or one delivered here by
+/// other means (a program, other maps, a `~/.forward`, which is looked for beneath the root).
 /// `aliases`: the text of `/etc/aliases`; `passwd`: of `/etc/passwd`.
 pub fn locate(
     root: &Root,
@@ -76,21 +102,43 @@ pub fn locate(
     conf: &LocalDelivery,
     aliases: &str,
     passwd: &str,
-) -> Result<Mailbox, String> {
+) -> Result<Mailbox, NotHere> {
+    use NotHere::Unreadable;
     let (local, domain) = address
         .rsplit_once('@')
-        .ok_or_else(|| format!("{address} has no domain"))?;
+        .ok_or_else(|| NotHere::Elsewhere(format!("{address} has no domain")))?;
+    if domain.starts_with('[') {
+        return Err(Unreadable(format!(
+            "{domain} is an address literal: where Postfix delivers it depends on \
+             inet_interfaces and proxy_interfaces; use a name in mydestination"
+        )));
+    }
     let destinations: Vec<&str> = conf
         .mydestination
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|d| !d.is_empty() && !d.contains(':') && !d.starts_with('/'))
         .collect();
     if !destinations.iter().any(|d| d.eq_ignore_ascii_case(domain)) {
-        return Err(format!(
+        return Err(NotHere::Elsewhere(format!(
             "{domain} is not in mydestination ({}): Postfix sends the message on to that \
              domain's MX",
             conf.mydestination
-        ));
+        )));
+    }
+    if !conf.local_transport.is_empty() && !conf.local_transport.starts_with("local:") {
+        return Err(Unreadable(format!(
+            "main.cf local_transport = {} delivers the local domains, not local(8)",
+            conf.local_transport
+        )));
+    }
+    if let Some(other) = conf
+        .alias_maps
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .find(|m| !m.is_empty() && !m.ends_with(":/etc/aliases"))
+    {
+        return Err(Unreadable(format!(
+            "main.cf alias_maps also names {other}, which is not read here"
+        )));
     }
     let mut user = strip_extension(local, &conf.recipient_delimiter).to_ascii_lowercase();
     for _ in 0..10 {
@@ -102,10 +150,10 @@ pub fn locate(
                 user = one.split('@').next().unwrap_or(one).to_ascii_lowercase();
             }
             _ => {
-                return Err(format!(
+                return Err(Unreadable(format!(
                     "/etc/aliases sends {user} to {}: not one local mailbox",
                     targets.join(", ")
-                ));
+                )));
             }
         }
     }
@@ -114,15 +162,26 @@ pub fn locate(
         .map(|l| l.split(':').collect::<Vec<_>>())
         .find(|f| f.len() >= 7 && f[0] == user)
         .map(|f| f[5].to_string())
-        .ok_or_else(|| format!("{user} is no user of /etc/passwd: local(8) bounces it"))?;
+        .ok_or_else(|| {
+            Unreadable(format!(
+                "{user} is no user of /etc/passwd: local(8) bounces it"
+            ))
+        })?;
+    let forward = Path::new(&home).join(".forward");
+    if root.path(&forward).exists() {
+        return Err(Unreadable(format!(
+            "{} forwards {user}'s mail",
+            forward.display()
+        )));
+    }
     for (name, value) in [
         ("mailbox_command", &conf.mailbox_command),
         ("mailbox_transport", &conf.mailbox_transport),
     ] {
         if !value.is_empty() {
-            return Err(format!(
+            return Err(Unreadable(format!(
                 "main.cf {name} = {value} delivers the mailbox; its place is not known here"
-            ));
+            )));
         }
     }
     if !conf.home_mailbox.is_empty() {
@@ -240,31 +299,78 @@ fn crlf(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\n', "\r\n")
 }
 
-/// Every message in the mailbox now (I/O); a mailbox that does not exist yet holds none.
-pub fn read(mailbox: &Mailbox) -> std::io::Result<Vec<String>> {
+/// Where a mailbox ends now (taken before sending), so that [`read_since`] reads only what
+/// arrives later: an mbox's length, or the names of a Maildir's files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mark {
+    offset: u64,
+    seen: BTreeSet<PathBuf>,
+}
+
+/// The mailbox's [`Mark`] now (I/O); a mailbox that does not exist yet is empty.
+pub fn mark(mailbox: &Mailbox) -> Mark {
+    match mailbox {
+        Mailbox::Mbox(path) => Mark {
+            offset: std::fs::metadata(path).map_or(0, |m| m.len()),
+            seen: BTreeSet::new(),
+        },
+        Mailbox::Maildir(dir) => Mark {
+            offset: 0,
+            seen: maildir_files(dir).into_iter().collect(),
+        },
+    }
+}
+
+/// The messages added to the mailbox since `mark` (I/O). An mbox that shrank (rotated) is
+/// read whole. A Maildir file that an IMAP server renames (new/ → cur/) while it is read
+/// is skipped now and read under its new name on the next call.
+pub fn read_since(mailbox: &Mailbox, mark: &Mark) -> std::io::Result<Vec<String>> {
+    use std::io::{Read, Seek, SeekFrom};
     let missing = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
     match mailbox {
-        Mailbox::Mbox(path) => match std::fs::read(path) {
-            Ok(bytes) => Ok(mbox_messages(&String::from_utf8_lossy(&bytes))),
-            Err(e) if missing(&e) => Ok(Vec::new()),
-            Err(e) => Err(e),
-        },
+        Mailbox::Mbox(path) => {
+            let mut file = match std::fs::File::open(path) {
+                Ok(f) => f,
+                Err(e) if missing(&e) => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            let len = file.metadata()?.len();
+            file.seek(SeekFrom::Start(if len < mark.offset {
+                0
+            } else {
+                mark.offset
+            }))?;
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)?;
+            Ok(mbox_messages(&String::from_utf8_lossy(&bytes)))
+        }
         Mailbox::Maildir(dir) => {
             let mut out = Vec::new();
-            for sub in ["new", "cur"] {
-                let entries = match std::fs::read_dir(dir.join(sub)) {
-                    Ok(entries) => entries,
-                    Err(e) if missing(&e) => continue,
+            for path in maildir_files(dir) {
+                if mark.seen.contains(&path) {
+                    continue;
+                }
+                match std::fs::read(&path) {
+                    Ok(bytes) => out.push(String::from_utf8_lossy(&bytes).into_owned()),
+                    Err(e) if missing(&e) => {}
                     Err(e) => return Err(e),
-                };
-                for entry in entries {
-                    let bytes = std::fs::read(entry?.path())?;
-                    out.push(String::from_utf8_lossy(&bytes).into_owned());
                 }
             }
             Ok(out)
         }
     }
+}
+
+/// The regular files in a Maildir's `new/` and `cur/`.
+fn maildir_files(dir: &Path) -> Vec<PathBuf> {
+    ["new", "cur"]
+        .iter()
+        .filter_map(|sub| std::fs::read_dir(dir.join(sub)).ok())
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
+        .collect()
 }
 
 #[cfg(test)]
@@ -278,7 +384,8 @@ mod tests {
 
     fn conf() -> LocalDelivery {
         LocalDelivery::from_postconf(
-            "mail.example.org, localhost.example.org, localhost\n+\n/var/mail\n\n\n\n",
+            "mail.example.org, localhost.example.org, localhost\n+\n/var/mail\n\n\n\n\
+             local:mail.example.org\nhash:/etc/aliases\n",
         )
     }
 
@@ -293,16 +400,18 @@ mod tests {
             at("alice+selftest@mail.example.org", &conf()),
             spool("alice")
         );
-        let err = at("team@localhost", &conf()).unwrap_err();
-        assert!(err.contains("alice, bob"), "{err}");
-        assert!(at("list@localhost", &conf()).unwrap_err().contains("|/usr"));
-        assert!(
-            at("nobody@localhost", &conf())
-                .unwrap_err()
-                .contains("no user")
-        );
-        let err = at("me@gmail.com", &conf()).unwrap_err();
-        assert!(err.contains("not in mydestination"), "{err}");
+        let unreadable = |a: &str, c: &LocalDelivery| match at(a, c) {
+            Err(NotHere::Unreadable(why)) => why,
+            other => panic!("{a}: {other:?}"),
+        };
+        assert!(unreadable("team@localhost", &conf()).contains("alice, bob"));
+        assert!(unreadable("list@localhost", &conf()).contains("|/usr"));
+        assert!(unreadable("nobody@localhost", &conf()).contains("no user"));
+        assert!(unreadable("root@[127.0.0.1]", &conf()).contains("address literal"));
+        match at("me@gmail.com", &conf()) {
+            Err(NotHere::Elsewhere(why)) => assert!(why.contains("not in mydestination")),
+            other => panic!("{other:?}"),
+        }
         let mut maildir = conf();
         maildir.home_mailbox = "Maildir/".into();
         assert_eq!(
@@ -311,11 +420,69 @@ mod tests {
         );
         let mut procmail = conf();
         procmail.mailbox_command = "procmail -a \"$EXTENSION\"".into();
+        assert!(unreadable("root@localhost", &procmail).contains("procmail"));
+        let mut lmtp = conf();
+        lmtp.local_transport = "lmtp:unix:private/dovecot-lmtp".into();
+        assert!(unreadable("root@localhost", &lmtp).contains("local_transport"));
+        let mut maps = conf();
+        maps.alias_maps = "hash:/etc/aliases, ldap:/etc/postfix/ldap-aliases.cf".into();
+        assert!(unreadable("root@localhost", &maps).contains("ldap:/etc/postfix/ldap-aliases.cf"));
+        let dir = tempfile::tempdir().unwrap();
+        let tree = Root::new(dir.path());
+        std::fs::create_dir_all(dir.path().join("home/alice")).unwrap();
+        std::fs::write(
+            dir.path().join("home/alice/.forward"),
+            "alice@example.net\n",
+        )
+        .unwrap();
+        let forwarded = locate(&tree, "alice@localhost", &conf(), ALIASES, PASSWD);
         assert!(
-            at("root@localhost", &procmail)
-                .unwrap_err()
-                .contains("procmail")
+            matches!(&forwarded, Err(NotHere::Unreadable(w)) if w.contains("/home/alice/.forward")),
+            "{forwarded:?}"
         );
+    }
+
+    #[test]
+    fn only_what_arrives_after_the_mark_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = "From a@b  Sat Nov 21 18:50:19 2026\nMessage-ID: <one@x>\n\nbody\n\n";
+        let two = "From a@b  Sat Nov 21 18:50:20 2026\nMessage-ID: <two@x>\n\nbody\n\n";
+        let mbox = Mailbox::Mbox(dir.path().join("root"));
+        let absent = mark(&mbox);
+        std::fs::write(dir.path().join("root"), one).unwrap();
+        let mark_one = mark(&mbox);
+        std::fs::write(dir.path().join("root"), format!("{one}{two}")).unwrap();
+        let ids = |m: &Mark| {
+            read_since(&mbox, m)
+                .unwrap()
+                .iter()
+                .map(|t| t.lines().next().unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&absent), ["Message-ID: <one@x>", "Message-ID: <two@x>"]);
+        assert_eq!(ids(&mark_one), ["Message-ID: <two@x>"]);
+        std::fs::write(dir.path().join("root"), two).unwrap(); // rotated: shorter than the mark
+        let rotated = Mark {
+            offset: 1 << 20,
+            seen: BTreeSet::new(),
+        };
+        assert_eq!(ids(&rotated), ["Message-ID: <two@x>"]);
+
+        let maildir = Mailbox::Maildir(dir.path().join("Maildir"));
+        std::fs::create_dir_all(dir.path().join("Maildir/new")).unwrap();
+        std::fs::write(
+            dir.path().join("Maildir/new/1.host"),
+            "Message-ID: <one@x>\n",
+        )
+        .unwrap();
+        let before = mark(&maildir);
+        std::fs::write(
+            dir.path().join("Maildir/new/2.host"),
+            "Message-ID: <two@x>\n",
+        )
+        .unwrap();
+        let new = read_since(&maildir, &before).unwrap();
+        assert_eq!(new, ["Message-ID: <two@x>\n"]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use lettre::Transport;
 use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::extension::ClientId;
 
-use super::mailbox::{self, Mailbox};
+use super::mailbox::{self, Mailbox, NotHere};
 use crate::check::{Checked, Finding, JobResult, Severity, ids, status};
 use crate::dns::Authority;
 use crate::settings::Settings;
@@ -151,11 +151,18 @@ pub struct Sent {
     pub delivered: Option<String>,
 }
 
-/// Read the mailbox until every sent message has arrived or `wait` has passed (I/O).
-pub async fn collect(sent: &mut [Sent], mailbox: &Mailbox, wait: Duration) -> Result<(), String> {
+/// Read what arrives in the mailbox after `mark` until every sent message is there or
+/// `wait` has passed (I/O). Errors: the mailbox cannot be read.
+pub async fn collect(
+    sent: &mut [Sent],
+    mailbox: &Mailbox,
+    mark: &mailbox::Mark,
+    wait: Duration,
+) -> Result<(), String> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let messages = mailbox::read(mailbox).map_err(|e| format!("read {mailbox}: {e}"))?;
+        let messages =
+            mailbox::read_since(mailbox, mark).map_err(|e| format!("read {mailbox}: {e}"))?;
         for s in sent.iter_mut().filter(|s| s.answer.is_ok()) {
             s.delivered = mailbox::find(&messages, &s.probe.message_id);
         }
@@ -171,10 +178,11 @@ pub async fn collect(sent: &mut [Sent], mailbox: &Mailbox, wait: Duration) -> Re
 
 /// The results, one per probe: `selftest.not-sent`, `selftest.not-delivered`,
 /// `selftest.unsigned`, the verification's findings (see [`super::verify`]), or, when
-/// `mailbox` is not a local one (Err(why)), `selftest.sent` with what to look for.
+/// `mailbox` cannot be read (Err), `selftest.sent` with what to look for: info for another
+/// host's address, a warning for one delivered on this server where we cannot look.
 pub async fn judge(
     sent: &[Sent],
-    mailbox: &Result<Mailbox, String>,
+    mailbox: &Result<Mailbox, NotHere>,
     wait: Duration,
     settings: &Settings,
     auth: &Authority,
@@ -197,11 +205,15 @@ pub async fn judge(
                 "mailsetup check names a stopped Postfix (postfix.not-running); the mail log \
                  says why a message was refused",
             ),
-            (Ok(answer), Err(why), _) => finding(
+            (Ok(answer), Err(not_here), _) => finding(
                 ids::SELFTEST_SENT,
-                Severity::Info,
+                match not_here {
+                    NotHere::Elsewhere(_) => Severity::Info,
+                    // it stays on this server, where we could not look: nothing is proven
+                    NotHere::Unreadable(_) => Severity::Warning,
+                },
                 format!(
-                    "sent with Message-ID {} (Postfix: {answer}); {why}",
+                    "sent with Message-ID {} (Postfix: {answer}); {not_here}",
                     s.probe.message_id
                 ),
                 &format!(

@@ -550,6 +550,10 @@ for d in "${DOMAINS[@]}"; do
   check "selftest --via-postfix: $d by SMTP arrived signed and verified" via_signed "$LAB/selftest-via.json" "$d by SMTP"
   check "selftest --via-postfix: $d by sendmail arrived signed and verified" via_signed "$LAB/selftest-via.json" "$d by sendmail"
 done
+MBOX_SUM=$(sha256sum "$MBOX")
+ms --dry-run selftest --answers "$ANSWERS" "${LABNS[@]}" --via-postfix --to "$RCPT"
+check "--dry-run selftest --via-postfix: exit 1, says what it would send, sends nothing" \
+  sh -c "test $MS_RC = 1 && grep -q 'nothing sent: --dry-run' '$MS_OUT' && sleep 2 && test \"\$(sha256sum '$MBOX')\" = '$MBOX_SUM'"
 check "the messages it sent are in $MBOX" \
   test "$(grep -c '^Message-ID: <selftest\.' "$MBOX")" -ge $((2 * ${#DOMAINS[@]}))
 
@@ -647,6 +651,7 @@ check "main.cf is back as it was" test "$("$PY" "$HERE/state.py" show /etc/postf
 sed -i '/^DAEMON_OPTS="-u opendkim:nogroup"$/d' /etc/default/opendkim
 ms apply --answers "$ANSWERS" --yes
 check "apply --yes sets everything up again" test "$MS_RC" = 0
+check "apply shows the selftest after its restart" grep -q 'selftest (a message from each domain through OpenDKIM)' "$MS_OUT"
 # the rollback removed the keys and the apply made new ones: publish those
 SERIAL2=$((SERIAL + 10))
 for d in "${DOMAINS[@]}"; do
