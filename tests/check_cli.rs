@@ -45,14 +45,19 @@ fn answers_2048(tree: &Tree) -> String {
 
 /// `check` with the tree's 2048-bit answers when it has them, else the fixture answers.
 fn check(tree: &Tree, lab: &Lab, extra: &[&str]) -> support::Run {
-    let args = lab.args();
     let own = answers_2048(tree);
     let answers = if std::path::Path::new(&own).exists() {
         own.as_str()
     } else {
         ANSWERS
     };
-    let mut all: Vec<&str> = vec!["check", "--answers", answers];
+    command(tree, lab, "check", answers, extra)
+}
+
+/// `mailsetup COMMAND --answers ANSWERS` with the lab's DNS options and `extra`.
+fn command(tree: &Tree, lab: &Lab, name: &str, answers: &str, extra: &[&str]) -> support::Run {
+    let args = lab.args();
+    let mut all: Vec<&str> = vec![name, "--answers", answers];
     all.extend(args.iter().map(String::as_str));
     all.extend(extra);
     tree.run(&all)
@@ -206,12 +211,7 @@ async fn local_problems_are_reported_with_the_step_that_fixes_them() {
 
 /// `mailsetup fix <id>` with the lab's DNS options and the tree's answers.
 fn fix(tree: &Tree, lab: &Lab, extra: &[&str]) -> support::Run {
-    let args = lab.args();
-    let answers = answers_2048(tree);
-    let mut all: Vec<&str> = vec!["fix", "--answers", &answers];
-    all.extend(args.iter().map(String::as_str));
-    all.extend(extra);
-    tree.run(&all)
+    command(tree, lab, "fix", &answers_2048(tree), extra)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -244,18 +244,22 @@ fn beneath_a_test_root_nothing_is_sent_and_the_mailbox_is_named() {
     .unwrap();
     let answers = answers.display().to_string();
     let before = tree.snapshot();
-    let run_via = |to: &str| {
-        tree.run(&[
+    // selftest --via-postfix --to TO, with `first` before the subcommand
+    let run_via = |first: &[&str], to: &str, last: &[&str]| {
+        let mut args = first.to_vec();
+        args.extend([
             "selftest",
             "--answers",
             &answers,
             "--via-postfix",
             "--to",
             to,
-        ])
+        ]);
+        args.extend(last);
+        tree.run(&args)
     };
     let via = |to: &str| {
-        let run = run_via(to);
+        let run = run_via(&[], to, &[]);
         run.expect_code(1);
         run.stdout
     };
@@ -269,15 +273,7 @@ fn beneath_a_test_root_nothing_is_sent_and_the_mailbox_is_named() {
     ] {
         assert!(out.contains(line), "{line:?} not in {out}");
     }
-    let run = tree.run(&[
-        "--dry-run",
-        "selftest",
-        "--answers",
-        &answers,
-        "--via-postfix",
-        "--to",
-        "root@localhost",
-    ]);
+    let run = run_via(&["--dry-run"], "root@localhost", &[]);
     run.expect_code(1);
     assert!(
         run.stdout.contains("(nothing sent: --dry-run)"),
@@ -290,19 +286,10 @@ fn beneath_a_test_root_nothing_is_sent_and_the_mailbox_is_named() {
     assert!(out.contains(elsewhere), "{out}");
     assert_eq!(tree.snapshot(), before, "nothing written beneath the root");
 
-    let run = run_via("no address");
+    let run = run_via(&[], "no address", &[]);
     run.expect_code(2);
     assert!(run.stderr.contains("--to \"no address\""), "{}", run.stderr);
-    let run = tree.run(&[
-        "selftest",
-        "--answers",
-        &answers,
-        "--via-postfix",
-        "--to",
-        "root@localhost",
-        "--wait",
-        "3601",
-    ]);
+    let run = run_via(&[], "root@localhost", &["--wait", "3601"]);
     run.expect_code(2);
     assert!(run.stderr.contains("--wait"), "{}", run.stderr);
     let run = tree.run(&["selftest", "--answers", &answers, "--to", "root@localhost"]);
