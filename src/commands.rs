@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::net::Ipv4Addr;
 
 use crate::answers;
-use crate::apply::{self, RunRecord};
+use crate::apply;
 use crate::cli::{Cli, Command, Format};
 use crate::error::{Error, Result};
 use crate::plan::{self, Current};
@@ -30,6 +30,8 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
             reason: "is not a directory; pass an existing directory (default /)".into(),
         });
     }
+    let dry_run = cli.dry_run || matches!(cli.command, Some(Command::Plan));
+    recover_first(&root, dry_run)?;
     match &cli.command {
         None => wizard::run(&root, &cli, None),
         Some(Command::Fix { id }) => wizard::run(&root, &cli, Some(id)),
@@ -61,7 +63,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn help() -> u8 {
     use clap::CommandFactory;
     let _ = crate::cli::Cli::command().print_help();
-    println!(
+    sayln!(
         "\n(run `mailsetup` in a terminal for the interactive wizard; without one, use \
          `apply`, `plan`, `records`, `check`)"
     );
@@ -83,17 +85,17 @@ fn plan_cmd(root: &Root, cli: &Cli) -> Result<u8> {
     let settings = load_settings(cli)?;
     let current = Current::read(root, &settings)?;
     let plan = plan::build(&settings, &current)?;
-    print!("{plan}");
+    say!("{plan}");
     if plan.is_empty() {
         return Ok(0);
     }
-    println!("\n(dry run: nothing was written; `mailsetup apply` makes these changes)");
+    sayln!("\n(dry run: nothing was written; `mailsetup apply` makes these changes)");
     Ok(1)
 }
 
 /// Ask `question [y/N]` on the terminal: Ok(true) on yes, Ok(false) on anything else.
 fn confirm_step(question: &str) -> Result<bool> {
-    print!("{question} [y/N] ");
+    say!("{question} [y/N] ");
     let _ = std::io::stdout().flush();
     let mut answer = String::new();
     std::io::stdin()
@@ -165,65 +167,78 @@ fn records_cmd(root: &Root, cli: &Cli, format: Format, only: &[String]) -> Resul
         Format::Table => render::table(&set),
         Format::Json => render::json(&set),
     };
-    print!("{text}");
+    say!("{text}");
     Ok(0)
 }
 
+/// `rollback`: undo the newest session as one transaction; `--dry-run` says what it would do.
+/// Ok(0) done or nothing to do; Ok(1) declined, or (dry run) something would be undone.
 fn rollback_cmd(root: &Root, cli: &Cli, force: bool) -> Result<u8> {
-    let mut runs = RunRecord::last_session(root)?;
-    if runs.is_empty() {
-        println!(
+    let preview = apply::rollback_preview(root, force)?;
+    if preview.stamps.is_empty() {
+        sayln!(
             "nothing to roll back: no applied run is recorded under {}",
             system::STATE_DIR
         );
         return Ok(0);
     }
-    // A file several runs changed is compared with what the newest of them wrote.
-    let mut seen = std::collections::BTreeSet::new();
-    let mut edited = Vec::new();
-    for rec in &runs {
-        for path in apply::hand_edited(rec) {
-            if seen.insert(path.clone()) {
-                edited.push(path);
-            }
-        }
-        seen.extend(rec.files.iter().map(|f| f.path.clone()));
+    sayln!("rolling back {}:", apply::describe(&preview.stamps));
+    for line in preview.lines.iter().chain(&preview.services) {
+        sayln!("  {line}");
     }
-    let stamps: Vec<&str> = runs.iter().rev().map(|r| r.stamp.as_str()).collect();
-    let what = match stamps.as_slice() {
-        [one] => format!("the apply of {one}"),
-        many => format!(
-            "the {} steps applied from {} to {}",
-            many.len(),
-            many[0],
-            many[many.len() - 1]
-        ),
-    };
-    if !edited.is_empty() && !force {
-        let list: Vec<String> = edited
-            .iter()
-            .map(|p| format!("  {}", p.display()))
-            .collect();
-        return Err(Error::Refused(format!(
-            "these files were edited after {what}:\n{}\n  fix: rollback --force restores them anyway (the edits are lost)",
-            list.join("\n")
-        )));
+    if cli.dry_run {
+        sayln!("\n(dry run: nothing was changed; `mailsetup rollback` does this)");
+        return Ok(1);
     }
-    println!("rolling back {what}:");
     if !cli.yes {
-        confirm("restore the files as they were before it?")?;
-    }
-    let _lock = apply::lock::Lock::take(root)?;
-    // every file first, then each service once: a half-restored OpenDKIM may not start
-    let mut services = Vec::new();
-    for rec in &mut runs {
-        for line in apply::undo(root, rec, false)? {
-            println!("  {line}");
+        match confirm("restore the files as they were before it?") {
+            Ok(()) => {}
+            Err(Error::Refused(why)) if why.starts_with("not applied") => {
+                sayln!("not rolled back: nothing was changed");
+                return Ok(1);
+            }
+            Err(e) => return Err(e),
         }
-        services.extend(rec.services.iter().cloned());
     }
-    for line in apply::restart(root, &services)? {
-        println!("  {line}");
+    let done = apply::rollback(
+        root,
+        &apply::RollbackOptions {
+            force,
+            session: None,
+            now: std::time::SystemTime::now(),
+            restart: true,
+        },
+    )?;
+    if let Some(r) = &done.recovered {
+        warnln!("mailsetup: {r}");
+    }
+    sayln!("rolled back {}:", apply::describe(&done.stamps));
+    for line in done.lines.iter().chain(&done.services) {
+        sayln!("  {line}");
     }
     Ok(0)
+}
+
+/// Before anything else: an interrupted run is recovered (its journal undone), and said so
+/// on stderr. With `--dry-run` (and `plan`) nothing is written: it is only said. A journal
+/// that cannot even be looked at (not root) is left to a command that can.
+fn recover_first(root: &Root, dry_run: bool) -> Result<()> {
+    if dry_run {
+        if let Ok(Some(j)) = apply::pending(root) {
+            warnln!(
+                "mailsetup: an interrupted run was found: `{}` (pid {}, started {}) stopped while \
+                 {}; the next mailsetup command without --dry-run undoes it (what is shown here \
+                 is the state it left)",
+                j.what,
+                j.pid,
+                j.started,
+                j.phase.doing()
+            );
+        }
+        return Ok(());
+    }
+    if let Some(r) = apply::recover(root)? {
+        warnln!("mailsetup: {r}");
+    }
+    Ok(())
 }

@@ -30,7 +30,7 @@ pub enum Error {
     },
 
     #[error(
-        "refusing to edit `{path}`: it is a symbolic link\n  fix: replace the link by the file it points to, or edit the target by hand"
+        "refusing `{path}`: it is a symbolic link, and mailsetup never follows links beneath the root (nothing was written)\n  fix: replace the link by the file or directory it points to, or edit the target by hand"
     )]
     Symlink { path: PathBuf },
 
@@ -45,12 +45,23 @@ pub enum Error {
     ChangedSincePlan { path: PathBuf },
 
     #[error(
-        "another mailsetup run holds the lock `{path}`{}\n  fix: wait for it to finish; never delete the lock file by hand",
-        holder.as_ref().map(|p| format!(" (pid {p})")).unwrap_or_default()
+        "another mailsetup ({}) is running: it holds the lock `{path}`\n  fix: wait for it to finish; never delete the lock file by hand",
+        holder.as_deref().unwrap_or("pid unknown")
     )]
     Locked {
         path: PathBuf,
+        /// `pid N since YYYY-MM-DD HH:MM:SS UTC`, as the holder wrote it.
         holder: Option<String>,
+    },
+
+    #[error(
+        "stopped by signal {signal} ({}); {what}",
+        signal_name(*signal)
+    )]
+    Interrupted {
+        signal: i32,
+        /// What became of the run, e.g. "every change was undone".
+        what: String,
     },
 
     #[error("{file}: `{key}` already maps to `{existing}`, not `{wanted}`\n  fix: {fix}")]
@@ -109,9 +120,14 @@ pub enum Error {
 }
 
 impl Error {
-    /// Exit code for errors: 2 (0 = ok and 1 = findings or pending changes are not errors).
+    /// Exit code for errors: 128 + the signal for [`Error::Interrupted`] (130 SIGINT, 143
+    /// SIGTERM, 129 SIGHUP, as a shell reports a process killed by it), else 2 (0 = ok and 1 =
+    /// findings or pending changes are not errors).
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
+            _ => 2,
+        }
     }
 
     /// Shorthand for an [`Error::Io`] with the operation named.
@@ -125,3 +141,10 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The usual name of a signal number (SIGINT, SIGTERM, SIGHUP, …).
+fn signal_name(signal: i32) -> &'static str {
+    nix::sys::signal::Signal::try_from(signal)
+        .map(|s| s.as_str())
+        .unwrap_or("unknown signal")
+}

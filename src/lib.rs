@@ -13,6 +13,36 @@
 //! - Edges: [`system`] (the root, paths, reading), [`accounts`] (users and groups), [`cli`] +
 //!   [`commands`] (the command line), [`error`] (the one error type).
 
+/// `print!` that never panics: output to a closed pipe or a vanished terminal (EPIPE, EIO)
+/// is dropped, so `mailsetup apply --yes | head -1` or a dropped SSH session never aborts a
+/// run half-way (Rust ignores SIGPIPE, so the write fails instead of killing the process).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `println!` that never panics (see [`say!`]).
+macro_rules! sayln {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that never panics (see [`say!`]).
+macro_rules! warnln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 pub mod accounts;
 pub mod answers;
 pub mod apply;
@@ -55,7 +85,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
     match commands::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("mailsetup: error: {e}");
+            warnln!("mailsetup: error: {e}");
             ExitCode::from(e.exit_code())
         }
     }

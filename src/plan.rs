@@ -74,6 +74,9 @@ pub struct KeyCreation {
     pub selector: Selector,
     pub path: PathBuf,
     pub bits: KeyBits,
+    /// The key a rollback retired for this domain and selector, brought back instead of a
+    /// new one (so the record published for it stays valid).
+    pub restore_from: Option<PathBuf>,
 }
 
 /// A directory that must exist with this owner and mode (created, or its owner/mode corrected).
@@ -182,15 +185,28 @@ impl fmt::Display for Plan {
             write!(f, "{c}")?;
         }
         for k in &self.keys {
-            writeln!(
-                f,
-                "new key {} ({}-bit RSA, opendkim:opendkim 0600) and its record file {}.txt, for d={} s={}",
-                k.path.display(),
-                k.bits.bits(),
-                k.selector,
-                k.domain,
-                k.selector
-            )?;
+            match &k.restore_from {
+                Some(retired) => writeln!(
+                    f,
+                    "bring back key {} (opendkim:opendkim 0600) from {}, where a rollback \
+                     retired it, and its record file {}.txt, for d={} s={}: the record you \
+                     published for it stays valid (to make a new key instead, move that file away)",
+                    k.path.display(),
+                    retired.display(),
+                    k.selector,
+                    k.domain,
+                    k.selector
+                )?,
+                None => writeln!(
+                    f,
+                    "new key {} ({}-bit RSA, opendkim:opendkim 0600) and its record file {}.txt, for d={} s={}",
+                    k.path.display(),
+                    k.bits.bits(),
+                    k.selector,
+                    k.domain,
+                    k.selector
+                )?,
+            }
         }
         for p in &self.perms {
             writeln!(

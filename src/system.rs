@@ -1,9 +1,9 @@
 //! Where the system's files are: the `--root` that every system path is resolved beneath, the
-//! well-known paths mailsetup reads and writes, and the reading of the current state of those files.
-//! This module only reads; [`crate::apply`] is the only writer.
+//! well-known paths mailsetup reads and writes, and the reading of the current state of those files
+//! (through [`crate::apply::fence`], never following a link). This module only reads;
+//! [`crate::apply`] is the only writer.
 
 use std::fs;
-use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -86,40 +86,37 @@ pub struct FileState {
     pub meta: Option<Meta>,
 }
 
-/// Read a text file beneath the root. A missing file is `text: None`; a file that is not UTF-8 is
-/// an error (mailsetup does not edit what it cannot show as a diff).
+/// Read a text file beneath the root, never following a symbolic link (the file or a
+/// directory on the way: see [`crate::apply::fence`]). A missing file is `text: None`; a file
+/// that is not UTF-8 is an error (mailsetup does not edit what it cannot show as a diff).
+///
+/// Errors: a symlink on the way ([`Error::Symlink`]), not a regular file, unreadable, not UTF-8.
 pub fn read_file(root: &Root, system: &str) -> Result<FileState> {
-    let real = root.path(system);
-    match fs::read(&real) {
-        Ok(bytes) => {
-            let md = fs::metadata(&real).map_err(|e| Error::io("inspect", &real, e))?;
+    let fence = crate::apply::fence::Fence::new(root)?;
+    match fence.read(Path::new(system))? {
+        Some((bytes, st)) => {
             let text = String::from_utf8(bytes).map_err(|_| Error::Invalid {
-                what: real.display().to_string(),
+                what: root.path(system).display().to_string(),
                 reason: "the file is not UTF-8 text; mailsetup will not edit it".into(),
             })?;
             Ok(FileState {
                 path: system.into(),
                 text: Some(text),
-                meta: Some(Meta::of(&md)),
+                meta: Some(st.meta),
             })
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(FileState {
+        None => Ok(FileState {
             path: system.into(),
             text: None,
             meta: None,
         }),
-        Err(e) => Err(Error::io("read", real, e)),
     }
 }
 
-/// Metadata of a path beneath the root, without following a final symlink; None if absent.
-pub fn lstat(root: &Root, system: impl AsRef<Path>) -> Result<Option<fs::Metadata>> {
-    let real = root.path(system);
-    match fs::symlink_metadata(&real) {
-        Ok(md) => Ok(Some(md)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io("inspect", real, e)),
-    }
+/// The facts of a path beneath the root, without following a link (the path or a directory
+/// on the way); None if absent. Errors: a symlinked directory on the way.
+pub fn lstat(root: &Root, system: impl AsRef<Path>) -> Result<Option<crate::apply::fence::Stat>> {
+    crate::apply::fence::Fence::new(root)?.stat(system.as_ref())
 }
 
 /// Is systemd the init system of this root? (`/run/systemd/system` exists, as sd_booted(3) checks.)

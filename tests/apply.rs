@@ -205,8 +205,10 @@ fn a_symlinked_main_cf_is_refused_and_nothing_is_written() {
 #[test]
 fn a_second_run_is_refused_while_the_lock_is_held() {
     let tree = Tree::debian12();
-    let _held = mailsetup::apply::lock::Lock::take(&mailsetup::system::Root::new(tree.root()))
-        .expect("lock");
+    let fence = mailsetup::apply::fence::Fence::new(&mailsetup::system::Root::new(tree.root()))
+        .expect("fence");
+    let _held =
+        mailsetup::apply::lock::Lock::take(&fence, std::time::SystemTime::now()).expect("lock");
     let run = tree.run(&["apply", "--yes", "--answers", ANSWERS]);
     run.expect_code(2);
     assert!(run.stderr.contains("holds the lock"), "{}", run.stderr);
@@ -245,6 +247,20 @@ fn postconf_reads_the_values_we_wrote() {
     }
 }
 
+/// The library's apply of a whole plan, as `mailsetup apply --yes` does it.
+fn lib_apply(
+    root: &mailsetup::system::Root,
+    plan: &mailsetup::plan::Plan,
+    accounts: &mailsetup::accounts::Accounts,
+    now: std::time::SystemTime,
+) -> mailsetup::error::Result<mailsetup::apply::Receipt> {
+    let options = mailsetup::apply::Options {
+        now,
+        ..mailsetup::apply::Options::now("apply")
+    };
+    mailsetup::apply::apply(root, plan, accounts, &options)
+}
+
 fn library_plan(
     tree: &Tree,
 ) -> (
@@ -267,7 +283,7 @@ fn a_file_changed_after_the_plan_is_refused_and_nothing_is_written() {
     let edited = format!("{}# edited meanwhile\n", tree.read("/etc/opendkim.conf"));
     tree.write("/etc/opendkim.conf", &edited);
     let before = tree.snapshot();
-    let err = mailsetup::apply::apply(
+    let err = lib_apply(
         &root,
         &plan,
         &current.accounts,
@@ -292,7 +308,7 @@ fn a_failure_in_the_middle_of_apply_undoes_what_was_done() {
         mode: 0o600,
         why: "test".into(),
     });
-    let err = mailsetup::apply::apply(
+    let err = lib_apply(
         &root,
         &plan,
         &current.accounts,
@@ -301,7 +317,8 @@ fn a_failure_in_the_middle_of_apply_undoes_what_was_done() {
     assert!(err.is_err(), "the apply must fail");
     let after = tree.snapshot_without_state();
     assert_eq!(after, before, "every file, key and directory undone");
-    let rec = mailsetup::apply::RunRecord::last_applied(&root).expect("records");
+    let fence = mailsetup::apply::fence::Fence::new(&root).expect("fence");
+    let rec = mailsetup::apply::RunRecord::last_applied(&fence).expect("records");
     assert!(rec.is_none(), "the failed run is not recorded as applied");
 }
 
@@ -319,7 +336,7 @@ fn a_staged_main_cf_that_postconf_warns_about_is_refused_and_nothing_is_written(
         .expect("main.cf change");
     main_cf.after.push_str("mailsetup_typo_parameter = 1\n");
     let before = tree.snapshot();
-    let err = mailsetup::apply::apply(
+    let err = lib_apply(
         &root,
         &plan,
         &current.accounts,
@@ -414,7 +431,7 @@ fn applying_the_parts_one_by_one_ends_where_the_whole_plan_does() {
         mailsetup::answers::parse(&fs::read_to_string(ANSWERS).expect("answers")).expect("valid");
     let whole = Tree::debian12();
     let (root, plan, current) = library_plan(&whole);
-    mailsetup::apply::apply(
+    lib_apply(
         &root,
         &plan,
         &current.accounts,
@@ -432,8 +449,7 @@ fn applying_the_parts_one_by_one_ends_where_the_whole_plan_does() {
             !plan.is_empty(),
             "{part:?} has something to do on a stock tree"
         );
-        mailsetup::apply::apply(&root, &plan, &current.accounts, now)
-            .unwrap_or_else(|e| panic!("{part:?}: {e}"));
+        lib_apply(&root, &plan, &current.accounts, now).unwrap_or_else(|e| panic!("{part:?}: {e}"));
         let again = build_parts(
             &settings,
             &Current::read(&root, &settings).expect("read"),

@@ -150,6 +150,7 @@ fn keys_plan() -> Plan {
         selector: Selector::default(),
         path: "/etc/dkimkeys/example.org/mail.private".into(),
         bits: KeyBits::B2048,
+        restore_from: None,
     });
     p
 }

@@ -1,79 +1,82 @@
-//! One lock per run: an exclusive `flock` on `/var/lib/mailsetup/lock`, holding our PID. The kernel
-//! releases it when the process dies, so it cannot go stale; the file is never deleted.
+//! One lock per run: an exclusive `flock` on `/var/lib/mailsetup/lock`, taken before
+//! anything else is created (the state directory itself appears whole, see
+//! [`super::state::ensure_dir`]). The holder writes `pid N since TIME` into it, which a second
+//! run names when it is refused. The kernel releases the lock when the process dies, so it
+//! cannot go stale; the file is never deleted.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::time::SystemTime;
 
-use super::fsops;
+use super::fence::{Dir, Fence};
+use super::{failpoint, state};
 use crate::error::{Error, Result};
-use crate::system::{Meta, Root, STATE_DIR};
 
 /// Held for the life of the value.
 #[derive(Debug)]
 pub struct Lock {
     _file: File,
+    /// The state directory, open.
+    pub state: Dir,
 }
 
 impl Lock {
-    /// Take the lock without waiting.
+    /// Take the lock without waiting; then remove what killed runs left in the state
+    /// directory.
     ///
-    /// Errors: [`Error::Locked`] naming the holder's PID when another run holds it.
-    pub fn take(root: &Root) -> Result<Lock> {
-        let dir = root.path(STATE_DIR);
-        fsops::ensure_dir(
-            &dir,
-            Meta {
-                uid: 0,
-                gid: 0,
-                mode: 0o700,
-            },
-        )?;
-        let path = dir.join("lock");
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| Error::io("open the lock", &path, e))?;
+    /// Errors: [`Error::Locked`] naming the holder's pid and start when another run holds
+    /// it; a link or I/O error on the way.
+    pub fn take(fence: &Fence, now: SystemTime) -> Result<Lock> {
+        let state = state::create(fence)?;
+        let name = std::ffi::OsStr::new("lock");
+        let path = state.real(name);
+        let mut file = state.open_lock(name)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                let mut pid = String::new();
-                let _ = file.read_to_string(&mut pid);
-                let pid = pid.trim();
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
                 return Err(Error::Locked {
                     path,
-                    holder: (!pid.is_empty()).then(|| pid.to_string()),
+                    holder: (!holder.is_empty()).then(|| holder.to_string()),
                 });
             }
             Err(TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
         }
+        failpoint::hit("write", &path).map_err(|e| Error::io("write", &path, e))?;
         let _ = file.set_len(0);
         let _ = file.rewind();
-        let _ = writeln!(file, "{}", std::process::id());
-        Ok(Lock { _file: file })
+        let _ = writeln!(
+            file,
+            "pid {} since {}",
+            std::process::id(),
+            super::record::utc_human(now)
+        );
+        state::sweep(fence)?;
+        Ok(Lock { _file: file, state })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::system::Root;
 
     #[test]
-    fn a_second_lock_is_refused_with_the_holders_pid() {
+    fn a_second_lock_is_refused_naming_the_holder() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let root = Root::new(dir.path());
-        let held = Lock::take(&root).expect("first");
-        match Lock::take(&root) {
-            Err(Error::Locked { holder, .. }) => {
-                assert_eq!(holder, Some(std::process::id().to_string()))
-            }
+        let fence = Fence::new(&Root::new(dir.path())).expect("fence");
+        let now = SystemTime::UNIX_EPOCH;
+        let held = Lock::take(&fence, now).expect("first");
+        match Lock::take(&fence, now) {
+            Err(Error::Locked { holder, .. }) => assert_eq!(
+                holder.as_deref(),
+                Some(format!("pid {} since 1970-01-01 00:00:00 UTC", std::process::id()).as_str())
+            ),
             other => panic!("expected Locked, got {other:?}"),
         }
         drop(held);
-        Lock::take(&root).expect("free again after drop");
+        Lock::take(&fence, now).expect("free again after drop");
     }
 }

@@ -1,302 +1,332 @@
-//! Apply: the only writer. Carries out a [`Plan`] as one transaction: lock, check every target,
-//! validate the staged files with the real tools, write the run record, then directories, files
-//! (hard-link backup, temp file with final owner and mode, fsync, rename, fsync of the directory),
-//! keys, permissions, groups, and finally the services. Any failure undoes what was done so far
-//! (see [`undo`]) and restarts the services again.
+//! Apply: the only writer. Every run (an `apply`, a wizard step, a `fix`, a `rollback`) is one
+//! transaction ([`txn`]): the lock, recovery of an interrupted run, every target checked and
+//! every file staged before the first live change, a write-ahead journal ([`journal`]) on disk
+//! before each change, then the live changes, the services, and the run record. Any failure,
+//! or SIGINT/SIGTERM/SIGHUP, undoes the whole run; a kill leaves the journal, and the next
+//! command undoes it ([`undo::recover`]). Every path beneath the root is opened through the
+//! [`fence`] (never following a link). Rollback ([`rollback`]) is a transaction too, and
+//! retires keys instead of deleting them.
 
-pub mod fsops;
+pub mod failpoint;
+pub mod fence;
+mod from_plan;
+pub mod journal;
+mod layout;
 pub mod lock;
+pub mod op;
 pub mod record;
-mod undo;
+pub mod rollback;
+pub mod signals;
+pub mod state;
+pub mod txn;
+pub mod undo;
 pub(crate) mod validate;
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 pub use record::{RunRecord, Status};
-pub use undo::{hand_edited, restart, undo};
+pub use txn::Restart;
+pub use undo::{Recovered, pending};
 
-use crate::accounts::{self, Accounts};
+use crate::accounts::Accounts;
 use crate::error::{Error, Result};
-use crate::keys::PrivateKey;
-use crate::plan::{Owner, Perms, Plan};
-use crate::records::render::txt_strings;
-use crate::records::{dkim_name, dkim_value};
-use crate::services::{self, command};
-use crate::system::{Meta, Root, STATE_DIR};
+use crate::plan::Plan;
+use crate::services::{Service, ServiceAction, Verb};
+use crate::system::Root;
+use record::Kind;
+use txn::{RunOptions, Txn};
+
+/// How an apply runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// What the run is, for the journal and messages (`apply`, `wizard step 4/9 (Milter)`).
+    pub what: String,
+    /// Names the backups and the run record.
+    pub now: SystemTime,
+    /// Runs that share a session are rolled back together.
+    pub session: Option<String>,
+    pub restart: Restart,
+}
+
+impl Options {
+    /// An `apply` of the whole plan now, restarting and checking the services.
+    pub fn now(what: &str) -> Options {
+        Options {
+            what: what.into(),
+            now: SystemTime::now(),
+            session: None,
+            restart: Restart::NowAndCheck,
+        }
+    }
+}
 
 /// What an apply did, for the summary.
 #[derive(Debug)]
 pub struct Receipt {
     pub record: RunRecord,
-    /// One line per service action (done, or what would be done beneath a test root).
+    /// One line per service action (done, deferred, or what would be done beneath a test root).
     pub services: Vec<String>,
     /// Actions reported but not performed beneath a test root.
     pub reported: Vec<String>,
+    /// An interrupted earlier run, recovered first.
+    pub recovered: Option<Recovered>,
 }
 
-/// Carry out the plan beneath `root`. `now` names the backups and the run record.
+/// Carry out the plan beneath `root` as one transaction.
 ///
-/// Errors: the lock is held, a target is a symlink or hard-linked or changed since the plan, the
-/// staged files fail validation (nothing written in all these cases), or an I/O or service failure
-/// (what was done is undone first).
-pub fn apply(root: &Root, plan: &Plan, accounts: &Accounts, now: SystemTime) -> Result<Receipt> {
-    apply_in_session(root, plan, accounts, now, None, false)
-}
-
-/// [`apply`], recording the run as part of `session` (the wizard's steps, one `apply`):
-/// `rollback` then undoes the whole session. With `defer_services`, the plan's service
-/// actions are recorded (rollback restarts them) but not performed: the caller restarts once
-/// when every step is written (a step alone may leave OpenDKIM naming tables that the next
-/// step creates).
-pub fn apply_in_session(
-    root: &Root,
-    plan: &Plan,
-    accounts: &Accounts,
-    now: SystemTime,
-    session: Option<&str>,
-    defer_services: bool,
-) -> Result<Receipt> {
-    // Checked before the lock too, so that a refused run leaves no trace at all.
-    preflight(root, plan)?;
-    let _lock = lock::Lock::take(root)?;
-    preflight(root, plan)?;
-    let stamp = RunRecord::free_stamp(root, &record::utc_stamp(now));
-    let stage = root.path(format!("{STATE_DIR}/stage-{stamp}"));
-    fsops::ensure_dir(
-        &stage,
-        Meta {
-            uid: 0,
-            gid: 0,
-            mode: 0o700,
+/// Errors: the lock is held; a target is a symlink, hard-linked or changed since the plan;
+/// the staged files fail validation (nothing written in these cases); an I/O error, a signal
+/// or a service failure (every change undone first; see [`txn::Txn::run`]).
+pub fn apply(root: &Root, plan: &Plan, accounts: &Accounts, opts: &Options) -> Result<Receipt> {
+    let (ops, reported) = from_plan::ops(&fence::Fence::new(root)?, plan, accounts)?;
+    txn::check(&fence::Fence::new(root)?, &ops)?;
+    let mut txn = Txn::begin(root, opts.now)?;
+    let outcome = txn.run(
+        ops,
+        RunOptions {
+            what: opts.what.clone(),
+            now: opts.now,
+            session: opts.session.clone(),
+            kind: Kind::Apply,
+            services: plan.services.clone(),
+            restart: opts.restart,
+            rolled_back: Vec::new(),
+            keys_retired: Vec::new(),
+            validate: true,
+            txid: None,
         },
     )?;
-    let validated = validate::staged(root, plan, &stage);
-    let _ = std::fs::remove_dir_all(&stage);
-    validated?;
+    Ok(Receipt {
+        record: outcome.record,
+        services: outcome.services,
+        reported,
+        recovered: txn.recovered.take(),
+    })
+}
 
-    let mut rec = RunRecord::new(&stamp);
-    rec.session = session.map(str::to_string);
-    rec.save(root)?;
-    let mut reported = Vec::new();
-    if let Err(e) = write_all(root, plan, accounts, &mut rec, &mut reported) {
-        let _ = undo(root, &mut rec, false);
-        return Err(e);
+/// Which runs a rollback undoes.
+#[derive(Debug, Clone)]
+pub struct RollbackOptions {
+    /// Restore files edited by hand since (their edits are lost).
+    pub force: bool,
+    /// Only the runs of this session (the wizard undoing its own steps); else the newest
+    /// session.
+    pub session: Option<String>,
+    pub now: SystemTime,
+    /// Restart the services the runs touched.
+    pub restart: bool,
+}
+
+/// What a rollback did (or, for [`rollback_preview`], would do).
+#[derive(Debug, Default)]
+pub struct RolledBack {
+    /// The runs undone, oldest first (empty: nothing to roll back).
+    pub stamps: Vec<String>,
+    pub lines: Vec<String>,
+    pub services: Vec<String>,
+    pub recovered: Option<Recovered>,
+}
+
+fn runs(fence: &fence::Fence, session: Option<&str>) -> Result<Vec<RunRecord>> {
+    match session {
+        Some(s) => RunRecord::of_session(fence, s),
+        None => RunRecord::last_session(fence),
     }
-    rec.status = Status::Applied;
-    rec.services = plan
-        .services
+}
+
+/// What the runs were, for messages: `the apply of STAMP` or `the N steps applied from A to B`.
+pub fn describe(stamps: &[String]) -> String {
+    match stamps {
+        [] => "nothing".into(),
+        [one] => format!("the apply of {one}"),
+        many => format!(
+            "the {} steps applied from {} to {}",
+            many.len(),
+            many[0],
+            many[many.len() - 1]
+        ),
+    }
+}
+
+/// Undo the newest session (or `opts.session`) as one transaction.
+///
+/// Errors: files edited since (without `force`), a missing backup, the lock, and as
+/// [`apply`].
+pub fn rollback(root: &Root, opts: &RollbackOptions) -> Result<RolledBack> {
+    let mut txn = Txn::begin(root, opts.now)?;
+    let recovered = txn.recovered.take();
+    let runs = runs(txn.fence(), opts.session.as_deref())?;
+    if runs.is_empty() {
+        return Ok(RolledBack {
+            recovered,
+            ..RolledBack::default()
+        });
+    }
+    let txid = RunRecord::free_stamp(txn.fence(), &record::utc_stamp(opts.now))?;
+    let rb = rollback::build(txn.fence(), &runs, &txid, opts.force)?;
+    if !rb.edited.is_empty() && !opts.force {
+        return Err(rollback::edited_error(&rb.edited, &describe(&rb.stamps)));
+    }
+    let services: Vec<ServiceAction> = restart_actions(&rb.services);
+    let outcome = txn.run(
+        rb.ops,
+        RunOptions {
+            what: format!("rollback of {}", describe(&rb.stamps)),
+            now: opts.now,
+            session: None,
+            kind: Kind::Rollback,
+            services: if opts.restart { services } else { Vec::new() },
+            restart: Restart::Now,
+            rolled_back: rb.stamps.clone(),
+            keys_retired: rb.retired,
+            validate: false,
+            txid: Some(txid),
+        },
+    )?;
+    Ok(RolledBack {
+        stamps: rb.stamps,
+        lines: rb.lines,
+        services: outcome.services,
+        recovered,
+    })
+}
+
+/// What [`rollback`] would do, computed without the lock and without writing anything
+/// (`--dry-run`). Errors: files edited since (without `force`), and reading errors.
+pub fn rollback_preview(root: &Root, force: bool) -> Result<RolledBack> {
+    let fence = fence::Fence::new(root)?;
+    let runs = runs(&fence, None)?;
+    if runs.is_empty() {
+        return Ok(RolledBack::default());
+    }
+    let txid = RunRecord::free_stamp(&fence, &record::utc_stamp(SystemTime::now()))?;
+    let rb = rollback::build(&fence, &runs, &txid, force)?;
+    if !rb.edited.is_empty() && !force {
+        return Err(rollback::edited_error(&rb.edited, &describe(&rb.stamps)));
+    }
+    Ok(RolledBack {
+        services: restart_actions(&rb.services)
+            .iter()
+            .map(|a| format!("would {a}"))
+            .collect(),
+        stamps: rb.stamps,
+        lines: rb.lines,
+        recovered: None,
+    })
+}
+
+/// Restart actions for service names (`postfix`, `opendkim`), OpenDKIM first.
+fn restart_actions(names: &[String]) -> Vec<ServiceAction> {
+    let mut out: Vec<ServiceAction> = names
         .iter()
-        .map(|s| s.service.name().to_string())
+        .filter_map(|s| match s.as_str() {
+            "postfix" => Some(Service::Postfix),
+            "opendkim" => Some(Service::Opendkim),
+            _ => None,
+        })
+        .map(|s| ServiceAction::new(s, Verb::Restart, "its files were restored"))
         .collect();
-    rec.save(root)?;
-    if defer_services {
-        return Ok(Receipt {
-            record: rec,
-            services: plan
-                .services
-                .iter()
-                .map(|s| format!("at the end: {s}"))
-                .collect(),
-            reported,
+    out.sort_by_key(|a| a.service != Service::Opendkim);
+    out.dedup();
+    out
+}
+
+/// Recover an interrupted run, if the journal says there is one: take the lock, undo it (or
+/// finish it when it had succeeded). Ok(None) when there is nothing to recover. Does nothing
+/// (Ok(None)) when another mailsetup holds the lock: its journal is not abandoned.
+///
+/// Errors: the journal cannot be read, or the recovery fails.
+pub fn recover(root: &Root) -> Result<Option<Recovered>> {
+    if pending(root)?.is_none() {
+        return Ok(None);
+    }
+    match Txn::begin(root, SystemTime::now()) {
+        Ok(mut txn) => Ok(txn.recovered.take()),
+        Err(Error::Locked { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Write one of mailsetup's own files beneath the root (the saved answers, the saved
+/// records): not configuration, so no diff and no backup, but the same transaction (fenced,
+/// staged, journaled, whole or not at all). A new file gets root and `mode`, in a directory
+/// created 0700 root; an existing one keeps its owner and mode.
+///
+/// Errors: the lock, a link on the way or at the file, a hard-linked file, I/O.
+pub fn save(root: &Root, system: &std::path::Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let now = SystemTime::now();
+    let txn = Txn::begin(root, now)?;
+    let existing = txn.fence().read(system)?;
+    let mut ops = Vec::new();
+    if let Some(dir) = system.parent()
+        && txn.fence().stat(dir)?.is_none()
+    {
+        ops.push(op::Op::Dir {
+            path: dir.to_path_buf(),
+            meta: state::PRIVATE_DIR,
         });
     }
-    let performed = services::perform(root, &plan.services).and_then(|lines| {
-        // restarted is not enough: OpenDKIM must answer Postfix on its socket
-        crate::local::serving(root)
-            .map(|()| lines)
-            .map_err(Error::Refused)
+    ops.push(op::Op::Put {
+        path: system.to_path_buf(),
+        bytes: zeroize::Zeroizing::new(bytes.to_vec()),
+        meta: match existing {
+            Some(_) => None,
+            None => Some(crate::system::Meta {
+                uid: 0,
+                gid: 0,
+                mode,
+            }),
+        },
+        expect: match &existing {
+            Some((b, _)) => op::Expect::Sha256(record::sha256(b)),
+            None => op::Expect::Absent,
+        },
+        key: false,
+        backup: false,
     });
-    match performed {
-        Ok(lines) => Ok(Receipt {
-            record: rec,
-            services: lines,
-            reported,
-        }),
-        Err(e) => {
-            let undone = undo(root, &mut rec, true);
-            let how = match undone {
-                Ok(_) => "every change was rolled back and the services restarted".to_string(),
-                Err(u) => format!("rolling back also failed: {u}"),
-            };
-            Err(Error::Refused(format!("{e}\n  {how}")))
-        }
-    }
+    txn.run(
+        ops,
+        RunOptions {
+            what: format!("save {}", system.display()),
+            now,
+            session: None,
+            kind: Kind::Own,
+            services: Vec::new(),
+            restart: Restart::Defer,
+            rolled_back: Vec::new(),
+            keys_retired: Vec::new(),
+            validate: false,
+            txid: None,
+        },
+    )
+    .map(|_| ())
 }
 
-/// Nothing is written unless every target can be replaced safely and still holds what the plan saw.
-fn preflight(root: &Root, plan: &Plan) -> Result<()> {
-    for f in &plan.files {
-        let real = root.path(&f.path);
-        fsops::check_target(&real)?;
-        let now = match std::fs::read(&real) {
-            Ok(b) => Some(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io("read", real, e)),
-        };
-        if now.as_deref() != f.before.as_deref().map(str::as_bytes) {
-            return Err(Error::ChangedSincePlan { path: real });
-        }
-    }
-    for k in &plan.keys {
-        fsops::check_target(&root.path(&k.path))?;
-    }
-    Ok(())
-}
-
-fn resolve(accounts: &Accounts, owner: Owner, mode: u32) -> Result<Meta> {
-    let uid = match owner.user {
-        "root" => 0,
-        u => accounts.user(u).map(|u| u.uid).ok_or(Error::MissingUser {
-            user: owner.user,
-            package: owner.user,
-        })?,
+/// Keys a rollback retired for `domain`'s `selector` key, newest first: what a later apply
+/// offers to bring back. Errors: a link on the way.
+pub fn retired_keys(root: &Root, key: &std::path::Path) -> Result<Vec<PathBuf>> {
+    let fence = fence::Fence::new(root)?;
+    let base = std::path::Path::new(crate::system::STATE_DIR).join("retired-keys");
+    let Some(dir) = fence.dir(&base)? else {
+        return Ok(Vec::new());
     };
-    let gid = match owner.group {
-        "root" => 0,
-        g => accounts.group(g).map(|g| g.gid).ok_or(Error::MissingUser {
-            user: owner.group,
-            package: owner.group,
-        })?,
-    };
-    Ok(Meta { uid, gid, mode })
-}
-
-fn write_all(
-    root: &Root,
-    plan: &Plan,
-    accounts: &Accounts,
-    rec: &mut RunRecord,
-    reported: &mut Vec<String>,
-) -> Result<()> {
-    for d in &plan.dirs {
-        let real = root.path(&d.path);
-        let meta = resolve(accounts, d.owner, d.mode)?;
-        if let Ok(md) = std::fs::symlink_metadata(&real) {
-            rec.metas_changed.push(record::MetaEntry {
-                path: real.clone(),
-                before: Meta::of(&md).into(),
-            });
-        }
-        rec.save(root)?;
-        let created = fsops::ensure_dir(&real, meta)?;
-        rec.dirs_created.extend(created);
-    }
-    for f in &plan.files {
-        let real = root.path(&f.path);
-        let meta = match f.perms {
-            Perms::Keep => {
-                Meta::of(&std::fs::metadata(&real).map_err(|e| Error::io("inspect", &real, e))?)
-            }
-            Perms::New(owner, mode) => resolve(accounts, owner, mode)?,
-        };
-        if let Some(parent) = real.parent().filter(|p| !p.exists()) {
-            rec.dirs_created.extend(fsops::ensure_dir(
-                parent,
-                Meta {
-                    uid: 0,
-                    gid: 0,
-                    mode: 0o755,
-                },
-            )?);
-        }
-        let tmp = fsops::stage(&real, &f.after, meta)?;
-        let backup = f
-            .before
-            .as_ref()
-            .map(|_| fsops::backup_name(&real, &rec.stamp));
-        rec.files.push(record::FileEntry {
-            path: real.clone(),
-            backup: backup.clone(),
-            sha256: record::sha256(f.after.as_bytes()),
-        });
-        rec.save(root)?;
-        if let Some(b) = &backup {
-            fsops::backup(&real, b)?;
-        }
-        fsops::commit(&tmp, &real)?;
-    }
-    for k in &plan.keys {
-        let real = root.path(&k.path);
-        let key = PrivateKey::generate(k.bits).map_err(|reason| Error::Key {
-            path: real.clone(),
-            reason,
-            fix: "run mailsetup again".into(),
-        })?;
-        rec.keys_created.push(real.clone());
-        let txt = real.with_extension("txt");
-        let txt_exists = txt.exists();
-        if !txt_exists {
-            rec.keys_created.push(txt.clone());
-        }
-        rec.save(root)?;
-        fsops::create_secret(&real, key.pem(), resolve(accounts, Owner::OPENDKIM, 0o600)?)?;
-        if !txt_exists {
-            let line = format!(
-                "{}\tIN\tTXT\t{}  ; DKIM key {} for {}\n",
-                dkim_name(&k.selector),
-                txt_strings(&dkim_value(&key.public().p)),
-                k.selector,
-                k.domain
-            );
-            let tmp = fsops::stage(
-                &txt,
-                &line,
-                Meta {
-                    uid: 0,
-                    gid: 0,
-                    mode: 0o644,
-                },
-            )?;
-            fsops::commit(&tmp, &txt)?;
+    let mut stamps: Vec<String> = dir
+        .entries()?
+        .into_iter()
+        .filter(|(_, st)| st.kind == fence::Kind::Dir)
+        .map(|(n, _)| n.to_string_lossy().into_owned())
+        .collect();
+    stamps.sort();
+    let mut out = Vec::new();
+    for stamp in stamps.iter().rev() {
+        let path = rollback::retired_path(stamp, key);
+        if fence
+            .stat(&path)?
+            .is_some_and(|s| s.kind == fence::Kind::File)
+        {
+            out.push(path);
         }
     }
-    for p in &plan.perms {
-        let real = root.path(&p.path);
-        let md = std::fs::symlink_metadata(&real).map_err(|e| Error::io("inspect", &real, e))?;
-        rec.metas_changed.push(record::MetaEntry {
-            path: real.clone(),
-            before: Meta::of(&md).into(),
-        });
-        rec.save(root)?;
-        fsops::set_file_meta(&real, resolve(accounts, p.owner, p.mode)?)?;
-    }
-    for g in &plan.groups {
-        rec.group_added = Some((g.user.into(), g.group.into()));
-        rec.save(root)?;
-        if root.is_host() {
-            let mut c = command("/usr/bin/gpasswd");
-            c.args(["-a", g.user, g.group]);
-            services::run(c)?;
-        } else {
-            edit_tree_group(root, g.user, g.group, true)?;
-            reported.push(format!(
-                "would add user {} to group {} (done in the tree's /etc/group only)",
-                g.user, g.group
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Beneath a test root, group membership lives in the tree's own `/etc/group`.
-pub(crate) fn edit_tree_group(root: &Root, user: &str, group: &str, add: bool) -> Result<()> {
-    let path = root.path("/etc/group");
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
-    let new = if add {
-        accounts::add_member(&text, group, user)
-    } else {
-        accounts::remove_member(&text, group, user)
-    };
-    if let Some(new) = new {
-        let meta = Meta::of(&std::fs::metadata(&path).map_err(|e| Error::io("inspect", &path, e))?);
-        let tmp = fsops::stage(&path, &new, meta)?;
-        fsops::commit(&tmp, &path)?;
-    }
-    Ok(())
-}
-
-/// Is `path` inside the root? Used to keep undo from touching anything outside the tree.
-pub(crate) fn within(root: &Root, path: &Path) -> bool {
-    path.starts_with(root.dir())
+    Ok(out)
 }

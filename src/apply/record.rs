@@ -1,22 +1,39 @@
-//! The run record: what one apply changed and where the backups are, kept as JSON under
-//! `/var/lib/mailsetup/runs/<stamp>.json` so that `mailsetup rollback` can undo it. It is written
-//! before the first live file changes (status `applying`) and updated as the run proceeds.
+//! The run record: what one finished run changed and where the backups are, kept as JSON
+//! under `/var/lib/mailsetup/runs/<stamp>.json` so that `mailsetup rollback` can undo it.
+//! It is written when the run has succeeded (the journal, `super::journal`, covers the run
+//! while it is in progress). Paths are system paths (`/etc/postfix/main.cf`), resolved beneath
+//! the root when used; records written by older versions hold real paths, which [`RunRecord::load_all`]
+//! turns back into system paths.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::fsops;
+use super::fence::Fence;
+use super::state;
 use crate::error::{Error, Result};
-use crate::system::{Meta, Root, STATE_DIR};
+use crate::system::{Meta, STATE_DIR};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
+    /// Written by versions before the journal, for a run in progress.
     Applying,
     Applied,
     RolledBack,
+}
+
+/// What a run was: an apply (a step, a fix, a whole `apply`), a rollback of earlier runs, or
+/// a save of mailsetup's own files (answers, records), which leaves no record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    #[default]
+    Apply,
+    Rollback,
+    Own,
 }
 
 /// Owner and mode as recorded.
@@ -67,19 +84,27 @@ pub struct MetaEntry {
 pub struct RunRecord {
     pub stamp: String,
     pub status: Status,
+    #[serde(default)]
+    pub kind: Kind,
     pub files: Vec<FileEntry>,
     pub dirs_created: Vec<PathBuf>,
     pub metas_changed: Vec<MetaEntry>,
-    /// Key files (and their `.txt`) the run created.
+    /// Private keys the run created (never deleted by a rollback: retired instead).
     pub keys_created: Vec<PathBuf>,
-    /// `(user, group)` when the run added a supplementary group.
+    /// `(user, group)` when the run added a supplementary group on the host.
     pub group_added: Option<(String, String)>,
     /// Services the run restarted or reloaded (`postfix`, `opendkim`); rollback does the same.
     pub services: Vec<String>,
-    /// Runs of one wizard session (or one `apply`, which applies step by step) share this;
-    /// `rollback` undoes the whole session. Absent in records of a single run.
+    /// Runs of one wizard session (or one `apply`) share this; `rollback` undoes the whole
+    /// session. Absent in records of a single run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
+    /// For a rollback: the stamps of the runs it undid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rolled_back: Vec<String>,
+    /// For a rollback: where the keys it retired went.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys_retired: Vec<PathBuf>,
 }
 
 /// SHA-256 as lowercase hex.
@@ -94,7 +119,8 @@ impl RunRecord {
     pub fn new(stamp: &str) -> RunRecord {
         RunRecord {
             stamp: stamp.into(),
-            status: Status::Applying,
+            status: Status::Applied,
+            kind: Kind::Apply,
             files: Vec::new(),
             dirs_created: Vec::new(),
             metas_changed: Vec::new(),
@@ -102,104 +128,146 @@ impl RunRecord {
             group_added: None,
             services: Vec::new(),
             session: None,
+            rolled_back: Vec::new(),
+            keys_retired: Vec::new(),
         }
     }
 
-    /// The applied runs of the newest session, newest first: the last applied run and every
-    /// applied run that shares its session. Errors: as [`RunRecord::last_applied`].
-    pub fn last_session(root: &Root) -> Result<Vec<RunRecord>> {
-        let Some(last) = Self::last_applied(root)? else {
+    /// The applied runs of the newest session still in force, newest first: the last applied
+    /// apply and every applied apply that shares its session. Errors: as [`RunRecord::load_all`].
+    pub fn last_session(fence: &Fence) -> Result<Vec<RunRecord>> {
+        let all = Self::load_all(fence)?;
+        let in_force = |r: &&RunRecord| r.status == Status::Applied && r.kind == Kind::Apply;
+        let Some(last) = all.iter().rev().find(in_force) else {
             return Ok(Vec::new());
         };
         let Some(session) = last.session.clone() else {
-            return Ok(vec![last]);
+            return Ok(vec![last.clone()]);
         };
-        let mut runs: Vec<RunRecord> = Self::all(root)?
+        Ok(all
+            .iter()
+            .rev()
+            .filter(in_force)
+            .filter(|r| r.session.as_deref() == Some(&session))
+            .cloned()
+            .collect())
+    }
+
+    /// The applied runs of `session`, newest first.
+    pub fn of_session(fence: &Fence, session: &str) -> Result<Vec<RunRecord>> {
+        Ok(Self::load_all(fence)?
             .into_iter()
-            .filter(|r| r.status == Status::Applied && r.session.as_deref() == Some(&session))
-            .collect();
-        runs.reverse();
-        Ok(runs)
+            .rev()
+            .filter(|r| {
+                r.status == Status::Applied
+                    && r.kind == Kind::Apply
+                    && r.session.as_deref() == Some(session)
+            })
+            .collect())
     }
 
     /// `stamp`, or `stamp-002`, `stamp-003`, … when a run with that stamp is already
     /// recorded (several applies within one second, as the wizard's steps can be). The
-    /// suffixes sort after the bare stamp, so [`RunRecord::last_applied`] stays right.
-    pub fn free_stamp(root: &Root, stamp: &str) -> String {
+    /// suffixes sort after the bare stamp, so the order of the records stays right.
+    pub fn free_stamp(fence: &Fence, stamp: &str) -> Result<String> {
+        let runs = fence.dir(&Path::new(STATE_DIR).join("runs"))?;
         let mut candidate = stamp.to_string();
         let mut n = 1;
-        while Self::path(root, &candidate).exists() {
+        while let Some(dir) = &runs
+            && dir
+                .stat(OsStr::new(&format!("{candidate}.json")))?
+                .is_some()
+        {
             n += 1;
             candidate = format!("{stamp}-{n:03}");
         }
-        candidate
+        Ok(candidate)
     }
 
-    fn path(root: &Root, stamp: &str) -> PathBuf {
-        root.path(format!("{STATE_DIR}/runs/{stamp}.json"))
-    }
-
-    /// Write the record atomically (0600 root), creating the state directory when needed.
-    pub fn save(&self, root: &Root) -> Result<()> {
-        let path = Self::path(root, &self.stamp);
-        if let Some(dir) = path.parent() {
-            fsops::ensure_dir(
-                dir,
-                Meta {
-                    uid: 0,
-                    gid: 0,
-                    mode: 0o700,
-                },
-            )?;
-        }
+    /// Write the record whole (0600 root), creating `runs/` when needed.
+    pub fn save(&self, fence: &Fence) -> Result<()> {
+        let dir = state::create_sub(fence, "runs")?;
         let json = serde_json::to_string_pretty(self).map_err(|e| Error::RunRecord {
-            path: path.clone(),
+            path: dir.real(OsStr::new(&self.stamp)),
             reason: e.to_string(),
         })?;
-        let tmp = fsops::stage(
-            &path,
-            &format!("{json}\n"),
-            Meta {
-                uid: 0,
-                gid: 0,
-                mode: 0o600,
-            },
-        )?;
-        fsops::commit(&tmp, &path)
+        state::write_file(
+            &dir,
+            &format!("{}.json", self.stamp),
+            format!("{json}\n").as_bytes(),
+        )
     }
 
-    /// The newest record with status `applied`, if any.
-    pub fn last_applied(root: &Root) -> Result<Option<RunRecord>> {
-        Ok(Self::all(root)?
-            .into_iter()
-            .rev()
-            .find(|r| r.status == Status::Applied))
+    /// The newest applied apply, if any.
+    pub fn last_applied(fence: &Fence) -> Result<Option<RunRecord>> {
+        Ok(Self::last_session(fence)?.into_iter().next())
     }
 
-    /// Every recorded run, oldest first.
-    fn all(root: &Root) -> Result<Vec<RunRecord>> {
-        let dir = root.path(format!("{STATE_DIR}/runs"));
-        let mut names: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-            Ok(rd) => rd
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("list", dir, e)),
+    /// Every recorded run, oldest first. Errors: a record that cannot be read or parsed.
+    pub fn load_all(fence: &Fence) -> Result<Vec<RunRecord>> {
+        let Some(dir) = fence.dir(&Path::new(STATE_DIR).join("runs"))? else {
+            return Ok(Vec::new());
         };
+        let mut names: Vec<String> = dir
+            .entries()?
+            .into_iter()
+            .map(|(n, _)| n.to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
+            .collect();
         // by stamp: `T…Z` before `T…Z-002` (the `.json` would put `-` before `.`)
-        names.sort_by(|a, b| a.file_stem().cmp(&b.file_stem()));
-        names.iter().map(|p| Self::load(p)).collect()
+        names.sort_by(|a, b| a.trim_end_matches(".json").cmp(b.trim_end_matches(".json")));
+        let root = fence.root().dir().to_path_buf();
+        names
+            .iter()
+            .map(|n| {
+                let path = dir.real(OsStr::new(n));
+                let (bytes, _) = dir.read(OsStr::new(n))?.ok_or_else(|| Error::RunRecord {
+                    path: path.clone(),
+                    reason: "it disappeared while being read".into(),
+                })?;
+                let rec: RunRecord =
+                    serde_json::from_slice(&bytes).map_err(|e| Error::RunRecord {
+                        path,
+                        reason: e.to_string(),
+                    })?;
+                Ok(rec.with_system_paths(&root))
+            })
+            .collect()
     }
 
-    fn load(path: &Path) -> Result<RunRecord> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::RunRecord {
-            path: path.into(),
-            reason: e.to_string(),
-        })
+    /// Records of older versions hold real paths (beneath the root); make them system paths.
+    fn with_system_paths(mut self, root: &Path) -> RunRecord {
+        if root == Path::new("/") {
+            return self;
+        }
+        let fix = |p: &mut PathBuf| {
+            if let Ok(rel) = p.strip_prefix(root) {
+                *p = Path::new("/").join(rel);
+            }
+        };
+        for f in &mut self.files {
+            fix(&mut f.path);
+            if let Some(b) = &mut f.backup {
+                fix(b);
+            }
+        }
+        self.dirs_created.iter_mut().for_each(fix);
+        self.metas_changed.iter_mut().for_each(|m| fix(&mut m.path));
+        self.keys_created.iter_mut().for_each(fix);
+        self
     }
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC`, for messages.
+pub fn utc_human(now: std::time::SystemTime) -> String {
+    let (days, rem) = days_and_seconds(now);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// A UTC timestamp `YYYYMMDDTHHMMSSZ` for backup names and run records.
@@ -268,25 +336,24 @@ mod tests {
     #[test]
     fn runs_in_one_second_keep_their_order_and_sessions_group_them() {
         let dir = tempfile::tempdir().unwrap();
-        let root = Root::new(dir.path());
+        let fence = Fence::new(&crate::system::Root::new(dir.path())).unwrap();
         let stamp = "20261121T213140Z";
         let mut stamps = Vec::new();
         for (i, session) in [None, Some("s1"), Some("s1"), Some("s1")]
             .into_iter()
             .enumerate()
         {
-            let free = RunRecord::free_stamp(&root, stamp);
+            let free = RunRecord::free_stamp(&fence, stamp).unwrap();
             let mut rec = RunRecord::new(&free);
-            rec.status = Status::Applied;
             rec.session = session.map(str::to_string);
             rec.services = vec![format!("run {i}")];
-            rec.save(&root).unwrap();
+            rec.save(&fence).unwrap();
             stamps.push(free);
         }
         assert_eq!(stamps[1], "20261121T213140Z-002");
-        let last = RunRecord::last_applied(&root).unwrap().unwrap();
+        let last = RunRecord::last_applied(&fence).unwrap().unwrap();
         assert_eq!(last.stamp, "20261121T213140Z-004");
-        let session: Vec<String> = RunRecord::last_session(&root)
+        let session: Vec<String> = RunRecord::last_session(&fence)
             .unwrap()
             .into_iter()
             .map(|r| r.stamp)
@@ -300,11 +367,23 @@ mod tests {
             ],
             "newest first, the run outside the session left alone"
         );
+        // a rollback record is never a session to roll back
+        let mut rb = RunRecord::new(&RunRecord::free_stamp(&fence, stamp).unwrap());
+        rb.kind = Kind::Rollback;
+        rb.save(&fence).unwrap();
+        assert_eq!(
+            RunRecord::last_applied(&fence).unwrap().unwrap().stamp,
+            "20261121T213140Z-004"
+        );
     }
 
     #[test]
     fn stamps_are_utc_calendar_times() {
         assert_eq!(utc_stamp(UNIX_EPOCH), "19700101T000000Z");
+        assert_eq!(
+            utc_human(UNIX_EPOCH + Duration::from_secs(1_795_290_461)),
+            "2026-11-21 19:47:41 UTC"
+        );
         // 2026-11-21 19:47:41 UTC
         assert_eq!(
             utc_stamp(UNIX_EPOCH + Duration::from_secs(1_795_290_461)),

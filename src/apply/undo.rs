@@ -1,114 +1,299 @@
-//! Undoing a run from its record, newest action first: files back from their hard-link backups
-//! (byte-identical, owner and mode included: the backup is the old inode), created files and keys
-//! removed, owner/mode restored, created directories removed when empty, the group membership
-//! taken back, the services restarted. Used by `mailsetup rollback` and by a failed apply.
+//! Undoing and finishing runs from their journal, judged from what is on disk: each undo
+//! looks at which name holds which inode and does only what is still to be done, so it can be
+//! repeated after a kill at any instant. [`recover`] is what every command does first when it
+//! finds the journal of a run that did not end.
 
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
-use super::record::{RunRecord, Status, sha256};
-use super::{edit_tree_group, fsops, within};
+use super::fence::{Dir, Fence, Stat};
+use super::journal::{Entry, Journal, Phase};
+use super::record::RunRecord;
+use super::txn::gpasswd;
 use crate::error::{Error, Result};
-use crate::services::{self, Service, ServiceAction, Verb, command};
+use crate::services::{self, Service, ServiceAction, Verb};
 use crate::system::Root;
 
-/// Undo the run. With `restart_services`, the services the run touched are restarted afterwards.
-/// Files changed by hand since the run are refused unless `force` is set in the record's caller
-/// (see [`hand_edited`]). Returns one line per action taken.
-pub fn undo(root: &Root, rec: &mut RunRecord, restart_services: bool) -> Result<Vec<String>> {
-    let mut done = Vec::new();
-    for f in rec.files.iter().rev() {
-        if !within(root, &f.path) {
-            continue;
+/// The inode at `name`, if any.
+fn ino(dir: &Dir, name: &str) -> Result<Option<u64>> {
+    Ok(dir.stat(OsStr::new(name))?.map(|s: Stat| s.ino))
+}
+
+/// Make the change of a Meta, Prune or Group entry (the forward direction).
+pub fn redo(fence: &Fence, entry: &Entry) -> Result<()> {
+    match entry {
+        Entry::Meta {
+            path, dir, after, ..
+        } => set_meta(fence, path, *dir, (*after).into()),
+        Entry::Prune {
+            dir, name, aside, ..
+        } => {
+            let Some(d) = fence.dir(dir)? else {
+                return Ok(());
+            };
+            d.rename_new(OsStr::new(name), OsStr::new(aside))?;
+            d.sync()
         }
-        match &f.backup {
-            Some(b) if b.exists() => {
-                fsops::restore(b, &f.path)?;
-                done.push(format!(
-                    "restored {} (moved back from {})",
-                    f.path.display(),
-                    b.display()
-                ));
-            }
-            Some(_) => {} // the run stopped before this file was touched
-            None => {
-                if f.path.exists() && file_sha(&f.path).as_deref() == Some(f.sha256.as_str()) {
-                    std::fs::remove_file(&f.path).map_err(|e| Error::io("remove", &f.path, e))?;
-                    done.push(format!("removed {} (created by the run)", f.path.display()));
+        Entry::Group { user, group, add } => gpasswd(user, group, *add),
+        Entry::Swap { .. } | Entry::Graft { .. } => Ok(()),
+    }
+}
+
+fn set_meta(fence: &Fence, path: &Path, dir: bool, meta: crate::system::Meta) -> Result<()> {
+    match fence.parent(path)? {
+        (Some(parent), name) if parent.stat(&name)?.is_some() => parent.set_meta(&name, meta, dir),
+        _ => Ok(()),
+    }
+}
+
+/// Undo one entry, whatever part of it was made.
+fn undo_one(fence: &Fence, entry: &Entry) -> Result<()> {
+    match entry {
+        Entry::Swap {
+            dir,
+            name,
+            incoming,
+            aside,
+            relink,
+            ..
+        } => {
+            let Some(d) = fence.dir(dir)? else {
+                return Ok(());
+            };
+            let now = ino(&d, name)?;
+            let swapped = match incoming {
+                Some(inc) => now == Some(inc.ino),
+                // a removal: the name is gone and the aside holds the old file
+                None => match aside {
+                    Some(a) => now.is_none() && ino(&d, &a.name)? == Some(a.ino),
+                    None => false,
+                },
+            };
+            if swapped {
+                if let Some(inc) = incoming
+                    && *relink
+                    && ino(&d, &inc.name)?.is_none()
+                {
+                    d.link(OsStr::new(name), OsStr::new(&inc.name))?;
                 }
+                match aside {
+                    Some(a) => d.rename(OsStr::new(&a.name), OsStr::new(name))?,
+                    None => d.unlink(OsStr::new(name))?,
+                }
+            } else if let Some(a) = aside
+                && ino(&d, &a.name)? == Some(a.ino)
+                && now == Some(a.ino)
+            {
+                // the backup link was made, the swap not: drop the second name
+                d.unlink(OsStr::new(&a.name))?;
+            }
+            d.sync()
+        }
+        Entry::Graft {
+            dir,
+            name,
+            staged,
+            ino: i,
+        } => {
+            let Some(d) = fence.dir(dir)? else {
+                return Ok(());
+            };
+            if ino(&d, name)? == Some(*i) {
+                d.rename_new(OsStr::new(name), OsStr::new(staged))?;
+                d.sync()?;
+            }
+            Ok(())
+        }
+        Entry::Prune {
+            dir,
+            name,
+            aside,
+            ino: i,
+        } => {
+            let Some(d) = fence.dir(dir)? else {
+                return Ok(());
+            };
+            if ino(&d, name)?.is_none() && ino(&d, aside)? == Some(*i) {
+                d.rename_new(OsStr::new(aside), OsStr::new(name))?;
+                d.sync()?;
+            }
+            Ok(())
+        }
+        Entry::Meta {
+            path, dir, before, ..
+        } => set_meta(fence, path, *dir, (*before).into()),
+        Entry::Group { user, group, add } => {
+            let member = nix::unistd::Group::from_name(group)
+                .ok()
+                .flatten()
+                .is_some_and(|g| g.mem.iter().any(|m| m == user));
+            if member == *add {
+                gpasswd(user, group, !add)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Remove each of `paths` (a file or a whole directory tree; never following a link).
+fn remove_names(fence: &Fence, paths: &[PathBuf]) -> Result<()> {
+    for p in paths {
+        if let (Some(dir), name) = fence.parent(p)? {
+            dir.remove_tree(&name)?;
+            dir.sync()?;
+        }
+    }
+    Ok(())
+}
+
+/// Undo every entry of the journal (newest first), remove what it staged, restart its
+/// services again when `restart` (on the host), and remove the journal. Returns the service
+/// lines.
+pub fn abandon(
+    fence: &Fence,
+    state: &Dir,
+    journal: &Journal,
+    restart: bool,
+) -> Result<Vec<String>> {
+    for entry in journal.entries.iter().rev() {
+        undo_one(fence, entry)?;
+    }
+    remove_names(fence, &journal.staged)?;
+    let lines = if restart {
+        restart_services(fence.root(), &journal.services)?
+    } else {
+        Vec::new()
+    };
+    Journal::remove(state)?;
+    Ok(lines)
+}
+
+/// The run succeeded: remove what it no longer needs, save its record, mark the runs it
+/// rolled back, remove the journal. Each part can be repeated.
+pub fn finish(fence: &Fence, state: &Dir, journal: &Journal) -> Result<()> {
+    remove_names(fence, &journal.discard)?;
+    remove_names(fence, &journal.staged)?;
+    if journal.record.kind != super::record::Kind::Own {
+        journal.record.save(fence)?;
+    }
+    if !journal.rolled_back.is_empty() {
+        for mut rec in RunRecord::load_all(fence)? {
+            if journal.rolled_back.contains(&rec.stamp) {
+                rec.status = super::record::Status::RolledBack;
+                rec.save(fence)?;
             }
         }
     }
-    for k in rec.keys_created.iter().rev() {
-        if k.exists() && within(root, k) {
-            std::fs::remove_file(k).map_err(|e| Error::io("remove", k, e))?;
-            done.push(format!("removed {} (created by the run)", k.display()));
-        }
-    }
-    for m in rec.metas_changed.iter().rev() {
-        if m.path.is_dir() {
-            fsops::set_dir_meta(&m.path, m.before.into())?;
-        } else if m.path.exists() {
-            fsops::set_file_meta(&m.path, m.before.into())?;
-        }
-        done.push(format!("restored owner and mode of {}", m.path.display()));
-    }
-    for d in rec.dirs_created.iter().rev() {
-        if within(root, d) && std::fs::remove_dir(d).is_ok() {
-            done.push(format!("removed directory {}", d.display()));
-        }
-    }
-    if let Some((user, group)) = rec.group_added.clone() {
-        if root.is_host() {
-            let mut c = command("/usr/bin/gpasswd");
-            c.args(["-d", &user, &group]);
-            services::run(c)?;
-        } else {
-            edit_tree_group(root, &user, &group, false)?;
-        }
-        done.push(format!("removed user {user} from group {group}"));
-    }
-    rec.status = Status::RolledBack;
-    rec.save(root)?;
-    if restart_services {
-        done.extend(restart(root, &rec.services)?);
-    }
-    Ok(done)
+    Journal::remove(state)
 }
 
 /// Restart the named services (`postfix`, `opendkim`; each once, OpenDKIM first) after
-/// their files were restored. Used once after undoing every run of a session.
-pub fn restart(root: &Root, names: &[String]) -> Result<Vec<String>> {
+/// their files were restored. Beneath a test root they are only reported.
+pub fn restart_services(root: &Root, names: &[String]) -> Result<Vec<String>> {
     let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
-    names.sort_by_key(|n| *n != "opendkim");
+    names.sort_by_key(|n| (*n != "opendkim", *n));
     names.dedup();
     let actions: Vec<ServiceAction> = names
         .iter()
-        .filter_map(|s| match *s {
-            "postfix" => Some(ServiceAction::new(
-                Service::Postfix,
+        .filter_map(|s| {
+            let service = match *s {
+                "postfix" => Service::Postfix,
+                "opendkim" => Service::Opendkim,
+                _ => return None,
+            };
+            Some(ServiceAction::new(
+                service,
                 Verb::Restart,
                 "its files were restored",
-            )),
-            "opendkim" => Some(ServiceAction::new(
-                Service::Opendkim,
-                Verb::Restart,
-                "its files were restored",
-            )),
-            _ => None,
+            ))
         })
         .collect();
     services::perform(root, &actions)
 }
 
-/// Files of the run whose content is no longer what the run wrote (edited by hand since).
-pub fn hand_edited(rec: &RunRecord) -> Vec<PathBuf> {
-    rec.files
-        .iter()
-        .filter(|f| f.path.exists() && file_sha(&f.path).as_deref() != Some(f.sha256.as_str()))
-        .map(|f| f.path.clone())
-        .collect()
+/// What [`recover`] found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    pub what: String,
+    pub txid: String,
+    pub pid: u32,
+    pub started: String,
+    pub phase: Phase,
+    pub paths: Vec<PathBuf>,
+    /// True when the run was finished (it had succeeded); false when it was undone.
+    pub finished: bool,
+    pub services: Vec<String>,
 }
 
-fn file_sha(path: &std::path::Path) -> Option<String> {
-    std::fs::read(path).ok().map(|b| sha256(&b))
+impl fmt::Display for Recovered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "an interrupted run was found: `{}` (pid {}, started {}) stopped while {}",
+            self.what,
+            self.pid,
+            self.started,
+            self.phase.doing()
+        )?;
+        if !self.paths.is_empty() {
+            let paths: Vec<String> = self.paths.iter().map(|p| p.display().to_string()).collect();
+            write!(f, "; it changes {}", paths.join(", "))?;
+        }
+        if self.finished {
+            write!(
+                f,
+                ".\n  It had succeeded, and was finished: its changes stay (mailsetup rollback undoes them)."
+            )?;
+        } else {
+            write!(
+                f,
+                ".\n  It was undone: every file is as it was before that run."
+            )?;
+        }
+        for line in &self.services {
+            write!(f, "\n  {line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Recover the run the journal describes, if there is one (with the lock held): undo it, or
+/// finish it when it had succeeded (phase `finishing`).
+///
+/// Errors: the journal cannot be read, or the undo fails (the journal stays).
+pub fn recover(fence: &Fence, state: &Dir) -> Result<Option<Recovered>> {
+    let Some(journal) = Journal::load(fence)? else {
+        return Ok(None);
+    };
+    let mut found = Recovered {
+        what: journal.what.clone(),
+        txid: journal.txid.clone(),
+        pid: journal.pid,
+        started: journal.started.clone(),
+        phase: journal.phase,
+        paths: journal.paths(),
+        finished: journal.phase == Phase::Finishing,
+        services: Vec::new(),
+    };
+    let done = if found.finished {
+        finish(fence, state, &journal)
+    } else {
+        abandon(fence, state, &journal, journal.phase == Phase::Committed).map(|lines| {
+            found.services = lines;
+        })
+    };
+    done.map_err(|e| {
+        Error::Refused(format!(
+            "{found}\n  recovering it failed: {e}\n  fix: mend what the error names, then run \
+             mailsetup again; it tries again first"
+        ))
+    })?;
+    Ok(Some(found))
+}
+
+/// The journal of an unfinished run, read without the lock and without changing anything
+/// (for `--dry-run` and `plan`): what the next command will recover.
+pub fn pending(root: &Root) -> Result<Option<Journal>> {
+    Journal::load(&Fence::new(root)?)
 }

@@ -1,38 +1,52 @@
 //! Validation of the staged files with the real tools before any live file changes
 //! (reliability.md G2.1): `postconf -c STAGE -n` must add no warning to those the current files
 //! already give, and `opendkim -n` must accept the staged opendkim.conf with its tables. A tool that
-//! is not installed is skipped.
+//! is not installed is skipped. The copies are written into the run's own directory in the
+//! state directory (`validate-<stamp>`), which the journal lists and the run removes.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 
+use zeroize::Zeroizing;
+
+use super::fence::{Dir, Fence};
+use super::state::PRIVATE_FILE;
 use crate::error::{Error, Result};
 use crate::opendkim::OpendkimConf;
-use crate::plan::Plan;
 use crate::services::command;
-use crate::system::{self, Root};
+use crate::system;
 
 const POSTCONF: &str = "/usr/sbin/postconf";
 const OPENDKIM: &str = "/usr/sbin/opendkim";
 
-/// Validate what the plan would write. `stage` is an empty private directory.
-pub fn staged(root: &Root, plan: &Plan, stage: &Path) -> Result<()> {
-    let after = |p: &str| {
-        plan.files
-            .iter()
-            .find(|f| f.path == Path::new(p))
-            .map(|f| f.after.clone())
+/// Validate the files a run writes (`texts`, by system path). `stage` is an empty private
+/// directory. Errors: [`Error::Validation`] with the tool's complaint; I/O errors.
+pub fn staged(
+    fence: &Fence,
+    texts: &BTreeMap<PathBuf, Zeroizing<Vec<u8>>>,
+    stage: &Dir,
+) -> Result<()> {
+    let text_of = |p: &str| -> Result<Option<Vec<u8>>> {
+        if let Some(t) = texts.get(Path::new(p)) {
+            return Ok(Some(t.to_vec()));
+        }
+        Ok(fence.read(Path::new(p))?.map(|(b, _)| b))
     };
-    let read = |p: &str| std::fs::read_to_string(root.path(p)).ok();
-    if Path::new(POSTCONF).exists()
-        && (after(system::MAIN_CF).is_some() || after(system::MASTER_CF).is_some())
-    {
+    let root = fence.root();
+    let touches = |p: &str| texts.contains_key(Path::new(p));
+    if Path::new(POSTCONF).exists() && (touches(system::MAIN_CF) || touches(system::MASTER_CF)) {
         let now = warnings(&root.path("/etc/postfix"))?;
         for name in [system::MAIN_CF, system::MASTER_CF] {
-            let text = after(name).or_else(|| read(name)).unwrap_or_default();
-            let file = stage.join(Path::new(name).file_name().unwrap_or_default());
-            std::fs::write(&file, text).map_err(|e| Error::io("stage", &file, e))?;
+            let text = text_of(name)?.unwrap_or_default();
+            stage.create(
+                Path::new(name).file_name().unwrap_or_default(),
+                PRIVATE_FILE,
+                &text,
+            )?;
         }
-        let new: Vec<String> = warnings(stage)?
+        let real = fence.real(stage.path());
+        let new: Vec<String> = warnings(&real)?
             .into_iter()
             .filter(|w| !now.contains(w))
             .collect();
@@ -44,8 +58,14 @@ pub fn staged(root: &Root, plan: &Plan, stage: &Path) -> Result<()> {
             });
         }
     }
-    if Path::new(OPENDKIM).exists() && root.is_host() {
-        opendkim_check(root, plan, stage)?;
+    let opendkim_files = [
+        system::OPENDKIM_CONF,
+        system::KEY_TABLE,
+        system::SIGNING_TABLE,
+        system::TRUSTED_HOSTS,
+    ];
+    if Path::new(OPENDKIM).exists() && root.is_host() && opendkim_files.iter().any(|f| touches(f)) {
+        opendkim_check(fence, stage, &text_of)?;
     }
     Ok(())
 }
@@ -70,18 +90,16 @@ pub(crate) fn warnings(dir: &Path) -> Result<Vec<String>> {
 }
 
 /// `opendkim -n` on the staged opendkim.conf whose table paths point at staged copies.
-fn opendkim_check(root: &Root, plan: &Plan, stage: &Path) -> Result<()> {
-    let text_of = |p: &str| {
-        plan.files
-            .iter()
-            .find(|f| f.path == Path::new(p))
-            .map(|f| f.after.clone())
-            .or_else(|| std::fs::read_to_string(root.path(p)).ok())
-    };
-    let Some(conf_text) = text_of(system::OPENDKIM_CONF) else {
+fn opendkim_check(
+    fence: &Fence,
+    stage: &Dir,
+    text_of: &dyn Fn(&str) -> Result<Option<Vec<u8>>>,
+) -> Result<()> {
+    let Some(conf_text) = text_of(system::OPENDKIM_CONF)? else {
         return Ok(());
     };
-    let mut conf = OpendkimConf::parse(&conf_text);
+    let real = fence.real(stage.path());
+    let mut conf = OpendkimConf::parse(&String::from_utf8_lossy(&conf_text));
     for (key, table) in [
         ("KeyTable", system::KEY_TABLE),
         ("SigningTable", system::SIGNING_TABLE),
@@ -98,9 +116,11 @@ fn opendkim_check(root: &Root, plan: &Plan, stage: &Path) -> Result<()> {
         if path != table {
             continue;
         }
-        let staged = stage.join(Path::new(table).file_name().unwrap_or_default());
-        std::fs::write(&staged, text_of(table).unwrap_or_default())
-            .map_err(|e| Error::io("stage", &staged, e))?;
+        let file = Path::new(table).file_name().unwrap_or_default();
+        if stage.stat(file)?.is_none() {
+            stage.create(file, PRIVATE_FILE, &text_of(table)?.unwrap_or_default())?;
+        }
+        let staged = real.join(file);
         let v = if prefix.is_empty() {
             staged.display().to_string()
         } else {
@@ -111,10 +131,13 @@ fn opendkim_check(root: &Root, plan: &Plan, stage: &Path) -> Result<()> {
             reason: e.to_string(),
         })?;
     }
-    let file = stage.join("opendkim.conf");
-    std::fs::write(&file, conf.to_string()).map_err(|e| Error::io("stage", &file, e))?;
+    stage.create(
+        OsStr::new("opendkim.conf"),
+        PRIVATE_FILE,
+        conf.to_string().as_bytes(),
+    )?;
     let mut c = command(OPENDKIM);
-    c.arg("-n").arg("-x").arg(&file);
+    c.arg("-n").arg("-x").arg(real.join("opendkim.conf"));
     let out = c.output().map_err(|e| Error::io("run", OPENDKIM, e))?;
     if !out.status.success() {
         let text = format!(

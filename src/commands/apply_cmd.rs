@@ -1,47 +1,63 @@
-//! `mailsetup apply`: the wizard's steps without a screen. The same [`Wizard`] core drives
-//! it (so the two cannot drift): for each step that edits files, the step's diff is printed,
-//! confirmed (`--yes`, or `y` on the terminal), applied, and planned again to show it is
-//! done. The whole plan is built first, so a conflict or a missing package stops the run
-//! before anything is written. All steps are one session: one `rollback` undoes them.
+//! `mailsetup apply` and `mailsetup fix <id> --yes`: the wizard's file steps without a
+//! screen. Each step's diff is shown and confirmed (`--yes`, or `y` on the terminal); then
+//! the steps accepted are applied as one transaction (`crate::apply`: every target checked
+//! and every file staged before the first live change, journaled, undone whole on any
+//! failure or signal), the services restarted and checked, and the selftest shown. One
+//! `rollback` undoes the run.
 
-use std::collections::VecDeque;
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::check::dns_options;
 use super::{confirm_step, load_settings};
 use crate::apply::record::utc_stamp;
+use crate::apply::{self, Restart};
 use crate::check::ids;
 use crate::cli::Cli;
 use crate::error::{Error, Result};
-use crate::plan::{self, Current};
+use crate::plan::{self, Current, Part};
 use crate::settings::Settings;
 use crate::system::{self, Root};
-use crate::tui::effects::{self, Context};
-use crate::wizard::{Effect, Key, Msg, Options, Outcome, Step, Wizard};
+use crate::wizard::Step;
 
 /// Apply every step; Ok(0), or Ok(1) when a step was declined (its changes are pending) or
 /// the selftest after the restart finds mail unsigned. Errors: no confirmation possible, a
-/// plan that cannot be made,
-/// or a step that fails (its own changes are undone; earlier steps stay, see `rollback`).
+/// plan that cannot be made, or a run that fails (undone whole).
 pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
     let settings = load_settings(cli)?;
-    let whole = plan::build(&settings, &Current::read(root, &settings)?)?;
+    let current = Current::read(root, &settings)?;
+    let whole = plan::build(&settings, &current)?;
     if whole.is_empty() {
-        print!("{whole}");
+        say!("{whole}");
         return Ok(0);
     }
     if !cli.yes && !std::io::stdin().is_terminal() {
-        print!("{whole}");
-        return Err(Error::Refused(
-            "not applying without confirmation: stdin is not a terminal\n  fix: review the \
-             diff above and run again with --yes"
-                .into(),
-        ));
+        say!("{whole}");
+        return Err(not_confirmed());
     }
-    let walked = walk(root, cli, settings, None)?;
+    let file_steps: Vec<Step> = Step::ALL
+        .into_iter()
+        .filter(|s| s.part().is_some())
+        .collect();
+    let walked = walk(root, cli, &settings, &current, &file_steps, "apply")?;
     Ok(u8::from(walked.skipped > 0 || walked.unsigned))
+}
+
+/// `mailsetup fix <id>` without the screen: that one step's diff, confirmed, applied with
+/// the services it needs restarted and checked, as `apply` does. Ok(whether it changed
+/// something); errors as [`run`].
+pub(super) fn fix_step(root: &Root, cli: &Cli, settings: &Settings, step: Step) -> Result<bool> {
+    let current = Current::read(root, settings)?;
+    let what = format!("fix: step {}/9 ({})", step.index(), step.title());
+    walk(root, cli, settings, &current, &[step], &what).map(|w| w.applied > 0)
+}
+
+fn not_confirmed() -> Error {
+    Error::Refused(
+        "not applying without confirmation: stdin is not a terminal\n  fix: review the diff \
+         above and run again with --yes"
+            .into(),
+    )
 }
 
 /// What [`walk`] did.
@@ -55,142 +71,122 @@ struct Walked {
     unsigned: bool,
 }
 
-/// `mailsetup fix <id>` without the screen: that one step's diff, confirmed (`--yes`, or
-/// `y` on the terminal), applied, and the services it needs restarted and checked, as
-/// `apply` does for every step. Ok(whether it changed something); errors as [`run`].
-pub(super) fn fix_step(root: &Root, cli: &Cli, settings: Settings, step: Step) -> Result<bool> {
-    walk(root, cli, settings, Some(step)).map(|w| w.applied > 0)
-}
-
-/// Drive the wizard's core through every file step from `InetProtocols`, or through `only`,
-/// then restart at the summary and show the selftest that follows.
-fn walk(root: &Root, cli: &Cli, settings: Settings, only: Option<Step>) -> Result<Walked> {
-    let rt = super::runtime()?;
-    let ctx = Arc::new(Context {
-        root: root.clone(),
-        dns: dns_options(&cli.dns)?,
-        session: Some(session()),
-    });
-    let (mut w, start) = Wizard::new(Options {
-        dry_run: false,
-        answers: Some(settings),
-        fix: None,
-    });
-    let drive = |w: &mut Wizard, effects: Vec<Effect>| {
-        let mut queue: VecDeque<Effect> = effects.into();
-        while let Some(effect) = queue.pop_front() {
-            if matches!(effect, Effect::Quit | Effect::Records(_) | Effect::Check(_)) {
-                continue; // beyond apply: `records` and `check` do these
-            }
-            if let Some(msg) = rt.block_on(effects::run(effect, ctx.clone())) {
-                queue.extend(w.update(msg));
-            }
-        }
-    };
-    drive(&mut w, start);
-    let first = w.goto(only.unwrap_or(Step::InetProtocols));
-    drive(&mut w, first);
-    let (mut applied, mut skipped) = (0, 0);
-    while w.step.part().is_some() {
-        let step = w.step;
+/// Show and confirm each step's diff (each built on the state as it is now), then apply the
+/// accepted ones as one run, restart, and show the selftest.
+fn walk(
+    root: &Root,
+    cli: &Cli,
+    settings: &Settings,
+    current: &Current,
+    steps: &[Step],
+    what: &str,
+) -> Result<Walked> {
+    let mut accepted: Vec<Step> = Vec::new();
+    let mut skipped = 0;
+    for step in steps {
+        let Some(part) = step.part() else { continue };
+        let p = plan::build_parts(settings, current, &[part])?;
         let header = format!("── step {}/9: {} ──", step.index(), step.title());
-        let Some(p) = w.plans.get(&step) else {
-            return Err(Error::Refused(format!(
-                "{header}\n{}",
-                w.status
-                    .clone()
-                    .unwrap_or_else(|| "the step could not be planned".into())
-            )));
-        };
-        if p.outcome == Outcome::AlreadyDone {
-            println!("{header}\nalready done: the files match\n");
+        if p.is_empty() {
+            sayln!("{header}\nalready done: the files match\n");
+            continue;
+        }
+        say!("{header}\n{p}");
+        if !cli.yes && !std::io::stdin().is_terminal() {
+            return Err(not_confirmed());
+        }
+        if cli.yes || confirm_step("apply this step?")? {
+            accepted.push(*step);
+            sayln!();
         } else {
-            print!("{header}\n{}", p.plan);
-            if !cli.yes && !std::io::stdin().is_terminal() {
-                return Err(Error::Refused(
-                    "not applying without confirmation: stdin is not a terminal\n  fix: review \
-                     the diff above and run again with --yes"
-                        .into(),
-                ));
-            }
-            let yes = cli.yes || confirm_step("apply this step?")?;
-            let effects = w.update(Msg::Key(Key::Char(if yes { 'y' } else { 'n' })));
-            drive(&mut w, effects);
-            match &w.plans[&step].outcome {
-                Outcome::Applied { lines, verified } => {
-                    applied += 1;
-                    for line in lines {
-                        println!("  {line}");
-                    }
-                    if *verified == Some(false) {
-                        println!("  ! changes remain after applying this step");
-                    }
-                    println!();
-                }
-                Outcome::Failed(e) => {
-                    return Err(Error::Refused(format!(
-                        "{} was not applied: {e}{}",
-                        step.title(),
-                        if applied > 0 {
-                            "\n  the steps before it stay applied; undo them with: mailsetup rollback"
-                        } else {
-                            ""
-                        }
-                    )));
-                }
-                _ => {
-                    skipped += 1;
-                    println!("skipped\n");
-                }
-            }
-            if w.step != step && only.is_none() {
-                continue; // `n` already moved on
-            }
+            skipped += 1;
+            sayln!("skipped\n");
         }
-        if only.is_some() {
-            break;
-        }
-        let effects = w.update(Msg::Key(Key::Enter));
-        drive(&mut w, effects);
-    }
-    // step 9: restart what the applied steps need, once every file is written
-    let effects = w.goto(Step::Summary);
-    drive(&mut w, effects);
-    match w.restarted.take() {
-        Some(Ok(lines)) => lines.iter().for_each(|l| println!("  {l}")),
-        Some(Err(e)) => return Err(Error::Refused(e)),
-        None => {}
-    }
-    let mut unsigned = false;
-    if let Some(report) = w.selftest.take() {
-        println!("\nselftest (a message from each domain through OpenDKIM):");
-        print!("{}", crate::check::report::to_human(&report, false));
-        unsigned = report
-            .findings
-            .iter()
-            .any(|f| [ids::SELFTEST_UNSIGNED, ids::SELFTEST_DKIM_FAIL_LOCAL].contains(&f.id));
     }
     if skipped > 0 {
-        println!(
+        sayln!(
             "{skipped} step(s) skipped: their changes are still pending (mailsetup plan shows \
              them)"
         );
     }
-    if applied == 0 {
-        println!("nothing was changed");
-    } else {
-        println!(
-            "applied {applied} step(s); run records under {}/runs\nundo with: mailsetup \
-             rollback\nnext: publish the records from `mailsetup records`, then run \
-             `mailsetup check`",
-            system::STATE_DIR
-        );
+    if accepted.is_empty() {
+        sayln!("nothing was changed");
+        return Ok(Walked {
+            applied: 0,
+            skipped,
+            unsigned: false,
+        });
     }
+    let parts: Vec<Part> = accepted.iter().filter_map(|s| s.part()).collect();
+    let plan = plan::build_parts(settings, current, &parts)?;
+    let receipt = apply::apply(
+        root,
+        &plan,
+        &current.accounts,
+        &apply::Options {
+            what: what.into(),
+            now: SystemTime::now(),
+            session: Some(session()),
+            restart: Restart::NowAndCheck,
+        },
+    )?;
+    if let Some(r) = &receipt.recovered {
+        warnln!("mailsetup: {r}");
+    }
+    for b in receipt
+        .record
+        .files
+        .iter()
+        .filter_map(|f| f.backup.as_ref())
+    {
+        sayln!("  backup: {}", b.display());
+    }
+    for line in receipt.reported.iter().chain(&receipt.services) {
+        sayln!("  {line}");
+    }
+    let again = plan::build_parts(settings, &Current::read(root, settings)?, &parts)?;
+    if !again.is_empty() {
+        say!("  ! changes remain after applying:\n{again}");
+    }
+    let unsigned = selftest(root, cli, settings);
+    sayln!(
+        "applied {} step(s) as one run; run record {}/runs/{}.json\nundo with: mailsetup \
+         rollback\nnext: publish the records from `mailsetup records`, then run `mailsetup \
+         check`",
+        accepted.len(),
+        system::STATE_DIR,
+        receipt.record.stamp
+    );
     Ok(Walked {
-        applied,
+        applied: accepted.len(),
         skipped,
         unsigned,
     })
+}
+
+/// The selftest after the restart (on the host only: beneath a test root no OpenDKIM runs).
+/// True when mail is unsigned or signed with another key than the local one.
+fn selftest(root: &Root, cli: &Cli, settings: &Settings) -> bool {
+    if !root.is_host() {
+        return false;
+    }
+    let report =
+        dns_options(&cli.dns).and_then(|dns| super::selftest_cmd::report(root, settings, &dns));
+    match report {
+        Ok(report) => {
+            sayln!("\nselftest (a message from each domain through OpenDKIM):");
+            say!("{}", crate::check::report::to_human(&report, false));
+            report
+                .findings
+                .iter()
+                .any(|f| [ids::SELFTEST_UNSIGNED, ids::SELFTEST_DKIM_FAIL_LOCAL].contains(&f.id))
+        }
+        Err(e) => {
+            // the socket check after the restart already passed: say why, do not judge
+            sayln!("\nselftest: {e}");
+            false
+        }
+    }
 }
 
 /// A session id for the run records of one apply or one wizard run.

@@ -82,9 +82,9 @@ pub(crate) fn dns_options(args: &DnsArgs) -> Result<AuthOptions> {
 
 pub(super) fn print(report: &Report, json: bool, color: bool) {
     if json {
-        println!("{}", report::to_json(report));
+        sayln!("{}", report::to_json(report));
     } else {
-        print!("{}", report::to_human_with(report, color, &repair));
+        say!("{}", report::to_human_with(report, color, &repair));
     }
 }
 

@@ -92,7 +92,7 @@ pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u6
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     print(&report, json, color);
     if let (Some(note), false) = (note, json) {
-        println!("{note}");
+        sayln!("{note}");
     }
     Ok(report.exit_code())
 }
@@ -103,12 +103,21 @@ pub(super) fn findings(
     settings: &Settings,
     dns: &crate::dns::AuthOptions,
 ) -> Result<Vec<crate::check::Finding>> {
+    Ok(report(root, settings, dns)?.findings)
+}
+
+/// The milter self-test (a message from each domain through OpenDKIM), as a report.
+pub(super) fn report(
+    root: &Root,
+    settings: &Settings,
+    dns: &crate::dns::AuthOptions,
+) -> Result<Report> {
     let local_p = local_keys(root, settings)?;
     let target = milter_target(root)?;
     let auth = authority(dns)?;
     let rt = super::runtime()?;
     let results = rt.block_on(crate::selftest::run(&target, settings, &auth, &local_p));
-    Ok(Report::from_results(&results).findings)
+    Ok(Report::from_results(&results))
 }
 
 /// The authoritative-server client. Errors: the system resolver's configuration cannot be read.
@@ -178,7 +187,7 @@ fn would_send(
     why: &str,
 ) -> u8 {
     for p in probes {
-        println!(
+        sayln!(
             "would send {} from {} to {to} ({})",
             p.message_id,
             p.from,
@@ -186,12 +195,12 @@ fn would_send(
         );
     }
     match mailbox {
-        Ok(mb) => println!("would read them back from {mb} and verify their DKIM-Signature"),
-        Err(NotHere::Elsewhere(why)) => println!("{to} is not a local mailbox: {why}"),
-        Err(NotHere::Unreadable(why)) => println!(
+        Ok(mb) => sayln!("would read them back from {mb} and verify their DKIM-Signature"),
+        Err(NotHere::Elsewhere(why)) => sayln!("{to} is not a local mailbox: {why}"),
+        Err(NotHere::Unreadable(why)) => sayln!(
             "{to} is delivered on this server, but not to a mailbox mailsetup can read: {why}"
         ),
     }
-    println!("(nothing sent: {why})");
+    sayln!("(nothing sent: {why})");
     1
 }

@@ -36,7 +36,7 @@ pub(super) fn run(root: &Root, cli: &Cli, fix: Option<&str>) -> Result<u8> {
             ),
         })?;
         let Some(found) = failing(root, settings, id, &dns)? else {
-            println!("{id}: not failing now; nothing to fix (mailsetup check shows everything)");
+            sayln!("{id}: not failing now; nothing to fix (mailsetup check shows everything)");
             return Ok(0);
         };
         match Step::for_finding(found.id) {
@@ -76,9 +76,9 @@ fn without_screen(
     step: Option<Step>,
     found: &check::Finding,
 ) -> Result<u8> {
-    print!("{}", report::finding_text(found));
+    say!("{}", report::finding_text(found));
     let Some((step, part)) = step.and_then(|s| s.part().map(|p| (s, p))) else {
-        println!(
+        sayln!(
             "\nmailsetup changes nothing on this server for it: do what the fix line says, \
              then run mailsetup check"
         );
@@ -87,24 +87,24 @@ fn without_screen(
     if cli.dry_run {
         let current = crate::plan::Current::read(root, settings)?;
         let plan = crate::plan::build_parts(settings, &current, &[part])?;
-        print!("── step {}/9: {} ──\n{plan}", step.index(), step.title());
-        println!("\n(dry run: nothing was written)");
+        say!("── step {}/9: {} ──\n{plan}", step.index(), step.title());
+        sayln!("\n(dry run: nothing was written)");
         return Ok(u8::from(!plan.is_empty()));
     }
-    let changed = super::apply_cmd::fix_step(root, cli, settings.clone(), step)?;
+    let changed = super::apply_cmd::fix_step(root, cli, settings, step)?;
     match failing(root, settings, found.id, dns)? {
         None => {
-            println!("{}: cleared", found.id);
+            sayln!("{}: cleared", found.id);
             Ok(0)
         }
         Some(still) => {
-            print!(
+            say!(
                 "{} is still failing after the step:\n{}",
                 found.id,
                 report::finding_text(&still)
             );
             if !changed {
-                println!(
+                sayln!(
                     "  the {} step had nothing to change; `mailsetup apply` brings every file \
                      mailsetup manages in line with the answers",
                     step.title()

@@ -215,6 +215,7 @@ fn keys(settings: &Settings, cur: &Current, plan: &mut Plan) {
                 selector: settings.selector.clone(),
                 path: key.path.clone(),
                 bits: settings.key_bits,
+                restore_from: key.retired.clone(),
             }),
             Some(m) if m.mode != 0o600 || !owner_matches(cur, Owner::OPENDKIM, m.uid, m.gid) => {
                 plan.perms.push(PermChange {

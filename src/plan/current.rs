@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::accounts::Accounts;
+use crate::apply::fence::Kind;
 use crate::error::{Error, Result};
 use crate::keys::{PublicKey, public_from_pem};
 use crate::opendkim::tables::KeyTable;
@@ -20,6 +21,9 @@ pub struct KeyState {
     pub meta: Option<Meta>,
     /// The public half when the file exists and is a readable RSA key.
     pub public: Option<PublicKey>,
+    /// When the key is missing: the newest key a rollback retired for this path (under
+    /// `/var/lib/mailsetup/retired-keys/`), which an apply brings back.
+    pub retired: Option<PathBuf>,
 }
 
 /// What the system looks like now, as far as the plan cares.
@@ -64,8 +68,8 @@ impl Current {
         );
         for d in wanted {
             let meta = system::lstat(root, &d)?
-                .filter(|m| m.is_dir())
-                .map(|m| Meta::of(&m));
+                .filter(|m| m.kind == Kind::Dir)
+                .map(|m| m.meta);
             dirs.insert(d, meta);
         }
         Ok(Current {
@@ -111,17 +115,24 @@ fn key_path(table: &KeyTable, domain: &Domain, settings: &Settings) -> PathBuf {
 
 fn read_key(root: &Root, path: &Path) -> Result<KeyState> {
     let Some(md) = system::lstat(root, path)? else {
+        // unreadable (not root) counts as none: the plan then offers a new key
+        let retired = crate::apply::retired_keys(root, path)
+            .ok()
+            .and_then(|found| found.into_iter().next());
         return Ok(KeyState {
             path: path.to_path_buf(),
             meta: None,
             public: None,
+            retired,
         });
     };
     let real = root.path(path);
-    if md.file_type().is_symlink() {
+    if md.kind == Kind::Symlink {
         return Err(Error::Symlink { path: real });
     }
-    let pem = std::fs::read_to_string(&real).map_err(|e| Error::io("read the key", &real, e))?;
+    let pem = system::read_file(root, &path.to_string_lossy())?
+        .text
+        .unwrap_or_default();
     let public = public_from_pem(&pem).map_err(|reason| Error::Key {
         path: real.clone(),
         reason,
@@ -129,7 +140,8 @@ fn read_key(root: &Root, path: &Path) -> Result<KeyState> {
     })?;
     Ok(KeyState {
         path: path.to_path_buf(),
-        meta: Some(Meta::of(&md)),
+        meta: Some(md.meta),
         public: Some(public),
+        retired: None,
     })
 }

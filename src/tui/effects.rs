@@ -6,7 +6,7 @@
 //! installed (the command is reported), services are only reported (as `apply` does).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -50,7 +50,10 @@ pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
         }
         Effect::Apply(step, plan) => {
             blocking(move || {
-                Msg::Applied(step, apply_plan(&ctx.root, &plan, ctx.session.as_deref()))
+                Msg::Applied(
+                    step,
+                    apply_plan(&ctx.root, step, &plan, ctx.session.as_deref()),
+                )
             })
             .await
         }
@@ -207,25 +210,41 @@ fn plan_step(root: &Root, step: Step, settings: &Settings) -> Result<plan::Plan,
     plan::build_parts(settings, &current, &[part]).map_err(|e| e.to_string())
 }
 
-/// Apply through the one writer (backups, run record, services); the lines say what was
-/// done and where the backups are.
+/// Apply through the one writer (one transaction per step; its services are restarted once,
+/// at the summary); the lines say what was done and where the backups are.
 fn apply_plan(
     root: &Root,
+    step: Step,
     plan: &plan::Plan,
     session: Option<&str>,
 ) -> Result<Vec<String>, String> {
     let accounts =
         crate::accounts::Accounts::read(root, &["opendkim", "postfix"], &["opendkim", "postfix"])
             .map_err(|e| e.to_string())?;
-    let receipt = apply::apply_in_session(root, plan, &accounts, SystemTime::now(), session, true)
-        .map_err(|e| e.to_string())?;
-    let mut lines: Vec<String> = receipt
-        .record
-        .files
-        .iter()
-        .filter_map(|f| f.backup.as_ref())
-        .map(|b| format!("backup: {}", b.display()))
-        .collect();
+    let options = apply::Options {
+        what: format!("wizard step {}/9 ({})", step.index(), step.title()),
+        now: SystemTime::now(),
+        session: session.map(str::to_string),
+        restart: apply::Restart::Defer,
+    };
+    let receipt = apply::apply(root, plan, &accounts, &options).map_err(|e| {
+        // a signal stopped the step (undone): let the screen's own handling end the wizard
+        if let crate::error::Error::Interrupted { signal, .. } = &e {
+            let _ = nix::sys::signal::raise(
+                nix::sys::signal::Signal::try_from(*signal).unwrap_or(nix::sys::signal::SIGTERM),
+            );
+        }
+        e.to_string()
+    })?;
+    let mut lines: Vec<String> = receipt.recovered.iter().map(|r| r.to_string()).collect();
+    lines.extend(
+        receipt
+            .record
+            .files
+            .iter()
+            .filter_map(|f| f.backup.as_ref())
+            .map(|b| format!("backup: {}", b.display())),
+    );
     lines.extend(receipt.reported.iter().cloned());
     lines.extend(receipt.services.iter().cloned());
     lines.push(format!(
@@ -237,7 +256,7 @@ fn apply_plan(
 }
 
 /// Step 9's restart, then a check that OpenDKIM answers Postfix. When it does not, every
-/// run of this session is rolled back (newest first), the services restarted again, and
+/// run of this session is rolled back (one transaction), the services restarted again, and
 /// the error says what failed.
 fn restart(
     root: &Root,
@@ -251,19 +270,23 @@ fn restart(
         },
         Err(e) => e.to_string(),
     };
-    let mut runs = apply::RunRecord::last_session(root).map_err(|e| format!("{failed}; {e}"))?;
-    runs.retain(|r| session.is_some() && r.session.as_deref() == session);
-    let mut services = Vec::new();
-    for rec in &mut runs {
-        apply::undo(root, rec, false).map_err(|e| format!("{failed}; rolling back: {e}"))?;
-        services.extend(rec.services.iter().cloned());
-    }
-    let again = apply::restart(root, &services)
-        .map(|_| "the services were restarted".to_string())
-        .unwrap_or_else(|e| format!("restarting them again failed too: {e}"));
+    let Some(session) = session else {
+        return Err(failed);
+    };
+    let undone = apply::rollback(
+        root,
+        &apply::RollbackOptions {
+            force: true,
+            session: Some(session.to_string()),
+            now: SystemTime::now(),
+            restart: true,
+        },
+    )
+    .map_err(|e| format!("{failed}; rolling back: {e}"))?;
     Err(format!(
-        "{failed}. Every step of this run was rolled back ({} runs) and {again}",
-        runs.len()
+        "{failed}. Every step of this run was rolled back ({} runs) and the services were \
+         restarted",
+        undone.stamps.len()
     ))
 }
 
@@ -366,40 +389,13 @@ fn copy(text: &str) -> String {
     }
 }
 
-/// Write `text` to `path` beneath the root through apply's own file operations: refuse a
-/// symlinked or hard-linked target, stage a temp file with its owner and mode before the
-/// first byte, fsync, rename, fsync the directory. An existing file keeps its owner and
-/// mode; a new one is root-owned with `mode` in a 0700 directory. These are mailsetup's own
-/// files (saved answers and records), not configuration: no diff, no backup.
+/// Write `text` to `path` beneath the root through apply's transaction (fenced: a symlinked
+/// or hard-linked target is refused; staged with its owner and mode, fsynced, renamed). An
+/// existing file keeps its owner and mode; a new one is root-owned with `mode` in a 0700
+/// directory. These are mailsetup's own files (saved answers and records), not configuration:
+/// no diff, no backup.
 fn save(root: &Root, path: &str, text: &str, mode: u32) -> String {
-    use std::os::unix::fs::MetadataExt;
-    let full: PathBuf = root.path(path);
-    let result = (|| -> crate::error::Result<()> {
-        apply::fsops::check_target(&full)?;
-        if let Some(dir) = full.parent().filter(|d| !d.exists()) {
-            let private = crate::system::Meta {
-                uid: 0,
-                gid: 0,
-                mode: 0o700,
-            };
-            apply::fsops::ensure_dir(dir, private)?;
-        }
-        let meta = match std::fs::metadata(&full) {
-            Ok(m) => crate::system::Meta {
-                uid: m.uid(),
-                gid: m.gid(),
-                mode: m.mode() & 0o7777,
-            },
-            Err(_) => crate::system::Meta {
-                uid: 0,
-                gid: 0,
-                mode,
-            },
-        };
-        let tmp = apply::fsops::stage(&full, text, meta)?;
-        apply::fsops::commit(&tmp, &full)
-    })();
-    match result {
+    match apply::save(root, Path::new(path), text.as_bytes(), mode) {
         Ok(()) => format!("saved to {path}"),
         Err(e) => format!("cannot save {path}: {e}"),
     }

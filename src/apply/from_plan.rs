@@ -1,0 +1,162 @@
+//! A [`Plan`] as the transaction's [`Op`]s: owners resolved to ids, keys generated (or
+//! brought back from where a rollback retired them), and, beneath a test root, the group
+//! change made in the tree's own `/etc/group` as an ordinary file edit (journaled and backed
+//! up like the rest); on the host it is `gpasswd`.
+
+use std::path::PathBuf;
+
+use zeroize::Zeroizing;
+
+use super::fence::Fence;
+use super::op::{Expect, Op};
+use crate::accounts::{self, Accounts};
+use crate::error::{Error, Result};
+use crate::keys::PrivateKey;
+use crate::plan::{Owner, Perms, Plan};
+use crate::records::render::txt_strings;
+use crate::records::{dkim_name, dkim_value};
+use crate::system::Meta;
+
+/// Owner and mode by name, as ids of `accounts`. Errors: [`Error::MissingUser`].
+pub fn resolve(accounts: &Accounts, owner: Owner, mode: u32) -> Result<Meta> {
+    let uid = match owner.user {
+        "root" => 0,
+        u => accounts.user(u).map(|u| u.uid).ok_or(Error::MissingUser {
+            user: owner.user,
+            package: owner.user,
+        })?,
+    };
+    let gid = match owner.group {
+        "root" => 0,
+        g => accounts.group(g).map(|g| g.gid).ok_or(Error::MissingUser {
+            user: owner.group,
+            package: owner.group,
+        })?,
+    };
+    Ok(Meta { uid, gid, mode })
+}
+
+/// The ops of `plan`, and the lines to report for what is not done beneath a test root.
+///
+/// Errors: an owner that does not exist, a key that cannot be generated or a retired key
+/// that cannot be read, a link on the way to /etc/group.
+pub fn ops(fence: &Fence, plan: &Plan, accounts: &Accounts) -> Result<(Vec<Op>, Vec<String>)> {
+    let mut ops = Vec::new();
+    let mut reported = Vec::new();
+    for d in &plan.dirs {
+        ops.push(Op::Dir {
+            path: d.path.clone(),
+            meta: resolve(accounts, d.owner, d.mode)?,
+        });
+    }
+    for f in &plan.files {
+        ops.push(Op::Put {
+            path: f.path.clone(),
+            bytes: Zeroizing::new(f.after.as_bytes().to_vec()),
+            meta: match f.perms {
+                Perms::Keep => None,
+                Perms::New(owner, mode) => Some(resolve(accounts, owner, mode)?),
+            },
+            expect: Expect::text(f.before.as_deref()),
+            key: false,
+            backup: true,
+        });
+    }
+    for k in &plan.keys {
+        let (pem, public) = match &k.restore_from {
+            Some(retired) => {
+                let (bytes, _) = fence.read(retired)?.ok_or_else(|| Error::Key {
+                    path: fence.real(retired),
+                    reason: "the retired key is gone".into(),
+                    fix: "run mailsetup again: a new key is made".into(),
+                })?;
+                let text = String::from_utf8(bytes).map_err(|_| Error::Key {
+                    path: fence.real(retired),
+                    reason: "the retired key is not text".into(),
+                    fix: "move it away and run mailsetup again".into(),
+                })?;
+                let public = crate::keys::public_from_pem(&text).map_err(|reason| Error::Key {
+                    path: fence.real(retired),
+                    reason,
+                    fix: "move it away and run mailsetup again".into(),
+                })?;
+                (Zeroizing::new(text), public)
+            }
+            None => {
+                let key = PrivateKey::generate(k.bits).map_err(|reason| Error::Key {
+                    path: fence.real(&k.path),
+                    reason,
+                    fix: "run mailsetup again".into(),
+                })?;
+                (Zeroizing::new(key.pem().to_string()), key.public().clone())
+            }
+        };
+        ops.push(Op::Put {
+            path: k.path.clone(),
+            bytes: Zeroizing::new(pem.as_bytes().to_vec()),
+            meta: Some(resolve(accounts, Owner::OPENDKIM, 0o600)?),
+            expect: Expect::Absent,
+            key: true,
+            backup: false,
+        });
+        let txt: PathBuf = k.path.with_extension("txt");
+        let line = format!(
+            "{}\tIN\tTXT\t{}  ; DKIM key {} for {}\n",
+            dkim_name(&k.selector),
+            txt_strings(&dkim_value(&public.p)),
+            k.selector,
+            k.domain
+        );
+        let before = fence.read(&txt)?.map(|(b, _)| b);
+        ops.push(Op::Put {
+            path: txt,
+            bytes: Zeroizing::new(line.into_bytes()),
+            meta: Some(Meta {
+                uid: 0,
+                gid: 0,
+                mode: 0o644,
+            }),
+            expect: match before {
+                None => Expect::Absent,
+                Some(b) => Expect::Sha256(super::record::sha256(&b)),
+            },
+            key: false,
+            backup: true,
+        });
+    }
+    for p in &plan.perms {
+        ops.push(Op::Meta {
+            path: p.path.clone(),
+            meta: resolve(accounts, p.owner, p.mode)?,
+            dir: false,
+        });
+    }
+    for g in &plan.groups {
+        if fence.root().is_host() {
+            ops.push(Op::Group {
+                user: g.user.into(),
+                group: g.group.into(),
+                add: true,
+            });
+            continue;
+        }
+        let path = PathBuf::from("/etc/group");
+        let bytes = fence.read(&path)?.map(|(b, _)| b).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(new) = accounts::add_member(&text, g.group, g.user) {
+            ops.push(Op::Put {
+                path,
+                bytes: Zeroizing::new(new.into_bytes()),
+                meta: None,
+                expect: Expect::Sha256(super::record::sha256(&bytes)),
+                key: false,
+                backup: true,
+            });
+            reported.push(format!(
+                "would add user {} to group {} (done in the tree's /etc/group only)",
+                g.user, g.group
+            ));
+        }
+    }
+    Ok((ops, reported))
+}
