@@ -3,7 +3,8 @@
 //! [`hit`] first. Built without the `failpoints` feature (every release build), `hit` is an
 //! empty inline function. With it (the test builds enable it), `MAILSETUP_FAILPOINT=N[:ACTION]`
 //! makes the N-th change (counted from 1 in this process) kill the process with SIGKILL
-//! (`kill`, the default) or fail with an injected error (`enospc`, `eio`, `eperm`), and
+//! (`kill`, the default), stop it with SIGSTOP until a test sends signals and SIGCONT
+//! (`stop`), or fail with an injected error (`enospc`, `eio`, `eperm`), and
 //! `MAILSETUP_FAILPOINT_LOG=FILE` appends one line per change (`N OP PATH`) so a test can
 //! count the points of a run.
 
@@ -45,6 +46,10 @@ pub fn hit(op: &'static str, path: &Path) -> io::Result<()> {
             "enospc" => Err(io::Error::from_raw_os_error(nix::libc::ENOSPC)),
             "eio" => Err(io::Error::from_raw_os_error(nix::libc::EIO)),
             "eperm" => Err(io::Error::from_raw_os_error(nix::libc::EPERM)),
+            "stop" => {
+                let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP);
+                Ok(())
+            }
             _ => {
                 let _ = nix::sys::signal::kill(
                     nix::unistd::Pid::this(),
