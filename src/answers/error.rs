@@ -2,7 +2,7 @@
 use std::error::Error;
 use std::fmt;
 
-use crate::values::Rule;
+use crate::values::{PUBLIC_ADDRESS_WHY, PrivateRange, Rule};
 
 use super::{KNOWN_KEYS, example};
 
@@ -42,6 +42,15 @@ pub enum AnswerError {
         /// What kind of value was expected, e.g. "domain", "IPv4 address".
         kind: &'static str,
         rule: Rule,
+    },
+    /// `ipv4`/`ipv6` in a private, CGNAT, documentation or benchmarking range
+    /// (`values::private_range`) while `allow_private_ip` is not `true`.
+    NotPublic {
+        /// `ipv4` or `ipv6`.
+        field: &'static str,
+        /// The value as written, escaped with `{:?}`.
+        value: String,
+        range: PrivateRange,
     },
 }
 
@@ -86,6 +95,16 @@ impl fmt::Display for AnswerError {
             } => write!(
                 f,
                 "answers: `{field}` = {value} is not a valid {kind}: {rule}"
+            ),
+            AnswerError::NotPublic {
+                field,
+                value,
+                range,
+            } => write!(
+                f,
+                "answers: `{field}` = {value}: {range}; {PUBLIC_ADDRESS_WHY}\n  fix: give the \
+                 public address, or set allow_private_ip = true for a lab or NAT set-up you \
+                 publish yourself"
             ),
         }
     }

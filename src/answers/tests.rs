@@ -10,6 +10,7 @@ pub(super) const MINIMAL: &str = "hostname = \"mail.example.org\"\ndomains = [\"
 pub(super) const FULL: &str = r#"hostname = "mail.example.org"          # FQDN of this server (Postfix myhostname)
 ipv4 = "192.0.2.10"                    # public IPv4; detected from interfaces when absent
 ipv6 = "2001:db8::10"                  # optional
+allow_private_ip = true                # the addresses above are documentation ones
 inet_protocols = "ipv4"                # ipv4 | ipv6 | all
 domains = ["example.org", "example.net"]
 selector = "mail"
@@ -35,6 +36,11 @@ pub(super) fn with(key: &str, value_toml: &str) -> String {
     let mut doc: toml_edit::DocumentMut = MINIMAL.parse().expect("valid");
     doc.remove(key);
     format!("{doc}{key} = {value_toml}\n")
+}
+
+/// `text` with `allow_private_ip = true` appended (for the documentation addresses).
+pub(super) fn private(text: &str) -> String {
+    format!("{text}allow_private_ip = true\n")
 }
 
 pub(super) fn err(text: &str) -> AnswerError {
@@ -199,9 +205,16 @@ fn every_field_valid_values() {
             |s| format!("{:?}", s.dmarc_rua.as_ref().map(ToString::to_string)),
             "Some(\"mailto:dmarc@example.net\")",
         ),
+        (
+            "dmarc_rua",
+            "\"mailto:dmarc@\u{43f}\u{440}\u{438}\u{43c}\u{435}\u{440}.\u{440}\u{444}\"",
+            |s| format!("{:?}", s.dmarc_rua.as_ref().map(ToString::to_string)),
+            "Some(\"mailto:dmarc@xn--e1afmkfd.xn--p1ai\")",
+        ),
     ];
     for (key, value, get, want) in cases {
-        let text = with(key, value);
+        // The addresses are documentation ones.
+        let text = private(&with(key, value));
         let s = parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(get(&s), *want, "{key} = {value}");
     }
@@ -209,9 +222,9 @@ fn every_field_valid_values() {
 
 #[test]
 fn inet_protocols_default_follows_ipv6() {
-    let s = parse(&with("ipv6", "\"2001:db8::10\"")).expect("valid");
+    let s = parse(&private(&with("ipv6", "\"2001:db8::10\""))).expect("valid");
     assert_eq!(s.inet_protocols, InetProtocols::All);
-    let s = parse(&with("ipv4", "\"192.0.2.1\"")).expect("valid");
+    let s = parse(&private(&with("ipv4", "\"192.0.2.1\""))).expect("valid");
     assert_eq!(s.inet_protocols, InetProtocols::Ipv4);
     // "ipv6" without an address is allowed (warning about it is not this module's job).
     let s = parse(&with("inet_protocols", "\"ipv6\"")).expect("valid");
