@@ -84,13 +84,14 @@ fn example(field: &str) -> Option<&'static str> {
 
 /// Parses and validates an answers file.
 ///
-/// Errors ([`AnswerError`], the first problem found): TOML syntax (with line and column); an
-/// unknown key (top-level tables count as keys); a value of the wrong TOML type; a missing
-/// `hostname` or `domains`; a value breaking its type's rule (see `values`), an empty
-/// `domains`, or a duplicate in `domains` / `trusted_hosts` (compared after
-/// canonicalisation, so `::ffff:1.2.3.4` duplicates `1.2.3.4`); an `ipv4` / `ipv6` in a
-/// [`private_range`] without `allow_private_ip = true` ([`AnswerError::NotPublic`]).
-/// Duplicates are refused rather than dropped, so a copy-paste slip is shown to the operator.
+/// Errors ([`AnswerError`], the first problem found): TOML syntax (with line and column, and
+/// the key when that line assigns one); an unknown key (top-level tables count as keys); a
+/// value of the wrong TOML type; a missing `hostname` or `domains`; a value breaking its
+/// type's rule (see `values`), an empty `domains`, or a duplicate in `domains` /
+/// `trusted_hosts` (compared after canonicalisation, so `::ffff:1.2.3.4` duplicates
+/// `1.2.3.4`); an `ipv4` / `ipv6` in a [`private_range`] without `allow_private_ip = true`
+/// ([`AnswerError::NotPublic`]). Duplicates are refused rather than dropped, so a copy-paste
+/// slip is shown to the operator.
 pub fn parse(text: &str) -> Result<Settings, AnswerError> {
     let doc: DocumentMut = text.parse().map_err(|e| error::syntax(text, &e))?;
     let t = doc.as_table();

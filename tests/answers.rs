@@ -58,6 +58,7 @@ fn every_bad_answer_is_rejected_by_name_and_nothing_is_written() {
             r#"domains = ["xn--exmple-4nf.org"]"#,
             "mixes scripts (Latin, Cyrillic)",
         ),
+        (r#"key_bits = 20 48"#, "`key_bits`: not valid TOML"),
         (r#"key_bits = 1000"#, "key_bits"),
         (r#"socket = "inet:99999""#, "socket"),
         (r#"inet_protocols = "ipv5""#, "inet_protocols"),

@@ -383,9 +383,66 @@ fn syntax_errors_have_position() {
         "{e:?}"
     );
     assert!(
-        e.to_string().starts_with("answers:1:12: not valid TOML: "),
+        e.to_string()
+            .starts_with("answers:1:12: `hostname`: not valid TOML: "),
         "{e}"
     );
     let e = err("hostname = \"a.b\"\nhostname = \"c.d\"\n");
     assert!(matches!(e, AnswerError::Syntax { line: 2, .. }), "{e:?}");
+}
+
+/// A syntax error on a line that assigns a key names that key after the position; one on a
+/// line without a key (inside a multi-line array, a table header) does not guess.
+#[test]
+fn syntax_errors_name_the_key_of_their_line() {
+    let cases: &[(String, Option<&str>, &str)] = &[
+        (
+            format!("{MINIMAL}key_bits = 20 48\n"),
+            Some("key_bits"),
+            "answers:3:12: `key_bits`: not valid TOML: ",
+        ),
+        (
+            "domains = [\"example.org\"]\nhostname = \"mail.example.org\n".to_string(),
+            Some("hostname"),
+            "answers:2:",
+        ),
+        (
+            format!("{MINIMAL}  \"selector\" = mail\n"),
+            Some("selector"),
+            "answers:3:",
+        ),
+        (
+            format!("{MINIMAL}'dmarc_rua'=mailto:a@example.org\n"),
+            Some("dmarc_rua"),
+            "answers:3:",
+        ),
+        (
+            format!("{MINIMAL}selecter = \"mail\" x\n"),
+            Some("selecter"),
+            "answers:3:",
+        ),
+        (
+            "hostname = \"mail.example.org\"\ndomains = [\n  \"example.org\"\n  \"example.net\",\n]\n"
+                .to_string(),
+            None,
+            "answers:4:",
+        ),
+        (format!("{MINIMAL}[postfix\n"), None, "answers:3:"),
+        (format!("{MINIMAL}a.b = 1 2\n"), None, "answers:3:"),
+    ];
+    for (text, key, start) in cases {
+        let e = err(text);
+        let AnswerError::Syntax { key: got, .. } = &e else {
+            panic!("{text:?}: {e:?}")
+        };
+        assert_eq!(got.as_deref(), *key, "{text:?}: {e}");
+        let msg = e.to_string();
+        assert!(msg.starts_with(start), "{text:?}: {msg}");
+        let (_, rest) = msg.split_once(": ").expect("a position");
+        let want = match key {
+            Some(k) => format!("`{k}`: not valid TOML: "),
+            None => "not valid TOML: ".to_string(),
+        };
+        assert!(rest.starts_with(&want), "{msg}");
+    }
 }
