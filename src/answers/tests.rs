@@ -446,3 +446,18 @@ fn syntax_errors_name_the_key_of_their_line() {
         assert!(rest.starts_with(&want), "{msg}");
     }
 }
+
+/// The shipped example parses; it uses documentation addresses, so it needs (and says why it
+/// has) `allow_private_ip = true`, and without that line it is refused.
+#[test]
+fn the_example_file_parses() {
+    let text = include_str!("../../assets/answers.example.toml");
+    let s = parse(text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.allow_private_ip);
+    assert!(text.contains("# the example uses documentation addresses"));
+    let without = text.replace("allow_private_ip = true", "");
+    assert!(matches!(
+        err(&without),
+        AnswerError::NotPublic { field: "ipv4", .. }
+    ));
+}
