@@ -7,6 +7,7 @@
 //! domains = ["example.org"]              # required, non-empty, no duplicates
 //! ipv4 = "192.0.2.10"                    # optional
 //! ipv6 = "2001:db8::10"                  # optional
+//! allow_private_ip = true                # default false: see below
 //! inet_protocols = "ipv4"                # default "all" with ipv6, else "ipv4"
 //! selector = "mail"                      # default
 //! key_bits = 2048                        # default
@@ -16,7 +17,15 @@
 //! dmarc_policy = "none"                  # default
 //! dmarc_rua = "mailto:postmaster@example.org"   # optional
 //! ```
+//!
+//! `ipv4`/`ipv6` in a private, carrier-grade NAT, documentation or benchmarking range
+//! ([`private_range`]: RFC 1918, RFC 6598, RFC 5737, RFC 2544, RFC 4193, RFC 3849, …) are
+//! refused unless `allow_private_ip = true`: receivers see the server's public address, and
+//! that is what SPF and PTR must name. The example addresses above are documentation ones,
+//! so the example needs the flag. Loopback, link-local, multicast and the other addresses
+//! `parse_public_ipv4`/`parse_public_ipv6` refuse stay refused with it.
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use toml_edit::{DocumentMut, Item, Table};
 
@@ -36,10 +45,11 @@ pub use error::AnswerError;
 pub use write::write;
 
 /// Every key the answers file may contain, in the order [`write()`] renders them.
-pub const KNOWN_KEYS: [&str; 12] = [
+pub const KNOWN_KEYS: [&str; 13] = [
     "hostname",
     "ipv4",
     "ipv6",
+    "allow_private_ip",
     "inet_protocols",
     "domains",
     "selector",
@@ -58,6 +68,7 @@ fn example(field: &str) -> Option<&'static str> {
         "hostname" => "hostname = \"mail.example.org\"",
         "ipv4" => "ipv4 = \"192.0.2.10\"",
         "ipv6" => "ipv6 = \"2001:db8::10\"",
+        "allow_private_ip" => "allow_private_ip = true",
         "inet_protocols" => "inet_protocols = \"ipv4\"",
         "domains" => "domains = [\"example.org\", \"example.net\"]",
         "selector" => "selector = \"mail\"",
@@ -73,12 +84,14 @@ fn example(field: &str) -> Option<&'static str> {
 
 /// Parses and validates an answers file.
 ///
-/// Errors ([`AnswerError`], the first problem found): TOML syntax (with line and column);
-/// an unknown key (top-level tables count as keys); a value of the wrong TOML type; a
-/// missing `hostname` or `domains`; a value breaking its type's rule (see `values`), an
-/// empty `domains`, or a duplicate in `domains` / `trusted_hosts` (compared after
-/// canonicalisation, so `::ffff:1.2.3.4` duplicates `1.2.3.4`). Duplicates are refused
-/// rather than dropped, so a copy-paste slip is shown to the operator.
+/// Errors ([`AnswerError`], the first problem found): TOML syntax (with line and column, and
+/// the key when that line assigns one); an unknown key (top-level tables count as keys); a
+/// value of the wrong TOML type; a missing `hostname` or `domains`; a value breaking its
+/// type's rule (see `values`), an empty `domains`, or a duplicate in `domains` /
+/// `trusted_hosts` (compared after canonicalisation, so `::ffff:1.2.3.4` duplicates
+/// `1.2.3.4`); an `ipv4` / `ipv6` in a [`private_range`] without `allow_private_ip = true`
+/// ([`AnswerError::NotPublic`]). Duplicates are refused rather than dropped, so a copy-paste
+/// slip is shown to the operator.
 pub fn parse(text: &str) -> Result<Settings, AnswerError> {
     let doc: DocumentMut = text.parse().map_err(|e| error::syntax(text, &e))?;
     let t = doc.as_table();
@@ -92,8 +105,16 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
     }
     let hostname = string(t, "hostname")?.ok_or(AnswerError::Missing { field: "hostname" })?;
     let hostname = typed("hostname", "host name (FQDN)", hostname, Domain::parse)?;
+    let allow_private_ip = match t.get("allow_private_ip") {
+        None => false,
+        Some(item) => item
+            .as_bool()
+            .ok_or_else(|| wrong_type("allow_private_ip", "a boolean", item))?,
+    };
     let ipv4 = opt(t, "ipv4", "IPv4 address", parse_public_ipv4)?;
+    public(t, "ipv4", ipv4.map(IpAddr::V4), allow_private_ip)?;
     let ipv6 = opt(t, "ipv6", "IPv6 address", parse_public_ipv6)?;
+    public(t, "ipv6", ipv6.map(IpAddr::V6), allow_private_ip)?;
     let inet_protocols = opt(
         t,
         "inet_protocols",
@@ -141,6 +162,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         hostname,
         ipv4,
         ipv6,
+        allow_private_ip,
         inet_protocols,
         domains,
         selector,
@@ -150,6 +172,27 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         spf_all,
         dmarc_policy,
         dmarc_rua,
+    })
+}
+
+/// Refuses `ip` (the parsed value of `key`) when it lies in a [`private_range`] and
+/// `allow_private_ip` is not set.
+fn public(
+    t: &Table,
+    key: &'static str,
+    ip: Option<IpAddr>,
+    allow_private_ip: bool,
+) -> Result<(), AnswerError> {
+    let Some(range) = ip.and_then(private_range) else {
+        return Ok(());
+    };
+    if allow_private_ip {
+        return Ok(());
+    }
+    Err(AnswerError::NotPublic {
+        field: key,
+        value: format!("{:?}", string(t, key)?.unwrap_or_default()),
+        range,
     })
 }
 

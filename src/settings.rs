@@ -13,6 +13,10 @@ pub struct Settings {
     /// The server's public IPv4. `None` = not given in the answers (detected at the edge later).
     pub ipv4: Option<Ipv4Addr>,
     pub ipv6: Option<Ipv6Addr>,
+    /// `allow_private_ip`: `ipv4`/`ipv6` may lie in a [`private_range`] (RFC 1918, CGNAT,
+    /// documentation, …), for a lab or a NAT set-up the operator publishes. Default `false`:
+    /// receivers see the public address, so SPF and PTR must name that one.
+    pub allow_private_ip: bool,
     pub inet_protocols: InetProtocols,
     /// Signing domains, non-empty, no duplicates, in the order given.
     pub domains: Vec<Domain>,
@@ -26,7 +30,8 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The required answers plus every default: no IPs, `inet_protocols` ipv4, selector
+    /// The required answers plus every default: no IPs (private ones not allowed),
+    /// `inet_protocols` ipv4, selector
     /// `mail`, 2048-bit keys, local socket, trusted 127.0.0.1 ::1 localhost, `~all`,
     /// `p=none`, no rua. Does not check `domains` (non-empty, no duplicates).
     pub fn new(hostname: Domain, domains: Vec<Domain>) -> Settings {
@@ -34,6 +39,7 @@ impl Settings {
             hostname,
             ipv4: None,
             ipv6: None,
+            allow_private_ip: false,
             inet_protocols: Settings::default_inet_protocols(None),
             domains,
             selector: Selector::default(),

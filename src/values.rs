@@ -17,7 +17,10 @@ mod tests;
 
 pub use domain::{Domain, Selector};
 pub use mailto::{MailtoUri, needs_report_authorization};
-pub use net::{MilterSocket, Port, TrustedHost, parse_public_ipv4, parse_public_ipv6};
+pub use net::{
+    MilterSocket, PUBLIC_ADDRESS_WHY, Port, PrivateRange, TrustedHost, parse_public_ipv4,
+    parse_public_ipv6, private_range,
+};
 
 /// Why a value was rejected: one short sentence naming the rule and its source, e.g.
 /// "a label must not be empty (RFC 1035 §2.3.1)". It does not repeat the whole value (the

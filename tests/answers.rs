@@ -7,6 +7,7 @@ use support::Tree;
 
 const GOOD: &str = r#"hostname = "mail.example.org"
 ipv4 = "192.0.2.10"
+allow_private_ip = true
 domains = ["example.org"]
 key_bits = 1024
 "#;
@@ -46,6 +47,18 @@ fn every_bad_answer_is_rejected_by_name_and_nothing_is_written() {
         (r#"dmarc_rua = "mailto:a,b@x.com""#, "dmarc_rua"),
         (r#"dmarc_rua = "mailto:a@x.com!10m""#, "dmarc_rua"),
         (r#"ipv4 = "999.1.1.1""#, "ipv4"),
+        (r#"allow_private_ip = "yes""#, "allow_private_ip"),
+        // 192.0.2.10 is a documentation address: refused without the flag
+        (
+            r#"allow_private_ip = false"#,
+            "`ipv4` = \"192.0.2.10\": 192.0.2.0/24",
+        ),
+        (r#"domains = ["ex\u0430mple.org"]"#, "domains[0]"),
+        (
+            r#"domains = ["xn--exmple-4nf.org"]"#,
+            "mixes scripts (Latin, Cyrillic)",
+        ),
+        (r#"key_bits = 20 48"#, "`key_bits`: not valid TOML"),
         (r#"key_bits = 1000"#, "key_bits"),
         (r#"socket = "inet:99999""#, "socket"),
         (r#"inet_protocols = "ipv5""#, "inet_protocols"),

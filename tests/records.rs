@@ -8,6 +8,7 @@ use support::dns_server::{TestDns, zone};
 
 const ANSWERS_2048: &str = r#"hostname = "mail.example.org"
 ipv4 = "192.0.2.10"
+allow_private_ip = true
 domains = ["example.org", "example.net"]
 key_bits = 2048
 dmarc_rua = "mailto:postmaster@example.org"

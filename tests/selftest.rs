@@ -93,7 +93,7 @@ fn tree(key: &PrivateKey) -> (Tree, String) {
     let answers = tree.root().join("answers.toml");
     std::fs::write(
         &answers,
-        "hostname = \"mail.example.org\"\nipv4 = \"192.0.2.10\"\ndomains = [\"example.org\"]\n",
+        "hostname = \"mail.example.org\"\nipv4 = \"192.0.2.10\"\nallow_private_ip = true\ndomains = [\"example.org\"]\n",
     )
     .unwrap();
     (tree, answers.display().to_string())

@@ -239,7 +239,7 @@ fn beneath_a_test_root_nothing_is_sent_and_the_mailbox_is_named() {
     let answers = tree.root().join("answers.toml");
     std::fs::write(
         &answers,
-        "hostname = \"mail.example.org\"\nipv4 = \"192.0.2.10\"\ndomains = [\"example.org\"]\n",
+        "hostname = \"mail.example.org\"\nipv4 = \"192.0.2.10\"\nallow_private_ip = true\ndomains = [\"example.org\"]\n",
     )
     .unwrap();
     let answers = answers.display().to_string();

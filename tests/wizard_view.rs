@@ -57,10 +57,23 @@ fn scan() -> Scan {
     }
 }
 
+/// The answers the wizard starts from: documentation addresses, so `allow_private_ip` (the
+/// identity form refuses them otherwise).
+fn lab_answers() -> Settings {
+    let mut s = Settings::new(
+        Domain::parse("mail.example.org").unwrap(),
+        vec![Domain::parse("example.org").unwrap()],
+    );
+    s.ipv4 = Some("192.0.2.25".parse().unwrap());
+    s.allow_private_ip = true;
+    s
+}
+
 /// Past the scan and the identity form (IPv6 typed in when given), on inet_protocols.
 fn at_inet_protocols(dry_run: bool, ipv6: Option<&str>) -> Wizard {
     let (mut w, _) = Wizard::new(Options {
         dry_run,
+        answers: Some(lab_answers()),
         ..Options::default()
     });
     w.update(Msg::Scanned(scan()));
@@ -69,8 +82,6 @@ fn at_inet_protocols(dry_run: bool, ipv6: Option<&str>) -> Wizard {
         w.form.focus = 2;
         type_text(&mut w, ip);
     }
-    w.form.focus = 3;
-    type_text(&mut w, "example.org");
     key(&mut w, Key::Enter);
     assert_eq!(w.step, Step::InetProtocols);
     w
@@ -520,14 +531,9 @@ fn quit_confirmation() {
 
 #[test]
 fn fix_opens_with_the_finding_boxed() {
-    let mut s = Settings::new(
-        Domain::parse("mail.example.org").unwrap(),
-        vec![Domain::parse("example.org").unwrap()],
-    );
-    s.ipv4 = Some("192.0.2.25".parse().unwrap());
     let finding = failing_report().findings.remove(1);
     let (mut w, _) = Wizard::new(Options {
-        answers: Some(s),
+        answers: Some(lab_answers()),
         fix: Some((Step::Keys, finding)),
         ..Options::default()
     });

@@ -2,7 +2,7 @@
 use std::error::Error;
 use std::fmt;
 
-use crate::values::Rule;
+use crate::values::{PUBLIC_ADDRESS_WHY, PrivateRange, Rule};
 
 use super::{KNOWN_KEYS, example};
 
@@ -10,10 +10,12 @@ use super::{KNOWN_KEYS, example};
 /// names the key (and array index) at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnswerError {
-    /// Not TOML. `line` and `column` are 1-based (column in characters).
+    /// Not TOML. `line` and `column` are 1-based (column in characters); `key` is the key
+    /// that line assigns, when it has one (see `key_of_line`).
     Syntax {
         line: usize,
         column: usize,
+        key: Option<String>,
         message: String,
     },
     /// A key that is not one of [`KNOWN_KEYS`] (a typo must not be silently ignored).
@@ -43,6 +45,15 @@ pub enum AnswerError {
         kind: &'static str,
         rule: Rule,
     },
+    /// `ipv4`/`ipv6` in a private, CGNAT, documentation or benchmarking range
+    /// (`values::private_range`) while `allow_private_ip` is not `true`.
+    NotPublic {
+        /// `ipv4` or `ipv6`.
+        field: &'static str,
+        /// The value as written, escaped with `{:?}`.
+        value: String,
+        range: PrivateRange,
+    },
 }
 
 impl fmt::Display for AnswerError {
@@ -51,8 +62,15 @@ impl fmt::Display for AnswerError {
             AnswerError::Syntax {
                 line,
                 column,
+                key,
                 message,
-            } => write!(f, "answers:{line}:{column}: not valid TOML: {message}"),
+            } => {
+                write!(f, "answers:{line}:{column}: ")?;
+                if let Some(key) = key {
+                    write!(f, "`{key}`: ")?;
+                }
+                write!(f, "not valid TOML: {message}")
+            }
             AnswerError::UnknownKey { key, suggestion } => {
                 write!(f, "answers: unknown key `{key}`")?;
                 if let Some(s) = suggestion {
@@ -87,13 +105,25 @@ impl fmt::Display for AnswerError {
                 f,
                 "answers: `{field}` = {value} is not a valid {kind}: {rule}"
             ),
+            AnswerError::NotPublic {
+                field,
+                value,
+                range,
+            } => write!(
+                f,
+                "answers: `{field}` = {value}: {range}; {PUBLIC_ADDRESS_WHY}\n  fix: give the \
+                 public address, or set allow_private_ip = true for a lab or NAT set-up you \
+                 publish yourself"
+            ),
         }
     }
 }
 
 impl Error for AnswerError {}
 
-/// A toml_edit parse error with its byte offset turned into line and column.
+/// A toml_edit parse error with its byte offset turned into line and column, and the key of
+/// that line when [`key_of_line`] finds one (`key_bits = 20 48` → `key_bits`), so the
+/// message names the key like every other answers error.
 pub(super) fn syntax(text: &str, err: &toml_edit::TomlError) -> AnswerError {
     let offset = err.span().map_or(0, |s| s.start).min(text.len());
     let offset = (0..=offset)
@@ -104,11 +134,40 @@ pub(super) fn syntax(text: &str, err: &toml_edit::TomlError) -> AnswerError {
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[line_start..].chars().count() + 1;
+    let line_text = text[line_start..].split('\n').next().unwrap_or_default();
     AnswerError::Syntax {
         line,
         column,
+        key: key_of_line(line_text),
         message: err.message().trim().replace('\n', "; "),
     }
+}
+
+/// The key a line assigns: the text before its first `=`, trimmed, when that is one bare key
+/// (`A-Za-z0-9_-`, TOML 1.0 "Keys") or one quoted key (`"…"` or `'…'`) of printable ASCII
+/// other than a backslash or a backtick (so the key is shown as written). `None` for anything
+/// else: a line without `=` (inside a multi-line array), a dotted key, a table header. A line
+/// inside a multi-line string that looks like `name = …` would be taken for a key; TOML gives
+/// no cheaper way to tell.
+fn key_of_line(line: &str) -> Option<String> {
+    let (before, _) = line.split_once('=')?;
+    let k = before.trim();
+    if !k.is_empty()
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Some(k.to_string());
+    }
+    let inner = ['"', '\''].into_iter().find_map(|q| {
+        k.strip_prefix(q)?
+            .strip_suffix(q)
+            .filter(|i| !i.contains(q))
+    })?;
+    let printable = !inner.is_empty()
+        && inner
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && !matches!(b, b'\\' | b'`'));
+    printable.then(|| inner.to_string())
 }
 
 /// The known key closest to `key` within two edits (Levenshtein), for "did you mean".

@@ -2,7 +2,7 @@
 //! duplicates, and the reliability.md T4.3 injection corpus.
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::tests::{err, lit, with};
+use super::tests::{err, lit, private, with};
 use super::*;
 
 #[test]
@@ -240,4 +240,190 @@ fn injection_corpus_is_rejected() {
             "{e}"
         );
     }
+}
+
+/// UTS #39 §5.2 through the answers file: a mixed-script look-alike is refused in every field
+/// that holds a domain, the message naming the field and the scripts.
+#[test]
+fn mixed_script_look_alikes_name_the_field() {
+    let look_alike = "ex\u{430}mple.org"; // Cyrillic а
+    for (key, toml, field) in [
+        ("domains", format!("[{}]", lit(look_alike)), "domains[0]"),
+        (
+            "domains",
+            "[\"example.org\", \"xn--exmple-4nf.org\"]".to_string(),
+            "domains[1]",
+        ),
+        ("hostname", lit(&format!("mail.{look_alike}")), "hostname"),
+        (
+            "dmarc_rua",
+            lit(&format!("mailto:dmarc@{look_alike}")),
+            "dmarc_rua",
+        ),
+        (
+            "trusted_hosts",
+            "[\"relay.ex\u{3b1}mple.org\"]".to_string(),
+            "trusted_hosts[0]",
+        ),
+    ] {
+        let e = err(&with(key, &toml));
+        let msg = e.to_string();
+        assert!(
+            matches!(&e, AnswerError::Invalid { field: f, .. } if f == field),
+            "{msg}"
+        );
+        assert!(msg.starts_with(&format!("answers: `{field}` = ")), "{msg}");
+        let scripts = if key == "trusted_hosts" {
+            "mixes scripts (Latin, Greek)"
+        } else {
+            "mixes scripts (Latin, Cyrillic)"
+        };
+        assert!(msg.contains(scripts), "{msg}");
+        assert!(
+            msg.contains("look-alike") && msg.contains("UTS #39"),
+            "{msg}"
+        );
+    }
+    // Single-script internationalized names are not look-alikes.
+    let ok = with(
+        "domains",
+        "[\"\u{43f}\u{440}\u{438}\u{43c}\u{435}\u{440}.\u{440}\u{444}\", \"\u{65e5}\u{672c}.jp\", \"example.org\"]",
+    );
+    let s = parse(&ok).unwrap_or_else(|e| panic!("{e}"));
+    let domains: Vec<&str> = s.domains.iter().map(Domain::as_str).collect();
+    assert_eq!(
+        domains,
+        ["xn--e1afmkfd.xn--p1ai", "xn--wgv71a.jp", "example.org"]
+    );
+}
+
+/// Every range `private_range` names is refused for `ipv4`/`ipv6` without
+/// `allow_private_ip`, the message naming the field, the block and its RFC, why, and the
+/// fix; with `allow_private_ip = true` each is accepted. The hard refusals stay refused
+/// with the flag.
+#[test]
+fn private_addresses_need_allow_private_ip() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "ipv4",
+            "10.0.0.5",
+            "10.0.0.0/8 is a private range (RFC 1918)",
+        ),
+        (
+            "ipv4",
+            "172.20.1.1",
+            "172.16.0.0/12 is a private range (RFC 1918)",
+        ),
+        (
+            "ipv4",
+            "192.168.1.10",
+            "192.168.0.0/16 is a private range (RFC 1918)",
+        ),
+        (
+            "ipv4",
+            "100.64.0.1",
+            "100.64.0.0/10 is the carrier-grade NAT range (RFC 6598)",
+        ),
+        (
+            "ipv4",
+            "192.0.2.10",
+            "192.0.2.0/24 is a documentation range (RFC 5737)",
+        ),
+        (
+            "ipv4",
+            "198.51.100.7",
+            "198.51.100.0/24 is a documentation range (RFC 5737)",
+        ),
+        (
+            "ipv4",
+            "203.0.113.9",
+            "203.0.113.0/24 is a documentation range (RFC 5737)",
+        ),
+        (
+            "ipv4",
+            "198.18.0.1",
+            "198.18.0.0/15 is the benchmarking range (RFC 2544)",
+        ),
+        (
+            "ipv6",
+            "fd12:3456::1",
+            "fc00::/7 is a unique local range (RFC 4193)",
+        ),
+        (
+            "ipv6",
+            "fec0::1",
+            "fec0::/10 is the deprecated site-local range (RFC 3879)",
+        ),
+        (
+            "ipv6",
+            "2001:DB8::10",
+            "2001:db8::/32 is a documentation range (RFC 3849)",
+        ),
+        (
+            "ipv6",
+            "3fff::10",
+            "3fff::/20 is a documentation range (RFC 9637)",
+        ),
+        (
+            "ipv6",
+            "2001:2::10",
+            "2001:2::/48 is the benchmarking range (RFC 5180)",
+        ),
+    ];
+    for (key, ip, range) in cases {
+        let text = with(key, &lit(ip));
+        let e = err(&text);
+        assert!(
+            matches!(&e, AnswerError::NotPublic { field, .. } if field == key),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "answers: `{key}` = {ip:?}: {range}; receivers see your server's public \
+                 address, and that is what SPF and PTR must name\n  fix: give the public \
+                 address, or set allow_private_ip = true for a lab or NAT set-up you publish \
+                 yourself"
+            )
+        );
+        let s = parse(&private(&text)).unwrap_or_else(|e| panic!("{ip}: {e}"));
+        assert!(s.allow_private_ip);
+        let got = match *key {
+            "ipv4" => s.ipv4.map(|v| v.to_string()),
+            _ => s.ipv6.map(|v| v.to_string()),
+        };
+        assert_eq!(got, Some(ip.to_lowercase()));
+        // allow_private_ip = false says the same as leaving it out.
+        let off = format!("{text}allow_private_ip = false\n");
+        assert!(matches!(err(&off), AnswerError::NotPublic { .. }));
+    }
+    // Hard refusals: never a server's address, flag or not.
+    for (key, ip, needle) in [
+        ("ipv4", "127.0.0.1", "loopback"),
+        ("ipv4", "0.1.2.3", "0.0.0.0/8"),
+        ("ipv4", "169.254.1.1", "link-local"),
+        ("ipv4", "224.0.0.1", "multicast"),
+        ("ipv4", "240.0.0.1", "reserved"),
+        ("ipv4", "255.255.255.255", "broadcast"),
+        ("ipv6", "::1", "loopback"),
+        ("ipv6", "::", "unspecified"),
+        ("ipv6", "fe80::1", "link-local"),
+        ("ipv6", "ff02::1", "multicast"),
+        ("ipv6", "::ffff:10.0.0.5", "IPv4-mapped"),
+    ] {
+        let e = err(&private(&with(key, &lit(ip))));
+        assert!(
+            matches!(&e, AnswerError::Invalid { field, .. } if field == key),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains(needle), "{e}");
+    }
+    // A public address needs no flag (parse only: nothing is contacted).
+    let s = parse(&with("ipv4", "\"8.8.8.8\"")).expect("valid");
+    assert!(!s.allow_private_ip);
+    let e = err(&private(&with("ipv4", "\"10.0.0.5\"")).replace("= true", "= \"yes\""));
+    assert_eq!(
+        e.to_string(),
+        "answers: `allow_private_ip` must be a boolean, found string, e.g. allow_private_ip = true"
+    );
 }

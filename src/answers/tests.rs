@@ -10,6 +10,7 @@ pub(super) const MINIMAL: &str = "hostname = \"mail.example.org\"\ndomains = [\"
 pub(super) const FULL: &str = r#"hostname = "mail.example.org"          # FQDN of this server (Postfix myhostname)
 ipv4 = "192.0.2.10"                    # public IPv4; detected from interfaces when absent
 ipv6 = "2001:db8::10"                  # optional
+allow_private_ip = true                # the addresses above are documentation ones
 inet_protocols = "ipv4"                # ipv4 | ipv6 | all
 domains = ["example.org", "example.net"]
 selector = "mail"
@@ -35,6 +36,11 @@ pub(super) fn with(key: &str, value_toml: &str) -> String {
     let mut doc: toml_edit::DocumentMut = MINIMAL.parse().expect("valid");
     doc.remove(key);
     format!("{doc}{key} = {value_toml}\n")
+}
+
+/// `text` with `allow_private_ip = true` appended (for the documentation addresses).
+pub(super) fn private(text: &str) -> String {
+    format!("{text}allow_private_ip = true\n")
 }
 
 pub(super) fn err(text: &str) -> AnswerError {
@@ -199,9 +205,16 @@ fn every_field_valid_values() {
             |s| format!("{:?}", s.dmarc_rua.as_ref().map(ToString::to_string)),
             "Some(\"mailto:dmarc@example.net\")",
         ),
+        (
+            "dmarc_rua",
+            "\"mailto:dmarc@\u{43f}\u{440}\u{438}\u{43c}\u{435}\u{440}.\u{440}\u{444}\"",
+            |s| format!("{:?}", s.dmarc_rua.as_ref().map(ToString::to_string)),
+            "Some(\"mailto:dmarc@xn--e1afmkfd.xn--p1ai\")",
+        ),
     ];
     for (key, value, get, want) in cases {
-        let text = with(key, value);
+        // The addresses are documentation ones.
+        let text = private(&with(key, value));
         let s = parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(get(&s), *want, "{key} = {value}");
     }
@@ -209,9 +222,9 @@ fn every_field_valid_values() {
 
 #[test]
 fn inet_protocols_default_follows_ipv6() {
-    let s = parse(&with("ipv6", "\"2001:db8::10\"")).expect("valid");
+    let s = parse(&private(&with("ipv6", "\"2001:db8::10\""))).expect("valid");
     assert_eq!(s.inet_protocols, InetProtocols::All);
-    let s = parse(&with("ipv4", "\"192.0.2.1\"")).expect("valid");
+    let s = parse(&private(&with("ipv4", "\"192.0.2.1\""))).expect("valid");
     assert_eq!(s.inet_protocols, InetProtocols::Ipv4);
     // "ipv6" without an address is allowed (warning about it is not this module's job).
     let s = parse(&with("inet_protocols", "\"ipv6\"")).expect("valid");
@@ -370,9 +383,81 @@ fn syntax_errors_have_position() {
         "{e:?}"
     );
     assert!(
-        e.to_string().starts_with("answers:1:12: not valid TOML: "),
+        e.to_string()
+            .starts_with("answers:1:12: `hostname`: not valid TOML: "),
         "{e}"
     );
     let e = err("hostname = \"a.b\"\nhostname = \"c.d\"\n");
     assert!(matches!(e, AnswerError::Syntax { line: 2, .. }), "{e:?}");
+}
+
+/// A syntax error on a line that assigns a key names that key after the position; one on a
+/// line without a key (inside a multi-line array, a table header) does not guess.
+#[test]
+fn syntax_errors_name_the_key_of_their_line() {
+    let cases: &[(String, Option<&str>, &str)] = &[
+        (
+            format!("{MINIMAL}key_bits = 20 48\n"),
+            Some("key_bits"),
+            "answers:3:12: `key_bits`: not valid TOML: ",
+        ),
+        (
+            "domains = [\"example.org\"]\nhostname = \"mail.example.org\n".to_string(),
+            Some("hostname"),
+            "answers:2:",
+        ),
+        (
+            format!("{MINIMAL}  \"selector\" = mail\n"),
+            Some("selector"),
+            "answers:3:",
+        ),
+        (
+            format!("{MINIMAL}'dmarc_rua'=mailto:a@example.org\n"),
+            Some("dmarc_rua"),
+            "answers:3:",
+        ),
+        (
+            format!("{MINIMAL}selecter = \"mail\" x\n"),
+            Some("selecter"),
+            "answers:3:",
+        ),
+        (
+            "hostname = \"mail.example.org\"\ndomains = [\n  \"example.org\"\n  \"example.net\",\n]\n"
+                .to_string(),
+            None,
+            "answers:4:",
+        ),
+        (format!("{MINIMAL}[postfix\n"), None, "answers:3:"),
+        (format!("{MINIMAL}a.b = 1 2\n"), None, "answers:3:"),
+    ];
+    for (text, key, start) in cases {
+        let e = err(text);
+        let AnswerError::Syntax { key: got, .. } = &e else {
+            panic!("{text:?}: {e:?}")
+        };
+        assert_eq!(got.as_deref(), *key, "{text:?}: {e}");
+        let msg = e.to_string();
+        assert!(msg.starts_with(start), "{text:?}: {msg}");
+        let (_, rest) = msg.split_once(": ").expect("a position");
+        let want = match key {
+            Some(k) => format!("`{k}`: not valid TOML: "),
+            None => "not valid TOML: ".to_string(),
+        };
+        assert!(rest.starts_with(&want), "{msg}");
+    }
+}
+
+/// The shipped example parses; it uses documentation addresses, so it needs (and says why it
+/// has) `allow_private_ip = true`, and without that line it is refused.
+#[test]
+fn the_example_file_parses() {
+    let text = include_str!("../../assets/answers.example.toml");
+    let s = parse(text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.allow_private_ip);
+    assert!(text.contains("# the example uses documentation addresses"));
+    let without = text.replace("allow_private_ip = true", "");
+    assert!(matches!(
+        err(&without),
+        AnswerError::NotPublic { field: "ipv4", .. }
+    ));
 }

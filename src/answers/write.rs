@@ -9,7 +9,7 @@ use super::KNOWN_KEYS;
 /// Top of a freshly rendered file.
 const HEADER: &str = "\
 # mailsetup answers (TOML). Required: hostname, domains; everything else has a default.
-# Optional, written only when set: ipv4, ipv6, dmarc_rua (\"mailto:…\").
+# Optional, written only when set: ipv4, ipv6, allow_private_ip, dmarc_rua (\"mailto:…\").
 ";
 
 /// Column at which [`write`] starts the comment of a line it adds.
@@ -19,6 +19,7 @@ const COMMENT_COLUMN: usize = 39;
 enum Want {
     Str(String),
     Int(i64),
+    Bool(bool),
     List(Vec<String>),
 }
 
@@ -27,6 +28,7 @@ impl Want {
         match self {
             Want::Str(s) => Value::from(s.as_str()),
             Want::Int(n) => Value::from(*n),
+            Want::Bool(b) => Value::from(*b),
             Want::List(v) => Value::Array(v.iter().map(String::as_str).collect()),
         }
     }
@@ -40,6 +42,9 @@ struct Field {
     is_default: bool,
     canon: fn(&str) -> Option<String>,
     comment: &'static str,
+    /// Not added to a fresh file while it holds the default (still kept, and changed, where
+    /// the key already is): `allow_private_ip = false` says nothing a reader needs.
+    quiet_default: bool,
 }
 
 /// Renders `settings` as an answers file such that `parse(&write(s, x)) == Ok(s)` for every
@@ -55,6 +60,8 @@ struct Field {
 ///   key whose value became `None` is removed (with any comment lines above it); a missing
 ///   key is appended only when its value differs from the default. Unknown keys and tables
 ///   are removed (the result must parse).
+/// - `allow_private_ip` is written only when `true` or already present (then set to the
+///   wanted value, `false` included), in a fresh file as in an existing one.
 pub fn write(settings: &Settings, existing: Option<&str>) -> String {
     let parsed = existing.and_then(|text| text.parse::<DocumentMut>().ok());
     let fresh = parsed.is_none();
@@ -84,6 +91,7 @@ fn str_field(
         want: want.map(Want::Str),
         canon,
         comment,
+        quiet_default: false,
     }
 }
 
@@ -116,6 +124,14 @@ fn fields(s: &Settings) -> Vec<Field> {
             |r| parse_public_ipv6(r).ok().map(|v| v.to_string()),
             "public IPv6; optional",
         ),
+        Field {
+            key: "allow_private_ip",
+            want: Some(Want::Bool(s.allow_private_ip)),
+            is_default: !s.allow_private_ip,
+            canon: |_| None,
+            comment: "ipv4/ipv6 may be private or documentation addresses (lab, NAT)",
+            quiet_default: true,
+        },
         str_field(
             "inet_protocols",
             Some(s.inet_protocols.as_str().to_string()),
@@ -131,6 +147,7 @@ fn fields(s: &Settings) -> Vec<Field> {
             is_default: false,
             canon: |r| Domain::parse(r).ok().map(|v| v.to_string()),
             comment: "domains to sign for",
+            quiet_default: false,
         },
         str_field(
             "selector",
@@ -147,6 +164,7 @@ fn fields(s: &Settings) -> Vec<Field> {
             is_default: s.key_bits == KeyBits::B2048,
             canon: |_| None,
             comment: "1024 | 2048 | 3072 | 4096",
+            quiet_default: false,
         },
         str_field(
             "socket",
@@ -161,6 +179,7 @@ fn fields(s: &Settings) -> Vec<Field> {
             want: Some(Want::List(trusted)),
             canon: |r| TrustedHost::parse(r).ok().map(|v| v.to_string()),
             comment: "IPs, networks (CIDR) or host names OpenDKIM signs for",
+            quiet_default: false,
         },
         str_field(
             "spf_all",
@@ -191,6 +210,7 @@ fn holds(item: &Item, field: &Field, want: &Want) -> bool {
     match want {
         Want::Str(w) => item.as_str().and_then(field.canon).as_ref() == Some(w),
         Want::Int(n) => item.as_integer() == Some(*n),
+        Want::Bool(b) => item.as_bool() == Some(*b),
         Want::List(w) => item.as_array().is_some_and(|a| {
             a.len() == w.len()
                 && a.iter()
@@ -206,7 +226,7 @@ fn put(table: &mut Table, field: &Field, fresh: bool) {
         return;
     };
     let Some(item) = table.get_mut(field.key) else {
-        if fresh || !field.is_default {
+        if (fresh && !field.quiet_default) || !field.is_default {
             let value = want.value();
             let used = field.key.len() + " = ".len() + value.to_string().trim().len();
             let pad = COMMENT_COLUMN.saturating_sub(used).max(2);

@@ -1,5 +1,7 @@
 //! Tests for `answers::write`: fresh files, in-place edits that keep comments and
 //! formatting, and the `parse(write(s, x)) == s` round trip.
+use std::net::{Ipv4Addr, Ipv6Addr};
+
 use proptest::prelude::*;
 
 use super::tests::{FULL, MINIMAL, domain};
@@ -33,6 +35,11 @@ fn fresh_write_round_trips_and_lists_everything() {
             );
         }
         assert_eq!(text.contains("\nipv4 = "), s.ipv4.is_some());
+        assert_eq!(
+            text.contains("\nallow_private_ip = "),
+            s.allow_private_ip,
+            "{text}"
+        );
     }
     let text = write(&full_settings(), None);
     assert!(
@@ -47,7 +54,7 @@ fn write_without_changes_is_byte_identical() {
         MINIMAL.to_string(),
         FULL.to_string(),
         // Odd but equivalent spellings are left alone: they parse to the same values.
-        "# top\n\nhostname = 'Mail.Example.org'   # mine\n\n# the list\ndomains = [\n  \"Example.org\", # main\n  \"bücher.example\",\n]\nipv6 = \"2001:DB8:0:0::10\"\nkey_bits = 0x800\ntrusted_hosts = [ \"0:0:0:0:0:0:0:1\" ]\n".to_string(),
+        "# top\n\nhostname = 'Mail.Example.org'   # mine\n\n# the list\ndomains = [\n  \"Example.org\", # main\n  \"bücher.example\",\n]\nipv6 = \"2001:DB8:0:0::10\"\nallow_private_ip = true\nkey_bits = 0x800\ntrusted_hosts = [ \"0:0:0:0:0:0:0:1\" ]\n".to_string(),
     ];
     for text in texts {
         let s = parse(&text).expect("valid");
@@ -107,11 +114,43 @@ fn write_edits_arrays_keeping_element_comments() {
     );
 }
 
+/// `allow_private_ip` is written only when true or already there; a value already there is
+/// kept (with its comment) or changed in place, `false` included.
+#[test]
+fn allow_private_ip_is_written_when_true_or_present() {
+    let mut s = parse(MINIMAL).expect("valid");
+    assert!(!write(&s, None).contains("\nallow_private_ip ="));
+    assert_eq!(write(&s, Some(MINIMAL)), MINIMAL);
+    s.allow_private_ip = true;
+    let fresh = write(&s, None);
+    assert!(fresh.contains("\nallow_private_ip = true "), "{fresh}");
+    assert_eq!(parse(&fresh), Ok(s.clone()));
+    let edited = write(&s, Some(MINIMAL));
+    assert_eq!(
+        edited,
+        format!(
+            "{MINIMAL}allow_private_ip = true                # ipv4/ipv6 may be private or documentation addresses (lab, NAT)\n"
+        )
+    );
+    assert_eq!(parse(&edited), Ok(s.clone()));
+    let present = format!("{MINIMAL}allow_private_ip = true  # my lab\n");
+    assert_eq!(write(&s, Some(&present)), present);
+    s.allow_private_ip = false;
+    let off = write(&s, Some(&present));
+    assert_eq!(
+        off,
+        format!("{MINIMAL}allow_private_ip = false  # my lab\n")
+    );
+    assert_eq!(parse(&off), Ok(s.clone()));
+    assert_eq!(write(&s, Some(&off)), off);
+}
+
 #[test]
 fn write_removes_none_and_unknown_and_adds_non_defaults() {
     let text = "hostname = \"mail.example.org\"\nipv4 = \"192.0.2.1\" # old address\ndomains = [\"example.org\"]\nselecter = \"x\"\n[extra]\na = 1\n";
     let mut s = Settings::new(domain("mail.example.org"), vec![domain("example.org")]);
     s.ipv6 = Some("2001:db8::1".parse().expect("literal"));
+    s.allow_private_ip = true; // a documentation address
     s.inet_protocols = InetProtocols::Ipv4; // differs from the ipv6 default "all"
     let out = write(&s, Some(text));
     assert!(
@@ -122,6 +161,7 @@ fn write_removes_none_and_unknown_and_adds_non_defaults() {
         "{out}"
     );
     assert!(out.contains("\nipv6 = \"2001:db8::1\""), "{out}");
+    assert!(out.contains("\nallow_private_ip = true "), "{out}");
     assert!(out.contains("\ninet_protocols = \"ipv4\""), "{out}");
     assert!(
         !out.contains("selector") && !out.contains("key_bits"),
@@ -202,17 +242,23 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
         "mailto:dmarc@example.org",
         "mailto:r.x_y-z@reports.example",
     ]));
+    let allow = any::<bool>();
     (
-        (host, doms, v4, v6, proto, sel),
+        (host, doms, v4, v6, proto, sel, allow),
         (bits, sock, trusted, spf, dmarc, rua),
     )
         .prop_map(
-            |((host, doms, v4, v6, proto, sel), (bits, sock, trusted, spf, dmarc, rua))| {
-                let ipv6 = v6.map(|s| s.parse().expect("literal"));
+            |((host, doms, v4, v6, proto, sel, allow), (bits, sock, trusted, spf, dmarc, rua))| {
+                let ipv4: Option<Ipv4Addr> = v4.map(|s| s.parse().expect("literal"));
+                let ipv6: Option<Ipv6Addr> = v6.map(|s| s.parse().expect("literal"));
+                // parse() gives private addresses only with the flag; every address offered
+                // here is a documentation or unique local one.
+                let private = ipv4.is_some() || ipv6.is_some();
                 Settings {
                     hostname: domain(host),
-                    ipv4: v4.map(|s| s.parse().expect("literal")),
+                    ipv4,
                     ipv6,
+                    allow_private_ip: allow || private,
                     inet_protocols: proto.unwrap_or(Settings::default_inet_protocols(ipv6)),
                     domains: doms.into_iter().map(domain).collect(),
                     selector: Selector::parse(sel).expect("valid"),

@@ -105,6 +105,67 @@ fn domain_invalid() {
     }
 }
 
+/// UTS #39 §5.2: a label that mixes scripts beyond "moderately restrictive" is refused,
+/// whether typed as a U-label or as its `xn--` A-label; single-script labels (any script),
+/// Latin with Han/Kana/Hangul, and Latin with one recommended script other than Cyrillic and
+/// Greek pass.
+#[test]
+fn mixed_script_labels() {
+    let refused: &[(&str, &str)] = &[
+        (
+            "ex\u{430}mple.org",
+            "label \"ex\u{430}mple\" mixes scripts (Latin, Cyrillic); '\u{430}' (U+0430) is \
+             Cyrillic: a look-alike of another name (UTS #39 §5.2",
+        ),
+        (
+            "xn--exmple-4nf.org",
+            "label \"ex\u{430}mple\" (from \"xn--exmple-4nf\") mixes scripts (Latin, Cyrillic)",
+        ),
+        (
+            "XN--EXMPLE-4NF.org",
+            "(from \"xn--exmple-4nf\") mixes scripts (Latin, Cyrillic)",
+        ),
+        (
+            "ex\u{3b1}mple.org",
+            "mixes scripts (Latin, Greek); '\u{3b1}' (U+03B1) is Greek",
+        ),
+        (
+            "mail.ex\u{430}mple.org",
+            "label \"ex\u{430}mple\" mixes scripts",
+        ),
+        ("example.\u{43e}rg", "mixes scripts"),
+        (
+            "\u{43f}\u{440}\u{438}\u{43c}\u{435}\u{440}-test.org",
+            "mixes scripts (Cyrillic, Latin)",
+        ),
+        ("\u{3b1}\u{430}.com", "mixes scripts (Greek, Cyrillic)"),
+        ("\u{570}\u{430}.com", "mixes scripts (Armenian, Cyrillic)"),
+        ("a\u{30}\u{439}.com", "mixes scripts (Latin, Cyrillic)"),
+    ];
+    for (input, needle) in refused {
+        rejects(input, Domain::parse(input), needle);
+    }
+    let accepted = [
+        "example.org",
+        "\u{43f}\u{440}\u{438}\u{43c}\u{435}\u{440}.\u{440}\u{444}", // пример.рф
+        "\u{43f}\u{440}\u{438}\u{43c}\u{435}\u{440}-\u{442}\u{435}\u{441}\u{442}.\u{440}\u{444}",
+        "xn--e1afmkfd.xn--p1ai", // пример.рф as A-labels
+        "\u{65e5}\u{672c}\u{8a9e}\u{3068}\u{30ab}\u{30bf}\u{30ab}\u{30ca}.jp", // Han, Hiragana, Katakana
+        "\u{4f8b}\u{3048}.jp",
+        "\u{d55c}\u{ad6d}\u{c5b4}.kr",
+        "\u{3b5}\u{3bb}\u{3bb}\u{3b7}\u{3bd}\u{3b9}\u{3ba}\u{3ac}.gr",
+        "\u{65e5}\u{672c}abc.jp", // highly restrictive: Latin + Han
+        "\u{d55c}\u{ad6d}abc.kr", // highly restrictive: Latin + Hangul
+        "abc\u{939}\u{93f}\u{928}\u{94d}\u{926}\u{940}.example", // moderately restrictive: Latin + Devanagari
+        "b\u{fc}cher.example",
+        "col\u{b7}legi.cat",
+    ];
+    for input in accepted {
+        let d = Domain::parse(input).unwrap_or_else(|r| panic!("{input:?} rejected: {r}"));
+        assert_eq!(Domain::parse(&d.unicode()), Ok(d.clone()), "{input:?}");
+    }
+}
+
 #[test]
 fn domain_unicode_and_within() {
     let d = Domain::parse("xn--bcher-kva.example").expect("valid");
@@ -179,8 +240,16 @@ fn selector_cases() {
 
 /// Found by the proptest: Cherokee has case pairs that UTS #46 maps to the capital letters, so a
 /// name already in that form must be accepted as typed, and parse back from its display form.
+/// (The proptest's `xn-----a-fbub` is `Ꭼ-Ꭼ--a`, Cherokee with a Latin `a`: now refused as a
+/// mixed-script look-alike, so the Cherokee-only `Ꭼ-Ꭼ` stands in for it.)
 #[test]
 fn a_label_of_a_mapped_script_parses_back_from_its_display_form() {
-    let d = Domain::parse("xn-----a-fbub.a").expect("valid");
+    let d = Domain::parse("xn----q9hb.a").expect("valid");
+    assert_eq!(d.unicode(), "\u{13ac}-\u{13ac}.a");
     assert_eq!(Domain::parse(&d.unicode()), Ok(d));
+    rejects(
+        "xn-----a-fbub.a",
+        Domain::parse("xn-----a-fbub.a"),
+        "mixes scripts (Cherokee, Latin)",
+    );
 }

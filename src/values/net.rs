@@ -3,8 +3,10 @@
 //!
 //! Rule sources: RFC 1122 §3.2.1.3 (0/8, 127/8), RFC 3927 (169.254/16), RFC 5771 (224/4),
 //! RFC 1112 §4 (240/4), RFC 919 (255.255.255.255), RFC 4291 §2.5 / §2.7 (IPv6 special
-//! addresses), RFC 5952 (canonical IPv6 text), RFC 4632 §3.1 (CIDR), opendkim.conf(5)
-//! ("Socket", and the PeerList format of TrustedHosts/InternalHosts).
+//! addresses), RFC 1918, RFC 6598, RFC 5737, RFC 2544, RFC 4193, RFC 3849, RFC 9637,
+//! RFC 5180, RFC 3879 (ranges no receiver on the Internet sees, [`private_range`]), RFC 6890
+//! (the special-purpose address registries), RFC 5952 (canonical IPv6 text), RFC 4632 §3.1
+//! (CIDR), opendkim.conf(5) ("Socket", and the PeerList format of TrustedHosts/InternalHosts).
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -12,10 +14,16 @@ use super::{Domain, Rule, check_text};
 
 /// The server's public IPv4 address (`ipv4` answer), in dotted-quad form.
 ///
-/// Rejected: not an IPv4 address (Rust's parser: four decimal octets, no leading zeros),
-/// 0.0.0.0/8, loopback 127/8, link-local 169.254/16, multicast 224/4, reserved 240/4 and
-/// broadcast. Allowed: documentation ranges (192.0.2.0/24 …) and private ranges (a server
-/// behind NAT may be told its address; warning about that is not this module's job).
+/// Rejected here, always: not an IPv4 address (Rust's parser: four decimal octets, no leading
+/// zeros), 0.0.0.0/8 ("this network", RFC 1122 §3.2.1.3), loopback 127/8 (never leaves the
+/// host, RFC 1122 §3.2.1.3), link-local 169.254/16 (routers must not forward it, RFC 3927
+/// §2.7), multicast 224/4 (RFC 5771), reserved 240/4 (RFC 1112 §4) and broadcast (RFC 919).
+/// None of these can be a server's address on any network that mail crosses, so no setting
+/// lets them through.
+///
+/// Accepted here but not public: the ranges [`private_range`] names (RFC 1918, CGNAT,
+/// documentation, benchmarking). A lab or a NAT set-up may use them, so refusing them is the
+/// caller's decision (the answers file refuses them unless `allow_private_ip = true`).
 pub fn parse_public_ipv4(s: &str) -> Result<Ipv4Addr, Rule> {
     check_text(s)?;
     let ip: Ipv4Addr = s.parse().map_err(|_| {
@@ -51,9 +59,14 @@ pub fn parse_public_ipv4(s: &str) -> Result<Ipv4Addr, Rule> {
 /// The server's public IPv6 address (`ipv6` answer); any RFC 4291 §2.2 text form, stored as
 /// `Ipv6Addr` (whose Display is the RFC 5952 canonical lowercase form).
 ///
-/// Rejected: not an IPv6 address (zone ids `%eth0` included), `::`, `::1`, multicast
-/// ff00::/8, link-local fe80::/10, IPv4-mapped ::ffff:0:0/96 and deprecated IPv4-compatible
-/// ::/96. Unique local fc00::/7 and documentation 2001:db8::/32 are allowed.
+/// Rejected here, always: not an IPv6 address (zone ids `%eth0` included), the unspecified
+/// `::` (RFC 4291 §2.5.2), loopback `::1` (§2.5.3), multicast ff00::/8 (§2.7), link-local
+/// fe80::/10 (routers must not forward it, §2.5.6), IPv4-mapped ::ffff:0:0/96 (§2.5.5.2: the
+/// IPv4 address belongs in `ipv4`) and deprecated IPv4-compatible ::/96 (§2.5.5.1).
+///
+/// Accepted here but not public: the ranges [`private_range`] names (unique local fc00::/7,
+/// documentation 2001:db8::/32 and 3fff::/20, benchmarking 2001:2::/48, site-local
+/// fec0::/10); refusing them is the caller's decision, as for [`parse_public_ipv4`].
 pub fn parse_public_ipv6(s: &str) -> Result<Ipv6Addr, Rule> {
     check_text(s)?;
     let ip: Ipv6Addr = s.parse().map_err(|_| {
@@ -81,6 +94,85 @@ pub fn parse_public_ipv6(s: &str) -> Result<Ipv6Addr, Rule> {
         return Ok(ip);
     };
     Err(Rule::new(why))
+}
+
+/// Why an address refused by default would mislead receivers: said after the range in every
+/// message about [`private_range`].
+pub const PUBLIC_ADDRESS_WHY: &str =
+    "receivers see your server's public address, and that is what SPF and PTR must name";
+
+/// A special-purpose block that [`parse_public_ipv4`] / [`parse_public_ipv6`] accept but
+/// that no receiver on the Internet sees mail come from (RFC 6890: "Globally Reachable:
+/// False", or reserved for documentation). Display: `10.0.0.0/8 is a private range (RFC 1918)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivateRange {
+    /// The block in CIDR notation, e.g. `10.0.0.0/8`.
+    pub block: &'static str,
+    /// What the block is, with its article, e.g. "a private range".
+    pub what: &'static str,
+    /// The document that reserves it, e.g. "RFC 1918".
+    pub source: &'static str,
+}
+
+impl fmt::Display for PrivateRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} is {} ({})", self.block, self.what, self.source)
+    }
+}
+
+impl PrivateRange {
+    const fn new(block: &'static str, what: &'static str, source: &'static str) -> PrivateRange {
+        PrivateRange {
+            block,
+            what,
+            source,
+        }
+    }
+
+    /// Does the block hold `ip`? (Same family, the first prefix-length bits equal.)
+    fn contains(&self, ip: IpAddr) -> bool {
+        let Some((net, len)) = self.block.split_once('/') else {
+            return false;
+        };
+        let (Ok(net), Ok(len)) = (net.parse::<IpAddr>(), len.parse::<u8>()) else {
+            return false;
+        };
+        net.is_ipv4() == ip.is_ipv4() && mask(ip, len) == net
+    }
+}
+
+/// The blocks of [`private_range`], IPv4 first.
+const PRIVATE_RANGES: [PrivateRange; 13] = [
+    PrivateRange::new("10.0.0.0/8", "a private range", "RFC 1918"),
+    PrivateRange::new("172.16.0.0/12", "a private range", "RFC 1918"),
+    PrivateRange::new("192.168.0.0/16", "a private range", "RFC 1918"),
+    PrivateRange::new("100.64.0.0/10", "the carrier-grade NAT range", "RFC 6598"),
+    PrivateRange::new("192.0.2.0/24", "a documentation range", "RFC 5737"),
+    PrivateRange::new("198.51.100.0/24", "a documentation range", "RFC 5737"),
+    PrivateRange::new("203.0.113.0/24", "a documentation range", "RFC 5737"),
+    PrivateRange::new("198.18.0.0/15", "the benchmarking range", "RFC 2544"),
+    PrivateRange::new("fc00::/7", "a unique local range", "RFC 4193"),
+    PrivateRange::new("fec0::/10", "the deprecated site-local range", "RFC 3879"),
+    PrivateRange::new("2001:db8::/32", "a documentation range", "RFC 3849"),
+    PrivateRange::new("3fff::/20", "a documentation range", "RFC 9637"),
+    PrivateRange::new("2001:2::/48", "the benchmarking range", "RFC 5180"),
+];
+
+/// The block `ip` lies in, when it is one that receivers on the Internet never see mail from
+/// although a lab or a NAT set-up may use it:
+/// - IPv4: private 10/8, 172.16/12, 192.168/16 (RFC 1918); carrier-grade NAT 100.64/10
+///   (RFC 6598); documentation 192.0.2/24, 198.51.100/24, 203.0.113/24 (RFC 5737);
+///   benchmarking 198.18/15 (RFC 2544).
+/// - IPv6: unique local fc00::/7 (RFC 4193); deprecated site-local fec0::/10 (RFC 3879);
+///   documentation 2001:db8::/32 (RFC 3849) and 3fff::/20 (RFC 9637); benchmarking
+///   2001:2::/48 (RFC 5180).
+///
+/// `None` for every other address, including the ones [`parse_public_ipv4`] and
+/// [`parse_public_ipv6`] refuse outright (loopback, link-local, …): this answers only for
+/// addresses those parsers let through. Other special-purpose blocks of RFC 6890 (e.g.
+/// 192.0.0.0/24, NAT64 64:ff9b::/96) are not checked.
+pub fn private_range(ip: IpAddr) -> Option<PrivateRange> {
+    PRIVATE_RANGES.iter().find(|r| r.contains(ip)).copied()
 }
 
 /// A TCP port, 1..=65535.

@@ -83,6 +83,159 @@ fn ipv6_cases() {
     }
 }
 
+/// Every block `private_range` names, at its first and last address, with the block and
+/// its RFC; the addresses just outside each block are not in it; public and hard-refused
+/// addresses are in none.
+#[test]
+fn private_ranges() {
+    let inside: &[(&str, &str, &str)] = &[
+        ("10.0.0.0", "10.0.0.0/8 is a private range", "RFC 1918"),
+        (
+            "10.255.255.255",
+            "10.0.0.0/8 is a private range",
+            "RFC 1918",
+        ),
+        ("172.16.0.1", "172.16.0.0/12 is a private range", "RFC 1918"),
+        (
+            "172.31.255.255",
+            "172.16.0.0/12 is a private range",
+            "RFC 1918",
+        ),
+        (
+            "192.168.0.1",
+            "192.168.0.0/16 is a private range",
+            "RFC 1918",
+        ),
+        (
+            "192.168.255.254",
+            "192.168.0.0/16 is a private range",
+            "RFC 1918",
+        ),
+        (
+            "100.64.0.1",
+            "100.64.0.0/10 is the carrier-grade NAT range",
+            "RFC 6598",
+        ),
+        (
+            "100.127.255.254",
+            "100.64.0.0/10 is the carrier-grade NAT range",
+            "RFC 6598",
+        ),
+        (
+            "192.0.2.10",
+            "192.0.2.0/24 is a documentation range",
+            "RFC 5737",
+        ),
+        (
+            "198.51.100.255",
+            "198.51.100.0/24 is a documentation range",
+            "RFC 5737",
+        ),
+        (
+            "203.0.113.0",
+            "203.0.113.0/24 is a documentation range",
+            "RFC 5737",
+        ),
+        (
+            "198.18.0.1",
+            "198.18.0.0/15 is the benchmarking range",
+            "RFC 2544",
+        ),
+        (
+            "198.19.255.255",
+            "198.18.0.0/15 is the benchmarking range",
+            "RFC 2544",
+        ),
+        ("fc00::1", "fc00::/7 is a unique local range", "RFC 4193"),
+        (
+            "fdff:ffff::1",
+            "fc00::/7 is a unique local range",
+            "RFC 4193",
+        ),
+        (
+            "fec0::1",
+            "fec0::/10 is the deprecated site-local range",
+            "RFC 3879",
+        ),
+        (
+            "feff::1",
+            "fec0::/10 is the deprecated site-local range",
+            "RFC 3879",
+        ),
+        (
+            "2001:db8::10",
+            "2001:db8::/32 is a documentation range",
+            "RFC 3849",
+        ),
+        (
+            "2001:db8:ffff::1",
+            "2001:db8::/32 is a documentation range",
+            "RFC 3849",
+        ),
+        ("3fff::1", "3fff::/20 is a documentation range", "RFC 9637"),
+        (
+            "3fff:fff::1",
+            "3fff::/20 is a documentation range",
+            "RFC 9637",
+        ),
+        (
+            "2001:2::1",
+            "2001:2::/48 is the benchmarking range",
+            "RFC 5180",
+        ),
+        (
+            "2001:2:0:ffff::1",
+            "2001:2::/48 is the benchmarking range",
+            "RFC 5180",
+        ),
+    ];
+    for (ip, block, source) in inside {
+        let addr: IpAddr = ip.parse().expect("literal");
+        let range = private_range(addr).unwrap_or_else(|| panic!("{ip} is in no range"));
+        assert_eq!(range.to_string(), format!("{block} ({source})"), "{ip}");
+        assert_eq!(range.source, *source);
+        match addr {
+            IpAddr::V4(_) => assert!(parse_public_ipv4(ip).is_ok(), "{ip}: not a hard refusal"),
+            IpAddr::V6(_) => assert!(parse_public_ipv6(ip).is_ok(), "{ip}: not a hard refusal"),
+        }
+    }
+    for ip in [
+        "9.255.255.255",
+        "11.0.0.0",
+        "172.15.255.255",
+        "172.32.0.0",
+        "192.167.255.255",
+        "192.169.0.0",
+        "100.63.255.255",
+        "100.128.0.0",
+        "192.0.1.255",
+        "192.0.3.0",
+        "198.51.99.255",
+        "198.51.101.0",
+        "203.0.112.255",
+        "203.0.114.0",
+        "198.17.255.255",
+        "198.20.0.0",
+        "8.8.8.8",
+        "127.0.0.1",
+        "169.254.1.1",
+        "fbff::1",
+        "fe00::1",
+        "ff00::1",
+        "2001:db7:ffff::1",
+        "2001:db9::1",
+        "3fff:1000::1",
+        "2001:1::1",
+        "2001:2:1::1",
+        "2a00:1450::1",
+        "::1",
+        "fe80::1",
+    ] {
+        let addr: IpAddr = ip.parse().expect("literal");
+        assert_eq!(private_range(addr), None, "{ip}");
+    }
+}
+
 #[test]
 fn small_enums() {
     for (n, b) in [

@@ -1,10 +1,12 @@
 //! The identity form: hostname, IPv4, IPv6, domains, as text the operator edits, validated
 //! field by field with the rule a bad value breaks (the same parsers as the answers file).
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::settings::Settings;
-use crate::values::{Domain, parse_public_ipv4, parse_public_ipv6};
+use crate::values::{
+    Domain, PUBLIC_ADDRESS_WHY, parse_public_ipv4, parse_public_ipv6, private_range,
+};
 
 /// One text field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,15 +116,25 @@ impl Form {
 
     /// Validate every field; on success, `base` (or defaults) with these values. On failure
     /// each bad field carries its error and the focus moves to the first one.
+    ///
+    /// The addresses are refused in a private, CGNAT, documentation or benchmarking range
+    /// (`values::private_range`) unless `base` says `allow_private_ip` (the form has no such
+    /// field; the flag comes from the answers file and is kept).
     pub fn settings(&mut self, base: Option<&Settings>) -> Option<Settings> {
+        let allow = base.is_some_and(|b| b.allow_private_ip);
         let hostname = self.check(0, |v| Domain::parse(v).map_err(|r| r.to_string()));
-        let ipv4 = self.check(1, |v| parse_public_ipv4(v).map_err(|r| r.to_string()));
+        let ipv4 = self.check(1, |v| {
+            let ip = parse_public_ipv4(v).map_err(|r| r.to_string())?;
+            public(ip.into(), allow)?;
+            Ok(ip)
+        });
         let ipv6 = self.check(2, |v| {
             if v.is_empty() {
-                Ok(None)
-            } else {
-                parse_public_ipv6(v).map(Some).map_err(|r| r.to_string())
+                return Ok(None);
             }
+            let ip = parse_public_ipv6(v).map_err(|r| r.to_string())?;
+            public(ip.into(), allow)?;
+            Ok(Some(ip))
         });
         let domains = self.check(3, parse_domains);
         if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
@@ -155,6 +167,18 @@ impl Form {
                 None
             }
         }
+    }
+}
+
+/// Refuses an address in a private-use range unless `allow` (see [`Form::settings`]).
+fn public(ip: IpAddr, allow: bool) -> Result<(), String> {
+    match private_range(ip) {
+        Some(range) if !allow => Err(format!(
+            "{range}; {PUBLIC_ADDRESS_WHY}. Give the public address, or set \
+             allow_private_ip = true in the answers file for a lab or NAT set-up you publish \
+             yourself"
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -192,10 +216,20 @@ mod tests {
         f
     }
 
+    /// Answers that allow the documentation addresses these tests use.
+    fn lab() -> Settings {
+        let mut s = Settings::new(
+            Domain::parse("mail.example.org").unwrap(),
+            vec![Domain::parse("example.org").unwrap()],
+        );
+        s.allow_private_ip = true;
+        s
+    }
+
     #[test]
     fn a_filled_form_gives_settings() {
         let mut f = filled();
-        let s = f.settings(None).expect("valid");
+        let s = f.settings(Some(&lab())).expect("valid");
         assert_eq!(s.hostname.as_str(), "mail.example.org");
         assert_eq!(s.ipv4, Some("192.0.2.25".parse().unwrap()));
         let domains: Vec<&str> = s.domains.iter().map(Domain::as_str).collect();
@@ -246,10 +280,44 @@ mod tests {
         );
         base.selector = crate::values::Selector::parse("s2026").unwrap();
         base.ipv4 = Some("192.0.2.7".parse().unwrap());
+        base.allow_private_ip = true; // a documentation address
         let mut f = Form::new(Some(&base), Some("ignored.example"), None, None);
         assert_eq!(f.fields[0].value, "mx.example.org");
         assert_eq!(f.fields[1].value, "192.0.2.7");
         let s = f.settings(Some(&base)).unwrap();
         assert_eq!(s.selector.as_str(), "s2026");
+        assert!(s.allow_private_ip, "the answers' flag is kept");
+    }
+
+    /// Private, CGNAT and documentation addresses are refused, naming the range, unless the
+    /// answers the form started from allow them; the flag is kept either way.
+    #[test]
+    fn private_addresses_need_the_answers_flag() {
+        let mut f = filled();
+        f.fields[1].value = "10.0.0.5".into();
+        f.fields[2].value = "fd00::5".into();
+        assert!(f.settings(None).is_none());
+        assert_eq!(f.focus, 1);
+        let v4 = f.fields[1].error.as_deref().unwrap();
+        assert!(
+            v4.starts_with("ipv4: 10.0.0.0/8 is a private range (RFC 1918); receivers see"),
+            "{v4}"
+        );
+        assert!(v4.contains("allow_private_ip = true"), "{v4}");
+        let v6 = f.fields[2].error.as_deref().unwrap();
+        assert!(
+            v6.starts_with("ipv6: fc00::/7 is a unique local range (RFC 4193)"),
+            "{v6}"
+        );
+        // "192.0.2.25" from filled() is a documentation address: refused without a base.
+        let mut f = filled();
+        assert!(f.settings(None).is_none());
+        assert!(f.fields[1].error.as_deref().unwrap().contains("RFC 5737"));
+        let mut base = lab();
+        base.allow_private_ip = false;
+        assert!(f.settings(Some(&base)).is_none(), "the flag is off");
+        let s = f.settings(Some(&lab())).expect("allowed by the answers");
+        assert!(s.allow_private_ip);
+        assert_eq!(s.ipv4, Some("192.0.2.25".parse().unwrap()));
     }
 }

@@ -5,12 +5,14 @@ use crate::check::{Checked, Severity, Status, ids};
 use crate::plan::FileChange;
 use crate::values::Domain;
 
+/// The answers these tests start from: a documentation address, so `allow_private_ip`.
 fn settings() -> Settings {
     let mut s = Settings::new(
         Domain::parse("mail.example.org").unwrap(),
         vec![Domain::parse("example.org").unwrap()],
     );
     s.ipv4 = Some("192.0.2.25".parse().unwrap());
+    s.allow_private_ip = true;
     s
 }
 
@@ -40,16 +42,13 @@ fn key(w: &mut Wizard, k: Key) -> Vec<Effect> {
     w.update(Msg::Key(k))
 }
 
-fn type_text(w: &mut Wizard, text: &str) {
-    for c in text.chars() {
-        key(w, Key::Char(c));
-    }
-}
-
-/// A wizard past the scan and the identity form, on the inet_protocols step.
+/// A wizard past the scan and the identity form, on the inet_protocols step. It starts from
+/// answers (`settings()`): the scan of a test has a documentation address, which the form
+/// takes only with the answers' `allow_private_ip`.
 fn at_inet_protocols(dry_run: bool) -> Wizard {
     let (mut w, effects) = Wizard::new(Options {
         dry_run,
+        answers: Some(settings()),
         ..Options::default()
     });
     assert_eq!(effects, [Effect::Scan]);
@@ -58,10 +57,9 @@ fn at_inet_protocols(dry_run: bool) -> Wizard {
     assert_eq!(w.step, Step::Identity);
     assert_eq!(
         w.form.fields[0].value, "mail.example.org",
-        "detected hostname"
+        "hostname from the answers"
     );
-    w.form.focus = 3;
-    type_text(&mut w, "example.org");
+    assert_eq!(w.form.fields[3].value, "example.org");
     let effects = key(&mut w, Key::Enter);
     assert_eq!(w.step, Step::InetProtocols);
     assert_eq!(effects, [Effect::Plan(Step::InetProtocols, settings())]);
@@ -85,10 +83,18 @@ fn identity_errors_stay_on_the_form_and_name_the_field() {
     let effects = key(&mut w, Key::Enter); // domains empty
     assert!(effects.is_empty());
     assert_eq!(w.step, Step::Identity);
-    assert_eq!(w.form.focus, 3);
     let err = w.form.fields[3].error.as_deref().unwrap();
     assert!(err.starts_with("domains: "), "{err}");
+    // Without answers that allow it, the scan's documentation address is refused too, and
+    // the focus goes to the first bad field.
+    assert_eq!(w.form.focus, 1);
+    let err = w.form.fields[1].error.as_deref().unwrap();
+    assert!(
+        err.starts_with("ipv4: 192.0.2.0/24 is a documentation range (RFC 5737)"),
+        "{err}"
+    );
     // q types into the form instead of quitting
+    w.form.focus = 3;
     key(&mut w, Key::Char('q'));
     assert!(!w.done);
     assert_eq!(w.form.fields[3].value, "q");

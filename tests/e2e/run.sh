@@ -279,6 +279,7 @@ ANSWERS=$LAB/answers.toml
 cat >"$ANSWERS" <<EOF
 hostname = "$HOST"
 ipv4 = "$IPV4"
+allow_private_ip = true   # $IPV4 is a documentation address (RFC 5737)
 inet_protocols = "ipv4"
 domains = ["${DOMAINS[0]}", "${DOMAINS[1]}"]
 selector = "$SELECTOR"
