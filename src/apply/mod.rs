@@ -233,12 +233,14 @@ fn restart_actions(names: &[String]) -> Vec<ServiceAction> {
 }
 
 /// Recover an interrupted run, if the journal says there is one: take the lock, undo it (or
-/// finish it when it had succeeded). Ok(None) when there is nothing to recover. Does nothing
-/// (Ok(None)) when another mailsetup holds the lock: its journal is not abandoned.
+/// finish it when it had succeeded). Temporary names a killed run left in the state
+/// directory before it wrote its journal are removed too. Ok(None) when there was no run to
+/// recover. Does nothing (Ok(None)) when another mailsetup holds the lock: its journal is
+/// not abandoned.
 ///
 /// Errors: the journal cannot be read, or the recovery fails.
 pub fn recover(root: &Root) -> Result<Option<Recovered>> {
-    if pending(root)?.is_none() {
+    if pending(root)?.is_none() && !state::has_leftovers(&fence::Fence::new(root)?) {
         return Ok(None);
     }
     match Txn::begin(root, SystemTime::now()) {

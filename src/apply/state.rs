@@ -7,7 +7,7 @@
 //! directory fsynced.
 
 use std::ffi::{OsStr, OsString};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::fence::{Dir, Fence, Kind};
 use crate::error::{Error, Result};
@@ -82,23 +82,24 @@ pub fn ensure_dir(fence: &Fence, system: &Path, meta: Meta, parents: Meta) -> Re
     })
 }
 
-/// Remove what a killed run left here: `.NAME.mailsetup-new-PID` directories of
-/// [`ensure_dir`] whose process is gone, in every existing directory on the way to the state
-/// directory, and `.NAME.tmp` files of [`write_file`] in the state directory and `runs/`.
-/// Called with the lock held.
-pub fn sweep(fence: &Fence) -> Result<()> {
-    for sub in [STATE_DIR.to_string(), format!("{STATE_DIR}/runs")] {
-        let Some(dir) = fence.dir(Path::new(&sub))? else {
+/// What a killed run left here, as (directory, name): `.NAME.mailsetup-new-PID` directories
+/// of [`ensure_dir`] whose process is gone, in every existing directory on the way to the
+/// state directory, and `.NAME.tmp` files of [`write_file`] in the state directory and
+/// `runs/`. Read only.
+fn leftovers(fence: &Fence) -> Result<Vec<(PathBuf, OsString)>> {
+    let mut out = Vec::new();
+    for sub in [PathBuf::from(STATE_DIR), Path::new(STATE_DIR).join("runs")] {
+        let Some(dir) = fence.dir(&sub)? else {
             continue;
         };
         for (name, st) in dir.entries()? {
             let text = name.to_string_lossy();
             if st.kind == Kind::File && text.starts_with('.') && text.ends_with(TMP) {
-                dir.unlink(&name)?;
+                out.push((sub.clone(), name));
             }
         }
     }
-    let mut system = std::path::PathBuf::from("/");
+    let mut system = PathBuf::from("/");
     let mut dirs = vec![system.clone()];
     for c in Path::new(STATE_DIR).components().skip(1) {
         system.push(c);
@@ -118,8 +119,24 @@ pub fn sweep(fence: &Fence) -> Result<()> {
                 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
                     == Err(nix::errno::Errno::ESRCH);
             if st.kind == Kind::Dir && text.starts_with('.') && gone {
-                dir.remove_tree(&name)?;
+                out.push((d.clone(), name));
             }
+        }
+    }
+    Ok(out)
+}
+
+/// Is there anything a killed run left here (see [`leftovers`])? Read only, without the lock.
+pub fn has_leftovers(fence: &Fence) -> bool {
+    leftovers(fence).is_ok_and(|l| !l.is_empty())
+}
+
+/// Remove what killed runs left here (see [`leftovers`]). Called with the lock held.
+pub fn sweep(fence: &Fence) -> Result<()> {
+    for (dir, name) in leftovers(fence)? {
+        if let Some(dir) = fence.dir(&dir)? {
+            dir.remove_tree(&name)?;
+            dir.sync()?;
         }
     }
     Ok(())

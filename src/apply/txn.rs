@@ -193,7 +193,13 @@ impl Txn {
             let restarted = opts.restart != Restart::Defer;
             return Err(self.abandon(&journal, restarted, e));
         }
-        undo::finish(&self.fence, state, &journal)?;
+        undo::finish(&self.fence, state, &journal).map_err(|e| {
+            Error::Refused(format!(
+                "every change was made, but finishing the run failed: {e}\n  the next \
+                 mailsetup command finishes it ({}/journal.json says what is left)",
+                crate::system::STATE_DIR
+            ))
+        })?;
         Ok(Outcome {
             record: journal.record,
             services,

@@ -139,7 +139,9 @@ fn undo_one(fence: &Fence, entry: &Entry) -> Result<()> {
 /// Remove each of `paths` (a file or a whole directory tree; never following a link).
 fn remove_names(fence: &Fence, paths: &[PathBuf]) -> Result<()> {
     for p in paths {
-        if let (Some(dir), name) = fence.parent(p)? {
+        if let (Some(dir), name) = fence.parent(p)?
+            && dir.stat(&name)?.is_some()
+        {
             dir.remove_tree(&name)?;
             dir.sync()?;
         }

@@ -23,10 +23,48 @@ pub struct Tree {
 
 impl Tree {
     pub fn debian12() -> Tree {
-        let dir = tempfile::tempdir().expect("tempdir");
+        Tree::debian12_in(&std::env::temp_dir())
+    }
+
+    /// [`Tree::debian12`] in `/dev/shm` when there is one (a tmpfs: fsync costs nothing, so
+    /// the crash sweeps that run mailsetup hundreds of times stay fast), else in the temp dir.
+    pub fn debian12_fast() -> Tree {
+        Tree::debian12_in(&fast_base())
+    }
+
+    fn debian12_in(base: &Path) -> Tree {
+        let dir = tempfile::tempdir_in(base).expect("tempdir");
         copy_dir(Path::new(FIXTURE), dir.path());
         fs::create_dir_all(dir.path().join("var/spool/postfix")).expect("queue dir");
         Tree { dir }
+    }
+
+    /// A copy of this tree (`cp -a`: owners, modes and times kept) beside it.
+    pub fn copy(&self) -> Tree {
+        let dir = tempfile::tempdir_in(self.root().parent().expect("parent")).expect("tempdir");
+        let ok = Command::new("cp")
+            .arg("-a")
+            .arg(format!("{}/.", self.root().display()))
+            .arg(dir.path())
+            .status()
+            .expect("cp")
+            .success();
+        assert!(ok, "cp -a failed");
+        Tree { dir }
+    }
+
+    /// Run the binary with `--root <tree>`, these arguments and these environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_mailsetup"))
+            .arg("--root")
+            .arg(self.root())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run mailsetup");
+        Run::from(out, self.root())
     }
 
     pub fn root(&self) -> &Path {
@@ -102,6 +140,17 @@ impl Tree {
     }
 }
 
+/// Where fast trees go: `/dev/shm` when it is a writable directory, else the temp dir.
+pub fn fast_base() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    let usable = shm.is_dir() && tempfile::tempdir_in(shm).is_ok();
+    if usable {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
 fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, (String, u32, u32, u32)>) {
     for e in fs::read_dir(dir).expect("readdir").flatten() {
         let p = e.path();
@@ -138,7 +187,10 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// The outcome of one run, with the temporary root's path replaced by `[ROOT]`.
 pub struct Run {
+    /// The exit code; -1 when a signal ended the process.
     pub code: i32,
+    /// The signal that ended the process, if one did.
+    pub signal: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
@@ -149,6 +201,7 @@ impl Run {
             |b: &[u8]| String::from_utf8_lossy(b).replace(&root.display().to_string(), "[ROOT]");
         Run {
             code: out.status.code().unwrap_or(-1),
+            signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
             stdout: clean(&out.stdout),
             stderr: clean(&out.stderr),
         }
