@@ -22,7 +22,7 @@ mod tests;
 use std::fmt;
 
 pub use list::split_list;
-pub use main_cf::MainCf;
+pub use main_cf::{MainCf, Shadowed};
 pub use master_cf::{MasterCf, Service};
 
 /// What an edit did to the document.
@@ -30,7 +30,8 @@ pub use master_cf::{MasterCf, Service};
 pub enum Change {
     /// The setting already had the requested value; not a byte changed.
     Unchanged,
-    /// An existing setting was rewritten in place.
+    /// An existing setting was rewritten in place (in main.cf, its earlier definitions, if
+    /// any, commented out).
     Rewritten,
     /// The setting was new and was added.
     Added,
