@@ -32,10 +32,7 @@ pub fn staged(root: &Root, plan: &Plan, stage: &Path) -> Result<()> {
             let file = stage.join(Path::new(name).file_name().unwrap_or_default());
             std::fs::write(&file, text).map_err(|e| Error::io("stage", &file, e))?;
         }
-        let new: Vec<String> = warnings(stage)?
-            .into_iter()
-            .filter(|w| !now.contains(w))
-            .collect();
+        let new = crate::postfix::warnings::added(&now, &warnings(stage)?);
         if !new.is_empty() {
             return Err(Error::Validation {
                 what: "main.cf/master.cf",

@@ -9,12 +9,14 @@
 //! - [`MainCf`]: `get` / `set` of `name = value` parameters.
 //! - [`MasterCf`]: the services, and `-o name=value` overrides of one service.
 //! - [`split_list`]: the elements of a list value such as `smtpd_milters`.
+//! - [`warnings`]: postconf's warnings compared by parameter and message, not by line.
 
 mod lines;
 pub mod list;
 pub mod main_cf;
 mod master_args;
 pub mod master_cf;
+pub mod warnings;
 
 #[cfg(test)]
 mod tests;
