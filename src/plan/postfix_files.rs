@@ -64,11 +64,14 @@ pub(super) fn edit_main_cf(
     );
     cf.set("smtpd_milters", &smtpd).map_err(&err)?;
     let non_smtpd = cf.get("non_smtpd_milters");
-    // `$smtpd_milters` already carries OpenDKIM now: keep the operator's reference.
-    if !non_smtpd
+    // `$smtpd_milters` already carries OpenDKIM now: keep the operator's reference (and
+    // only it, should non_smtpd_milters be defined more than once).
+    if non_smtpd
         .as_deref()
         .is_some_and(|v| refers_to(v, "smtpd_milters"))
     {
+        cf.comment_out_earlier("non_smtpd_milters");
+    } else {
         let v = with_milter(non_smtpd.as_deref(), &ours, odk_socket.as_deref());
         cf.set("non_smtpd_milters", &v).map_err(&err)?;
     }
@@ -96,8 +99,8 @@ fn shadowed_notes(cf: &MainCf) -> Vec<String> {
                 more => format!("the earlier definitions at lines {} are", more.join(", ")),
             };
             format!(
-                "main.cf defines {} {} times and Postfix uses the last one (line {}), which is \
-                 the one edited; {earlier} commented out (`{}{}: …`) so that postconf stops \
+                "main.cf defines {} {} times and Postfix uses only the last one (line {}); \
+                 {earlier} commented out (`{}{}: …`) so that postconf stops \
                  warning \"overriding earlier entry\"",
                 s.name,
                 s.lines.len() + 1,
@@ -187,12 +190,12 @@ mod tests {
         assert_eq!(
             shadowed_notes(&cf),
             [
-                "main.cf defines smtpd_milters 2 times and Postfix uses the last one (line 4), \
-                 which is the one edited; the earlier definition at line 2 is commented out \
+                "main.cf defines smtpd_milters 2 times and Postfix uses only the last one (line 4); \
+                 the earlier definition at line 2 is commented out \
                  (`# mailsetup: shadowed by line 4: …`) so that postconf stops warning \
                  \"overriding earlier entry\"",
-                "main.cf defines myhostname 3 times and Postfix uses the last one (line 5), \
-                 which is the one edited; the earlier definitions at lines 1, 3 are commented \
+                "main.cf defines myhostname 3 times and Postfix uses only the last one (line 5); \
+                 the earlier definitions at lines 1, 3 are commented \
                  out (`# mailsetup: shadowed by line 5: …`) so that postconf stops warning \
                  \"overriding earlier entry\"",
             ]

@@ -12,7 +12,8 @@
 //! an existing parameter's **last** definition is rewritten in place as `name = value`; its
 //! continuation lines are removed, comment and blank lines inside it are kept. Earlier
 //! definitions of the same name (which Postfix reads and then overrides, warning
-//! `overriding earlier entry: name=value` for each) are commented out, every physical line
+//! `overriding earlier entry: name=value` for each that has another value) are commented out,
+//! also when the last one already has the value, every physical line
 //! of them, the first as `# mailsetup: shadowed by line N: <its text>` (N: the definition in
 //! effect), so that the file states one value and postconf stops warning. `postconf -e` instead
 //! rewrites every occurrence and warns `multiple entries`. A new parameter is appended at the
@@ -42,7 +43,7 @@ pub struct MainCf {
     lines: Vec<Line>,
     /// Every valid `name = value` logical line, in file order (derived from `lines`).
     defs: Vec<Definition>,
-    /// The definitions `set` commented out, in the order it did so.
+    /// The definitions commented out by this document's edits, in the order they were.
     shadows: Vec<Shadow>,
 }
 
@@ -56,8 +57,9 @@ struct Shadow {
     original: String,
 }
 
-/// Definitions of one parameter that [`MainCf::set`] commented out, because a later definition
-/// of it is the one Postfix uses (the last definition wins, postconf(5)).
+/// Definitions of one parameter that [`MainCf::set`] or [`MainCf::comment_out_earlier`]
+/// commented out, because a later definition of it is the one Postfix uses (the last
+/// definition wins, postconf(5)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shadowed {
     pub name: String,
@@ -105,7 +107,8 @@ impl MainCf {
 
     /// The effective value of `name` exactly as Postfix's daemons receive it: continuation lines
     /// are joined with no separator, so their leading whitespace is kept (`postconf` itself
-    /// shows the [`get`](Self::get) form). `set(name, v)` is a no-op iff this equals `v`.
+    /// shows the [`get`](Self::get) form). `set(name, v)` is a no-op iff this equals `v` and
+    /// `name` is defined once.
     pub fn get_raw(&self, name: &str) -> Option<&str> {
         self.effective(name).map(|d| d.raw.as_str())
     }
@@ -138,18 +141,19 @@ impl MainCf {
     ///
     /// - Defined: the last definition (the one Postfix uses) is rewritten in place as
     ///   `name = value` (its line ending kept), its continuation lines removed, comment/blank
-    ///   lines inside it kept. Each earlier definition of `name` is commented out: its first
-    ///   line becomes `# mailsetup: shadowed by line N: <original line>` and each of its
-    ///   continuation lines gets a `#` in front (`#  b`), N being the 1-based line of the
-    ///   definition in effect (kept right by later edits of this document). Comment and blank
-    ///   lines between its lines stay. Every other byte stays. [`shadowed`](Self::shadowed)
-    ///   says what was commented out.
+    ///   lines inside it kept; it stays as it is if it already has the value. Each earlier
+    ///   definition of `name` is commented out, whatever its value: its first line becomes
+    ///   `# mailsetup: shadowed by line N: <original line>` and each of its continuation lines
+    ///   gets a `#` in front (`#  b`), N being the 1-based line of the definition in effect
+    ///   (kept right by later edits of this document). Comment and blank lines between its
+    ///   lines stay. Every other byte stays. [`shadowed`](Self::shadowed) says what was
+    ///   commented out. Either is [`Change::Rewritten`].
     /// - Not defined: `name = value` is appended at the end of the file. If the file has no
     ///   [`ADDED_HEADER`] line yet, that line goes first, after a blank line unless the file is
     ///   empty or already ends with a blank line. A missing final newline is added first.
     ///   New lines end with the file's dominant line ending (CRLF if most lines use it).
-    /// - Already `value` ([`get_raw`](Self::get_raw) equals it): nothing changes, earlier
-    ///   definitions included (they do not change what Postfix uses).
+    /// - Already `value` ([`get_raw`](Self::get_raw) equals it) and defined once: nothing
+    ///   changes.
     ///
     /// # Errors
     /// [`EditError::InvalidName`] unless `name` is `[A-Za-z0-9_]+`;
@@ -160,15 +164,9 @@ impl MainCf {
         check_name(name)?;
         check_value(name, value)?;
         let change = match self.effective(name) {
-            Some(def) if def.raw == value => return Ok(Change::Unchanged),
+            Some(def) if def.raw == value => return Ok(self.comment_out_earlier(name)),
             Some(def) => {
                 let (first, drop) = (def.logical.first(), def.logical.continuations().to_vec());
-                let earlier: Vec<Logical> = self
-                    .defs
-                    .iter()
-                    .filter(|d| d.name == name && d.logical.first() < first)
-                    .map(|d| d.logical.clone())
-                    .collect();
                 let line = &mut self.lines[first];
                 line.text = format!("{name} = {value}{}", line.cr());
                 for &i in drop.iter().rev() {
@@ -177,9 +175,7 @@ impl MainCf {
                         shadow.line -= 1;
                     }
                 }
-                for logical in &earlier {
-                    self.comment_out(name, logical);
-                }
+                self.comment_out_earlier(name);
                 Change::Rewritten
             }
             None => {
@@ -192,8 +188,34 @@ impl MainCf {
         Ok(change)
     }
 
-    /// The definitions [`set`](Self::set) commented out so far, by parameter, in the order it
-    /// did so; line numbers refer to the text as it is now.
+    /// Comments out every definition of `name` but the last, which Postfix uses and which
+    /// stays as it is: what [`set`](Self::set) does to them, for a parameter whose value is
+    /// kept. [`Change::Rewritten`] if there was any, else [`Change::Unchanged`] (no byte
+    /// changed).
+    pub fn comment_out_earlier(&mut self, name: &str) -> Change {
+        let Some(last) = self.effective(name).map(|d| d.logical.first()) else {
+            return Change::Unchanged;
+        };
+        let earlier: Vec<Logical> = self
+            .defs
+            .iter()
+            .filter(|d| d.name == name && d.logical.first() < last)
+            .map(|d| d.logical.clone())
+            .collect();
+        if earlier.is_empty() {
+            return Change::Unchanged;
+        }
+        for logical in &earlier {
+            self.comment_out(name, logical);
+        }
+        self.defs = index(&self.lines);
+        self.renumber_shadows();
+        Change::Rewritten
+    }
+
+    /// The definitions [`set`](Self::set) and [`comment_out_earlier`](Self::comment_out_earlier)
+    /// commented out so far, by parameter, in the order they did so; line numbers refer to the
+    /// text as it is now.
     pub fn shadowed(&self) -> Vec<Shadowed> {
         let mut out: Vec<Shadowed> = Vec::new();
         for shadow in &self.shadows {

@@ -32,8 +32,8 @@ pub use master_cf::{MasterCf, Service};
 pub enum Change {
     /// The setting already had the requested value; not a byte changed.
     Unchanged,
-    /// An existing setting was rewritten in place (in main.cf, its earlier definitions, if
-    /// any, commented out).
+    /// An existing setting was rewritten in place, or (main.cf) its earlier definitions were
+    /// commented out, or both.
     Rewritten,
     /// The setting was new and was added.
     Added,

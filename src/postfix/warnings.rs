@@ -47,7 +47,8 @@ pub struct Diagnostic {
     pub severity: String,
     /// Base name of the file it is about (`main.cf`, `master.cf`), when it names one.
     pub file: Option<String>,
-    /// The parameter it is about, for the messages in [`ABOUT_A_PARAMETER`].
+    /// The parameter it is about, for `overriding earlier entry`, `unused parameter` and
+    /// `undefined parameter`.
     pub parameter: Option<String>,
     /// The message: for a parameter's message its kind only (`overriding earlier entry`), else
     /// the text after the location.

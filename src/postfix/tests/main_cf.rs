@@ -330,13 +330,27 @@ fn crlf_duplicate_keeps_its_line_endings_when_commented() {
 }
 
 #[test]
-fn duplicates_already_holding_the_value_are_left_alone() {
+fn duplicates_are_commented_out_also_when_the_last_already_has_the_value() {
     let input = "smtpd_milters = a\nsmtpd_milters = local:opendkim/opendkim.sock\n";
     let mut doc = MainCf::parse(input);
     let change = doc.set("smtpd_milters", "local:opendkim/opendkim.sock");
-    assert_eq!(change.unwrap(), Change::Unchanged);
-    assert_eq!(doc.to_string(), input);
-    assert_eq!(doc.shadowed(), []);
+    assert_eq!(change.unwrap(), Change::Rewritten);
+    assert_eq!(
+        doc.to_string(),
+        "# mailsetup: shadowed by line 2: smtpd_milters = a\n\
+         smtpd_milters = local:opendkim/opendkim.sock\n"
+    );
+    let change = doc.set("smtpd_milters", "local:opendkim/opendkim.sock");
+    assert_eq!(change.unwrap(), Change::Unchanged, "then defined once");
+}
+
+#[test]
+fn the_last_definition_holding_the_value_keeps_its_form() {
+    let input = "milter_protocol=2\nmilter_protocol=6\n  \n";
+    assert_eq!(
+        edited(input, &[("milter_protocol", "6", Change::Rewritten)]),
+        "# mailsetup: shadowed by line 2: milter_protocol=2\nmilter_protocol=6\n  \n"
+    );
 }
 
 #[test]
@@ -508,4 +522,28 @@ fn error_messages_name_the_problem() {
         "invalid value `a\\nb` for `myhostname`: \
          it contains a control character (line break, tab, ...)"
     );
+}
+
+#[test]
+fn comment_out_earlier_keeps_the_last_definition_as_it_is() {
+    let input = "non_smtpd_milters = inet:localhost:12301\nbiff = no\n\
+                 non_smtpd_milters = $smtpd_milters,\n\tinet:localhost:11332\n";
+    let mut doc = MainCf::parse(input);
+    assert_eq!(
+        doc.comment_out_earlier("non_smtpd_milters"),
+        Change::Rewritten
+    );
+    assert_eq!(
+        doc.to_string(),
+        "# mailsetup: shadowed by line 3: non_smtpd_milters = inet:localhost:12301\nbiff = no\n\
+         non_smtpd_milters = $smtpd_milters,\n\tinet:localhost:11332\n"
+    );
+    let text = doc.to_string();
+    assert_eq!(
+        doc.comment_out_earlier("non_smtpd_milters"),
+        Change::Unchanged
+    );
+    assert_eq!(doc.comment_out_earlier("biff"), Change::Unchanged);
+    assert_eq!(doc.comment_out_earlier("relayhost"), Change::Unchanged);
+    assert_eq!(doc.to_string(), text);
 }
