@@ -471,3 +471,391 @@ fn applying_the_parts_one_by_one_ends_where_the_whole_plan_does() {
         "one run record per part, none overwritten"
     );
 }
+
+/// What `tee -a main.cf` after a tutorial or two leaves: inet_protocols and smtpd_milters
+/// (which mailsetup sets) defined again, the last smtpd_milters on two lines, and
+/// smtpd_relay_restrictions (which it does not touch) defined again below it, so that its
+/// line moves up when smtpd_milters is rewritten on one line.
+const TEE_A: &str = "\n# DKIM, from a tutorial\n\
+    smtpd_milters = inet:localhost:8891\n\
+    inet_protocols = ipv6\n\
+    smtpd_milters = inet:localhost:8892,\n\
+    \x20   inet:localhost:8893\n\
+    smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination\n";
+
+#[test]
+fn apply_comments_out_duplicates_of_what_it_sets_and_leaves_the_others() {
+    let tree = Tree::debian12();
+    let stock = tree.read("/etc/postfix/main.cf");
+    tree.write("/etc/postfix/main.cf", &format!("{stock}{TEE_A}"));
+    let run = tree.run(&["apply", "--yes", "--answers", ANSWERS]);
+    run.expect_code(0);
+    for note in [
+        "note: main.cf defines inet_protocols 2 times and Postfix uses only the last one \
+         (line 50); the earlier definition at line 46 is commented out \
+         (`# mailsetup: shadowed by line 50: …`)",
+        "note: main.cf defines smtpd_milters 2 times and Postfix uses only the last one \
+         (line 51); the earlier definition at line 49 is commented out \
+         (`# mailsetup: shadowed by line 51: …`)",
+    ] {
+        assert!(run.stdout.contains(note), "{note}\n{}", run.stdout);
+    }
+    let head = stock
+        .strip_suffix("inet_protocols = all\n")
+        .expect("stock tail");
+    let head = head.replace("myhostname = vm\n", "myhostname = mail.example.org\n");
+    assert_eq!(
+        tree.read("/etc/postfix/main.cf"),
+        format!(
+            "{head}# mailsetup: shadowed by line 50: inet_protocols = all\n\
+             \n# DKIM, from a tutorial\n\
+             # mailsetup: shadowed by line 51: smtpd_milters = inet:localhost:8891\n\
+             inet_protocols = ipv4\n\
+             smtpd_milters = inet:localhost:8892, inet:localhost:8893, \
+             local:opendkim/opendkim.sock\n\
+             smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination\n\
+             \n# Added by mailsetup\n\
+             non_smtpd_milters = local:opendkim/opendkim.sock\n\
+             milter_default_action = accept\n\
+             milter_protocol = 6\n"
+        )
+    );
+    let again = tree.run(&["plan", "--answers", ANSWERS]);
+    again.expect_code(0);
+    assert!(
+        again.stdout.contains("nothing to change"),
+        "{}",
+        again.stdout
+    );
+    if have_postconf() {
+        let out = std::process::Command::new("/usr/sbin/postconf")
+            .arg("-c")
+            .arg(tree.path("/etc/postfix"))
+            .arg("-n")
+            .output()
+            .expect("postconf");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("overriding earlier entry: smtpd_relay_restrictions="));
+        for name in ["smtpd_milters", "inet_protocols"] {
+            let warning = format!("overriding earlier entry: {name}=");
+            assert!(!stderr.contains(&warning), "{stderr}");
+        }
+    }
+}
+
+/// Snippets that guides tell to append to main.cf (`tee -a`, `cat >>`, `postconf -e` habits),
+/// some on several lines, some as `name=value`.
+const SNIPPETS: &[&str] = &[
+    "milter_protocol = 2\nmilter_default_action = accept\nsmtpd_milters = inet:localhost:12301\n\
+     non_smtpd_milters = inet:localhost:12301\n",
+    "# OpenDKIM\nsmtpd_milters = local:opendkim/opendkim.sock\nnon_smtpd_milters = $smtpd_milters\n",
+    "smtpd_milters = inet:localhost:11332\nnon_smtpd_milters = $smtpd_milters\n\
+     milter_mail_macros = i {mail_addr} {client_addr} {client_name} {auth_authen}\n",
+    "smtpd_milters = inet:127.0.0.1:8891,\n    inet:127.0.0.1:11332\nmilter_default_action=accept\n",
+    "relayhost = [smtp.example.net]:587\nsmtp_sasl_auth_enable = yes\n\
+     smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\n\
+     smtp_sasl_security_options = noanonymous\nsmtp_tls_security_level = encrypt\n",
+    "smtpd_recipient_restrictions =\n    permit_mynetworks,\n    permit_sasl_authenticated,\n\
+     \x20   # greylisting was here\n    reject_unauth_destination\n",
+    "smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated reject_unauth_destination\n",
+    "smtpd_relay_restrictions = permit_mynetworks,\n\tpermit_sasl_authenticated,\n\tdefer_unauth_destination\n",
+    "myhostname = mail.example.com\nmydomain = example.com\nmyorigin = $mydomain\n",
+    "inet_protocols = ipv4\n",
+    "inet_interfaces = loopback-only\ninet_protocols = all\n",
+    "smtpd_tls_cert_file=/etc/letsencrypt/live/mail.example.com/fullchain.pem\n\
+     smtpd_tls_key_file=/etc/letsencrypt/live/mail.example.com/privkey.pem\n\
+     smtpd_tls_security_level = may\n",
+    "message_size_limit = 52428800\nmailbox_size_limit = 0\n",
+    "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128\n    192.168.1.0/24\n",
+    "milter_protocol = 6\n",
+    "virtual_alias_maps = hash:/etc/postfix/virtual\nalias_maps = hash:/etc/aliases\n",
+];
+
+/// What mailsetup sets in main.cf (Identity and Milter parts).
+const SET_BY_MAILSETUP: &[&str] = &[
+    "myhostname",
+    "inet_protocols",
+    "smtpd_milters",
+    "non_smtpd_milters",
+    "milter_default_action",
+    "milter_protocol",
+];
+
+/// A small deterministic generator (xorshift64*), so that a failure names its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    }
+}
+
+/// A main.cf shaped like real ones: Debian's stock file with one to five snippets appended
+/// (most often) or put between its lines, some after a comment, so that parameters end up
+/// defined twice or three times, on one line or several.
+fn generated_main_cf(stock: &str, rng: &mut Rng) -> String {
+    let mut lines: Vec<String> = stock.lines().map(|l| format!("{l}\n")).collect();
+    for _ in 0..1 + rng.below(5) {
+        let mut snippet = SNIPPETS[rng.below(SNIPPETS.len())].to_string();
+        if rng.below(3) == 0 {
+            snippet.insert_str(0, "\n# added by hand\n");
+        }
+        let at = if rng.below(3) == 0 {
+            // Before a line that starts a definition, so as not to split one.
+            let starts: Vec<usize> = (0..lines.len())
+                .filter(|&i| lines[i].starts_with(|c: char| c.is_ascii_alphabetic()))
+                .collect();
+            starts[rng.below(starts.len())]
+        } else {
+            lines.len()
+        };
+        let new: Vec<String> = snippet.lines().map(|l| format!("{l}\n")).collect();
+        lines.splice(at..at, new);
+    }
+    lines.concat()
+}
+
+/// Which definition each line belongs to, read as Postfix does (postconf(5)): a line starting
+/// with a letter starts one; an indented line with text continues it; comment and blank lines
+/// belong to none.
+fn owners(lines: &[&str]) -> Vec<Option<(usize, String)>> {
+    let mut current: Option<(usize, String)> = None;
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let text = line.trim_start();
+            if text.is_empty() || text.starts_with('#') {
+                None
+            } else if line.starts_with([' ', '\t']) {
+                current.clone()
+            } else {
+                let name = line
+                    .split(['=', ' ', '\t'])
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                current = Some((i, name));
+                current.clone()
+            }
+        })
+        .collect()
+}
+
+/// The names defined more than once.
+fn duplicated_names(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut names: Vec<String> = owners(&lines)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, o)| o.filter(|(start, _)| *start == i).map(|(_, n)| n))
+        .collect();
+    names.sort();
+    let mut twice: Vec<String> = names
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0].clone())
+        .collect();
+    twice.dedup();
+    twice
+}
+
+/// Checks that `after` is `before` with only what mailsetup may do to the parameters it
+/// sets: a definition kept, rewritten as `name = value` (its continuation lines dropped), or
+/// commented out (`# mailsetup: shadowed by line N: …` naming the definition in effect, `#`
+/// before each continuation line); then the appended block. Every other line is
+/// byte-identical.
+fn check_lossless(before: &str, after: &str) -> Result<(), String> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Fate {
+        Kept,
+        Rewritten,
+        Shadowed,
+    }
+    let (old, new): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
+    let owner = owners(&old);
+    let mut fate = None;
+    let mut j = 0;
+    for (i, line) in old.iter().enumerate() {
+        let got = new.get(j).copied().unwrap_or("<end>");
+        let fail = |what: &str| Err(format!("line {}: {line:?} {what}, got {got:?}", i + 1));
+        let touched = owner[i]
+            .clone()
+            .filter(|(_, n)| SET_BY_MAILSETUP.contains(&n.as_str()));
+        let Some((start, name)) = touched else {
+            if got != *line {
+                return fail("changed");
+            }
+            j += 1;
+            continue;
+        };
+        if i == start {
+            let shadowed = got
+                .strip_prefix("# mailsetup: shadowed by line ")
+                .and_then(|r| r.split_once(": "))
+                .filter(|(_, text)| text == line)
+                .and_then(|(n, _)| n.parse::<usize>().ok());
+            fate = Some(if got == *line {
+                Fate::Kept
+            } else if let Some(n) = shadowed {
+                let effective = new.get(n.wrapping_sub(1)).copied().unwrap_or("");
+                if effective.split(['=', ' ']).next() != Some(name.as_str()) {
+                    return fail(&format!("names line {n}, which is {effective:?}"));
+                }
+                Fate::Shadowed
+            } else if got.starts_with(&format!("{name} = ")) {
+                Fate::Rewritten
+            } else {
+                return fail("is not kept, rewritten or commented out");
+            });
+        } else {
+            match fate {
+                Some(Fate::Rewritten) => continue, // a continuation line: dropped
+                Some(Fate::Kept) if got == *line => {}
+                Some(Fate::Shadowed) if got == format!("#{line}") => {}
+                _ => return fail("does not follow its definition's first line"),
+            }
+        }
+        j += 1;
+    }
+    for line in &new[j..] {
+        let name = line.split(" = ").next().unwrap_or("");
+        if !(line.is_empty() || *line == "# Added by mailsetup" || SET_BY_MAILSETUP.contains(&name))
+        {
+            return Err(format!("unexpected appended line {line:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// `postconf -c DIR -n`'s warnings on `main`, as apply's validation collects them: on files
+/// dated a minute ago (as a live main.cf usually is), or `fresh` ones (as apply's staged copy
+/// is: postconf then reads main.cf again every 300 ms for 1.5 s, and warns more).
+fn postconf_warnings(main: &str, master: &str, fresh: bool) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for (name, text) in [("main.cf", main), ("master.cf", master)] {
+        let path = dir.path().join(name);
+        fs::write(&path, text).expect("write");
+        if !fresh {
+            fs::File::options()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(past))
+                .expect("date");
+        }
+    }
+    let out = std::process::Command::new("/usr/sbin/postconf")
+        .env("LC_ALL", "C")
+        .arg("-c")
+        .arg(dir.path())
+        .arg("-n")
+        .output()
+        .expect("postconf");
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains("warning:") || l.contains("fatal:"))
+        .map(|l| l.replace(&dir.path().display().to_string(), "DIR"))
+        .collect();
+    if !out.status.success() {
+        lines.push(format!("postconf exited with {}", out.status));
+    }
+    lines
+}
+
+/// 150 generated main.cf files with duplicates of every kind: the plan edits each one (no
+/// refusal by the postconf comparison apply makes), keeping every untouched line as it was.
+#[test]
+fn generated_main_cf_files_with_duplicates_are_all_edited() {
+    use mailsetup::plan::{Current, Part, build_parts};
+    let postconf = std::path::Path::new("/usr/sbin/postconf").exists();
+    if !postconf {
+        eprintln!("note: postconf is not installed; the sweep checks the edits only");
+    }
+    let settings =
+        mailsetup::answers::parse(&fs::read_to_string(ANSWERS).expect("answers")).expect("valid");
+    let tree = Tree::debian12();
+    let root = mailsetup::system::Root::new(tree.root());
+    let stock = tree.read("/etc/postfix/main.cf");
+    let master = tree.read("/etc/postfix/master.cf");
+    let (mut generated, mut refused, mut with_duplicates, mut commented) = (0, 0, 0, 0);
+    let (mut untouched_only, mut left) = (0, 0);
+    let mut fresh = Vec::new();
+    for seed in 1..=150u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let before = generated_main_cf(&stock, &mut rng);
+        generated += 1;
+        let duplicated = duplicated_names(&before);
+        with_duplicates += usize::from(!duplicated.is_empty());
+        untouched_only += usize::from(
+            !duplicated.is_empty()
+                && duplicated
+                    .iter()
+                    .all(|n| !SET_BY_MAILSETUP.contains(&n.as_str())),
+        );
+        tree.write("/etc/postfix/main.cf", &before);
+        let current = Current::read(&root, &settings).expect("read");
+        let plan = build_parts(&settings, &current, &[Part::Identity, Part::Milter])
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{before}"));
+        let after = plan
+            .files
+            .iter()
+            .find(|f| f.path == std::path::Path::new("/etc/postfix/main.cf"))
+            .map_or(before.clone(), |f| f.after.clone());
+        commented += usize::from(after.contains("# mailsetup: shadowed by line "));
+        left += usize::from(
+            duplicated_names(&after)
+                .iter()
+                .any(|n| SET_BY_MAILSETUP.contains(&n.as_str())),
+        );
+        if let Err(e) = check_lossless(&before, &after) {
+            panic!("seed {seed}: {e}\n--- before\n{before}--- after\n{after}");
+        }
+        if postconf {
+            let now = postconf_warnings(&before, &master, false);
+            if seed % 10 == 0 {
+                fresh.push((seed, now, after)); // checked below, all at once
+                continue;
+            }
+            let staged = postconf_warnings(&after, &master, false);
+            let added = mailsetup::postfix::warnings::added(&now, &staged);
+            if !added.is_empty() {
+                refused += 1;
+                eprintln!("seed {seed} would be refused: {added:#?}\n{after}");
+            }
+        }
+    }
+    // One in ten with the staged copy just written, as apply writes it; in parallel, since
+    // postconf mostly waits then.
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = fresh
+            .iter()
+            .map(|(seed, now, after)| {
+                let master = &master;
+                scope.spawn(move || {
+                    let staged = postconf_warnings(after, master, true);
+                    (*seed, mailsetup::postfix::warnings::added(now, &staged))
+                })
+            })
+            .collect();
+        for run in runs {
+            let (seed, added) = run.join().expect("postconf thread");
+            if !added.is_empty() {
+                refused += 1;
+                eprintln!("seed {seed} would be refused (fresh staged copy): {added:#?}");
+            }
+        }
+    });
+    println!(
+        "main.cf sweep: {generated} generated ({} checked on a fresh staged copy), {refused} \
+         refused; {with_duplicates} had a \
+         duplicate ({untouched_only} only of parameters mailsetup does not set); {commented} \
+         got definitions commented out; {left} keep a duplicate of a parameter mailsetup sets",
+        fresh.len()
+    );
+    assert_eq!((refused, left), (0, 0));
+    assert!(with_duplicates > generated / 2 && commented > generated / 4);
+}

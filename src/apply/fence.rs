@@ -555,6 +555,28 @@ impl Dir {
         })
     }
 
+    /// Set the access and modification times of the regular file `name` to a minute ago
+    /// (a staged copy that a tool must not take for a file being written).
+    pub fn backdate(&self, name: &OsStr) -> Result<()> {
+        use nix::sys::stat::UtimensatFlags;
+        use nix::sys::time::TimeSpec;
+        let real = self.real(name);
+        failpoint::hit("utimes", &real).map_err(|e| Error::io("set the times of", &real, e))?;
+        let ago = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs().saturating_sub(60))
+            .unwrap_or(0);
+        let t = TimeSpec::new(ago as nix::libc::time_t, 0);
+        nix::sys::stat::utimensat(
+            self.fd.as_fd(),
+            name,
+            &t,
+            &t,
+            UtimensatFlags::NoFollowSymlink,
+        )
+        .map_err(|e| Error::io("set the times of", &real, io_err(e)))
+    }
+
     /// fsync this directory, so that the names changed in it survive a crash.
     pub fn sync(&self) -> Result<()> {
         failpoint::hit("fsync-dir", &self.real)

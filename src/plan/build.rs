@@ -32,11 +32,12 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
 
     let (identity, milter) = (has(Part::Identity), has(Part::Milter));
     if identity || milter {
-        let main_cf = postfix_files::edit_main_cf(settings, cur, identity, milter)?;
+        let (main_cf, notes) = postfix_files::edit_main_cf(settings, cur, identity, milter)?;
         let postfix_restart = main_cf
             .as_ref()
             .is_some_and(|c| postfix_files::needs_restart(&cur.main_cf, &c.after));
         plan.files.extend(main_cf);
+        plan.notes.extend(notes);
         plan.notes.extend(postfix_files::master_cf_notes(cur));
         if postfix_restart {
             plan.services.push(ServiceAction::new(

@@ -21,12 +21,16 @@ fn edit_err(file: &Path) -> impl Fn(crate::postfix::EditError) -> Error + '_ {
 /// main.cf: with `identity`, myhostname and inet_protocols; with `milter`, OpenDKIM in
 /// smtpd_milters and non_smtpd_milters (other milters kept), milter_default_action = accept,
 /// milter_protocol = 6 (postconf(5)).
+///
+/// Returns the change (None when main.cf already says all this) and the notes that go with it:
+/// one per parameter set here that main.cf defined more than once, whose earlier definitions
+/// the edit comments out ([`MainCf::set`]).
 pub(super) fn edit_main_cf(
     settings: &Settings,
     cur: &Current,
     identity: bool,
     milter: bool,
-) -> Result<Option<FileChange>> {
+) -> Result<(Option<FileChange>, Vec<String>)> {
     let text = existing(&cur.main_cf, "postfix")?;
     let mut cf = MainCf::parse(text);
     let err = edit_err(&cur.main_cf.path);
@@ -37,11 +41,14 @@ pub(super) fn edit_main_cf(
             .map_err(&err)?;
     }
     if !milter {
-        return Ok(change(
-            &cur.main_cf,
-            cf.to_string(),
-            Perms::Keep,
-            "the server's name and the IP versions Postfix uses",
+        return Ok((
+            change(
+                &cur.main_cf,
+                cf.to_string(),
+                Perms::Keep,
+                "the server's name and the IP versions Postfix uses",
+            ),
+            shadowed_notes(&cf),
         ));
     }
     let ours = milter::postfix_milter(settings.socket);
@@ -57,22 +64,52 @@ pub(super) fn edit_main_cf(
     );
     cf.set("smtpd_milters", &smtpd).map_err(&err)?;
     let non_smtpd = cf.get("non_smtpd_milters");
-    // `$smtpd_milters` already carries OpenDKIM now: keep the operator's reference.
-    if !non_smtpd
+    // `$smtpd_milters` already carries OpenDKIM now: keep the operator's reference (and
+    // only it, should non_smtpd_milters be defined more than once).
+    if non_smtpd
         .as_deref()
         .is_some_and(|v| refers_to(v, "smtpd_milters"))
     {
+        cf.comment_out_earlier("non_smtpd_milters");
+    } else {
         let v = with_milter(non_smtpd.as_deref(), &ours, odk_socket.as_deref());
         cf.set("non_smtpd_milters", &v).map_err(&err)?;
     }
     cf.set("milter_default_action", "accept").map_err(&err)?;
     cf.set("milter_protocol", "6").map_err(&err)?;
-    Ok(change(
-        &cur.main_cf,
-        cf.to_string(),
-        Perms::Keep,
-        "wire OpenDKIM into Postfix as a milter",
+    Ok((
+        change(
+            &cur.main_cf,
+            cf.to_string(),
+            Perms::Keep,
+            "wire OpenDKIM into Postfix as a milter",
+        ),
+        shadowed_notes(&cf),
     ))
+}
+
+/// One note per parameter whose earlier definitions the edit commented out.
+fn shadowed_notes(cf: &MainCf) -> Vec<String> {
+    cf.shadowed()
+        .into_iter()
+        .map(|s| {
+            let lines: Vec<String> = s.lines.iter().map(usize::to_string).collect();
+            let earlier = match lines.as_slice() {
+                [one] => format!("the earlier definition at line {one} is"),
+                more => format!("the earlier definitions at lines {} are", more.join(", ")),
+            };
+            format!(
+                "main.cf defines {} {} times and Postfix uses only the last one (line {}); \
+                 {earlier} commented out (`{}{}: …`) so that postconf stops \
+                 warning \"overriding earlier entry\"",
+                s.name,
+                s.lines.len() + 1,
+                s.effective,
+                crate::postfix::main_cf::SHADOWED_PREFIX,
+                s.effective,
+            )
+        })
+        .collect()
 }
 
 /// The milter list with OpenDKIM's entry replaced by (or added as) `ours`; other milters stay.
@@ -140,6 +177,30 @@ pub(super) fn master_cf_notes(cur: &Current) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_note_names_each_parameter_whose_earlier_definitions_are_commented_out() {
+        let mut cf = MainCf::parse(
+            "myhostname = a\nsmtpd_milters = x\nmyhostname = b\nsmtpd_milters = y\n\
+             myhostname = c\nbiff = no\nbiff = yes\n",
+        );
+        assert_eq!(shadowed_notes(&cf), Vec::<String>::new());
+        cf.set("smtpd_milters", "z").unwrap();
+        cf.set("myhostname", "mail.example.org").unwrap();
+        assert_eq!(
+            shadowed_notes(&cf),
+            [
+                "main.cf defines smtpd_milters 2 times and Postfix uses only the last one (line 4); \
+                 the earlier definition at line 2 is commented out \
+                 (`# mailsetup: shadowed by line 4: …`) so that postconf stops warning \
+                 \"overriding earlier entry\"",
+                "main.cf defines myhostname 3 times and Postfix uses only the last one (line 5); \
+                 the earlier definitions at lines 1, 3 are commented \
+                 out (`# mailsetup: shadowed by line 5: …`) so that postconf stops warning \
+                 \"overriding earlier entry\"",
+            ]
+        );
+    }
 
     #[test]
     fn milter_lists_keep_other_milters_and_replace_old_opendkim() {

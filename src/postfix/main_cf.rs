@@ -10,10 +10,16 @@
 //!
 //! Editing rules (modelled on `postconf -e`, `src/postconf/postconf_edit.c`, minus its faults):
 //! an existing parameter's **last** definition is rewritten in place as `name = value`; its
-//! continuation lines are removed, comment and blank lines inside it are kept; earlier duplicates
-//! are left alone. A new parameter is appended at the end of the file, the first one under a
-//! `# Added by mailsetup` line. Unlike `postconf -e`, a file without a final newline gets one
-//! before anything is appended, and new lines use the file's dominant line ending.
+//! continuation lines are removed, comment and blank lines inside it are kept. Earlier
+//! definitions of the same name (which Postfix reads and then overrides, warning
+//! `overriding earlier entry: name=value` for each that has another value) are commented out,
+//! also when the last one already has the value, every physical line
+//! of them, the first as `# mailsetup: shadowed by line N: <its text>` (N: the definition in
+//! effect), so that the file states one value and postconf stops warning. `postconf -e` instead
+//! rewrites every occurrence and warns `multiple entries`. A new parameter is appended at the
+//! end of the file, the first one under a `# Added by mailsetup` line. Unlike `postconf -e`, a
+//! file without a final newline gets one before anything is appended, and new lines use the
+//! file's dominant line ending.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,13 +30,52 @@ use super::{Change, EditError, ValueProblem, check_name, invalid_value};
 /// The comment line written above the first parameter mailsetup appends to a file.
 pub const ADDED_HEADER: &str = "# Added by mailsetup";
 
+/// How the first line of a definition commented out by [`MainCf::set`] starts; the line number
+/// of the definition in effect, `: ` and the original text follow.
+pub const SHADOWED_PREFIX: &str = "# mailsetup: shadowed by line ";
+
 /// A parsed main.cf. `MainCf::parse(s).to_string() == s` for every `s`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Two documents are equal when their texts are (what [`MainCf::shadowed`] reports of the
+/// edits made is not compared).
+#[derive(Debug, Clone)]
 pub struct MainCf {
     lines: Vec<Line>,
     /// Every valid `name = value` logical line, in file order (derived from `lines`).
     defs: Vec<Definition>,
+    /// The definitions commented out by this document's edits, in the order they were.
+    shadows: Vec<Shadow>,
 }
+
+/// A definition commented out by `set`: where its first line is now, and what it said.
+#[derive(Debug, Clone)]
+struct Shadow {
+    /// Index of its first physical line (kept up to date as lines are removed).
+    line: usize,
+    name: String,
+    /// The first line's original text (with its `\r`, if any).
+    original: String,
+}
+
+/// Definitions of one parameter that [`MainCf::set`] or [`MainCf::comment_out_earlier`]
+/// commented out, because a later definition of it is the one Postfix uses (the last
+/// definition wins, postconf(5)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shadowed {
+    pub name: String,
+    /// 1-based first line of each definition commented out, in the edited file.
+    pub lines: Vec<usize>,
+    /// 1-based line of the definition in effect (the one edited), in the edited file.
+    pub effective: usize,
+}
+
+impl PartialEq for MainCf {
+    fn eq(&self, other: &MainCf) -> bool {
+        self.lines == other.lines
+    }
+}
+
+impl Eq for MainCf {}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Definition {
@@ -46,7 +91,11 @@ impl MainCf {
     pub fn parse(text: &str) -> MainCf {
         let lines = lines::split(text);
         let defs = index(&lines);
-        MainCf { lines, defs }
+        MainCf {
+            lines,
+            defs,
+            shadows: Vec::new(),
+        }
     }
 
     /// The effective value of `name` (its last definition) as `postconf -h name` prints it:
@@ -58,7 +107,8 @@ impl MainCf {
 
     /// The effective value of `name` exactly as Postfix's daemons receive it: continuation lines
     /// are joined with no separator, so their leading whitespace is kept (`postconf` itself
-    /// shows the [`get`](Self::get) form). `set(name, v)` is a no-op iff this equals `v`.
+    /// shows the [`get`](Self::get) form). `set(name, v)` is a no-op iff this equals `v` and
+    /// `name` is defined once.
     pub fn get_raw(&self, name: &str) -> Option<&str> {
         self.effective(name).map(|d| d.raw.as_str())
     }
@@ -89,14 +139,21 @@ impl MainCf {
 
     /// Sets `name` to `value`.
     ///
-    /// - Defined: the last definition is rewritten in place as `name = value` (its line ending
-    ///   kept), its continuation lines removed, comment/blank lines inside it kept; every other
-    ///   byte stays. Earlier duplicates are not touched (the last one wins in Postfix).
+    /// - Defined: the last definition (the one Postfix uses) is rewritten in place as
+    ///   `name = value` (its line ending kept), its continuation lines removed, comment/blank
+    ///   lines inside it kept; it stays as it is if it already has the value. Each earlier
+    ///   definition of `name` is commented out, whatever its value: its first line becomes
+    ///   `# mailsetup: shadowed by line N: <original line>` and each of its continuation lines
+    ///   gets a `#` in front (`#  b`), N being the 1-based line of the definition in effect
+    ///   (kept right by later edits of this document). Comment and blank lines between its
+    ///   lines stay. Every other byte stays. [`shadowed`](Self::shadowed) says what was
+    ///   commented out. Either is [`Change::Rewritten`].
     /// - Not defined: `name = value` is appended at the end of the file. If the file has no
     ///   [`ADDED_HEADER`] line yet, that line goes first, after a blank line unless the file is
     ///   empty or already ends with a blank line. A missing final newline is added first.
     ///   New lines end with the file's dominant line ending (CRLF if most lines use it).
-    /// - Already `value` ([`get_raw`](Self::get_raw) equals it): nothing changes.
+    /// - Already `value` ([`get_raw`](Self::get_raw) equals it) and defined once: nothing
+    ///   changes.
     ///
     /// # Errors
     /// [`EditError::InvalidName`] unless `name` is `[A-Za-z0-9_]+`;
@@ -107,14 +164,18 @@ impl MainCf {
         check_name(name)?;
         check_value(name, value)?;
         let change = match self.effective(name) {
-            Some(def) if def.raw == value => return Ok(Change::Unchanged),
+            Some(def) if def.raw == value => return Ok(self.comment_out_earlier(name)),
             Some(def) => {
                 let (first, drop) = (def.logical.first(), def.logical.continuations().to_vec());
                 let line = &mut self.lines[first];
                 line.text = format!("{name} = {value}{}", line.cr());
                 for &i in drop.iter().rev() {
                     self.lines.remove(i);
+                    for shadow in self.shadows.iter_mut().filter(|s| s.line > i) {
+                        shadow.line -= 1;
+                    }
                 }
+                self.comment_out_earlier(name);
                 Change::Rewritten
             }
             None => {
@@ -123,7 +184,83 @@ impl MainCf {
             }
         };
         self.defs = index(&self.lines);
+        self.renumber_shadows();
         Ok(change)
+    }
+
+    /// Comments out every definition of `name` but the last, which Postfix uses and which
+    /// stays as it is: what [`set`](Self::set) does to them, for a parameter whose value is
+    /// kept. [`Change::Rewritten`] if there was any, else [`Change::Unchanged`] (no byte
+    /// changed).
+    pub fn comment_out_earlier(&mut self, name: &str) -> Change {
+        let Some(last) = self.effective(name).map(|d| d.logical.first()) else {
+            return Change::Unchanged;
+        };
+        let earlier: Vec<Logical> = self
+            .defs
+            .iter()
+            .filter(|d| d.name == name && d.logical.first() < last)
+            .map(|d| d.logical.clone())
+            .collect();
+        if earlier.is_empty() {
+            return Change::Unchanged;
+        }
+        for logical in &earlier {
+            self.comment_out(name, logical);
+        }
+        self.defs = index(&self.lines);
+        self.renumber_shadows();
+        Change::Rewritten
+    }
+
+    /// The definitions [`set`](Self::set) and [`comment_out_earlier`](Self::comment_out_earlier)
+    /// commented out so far, by parameter, in the order they did so; line numbers refer to the
+    /// text as it is now.
+    pub fn shadowed(&self) -> Vec<Shadowed> {
+        let mut out: Vec<Shadowed> = Vec::new();
+        for shadow in &self.shadows {
+            let line = shadow.line + 1;
+            match out.iter_mut().find(|s| s.name == shadow.name) {
+                Some(s) => s.lines.push(line),
+                None => out.push(Shadowed {
+                    name: shadow.name.clone(),
+                    lines: vec![line],
+                    effective: self.line_of(&shadow.name).unwrap_or(0),
+                }),
+            }
+        }
+        out
+    }
+
+    /// Turns the definition `logical` of `name` into comments (the first line's number is
+    /// filled in by `renumber_shadows`). Only lines holding its text change.
+    fn comment_out(&mut self, name: &str, logical: &Logical) {
+        let first = logical.first();
+        let original = std::mem::take(&mut self.lines[first].text);
+        self.lines[first].text = format!("{SHADOWED_PREFIX}0: {original}");
+        self.shadows.push(Shadow {
+            line: first,
+            name: name.to_string(),
+            original,
+        });
+        for &i in logical.continuations() {
+            self.lines[i].text.insert(0, '#');
+        }
+    }
+
+    /// Writes each shadowed definition's first line with the current line of the definition
+    /// in effect.
+    fn renumber_shadows(&mut self) {
+        for shadow in &self.shadows {
+            let effective = self
+                .defs
+                .iter()
+                .rev()
+                .find(|d| d.name == shadow.name)
+                .map_or(0, |d| d.logical.first() + 1);
+            self.lines[shadow.line].text =
+                format!("{SHADOWED_PREFIX}{effective}: {}", shadow.original);
+        }
     }
 
     fn append(&mut self, content: &str) {

@@ -9,12 +9,14 @@
 //! - [`MainCf`]: `get` / `set` of `name = value` parameters.
 //! - [`MasterCf`]: the services, and `-o name=value` overrides of one service.
 //! - [`split_list`]: the elements of a list value such as `smtpd_milters`.
+//! - [`warnings`]: postconf's warnings compared by parameter and message, not by line.
 
 mod lines;
 pub mod list;
 pub mod main_cf;
 mod master_args;
 pub mod master_cf;
+pub mod warnings;
 
 #[cfg(test)]
 mod tests;
@@ -22,7 +24,7 @@ mod tests;
 use std::fmt;
 
 pub use list::split_list;
-pub use main_cf::MainCf;
+pub use main_cf::{MainCf, Shadowed};
 pub use master_cf::{MasterCf, Service};
 
 /// What an edit did to the document.
@@ -30,7 +32,8 @@ pub use master_cf::{MasterCf, Service};
 pub enum Change {
     /// The setting already had the requested value; not a byte changed.
     Unchanged,
-    /// An existing setting was rewritten in place.
+    /// An existing setting was rewritten in place, or (main.cf) its earlier definitions were
+    /// commented out, or both.
     Rewritten,
     /// The setting was new and was added.
     Added,

@@ -1,7 +1,7 @@
 //! main.cf: exact text after each kind of edit, reading rules, input validation.
 
 use super::STOCK_MAIN;
-use crate::postfix::{Change, EditError, MainCf, ValueProblem};
+use crate::postfix::{Change, EditError, MainCf, Shadowed, ValueProblem};
 
 /// Parses `input`, applies `sets`, checks each reported change, returns the text.
 fn edited(input: &str, sets: &[(&str, &str, Change)]) -> String {
@@ -159,7 +159,7 @@ fn tab_indented_definition_is_swallowed_by_the_previous_one() {
 }
 
 #[test]
-fn duplicates_last_wins_and_only_the_last_is_rewritten() {
+fn duplicates_last_wins_it_is_rewritten_and_the_earlier_one_commented_out() {
     let input = "myhostname = first\nmydomain = x\nmyhostname = second\n  .example\n";
     assert_eq!(
         MainCf::parse(input).get("myhostname").as_deref(),
@@ -167,7 +167,189 @@ fn duplicates_last_wins_and_only_the_last_is_rewritten() {
     );
     assert_eq!(
         edited(input, &[("myhostname", "third", Change::Rewritten)]),
-        "myhostname = first\nmydomain = x\nmyhostname = third\n"
+        "# mailsetup: shadowed by line 3: myhostname = first\nmydomain = x\nmyhostname = third\n"
+    );
+}
+
+/// What `tee -a main.cf` leaves after a tutorial: smtpd_milters twice, and an untouched
+/// parameter twice.
+const APPENDED_TWICE: &str = "smtpd_relay_restrictions = permit_mynetworks defer_unauth_destination\n\
+    smtpd_milters = inet:localhost:8891\n\
+    relayhost =\n\
+    # DKIM\n\
+    smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination\n\
+    smtpd_milters = inet:localhost:8892\n";
+
+#[test]
+fn duplicate_smtpd_milters_earlier_line_commented_out_naming_the_effective_line() {
+    let mut doc = MainCf::parse(APPENDED_TWICE);
+    let ours = "inet:localhost:8892, local:opendkim/opendkim.sock";
+    assert_eq!(doc.set("smtpd_milters", ours).unwrap(), Change::Rewritten);
+    assert_eq!(
+        doc.to_string(),
+        "smtpd_relay_restrictions = permit_mynetworks defer_unauth_destination\n\
+         # mailsetup: shadowed by line 6: smtpd_milters = inet:localhost:8891\n\
+         relayhost =\n\
+         # DKIM\n\
+         smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination\n\
+         smtpd_milters = inet:localhost:8892, local:opendkim/opendkim.sock\n"
+    );
+    assert_eq!(
+        doc.shadowed(),
+        [Shadowed {
+            name: "smtpd_milters".into(),
+            lines: vec![2],
+            effective: 6
+        }]
+    );
+    assert_eq!(doc.get_raw("smtpd_milters"), Some(ours));
+    assert_eq!(MainCf::parse(&doc.to_string()), doc, "reads back the same");
+}
+
+#[test]
+fn duplicate_of_an_untouched_parameter_stays_byte_for_byte() {
+    let mut doc = MainCf::parse(APPENDED_TWICE);
+    doc.set("milter_protocol", "6").unwrap();
+    doc.set("relayhost", "[smtp.example.net]:587").unwrap();
+    let out = doc.to_string();
+    assert_eq!(
+        out,
+        "smtpd_relay_restrictions = permit_mynetworks defer_unauth_destination\n\
+         smtpd_milters = inet:localhost:8891\n\
+         relayhost = [smtp.example.net]:587\n\
+         # DKIM\n\
+         smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination\n\
+         smtpd_milters = inet:localhost:8892\n\
+         \n# Added by mailsetup\nmilter_protocol = 6\n"
+    );
+    assert_eq!(doc.shadowed(), []);
+}
+
+#[test]
+fn multi_line_earlier_definition_is_commented_line_by_line() {
+    let input = "smtpd_recipient_restrictions = permit_mynetworks,\n\
+                 \tpermit_sasl_authenticated,\r\n\
+                 \x20 # a note inside\n\
+                 \n\
+                 \x20   reject_unauth_destination\n\
+                 mydomain = example.org\n\
+                 smtpd_recipient_restrictions = permit_mynetworks\n";
+    let out = edited(
+        input,
+        &[(
+            "smtpd_recipient_restrictions",
+            "permit_mynetworks, reject_unauth_destination",
+            Change::Rewritten,
+        )],
+    );
+    assert_eq!(
+        out,
+        "# mailsetup: shadowed by line 7: smtpd_recipient_restrictions = permit_mynetworks,\n\
+         #\tpermit_sasl_authenticated,\r\n\
+         \x20 # a note inside\n\
+         \n\
+         #    reject_unauth_destination\n\
+         mydomain = example.org\n\
+         smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination\n"
+    );
+    for line in out.lines().take(5) {
+        assert!(
+            line.trim_start().is_empty() || line.trim_start().starts_with('#'),
+            "{line:?}"
+        );
+    }
+}
+
+#[test]
+fn three_definitions_two_commented_out_both_naming_the_last() {
+    let input = "myhostname = a.example\nmyhostname = b.example\n  # keep\nbiff = no\n\
+                 myhostname = c.example\n\tcontinued\nrelayhost =\n";
+    let mut doc = MainCf::parse(input);
+    doc.set("myhostname", "mail.example.org").unwrap();
+    assert_eq!(
+        doc.to_string(),
+        "# mailsetup: shadowed by line 5: myhostname = a.example\n\
+         # mailsetup: shadowed by line 5: myhostname = b.example\n  # keep\nbiff = no\n\
+         myhostname = mail.example.org\nrelayhost =\n"
+    );
+    assert_eq!(
+        doc.shadowed(),
+        [Shadowed {
+            name: "myhostname".into(),
+            lines: vec![1, 2],
+            effective: 5
+        }]
+    );
+}
+
+#[test]
+fn line_numbers_in_shadow_comments_follow_later_edits() {
+    // Setting inet_protocols last removes its continuation lines, which are above the
+    // definitions in effect of myhostname and mydomain.
+    let input = "myhostname = a\nmydomain = x\ninet_protocols = all\n  ipv6\n  ipv4\n\
+                 mydomain = y\nmyhostname = b\n";
+    let mut doc = MainCf::parse(input);
+    doc.set("myhostname", "m.example").unwrap();
+    doc.set("mydomain", "example.org").unwrap();
+    doc.set("inet_protocols", "ipv4").unwrap();
+    assert_eq!(
+        doc.to_string(),
+        "# mailsetup: shadowed by line 5: myhostname = a\n\
+         # mailsetup: shadowed by line 4: mydomain = x\n\
+         inet_protocols = ipv4\nmydomain = example.org\nmyhostname = m.example\n"
+    );
+    let lines: Vec<_> = doc
+        .shadowed()
+        .into_iter()
+        .map(|s| (s.lines, s.effective))
+        .collect();
+    assert_eq!(lines, [(vec![1], 5), (vec![2], 4)]);
+}
+
+#[test]
+fn shadow_comments_below_removed_lines_keep_their_place() {
+    // smtpd_milters' comment sits below myhostname, whose continuation lines go later.
+    let input = "myhostname = a\n  b\n  c\nsmtpd_milters = x\nsmtpd_milters = y\n";
+    let mut doc = MainCf::parse(input);
+    doc.set("smtpd_milters", "z").unwrap();
+    doc.set("myhostname", "m.example").unwrap();
+    assert_eq!(
+        doc.to_string(),
+        "myhostname = m.example\n# mailsetup: shadowed by line 3: smtpd_milters = x\n\
+         smtpd_milters = z\n"
+    );
+}
+
+#[test]
+fn crlf_duplicate_keeps_its_line_endings_when_commented() {
+    let input = "smtpd_milters = a\r\n  b\r\nsmtpd_milters = c\r\n";
+    assert_eq!(
+        edited(input, &[("smtpd_milters", "d", Change::Rewritten)]),
+        "# mailsetup: shadowed by line 3: smtpd_milters = a\r\n#  b\r\nsmtpd_milters = d\r\n"
+    );
+}
+
+#[test]
+fn duplicates_are_commented_out_also_when_the_last_already_has_the_value() {
+    let input = "smtpd_milters = a\nsmtpd_milters = local:opendkim/opendkim.sock\n";
+    let mut doc = MainCf::parse(input);
+    let change = doc.set("smtpd_milters", "local:opendkim/opendkim.sock");
+    assert_eq!(change.unwrap(), Change::Rewritten);
+    assert_eq!(
+        doc.to_string(),
+        "# mailsetup: shadowed by line 2: smtpd_milters = a\n\
+         smtpd_milters = local:opendkim/opendkim.sock\n"
+    );
+    let change = doc.set("smtpd_milters", "local:opendkim/opendkim.sock");
+    assert_eq!(change.unwrap(), Change::Unchanged, "then defined once");
+}
+
+#[test]
+fn the_last_definition_holding_the_value_keeps_its_form() {
+    let input = "milter_protocol=2\nmilter_protocol=6\n  \n";
+    assert_eq!(
+        edited(input, &[("milter_protocol", "6", Change::Rewritten)]),
+        "# mailsetup: shadowed by line 2: milter_protocol=2\nmilter_protocol=6\n  \n"
     );
 }
 
@@ -340,4 +522,28 @@ fn error_messages_name_the_problem() {
         "invalid value `a\\nb` for `myhostname`: \
          it contains a control character (line break, tab, ...)"
     );
+}
+
+#[test]
+fn comment_out_earlier_keeps_the_last_definition_as_it_is() {
+    let input = "non_smtpd_milters = inet:localhost:12301\nbiff = no\n\
+                 non_smtpd_milters = $smtpd_milters,\n\tinet:localhost:11332\n";
+    let mut doc = MainCf::parse(input);
+    assert_eq!(
+        doc.comment_out_earlier("non_smtpd_milters"),
+        Change::Rewritten
+    );
+    assert_eq!(
+        doc.to_string(),
+        "# mailsetup: shadowed by line 3: non_smtpd_milters = inet:localhost:12301\nbiff = no\n\
+         non_smtpd_milters = $smtpd_milters,\n\tinet:localhost:11332\n"
+    );
+    let text = doc.to_string();
+    assert_eq!(
+        doc.comment_out_earlier("non_smtpd_milters"),
+        Change::Unchanged
+    );
+    assert_eq!(doc.comment_out_earlier("biff"), Change::Unchanged);
+    assert_eq!(doc.comment_out_earlier("relayhost"), Change::Unchanged);
+    assert_eq!(doc.to_string(), text);
 }

@@ -8,6 +8,7 @@ mod master_cf;
 mod postconf;
 mod props;
 mod strategies;
+mod warnings;
 
 use std::io::Write;
 use std::path::Path;
@@ -38,18 +39,31 @@ pub(super) struct Output {
 /// `master` as master.cf. `None`, with a note, when postconf is not installed. Panics if
 /// postconf fails.
 pub(super) fn postconf(main: &str, master: &str, args: &[&str]) -> Option<Output> {
+    run_postconf(main, master, args, true)
+}
+
+/// [`postconf`] on files just written, as apply's staged copies are: postconf reads a file
+/// modified within the last second again and again (every 300 ms, `dict_load_file_xt()`), so
+/// this takes about 1.5 s and repeats its warnings.
+pub(super) fn postconf_fresh(main: &str, master: &str, args: &[&str]) -> Option<Output> {
+    run_postconf(main, master, args, false)
+}
+
+fn run_postconf(main: &str, master: &str, args: &[&str], backdate: bool) -> Option<Output> {
     if !Path::new(POSTCONF).exists() {
         eprintln!("note: {POSTCONF} is not installed; skipping the postconf check");
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
     // Postfix waits (300 ms at a time) for a file modified within the last second to settle
-    // (`dict_load_file_xt()`), so date the files in the past.
+    // (`dict_load_file_xt()`), so date the files in the past unless told otherwise.
     let past = SystemTime::now() - Duration::from_secs(60);
     for (name, text) in [("main.cf", main), ("master.cf", master)] {
         let file = std::fs::File::create(dir.path().join(name)).unwrap();
         (&file).write_all(text.as_bytes()).unwrap();
-        file.set_modified(past).unwrap();
+        if backdate {
+            file.set_modified(past).unwrap();
+        }
     }
     let out = Command::new(POSTCONF)
         .env("LC_ALL", "C")

@@ -44,18 +44,34 @@ fn main_name() -> impl Strategy<Value = String> {
 
 /// The text `MainCf::set(name, value)` must produce when `name` is defined: the start line of
 /// its last definition (`old_line`, 0-based) replaced, its continuation lines dropped, its
-/// comment/blank lines kept, every other line unchanged.
+/// comment/blank lines kept (all of it kept when it already has `value`); each earlier
+/// definition of `name` commented out (its start line as `# mailsetup: shadowed by line N: …`,
+/// its continuation lines with `#` in front); every other line unchanged.
 fn expected_rewrite(old: &str, old_line: usize, name: &str, value: &str) -> String {
     let lines = lines::split(old);
+    let same = MainCf::parse(old).get_raw(name) == Some(value);
     let end = (old_line + 1..lines.len())
         .find(|&i| lines[i].kind() == Kind::Start)
         .unwrap_or(lines.len());
+    let earlier: Vec<_> = lines::logical_lines(&lines)
+        .into_iter()
+        .filter(|l| l.first() < old_line)
+        .filter(|l| lines::split_nameval(&l.text).is_some_and(|(n, _)| n == name))
+        .collect();
     let mut out = String::new();
     for (i, line) in lines.iter().enumerate() {
-        let text = if i == old_line {
+        let text = if i == old_line && !same {
             format!("{name} = {value}{}", line.cr())
-        } else if i > old_line && i < end && line.kind() == Kind::Continuation {
+        } else if !same && i > old_line && i < end && line.kind() == Kind::Continuation {
             continue;
+        } else if earlier.iter().any(|l| l.first() == i) {
+            format!(
+                "# mailsetup: shadowed by line {}: {}",
+                old_line + 1,
+                line.text
+            )
+        } else if earlier.iter().any(|l| l.continuations().contains(&i)) {
+            format!("#{}", line.text)
         } else {
             line.text.clone()
         };
