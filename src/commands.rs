@@ -31,10 +31,17 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
         });
     }
     let dry_run = cli.dry_run || matches!(cli.command, Some(Command::Plan));
-    recover_first(&root, dry_run)?;
+    let recovered = recover_first(&root, dry_run)?;
     match &cli.command {
-        None => wizard::run(&root, &cli, None),
-        Some(Command::Fix { id }) => wizard::run(&root, &cli, Some(id)),
+        None => return wizard::run(&root, &cli, None, recovered),
+        Some(Command::Fix { id }) => return wizard::run(&root, &cli, Some(id), recovered),
+        _ => {}
+    }
+    if let Some(r) = &recovered {
+        warnln!("mailsetup: {r}");
+    }
+    match &cli.command {
+        None | Some(Command::Fix { .. }) => Ok(0),
         Some(Command::Selftest {
             json,
             via_postfix: _,
@@ -219,10 +226,10 @@ fn rollback_cmd(root: &Root, cli: &Cli, force: bool) -> Result<u8> {
     Ok(0)
 }
 
-/// Before anything else: an interrupted run is recovered (its journal undone), and said so
-/// on stderr. With `--dry-run` (and `plan`) nothing is written: it is only said. A journal
-/// that cannot even be looked at (not root) is left to a command that can.
-fn recover_first(root: &Root, dry_run: bool) -> Result<()> {
+/// Before anything else: an interrupted run is recovered (its journal undone); the caller
+/// says so. With `--dry-run` (and `plan`) nothing is written: it is only said, here. A
+/// journal that cannot even be looked at (not root) is left to a command that can.
+fn recover_first(root: &Root, dry_run: bool) -> Result<Option<apply::Recovered>> {
     if dry_run {
         if let Ok(Some(j)) = apply::pending(root) {
             warnln!(
@@ -235,10 +242,7 @@ fn recover_first(root: &Root, dry_run: bool) -> Result<()> {
                 j.phase.doing()
             );
         }
-        return Ok(());
+        return Ok(None);
     }
-    if let Some(r) = apply::recover(root)? {
-        warnln!("mailsetup: {r}");
-    }
-    Ok(())
+    apply::recover(root)
 }

@@ -859,3 +859,40 @@ fn generated_main_cf_files_with_duplicates_are_all_edited() {
     assert_eq!((refused, left), (0, 0));
     assert!(with_duplicates > generated / 2 && commented > generated / 4);
 }
+
+#[test]
+fn a_drifted_opendkim_directory_is_repaired_and_a_safe_choice_is_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let tree = Tree::debian12();
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    let dir = tree.path("/etc/opendkim");
+    // what a killed run of an older version left: OpenDKIM cannot reach its keys
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).expect("chmod");
+    let plan = tree.run(&["plan", "--answers", ANSWERS]);
+    plan.expect_code(1);
+    assert!(
+        plan.stdout.contains(
+            "fix directory /etc/opendkim (root:root 0755): OpenDKIM cannot pass through it"
+        ),
+        "{}",
+        plan.stdout
+    );
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    assert_eq!(fs::metadata(&dir).expect("md").mode() & 0o7777, 0o755);
+    // world-writable: refused by OpenDKIM's key walk
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).expect("chmod");
+    let plan = tree.run(&["plan", "--answers", ANSWERS]);
+    assert!(
+        plan.stdout.contains("someone other than root may write it"),
+        "{}",
+        plan.stdout
+    );
+    // an operator's 0750 with OpenDKIM's group (when the tests can set owners): left alone
+    if nix::unistd::geteuid().is_root() {
+        nix::unistd::chown(&dir, Some(0.into()), Some(107.into())).expect("chown");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o750)).expect("chmod");
+        tree.run(&["plan", "--answers", ANSWERS]).expect_code(0);
+    }
+}

@@ -152,7 +152,7 @@ fn the_terminal_is_restored_on_ctrl_c_sigterm_and_sighup() {
         return;
     }
     let (_rt, lab) = lab();
-    for (how, code) in [("C-c", 0), ("TERM", 2), ("HUP", 2)] {
+    for (how, code) in [("C-c", 0), ("TERM", 143), ("HUP", 129)] {
         let tree = Tree::debian12();
         let t = Tmux::start(
             BIN,

@@ -364,6 +364,52 @@ fn before_the_scan() {
 }
 
 #[test]
+fn scan_after_an_interrupted_step_offers_to_undo_the_earlier_ones() {
+    let (mut w, _) = Wizard::new(Options {
+        interrupted: Some(mailsetup::wizard::Interrupted {
+            notice: "an interrupted run was found: `wizard step 6/9 (Keys)` (pid 4242, started \
+                     2026-12-05 23:10:01 UTC) stopped while changing the live files.\n  It was \
+                     undone: every file is as it was before that run."
+                .into(),
+            session: Some("20261205T230000Z-4242".into()),
+            earlier: 3,
+        }),
+        ..Options::default()
+    });
+    w.update(Msg::Scanned(scan()));
+    insta::assert_snapshot!(screen(&w).backend());
+    // u undoes the earlier steps of that run; once done, the offer is gone
+    assert_eq!(
+        w.update(Msg::Key(Key::Char('u'))),
+        [Effect::UndoSession("20261205T230000Z-4242".into())]
+    );
+    w.update(Msg::SessionUndone(Ok(
+        "undone: the 3 steps applied from A to C".into(),
+    )));
+    assert_eq!(w.update(Msg::Key(Key::Char('u'))), []);
+    assert_eq!(
+        w.status.as_deref(),
+        Some("undone: the 3 steps applied from A to C")
+    );
+}
+
+#[test]
+fn a_dry_run_never_undoes_the_earlier_steps() {
+    let (mut w, _) = Wizard::new(Options {
+        dry_run: true,
+        interrupted: Some(mailsetup::wizard::Interrupted {
+            notice: "an interrupted run was found".into(),
+            session: Some("s".into()),
+            earlier: 1,
+        }),
+        ..Options::default()
+    });
+    w.update(Msg::Scanned(scan()));
+    assert_eq!(w.update(Msg::Key(Key::Char('u'))), []);
+    assert_eq!(w.status.as_deref(), Some("dry run: nothing is undone"));
+}
+
+#[test]
 fn scan_with_missing_packages() {
     let (mut w, _) = Wizard::new(Options::default());
     let mut s = scan();

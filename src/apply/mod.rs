@@ -305,6 +305,12 @@ pub fn save(root: &Root, system: &std::path::Path, bytes: &[u8], mode: u32) -> R
     .map(|_| ())
 }
 
+/// How many applied runs of `session` are recorded (the steps a wizard run applied).
+/// Errors: a record that cannot be read.
+pub fn session_runs(root: &Root, session: &str) -> Result<usize> {
+    Ok(RunRecord::of_session(&fence::Fence::new(root)?, session)?.len())
+}
+
 /// Keys a rollback retired for `domain`'s `selector` key, newest first: what a later apply
 /// offers to bring back. Errors: a link on the way.
 pub fn retired_keys(root: &Root, key: &std::path::Path) -> Result<Vec<PathBuf>> {

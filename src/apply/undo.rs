@@ -226,6 +226,8 @@ pub struct Recovered {
     /// True when the run was finished (it had succeeded); false when it was undone.
     pub finished: bool,
     pub services: Vec<String>,
+    /// The session (wizard run, `apply`) the run belonged to.
+    pub session: Option<String>,
 }
 
 impl fmt::Display for Recovered {
@@ -277,6 +279,7 @@ pub fn recover(fence: &Fence, state: &Dir) -> Result<Option<Recovered>> {
         paths: journal.paths(),
         finished: journal.phase == Phase::Finishing,
         services: Vec::new(),
+        session: journal.record.session.clone(),
     };
     let done = if found.finished {
         finish(fence, state, &journal)

@@ -17,8 +17,18 @@ use crate::wizard::{Options, Step};
 /// Open the wizard; `fix`: at the step that repairs this finding. Without a terminal, bare
 /// `mailsetup` prints the help instead (exit 0); `fix` with `--yes` or without a terminal
 /// works without the screen ([`without_screen`]).
-pub(super) fn run(root: &Root, cli: &Cli, fix: Option<&str>) -> Result<u8> {
+pub(super) fn run(
+    root: &Root,
+    cli: &Cli,
+    fix: Option<&str>,
+    recovered: Option<crate::apply::Recovered>,
+) -> Result<u8> {
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    // the first screen of a bare wizard says it; everything else says it here
+    let screen = terminal && fix.is_none();
+    if let (Some(r), false) = (&recovered, screen) {
+        warnln!("mailsetup: {r}");
+    }
     if fix.is_none() && !terminal {
         return Ok(super::help());
     }
@@ -51,10 +61,25 @@ pub(super) fn run(root: &Root, cli: &Cli, fix: Option<&str>) -> Result<u8> {
                 .into(),
         ));
     }
+    let interrupted = match recovered.filter(|_| screen) {
+        Some(r) => {
+            let earlier = match &r.session {
+                Some(s) => crate::apply::session_runs(root, s)?,
+                None => 0,
+            };
+            Some(crate::wizard::Interrupted {
+                notice: r.to_string(),
+                session: r.session.clone(),
+                earlier,
+            })
+        }
+        None => None,
+    };
     let options = Options {
         dry_run: cli.dry_run,
         answers,
         fix: open_at,
+        interrupted,
     };
     let ctx = effects::Context {
         root: root.clone(),

@@ -119,18 +119,56 @@ pub(super) fn change(
     })
 }
 
+/// Why `/etc/opendkim` (owner and mode `m`) keeps OpenDKIM from its tables and keys, if it
+/// does: OpenDKIM must be able to pass through it (others, or its group, may search it), and
+/// its key walk refuses a directory above a key that someone other than root may write
+/// (postfix-opendkim.md §2.5, `dkimf_securefile`). An operator's 0750 root:opendkim is fine.
+fn opendkim_dir_drift(cur: &Current, m: crate::system::Meta) -> Option<String> {
+    let opendkim_in_group = cur.accounts.groups.iter().any(|(name, g)| {
+        g.gid == m.gid
+            && (g.members.iter().any(|u| u == "opendkim")
+                || cur.accounts.in_group("opendkim", name))
+    });
+    let passable = m.mode & 0o001 != 0 || (m.mode & 0o010 != 0 && opendkim_in_group);
+    let found = format!("found uid {} gid {} mode {:04o}", m.uid, m.gid, m.mode);
+    if m.uid != 0 || m.mode & 0o022 != 0 {
+        Some(format!(
+            "someone other than root may write it, and OpenDKIM refuses keys beneath such a \
+             directory ({found})"
+        ))
+    } else if !passable {
+        Some(format!(
+            "OpenDKIM cannot pass through it to its tables and keys ({found})"
+        ))
+    } else {
+        None
+    }
+}
+
 /// The directories and their owner/mode. Keys: directories root:opendkim 0750 so that OpenDKIM's
 /// key-permission walk passes and the opendkim user cannot plant links (reliability.md G3.3).
 /// Socket: opendkim:opendkim 0750 inside Postfix's chroot (postfix-opendkim.md §2.2).
+/// `/etc/opendkim`: created 0755 root, and set so again when OpenDKIM could not use it
+/// ([`opendkim_dir_drift`]); an operator's other safe choice stays.
 fn dirs(settings: &Settings, cur: &Current, parts: &[Part], plan: &mut Plan) {
-    let mut want: Vec<(PathBuf, Owner, u32, bool, &str)> = Vec::new();
-    if parts.contains(&Part::Tables) {
+    let mut want: Vec<(PathBuf, Owner, u32, bool, String)> = Vec::new();
+    let keys_here = cur
+        .keys
+        .values()
+        .any(|k| k.path.starts_with(system::KEYS_DIR));
+    if parts.contains(&Part::Tables) || (parts.contains(&Part::Keys) && keys_here) {
+        let now = cur
+            .dirs
+            .get(Path::new(system::OPENDKIM_DIR))
+            .copied()
+            .flatten();
+        let drift = now.and_then(|m| opendkim_dir_drift(cur, m));
         want.push((
             system::OPENDKIM_DIR.into(),
             Owner::ROOT,
             0o755,
-            false,
-            "holds the OpenDKIM tables",
+            drift.is_some(),
+            drift.unwrap_or_else(|| "holds the OpenDKIM tables".into()),
         ));
     }
     let key_dirs: Vec<PathBuf> = cur
@@ -145,7 +183,7 @@ fn dirs(settings: &Settings, cur: &Current, parts: &[Part], plan: &mut Plan) {
             Owner::ROOT_OPENDKIM,
             0o750,
             true,
-            "private keys: readable by OpenDKIM only",
+            "private keys: readable by OpenDKIM only".into(),
         ));
     }
     for d in key_dirs
@@ -158,7 +196,7 @@ fn dirs(settings: &Settings, cur: &Current, parts: &[Part], plan: &mut Plan) {
                 Owner::ROOT_OPENDKIM,
                 0o750,
                 true,
-                "private keys: readable by OpenDKIM only",
+                "private keys: readable by OpenDKIM only".into(),
             ));
         }
     }
@@ -168,7 +206,7 @@ fn dirs(settings: &Settings, cur: &Current, parts: &[Part], plan: &mut Plan) {
             Owner::OPENDKIM,
             0o750,
             true,
-            "the OpenDKIM socket, inside Postfix's chroot",
+            "the OpenDKIM socket, inside Postfix's chroot".into(),
         ));
     }
     for (path, owner, mode, enforce, why) in want {
@@ -183,7 +221,7 @@ fn dirs(settings: &Settings, cur: &Current, parts: &[Part], plan: &mut Plan) {
                 owner,
                 mode,
                 exists: now.is_some(),
-                why: why.into(),
+                why,
             });
         }
     }

@@ -74,6 +74,9 @@ pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
         Effect::SaveAnswers(settings) => {
             blocking(move || Msg::Done(save_answers(&ctx.root, &settings))).await
         }
+        Effect::UndoSession(session) => {
+            blocking(move || Msg::SessionUndone(undo_session(&ctx.root, &session))).await
+        }
     }
 }
 
@@ -288,6 +291,22 @@ fn restart(
          restarted",
         undone.stamps.len()
     ))
+}
+
+/// Undo the applied steps of an earlier wizard run (one transaction), restarting the
+/// services they touched.
+fn undo_session(root: &Root, session: &str) -> Result<String, String> {
+    let done = apply::rollback(
+        root,
+        &apply::RollbackOptions {
+            force: false,
+            session: Some(session.to_string()),
+            now: SystemTime::now(),
+            restart: true,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(format!("undone: {}", apply::describe(&done.stamps)))
 }
 
 /// Zone form, then the one-string form for web panels (records::render).

@@ -83,8 +83,10 @@ async fn event_loop(
             },
             Some(msg) = rx.recv() => msg,
             _ = ticks.tick() => Msg::Tick,
-            _ = term.recv() => return Ok(2),
-            _ = hup.recv() => return Ok(2),
+            // as a shell reports a process the signal ended (a step being written finishes
+            // or is undone first: the runtime waits for it)
+            _ = term.recv() => return Ok(143),
+            _ = hup.recv() => return Ok(129),
         };
         pending = wizard.update(msg);
     }

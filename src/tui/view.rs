@@ -273,6 +273,9 @@ fn step_hints(w: &Wizard) -> Vec<(&'static str, &'static str)> {
             if missing {
                 keys.push(("y", "install"));
             }
+            if w.undo_offered().is_some() {
+                keys.push(("u", "undo earlier steps"));
+            }
             keys.extend([SCROLL, HELP, QUIT]);
             keys
         }

@@ -69,6 +69,9 @@ pub enum Msg {
     Readiness(Report),
     /// The selftest's report (`selftest.*` findings).
     SelfTested(Report),
+    /// The earlier steps of an interrupted wizard run were undone (a line saying what), or
+    /// why not.
+    SessionUndone(Result<String, String>),
     /// The services were restarted (the lines say what was done) or one failed.
     Restarted(Result<Vec<String>, String>),
     /// A copy, save or other side job finished: a line for the status bar.
@@ -102,6 +105,9 @@ pub enum Effect {
     SaveRecords(String),
     /// Save the answers (comments kept) for the next run.
     SaveAnswers(Settings),
+    /// Undo every applied step of this earlier wizard run (`mailsetup rollback`, for that
+    /// run only): never in a dry run.
+    UndoSession(String),
     Quit,
 }
 
@@ -131,6 +137,17 @@ pub struct StepPlan {
     pub outcome: Outcome,
 }
 
+/// An interrupted run that was undone before the wizard opened (the first screen says so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    /// What was found and done, as `crate::apply::Recovered` says it.
+    pub notice: String,
+    /// The wizard run (session) the interrupted step belonged to, and how many of its
+    /// earlier steps stay applied: the wizard offers to undo them too (`u`) or to go on.
+    pub session: Option<String>,
+    pub earlier: usize,
+}
+
 /// How the wizard starts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Options {
@@ -139,6 +156,8 @@ pub struct Options {
     pub answers: Option<Settings>,
     /// `mailsetup fix <id>`: open at this step with this finding shown.
     pub fix: Option<(Step, Finding)>,
+    /// An interrupted run recovered before the wizard opened.
+    pub interrupted: Option<Interrupted>,
 }
 
 /// The TCP port the OpenDKIM step offers (OpenDKIM's customary 8891).
@@ -180,6 +199,8 @@ pub struct Wizard {
     pub readiness: Option<Report>,
     /// The selftest after the restart at the summary.
     pub selftest: Option<Report>,
+    /// The interrupted run undone before the wizard opened, shown on the first screen.
+    pub interrupted: Option<Interrupted>,
 }
 
 impl Wizard {
@@ -212,6 +233,7 @@ impl Wizard {
             restarted: None,
             readiness: None,
             selftest: None,
+            interrupted: options.interrupted,
         };
         let mut w = w;
         let mut effects = vec![Effect::Scan];
@@ -290,6 +312,19 @@ impl Wizard {
             Msg::SelfTested(report) => {
                 self.busy = None;
                 self.selftest = Some(report);
+                Vec::new()
+            }
+            Msg::SessionUndone(result) => {
+                self.busy = None;
+                self.status = Some(match result {
+                    Ok(line) => {
+                        if let Some(i) = &mut self.interrupted {
+                            i.earlier = 0;
+                        }
+                        line
+                    }
+                    Err(e) => format!("not undone: {e}"),
+                });
                 Vec::new()
             }
             Msg::Done(line) => {
@@ -398,6 +433,7 @@ impl Wizard {
             Step::Scan => match key {
                 Key::Enter => self.goto(Step::Identity),
                 Key::Char('y') => self.install(),
+                Key::Char('u') => self.undo_session(),
                 _ => Vec::new(),
             },
             Step::Identity => match key {
@@ -467,6 +503,26 @@ impl Wizard {
     fn selected_step(&self) -> Option<Step> {
         let f = self.report.as_ref()?.findings.get(self.selected?)?;
         Step::for_finding(f.id)
+    }
+
+    /// The undo offered for the earlier steps of an interrupted wizard run, if any.
+    pub fn undo_offered(&self) -> Option<&str> {
+        self.interrupted
+            .as_ref()
+            .filter(|i| i.earlier > 0)
+            .and_then(|i| i.session.as_deref())
+    }
+
+    fn undo_session(&mut self) -> Vec<Effect> {
+        let Some(session) = self.undo_offered().map(str::to_string) else {
+            return Vec::new();
+        };
+        if self.dry_run {
+            self.status = Some("dry run: nothing is undone".into());
+            return Vec::new();
+        }
+        self.busy = Some("undoing the earlier steps of the interrupted run".into());
+        vec![Effect::UndoSession(session)]
     }
 
     fn install(&mut self) -> Vec<Effect> {

@@ -647,7 +647,7 @@ echo 'DAEMON_OPTS="-u opendkim:nogroup"' >>/etc/default/opendkim
 ms apply --answers "$ANSWERS" --yes
 check "apply exits 2 when OpenDKIM's socket shuts Postfix out after the restart" test "$MS_RC" = 2
 check "it says what failed and that every step was rolled back" \
-  sh -c "grep -q 'may not write to the socket' '$MS_OUT' && grep -q 'rolled back' '$MS_OUT'"
+  sh -c "grep -q 'may not write to the socket' '$MS_OUT' && grep -q 'every change was undone and the services restarted' '$MS_OUT'"
 check "main.cf is back as it was" test "$("$PY" "$HERE/state.py" show /etc/postfix/main.cf)" = "$MAIN0"
 sed -i '/^DAEMON_OPTS="-u opendkim:nogroup"$/d' /etc/default/opendkim
 ms apply --answers "$ANSWERS" --yes

@@ -16,6 +16,24 @@ pub fn scan(w: &Wizard, theme: &Theme, cols: usize) -> Body {
         return b;
     };
     let r = &mut b.scrolled;
+    if let Some(i) = &w.interrupted {
+        for (n, line) in i.notice.lines().enumerate() {
+            let mark = if n == 0 { "! " } else { "  " };
+            r.lead(&[(mark, theme.warn)], &clean(line.trim()), Style::new());
+        }
+        if i.earlier > 0 {
+            r.lead(
+                &[("  ", Style::new())],
+                &format!(
+                    "{} earlier step(s) of that wizard run stay applied: Enter goes on with \
+                     them, u undoes them too (as mailsetup rollback would)",
+                    i.earlier
+                ),
+                Style::new(),
+            );
+        }
+        r.blank();
+    }
     r.lead(
         &[("System:   ", theme.heading)],
         &clean(&scan.distribution),
