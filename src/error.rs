@@ -45,13 +45,15 @@ pub enum Error {
     ChangedSincePlan { path: PathBuf },
 
     #[error(
-        "another mailsetup ({}) is running: it holds the lock `{path}`\n  fix: wait for it to finish; never delete the lock file by hand",
-        holder.as_deref().unwrap_or("pid unknown")
+        "another mailsetup (pid {}) is running{}: it holds the lock `{path}`\n  fix: wait for it to finish; never delete the lock file by hand",
+        pid.as_deref().unwrap_or("unknown"),
+        since.as_ref().map(|s| format!(" since {s}")).unwrap_or_default()
     )]
     Locked {
         path: PathBuf,
-        /// `pid N since YYYY-MM-DD HH:MM:SS UTC`, as the holder wrote it.
-        holder: Option<String>,
+        /// The holder's pid and start (`YYYY-MM-DD HH:MM:SS UTC`), as it wrote them.
+        pid: Option<String>,
+        since: Option<String>,
     },
 
     #[error(

@@ -467,10 +467,11 @@ fn a_second_hard_link_at_a_managed_file_is_refused_and_the_other_file_is_untouch
     eprintln!("hard-link matrix: {cases} files refused, 0 changed outside the tree");
 }
 
-/// Path → (bytes, mode, uid, gid, inode, links, mtime, ctime) of every entry beneath `dir`.
-fn snapshot_with_times(
-    dir: &Path,
-) -> BTreeMap<PathBuf, (Vec<u8>, u32, u32, u32, u64, u64, i64, i64)> {
+/// Bytes, mode, uid, gid, inode, links, mtime and ctime (ns) of an entry.
+type Fingerprint = (Vec<u8>, u32, u32, u32, u64, u64, i64, i64);
+
+/// Path → [`Fingerprint`] of every entry beneath `dir`.
+fn snapshot_with_times(dir: &Path) -> BTreeMap<PathBuf, Fingerprint> {
     all_entries(dir)
         .into_iter()
         .map(|(p, md)| {
@@ -590,7 +591,7 @@ fn two_applies_at_once_one_runs_and_the_other_names_it() {
                 "round {round}: exit {code}: {err}"
             );
             if *code == 2 {
-                assert!(err.contains(" since "), "round {round}: {err}");
+                assert!(err.contains(") is running since "), "round {round}: {err}");
                 refused += 1;
             }
         }

@@ -37,10 +37,16 @@ pub fn resolve(accounts: &Accounts, owner: Owner, mode: u32) -> Result<Meta> {
 }
 
 /// The ops of `plan`, and the lines to report for what is not done beneath a test root.
+/// Without `keys`, new keys are left empty (for a check of the targets only).
 ///
 /// Errors: an owner that does not exist, a key that cannot be generated or a retired key
 /// that cannot be read, a link on the way to /etc/group.
-pub fn ops(fence: &Fence, plan: &Plan, accounts: &Accounts) -> Result<(Vec<Op>, Vec<String>)> {
+pub fn ops(
+    fence: &Fence,
+    plan: &Plan,
+    accounts: &Accounts,
+    keys: bool,
+) -> Result<(Vec<Op>, Vec<String>)> {
     let mut ops = Vec::new();
     let mut reported = Vec::new();
     for d in &plan.dirs {
@@ -64,6 +70,13 @@ pub fn ops(fence: &Fence, plan: &Plan, accounts: &Accounts) -> Result<(Vec<Op>, 
     }
     for k in &plan.keys {
         let (pem, public) = match &k.restore_from {
+            _ if !keys => (
+                Zeroizing::new(String::new()),
+                crate::keys::PublicKey {
+                    p: String::new(),
+                    bits: 0,
+                },
+            ),
             Some(retired) => {
                 let (bytes, _) = fence.read(retired)?.ok_or_else(|| Error::Key {
                     path: fence.real(retired),

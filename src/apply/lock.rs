@@ -1,7 +1,7 @@
 //! One lock per run: an exclusive `flock` on `/var/lib/mailsetup/lock`, taken before
 //! anything else is created (the state directory itself appears whole, see
-//! [`super::state::ensure_dir`]). The holder writes `pid N since TIME` into it, which a second
-//! run names when it is refused. The kernel releases the lock when the process dies, so it
+//! [`super::state::ensure_dir`]). The holder writes its pid and start time into it (`PID
+//! YYYY-MM-DD HH:MM:SS UTC`), which a second run names when it is refused. The kernel releases the lock when the process dies, so it
 //! cannot go stale; the file is never deleted.
 
 use std::fs::{File, TryLockError};
@@ -34,13 +34,23 @@ impl Lock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
+                // the holder writes its pid just after it locks: give it a moment
                 let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
-                return Err(Error::Locked {
-                    path,
-                    holder: (!holder.is_empty()).then(|| holder.to_string()),
-                });
+                for _ in 0..50 {
+                    holder.clear();
+                    let _ = file.rewind();
+                    let _ = file.read_to_string(&mut holder);
+                    if holder.ends_with('\n') {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                let (pid, since) = match holder.trim().split_once(' ') {
+                    Some((pid, since)) => (Some(pid.to_string()), Some(since.to_string())),
+                    None if holder.trim().is_empty() => (None, None),
+                    None => (Some(holder.trim().to_string()), None),
+                };
+                return Err(Error::Locked { path, pid, since });
             }
             Err(TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
         }
@@ -49,7 +59,7 @@ impl Lock {
         let _ = file.rewind();
         let _ = writeln!(
             file,
-            "pid {} since {}",
+            "{} {}",
             std::process::id(),
             super::record::utc_human(now)
         );
@@ -70,9 +80,12 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH;
         let held = Lock::take(&fence, now).expect("first");
         match Lock::take(&fence, now) {
-            Err(Error::Locked { holder, .. }) => assert_eq!(
-                holder.as_deref(),
-                Some(format!("pid {} since 1970-01-01 00:00:00 UTC", std::process::id()).as_str())
+            Err(e @ Error::Locked { .. }) => assert!(
+                e.to_string().starts_with(&format!(
+                    "another mailsetup (pid {}) is running since 1970-01-01 00:00:00 UTC",
+                    std::process::id()
+                )),
+                "{e}"
             ),
             other => panic!("expected Locked, got {other:?}"),
         }

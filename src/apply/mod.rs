@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 pub use record::{RunRecord, Status};
-pub use txn::Restart;
+pub use txn::{Restart, Txn};
 pub use undo::{Recovered, pending};
 
 use crate::accounts::Accounts;
@@ -35,7 +35,7 @@ use crate::plan::Plan;
 use crate::services::{Service, ServiceAction, Verb};
 use crate::system::Root;
 use record::Kind;
-use txn::{RunOptions, Txn};
+use txn::RunOptions;
 
 /// How an apply runs.
 #[derive(Debug, Clone)]
@@ -79,9 +79,37 @@ pub struct Receipt {
 /// the staged files fail validation (nothing written in these cases); an I/O error, a signal
 /// or a service failure (every change undone first; see [`txn::Txn::run`]).
 pub fn apply(root: &Root, plan: &Plan, accounts: &Accounts, opts: &Options) -> Result<Receipt> {
-    let (ops, reported) = from_plan::ops(&fence::Fence::new(root)?, plan, accounts)?;
+    let (ops, reported) = from_plan::ops(&fence::Fence::new(root)?, plan, accounts, true)?;
     txn::check(&fence::Fence::new(root)?, &ops)?;
     let mut txn = Txn::begin(root, opts.now)?;
+    let mut receipt = apply_ops(&txn, ops, reported, plan, opts)?;
+    receipt.recovered = txn.recovered.take();
+    Ok(receipt)
+}
+
+/// [`apply`] within a transaction the caller began (holding the lock since before it read
+/// the state the plan was built from, as `mailsetup apply` does while it asks).
+pub fn apply_in(txn: &Txn, plan: &Plan, accounts: &Accounts, opts: &Options) -> Result<Receipt> {
+    let (ops, reported) = from_plan::ops(txn.fence(), plan, accounts, true)?;
+    apply_ops(txn, ops, reported, plan, opts)
+}
+
+/// Check every target of `plan` as a run would, without the lock and without writing
+/// anything: a plan refused for a link, a second hard link or a changed file leaves no
+/// trace, not even mailsetup's state directory. Errors: as [`apply`] refuses.
+pub fn check(root: &Root, plan: &Plan, accounts: &Accounts) -> Result<()> {
+    let fence = fence::Fence::new(root)?;
+    let (ops, _) = from_plan::ops(&fence, plan, accounts, false)?;
+    txn::check(&fence, &ops)
+}
+
+fn apply_ops(
+    txn: &Txn,
+    ops: Vec<op::Op>,
+    reported: Vec<String>,
+    plan: &Plan,
+    opts: &Options,
+) -> Result<Receipt> {
     let outcome = txn.run(
         ops,
         RunOptions {
@@ -101,7 +129,7 @@ pub fn apply(root: &Root, plan: &Plan, accounts: &Accounts, opts: &Options) -> R
         record: outcome.record,
         services: outcome.services,
         reported,
-        recovered: txn.recovered.take(),
+        recovered: None,
     })
 }
 

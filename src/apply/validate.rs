@@ -36,15 +36,22 @@ pub fn staged(
     let root = fence.root();
     let touches = |p: &str| texts.contains_key(Path::new(p));
     if Path::new(POSTCONF).exists() && (touches(system::MAIN_CF) || touches(system::MASTER_CF)) {
-        let now = warnings(&root.path("/etc/postfix"))?;
+        // the live pair and the staged pair, each in a directory of its own, both backdated:
+        // postconf reads a file changed within the last second again and again for about
+        // 1.5 s (waiting for a writer to finish), and warns again each time
+        let live = stage.mkdir(OsStr::new("live"), super::state::PRIVATE_DIR)?;
         for name in [system::MAIN_CF, system::MASTER_CF] {
-            let text = text_of(name)?.unwrap_or_default();
             let file = Path::new(name).file_name().unwrap_or_default();
-            stage.create(file, PRIVATE_FILE, &text)?;
-            // postconf reads a file changed within the last second again and again for
-            // about 1.5 s (waiting for a writer to finish): an old mtime spares that wait
+            let now = fence
+                .read(Path::new(name))?
+                .map(|(b, _)| b)
+                .unwrap_or_default();
+            live.create(file, PRIVATE_FILE, &now)?;
+            live.backdate(file)?;
+            stage.create(file, PRIVATE_FILE, &text_of(name)?.unwrap_or_default())?;
             stage.backdate(file)?;
         }
+        let now = warnings(&fence.real(live.path()))?;
         let real = fence.real(stage.path());
         let new = crate::postfix::warnings::added(&now, &warnings(&real)?);
         if !new.is_empty() {

@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use super::check::dns_options;
 use super::{confirm_step, load_settings};
 use crate::apply::record::utc_stamp;
-use crate::apply::{self, Restart};
+use crate::apply::{self, Restart, Txn};
 use crate::check::ids;
 use crate::cli::Cli;
 use crate::error::{Error, Result};
@@ -25,6 +25,20 @@ use crate::wizard::Step;
 /// plan that cannot be made, or a run that fails (undone whole).
 pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
     let settings = load_settings(cli)?;
+    // nothing to do, or a refusal, writes nothing, not even the lock
+    let unlocked = Current::read(root, &settings)?;
+    let first = plan::build(&settings, &unlocked)?;
+    if first.is_empty() {
+        say!("{first}");
+        return Ok(0);
+    }
+    if !cli.yes && !std::io::stdin().is_terminal() {
+        say!("{first}");
+        return Err(not_confirmed());
+    }
+    apply::check(root, &first, &unlocked.accounts)?;
+    // from here the lock is held: what is shown is what is applied
+    let txn = begin(root)?;
     let current = Current::read(root, &settings)?;
     let whole = plan::build(&settings, &current)?;
     if whole.is_empty() {
@@ -39,17 +53,36 @@ pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
         .into_iter()
         .filter(|s| s.part().is_some())
         .collect();
-    let walked = walk(root, cli, &settings, &current, &file_steps, "apply")?;
+    let walked = walk(&txn, root, cli, &settings, &current, &file_steps, "apply")?;
     Ok(u8::from(walked.skipped > 0 || walked.unsigned))
+}
+
+/// Take the lock (recovering an interrupted run first, which is said on stderr).
+fn begin(root: &Root) -> Result<Txn> {
+    let mut txn = Txn::begin(root, SystemTime::now())?;
+    if let Some(r) = txn.recovered.take() {
+        warnln!("mailsetup: {r}");
+    }
+    Ok(txn)
 }
 
 /// `mailsetup fix <id>` without the screen: that one step's diff, confirmed, applied with
 /// the services it needs restarted and checked, as `apply` does. Ok(whether it changed
 /// something); errors as [`run`].
 pub(super) fn fix_step(root: &Root, cli: &Cli, settings: &Settings, step: Step) -> Result<bool> {
+    if let Some(part) = step.part() {
+        let current = Current::read(root, settings)?;
+        let p = plan::build_parts(settings, &current, &[part])?;
+        if !p.is_empty() && !cli.yes && !std::io::stdin().is_terminal() {
+            say!("── step {}/9: {} ──\n{p}", step.index(), step.title());
+            return Err(not_confirmed());
+        }
+        apply::check(root, &p, &current.accounts)?;
+    }
+    let txn = begin(root)?;
     let current = Current::read(root, settings)?;
     let what = format!("fix: step {}/9 ({})", step.index(), step.title());
-    walk(root, cli, settings, &current, &[step], &what).map(|w| w.applied > 0)
+    walk(&txn, root, cli, settings, &current, &[step], &what).map(|w| w.applied > 0)
 }
 
 fn not_confirmed() -> Error {
@@ -74,6 +107,7 @@ struct Walked {
 /// Show and confirm each step's diff (each built on the state as it is now), then apply the
 /// accepted ones as one run, restart, and show the selftest.
 fn walk(
+    txn: &Txn,
     root: &Root,
     cli: &Cli,
     settings: &Settings,
@@ -119,8 +153,8 @@ fn walk(
     }
     let parts: Vec<Part> = accepted.iter().filter_map(|s| s.part()).collect();
     let plan = plan::build_parts(settings, current, &parts)?;
-    let receipt = apply::apply(
-        root,
+    let receipt = apply::apply_in(
+        txn,
         &plan,
         &current.accounts,
         &apply::Options {
@@ -130,9 +164,6 @@ fn walk(
             restart: Restart::NowAndCheck,
         },
     )?;
-    if let Some(r) = &receipt.recovered {
-        warnln!("mailsetup: {r}");
-    }
     for b in receipt
         .record
         .files
