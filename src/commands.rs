@@ -1,28 +1,33 @@
-//! The non-interactive front ends: each subcommand reads what it needs (answers, system state),
-//! computes its values with the core, prints them, and returns the exit code
-//! (0 ok, 1 findings or pending changes; errors are returned and mapped to 2 by the caller).
+//! The command-line front end: each subcommand calls the shared use cases ([`crate::flows`])
+//! and the core, prints their values, and returns the exit code (0 ok, 1 findings or pending
+//! changes; errors are returned and mapped to 2 by the caller). Bare `mailsetup` and `fix`
+//! on a terminal return [`Launch::Wizard`]: the caller opens the wizard's screen
+//! (`crate::tui`); this module never imports it.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::net::Ipv4Addr;
 
-use crate::answers;
 use crate::apply;
 use crate::cli::{Cli, Command, Format};
 use crate::error::{Error, Result};
-use crate::plan::{self, Current};
-use crate::records::{self, RecordSet, render};
+use crate::records::render;
 use crate::settings::Settings;
 use crate::system::{self, Root};
 use crate::values::Domain;
 
 mod apply_cmd;
-pub(crate) mod check;
+mod check;
 mod selftest_cmd;
 mod wizard;
 
-/// Run a parsed command line; Ok(exit code).
-pub fn dispatch(cli: Cli) -> Result<u8> {
+/// What a command line comes to: an exit code, or the wizard to open on this terminal.
+#[derive(Debug)]
+pub enum Launch {
+    Exit(u8),
+    Wizard(Box<crate::wizard::Options>, crate::flows::Context),
+}
+
+/// Run a parsed command line; Ok(what to do next).
+pub fn dispatch(cli: Cli) -> Result<Launch> {
     let root = Root::new(&cli.root);
     if !cli.root.is_dir() {
         return Err(Error::Invalid {
@@ -40,6 +45,11 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
     if let Some(r) = &recovered {
         warnln!("mailsetup: {r}");
     }
+    command(&root, &cli).map(Launch::Exit)
+}
+
+/// The commands that never open the screen; Ok(exit code).
+fn command(root: &Root, cli: &Cli) -> Result<u8> {
     match &cli.command {
         None | Some(Command::Fix { .. }) => Ok(0),
         Some(Command::Selftest {
@@ -47,13 +57,13 @@ pub fn dispatch(cli: Cli) -> Result<u8> {
             via_postfix: _,
             to,
             wait,
-        }) => selftest_cmd::run(&root, &cli, *json, to.as_deref(), *wait),
-        Some(Command::Plan) => plan_cmd(&root, &cli),
-        Some(Command::Apply) if cli.dry_run => plan_cmd(&root, &cli),
-        Some(Command::Apply) => apply_cmd::run(&root, &cli),
-        Some(Command::Records { format, domain }) => records_cmd(&root, &cli, *format, domain),
-        Some(Command::Check(args)) => check::run(&root, &cli, args),
-        Some(Command::Rollback { force }) => rollback_cmd(&root, &cli, *force),
+        }) => selftest_cmd::run(root, cli, *json, to.as_deref(), *wait),
+        Some(Command::Plan) => plan_cmd(root, cli),
+        Some(Command::Apply) if cli.dry_run => plan_cmd(root, cli),
+        Some(Command::Apply) => apply_cmd::run(root, cli),
+        Some(Command::Records { format, domain }) => records_cmd(root, cli, *format, domain),
+        Some(Command::Check(args)) => check::run(root, cli, args),
+        Some(Command::Rollback { force }) => rollback_cmd(root, cli, *force),
     }
 }
 
@@ -77,21 +87,17 @@ fn help() -> u8 {
     0
 }
 
-/// Read and validate the answers file.
+/// Read and validate the `--answers` file. Errors: none given ([`Error::AnswersMissing`]),
+/// and as [`crate::flows::settings::from_file`].
 pub fn load_settings(cli: &Cli) -> Result<Settings> {
     let path = cli.answers.as_deref().ok_or(Error::AnswersMissing)?;
-    let text = std::fs::read_to_string(path).map_err(|source| Error::AnswersRead {
-        path: path.into(),
-        source,
-    })?;
-    Ok(answers::parse(&text)?)
+    crate::flows::settings::from_file(path)
 }
 
 /// `plan` and `apply --dry-run`: the whole plan as diffs; exit 1 when something would change.
 fn plan_cmd(root: &Root, cli: &Cli) -> Result<u8> {
     let settings = load_settings(cli)?;
-    let current = Current::read(root, &settings)?;
-    let plan = plan::build(&settings, &current)?;
+    let (_, plan) = crate::flows::plan::of(root, &settings, crate::plan::Part::ALL)?;
     say!("{plan}");
     if plan.is_empty() {
         return Ok(0);
@@ -125,25 +131,6 @@ fn confirm(question: &str) -> Result<()> {
     }
 }
 
-/// The server's IPv4: from the answers, else detected from the interfaces.
-pub(crate) fn server_ipv4(settings: &Settings) -> Result<Ipv4Addr> {
-    settings
-        .ipv4
-        .or_else(system::detect_public_ipv4)
-        .ok_or(Error::NoIpv4)
-}
-
-pub(crate) fn record_set(root: &Root, settings: &Settings) -> Result<(RecordSet, Current)> {
-    let current = Current::read(root, settings)?;
-    let ipv4 = server_ipv4(settings)?;
-    let keys: BTreeMap<Domain, String> = current
-        .keys
-        .iter()
-        .filter_map(|(d, k)| k.public.as_ref().map(|p| (d.clone(), p.p.clone())))
-        .collect();
-    Ok((records::build(settings, ipv4, &keys), current))
-}
-
 fn domains(only: &[String]) -> Result<Vec<Domain>> {
     only.iter()
         .map(|d| {
@@ -167,7 +154,7 @@ fn records_cmd(root: &Root, cli: &Cli, format: Format, only: &[String]) -> Resul
             reason: "not one of the answers file's domains".into(),
         });
     }
-    let (set, _) = record_set(root, &settings)?;
+    let (set, _) = crate::flows::records::record_set(root, &settings)?;
     let set = set.filtered(&only);
     let text = match format {
         Format::Zone => render::zone(&set),

@@ -51,6 +51,7 @@ pub mod cli;
 pub mod commands;
 pub mod dns;
 pub mod error;
+pub mod flows;
 pub mod keys;
 pub mod local;
 pub mod milter;
@@ -82,7 +83,11 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match commands::dispatch(cli) {
+    let ran = commands::dispatch(cli).and_then(|launch| match launch {
+        commands::Launch::Exit(code) => Ok(code),
+        commands::Launch::Wizard(options, ctx) => tui::run(*options, ctx),
+    });
+    match ran {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             warnln!("mailsetup: error: {e}");

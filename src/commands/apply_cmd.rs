@@ -10,7 +10,6 @@ use std::time::SystemTime;
 
 use super::check::dns_options;
 use super::{confirm_step, load_settings};
-use crate::apply::record::utc_stamp;
 use crate::apply::{self, Restart, Txn};
 use crate::check::ids;
 use crate::cli::Cli;
@@ -160,7 +159,7 @@ fn walk(
         &apply::Options {
             what: what.into(),
             now: SystemTime::now(),
-            session: Some(session()),
+            session: Some(crate::flows::session()),
             restart: Restart::NowAndCheck,
         },
     )?;
@@ -218,9 +217,4 @@ fn selftest(root: &Root, cli: &Cli, settings: &Settings) -> bool {
             false
         }
     }
-}
-
-/// A session id for the run records of one apply or one wizard run.
-pub(crate) fn session() -> String {
-    format!("{}-{}", utc_stamp(SystemTime::now()), std::process::id())
 }

@@ -1,22 +1,18 @@
-//! `mailsetup check`: build the [`CheckInput`] from the answers and the local state, run
-//! the checks (once, or `--watch`ing), print the report.
+//! `mailsetup check`: the check's input from the answers and the local state
+//! ([`crate::flows::check`]), the checks (once, or `--watch`ing), the report printed.
 
 use std::io::{IsTerminal, Write};
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use super::{domains, load_settings, record_set, server_ipv4};
+use super::{domains, load_settings};
 use crate::check::watch::{Event, WatchOptions, watch};
-use crate::check::{self, CheckInput, Report, report};
+use crate::check::{self, Report, report};
 use crate::cli::{CheckArgs, Cli, DnsArgs};
 use crate::dns::{AuthOptions, Nameserver};
 use crate::error::{Error, Result};
-use crate::plan::Current;
-use crate::postfix::MainCf;
-use crate::records::{self, RecordSet};
-use crate::settings::Settings;
+use crate::flows;
 use crate::system::Root;
-use crate::values::{Domain, InetProtocols};
+use crate::values::Domain;
 use crate::wizard::Step;
 
 /// Run the check; Ok(exit code): 0 nothing wrong, 1 findings.
@@ -38,12 +34,11 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
         });
     }
     let options = dns_options(&cli.dns)?;
-    let (set, current) = record_set(root, &settings)?;
-    let input = check_input(&settings, server_ipv4(&settings)?, &set, &current, &only);
+    let input = flows::check::input_for(root, &settings, &only)?;
     let rt = super::runtime()?;
     let tty = std::io::stdout().is_terminal();
     let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let local = crate::local::checks(&crate::local::read(root), &settings);
+    let local = flows::check::local(root, &settings);
     let dns = if args.watch {
         let w = WatchOptions {
             interval: Duration::from_secs(args.interval),
@@ -53,21 +48,13 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     } else {
         rt.block_on(check::run(&input, &options))
     };
-    let report = with_local(&local, dns);
+    let report = flows::check::merge(&local, dns);
     print(&report, args.json, color);
     Ok(report.exit_code())
 }
 
-/// The local checks' results first (this server), then the DNS report.
-pub(crate) fn with_local(local: &[check::JobResult], dns: Report) -> Report {
-    let mut report = Report::from_results(local);
-    report.findings.extend(dns.findings);
-    report.checked.extend(dns.checked);
-    report
-}
-
 /// The DNS options of the command line. Errors: a `--nameserver` that is not `IP[:PORT]`.
-pub(crate) fn dns_options(args: &DnsArgs) -> Result<AuthOptions> {
+pub(super) fn dns_options(args: &DnsArgs) -> Result<AuthOptions> {
     let first_hop = match &args.nameserver {
         Some(s) => Nameserver::parse(s).map_err(|rule| Error::Invalid {
             what: format!("--nameserver {s:?}"),
@@ -118,62 +105,5 @@ fn show(event: Event<'_>, _json: bool, tty: bool) {
             let _ = err.flush();
         }
         Event::Waiting { .. } => {}
-    }
-}
-
-/// What `check` needs: the server's identity, whether Postfix sends over IPv6, and per
-/// domain the local key and the records that should be published (the fixes it prints).
-pub(crate) fn check_input(
-    settings: &Settings,
-    ipv4: Ipv4Addr,
-    set: &RecordSet,
-    current: &Current,
-    only: &[Domain],
-) -> CheckInput {
-    let value = |zone: &Domain, name: &str| {
-        set.records
-            .iter()
-            .find(|r| &r.zone == zone && r.name == name && r.rtype == records::Rtype::TXT)
-            .map(|r| r.value.clone())
-            .unwrap_or_default()
-    };
-    let dkim = records::dkim_name(&settings.selector);
-    CheckInput {
-        hostname: settings.hostname.clone(),
-        ipv4,
-        ipv6: settings.ipv6,
-        ipv6_enabled: ipv6_enabled(settings, current),
-        domains: settings
-            .domains
-            .iter()
-            .filter(|d| only.is_empty() || only.contains(d))
-            .map(|d| check::DomainInput {
-                domain: d.clone(),
-                selector: settings.selector.clone(),
-                local_p: current
-                    .keys
-                    .get(d)
-                    .and_then(|k| k.public.as_ref())
-                    .map(|p| p.p.clone()),
-                expected: check::ExpectedRecords {
-                    spf: value(d, "@"),
-                    dkim: value(d, &dkim),
-                    dmarc: value(d, "_dmarc"),
-                },
-            })
-            .collect(),
-    }
-}
-
-/// Whether Postfix may send over IPv6: `inet_protocols` in main.cf as it is now (postconf(5):
-/// `all` or a list with `ipv6`; Postfix ≥ 3.0 defaults to `all`), else the answers' value.
-fn ipv6_enabled(settings: &Settings, current: &Current) -> bool {
-    match current.main_cf.text.as_deref() {
-        Some(text) => MainCf::parse(text)
-            .get("inet_protocols")
-            .unwrap_or_else(|| "all".into())
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .any(|p| p == "all" || p == "ipv6"),
-        None => settings.inet_protocols != InetProtocols::Ipv4,
     }
 }

@@ -2,34 +2,31 @@
 //! `--via-postfix --to ADDRESS` (real messages through Postfix, read back from a local
 //! mailbox). Reads what it needs, runs [`crate::selftest`], prints the report.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use super::check::{dns_options, print};
 use super::load_settings;
 use crate::check::Report;
 use crate::cli::Cli;
-use crate::dns::Authority;
 use crate::error::{Error, Result};
+use crate::flows;
 use crate::plan::Current;
 use crate::selftest::mailbox::{self, Mailbox, NotHere};
 use crate::selftest::via_postfix::{self, Relay, Sent};
 use crate::settings::Settings;
-use crate::system::{self, Root};
-use crate::values::Domain;
+use crate::system::Root;
 
 /// Ok(0) when every message is signed and verified (or, to another host's address, sent),
 /// Ok(1) otherwise; `to`: `--via-postfix --to ADDRESS`.
 pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u64) -> Result<u8> {
     let settings = load_settings(cli)?;
-    let local_p = local_keys(root, &settings)?;
+    let local_p = flows::records::public_keys(&Current::read(root, &settings)?);
     let rt = super::runtime()?;
-    let auth = authority(&dns_options(&cli.dns)?)?;
+    let auth = flows::check::authority(&dns_options(&cli.dns)?)?;
     let (results, note) = match to {
         None => {
-            let target = milter_target(root)?;
+            let target = flows::check::milter_target(root)?;
             let results = rt.block_on(crate::selftest::run(&target, &settings, &auth, &local_p));
             (results, None)
         }
@@ -97,63 +94,21 @@ pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u6
     Ok(report.exit_code())
 }
 
-/// The milter self-test's findings, for `mailsetup fix selftest.*`.
-pub(super) fn findings(
-    root: &Root,
-    settings: &Settings,
-    dns: &crate::dns::AuthOptions,
-) -> Result<Vec<crate::check::Finding>> {
-    Ok(report(root, settings, dns)?.findings)
-}
-
-/// The milter self-test (a message from each domain through OpenDKIM), as a report.
+/// The milter self-test (a message from each domain through OpenDKIM), as a report, on a
+/// runtime of its own.
 pub(super) fn report(
     root: &Root,
     settings: &Settings,
     dns: &crate::dns::AuthOptions,
 ) -> Result<Report> {
-    let local_p = local_keys(root, settings)?;
-    let target = milter_target(root)?;
-    let auth = authority(dns)?;
-    let rt = super::runtime()?;
-    let results = rt.block_on(crate::selftest::run(&target, settings, &auth, &local_p));
-    Ok(Report::from_results(&results))
-}
-
-/// The authoritative-server client. Errors: the system resolver's configuration cannot be read.
-fn authority(dns: &crate::dns::AuthOptions) -> Result<Authority> {
-    Authority::new(*dns).map_err(|e| Error::Invalid {
-        what: "the resolver".into(),
-        reason: e.to_string(),
-    })
-}
-
-/// The socket Postfix uses for OpenDKIM (main.cf `smtpd_milters`), beneath the root.
-fn milter_target(root: &Root) -> Result<crate::selftest::Target> {
-    let main_cf = system::read_file(root, system::MAIN_CF)?
-        .text
-        .unwrap_or_default();
-    let listens = crate::local::effective_socket(&crate::local::read(root));
-    crate::selftest::target(root, &main_cf, listens.as_deref()).map_err(|reason| Error::Invalid {
-        what: system::MAIN_CF.into(),
-        reason,
-    })
-}
-
-/// The local keys' `p=` by domain.
-fn local_keys(root: &Root, settings: &Settings) -> Result<BTreeMap<Domain, String>> {
-    Ok(Current::read(root, settings)?
-        .keys
-        .iter()
-        .filter_map(|(d, k)| k.public.as_ref().map(|p| (d.clone(), p.p.clone())))
-        .collect())
+    super::runtime()?.block_on(flows::check::selftest(root, settings, dns))
 }
 
 /// Where Postfix beneath the root delivers `to`: Ok(Ok(mailbox)), Ok(Err(why it is not a
 /// local mailbox)). Errors: postconf cannot read the root's configuration.
 fn locate(root: &Root, to: &str) -> Result<std::result::Result<Mailbox, NotHere>> {
     let config = root.path("/etc/postfix");
-    let out = Command::new("postconf")
+    let out = crate::services::command("/usr/sbin/postconf")
         .arg("-c")
         .arg(&config)
         .arg("-xh")

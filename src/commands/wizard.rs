@@ -1,17 +1,17 @@
-//! Bare `mailsetup` and `mailsetup fix <id>`: start the wizard (`crate::tui`) on this
-//! terminal, pre-filled from `--answers` or the answers saved by the last run.
+//! Bare `mailsetup` and `mailsetup fix <id>`: the wizard's options for this terminal
+//! (pre-filled from `--answers` or the answers saved by the last run), for the caller to open
+//! its screen; `fix` without a screen applies the step that repairs the finding here.
 
 use std::io::IsTerminal;
-use std::path::Path;
 
+use super::Launch;
 use super::check::dns_options;
-use super::{load_settings, record_set, server_ipv4};
 use crate::check::{self, ids, report};
 use crate::cli::Cli;
 use crate::error::{Error, Result};
+use crate::flows;
 use crate::settings::Settings;
 use crate::system::Root;
-use crate::tui::{self, effects};
 use crate::wizard::{Options, Step};
 
 /// Open the wizard; `fix`: at the step that repairs this finding. Without a terminal, bare
@@ -22,7 +22,7 @@ pub(super) fn run(
     cli: &Cli,
     fix: Option<&str>,
     recovered: Option<crate::apply::Recovered>,
-) -> Result<u8> {
+) -> Result<Launch> {
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     // the first screen of a bare wizard says it; everything else says it here
     let screen = terminal && fix.is_none();
@@ -30,9 +30,9 @@ pub(super) fn run(
         warnln!("mailsetup: {r}");
     }
     if fix.is_none() && !terminal {
-        return Ok(super::help());
+        return Ok(Launch::Exit(super::help()));
     }
-    let answers = answers(root, cli)?;
+    let answers = flows::settings::given_or_saved(root, cli.answers.as_deref())?;
     let dns = dns_options(&cli.dns)?;
     let mut open_at = None;
     if let Some(id) = fix {
@@ -42,16 +42,18 @@ pub(super) fn run(
             reason: format!(
                 "needs the answers: pass --answers FILE (or run the wizard once, which saves \
                  them to {})",
-                effects::SAVED_ANSWERS
+                flows::SAVED_ANSWERS
             ),
         })?;
-        let Some(found) = failing(root, settings, id, &dns)? else {
+        let Some(found) = failing(settings, root, id, &dns)? else {
             sayln!("{id}: not failing now; nothing to fix (mailsetup check shows everything)");
-            return Ok(0);
+            return Ok(Launch::Exit(0));
         };
         match Step::for_finding(found.id) {
             Some(step) if terminal && !cli.yes => open_at = Some((step, found)),
-            step => return without_screen(root, cli, &dns, settings, step, &found),
+            step => {
+                return without_screen(root, cli, &dns, settings, step, &found).map(Launch::Exit);
+            }
         }
     }
     if !terminal {
@@ -81,12 +83,12 @@ pub(super) fn run(
         fix: open_at,
         interrupted,
     };
-    let ctx = effects::Context {
+    let ctx = flows::Context {
         root: root.clone(),
         dns,
-        session: Some(super::apply_cmd::session()),
+        session: Some(flows::session()),
     };
-    tui::run(options, ctx)
+    Ok(Launch::Wizard(Box::new(options), ctx))
 }
 
 /// `mailsetup fix <id>` without the screen: the finding; then the diff of the step that
@@ -117,7 +119,7 @@ fn without_screen(
         return Ok(u8::from(!plan.is_empty()));
     }
     let changed = super::apply_cmd::fix_step(root, cli, settings, step)?;
-    match failing(root, settings, found.id, dns)? {
+    match failing(settings, root, found.id, dns)? {
         None => {
             sayln!("{}: cleared", found.id);
             Ok(0)
@@ -140,38 +142,15 @@ fn without_screen(
     }
 }
 
-/// `--answers FILE`, else the answers saved by the last run beneath the root, else none.
-fn answers(root: &Root, cli: &Cli) -> Result<Option<Settings>> {
-    if cli.answers.is_some() {
-        return load_settings(cli).map(Some);
-    }
-    let saved = root.path(effects::SAVED_ANSWERS);
-    match std::fs::read_to_string(&saved) {
-        Ok(text) => Ok(Some(crate::answers::parse(&text)?)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io("read", Path::new(effects::SAVED_ANSWERS), e)),
-    }
-}
-
-/// The finding `id` if it fails now: the local checks and the DNS checks (or, for a
-/// `selftest.*` id, the self-test). Errors: what the checks need cannot be read.
+/// [`flows::check::failing`], on a runtime of its own.
 fn failing(
-    root: &Root,
     settings: &Settings,
-    id: &'static str,
+    root: &Root,
+    id: &str,
     dns: &crate::dns::AuthOptions,
 ) -> Result<Option<check::Finding>> {
-    let findings = if id.starts_with("selftest.") {
-        super::selftest_cmd::findings(root, settings, dns)?
-    } else {
-        let (set, current) = record_set(root, settings)?;
-        let input =
-            super::check::check_input(settings, server_ipv4(settings)?, &set, &current, &[]);
-        let rt = super::runtime()?;
-        let local = crate::local::checks(&crate::local::read(root), settings);
-        super::check::with_local(&local, rt.block_on(check::run(&input, dns))).findings
-    };
-    Ok(findings.into_iter().find(|f| f.id == id))
+    let rt = super::runtime()?;
+    rt.block_on(flows::check::failing(root, settings, id, dns))
 }
 
 /// `id` as one of [`ids::ALL`]. Errors: it is none of them (the error lists them).

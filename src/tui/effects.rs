@@ -13,29 +13,14 @@ use std::time::SystemTime;
 use base64::Engine;
 
 use crate::apply;
-use crate::commands::check::check_input;
-use crate::commands::{record_set, server_ipv4};
-use crate::dns::AuthOptions;
-use crate::plan::{self, Current};
+use crate::flows::{self, records::record_set};
+use crate::plan;
 use crate::records::render;
 use crate::settings::Settings;
 use crate::system::{self, Root};
 use crate::wizard::{Effect, Msg, Scan, Step};
 
-/// Where the answers are saved for the next run (beneath the root).
-pub const SAVED_ANSWERS: &str = "/etc/mailsetup/answers.toml";
-/// Where `s` saves the records (beneath the root).
-pub const SAVED_RECORDS: &str = "/etc/mailsetup/records.txt";
-
-/// What the effects need to know.
-#[derive(Debug, Clone)]
-pub struct Context {
-    pub root: Root,
-    /// DNS: the first hop and the authoritative port (as `check`'s options).
-    pub dns: AuthOptions,
-    /// The run records of this wizard run share it: one `rollback` undoes every step.
-    pub session: Option<String>,
-}
+pub use crate::flows::{Context, SAVED_ANSWERS, SAVED_RECORDS};
 
 /// Run one effect; the message to feed back, if any. `Quit` is the runtime's own.
 pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
@@ -189,7 +174,8 @@ fn install(root: &Root, packages: &[String]) -> Result<String, String> {
     if !root.is_host() {
         return Ok(format!("--root is not /: would run {command}"));
     }
-    let out = std::process::Command::new("apt-get")
+    let mut c = crate::services::command("/usr/bin/apt-get");
+    let out = c
         .args(["install", "-y"])
         .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive")
@@ -209,8 +195,9 @@ fn install(root: &Root, packages: &[String]) -> Result<String, String> {
 
 fn plan_step(root: &Root, step: Step, settings: &Settings) -> Result<plan::Plan, String> {
     let part = step.part().ok_or("this step has no plan")?;
-    let current = Current::read(root, settings).map_err(|e| e.to_string())?;
-    plan::build_parts(settings, &current, &[part]).map_err(|e| e.to_string())
+    flows::plan::of(root, settings, &[part])
+        .map(|(_, plan)| plan)
+        .map_err(|e| e.to_string())
 }
 
 /// Apply through the one writer (one transaction per step; its services are restarted once,
@@ -320,25 +307,16 @@ fn records(root: &Root, settings: &Settings) -> Result<String, String> {
 }
 
 async fn check(ctx: &Context, settings: &Settings) -> Msg {
-    let root = ctx.root.clone();
-    let s = settings.clone();
-    let input = tokio::task::spawn_blocking(move || -> Result<_, String> {
-        let (set, current) = record_set(&root, &s).map_err(|e| e.to_string())?;
-        let ipv4 = server_ipv4(&s).map_err(|e| e.to_string())?;
-        Ok(check_input(&s, ipv4, &set, &current, &[]))
+    let (root, s) = (ctx.root.clone(), settings.clone());
+    // the blocking reads (files, sockets) off the screen's thread, then the DNS checks
+    let prepared = tokio::task::spawn_blocking(move || {
+        flows::check::input_for(&root, &s, &[]).map(|input| (input, flows::check::local(&root, &s)))
     })
     .await;
-    match input {
-        Ok(Ok(input)) => {
-            let root = ctx.root.clone();
-            let s = settings.clone();
-            let local = tokio::task::spawn_blocking(move || {
-                crate::local::checks(&crate::local::read(&root), &s)
-            })
-            .await
-            .unwrap_or_default();
+    match prepared {
+        Ok(Ok((input, local))) => {
             let dns = crate::check::run(&input, &ctx.dns).await;
-            Msg::Checked(crate::commands::check::with_local(&local, dns))
+            Msg::Checked(flows::check::merge(&local, dns))
         }
         Ok(Err(e)) => Msg::Done(format!("cannot check: {e}")),
         Err(e) => Msg::Done(format!("cannot check: {e}")),
@@ -372,30 +350,10 @@ async fn selftest(ctx: &Context, settings: &Settings) -> Msg {
         // beneath a test root no OpenDKIM runs: there is nothing to hand a message to
         return Msg::Done("selftest: not run beneath --root (no service runs there)".into());
     }
-    let root = ctx.root.clone();
-    let s = settings.clone();
-    let prepared = tokio::task::spawn_blocking(move || -> Result<_, String> {
-        let main_cf = std::fs::read_to_string(root.path(system::MAIN_CF)).unwrap_or_default();
-        let listens = crate::local::effective_socket(&crate::local::read(&root));
-        let target = crate::selftest::target(&root, &main_cf, listens.as_deref())?;
-        let current = Current::read(&root, &s).map_err(|e| e.to_string())?;
-        let local_p: std::collections::BTreeMap<_, _> = current
-            .keys
-            .iter()
-            .filter_map(|(d, k)| k.public.as_ref().map(|p| (d.clone(), p.p.clone())))
-            .collect();
-        Ok((target, local_p))
-    })
-    .await;
-    let report = match (prepared, crate::dns::Authority::new(ctx.dns)) {
-        (Ok(Ok((target, local_p))), Ok(auth)) => crate::check::Report::from_results(
-            &crate::selftest::run(&target, settings, &auth, &local_p).await,
-        ),
-        (Ok(Err(e)), _) => return Msg::Done(format!("selftest: {e}")),
-        (Err(e), _) => return Msg::Done(format!("selftest: {e}")),
-        (_, Err(e)) => return Msg::Done(format!("selftest: {e}")),
-    };
-    Msg::SelfTested(report)
+    match flows::check::selftest(&ctx.root, settings, &ctx.dns).await {
+        Ok(report) => Msg::SelfTested(report),
+        Err(e) => Msg::Done(format!("selftest: {e}")),
+    }
 }
 
 /// OSC 52: the terminal (also over SSH) puts the text on the clipboard.

@@ -1,0 +1,154 @@
+//! Checking everything once: this server's local checks (files, sockets, daemons) and the
+//! DNS checks at every authoritative server, merged into one report, as `check`, `fix` and
+//! the wizard's Verify step show it; and the milter selftest.
+
+use std::net::Ipv4Addr;
+
+use super::records::{public_keys, record_set, server_ipv4};
+use crate::check::{self, CheckInput, Finding, JobResult, Report};
+use crate::dns::{AuthOptions, Authority};
+use crate::error::{Error, Result};
+use crate::plan::Current;
+use crate::postfix::MainCf;
+use crate::records::{self, RecordSet};
+use crate::settings::Settings;
+use crate::system::{self, Root};
+use crate::values::{Domain, InetProtocols};
+
+/// What `check` needs: the server's identity, whether Postfix sends over IPv6, and per
+/// domain the local key and the records that should be published (the fixes it prints).
+/// `only`: these domains (all when empty).
+pub fn input(
+    settings: &Settings,
+    ipv4: Ipv4Addr,
+    set: &RecordSet,
+    current: &Current,
+    only: &[Domain],
+) -> CheckInput {
+    let value = |zone: &Domain, name: &str| {
+        set.records
+            .iter()
+            .find(|r| &r.zone == zone && r.name == name && r.rtype == records::Rtype::TXT)
+            .map(|r| r.value.clone())
+            .unwrap_or_default()
+    };
+    let dkim = records::dkim_name(&settings.selector);
+    let keys = public_keys(current);
+    CheckInput {
+        hostname: settings.hostname.clone(),
+        ipv4,
+        ipv6: settings.ipv6,
+        ipv6_enabled: ipv6_enabled(settings, current),
+        domains: settings
+            .domains
+            .iter()
+            .filter(|d| only.is_empty() || only.contains(d))
+            .map(|d| check::DomainInput {
+                domain: d.clone(),
+                selector: settings.selector.clone(),
+                local_p: keys.get(d).cloned(),
+                expected: check::ExpectedRecords {
+                    spf: value(d, "@"),
+                    dkim: value(d, &dkim),
+                    dmarc: value(d, "_dmarc"),
+                },
+            })
+            .collect(),
+    }
+}
+
+/// Whether Postfix may send over IPv6: `inet_protocols` in main.cf as it is now (postconf(5):
+/// `all` or a list with `ipv6`; Postfix ≥ 3.0 defaults to `all`), else the answers' value.
+fn ipv6_enabled(settings: &Settings, current: &Current) -> bool {
+    match current.main_cf.text.as_deref() {
+        Some(text) => MainCf::parse(text)
+            .get("inet_protocols")
+            .unwrap_or_else(|| "all".into())
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .any(|p| p == "all" || p == "ipv6"),
+        None => settings.inet_protocols != InetProtocols::Ipv4,
+    }
+}
+
+/// The DNS check's input for these settings, read from the root. Errors: as
+/// [`record_set`] and [`server_ipv4`].
+pub fn input_for(root: &Root, settings: &Settings, only: &[Domain]) -> Result<CheckInput> {
+    let (set, current) = record_set(root, settings)?;
+    Ok(input(
+        settings,
+        server_ipv4(settings)?,
+        &set,
+        &current,
+        only,
+    ))
+}
+
+/// This server's local checks (blocking: it reads files and probes sockets).
+pub fn local(root: &Root, settings: &Settings) -> Vec<JobResult> {
+    crate::local::checks(&crate::local::read(root), settings)
+}
+
+/// The local checks' results first (this server), then the DNS report.
+pub fn merge(local: &[JobResult], dns: Report) -> Report {
+    let mut report = Report::from_results(local);
+    report.findings.extend(dns.findings);
+    report.checked.extend(dns.checked);
+    report
+}
+
+/// Everything, once: the local checks and the DNS checks, merged. Errors: the input cannot
+/// be built (see [`input_for`]).
+pub async fn everything(root: &Root, settings: &Settings, dns: &AuthOptions) -> Result<Report> {
+    let input = input_for(root, settings, &[])?;
+    let local = local(root, settings);
+    Ok(merge(&local, check::run(&input, dns).await))
+}
+
+/// The authoritative-server client. Errors: the system resolver's configuration cannot be
+/// read.
+pub fn authority(dns: &AuthOptions) -> Result<Authority> {
+    Authority::new(*dns).map_err(|e| Error::Invalid {
+        what: "the resolver".into(),
+        reason: e.to_string(),
+    })
+}
+
+/// The socket Postfix uses for OpenDKIM (main.cf `smtpd_milters`), beneath the root.
+/// Errors: main.cf names none, or it cannot be read.
+pub fn milter_target(root: &Root) -> Result<crate::selftest::Target> {
+    let main_cf = system::read_file(root, system::MAIN_CF)?
+        .text
+        .unwrap_or_default();
+    let listens = crate::local::effective_socket(&crate::local::read(root));
+    crate::selftest::target(root, &main_cf, listens.as_deref()).map_err(|reason| Error::Invalid {
+        what: system::MAIN_CF.into(),
+        reason,
+    })
+}
+
+/// The milter selftest: a message from each domain handed to OpenDKIM through the socket
+/// Postfix uses, its signature verified against the published key and the local key.
+/// Errors: the socket, the keys or the resolver cannot be read.
+pub async fn selftest(root: &Root, settings: &Settings, dns: &AuthOptions) -> Result<Report> {
+    let local_p = public_keys(&Current::read(root, settings)?);
+    let target = milter_target(root)?;
+    let auth = authority(dns)?;
+    let results = crate::selftest::run(&target, settings, &auth, &local_p).await;
+    Ok(Report::from_results(&results))
+}
+
+/// The finding `id` if it fails now: the local checks and the DNS checks (or, for a
+/// `selftest.*` id, the selftest). Errors: what the checks need cannot be read.
+pub async fn failing(
+    root: &Root,
+    settings: &Settings,
+    id: &str,
+    dns: &AuthOptions,
+) -> Result<Option<Finding>> {
+    let report = if id.starts_with("selftest.") {
+        selftest(root, settings, dns).await?
+    } else {
+        everything(root, settings, dns).await?
+    };
+    Ok(report.findings.into_iter().find(|f| f.id == id))
+}

@@ -1,0 +1,34 @@
+//! The settings a run works from: the answers file given with `--answers`, else the answers
+//! the wizard saved beneath the root ([`super::SAVED_ANSWERS`]), validated into [`Settings`].
+
+use std::path::Path;
+
+use crate::answers;
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+use crate::system::Root;
+
+/// Read and validate the answers file `path`.
+///
+/// Errors: the file cannot be read ([`Error::AnswersRead`]); an answer breaks its rule (the
+/// error names the key and the rule).
+pub fn from_file(path: &Path) -> Result<Settings> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::AnswersRead {
+        path: path.into(),
+        source,
+    })?;
+    Ok(answers::parse(&text)?)
+}
+
+/// `given`, else the answers saved by the last wizard run beneath the root, else none.
+///
+/// Errors: as [`from_file`]; the saved file cannot be read or is invalid.
+pub fn given_or_saved(root: &Root, given: Option<&Path>) -> Result<Option<Settings>> {
+    if let Some(path) = given {
+        return from_file(path).map(Some);
+    }
+    match crate::system::read_file(root, super::SAVED_ANSWERS)?.text {
+        Some(text) => Ok(Some(answers::parse(&text)?)),
+        None => Ok(None),
+    }
+}
