@@ -1,17 +1,30 @@
 //! mailsetup: sets up Postfix + OpenDKIM signing on Debian and the DNS records that make mail pass
 //! SPF, DKIM and DMARC — every change computed as a value, shown as a diff, applied with backups.
 //!
-//! Module map:
-//! - Input: [`answers`] (the TOML answers file) → [`settings`] (validated) built from [`values`]
-//!   (one type per kind of answer: domain, selector, network, mailto URI, …).
-//! - Files: [`postfix`] (lossless main.cf / master.cf), [`opendkim`] (lossless opendkim.conf,
-//!   /etc/default/opendkim, KeyTable / SigningTable / TrustedHosts), [`milter`] (the socket named on
-//!   both sides), [`keys`] (DKIM keys and their `p=`).
-//! - Core: [`plan`] (what would change, as a value; its `Display` is the diff), [`apply`] (the only
-//!   writer: backups, atomic writes, run records, rollback), [`services`], [`records`] (DNS records
-//!   to publish), [`check`] + [`dns`] (verification through live DNS).
-//! - Edges: [`system`] (the root, paths, reading), [`accounts`] (users and groups), [`cli`] +
-//!   [`commands`] (the command line), [`error`] (the one error type).
+//! Module map, with what each module may touch. "Pure" means no file, process, socket or
+//! clock: values in, values out.
+//!
+//! - Model (pure): [`values`] (one type per kind of answer), [`settings`], [`answers`] (the
+//!   TOML answers file, read and written losslessly), [`paths`] (the well-known system paths,
+//!   a file's owner/mode and text), [`postfix`] and [`opendkim`] (the lossless editors),
+//!   [`milter`] (the socket named on both sides), [`records`] (the DNS records to publish),
+//!   [`plan`] (what would change, with its service actions; its `Display` is the diff),
+//!   [`wizard`] (the wizard's state machine: `update` returns effects), [`error`].
+//! - Judges (pure over what was gathered): [`check`] (the DNS checks' rules, ids and report;
+//!   its `run` drives the lookups through [`dns`]), [`local`]'s checks (this server), the
+//!   verdicts of [`selftest`].
+//! - Edges (I/O, each named): [`dns`] (every authoritative server, over UDP/TCP), [`keys`]
+//!   (key generation: the randomness), [`system`] (the root; reading files beneath it through
+//!   the fence), [`accounts`] (users and groups), [`apply`] (the only writer: the fenced file
+//!   layer, the journaled transaction, locks, run records, rollback), [`services`] (the only
+//!   place a process is spawned: `services::command`; starting and stopping daemons),
+//!   [`local`]'s reading (sockets, listeners, key walks, `postconf -n`, `opendkim -n`),
+//!   [`selftest`]'s milter client and mail.
+//! - Use cases shared by the front ends: [`flows`] (settings, records, plans, the whole
+//!   check, the selftest, sessions).
+//! - Front ends, which import [`flows`] and the core but never each other: [`cli`] +
+//!   [`commands`] (the command line), [`tui`] (the wizard's screen: a thin view over
+//!   [`wizard`], running its effects).
 
 /// `print!` that never panics: output to a closed pipe or a vanished terminal (EPIPE, EIO)
 /// is dropped, so `mailsetup apply --yes | head -1` or a dropped SSH session never aborts a
@@ -56,6 +69,7 @@ pub mod keys;
 pub mod local;
 pub mod milter;
 pub mod opendkim;
+pub mod paths;
 pub mod plan;
 pub mod postfix;
 pub mod records;

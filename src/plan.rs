@@ -6,16 +6,17 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::services::ServiceAction;
 use crate::values::{Domain, KeyBits, Selector};
 
 mod build;
 mod current;
 mod opendkim_files;
 mod postfix_files;
+mod service;
 
 pub use build::{build, build_parts};
 pub use current::{Current, KeyState};
+pub use service::{Service, ServiceAction, Verb};
 
 /// Who owns a file or directory, by name (resolved to ids when applying).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

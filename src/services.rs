@@ -1,64 +1,18 @@
-//! Service actions (a value in the plan) and running them: with systemctl where systemd runs, else
-//! Debian's init scripts, else the daemons directly. A service that is not running is started.
-//! Beneath a test root nothing runs: the actions are reported as what would be done.
+//! Running commands and services: [`command`] is the one place a process is spawned (a
+//! cleared environment, a fixed PATH, the C locale); [`perform`] carries out the plan's
+//! service actions ([`crate::plan::ServiceAction`], re-exported here) with systemctl where
+//! systemd runs, else Debian's init scripts, else the daemons directly. A service that is not
+//! running is started. Beneath a test root nothing runs: the actions are reported as what
+//! would be done.
 
-use std::fmt;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+pub use crate::plan::{Service, ServiceAction, Verb};
+
 use crate::error::{Error, Result};
 use crate::system::{self, Root};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
-    Postfix,
-    Opendkim,
-}
-
-impl Service {
-    pub fn name(self) -> &'static str {
-        match self {
-            Service::Postfix => "postfix",
-            Service::Opendkim => "opendkim",
-        }
-    }
-}
-
-/// What a service needs. `Restart` for Postfix is a full stop and start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verb {
-    Reload,
-    Restart,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceAction {
-    pub service: Service,
-    pub verb: Verb,
-    pub why: String,
-}
-
-impl ServiceAction {
-    pub fn new(service: Service, verb: Verb, why: &str) -> ServiceAction {
-        ServiceAction {
-            service,
-            verb,
-            why: why.into(),
-        }
-    }
-}
-
-impl fmt::Display for ServiceAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match (self.service, self.verb) {
-            (Service::Postfix, Verb::Restart) => "stop and start postfix",
-            (Service::Postfix, Verb::Reload) => "reload postfix",
-            (Service::Opendkim, _) => "restart opendkim",
-        };
-        write!(f, "{what}: {}", self.why)
-    }
-}
 
 /// The environment every command runs in: no inherited variables but a fixed PATH and C locale
 /// (reliability.md G4.9: no user input reaches a shell; absolute paths; cleared environment).

@@ -4,7 +4,7 @@
 //! before each change, then the live changes, the services, and the run record. Any failure,
 //! or SIGINT/SIGTERM/SIGHUP, undoes the whole run; a kill leaves the journal, and the next
 //! command undoes it ([`undo::recover`]). Every path beneath the root is opened through the
-//! [`fence`] (never following a link). Rollback ([`rollback`]) is a transaction too, and
+//! [`fence`] (never following a link). Rollback ([`mod@rollback`]) is a transaction too, and
 //! retires keys instead of deleting them.
 
 pub mod failpoint;
@@ -32,7 +32,7 @@ pub use undo::{Recovered, pending};
 use crate::accounts::Accounts;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::services::{Service, ServiceAction, Verb};
+use crate::plan::{Service, ServiceAction, Verb};
 use crate::system::Root;
 use record::Kind;
 use txn::RunOptions;
@@ -220,7 +220,7 @@ pub fn rollback(root: &Root, opts: &RollbackOptions) -> Result<RolledBack> {
     })
 }
 
-/// What [`rollback`] would do, computed without the lock and without writing anything
+/// What [`fn@rollback`] would do, computed without the lock and without writing anything
 /// (`--dry-run`). Errors: files edited since (without `force`), and reading errors.
 pub fn rollback_preview(root: &Root, force: bool) -> Result<RolledBack> {
     let fence = fence::Fence::new(root)?;

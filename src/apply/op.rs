@@ -1,6 +1,6 @@
 //! The changes a transaction is made of, as its callers describe them: an apply turns a
-//! [`crate::plan::Plan`] into these ([`super::from_plan`]), a rollback turns run records into
-//! them ([`super::rollback`]). Paths are system paths. Every op says what it expects to find,
+//! [`crate::plan::Plan`] into these (`super::from_plan`), a rollback turns run records into
+//! them ([`mod@super::rollback`]). Paths are system paths. Every op says what it expects to find,
 //! so a file changed since the plan was shown stops the run before anything is written.
 
 use std::path::PathBuf;

@@ -126,12 +126,12 @@ fn leftovers(fence: &Fence) -> Result<Vec<(PathBuf, OsString)>> {
     Ok(out)
 }
 
-/// Is there anything a killed run left here (see [`leftovers`])? Read only, without the lock.
+/// Is there anything a killed run left here (see `leftovers`)? Read only, without the lock.
 pub fn has_leftovers(fence: &Fence) -> bool {
     leftovers(fence).is_ok_and(|l| !l.is_empty())
 }
 
-/// Remove what killed runs left here (see [`leftovers`]). Called with the lock held.
+/// Remove what killed runs left here (see `leftovers`). Called with the lock held.
 pub fn sweep(fence: &Fence) -> Result<()> {
     for (dir, name) in leftovers(fence)? {
         if let Some(dir) = fence.dir(&dir)? {

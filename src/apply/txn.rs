@@ -2,7 +2,7 @@
 //! catches SIGINT/SIGTERM/SIGHUP, and recovers an interrupted run (see [`super::undo`]).
 //! [`Txn::run`] then carries out a list of [`Op`]s all or nothing:
 //!
-//! 1. every target checked and every name chosen ([`Layout::new`]): nothing written yet;
+//! 1. every target checked and every name chosen (`Layout::new`): nothing written yet;
 //! 2. the journal on disk (phase `staging`, with every temporary name it will create);
 //! 3. every new file and directory staged beside its target with its final owner and mode,
 //!    fsynced; the staged configuration validated with the real tools;
@@ -32,7 +32,8 @@ use super::signals::Guard;
 use super::undo::{self, Recovered};
 use super::{state, validate};
 use crate::error::{Error, Result};
-use crate::services::{self, ServiceAction, command};
+use crate::plan::ServiceAction;
+use crate::services::{self, command};
 use crate::system::Root;
 
 /// What to do with the services once the files are written.

@@ -12,7 +12,8 @@ use super::journal::{Entry, Journal, Phase};
 use super::record::RunRecord;
 use super::txn::gpasswd;
 use crate::error::{Error, Result};
-use crate::services::{self, Service, ServiceAction, Verb};
+use crate::plan::{Service, ServiceAction, Verb};
+use crate::services;
 use crate::system::Root;
 
 /// The inode at `name`, if any.

@@ -7,11 +7,11 @@ use super::current::Current;
 use super::{
     DirChange, FileChange, GroupChange, KeyCreation, Owner, Part, PermChange, Perms, Plan,
 };
+use super::{Service, ServiceAction, Verb};
 use super::{opendkim_files, postfix_files};
 use crate::error::{Error, Result};
-use crate::services::{Service, ServiceAction, Verb};
+use crate::paths::{self as system, FileState};
 use crate::settings::Settings;
-use crate::system::{self, FileState};
 use crate::values::MilterSocket;
 
 /// Compute the plan: every [`Part`].

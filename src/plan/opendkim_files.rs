@@ -9,8 +9,8 @@ use super::{FileChange, Owner, Perms};
 use crate::error::{Error, Result};
 use crate::milter;
 use crate::opendkim::{DefaultFile, Ensure, KeyTable, OpendkimConf, SigningTable, TrustedHosts};
+use crate::paths as system;
 use crate::settings::Settings;
-use crate::system;
 
 const OPENDKIM_BLOCK: &str = include_str!("../../templates/opendkim-block.txt");
 const KEY_TABLE_HEADER: &str = include_str!("../../templates/key-table-header.txt");

@@ -6,9 +6,9 @@ use super::{FileChange, Perms};
 use crate::error::{Error, Result};
 use crate::milter;
 use crate::opendkim::OpendkimConf;
+use crate::paths::FileState;
 use crate::postfix::{MainCf, split_list};
 use crate::settings::Settings;
-use crate::system::FileState;
 use std::path::Path;
 
 fn edit_err(file: &Path) -> impl Fn(crate::postfix::EditError) -> Error + '_ {

@@ -250,7 +250,7 @@ fn apply_plan(
 /// the error says what failed.
 fn restart(
     root: &Root,
-    actions: &[crate::services::ServiceAction],
+    actions: &[crate::plan::ServiceAction],
     session: Option<&str>,
 ) -> Result<Vec<String>, String> {
     let failed = match crate::services::perform(root, actions) {
