@@ -69,59 +69,69 @@ pub fn ops(
         });
     }
     for k in &plan.keys {
-        let (pem, public) = match &k.restore_from {
-            _ if !keys => (
-                Zeroizing::new(String::new()),
-                crate::keys::PublicKey {
-                    p: String::new(),
-                    bits: 0,
-                },
-            ),
-            Some(retired) => {
-                let (bytes, _) = fence.read(retired)?.ok_or_else(|| Error::Key {
-                    path: fence.real(retired),
-                    reason: "the retired key is gone".into(),
-                    fix: "run mailsetup again: a new key is made".into(),
-                })?;
-                let text = String::from_utf8(bytes).map_err(|_| Error::Key {
-                    path: fence.real(retired),
-                    reason: "the retired key is not text".into(),
-                    fix: "move it away and run mailsetup again".into(),
-                })?;
-                let public = crate::keys::public_from_pem(&text).map_err(|reason| Error::Key {
-                    path: fence.real(retired),
-                    reason,
-                    fix: "move it away and run mailsetup again".into(),
-                })?;
-                (Zeroizing::new(text), public)
-            }
-            None => {
-                let key = PrivateKey::generate(k.bits).map_err(|reason| Error::Key {
-                    path: fence.real(&k.path),
-                    reason,
-                    fix: "run mailsetup again".into(),
-                })?;
-                (Zeroizing::new(key.pem().to_string()), key.public().clone())
-            }
-        };
-        ops.push(Op::Put {
+        ops.extend(key_ops(fence, k, accounts, keys)?);
+    }
+    for p in &plan.perms {
+        ops.push(Op::Meta {
+            path: p.path.clone(),
+            meta: resolve(accounts, p.owner, p.mode)?,
+            dir: false,
+        });
+    }
+    for g in &plan.groups {
+        if let Some((op, line)) = group_op(fence, g)? {
+            ops.push(op);
+            reported.extend(line);
+        }
+    }
+    Ok((ops, reported))
+}
+
+/// The private key (generated, brought back from where a rollback retired it, or, without
+/// `keys`, left empty) and its record file `<selector>.txt` beside it.
+fn key_ops(
+    fence: &Fence,
+    k: &crate::plan::KeyCreation,
+    accounts: &Accounts,
+    keys: bool,
+) -> Result<Vec<Op>> {
+    let (pem, public) = match &k.restore_from {
+        _ if !keys => (
+            Zeroizing::new(String::new()),
+            crate::keys::PublicKey {
+                p: String::new(),
+                bits: 0,
+            },
+        ),
+        Some(retired) => retired_key(fence, retired)?,
+        None => {
+            let key = PrivateKey::generate(k.bits).map_err(|reason| Error::Key {
+                path: fence.real(&k.path),
+                reason,
+                fix: "run mailsetup again".into(),
+            })?;
+            (Zeroizing::new(key.pem().to_string()), key.public().clone())
+        }
+    };
+    let txt: PathBuf = k.path.with_extension("txt");
+    let line = format!(
+        "{}\tIN\tTXT\t{}  ; DKIM key {} for {}\n",
+        dkim_name(&k.selector),
+        txt_strings(&dkim_value(&public.p)),
+        k.selector,
+        k.domain
+    );
+    let before = fence.read(&txt)?.map(|(b, _)| b);
+    Ok(vec![
+        Op::Put {
             path: k.path.clone(),
             bytes: Zeroizing::new(pem.as_bytes().to_vec()),
             meta: Some(resolve(accounts, Owner::OPENDKIM, 0o600)?),
             expect: Expect::Absent,
             key: true,
             backup: false,
-        });
-        let txt: PathBuf = k.path.with_extension("txt");
-        let line = format!(
-            "{}\tIN\tTXT\t{}  ; DKIM key {} for {}\n",
-            dkim_name(&k.selector),
-            txt_strings(&dkim_value(&public.p)),
-            k.selector,
-            k.domain
-        );
-        let before = fence.read(&txt)?.map(|(b, _)| b);
-        ops.push(Op::Put {
+        },
+        Op::Put {
             path: txt,
             bytes: Zeroizing::new(line.into_bytes()),
             meta: Some(Meta {
@@ -135,41 +145,59 @@ pub fn ops(
             },
             key: false,
             backup: true,
-        });
-    }
-    for p in &plan.perms {
-        ops.push(Op::Meta {
-            path: p.path.clone(),
-            meta: resolve(accounts, p.owner, p.mode)?,
-            dir: false,
-        });
-    }
-    for g in &plan.groups {
-        if fence.root().is_host() {
-            ops.push(Op::Group {
+        },
+    ])
+}
+
+/// A key a rollback retired, read back with its public half. Errors: it is gone or is not
+/// a usable key.
+fn retired_key(
+    fence: &Fence,
+    retired: &std::path::Path,
+) -> Result<(Zeroizing<String>, crate::keys::PublicKey)> {
+    let bad = |reason: String| Error::Key {
+        path: fence.real(retired),
+        reason,
+        fix: "move it away and run mailsetup again: a new key is made".into(),
+    };
+    let (bytes, _) = fence
+        .read(retired)?
+        .ok_or_else(|| bad("the retired key is gone".into()))?;
+    let text = String::from_utf8(bytes).map_err(|_| bad("the retired key is not text".into()))?;
+    let public = crate::keys::public_from_pem(&text).map_err(bad)?;
+    Ok((Zeroizing::new(text), public))
+}
+
+/// Adding `postfix` to group `opendkim`: `gpasswd` on the host; beneath a test root, an edit
+/// of the tree's own `/etc/group` (None when it is already there) and the line reporting it.
+fn group_op(fence: &Fence, g: &crate::plan::GroupChange) -> Result<Option<(Op, Option<String>)>> {
+    if fence.root().is_host() {
+        return Ok(Some((
+            Op::Group {
                 user: g.user.into(),
                 group: g.group.into(),
                 add: true,
-            });
-            continue;
-        }
-        let path = PathBuf::from("/etc/group");
-        let bytes = fence.read(&path)?.map(|(b, _)| b).unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        if let Some(new) = accounts::add_member(&text, g.group, g.user) {
-            ops.push(Op::Put {
+            },
+            None,
+        )));
+    }
+    let path = PathBuf::from("/etc/group");
+    let bytes = fence.read(&path)?.map(|(b, _)| b).unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Ok(accounts::add_member(&text, g.group, g.user).map(|new| {
+        (
+            Op::Put {
                 path,
                 bytes: Zeroizing::new(new.into_bytes()),
                 meta: None,
                 expect: Expect::Sha256(super::record::sha256(&bytes)),
                 key: false,
                 backup: true,
-            });
-            reported.push(format!(
+            },
+            Some(format!(
                 "would add user {} to group {} (done in the tree's /etc/group only)",
                 g.user, g.group
-            ));
-        }
-    }
-    Ok((ops, reported))
+            )),
+        )
+    }))
 }

@@ -17,6 +17,7 @@ pub mod op;
 pub mod record;
 pub mod rollback;
 pub mod signals;
+mod stage;
 pub mod state;
 pub mod txn;
 pub mod undo;

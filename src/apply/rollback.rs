@@ -53,71 +53,134 @@ pub fn retired_path(stamp: &str, key: &Path) -> PathBuf {
         .join(file)
 }
 
+/// What the runs of a session did, put together: the oldest run's entry for each path
+/// decides where it goes back to.
+#[derive(Default)]
+struct Session {
+    /// Each file the runs wrote, with the oldest run's backup (None: created by them).
+    first: BTreeMap<PathBuf, Option<PathBuf>>,
+    /// What the newest run wrote into each file (SHA-256), to notice hand edits.
+    written: BTreeMap<PathBuf, String>,
+    /// Backups of the later runs: useless once the oldest backup is back.
+    later_backups: Vec<PathBuf>,
+    keys: BTreeSet<PathBuf>,
+    dirs: BTreeSet<PathBuf>,
+    /// Each path's owner and mode before the oldest run changed them.
+    metas: BTreeMap<PathBuf, crate::system::Meta>,
+    group: Option<(String, String)>,
+    services: Vec<String>,
+}
+
+impl Session {
+    /// `runs` newest first.
+    fn of(runs: &[RunRecord]) -> Session {
+        let mut s = Session::default();
+        for run in runs.iter().rev() {
+            for f in &run.files {
+                if s.first.contains_key(&f.path) {
+                    s.later_backups.extend(f.backup.clone());
+                } else {
+                    s.first.insert(f.path.clone(), f.backup.clone());
+                }
+                s.written.insert(f.path.clone(), f.sha256.clone());
+            }
+            for k in &run.keys_created {
+                match k.extension().and_then(|x| x.to_str()) {
+                    Some("private") => {
+                        s.keys.insert(k.clone());
+                    }
+                    // records of older versions listed the key's .txt with the keys
+                    Some("txt") => {
+                        s.first.entry(k.clone()).or_insert(None);
+                    }
+                    _ => {}
+                }
+            }
+            s.dirs.extend(run.dirs_created.iter().cloned());
+            for m in &run.metas_changed {
+                s.metas.entry(m.path.clone()).or_insert(m.before.into());
+            }
+            if s.group.is_none() {
+                s.group.clone_from(&run.group_added);
+            }
+            s.services.extend(run.services.iter().cloned());
+        }
+        s.services.sort();
+        s.services.dedup();
+        s
+    }
+
+    /// What goes: the files and keys the runs created.
+    fn going(&self) -> BTreeSet<PathBuf> {
+        let mut going: BTreeSet<PathBuf> = self
+            .first
+            .iter()
+            .filter(|(_, b)| b.is_none())
+            .map(|(p, _)| p.clone())
+            .collect();
+        going.extend(self.keys.iter().cloned());
+        going
+    }
+}
+
 /// Compute the rollback of `runs` (newest first) with the stamp `txid`, reading the files
 /// as they are now. With `force`, files edited since are restored anyway.
 ///
 /// Errors: a link on the way, a key that cannot be read.
 pub fn build(fence: &Fence, runs: &[RunRecord], txid: &str, force: bool) -> Result<Rollback> {
+    let session = Session::of(runs);
     let mut rb = Rollback {
         stamps: runs.iter().rev().map(|r| r.stamp.clone()).collect(),
+        services: session.services.clone(),
         ..Rollback::default()
     };
-    // the oldest run's entry for each path decides where it goes back to
-    let mut first: BTreeMap<PathBuf, Option<PathBuf>> = BTreeMap::new();
-    let mut written: BTreeMap<PathBuf, String> = BTreeMap::new();
-    let mut later_backups = Vec::new();
-    let mut keys: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut metas: BTreeMap<PathBuf, crate::system::Meta> = BTreeMap::new();
-    let mut group = None;
-    for run in runs.iter().rev() {
-        for f in &run.files {
-            if first.contains_key(&f.path) {
-                later_backups.extend(f.backup.clone());
-            } else {
-                first.insert(f.path.clone(), f.backup.clone());
-            }
-            written.insert(f.path.clone(), f.sha256.clone());
-        }
-        keys.extend(
-            run.keys_created
-                .iter()
-                .filter(|k| k.extension().is_some_and(|x| x == "private"))
-                .cloned(),
-        );
-        // records of older versions listed the key's .txt with the keys
-        for k in run
-            .keys_created
-            .iter()
-            .filter(|k| k.extension().is_some_and(|x| x == "txt"))
-        {
-            first.entry(k.clone()).or_insert(None);
-        }
-        dirs.extend(run.dirs_created.iter().cloned());
-        for m in &run.metas_changed {
-            metas.entry(m.path.clone()).or_insert(m.before.into());
-        }
-        if group.is_none() {
-            group.clone_from(&run.group_added);
-        }
-        rb.services.extend(run.services.iter().cloned());
-    }
-    rb.services.sort();
-    rb.services.dedup();
-
-    // what goes: created files and keys; a created directory goes when that is all it holds
-    let mut going: BTreeSet<PathBuf> = first
-        .iter()
-        .filter(|(_, b)| b.is_none())
-        .map(|(p, _)| p.clone())
-        .collect();
-    going.extend(keys.iter().cloned());
-    let pruned = prunable(fence, &dirs, &going)?;
+    // a created directory goes whole when it holds nothing but what goes
+    let pruned = prunable(fence, &session.dirs, &session.going())?;
     let inside = |p: &Path| pruned.iter().any(|d| p.starts_with(d) && p != d);
+    files(fence, &session, force, &inside, &mut rb)?;
+    rb.ops.extend(
+        session
+            .later_backups
+            .iter()
+            .map(|b| Op::Discard { path: b.clone() }),
+    );
+    for key in &session.keys {
+        retire(fence, key, txid, inside(key), &mut rb)?;
+    }
+    metas(fence, &session, &pruned, &inside, &mut rb)?;
+    for d in pruned.iter().filter(|d| !inside(d)) {
+        rb.lines.push(format!(
+            "remove the directory {} (created by mailsetup)",
+            d.display()
+        ));
+        rb.ops.push(Op::RemoveDir { path: d.clone() });
+    }
+    if let Some((user, group)) = session.group
+        && fence.root().is_host()
+    {
+        rb.lines
+            .push(format!("remove user {user} from group {group}"));
+        rb.ops.push(Op::Group {
+            user,
+            group,
+            add: false,
+        });
+    }
+    Ok(rb)
+}
 
-    for (path, backup) in &first {
+/// Each file back from its oldest backup, or removed when the runs created it; files edited
+/// since are listed in `rb.edited` (and restored anyway with `force`).
+fn files(
+    fence: &Fence,
+    session: &Session,
+    force: bool,
+    inside: &dyn Fn(&Path) -> bool,
+    rb: &mut Rollback,
+) -> Result<()> {
+    for (path, backup) in &session.first {
         let now = fence.read(path)?;
-        let expect = match (&now, written.get(path)) {
+        let expect = match (&now, session.written.get(path)) {
             (Some((bytes, _)), Some(sha)) if &sha256(bytes) != sha => {
                 rb.edited.push(path.clone());
                 if force {
@@ -150,59 +213,68 @@ pub fn build(fence: &Fence, runs: &[RunRecord], txid: &str, force: bool) -> Resu
             }
         }
     }
-    for b in later_backups {
-        rb.ops.push(Op::Discard { path: b });
-    }
-    for key in &keys {
-        let Some((pem, _)) = fence.read(key)? else {
-            continue;
-        };
-        let to = retired_path(txid, key);
-        for d in to.ancestors().skip(1).take(3) {
-            if !rb
-                .ops
-                .iter()
-                .any(|o| matches!(o, Op::Dir { path, .. } if path == d))
-            {
-                rb.ops.push(Op::Dir {
-                    path: d.to_path_buf(),
-                    meta: PRIVATE_DIR,
-                });
-            }
-        }
-        let txt = key.with_extension("txt");
-        if let Some((record, _)) = fence.read(&txt)? {
-            rb.ops.push(Op::Put {
-                path: to.with_extension("txt"),
-                bytes: Zeroizing::new(record),
-                meta: Some(PRIVATE_FILE),
-                expect: Expect::Absent,
-                key: false,
-                backup: false,
+    Ok(())
+}
+
+/// A key the runs created: copied (with its record file) to the retired keys, then removed
+/// (unless its directory goes whole, `inside`).
+fn retire(fence: &Fence, key: &Path, txid: &str, inside: bool, rb: &mut Rollback) -> Result<()> {
+    let Some((pem, _)) = fence.read(key)? else {
+        return Ok(());
+    };
+    let to = retired_path(txid, key);
+    for d in to.ancestors().skip(1).take(3) {
+        if !rb
+            .ops
+            .iter()
+            .any(|o| matches!(o, Op::Dir { path, .. } if path == d))
+        {
+            rb.ops.push(Op::Dir {
+                path: d.to_path_buf(),
+                meta: PRIVATE_DIR,
             });
         }
-        rb.ops.push(Op::Put {
-            path: to.clone(),
-            bytes: Zeroizing::new(pem),
-            meta: Some(PRIVATE_FILE),
-            expect: Expect::Absent,
-            key: false,
-            backup: false,
+    }
+    if let Some((record, _)) = fence.read(&key.with_extension("txt"))? {
+        rb.ops.push(new_private(to.with_extension("txt"), record));
+    }
+    rb.ops.push(new_private(to.clone(), pem));
+    if !inside {
+        rb.ops.push(Op::Remove {
+            path: key.to_path_buf(),
+            expect: Expect::Any,
         });
-        if !inside(key) {
-            rb.ops.push(Op::Remove {
-                path: key.clone(),
-                expect: Expect::Any,
-            });
-        }
-        rb.lines.push(format!(
-            "retire the key {} to {} (kept: a later apply can bring it back)",
-            key.display(),
-            to.display()
-        ));
-        rb.retired.push(to);
     }
-    for (path, before) in &metas {
+    rb.lines.push(format!(
+        "retire the key {} to {} (kept: a later apply can bring it back)",
+        key.display(),
+        to.display()
+    ));
+    rb.retired.push(to);
+    Ok(())
+}
+
+/// A new root-only file (0600) at `path`.
+fn new_private(path: PathBuf, bytes: Vec<u8>) -> Op {
+    Op::Put {
+        path,
+        bytes: Zeroizing::new(bytes),
+        meta: Some(PRIVATE_FILE),
+        expect: Expect::Absent,
+        key: false,
+        backup: false,
+    }
+}
+
+/// Owners and modes back as they were before the oldest run changed them.
+fn metas(
+    fence: &Fence,
+    session: &Session,
+    pruned: &BTreeSet<PathBuf>,
+    inside: &dyn Fn(&Path) -> bool,
+    rb: &mut Rollback,
+) -> Result<()> {
+    for (path, before) in &session.metas {
         if inside(path) || pruned.contains(path) {
             continue;
         }
@@ -222,25 +294,7 @@ pub fn build(fence: &Fence, runs: &[RunRecord], txid: &str, force: bool) -> Resu
             dir: st.kind == Kind::Dir,
         });
     }
-    for d in pruned.iter().filter(|d| !inside(d)) {
-        rb.lines.push(format!(
-            "remove the directory {} (created by mailsetup)",
-            d.display()
-        ));
-        rb.ops.push(Op::RemoveDir { path: d.clone() });
-    }
-    if let Some((user, group)) = group
-        && fence.root().is_host()
-    {
-        rb.lines
-            .push(format!("remove user {user} from group {group}"));
-        rb.ops.push(Op::Group {
-            user,
-            group,
-            add: false,
-        });
-    }
-    Ok(rb)
+    Ok(())
 }
 
 /// The created directories that hold nothing but what goes (and sockets, which a daemon

@@ -22,13 +22,14 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use super::fence::{Dir, Fence};
-use super::journal::{Entry, Journal, Named, Phase};
-use super::layout::{Graft, Incoming, Layout, Node, check_expect};
+use super::fence::Fence;
+use super::journal::{Entry, Journal, Phase};
+use super::layout::{Incoming, Layout, check_expect};
 use super::lock::Lock;
 use super::op::Op;
 use super::record::{Kind, RunRecord, utc_human, utc_stamp};
 use super::signals::Guard;
+use super::stage::{self, Step};
 use super::undo::{self, Recovered};
 use super::{state, validate};
 use crate::error::{Error, Result};
@@ -83,14 +84,6 @@ pub struct Txn {
     signals: Guard,
     /// The interrupted run [`Txn::begin`] found and recovered, if any.
     pub recovered: Option<Recovered>,
-}
-
-/// One live change: the journal's entry and the step that makes it (a graft or a swap of
-/// the layout; the other entries are made from the entry itself, see [`undo::redo`]).
-enum Step {
-    Graft(usize),
-    Swap(usize),
-    FromEntry,
 }
 
 /// Check every target of `ops` without the lock and without writing anything (not even the
@@ -148,25 +141,21 @@ impl Txn {
         if opts.validate {
             staged.push(state.system(OsStr::new(&validate_dir)));
         }
-        let mut journal = Journal {
-            txid: txid.clone(),
-            pid: std::process::id(),
-            started: utc_human(opts.now),
-            what: opts.what.clone(),
-            phase: Phase::Staging,
-            staged,
-            entries: Vec::new(),
-            discard: layout.discard.clone(),
-            services: opts
-                .services
-                .iter()
-                .map(|s| s.service.name().to_string())
-                .collect(),
-            record: record(&layout, &opts, &txid),
-            rolled_back: opts.rolled_back.clone(),
-        };
+        let mut journal = journal(&layout, &opts, &txid, staged);
         journal.save(state)?;
-        let steps = match self.stage(&layout, &opts, state, &validate_dir) {
+        let check = || match self.signals.caught() {
+            Some(signal) => Err(interrupted(signal, "")),
+            None => Ok(()),
+        };
+        let staged = stage::stage(&layout, &check).and_then(|steps| {
+            if opts.validate {
+                check()?;
+                let dir = state.mkdir(OsStr::new(&validate_dir), state::PRIVATE_DIR)?;
+                validate::staged(&self.fence, &layout.texts, &dir)?;
+            }
+            check().map(|()| steps)
+        });
+        let steps = match staged {
             Ok(steps) => steps,
             Err(e) => return Err(self.abandon(&journal, false, e)),
         };
@@ -237,104 +226,6 @@ impl Txn {
         }
     }
 
-    /// Write every new file and directory under its temporary name; validate; return the
-    /// live changes in the order they are made.
-    fn stage(
-        &self,
-        layout: &Layout,
-        opts: &RunOptions,
-        state: &Dir,
-        validate_dir: &str,
-    ) -> Result<Vec<(Entry, Step)>> {
-        let mut steps = Vec::new();
-        let check = || match self.signals.caught() {
-            Some(signal) => Err(interrupted(signal, "")),
-            None => Ok(()),
-        };
-        for m in layout.metas.iter().filter(|m| m.dir) {
-            steps.push((meta_entry(m), Step::FromEntry));
-        }
-        for (i, g) in layout.grafts.iter().enumerate() {
-            check()?;
-            let ino = stage_graft(g)?;
-            steps.push((
-                Entry::Graft {
-                    dir: g.parent.path().to_path_buf(),
-                    name: g.name.clone(),
-                    staged: g.staged.clone(),
-                    ino,
-                },
-                Step::Graft(i),
-            ));
-        }
-        for (i, s) in layout.swaps.iter().enumerate() {
-            check()?;
-            let incoming = match &s.incoming {
-                Incoming::Temp { name, bytes, meta } => {
-                    let st = s.dir.create(OsStr::new(name), *meta, bytes)?;
-                    Some(Named {
-                        name: name.clone(),
-                        ino: st.ino,
-                    })
-                }
-                Incoming::Backup { name, ino } => Some(Named {
-                    name: name.clone(),
-                    ino: *ino,
-                }),
-                Incoming::Nothing => None,
-            };
-            let aside = match (&s.aside, s.old) {
-                (Some((name, _)), Some(old)) => Some(Named {
-                    name: name.clone(),
-                    ino: old.ino,
-                }),
-                _ => None,
-            };
-            steps.push((
-                Entry::Swap {
-                    dir: s.dir.path().to_path_buf(),
-                    name: s.name.clone(),
-                    relink: matches!(s.incoming, Incoming::Backup { .. }),
-                    keep_aside: s.aside.as_ref().is_some_and(|(_, keep)| *keep),
-                    incoming,
-                    aside,
-                },
-                Step::Swap(i),
-            ));
-        }
-        for m in layout.metas.iter().filter(|m| !m.dir) {
-            steps.push((meta_entry(m), Step::FromEntry));
-        }
-        for (user, group, add) in &layout.groups {
-            steps.push((
-                Entry::Group {
-                    user: user.clone(),
-                    group: group.clone(),
-                    add: *add,
-                },
-                Step::FromEntry,
-            ));
-        }
-        for p in &layout.prunes {
-            steps.push((
-                Entry::Prune {
-                    dir: p.parent.path().to_path_buf(),
-                    name: p.name.clone(),
-                    aside: p.aside.clone(),
-                    ino: p.ino,
-                },
-                Step::FromEntry,
-            ));
-        }
-        if opts.validate {
-            check()?;
-            let dir = state.mkdir(OsStr::new(validate_dir), state::PRIVATE_DIR)?;
-            validate::staged(&self.fence, &layout.texts, &dir)?;
-        }
-        check()?;
-        Ok(steps)
-    }
-
     /// Make one live change, checking its target once more just before.
     fn commit(&self, layout: &Layout, step: &Step, entry: &Entry) -> Result<()> {
         match step {
@@ -400,6 +291,32 @@ impl Txn {
     }
 }
 
+/// The journal of a run about to stage, naming every temporary name it will create.
+fn journal(
+    layout: &Layout,
+    opts: &RunOptions,
+    txid: &str,
+    staged: Vec<std::path::PathBuf>,
+) -> Journal {
+    Journal {
+        txid: txid.to_string(),
+        pid: std::process::id(),
+        started: utc_human(opts.now),
+        what: opts.what.clone(),
+        phase: Phase::Staging,
+        staged,
+        entries: Vec::new(),
+        discard: layout.discard.clone(),
+        services: opts
+            .services
+            .iter()
+            .map(|s| s.service.name().to_string())
+            .collect(),
+        record: record(layout, opts, txid),
+        rolled_back: opts.rolled_back.clone(),
+    }
+}
+
 /// The record the run leaves when it succeeds.
 fn record(layout: &Layout, opts: &RunOptions, txid: &str) -> RunRecord {
     let mut rec = RunRecord::new(txid);
@@ -422,36 +339,6 @@ fn record(layout: &Layout, opts: &RunOptions, txid: &str) -> RunRecord {
     rec.rolled_back = opts.rolled_back.clone();
     rec.keys_retired = opts.keys_retired.clone();
     rec
-}
-
-fn meta_entry(m: &super::layout::MetaChange) -> Entry {
-    Entry::Meta {
-        path: m.path.clone(),
-        dir: m.dir,
-        before: m.before.into(),
-        after: m.after.into(),
-    }
-}
-
-/// Build a graft's tree under its staged name: directories with their owner and mode,
-/// files written and fsynced, every directory fsynced. Returns the staged root's inode.
-fn stage_graft(g: &Graft) -> Result<u64> {
-    fn build(dir: &Dir, node: &Node) -> Result<()> {
-        for (name, (bytes, meta)) in &node.files {
-            dir.create(OsStr::new(name), *meta, bytes)?;
-        }
-        for (name, sub) in &node.dirs {
-            let d = dir.mkdir(OsStr::new(name), sub.meta.unwrap_or(state::PUBLIC_DIR))?;
-            build(&d, sub)?;
-        }
-        dir.sync()
-    }
-    let top = g.parent.mkdir(
-        OsStr::new(&g.staged),
-        g.tree.meta.unwrap_or(state::PUBLIC_DIR),
-    )?;
-    build(&top, &g.tree)?;
-    Ok(top.own_stat()?.ino)
 }
 
 /// A name that appeared where the run creates one: someone else made it meanwhile.

@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::fence::{Dir, Fence, Stat};
-use super::journal::{Entry, Journal, Phase};
+use super::journal::{Entry, Journal, Named, Phase};
 use super::record::RunRecord;
 use super::txn::gpasswd;
 use crate::error::{Error, Result};
@@ -58,69 +58,22 @@ fn undo_one(fence: &Fence, entry: &Entry) -> Result<()> {
             aside,
             relink,
             ..
-        } => {
-            let Some(d) = fence.dir(dir)? else {
-                return Ok(());
-            };
-            let now = ino(&d, name)?;
-            let swapped = match incoming {
-                Some(inc) => now == Some(inc.ino),
-                // a removal: the name is gone and the aside holds the old file
-                None => match aside {
-                    Some(a) => now.is_none() && ino(&d, &a.name)? == Some(a.ino),
-                    None => false,
-                },
-            };
-            if swapped {
-                if let Some(inc) = incoming
-                    && *relink
-                    && ino(&d, &inc.name)?.is_none()
-                {
-                    d.link(OsStr::new(name), OsStr::new(&inc.name))?;
-                }
-                match aside {
-                    Some(a) => d.rename(OsStr::new(&a.name), OsStr::new(name))?,
-                    None => d.unlink(OsStr::new(name))?,
-                }
-            } else if let Some(a) = aside
-                && ino(&d, &a.name)? == Some(a.ino)
-                && now == Some(a.ino)
-            {
-                // the backup link was made, the swap not: drop the second name
-                d.unlink(OsStr::new(&a.name))?;
-            }
-            d.sync()
-        }
+        } => match fence.dir(dir)? {
+            Some(d) => undo_swap(&d, name, incoming.as_ref(), aside.as_ref(), *relink),
+            None => Ok(()),
+        },
         Entry::Graft {
             dir,
             name,
             staged,
             ino: i,
-        } => {
-            let Some(d) = fence.dir(dir)? else {
-                return Ok(());
-            };
-            if ino(&d, name)? == Some(*i) {
-                d.rename_new(OsStr::new(name), OsStr::new(staged))?;
-                d.sync()?;
-            }
-            Ok(())
-        }
+        } => move_back(fence, dir, name, staged, *i, true),
         Entry::Prune {
             dir,
             name,
             aside,
             ino: i,
-        } => {
-            let Some(d) = fence.dir(dir)? else {
-                return Ok(());
-            };
-            if ino(&d, name)?.is_none() && ino(&d, aside)? == Some(*i) {
-                d.rename_new(OsStr::new(aside), OsStr::new(name))?;
-                d.sync()?;
-            }
-            Ok(())
-        }
+        } => move_back(fence, dir, aside, name, *i, false),
         Entry::Meta {
             path, dir, before, ..
         } => set_meta(fence, path, *dir, (*before).into()),
@@ -135,6 +88,65 @@ fn undo_one(fence: &Fence, entry: &Entry) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Undo a swap in `d`: when the incoming file holds the name (or, for a removal, the name
+/// is gone and the aside holds the old file), the old file goes back (the incoming one is
+/// linked back to its own name first when `relink`); when only the backup link was made, it
+/// is dropped.
+fn undo_swap(
+    d: &Dir,
+    name: &str,
+    incoming: Option<&Named>,
+    aside: Option<&Named>,
+    relink: bool,
+) -> Result<()> {
+    let now = ino(d, name)?;
+    let swapped = match (incoming, aside) {
+        (Some(inc), _) => now == Some(inc.ino),
+        (None, Some(a)) => now.is_none() && ino(d, &a.name)? == Some(a.ino),
+        (None, None) => false,
+    };
+    if swapped {
+        if let Some(inc) = incoming
+            && relink
+            && ino(d, &inc.name)?.is_none()
+        {
+            d.link(OsStr::new(name), OsStr::new(&inc.name))?;
+        }
+        match aside {
+            Some(a) => d.rename(OsStr::new(&a.name), OsStr::new(name))?,
+            None => d.unlink(OsStr::new(name))?,
+        }
+    } else if let Some(a) = aside
+        && ino(d, &a.name)? == Some(a.ino)
+        && now == Some(a.ino)
+    {
+        // the backup link was made, the swap not: drop the second name
+        d.unlink(OsStr::new(&a.name))?;
+    }
+    d.sync()
+}
+
+/// Rename `from` back to `to` in `dir` when `from` holds the inode `i` (and, unless
+/// `whatever`, `to` is free): a graft taken back to its staged name, a pruned directory put
+/// back.
+fn move_back(
+    fence: &Fence,
+    dir: &Path,
+    from: &str,
+    to: &str,
+    i: u64,
+    whatever: bool,
+) -> Result<()> {
+    let Some(d) = fence.dir(dir)? else {
+        return Ok(());
+    };
+    if ino(&d, from)? == Some(i) && (whatever || ino(&d, to)?.is_none()) {
+        d.rename_new(OsStr::new(from), OsStr::new(to))?;
+        d.sync()?;
+    }
+    Ok(())
 }
 
 /// Remove each of `paths` (a file or a whole directory tree; never following a link).

@@ -114,28 +114,7 @@ fn walk(
     steps: &[Step],
     what: &str,
 ) -> Result<Walked> {
-    let mut accepted: Vec<Step> = Vec::new();
-    let mut skipped = 0;
-    for step in steps {
-        let Some(part) = step.part() else { continue };
-        let p = plan::build_parts(settings, current, &[part])?;
-        let header = format!("── step {}/9: {} ──", step.index(), step.title());
-        if p.is_empty() {
-            sayln!("{header}\nalready done: the files match\n");
-            continue;
-        }
-        say!("{header}\n{p}");
-        if !cli.yes && !std::io::stdin().is_terminal() {
-            return Err(not_confirmed());
-        }
-        if cli.yes || confirm_step("apply this step?")? {
-            accepted.push(*step);
-            sayln!();
-        } else {
-            skipped += 1;
-            sayln!("skipped\n");
-        }
-    }
+    let (accepted, skipped) = choose(cli, settings, current, steps)?;
     if skipped > 0 {
         sayln!(
             "{skipped} step(s) skipped: their changes are still pending (mailsetup plan shows \
@@ -192,6 +171,40 @@ fn walk(
         skipped,
         unsigned,
     })
+}
+
+/// Show each step's diff (built on the state as it is now) and ask for it (`--yes`: every
+/// step). Returns the steps accepted and how many were declined. Errors: a plan that cannot
+/// be made; no terminal to ask on.
+fn choose(
+    cli: &Cli,
+    settings: &Settings,
+    current: &Current,
+    steps: &[Step],
+) -> Result<(Vec<Step>, usize)> {
+    let mut accepted: Vec<Step> = Vec::new();
+    let mut skipped = 0;
+    for step in steps {
+        let Some(part) = step.part() else { continue };
+        let p = plan::build_parts(settings, current, &[part])?;
+        let header = format!("── step {}/9: {} ──", step.index(), step.title());
+        if p.is_empty() {
+            sayln!("{header}\nalready done: the files match\n");
+            continue;
+        }
+        say!("{header}\n{p}");
+        if !cli.yes && !std::io::stdin().is_terminal() {
+            return Err(not_confirmed());
+        }
+        if cli.yes || confirm_step("apply this step?")? {
+            accepted.push(*step);
+            sayln!();
+        } else {
+            skipped += 1;
+            sayln!("skipped\n");
+        }
+    }
+    Ok((accepted, skipped))
 }
 
 /// The selftest after the restart (on the host only: beneath a test root no OpenDKIM runs).
