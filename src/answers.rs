@@ -133,20 +133,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
     }
     let domains = list("domains", "domain", &domains, Domain::parse)?;
     let selector = opt(t, "selector", "DKIM selector", Selector::parse)?.unwrap_or_default();
-    let key_bits = match t.get("key_bits") {
-        None => KeyBits::B2048,
-        Some(item) => {
-            let n = item
-                .as_integer()
-                .ok_or_else(|| wrong_type("key_bits", "an integer", item))?;
-            KeyBits::from_bits(n).map_err(|rule| AnswerError::Invalid {
-                field: "key_bits".to_string(),
-                value: n.to_string(),
-                kind: "key size",
-                rule,
-            })?
-        }
-    };
+    let key_bits = key_bits(t)?;
     let socket =
         opt(t, "socket", "milter socket", MilterSocket::parse)?.unwrap_or(MilterSocket::Local);
     let trusted_hosts = match strings(t, "trusted_hosts")? {
@@ -172,6 +159,22 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         spf_all,
         dmarc_policy,
         dmarc_rua,
+    })
+}
+
+/// `key_bits`: 2048 when absent. Errors: not an integer, or not a size [`KeyBits`] allows.
+fn key_bits(t: &Table) -> Result<KeyBits, AnswerError> {
+    let Some(item) = t.get("key_bits") else {
+        return Ok(KeyBits::B2048);
+    };
+    let n = item
+        .as_integer()
+        .ok_or_else(|| wrong_type("key_bits", "an integer", item))?;
+    KeyBits::from_bits(n).map_err(|rule| AnswerError::Invalid {
+        field: "key_bits".to_string(),
+        value: n.to_string(),
+        kind: "key size",
+        rule,
     })
 }
 

@@ -95,6 +95,8 @@ fn str_field(
     }
 }
 
+/// Every answers key with what `s` wants in it, in [`super::KNOWN_KEYS`] order. Longer than
+/// 80 lines on purpose: it is a table, one entry per key, read best whole.
 fn fields(s: &Settings) -> Vec<Field> {
     let trusted: Vec<String> = s.trusted_hosts.iter().map(ToString::to_string).collect();
     let default_trusted: Vec<String> = Settings::default_trusted_hosts()

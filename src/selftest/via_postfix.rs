@@ -191,67 +191,10 @@ pub async fn judge(
     let mut out = Vec::new();
     for s in sent {
         let subject = s.probe.subject();
-        let finding = |id, severity, message: String, fix: &str| {
-            vec![Finding::new(id, severity, &subject, message).fix(Some(fix.to_string()))]
-        };
-        let findings = match (&s.answer, mailbox, &s.delivered) {
-            (Err(why), _, _) => finding(
-                ids::SELFTEST_NOT_SENT,
-                Severity::Error,
-                format!(
-                    "Postfix did not take the message from {}: {why}",
-                    s.probe.from
-                ),
-                "mailsetup check names a stopped Postfix (postfix.not-running); the mail log \
-                 says why a message was refused",
-            ),
-            (Ok(answer), Err(not_here), _) => finding(
-                ids::SELFTEST_SENT,
-                match not_here {
-                    NotHere::Elsewhere(_) => Severity::Info,
-                    // it stays on this server, where we could not look: nothing is proven
-                    NotHere::Unreadable(_) => Severity::Warning,
-                },
-                format!(
-                    "sent with Message-ID {} (Postfix: {answer}); {not_here}",
-                    s.probe.message_id
-                ),
-                &format!(
-                    "at the receiver, open the message's headers: Authentication-Results should \
-                     say dkim=pass header.d={} (header.s={})",
-                    s.probe.domain, settings.selector
-                ),
-            ),
-            (Ok(answer), Ok(mb), None) => finding(
-                ids::SELFTEST_NOT_DELIVERED,
-                Severity::Error,
-                format!(
-                    "Postfix took the message ({answer}), but it did not reach {mb} within {} s",
-                    wait.as_secs()
-                ),
-                &format!(
-                    "see what holds it: postqueue -p, and the mail log for {}",
-                    s.probe.message_id
-                ),
-            ),
-            (Ok(_), Ok(mb), Some(text)) if !has_signature(text) => finding(
-                ids::SELFTEST_UNSIGNED,
-                Severity::Error,
-                format!(
-                    "the message arrived in {mb} without a DKIM-Signature: Postfix did not \
-                     pass it through OpenDKIM, or OpenDKIM did not sign it"
-                ),
-                match s.probe.via {
-                    Via::Smtp => {
-                        "mailsetup check names the cause (milter.not-configured, opendkim.*)"
-                    }
-                    Via::Sendmail => {
-                        "mailsetup check names the cause (milter.non-smtpd-missing, opendkim.*)"
-                    }
-                },
-            ),
-            (Ok(_), Ok(_), Some(text)) => {
-                let d = &s.probe.domain;
+        let findings = match verdict(s, mailbox, wait, settings) {
+            Some(findings) => findings,
+            None => {
+                let (d, text) = (&s.probe.domain, s.delivered.as_deref().unwrap_or(""));
                 super::verify(text, settings, d, &subject, auth, local_p.get(d)).await
             }
         };
@@ -266,6 +209,77 @@ pub async fn judge(
         });
     }
     out
+}
+
+/// What one probe shows before any signature is verified: not sent, sent elsewhere, not
+/// delivered, delivered unsigned; None when it arrived signed (the signature is verified
+/// next).
+fn verdict(
+    s: &Sent,
+    mailbox: &Result<Mailbox, NotHere>,
+    wait: Duration,
+    settings: &Settings,
+) -> Option<Vec<Finding>> {
+    let subject = s.probe.subject();
+    let finding = |id, severity, message: String, fix: &str| {
+        vec![Finding::new(id, severity, &subject, message).fix(Some(fix.to_string()))]
+    };
+    Some(match (&s.answer, mailbox, &s.delivered) {
+        (Err(why), _, _) => finding(
+            ids::SELFTEST_NOT_SENT,
+            Severity::Error,
+            format!(
+                "Postfix did not take the message from {}: {why}",
+                s.probe.from
+            ),
+            "mailsetup check names a stopped Postfix (postfix.not-running); the mail log \
+             says why a message was refused",
+        ),
+        (Ok(answer), Err(not_here), _) => finding(
+            ids::SELFTEST_SENT,
+            match not_here {
+                NotHere::Elsewhere(_) => Severity::Info,
+                // it stays on this server, where we could not look: nothing is proven
+                NotHere::Unreadable(_) => Severity::Warning,
+            },
+            format!(
+                "sent with Message-ID {} (Postfix: {answer}); {not_here}",
+                s.probe.message_id
+            ),
+            &format!(
+                "at the receiver, open the message's headers: Authentication-Results should \
+                 say dkim=pass header.d={} (header.s={})",
+                s.probe.domain, settings.selector
+            ),
+        ),
+        (Ok(answer), Ok(mb), None) => finding(
+            ids::SELFTEST_NOT_DELIVERED,
+            Severity::Error,
+            format!(
+                "Postfix took the message ({answer}), but it did not reach {mb} within {} s",
+                wait.as_secs()
+            ),
+            &format!(
+                "see what holds it: postqueue -p, and the mail log for {}",
+                s.probe.message_id
+            ),
+        ),
+        (Ok(_), Ok(mb), Some(text)) if !has_signature(text) => finding(
+            ids::SELFTEST_UNSIGNED,
+            Severity::Error,
+            format!(
+                "the message arrived in {mb} without a DKIM-Signature: Postfix did not \
+                 pass it through OpenDKIM, or OpenDKIM did not sign it"
+            ),
+            match s.probe.via {
+                Via::Smtp => "mailsetup check names the cause (milter.not-configured, opendkim.*)",
+                Via::Sendmail => {
+                    "mailsetup check names the cause (milter.non-smtpd-missing, opendkim.*)"
+                }
+            },
+        ),
+        (Ok(_), Ok(_), Some(_)) => return None,
+    })
 }
 
 fn has_signature(text: &str) -> bool {
