@@ -1,7 +1,8 @@
-//! Who listens on the SMTP port (25) now, from /proc/net/tcp and tcp6 (proc(5)), and whether
-//! that is what main.cf's `inet_protocols` and `inet_interfaces` ask for. The Postfix master
+//! Who listens on the SMTP port (25) now, parsed from /proc/net/tcp and tcp6 (proc(5), read
+//! by `local::reading`), and whether that is what main.cf's `inet_protocols` and
+//! `inet_interfaces` ask for. The Postfix master
 //! reads both only when it starts: after a change, `postfix reload` keeps the old listeners,
-//! and only a stop and start applies them (postconf(5)).
+//! and only a stop and start applies them (postconf(5)). Pure.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -10,17 +11,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub struct Listeners {
     pub addrs: Vec<IpAddr>,
     pub ipv6_available: bool,
-}
-
-/// Read them from /proc (I/O): state 0A (LISTEN), local port 0x0019.
-pub fn read() -> Listeners {
-    let text = |f: &str| std::fs::read_to_string(f).unwrap_or_default();
-    let mut addrs = parse(&text("/proc/net/tcp"));
-    addrs.extend(parse(&text("/proc/net/tcp6")));
-    Listeners {
-        addrs,
-        ipv6_available: !text("/proc/net/if_inet6").trim().is_empty(),
-    }
 }
 
 /// The listening addresses on port 25 in a /proc/net/tcp or tcp6 table. Each 32-bit word

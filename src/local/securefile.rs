@@ -1,13 +1,12 @@
 //! OpenDKIM's key-file check, ported: `dkimf_securefile` / `dkimf_checkfsnode` (opendkim.c)
 //! walk the key's real path from `/` and refuse the key ("key data is not secure") when any
 //! component could be changed, or the key read, by someone other than root and the opendkim
-//! user (reliability.md §3). [`Node`]s are read at the edge; [`judge`] is pure.
+//! user (reliability.md §3). The [`Node`]s of the walk are read by `local::reading`;
+//! [`judge`] is pure.
 
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::accounts::Accounts;
-use crate::system::Root;
 
 /// Owner, group and mode of one path component.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,38 +17,6 @@ pub struct Node {
     pub gid: u32,
     pub mode: u32,
     pub is_dir: bool,
-}
-
-/// Every component of the key's real path, `/` first and the key last, as they are beneath
-/// the root. Errors: the key does not exist, or its real path leaves the root.
-pub fn read(root: &Root, key: &Path) -> Result<Vec<Node>, String> {
-    let full = root.path(key);
-    let real = std::fs::canonicalize(&full).map_err(|e| format!("{}: {e}", key.display()))?;
-    let base = std::fs::canonicalize(root.path("/")).map_err(|e| e.to_string())?;
-    let rel = real
-        .strip_prefix(&base)
-        .map_err(|_| format!("{} resolves outside the root", key.display()))?;
-    let mut nodes = Vec::new();
-    let mut system = PathBuf::from("/");
-    let mut here = base.clone();
-    let mut push = |system: &Path, here: &Path| -> Result<(), String> {
-        let m = std::fs::metadata(here).map_err(|e| format!("{}: {e}", system.display()))?;
-        nodes.push(Node {
-            path: system.to_path_buf(),
-            uid: m.uid(),
-            gid: m.gid(),
-            mode: m.mode() & 0o7777,
-            is_dir: m.is_dir(),
-        });
-        Ok(())
-    };
-    push(&system, &here)?;
-    for part in rel.components() {
-        system.push(part);
-        here.push(part);
-        push(&system, &here)?;
-    }
-    Ok(nodes)
 }
 
 /// Why OpenDKIM would refuse the key, naming the component and the fix; `None` when it

@@ -2,12 +2,12 @@
 //! directory, which is smtpd's chroot), whether a chrooted service can reach it at all, and
 //! on the host whether it exists, answers, and lets Postfix's user in (a Unix socket needs
 //! write permission on it, and search permission on every directory above it; unix(7)).
+//! Pure: the [`Probe`] of the socket is taken by `local::reading`.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::accounts::Accounts;
-use crate::system::{QUEUE_DIR, Root};
+use crate::system::QUEUE_DIR;
 
 /// `(uid, gid, mode)` of a path.
 pub type Owner = (u32, u32, u32);
@@ -70,30 +70,6 @@ pub fn unix_path(entry: &str) -> Option<PathBuf> {
     match address(entry) {
         Ok(Address::Unix(path)) => Some(path),
         _ => None,
-    }
-}
-
-/// Look at `path` beneath the root and try to connect.
-pub fn probe(root: &Root, path: &Path) -> Probe {
-    let mut nodes = Vec::new();
-    let mut system = PathBuf::from("/");
-    let meta = |p: &Path| {
-        std::fs::metadata(root.path(p))
-            .ok()
-            .map(|m| (m.uid(), m.gid(), m.mode() & 0o7777))
-    };
-    nodes.push((system.clone(), meta(&system)));
-    for part in path.components().skip(1) {
-        system.push(part);
-        nodes.push((system.clone(), meta(&system)));
-    }
-    let connect = std::os::unix::net::UnixStream::connect(root.path(path))
-        .map(|_| ())
-        .map_err(|e| e.to_string());
-    Probe {
-        path: path.to_path_buf(),
-        nodes,
-        connect,
     }
 }
 

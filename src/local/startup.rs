@@ -6,9 +6,11 @@
 //!   writes from /etc/default/opendkim (`-p $SOCKET`);
 //! - the init script: `-p $SOCKET` from /etc/default/opendkim, but only when
 //!   `awk '$1 == "Socket"'` finds no `Socket` line in /etc/opendkim.conf (case as written).
+//!
+//! Pure: the unit and its drop-ins are read by `local::reading`, which gives the
+//! [`Startup`] these functions judge.
 
 use crate::opendkim::{DefaultFile, OpendkimConf};
-use crate::system::Root;
 
 /// How OpenDKIM is started on the root.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,54 +21,6 @@ pub enum Startup {
     /// /etc/init.d/opendkim (or the daemon started by hand, as the init script would).
     #[default]
     InitScript,
-}
-
-const UNITS: [&str; 3] = [
-    "/etc/systemd/system/opendkim.service",
-    "/lib/systemd/system/opendkim.service",
-    "/usr/lib/systemd/system/opendkim.service",
-];
-/// Drop-in directories, in precedence order: a file name in an earlier one hides the same
-/// name in later ones; the survivors apply sorted by file name (systemd.unit(5)).
-const DROP_INS: [&str; 4] = [
-    "/etc/systemd/system/opendkim.service.d",
-    "/run/systemd/system/opendkim.service.d",
-    "/usr/lib/systemd/system/opendkim.service.d",
-    "/lib/systemd/system/opendkim.service.d",
-];
-
-/// Read how OpenDKIM is started (I/O: the unit and its drop-ins beneath the root).
-pub fn read(root: &Root) -> Startup {
-    if !crate::system::has_systemd(root) {
-        return Startup::InitScript;
-    }
-    let mut texts: Vec<String> = UNITS
-        .iter()
-        .find_map(|u| std::fs::read_to_string(root.path(u)).ok())
-        .into_iter()
-        .collect();
-    let mut drop_ins: std::collections::BTreeMap<std::ffi::OsString, std::path::PathBuf> =
-        std::collections::BTreeMap::new();
-    for dir in DROP_INS {
-        for entry in std::fs::read_dir(root.path(dir))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "conf") {
-                drop_ins.entry(entry.file_name()).or_insert(path);
-            }
-        }
-    }
-    texts.extend(
-        drop_ins
-            .values()
-            .filter_map(|p| std::fs::read_to_string(p).ok()),
-    );
-    Startup::Systemd {
-        exec_start: exec_start(&texts),
-    }
 }
 
 /// The effective `ExecStart=` of a unit followed by its drop-ins (systemd.service(5): an
@@ -174,49 +128,6 @@ mod tests {
         assert_eq!(at(Some(lower), Some(DEFAULT)).as_deref(), Some(RUN));
         assert_eq!(at(Some(lower), None).as_deref(), Some(CHROOT));
         assert_eq!(at(None, None), None);
-    }
-
-    #[test]
-    fn the_unit_and_its_drop_ins_are_read_beneath_the_root() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = Root::new(dir.path());
-        let write = |p: &str, text: &str| {
-            let path = root.path(p);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        };
-        write(
-            UNITS[1],
-            "[Service]\nType=forking\nExecStart=/usr/sbin/opendkim\n",
-        );
-        assert_eq!(read(&root), Startup::InitScript, "no /run/systemd/system");
-        std::fs::create_dir_all(root.path("/run/systemd/system")).unwrap();
-        assert_eq!(
-            read(&root),
-            Startup::Systemd {
-                exec_start: Some("/usr/sbin/opendkim".into())
-            }
-        );
-        write(
-            &format!("{}/override.conf", DROP_INS[0]),
-            "[Service]\nExecStart=\nExecStart=/usr/sbin/opendkim -p inet:8891@127.0.0.1\n",
-        );
-        write(
-            &format!("{}/zz-notes.txt", DROP_INS[0]),
-            "ExecStart=/bin/false\n",
-        );
-        // the same name under /usr/lib is hidden by /etc's
-        write(
-            &format!("{}/override.conf", DROP_INS[2]),
-            "[Service]\nExecStart=/bin/false\n",
-        );
-        assert_eq!(
-            read(&root),
-            Startup::Systemd {
-                exec_start: Some("/usr/sbin/opendkim -p inet:8891@127.0.0.1".into())
-            },
-            "drop-ins ending in .conf only"
-        );
     }
 
     #[test]

@@ -54,31 +54,12 @@ pub fn render(w: &Wizard, theme: &Theme, frame: &mut Frame) {
             frame.render_widget(Paragraph::new(line), row(bottom));
         }
     }
-    // The purpose: up to two rows, and a blank row after it when there is room.
-    let room = bottom - top;
-    let purpose = wrap(w.step.purpose(), width);
-    let shown = purpose.len().min(2).min(usize::from(room / 4));
-    let mut rows = Rows::new(width);
-    for (i, line) in purpose.iter().take(shown).enumerate() {
-        let cut = i + 1 == shown && purpose.len() > shown;
-        let line = if cut {
-            format!("{line}…")
-        } else {
-            line.clone()
-        };
-        rows.row(&line, theme.dim);
-    }
-    let shown = shown as u16;
-    if shown > 0 {
-        frame.render_widget(
-            Paragraph::new(rows.lines),
-            Rect::new(area.x, top, area.width, shown),
-        );
-        top += shown;
-        if room >= 16 {
-            top += 1;
-        }
-    }
+    top += purpose(
+        w,
+        theme,
+        frame,
+        Rect::new(area.x, top, area.width, bottom - top),
+    );
     if let Some(f) = &w.fixing {
         top += overlay::fixing_box(
             f,
@@ -88,15 +69,7 @@ pub fn render(w: &Wizard, theme: &Theme, frame: &mut Frame) {
         );
     }
     let body = Rect::new(area.x, top, area.width, bottom - top);
-    let content = match w.step {
-        Step::Scan => body::scan(w, theme, width),
-        Step::Identity => body::identity(w, theme, width),
-        Step::Records => body::records(w, theme, width),
-        Step::Verify => verify::verify(w, theme, width),
-        Step::Summary => body::summary(w, theme, width),
-        step => diff::part(w, step, theme, width),
-    };
-    content.show(frame, body, w.scroll, theme);
+    step_body(w, theme, width).show(frame, body, w.scroll, theme);
 
     // Boxes go over the body only: the title and the hints stay visible.
     let over = Rect::new(
@@ -111,6 +84,47 @@ pub fn render(w: &Wizard, theme: &Theme, frame: &mut Frame) {
     }
     if w.confirm_quit && over.height > 2 {
         overlay::confirm_quit(theme, frame, over);
+    }
+}
+
+/// The step's purpose at the top of `area`: up to two rows (the second ends in `…` when
+/// cut), none on a screen under 4 rows of room, and a blank row after it when there are 16.
+/// Returns the rows it took.
+fn purpose(w: &Wizard, theme: &Theme, frame: &mut Frame, area: Rect) -> u16 {
+    let width = usize::from(area.width);
+    let room = area.height;
+    let purpose = wrap(w.step.purpose(), width);
+    let shown = purpose.len().min(2).min(usize::from(room / 4));
+    let mut rows = Rows::new(width);
+    for (i, line) in purpose.iter().take(shown).enumerate() {
+        let cut = i + 1 == shown && purpose.len() > shown;
+        let line = if cut {
+            format!("{line}…")
+        } else {
+            line.clone()
+        };
+        rows.row(&line, theme.dim);
+    }
+    let shown = shown as u16;
+    if shown == 0 {
+        return 0;
+    }
+    frame.render_widget(
+        Paragraph::new(rows.lines),
+        Rect::new(area.x, area.y, area.width, shown),
+    );
+    if room >= 16 { shown + 1 } else { shown }
+}
+
+/// The body of the step shown, `width` columns wide.
+fn step_body(w: &Wizard, theme: &Theme, width: usize) -> Body {
+    match w.step {
+        Step::Scan => body::scan(w, theme, width),
+        Step::Identity => body::identity(w, theme, width),
+        Step::Records => body::records(w, theme, width),
+        Step::Verify => verify::verify(w, theme, width),
+        Step::Summary => body::summary(w, theme, width),
+        step => diff::part(w, step, theme, width),
     }
 }
 

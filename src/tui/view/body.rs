@@ -3,12 +3,14 @@
 use ratatui::style::Style;
 
 use super::Body;
-use super::text::{clean, fit, fit_tail, width};
+use super::text::{Rows, clean, fit, fit_tail, width};
+use crate::check::{Report, Severity};
 use crate::tui::theme::Theme;
 use crate::values::DmarcPolicy;
-use crate::wizard::{Outcome, Step, Wizard};
+use crate::wizard::{Interrupted, Outcome, Scan, Step, Wizard};
 
-/// What is installed, what is configured, which keys exist.
+/// What is installed, what is configured, which keys exist (after the interrupted run
+/// undone before the wizard opened, if any).
 pub fn scan(w: &Wizard, theme: &Theme, cols: usize) -> Body {
     let mut b = Body::new(cols);
     let Some(scan) = &w.scan else {
@@ -17,22 +19,7 @@ pub fn scan(w: &Wizard, theme: &Theme, cols: usize) -> Body {
     };
     let r = &mut b.scrolled;
     if let Some(i) = &w.interrupted {
-        for (n, line) in i.notice.lines().enumerate() {
-            let mark = if n == 0 { "! " } else { "  " };
-            r.lead(&[(mark, theme.warn)], &clean(line.trim()), Style::new());
-        }
-        if i.earlier > 0 {
-            r.lead(
-                &[("  ", Style::new())],
-                &format!(
-                    "{} earlier step(s) of that wizard run stay applied: Enter goes on with \
-                     them, u undoes them too (as mailsetup rollback would)",
-                    i.earlier
-                ),
-                Style::new(),
-            );
-        }
-        r.blank();
+        interrupted(r, i, theme);
     }
     r.lead(
         &[("System:   ", theme.heading)],
@@ -49,39 +36,72 @@ pub fn scan(w: &Wizard, theme: &Theme, cols: usize) -> Body {
         );
     }
     r.blank();
+    packages(r, scan, w.dry_run, theme);
+    r.blank();
+    found(r, scan, theme);
+    b
+}
+
+/// The interrupted run's notice, and the undo offered for the earlier steps of its wizard
+/// run; a blank row after.
+fn interrupted(r: &mut Rows, i: &Interrupted, theme: &Theme) {
+    for (n, line) in i.notice.lines().enumerate() {
+        let mark = if n == 0 { "! " } else { "  " };
+        r.lead(&[(mark, theme.warn)], &clean(line.trim()), Style::new());
+    }
+    if i.earlier > 0 {
+        r.lead(
+            &[("  ", Style::new())],
+            &format!(
+                "{} earlier step(s) of that wizard run stay applied: Enter goes on with \
+                 them, u undoes them too (as mailsetup rollback would)",
+                i.earlier
+            ),
+            Style::new(),
+        );
+    }
+    r.blank();
+}
+
+/// Every package needed is installed, or which are missing, the command that installs
+/// them and `y` to run it (only shown in a dry run).
+fn packages(r: &mut Rows, scan: &Scan, dry_run: bool, theme: &Theme) {
     if scan.missing_packages.is_empty() {
         r.spans(&[
             ("✓ ", theme.ok),
             ("every package needed is installed", Style::new()),
         ]);
-    } else {
-        let names = scan
-            .missing_packages
-            .iter()
-            .map(|p| clean(p))
-            .collect::<Vec<_>>()
-            .join(" ");
-        r.lead(
-            &[("✗ ", theme.bad), ("missing packages: ", theme.heading)],
-            &names,
-            Style::new(),
-        );
-        r.indented(
-            "    ",
-            &format!("apt-get install -y {names}"),
-            theme.heading,
-        );
-        if w.dry_run {
-            r.row("  dry run: only shown, not run", theme.warn);
-        } else {
-            r.spans(&[
-                ("  press ", Style::new()),
-                ("y", theme.key),
-                (" to run it", Style::new()),
-            ]);
-        }
+        return;
     }
-    r.blank();
+    let names = scan
+        .missing_packages
+        .iter()
+        .map(|p| clean(p))
+        .collect::<Vec<_>>()
+        .join(" ");
+    r.lead(
+        &[("✗ ", theme.bad), ("missing packages: ", theme.heading)],
+        &names,
+        Style::new(),
+    );
+    r.indented(
+        "    ",
+        &format!("apt-get install -y {names}"),
+        theme.heading,
+    );
+    if dry_run {
+        r.row("  dry run: only shown, not run", theme.warn);
+    } else {
+        r.spans(&[
+            ("  press ", Style::new()),
+            ("y", theme.key),
+            (" to run it", Style::new()),
+        ]);
+    }
+}
+
+/// The settings found (names aligned, up to 28 columns) and the existing keys.
+fn found(r: &mut Rows, scan: &Scan, theme: &Theme) {
     r.row("Found:", theme.heading);
     if scan.found.is_empty() {
         r.row("  nothing configured yet", theme.dim);
@@ -105,7 +125,6 @@ pub fn scan(w: &Wizard, theme: &Theme, cols: usize) -> Body {
     for key in &scan.keys {
         r.indented("  ", &clean(key), Style::new());
     }
-    b
 }
 
 /// The form: one row per field (`>` and `_` on the focused one), its error under it.
@@ -188,7 +207,8 @@ pub fn records(w: &Wizard, theme: &Theme, cols: usize) -> Body {
     b
 }
 
-/// Each planned step's outcome, the backups and how to undo, what to do next.
+/// Each planned step's outcome, the restart and the selftest, the backups and how to undo,
+/// what to do next.
 pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
     let mut b = Body::new(cols);
     let r = &mut b.scrolled;
@@ -200,6 +220,21 @@ pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
     } else {
         r.row("What was done:", theme.heading);
     }
+    let applied = outcomes(r, w, theme);
+    restart(r, w, theme);
+    if let Some(report) = &w.selftest {
+        selftest(r, report, theme);
+    }
+    r.blank();
+    undo(r, w.dry_run, applied, theme);
+    r.blank();
+    next(r, w, theme);
+    b
+}
+
+/// One row per planned step: a mark, `N/9`, its title and what became of it. Returns
+/// whether any step was applied.
+fn outcomes(r: &mut Rows, w: &Wizard, theme: &Theme) -> bool {
     if w.plans.is_empty() {
         r.row("  no step was planned", theme.dim);
     }
@@ -224,6 +259,11 @@ pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
         let label = format!(" {mark} {}/9 {:<title_w$}  ", step.index(), step.title());
         r.lead(&[(&label, style)], &what, Style::new());
     }
+    applied
+}
+
+/// What the restart of the services did, or that it is running.
+fn restart(r: &mut Rows, w: &Wizard, theme: &Theme) {
     match &w.restarted {
         Some(Ok(lines)) => {
             for line in lines {
@@ -242,22 +282,27 @@ pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
         ),
         None => {}
     }
-    if let Some(report) = &w.selftest {
-        for f in &report.findings {
-            let mark = if f.severity == crate::check::Severity::Info {
-                (" ✓ ", theme.ok)
-            } else {
-                (" ✗ ", theme.bad)
-            };
-            r.lead(
-                &[mark],
-                &format!("selftest {}: {}", f.subject, clean(&f.message)),
-                Style::new(),
-            );
-        }
+}
+
+/// One row per selftest finding: ✓ for information, ✗ otherwise.
+fn selftest(r: &mut Rows, report: &Report, theme: &Theme) {
+    for f in &report.findings {
+        let mark = if f.severity == Severity::Info {
+            (" ✓ ", theme.ok)
+        } else {
+            (" ✗ ", theme.bad)
+        };
+        r.lead(
+            &[mark],
+            &format!("selftest {}: {}", f.subject, clean(&f.message)),
+            Style::new(),
+        );
     }
-    r.blank();
-    if w.dry_run {
+}
+
+/// Where the backups are and how to undo, or why there is nothing to undo.
+fn undo(r: &mut Rows, dry_run: bool, applied: bool, theme: &Theme) {
+    if dry_run {
         r.para(
             "Nothing was written, so there is nothing to undo. Run without --dry-run to apply.",
             Style::new(),
@@ -279,7 +324,10 @@ pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
             Style::new(),
         );
     }
-    r.blank();
+}
+
+/// Publish the records; raise DMARC while it is p=none.
+fn next(r: &mut Rows, w: &Wizard, theme: &Theme) {
     r.row("Next:", theme.heading);
     r.indented(
         "  1. ",
@@ -300,5 +348,4 @@ pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
             Style::new(),
         );
     }
-    b
 }

@@ -1,0 +1,218 @@
+//! The reading of the system for the local checks, and the only I/O in `local`: the files
+//! beneath the root, the key path walks, the milter socket, the SMTP listeners, the daemons,
+//! `postconf -n` and `opendkim -n`, gathered into a [`LocalState`] that the judges beside
+//! this module (`milter`, `tables`, `keys`, `running`) read without touching the system.
+//! Beneath a test root only files are read: sockets, listeners, daemons and `opendkim -n`
+//! are looked at on the host only. [`serving`], the after-restart probe, lives here too.
+
+mod startup;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::accounts::Accounts;
+use crate::local::listeners::{self, Listeners};
+use crate::local::securefile::Node;
+use crate::local::socket::{self, Probe};
+use crate::local::{LocalState, key_paths, postfix_entry};
+use crate::services::{self, Service};
+use crate::system::{self, Root};
+
+/// Read the state beneath `root`. Never fails: what cannot be read is `None` (or empty, or
+/// an `Err` with the reason, for a key walk) in the state, for the judges to name.
+pub fn read(root: &Root) -> LocalState {
+    let text = |p: &str| std::fs::read_to_string(root.path(p)).ok();
+    let key_table = text(system::KEY_TABLE);
+    let keys = key_table
+        .as_deref()
+        .map(key_paths)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            let walk = key_walk(root, &p);
+            (p, walk)
+        })
+        .collect();
+    let mut state = LocalState {
+        main_cf: text(system::MAIN_CF),
+        master_cf: text(system::MASTER_CF),
+        socket: None,
+        smtp_listeners: root.is_host().then(smtp_listeners),
+        other_signers: other_signers(root),
+        opendkim_conf: text(system::OPENDKIM_CONF),
+        default_file: text(system::DEFAULT_OPENDKIM),
+        startup: startup::read(root),
+        signing_table: text(system::SIGNING_TABLE),
+        key_table,
+        keys,
+        accounts: Accounts::parse(
+            &text("/etc/passwd").unwrap_or_default(),
+            &text("/etc/group").unwrap_or_default(),
+        ),
+        running: root.is_host().then(|| {
+            (
+                services::is_running(Service::Postfix),
+                services::is_running(Service::Opendkim),
+            )
+        }),
+        postconf_warnings: postconf_warnings(root),
+        opendkim_n: (root.is_host() && Path::new("/usr/sbin/opendkim").exists()).then(opendkim_n),
+    };
+    if root.is_host()
+        && let Some(path) = postfix_entry(&state).as_deref().and_then(socket::unix_path)
+    {
+        state.socket = Some(socket_probe(root, &path));
+    }
+    state
+}
+
+/// After a restart: does OpenDKIM answer on the socket Postfix uses, and may Postfix's user
+/// open it? Retries for up to 10 s while the daemon creates its socket. Ok beneath a test
+/// root (nothing runs there). Errors: what failed, in one sentence.
+pub fn serving(root: &Root) -> Result<(), String> {
+    if !root.is_host() {
+        return Ok(());
+    }
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let state = read(root);
+        let verdict = match (&state.socket, postfix_entry(&state)) {
+            (Some(probe), _) => match &probe.connect {
+                Err(e) => Err(format!(
+                    "OpenDKIM does not answer on {} ({e})",
+                    probe.path.display()
+                )),
+                Ok(()) => match socket::denied(probe, &state.accounts, "postfix") {
+                    Some(why) => Err(why),
+                    None => Ok(()),
+                },
+            },
+            (None, Some(entry)) => inet_answers(&entry),
+            (None, None) => Err("main.cf names no OpenDKIM milter".into()),
+        };
+        if verdict.is_ok() || std::time::Instant::now() > until {
+            return verdict;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+/// A TCP connection to an `inet:host:port` milter entry.
+fn inet_answers(entry: &str) -> Result<(), String> {
+    match socket::address(entry)? {
+        socket::Address::Tcp(addr) => std::net::TcpStream::connect(addr)
+            .map(|_| ())
+            .map_err(|e| format!("OpenDKIM does not answer on {entry} ({e})")),
+        socket::Address::Unix(_) => Err(format!("{entry} is not a TCP socket")),
+    }
+}
+
+/// amavisd-new's configuration snippets and rspamd's DKIM signing configuration.
+fn other_signers(root: &Root) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(root.path("/etc/amavis/conf.d"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = format!("/etc/amavis/conf.d/{}", e.file_name().to_string_lossy());
+            std::fs::read_to_string(e.path()).ok().map(|t| (name, t))
+        })
+        .collect();
+    out.sort();
+    let rspamd = "/etc/rspamd/local.d/dkim_signing.conf";
+    if let Ok(t) = std::fs::read_to_string(root.path(rspamd)) {
+        out.push((rspamd.to_string(), t));
+    }
+    out
+}
+
+/// `postconf -n`'s warnings about the root's /etc/postfix (the staging directory named as
+/// /etc/postfix); `None` without postconf, or when it cannot be run.
+fn postconf_warnings(root: &Root) -> Option<Vec<String>> {
+    Path::new("/usr/sbin/postconf")
+        .exists()
+        .then(|| crate::apply::validate::warnings(&root.path("/etc/postfix")).ok())
+        .flatten()
+        .map(|w| w.iter().map(|l| l.replace("DIR", "/etc/postfix")).collect())
+}
+
+/// `opendkim -n -x /etc/opendkim.conf`: Ok, or its message.
+fn opendkim_n() -> Result<(), String> {
+    let mut c = services::command("/usr/sbin/opendkim");
+    c.args(["-n", "-x", system::OPENDKIM_CONF]);
+    match c.output() {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(String::from_utf8_lossy(&out.stderr).trim().to_string()),
+        Err(e) => Err(format!("cannot run opendkim -n: {e}")),
+    }
+}
+
+/// Who listens on port 25, from /proc/net/tcp and tcp6 (parsed by [`listeners::parse`]),
+/// and whether the host has IPv6 at all (/proc/net/if_inet6).
+fn smtp_listeners() -> Listeners {
+    let text = |f: &str| std::fs::read_to_string(f).unwrap_or_default();
+    let mut addrs = listeners::parse(&text("/proc/net/tcp"));
+    addrs.extend(listeners::parse(&text("/proc/net/tcp6")));
+    Listeners {
+        addrs,
+        ipv6_available: !text("/proc/net/if_inet6").trim().is_empty(),
+    }
+}
+
+/// Every component of the key's real path, `/` first and the key last, as they are beneath
+/// the root (for [`crate::local::securefile::judge`]). Errors: the key does not exist, or its real
+/// path leaves the root.
+fn key_walk(root: &Root, key: &Path) -> Result<Vec<Node>, String> {
+    let full = root.path(key);
+    let real = std::fs::canonicalize(&full).map_err(|e| format!("{}: {e}", key.display()))?;
+    let base = std::fs::canonicalize(root.path("/")).map_err(|e| e.to_string())?;
+    let rel = real
+        .strip_prefix(&base)
+        .map_err(|_| format!("{} resolves outside the root", key.display()))?;
+    let mut nodes = Vec::new();
+    let mut system = PathBuf::from("/");
+    let mut here = base.clone();
+    let mut push = |system: &Path, here: &Path| -> Result<(), String> {
+        let m = std::fs::metadata(here).map_err(|e| format!("{}: {e}", system.display()))?;
+        nodes.push(Node {
+            path: system.to_path_buf(),
+            uid: m.uid(),
+            gid: m.gid(),
+            mode: m.mode() & 0o7777,
+            is_dir: m.is_dir(),
+        });
+        Ok(())
+    };
+    push(&system, &here)?;
+    for part in rel.components() {
+        system.push(part);
+        here.push(part);
+        push(&system, &here)?;
+    }
+    Ok(nodes)
+}
+
+/// Look at the Unix socket `path` beneath the root (owner, group and mode of it and of each
+/// directory above it) and try to connect.
+fn socket_probe(root: &Root, path: &Path) -> Probe {
+    let mut nodes = Vec::new();
+    let mut system = PathBuf::from("/");
+    let meta = |p: &Path| {
+        std::fs::metadata(root.path(p))
+            .ok()
+            .map(|m| (m.uid(), m.gid(), m.mode() & 0o7777))
+    };
+    nodes.push((system.clone(), meta(&system)));
+    for part in path.components().skip(1) {
+        system.push(part);
+        nodes.push((system.clone(), meta(&system)));
+    }
+    let connect = std::os::unix::net::UnixStream::connect(root.path(path))
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    Probe {
+        path: path.to_path_buf(),
+        nodes,
+        connect,
+    }
+}
