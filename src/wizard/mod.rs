@@ -28,7 +28,7 @@ mod verify;
 use std::collections::BTreeMap;
 
 use crate::check::{Finding, Report};
-use crate::services::ServiceAction;
+use crate::plan::ServiceAction;
 use crate::settings::Settings;
 pub use form::Form;
 pub use step::Step;

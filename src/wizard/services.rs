@@ -3,7 +3,7 @@
 //! for the restart), then the selftest proves that mail is signed. Pure.
 
 use super::{Effect, Wizard};
-use crate::services::{Service, ServiceAction, Verb};
+use crate::plan::{Service, ServiceAction, Verb};
 
 impl Wizard {
     /// The services were restarted (or one failed): then the selftest, when it worked.

@@ -343,7 +343,7 @@ fn ctrl_c_always_quits() {
 
 #[test]
 fn services_restart_once_at_the_summary_opendkim_first() {
-    use crate::services::{Service, ServiceAction, Verb};
+    use crate::plan::{Service, ServiceAction, Verb};
     let mut w = at_inet_protocols(false);
     let with = |service, verb| {
         let mut p = plan();

@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use super::Step;
 use crate::check::{Finding, Report};
 use crate::plan::Plan;
-use crate::services::ServiceAction;
+use crate::plan::ServiceAction;
 use crate::settings::Settings;
 
 /// What the scan found on the system (the result of [`Effect::Scan`]).
