@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 use super::fence::Fence;
-use super::op::{Expect, Op};
+use super::op::{Expect, Op, Put};
 use crate::accounts::{self, Accounts};
 use crate::error::{Error, Result};
 use crate::keys::PrivateKey;
@@ -56,7 +56,7 @@ pub fn ops(
         });
     }
     for f in &plan.files {
-        ops.push(Op::Put {
+        ops.push(Op::Put(Put {
             path: f.path.clone(),
             bytes: Zeroizing::new(f.after.as_bytes().to_vec()),
             meta: match f.perms {
@@ -66,7 +66,7 @@ pub fn ops(
             expect: Expect::text(f.before.as_deref()),
             key: false,
             backup: true,
-        });
+        }));
     }
     for k in &plan.keys {
         ops.extend(key_ops(fence, k, accounts, keys)?);
@@ -123,15 +123,15 @@ fn key_ops(
     );
     let before = fence.read(&txt)?.map(|(b, _)| b);
     Ok(vec![
-        Op::Put {
+        Op::Put(Put {
             path: k.path.clone(),
             bytes: Zeroizing::new(pem.as_bytes().to_vec()),
             meta: Some(resolve(accounts, Owner::OPENDKIM, 0o600)?),
             expect: Expect::Absent,
             key: true,
             backup: false,
-        },
-        Op::Put {
+        }),
+        Op::Put(Put {
             path: txt,
             bytes: Zeroizing::new(line.into_bytes()),
             meta: Some(Meta {
@@ -145,7 +145,7 @@ fn key_ops(
             },
             key: false,
             backup: true,
-        },
+        }),
     ])
 }
 
@@ -186,14 +186,14 @@ fn group_op(fence: &Fence, g: &crate::plan::GroupChange) -> Result<Option<(Op, O
     let text = String::from_utf8_lossy(&bytes).into_owned();
     Ok(accounts::add_member(&text, g.group, g.user).map(|new| {
         (
-            Op::Put {
+            Op::Put(Put {
                 path,
                 bytes: Zeroizing::new(new.into_bytes()),
                 meta: None,
                 expect: Expect::Sha256(super::record::sha256(&bytes)),
                 key: false,
                 backup: true,
-            },
+            }),
             Some(format!(
                 "would add user {} to group {} (done in the tree's /etc/group only)",
                 g.user, g.group

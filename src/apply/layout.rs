@@ -35,16 +35,6 @@ mod ops;
 
 pub use checks::check_expect;
 
-/// An [`Op::Put`], unpacked.
-struct Put {
-    path: PathBuf,
-    bytes: Zeroizing<Vec<u8>>,
-    meta: Option<Meta>,
-    expect: Expect,
-    key: bool,
-    backup: bool,
-}
-
 /// What comes into a name.
 pub enum Incoming {
     /// A new file, staged under a temporary name beside the target.
@@ -151,24 +141,7 @@ impl Layout {
                 });
             }
             match op {
-                Op::Put {
-                    path,
-                    bytes,
-                    meta,
-                    expect,
-                    key,
-                    backup,
-                } => {
-                    let put = Put {
-                        path,
-                        bytes,
-                        meta,
-                        expect,
-                        key,
-                        backup,
-                    };
-                    layout.put(fence, &mut grafts, &dir_meta, txid, put)?
-                }
+                Op::Put(put) => layout.put(fence, &mut grafts, &dir_meta, txid, put)?,
                 Op::Restore { path, from, expect } => {
                     layout.restore(fence, txid, path, from, expect)?
                 }

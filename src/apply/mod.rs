@@ -298,7 +298,7 @@ pub fn save(root: &Root, system: &std::path::Path, bytes: &[u8], mode: u32) -> R
             meta: state::PRIVATE_DIR,
         });
     }
-    ops.push(op::Op::Put {
+    ops.push(op::Op::Put(op::Put {
         path: system.to_path_buf(),
         bytes: zeroize::Zeroizing::new(bytes.to_vec()),
         meta: match existing {
@@ -315,7 +315,7 @@ pub fn save(root: &Root, system: &std::path::Path, bytes: &[u8], mode: u32) -> R
         },
         key: false,
         backup: false,
-    });
+    }));
     txn.run(
         ops,
         RunOptions {

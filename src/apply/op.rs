@@ -31,22 +31,26 @@ impl Expect {
     }
 }
 
+/// Write `bytes` at `path` with `meta` (None: the owner and mode the file has now, or 0644
+/// root for a new file). An existing file is replaced; with `backup` it is kept beside it as
+/// the run's backup (`<name>.mailsetup-<stamp>`). Missing parent directories are created
+/// (0755 root unless an [`Op::Dir`] says otherwise). `key`: a private key (recorded as one: a
+/// rollback retires it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Put {
+    pub path: PathBuf,
+    pub bytes: Zeroizing<Vec<u8>>,
+    pub meta: Option<Meta>,
+    pub expect: Expect,
+    pub key: bool,
+    pub backup: bool,
+}
+
 /// One change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    /// Write `bytes` at `path` with `meta` (None: the owner and mode the file has now, or
-    /// 0644 root for a new file). An existing file is replaced; with `backup` it is kept
-    /// beside it as the run's backup (`<name>.mailsetup-<stamp>`). Missing parent
-    /// directories are created (0755 root unless an [`Op::Dir`] says otherwise). `key`: a
-    /// private key (recorded as one: a rollback retires it).
-    Put {
-        path: PathBuf,
-        bytes: Zeroizing<Vec<u8>>,
-        meta: Option<Meta>,
-        expect: Expect,
-        key: bool,
-        backup: bool,
-    },
+    /// Write a file (see [`Put`]).
+    Put(Put),
     /// Put the backup `from` (a name in the same directory) back in place of `path`.
     Restore {
         path: PathBuf,
@@ -81,7 +85,7 @@ impl Op {
     /// The path the op is about (the group ops have none).
     pub fn path(&self) -> Option<&PathBuf> {
         match self {
-            Op::Put { path, .. }
+            Op::Put(Put { path, .. })
             | Op::Restore { path, .. }
             | Op::Remove { path, .. }
             | Op::Dir { path, .. }

@@ -260,26 +260,29 @@ impl RunRecord {
 
 /// `YYYY-MM-DD HH:MM:SS UTC`, for messages.
 pub fn utc_human(now: std::time::SystemTime) -> String {
+    let [y, mo, d, h, mi, s] = utc_fields(now);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
+}
+
+/// Year, month, day, hour, minute, second (UTC) of `now`.
+fn utc_fields(now: std::time::SystemTime) -> [i64; 6] {
     let (days, rem) = days_and_seconds(now);
     let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+    let rem = rem as i64;
+    [
+        y,
+        i64::from(m),
+        i64::from(d),
         rem / 3600,
         rem % 3600 / 60,
-        rem % 60
-    )
+        rem % 60,
+    ]
 }
 
 /// A UTC timestamp `YYYYMMDDTHHMMSSZ` for backup names and run records.
 pub fn utc_stamp(now: std::time::SystemTime) -> String {
-    let (days, rem) = days_and_seconds(now);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let [y, mo, d, h, mi, s] = utc_fields(now);
+    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
 }
 
 /// An RFC 5322 §3.3 date in UTC: `Sat, 21 Nov 2026 23:59:00 +0000`.

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::fence::{Fence, Kind};
-use super::op::{Expect, Op};
+use super::op::{Expect, Op, Put};
 use super::record::{RunRecord, sha256};
 use super::state::{PRIVATE_DIR, PRIVATE_FILE};
 use crate::error::{Error, Result};
@@ -256,14 +256,14 @@ fn retire(fence: &Fence, key: &Path, txid: &str, inside: bool, rb: &mut Rollback
 
 /// A new root-only file (0600) at `path`.
 fn new_private(path: PathBuf, bytes: Vec<u8>) -> Op {
-    Op::Put {
+    Op::Put(Put {
         path,
         bytes: Zeroizing::new(bytes),
         meta: Some(PRIVATE_FILE),
         expect: Expect::Absent,
         key: false,
         backup: false,
-    }
+    })
 }
 
 /// Owners and modes back as they were before the oldest run changed them.

@@ -6,9 +6,9 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use super::checks::{check_expect, existing_file, free_name, name_of};
-use super::{Graft, Incoming, Layout, MetaChange, NEW_FILE, Node, PARENT, Prune, Put, Swap};
+use super::{Graft, Incoming, Layout, MetaChange, NEW_FILE, Node, PARENT, Prune, Swap};
 use crate::apply::fence::{Fence, Kind};
-use crate::apply::op::Expect;
+use crate::apply::op::{Expect, Put};
 use crate::apply::record::{FileEntry, MetaEntry, sha256};
 use crate::error::{Error, Result};
 use crate::system::Meta;
