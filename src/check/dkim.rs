@@ -3,8 +3,7 @@
 //! and at least 2048 bits long (RFC 8301 §3.2).
 
 use super::dkim_text::{PasteError, paste_errors, rsa_bits};
-use super::host::absence;
-use super::observe::txt_record;
+use super::observe::{absence, txt_record};
 use super::txt::{dkim_p, strip_ws};
 use super::{DomainInput, Finding, Severity, ids};
 use crate::dns::auth::ask;

@@ -1,7 +1,6 @@
 //! Per-domain checks that need no record parsing: the zone's nameservers (`ns`) and MX.
 
-use super::host::absence;
-use super::observe::{lookup, show, unverifiable};
+use super::observe::{absence, lookup, show, unverifiable};
 use super::{DomainInput, Finding, Severity, ids};
 use crate::dns::Authority;
 use crate::dns::auth::ask;
@@ -15,13 +14,25 @@ pub(super) async fn ns(auth: &Authority, d: &DomainInput) -> Vec<Finding> {
     let what = format!("the nameservers of {subject}");
     let zone = match auth.zone_of(subject).await {
         Ok(zone) => zone,
-        Err(e) => return vec![unverifiable(subject, &what, &e.to_string(), auth)],
+        Err(e) => {
+            return vec![unverifiable(
+                subject,
+                &what,
+                &e.to_string(),
+                &auth.options().first_hop,
+            )];
+        }
     };
     let apex = &zone.apex;
     let mut findings = Vec::new();
     if zone.servers.is_empty() && zone.unresolved.is_empty() {
         let why = format!("the zone {apex} lists no nameserver (NS)");
-        return vec![unverifiable(subject, &what, &why, auth)];
+        return vec![unverifiable(
+            subject,
+            &what,
+            &why,
+            &auth.options().first_hop,
+        )];
     }
     for (name, e) in &zone.unresolved {
         let why = e.as_ref().map(|e| format!(" ({e})")).unwrap_or_default();
@@ -63,7 +74,7 @@ pub(super) async fn ns(auth: &Authority, d: &DomainInput) -> Vec<Finding> {
                 subject,
                 &format!("the zone {apex} at {server}"),
                 &e.to_string(),
-                auth,
+                &auth.options().first_hop,
             )),
         }
     }

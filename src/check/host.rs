@@ -9,10 +9,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::observe::{lookup, show};
+use super::observe::{absence, lookup, show};
 use super::{CheckInput, Finding, Severity, ids};
 use crate::dns::auth::ask;
-use crate::dns::{Answer, Authority, join_all, reverse_name, sanitize};
+use crate::dns::{Authority, join_all, reverse_name, sanitize};
 use crate::values::Domain;
 
 /// The hostname's A records include `ipv4`.
@@ -167,9 +167,4 @@ async fn confirmed(auth: &Authority, names: &[String], ip: IpAddr) -> Confirmati
         confirmed: false,
         seen: seen.join("; "),
     }
-}
-
-/// The reason an answer is empty, for messages.
-pub(super) fn absence<T>(answer: &Answer<T>) -> String {
-    answer.absent.map(|a| a.to_string()).unwrap_or_default()
 }

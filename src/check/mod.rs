@@ -16,6 +16,8 @@ mod dkim_text_tests;
 mod dmarc;
 mod dmarc_text;
 mod domain;
+#[cfg(test)]
+mod fixtures;
 mod host;
 mod jobs;
 mod observe;

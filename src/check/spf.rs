@@ -127,7 +127,7 @@ pub(super) async fn check(auth: &Authority, input: &CheckInput, d: &DomainInput)
                 subject,
                 &format!("whether SPF of {subject} permits {ip}"),
                 "a DNS lookup during SPF evaluation failed (temperror)",
-                auth,
+                &auth.options().first_hop,
             )),
             other => {
                 let msg = format!(
