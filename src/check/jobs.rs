@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use super::{CheckInput, DomainInput, Finding, dkim, dmarc, domain, host, rbl, spf};
+use super::{CheckInput, DomainInput, Finding, dkim, dmarc, domain, host, ptr, rbl, spf};
 use crate::dns::Authority;
 
 /// One check: its name, its subject, and how to run it.
@@ -75,10 +75,17 @@ impl Job<'_> {
     }
 
     pub(super) async fn run(&self, input: &CheckInput, auth: &Authority) -> Vec<Finding> {
+        let host = &input.hostname;
         match self {
-            Job::A => host::a(auth, &input.hostname, input.ipv4).await,
-            Job::Aaaa(ip) => host::aaaa(auth, &input.hostname, *ip).await,
-            Job::Ptr(ip) => host::ptr(auth, input, *ip).await,
+            Job::A => {
+                let ip = IpAddr::V4(input.ipv4);
+                host::judge(&host::gather(auth, host, ip).await, host, ip)
+            }
+            Job::Aaaa(ip) => {
+                let ip = IpAddr::V6(*ip);
+                host::judge(&host::gather(auth, host, ip).await, host, ip)
+            }
+            Job::Ptr(ip) => ptr::judge(&ptr::gather(auth, host, *ip).await, host, *ip),
             Job::Rbl(ip) => rbl::check(auth.first_hop(), *ip).await,
             Job::Ns(d) => domain::ns(auth, d).await,
             Job::Dkim(d) => dkim::check(auth, d).await,

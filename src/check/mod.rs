@@ -21,6 +21,7 @@ mod fixtures;
 mod host;
 mod jobs;
 mod observe;
+mod ptr;
 mod rbl;
 pub mod report;
 mod spf;

@@ -28,6 +28,11 @@ pub(super) struct Seen<T> {
 }
 
 impl<T: Ord + Clone> Seen<T> {
+    /// The answer to judge by ([`Observed::best`]); `None` when no server answered.
+    pub(super) fn best(&self) -> Option<&Answer<T>> {
+        self.observed.as_ref().ok()?.best().ok()
+    }
+
     /// The apex of the zone the name is in, when the zone was found.
     pub(super) fn apex(&self) -> Option<&str> {
         Some(self.observed.as_ref().ok()?.zone.apex.as_str())
