@@ -86,7 +86,7 @@ impl Job<'_> {
                 host::judge(&host::gather(auth, host, ip).await, host, ip)
             }
             Job::Ptr(ip) => ptr::judge(&ptr::gather(auth, host, *ip).await, host, *ip),
-            Job::Rbl(ip) => rbl::check(auth.first_hop(), *ip).await,
+            Job::Rbl(ip) => rbl::judge(&rbl::gather(auth.first_hop(), *ip).await, *ip),
             Job::Ns(d) => domain::ns(auth, d).await,
             Job::Dkim(d) => dkim::check(auth, d).await,
             Job::Spf(d) => spf::check(auth, input, d).await,
