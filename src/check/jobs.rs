@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use super::{CheckInput, DomainInput, Finding, dkim, dmarc, domain, host, ptr, rbl, spf};
+use super::{CheckInput, DomainInput, Finding, dkim, dmarc, host, mx, ns, ptr, rbl, spf};
 use crate::dns::Authority;
 
 /// One check: its name, its subject, and how to run it.
@@ -87,11 +87,11 @@ impl Job<'_> {
             }
             Job::Ptr(ip) => ptr::judge(&ptr::gather(auth, host, *ip).await, host, *ip),
             Job::Rbl(ip) => rbl::judge(&rbl::gather(auth.first_hop(), *ip).await, *ip),
-            Job::Ns(d) => domain::ns(auth, d).await,
+            Job::Ns(d) => ns::judge(&ns::gather(auth, &d.domain).await, &d.domain),
             Job::Dkim(d) => dkim::check(auth, d).await,
             Job::Spf(d) => spf::check(auth, input, d).await,
             Job::Dmarc(d) => dmarc::check(auth, d).await,
-            Job::Mx(d) => domain::mx(auth, &input.hostname, d).await,
+            Job::Mx(d) => mx::judge(&mx::gather(auth, &d.domain).await, host, &d.domain),
         }
     }
 }

@@ -15,11 +15,12 @@ mod dkim_text;
 mod dkim_text_tests;
 mod dmarc;
 mod dmarc_text;
-mod domain;
 #[cfg(test)]
 mod fixtures;
 mod host;
 mod jobs;
+mod mx;
+mod ns;
 mod observe;
 mod ptr;
 mod rbl;
