@@ -88,7 +88,7 @@ impl Job<'_> {
             Job::Ptr(ip) => ptr::judge(&ptr::gather(auth, host, *ip).await, host, *ip),
             Job::Rbl(ip) => rbl::judge(&rbl::gather(auth.first_hop(), *ip).await, *ip),
             Job::Ns(d) => ns::judge(&ns::gather(auth, &d.domain).await, &d.domain),
-            Job::Dkim(d) => dkim::check(auth, d).await,
+            Job::Dkim(d) => dkim::judge(&dkim::gather(auth, d).await, d),
             Job::Spf(d) => spf::check(auth, input, d).await,
             Job::Dmarc(d) => dmarc::check(auth, d).await,
             Job::Mx(d) => mx::judge(&mx::gather(auth, &d.domain).await, host, &d.domain),
