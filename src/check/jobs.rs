@@ -89,7 +89,7 @@ impl Job<'_> {
             Job::Rbl(ip) => rbl::judge(&rbl::gather(auth.first_hop(), *ip).await, *ip),
             Job::Ns(d) => ns::judge(&ns::gather(auth, &d.domain).await, &d.domain),
             Job::Dkim(d) => dkim::judge(&dkim::gather(auth, d).await, d),
-            Job::Spf(d) => spf::check(auth, input, d).await,
+            Job::Spf(d) => spf::judge(&spf::gather(auth, input, d).await, d),
             Job::Dmarc(d) => dmarc::check(auth, d).await,
             Job::Mx(d) => mx::judge(&mx::gather(auth, &d.domain).await, host, &d.domain),
         }
