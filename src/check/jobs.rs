@@ -1,4 +1,5 @@
-//! The check jobs: one [`Job`] per (check, subject), in report order.
+//! The check jobs: one [`Job`] per (check, subject), in report order, and how each runs:
+//! its module's `gather` (the DNS lookups), then its `judge` (pure).
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -74,6 +75,7 @@ impl Job<'_> {
         }
     }
 
+    /// Gather what the check needs from DNS, then judge it.
     pub(super) async fn run(&self, input: &CheckInput, auth: &Authority) -> Vec<Finding> {
         let host = &input.hostname;
         match self {
@@ -90,7 +92,7 @@ impl Job<'_> {
             Job::Ns(d) => ns::judge(&ns::gather(auth, &d.domain).await, &d.domain),
             Job::Dkim(d) => dkim::judge(&dkim::gather(auth, d).await, d),
             Job::Spf(d) => spf::judge(&spf::gather(auth, input, d).await, d),
-            Job::Dmarc(d) => dmarc::check(auth, d).await,
+            Job::Dmarc(d) => dmarc::judge(&dmarc::gather(auth, d).await, d),
             Job::Mx(d) => mx::judge(&mx::gather(auth, &d.domain).await, host, &d.domain),
         }
     }

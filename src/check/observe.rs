@@ -50,33 +50,6 @@ pub(super) async fn seen<T>(auth: &Authority, name: &str, ask: Ask<T>) -> Seen<T
     }
 }
 
-/// [`seen`], then [`best_answer`]: for the checks not yet split into gather and judge.
-pub(super) async fn lookup<T: Ord + Clone + Display>(
-    auth: &Authority,
-    subject: &str,
-    what: &str,
-    name: &str,
-    ask: Ask<T>,
-) -> Result<(Answer<T>, Vec<Finding>), Vec<Finding>> {
-    let seen = seen(auth, name, ask).await;
-    best_answer(subject, what, &seen).map(|(answer, findings)| (answer.clone(), findings))
-}
-
-/// [`lookup`] of the TXT record at `name`, with the [`Expect`] for the findings about it:
-/// `expected` is the one-string value to publish there ("" when unknown: no fix).
-pub(super) async fn txt_record<'a>(
-    auth: &Authority,
-    subject: &'a str,
-    what: &str,
-    name: &str,
-    expected: &'a str,
-) -> Result<(Answer<String>, Vec<Finding>, Expect<'a>), Vec<Finding>> {
-    let seen = seen(auth, name, crate::dns::auth::ask::txt).await;
-    let (answer, findings) = best_answer(subject, what, &seen)?;
-    let expect = Expect::txt(subject, name, expected, seen.apex());
-    Ok((answer.clone(), findings, expect))
-}
-
 /// Judge what the servers said about one record. `what` names the record in messages
 /// (`the DKIM record mail._domainkey.example.org (TXT)`).
 ///
