@@ -1,42 +1,42 @@
-//! This server's checks: the hostname's A/AAAA records and forward-confirmed reverse DNS
-//! (PTR of each address names the hostname, and that name resolves back to the address).
-//!
-//! The hostname → IP half is the A/AAAA check (`host.a-*`, whose fix is the record to
-//! change); the PTR check also follows each PTR name forward, because a receiver does
-//! exactly that (RFC 8601 §3 "iprev"), and reports `ptr.mismatch` when none comes back.
-//! For the IPv6 address, which only matters when Postfix sends over IPv6, the PTR problems
-//! are `ipv6.no-ptr`, whose fix offers both ways out.
+//! The `a` and `aaaa` checks: the hostname's A (AAAA) records include this server's IPv4
+//! (IPv6) address, because receivers look the hostname up to confirm the PTR of the
+//! address (RFC 8601 §3 "iprev"). [`gather`] asks the authoritative servers; [`judge`] is
+//! pure. The reverse half is the `ptr` check ([`super::ptr`]).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
-use super::observe::{lookup, show};
-use super::{CheckInput, Finding, Severity, ids};
+use super::observe::{Seen, best_answer, seen, show};
+use super::{Finding, Severity, ids};
+use crate::dns::Authority;
 use crate::dns::auth::ask;
-use crate::dns::{Answer, Authority, join_all, reverse_name, sanitize};
 use crate::values::Domain;
 
-/// The hostname's A records include `ipv4`.
-pub(super) async fn a(auth: &Authority, hostname: &Domain, ipv4: Ipv4Addr) -> Vec<Finding> {
-    forward(auth, hostname, "A", IpAddr::V4(ipv4)).await
-}
-
-/// The hostname's AAAA records include `ipv6`.
-pub(super) async fn aaaa(auth: &Authority, hostname: &Domain, ipv6: Ipv6Addr) -> Vec<Finding> {
-    forward(auth, hostname, "AAAA", IpAddr::V6(ipv6)).await
-}
-
-async fn forward(auth: &Authority, hostname: &Domain, rtype: &str, ip: IpAddr) -> Vec<Finding> {
-    let subject = hostname.as_str();
-    let what = format!("the {rtype} record of {hostname}");
+/// The A (for an IPv4 `ip`) or AAAA (IPv6) records of `hostname` at every authoritative
+/// server.
+pub(super) async fn gather(auth: &Authority, hostname: &Domain, ip: IpAddr) -> Seen<IpAddr> {
     let ask = if ip.is_ipv4() { ask::a } else { ask::aaaa };
-    let (answer, mut findings) = match lookup(auth, subject, &what, subject, ask).await {
+    seen(auth, hostname.as_str(), ask).await
+}
+
+/// The record type that maps `hostname` to `ip`: `A` or `AAAA`.
+fn rtype(ip: IpAddr) -> &'static str {
+    if ip.is_ipv4() { "A" } else { "AAAA" }
+}
+
+/// The findings about `hostname`'s records of `ip`'s family, as `seen`: none when they
+/// include `ip`; `host.a-missing` (no such record) or `host.a-mismatch` (others only),
+/// errors whose fix is the record to publish; or `dns.unverifiable` when no server answered.
+pub(super) fn judge(seen: &Seen<IpAddr>, hostname: &Domain, ip: IpAddr) -> Vec<Finding> {
+    let subject = hostname.as_str();
+    let rtype = rtype(ip);
+    let what = format!("the {rtype} record of {hostname}");
+    let (answer, mut findings) = match best_answer(subject, &what, seen) {
         Ok(found) => found,
         Err(findings) => return findings,
     };
     if answer.records.contains(&ip) {
         return findings;
     }
-    let fix = Some(format!("{hostname}. IN {rtype} {ip}"));
     let (id, message) = match answer.absent {
         Some(why) => (
             ids::HOST_A_MISSING,
@@ -52,124 +52,73 @@ async fn forward(auth: &Authority, hostname: &Domain, rtype: &str, ip: IpAddr) -
     };
     let mut f = Finding::new(id, Severity::Error, subject, message)
         .expected(ip.to_string())
-        .fix(fix);
+        .fix(Some(format!("{hostname}. IN {rtype} {ip}")));
     if !answer.is_empty() {
-        f = f.found(show(&answer));
+        f = f.found(show(answer));
     }
     findings.push(f);
     findings
 }
 
-/// PTR names followed forward, at most.
-const MAX_PTR_NAMES: usize = 4;
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{assert_unverifiable, ids_of, served, unasked};
+    use super::*;
 
-/// The PTR records of `ip` include the hostname (RFC 1912 §2.1), and that name resolves
-/// back to `ip`. The reverse zone belongs to whoever holds the address block, so the fix
-/// is a request to the provider.
-pub(super) async fn ptr(auth: &Authority, input: &CheckInput, ip: IpAddr) -> Vec<Finding> {
-    let hostname = &input.hostname;
-    let subject = ip.to_string();
-    let what = format!("the PTR record of {ip}");
-    let name = reverse_name(ip);
-    let (answer, mut findings) = match lookup(auth, &subject, &what, &name, ask::ptr).await {
-        Ok(found) => found,
-        Err(findings) => return findings,
-    };
-    let problem = if answer.is_empty() {
-        Some((
-            ids::PTR_MISSING,
-            format!(
-                "{ip} has no PTR record ({}); many receivers reject mail from it",
-                absence(&answer)
-            ),
-        ))
-    } else if !answer.records.iter().any(|n| n == hostname.as_str()) {
-        Some((
-            ids::PTR_MISMATCH,
-            format!("the PTR record of {ip} does not name {hostname}"),
-        ))
-    } else {
-        let back = confirmed(auth, &answer.records, ip).await;
-        (!back.confirmed).then(|| {
-            (
-                ids::PTR_MISMATCH,
-                format!(
-                    "the PTR of {ip} names {hostname}, but {hostname} does not resolve back \
-                     to {ip} ({}); receivers then treat the PTR as unverified",
-                    back.seen
-                ),
-            )
-        })
-    };
-    let Some((id, message)) = problem else {
-        return findings;
-    };
-    let request = format!(
-        "ask the provider of {ip} (hosting company or ISP) to set its reverse DNS to \
-         {hostname}: {name}. IN PTR {hostname}."
-    );
-    let forward_only = answer.records.iter().any(|n| n == hostname.as_str());
-    let (id, message, fix) = if forward_only {
-        // the PTR is right; the hostname's A/AAAA is what to change
-        let rtype = if ip.is_ipv4() { "A" } else { "AAAA" };
-        (id, message, format!("{hostname}. IN {rtype} {ip}"))
-    } else if ip.is_ipv6() {
-        (
-            ids::IPV6_NO_PTR,
-            format!(
-                "{message}. Postfix may send over IPv6 (inet_protocols), and receivers such \
-                 as Gmail reject IPv6 mail without a matching PTR"
-            ),
-            format!(
-                "either {request}\nor send over IPv4 only: set inet_protocols = ipv4 \
-                 (answers: inet_protocols = \"ipv4\", then mailsetup apply)"
-            ),
-        )
-    } else {
-        (id, message, request)
-    };
-    let mut f = Finding::new(id, Severity::Error, &subject, message)
-        .expected(hostname.to_string())
-        .fix(Some(fix));
-    if !answer.is_empty() {
-        f = f.found(show(&answer));
+    const HOST: &str = "mail.example.org";
+
+    fn host() -> Domain {
+        Domain::parse(HOST).unwrap()
     }
-    findings.push(f);
-    findings
-}
 
-/// Whether one of `names` resolves back to `ip`, and what they resolve to.
-struct Confirmation {
-    confirmed: bool,
-    seen: String,
-}
-
-async fn confirmed(auth: &Authority, names: &[String], ip: IpAddr) -> Confirmation {
-    let ask = if ip.is_ipv4() { ask::a } else { ask::aaaa };
-    let names: Vec<&String> = names.iter().take(MAX_PTR_NAMES).collect();
-    let answers = join_all(names.iter().map(|n| auth.observe(n, ask)).collect()).await;
-    let mut seen = Vec::new();
-    for (name, observed) in names.iter().zip(answers) {
-        let best = observed.and_then(|o| o.best().cloned());
-        let shown = match best {
-            Ok(answer) if answer.records.contains(&ip) => {
-                return Confirmation {
-                    confirmed: true,
-                    seen: String::new(),
-                };
-            }
-            Ok(answer) => show(&answer).replace('\n', ", "),
-            Err(e) => format!("could not be resolved: {e}"),
-        };
-        seen.push(format!("{} → {shown}", sanitize(name)));
+    fn v4() -> IpAddr {
+        "192.0.2.25".parse().unwrap()
     }
-    Confirmation {
-        confirmed: false,
-        seen: seen.join("; "),
-    }
-}
 
-/// The reason an answer is empty, for messages.
-pub(super) fn absence<T>(answer: &Answer<T>) -> String {
-    answer.absent.map(|a| a.to_string()).unwrap_or_default()
+    fn v6() -> IpAddr {
+        "2001:db8::25".parse().unwrap()
+    }
+
+    #[test]
+    fn the_address_among_the_records_passes() {
+        let seen = served(HOST, &[v4(), "192.0.2.26".parse().unwrap()]);
+        assert_eq!(judge(&seen, &host(), v4()), []);
+    }
+
+    #[test]
+    fn no_record_is_a_missing_with_the_record_to_publish() {
+        let findings = judge(&served(HOST, &[]), &host(), v6());
+        assert_eq!(ids_of(&findings), [ids::HOST_A_MISSING]);
+        let f = &findings[0];
+        assert_eq!(f.severity, Severity::Error);
+        assert!(
+            f.message
+                .starts_with("mail.example.org has no AAAA record (the name does not exist)")
+        );
+        assert_eq!(f.found, None);
+        assert_eq!(f.expected.as_deref(), Some("2001:db8::25"));
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("mail.example.org. IN AAAA 2001:db8::25")
+        );
+    }
+
+    #[test]
+    fn other_addresses_are_a_mismatch_showing_them() {
+        let other: IpAddr = "198.51.100.7".parse().unwrap();
+        let findings = judge(&served(HOST, &[other]), &host(), v4());
+        assert_eq!(ids_of(&findings), [ids::HOST_A_MISMATCH]);
+        assert_eq!(findings[0].found.as_deref(), Some("198.51.100.7"));
+        assert_eq!(
+            findings[0].fix.as_deref(),
+            Some("mail.example.org. IN A 192.0.2.25")
+        );
+    }
+
+    #[test]
+    fn could_not_ask_is_unverifiable_never_a_pass() {
+        for seen in unasked::<IpAddr>(HOST) {
+            assert_unverifiable(&judge(&seen, &host(), v4()));
+        }
+    }
 }

@@ -1,8 +1,9 @@
-//! The check jobs: one [`Job`] per (check, subject), in report order.
+//! The check jobs: one [`Job`] per (check, subject), in report order, and how each runs:
+//! its module's `gather` (the DNS lookups), then its `judge` (pure).
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use super::{CheckInput, DomainInput, Finding, dkim, dmarc, domain, host, rbl, spf};
+use super::{CheckInput, DomainInput, Finding, dkim, dmarc, host, mx, ns, ptr, rbl, spf};
 use crate::dns::Authority;
 
 /// One check: its name, its subject, and how to run it.
@@ -74,17 +75,25 @@ impl Job<'_> {
         }
     }
 
+    /// Gather what the check needs from DNS, then judge it.
     pub(super) async fn run(&self, input: &CheckInput, auth: &Authority) -> Vec<Finding> {
+        let host = &input.hostname;
         match self {
-            Job::A => host::a(auth, &input.hostname, input.ipv4).await,
-            Job::Aaaa(ip) => host::aaaa(auth, &input.hostname, *ip).await,
-            Job::Ptr(ip) => host::ptr(auth, input, *ip).await,
-            Job::Rbl(ip) => rbl::check(auth.first_hop(), *ip).await,
-            Job::Ns(d) => domain::ns(auth, d).await,
-            Job::Dkim(d) => dkim::check(auth, d).await,
-            Job::Spf(d) => spf::check(auth, input, d).await,
-            Job::Dmarc(d) => dmarc::check(auth, d).await,
-            Job::Mx(d) => domain::mx(auth, &input.hostname, d).await,
+            Job::A => {
+                let ip = IpAddr::V4(input.ipv4);
+                host::judge(&host::gather(auth, host, ip).await, host, ip)
+            }
+            Job::Aaaa(ip) => {
+                let ip = IpAddr::V6(*ip);
+                host::judge(&host::gather(auth, host, ip).await, host, ip)
+            }
+            Job::Ptr(ip) => ptr::judge(&ptr::gather(auth, host, *ip).await, host, *ip),
+            Job::Rbl(ip) => rbl::judge(&rbl::gather(auth.first_hop(), *ip).await, *ip),
+            Job::Ns(d) => ns::judge(&ns::gather(auth, &d.domain).await, &d.domain),
+            Job::Dkim(d) => dkim::judge(&dkim::gather(auth, d).await, d),
+            Job::Spf(d) => spf::judge(&spf::gather(auth, input, d).await, d),
+            Job::Dmarc(d) => dmarc::judge(&dmarc::gather(auth, d).await, d),
+            Job::Mx(d) => mx::judge(&mx::gather(auth, &d.domain).await, host, &d.domain),
         }
     }
 }

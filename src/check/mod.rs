@@ -1,13 +1,19 @@
 //! `mailsetup check`, DNS side: what to check ([`CheckInput`]), the result ([`Report`] of
 //! [`Finding`]s and [`Checked`] lines) and the run ([`run`]).
 //!
-//! Every (check, subject) pair is one job; all jobs run concurrently. Each record is read
-//! from every authoritative server of its zone ([`crate::dns::Authority`]): the newest
-//! zone's answer is judged, and servers that serve something else are reported
-//! (`dns.ns-disagree`). A failed lookup never becomes a failed check: it becomes a
-//! [`ids::DNS_UNVERIFIABLE`] warning and the check's status is [`Status::Unknown`]. The
-//! expected record texts come in with the input ([`ExpectedRecords`]); this module
-//! compares, it does not compose records.
+//! Every (check, subject) pair is one job; all jobs run concurrently. Each check is a module
+//! of the same shape: `gather` (async) makes its DNS lookups and returns what they
+//! returned, per authoritative server where that matters (a `Gathered` struct, or
+//! `observe::Seen` for one record); `judge` is a pure function of that and the input that
+//! returns the findings, unit-tested without a DNS server. The checks: `host` (A/AAAA),
+//! `ptr`, `rbl`, `ns`, `dkim`, `spf`, `dmarc`, `mx`; [`jobs`] runs them.
+//!
+//! Each record is read from every authoritative server of its zone
+//! ([`crate::dns::Authority`]): the newest zone's answer is judged, and servers that serve
+//! something else are reported (`dns.ns-disagree`, [`observe`]). A failed lookup never
+//! becomes a failed check: it becomes a [`ids::DNS_UNVERIFIABLE`] warning and the check's
+//! status is [`Status::Unknown`]. The expected record texts come in with the input
+//! ([`ExpectedRecords`]); this module compares, it does not compose records.
 
 mod dkim;
 mod dkim_text;
@@ -15,10 +21,14 @@ mod dkim_text;
 mod dkim_text_tests;
 mod dmarc;
 mod dmarc_text;
-mod domain;
+#[cfg(test)]
+mod fixtures;
 mod host;
 mod jobs;
+mod mx;
+mod ns;
 mod observe;
+mod ptr;
 mod rbl;
 pub mod report;
 mod spf;

@@ -1,44 +1,84 @@
-//! One record as the world sees it: [`lookup`] asks every authoritative server and the first
-//! hop, and turns what they say about each other into findings: `dns.ns-disagree` (servers
-//! serve different data), `dns.unverifiable` (a server could not be asked) and
-//! `dns.propagating` (a recursive resolver still has an older answer cached, with the time
-//! by which every cache has expired it).
+//! One record as the world sees it, gathered once and judged without DNS.
+//!
+//! Gather: [`seen`] asks every authoritative server of the record's zone and the first hop,
+//! and keeps what each said ([`Seen`]). Judge: [`best_answer`] (pure) picks the answer to
+//! judge the record by and turns what the servers say about each other into findings:
+//! `dns.ns-disagree` (servers serve different data), `dns.unverifiable` (a server could not
+//! be asked) and `dns.propagating` (a recursive resolver still has an older answer cached,
+//! with the time by which every cache has expired it). Also the display helpers every
+//! judge uses ([`show`], [`absence`]) and [`Expect`], a TXT check's expected value and fix.
 
 use std::fmt::Display;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::txt::txt_fix;
 use super::{Finding, Severity, ids};
-use crate::dns::auth::{Ask, ask};
-use crate::dns::{Answer, Authority, Observed, sanitize};
+use crate::dns::auth::Ask;
+use crate::dns::{Answer, Authority, LookupError, Nameserver, Observed, sanitize};
 
-/// `name` at every authoritative server of its zone. `what` names the record in messages
+/// What was gathered about one name and type: every authoritative server's answer (in
+/// [`Observed`]), or why the zone or its servers could not be found.
+#[derive(Debug, Clone)]
+pub(super) struct Seen<T> {
+    pub observed: Result<Observed<T>, LookupError>,
+    /// The first hop, named in the fix of a `dns.unverifiable` finding.
+    pub first_hop: Nameserver,
+    /// When the servers had answered, Unix seconds; `dns.propagating` counts from it.
+    pub at: u64,
+}
+
+impl<T: Ord + Clone> Seen<T> {
+    /// The answer to judge by ([`Observed::best`]); `None` when no server answered.
+    pub(super) fn best(&self) -> Option<&Answer<T>> {
+        self.observed.as_ref().ok()?.best().ok()
+    }
+
+    /// The apex of the zone the name is in, when the zone was found.
+    pub(super) fn apex(&self) -> Option<&str> {
+        Some(self.observed.as_ref().ok()?.zone.apex.as_str())
+    }
+}
+
+/// Gather: `name` asked with `ask` at every authoritative server of its zone and at the
+/// first hop. Never fails: a failure is kept in [`Seen::observed`].
+pub(super) async fn seen<T>(auth: &Authority, name: &str, ask: Ask<T>) -> Seen<T> {
+    let observed = auth.observe(name, ask).await;
+    Seen {
+        observed,
+        first_hop: auth.options().first_hop,
+        at: now_unix(),
+    }
+}
+
+/// Judge what the servers said about one record. `what` names the record in messages
 /// (`the DKIM record mail._domainkey.example.org (TXT)`).
 ///
-/// Ok: the answer to judge by (the newest serial's) and the findings about the servers.
-/// Err: a `dns.unverifiable` finding: no server could be asked.
-pub(super) async fn lookup<T: Ord + Clone + Display>(
-    auth: &Authority,
+/// Ok: the answer to judge by (the newest serial's, [`Observed::best`]) and the findings
+/// about the servers: `dns.ns-disagree`, a `dns.unverifiable` per server that failed (a
+/// lame one excepted: the `ns` check reports it), `dns.propagating`. Err: one
+/// `dns.unverifiable` finding: the zone could not be found or no server answered (a
+/// timeout, SERVFAIL, REFUSED …); nothing is known about the record.
+pub(super) fn best_answer<'s, T: Ord + Clone + Display>(
     subject: &str,
     what: &str,
-    name: &str,
-    ask: Ask<T>,
-) -> Result<(Answer<T>, Vec<Finding>), Vec<Finding>> {
-    let observed = match auth.observe(name, ask).await {
+    seen: &'s Seen<T>,
+) -> Result<(&'s Answer<T>, Vec<Finding>), Vec<Finding>> {
+    let unverifiable = |why: String| vec![unverifiable(subject, what, &why, &seen.first_hop)];
+    let observed = match &seen.observed {
         Ok(o) => o,
-        Err(e) => return Err(vec![unverifiable(subject, what, &e.to_string(), auth)]),
+        Err(e) => return Err(unverifiable(e.to_string())),
     };
     let best = match observed.best() {
-        Ok(best) => best.clone(),
-        Err(e) => return Err(vec![unverifiable(subject, what, &e.to_string(), auth)]),
+        Ok(best) => best,
+        Err(e) => return Err(unverifiable(e.to_string())),
     };
     let mut findings = Vec::new();
-    findings.extend(disagreement(subject, what, &observed));
+    findings.extend(disagreement(subject, what, observed));
     for (server, e) in observed.failed() {
         let why = format!("{server} did not answer ({e})");
-        findings.push(unverifiable(subject, what, &why, auth));
+        findings.push(self::unverifiable(subject, what, &why, &seen.first_hop));
     }
-    findings.extend(propagation(subject, what, &observed, now_unix()));
+    findings.extend(propagation(subject, what, observed, seen.at));
     Ok((best, findings))
 }
 
@@ -50,7 +90,22 @@ pub(super) struct Expect<'a> {
     pub fix: Option<String>,
 }
 
-impl Expect<'_> {
+impl<'a> Expect<'a> {
+    /// The TXT record at `name` in the zone `apex` should be `expected` (the one-string
+    /// value; "" when unknown: no fix).
+    pub(super) fn txt(
+        subject: &'a str,
+        name: &str,
+        expected: &'a str,
+        apex: Option<&str>,
+    ) -> Expect<'a> {
+        Expect {
+            subject,
+            expected,
+            fix: txt_fix(name, expected, apex),
+        }
+    }
+
     /// A finding with this record's expected value and fix.
     pub(super) fn finding(&self, id: &'static str, severity: Severity, message: String) -> Finding {
         Finding::new(id, severity, self.subject, message)
@@ -59,28 +114,13 @@ impl Expect<'_> {
     }
 }
 
-/// [`lookup`] of the TXT record at `name`, with the [`Expect`] for the findings about it:
-/// `expected` is the one-string value to publish there ("" when unknown: no fix).
-pub(super) async fn txt_record<'a>(
-    auth: &Authority,
-    subject: &'a str,
+/// `could not verify <what>: <why>`, a warning, whose fix names the first hop.
+pub(super) fn unverifiable(
+    subject: &str,
     what: &str,
-    name: &str,
-    expected: &'a str,
-) -> Result<(Answer<String>, Vec<Finding>, Expect<'a>), Vec<Finding>> {
-    let (answer, findings) = lookup(auth, subject, what, name, ask::txt).await?;
-    let apex = auth.zone_of(name).await.ok().map(|z| z.apex.clone());
-    let fix = txt_fix(name, expected, apex.as_deref());
-    let expect = Expect {
-        subject,
-        expected,
-        fix,
-    };
-    Ok((answer, findings, expect))
-}
-
-/// `could not verify <what>: <why>`, a warning.
-pub(super) fn unverifiable(subject: &str, what: &str, why: &str, auth: &Authority) -> Finding {
+    why: &str,
+    first_hop: &Nameserver,
+) -> Finding {
     Finding::new(
         ids::DNS_UNVERIFIABLE,
         Severity::Warning,
@@ -88,8 +128,7 @@ pub(super) fn unverifiable(subject: &str, what: &str, why: &str, auth: &Authorit
         format!("could not verify {what}: {why}"),
     )
     .fix(Some(format!(
-        "check that {} and the zone's nameservers answer, then run the check again",
-        auth.options().first_hop
+        "check that {first_hop} and the zone's nameservers answer, then run the check again"
     )))
 }
 
@@ -189,6 +228,11 @@ pub(super) fn show<T: Display>(answer: &Answer<T>) -> String {
     }
 }
 
+/// The reason an answer is empty, for messages ("" when it is not).
+pub(super) fn absence<T>(answer: &Answer<T>) -> String {
+    answer.absent.map(|a| a.to_string()).unwrap_or_default()
+}
+
 fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -203,14 +247,5 @@ pub(super) fn clock(unix: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clock_rounds_up_to_the_minute() {
-        assert_eq!(clock(0), "00:00 UTC");
-        assert_eq!(clock(1), "00:01 UTC");
-        assert_eq!(clock(86_400 + 3_600 * 13 + 60 * 7), "13:07 UTC");
-        assert_eq!(clock(3_600 * 23 + 60 * 59 + 30), "00:00 UTC");
-    }
-}
+#[path = "observe_tests.rs"]
+mod tests;

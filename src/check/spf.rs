@@ -1,76 +1,183 @@
-//! The SPF check (RFC 7208): exactly one `v=spf1` record at the domain, grammatical, not
+//! The `spf` check (RFC 7208): exactly one `v=spf1` record at the domain, grammatical, not
 //! permissive, within the lookup limits (counted over every include and redirect), and
-//! giving `pass` for each of this server's addresses in a real evaluation (mail-auth's
-//! `check_host()`, fed the record the authoritative servers serve).
+//! giving `pass` for each of this server's addresses in a real evaluation. [`gather`] asks
+//! the authoritative servers, then walks the include tree ([`walk`]) and runs mail-auth's
+//! `check_host()` fed the record the servers serve; [`judge`] is pure.
 
 use std::net::IpAddr;
 
-use super::observe::txt_record;
-use super::spf_tree::{MAX_LOOKUPS, MAX_VOID_LOOKUPS, permissive_all, syntax, walk};
+use super::observe::{Expect, Seen, best_answer, seen, unverifiable};
+use super::spf_tree::{MAX_LOOKUPS, MAX_VOID_LOOKUPS, SpfTree, permissive_all, syntax, walk};
 use super::txt::is_spf;
 use super::{CheckInput, DomainInput, Finding, Severity, ids};
-use crate::dns::{Authority, SpfOutcome, join_all, sanitize};
+use crate::dns::auth::ask;
+use crate::dns::{Answer, Authority, Dns, Nameserver, SpfOutcome, join_all, sanitize};
 
-pub(super) async fn check(auth: &Authority, input: &CheckInput, d: &DomainInput) -> Vec<Finding> {
+/// What the `spf` check found in DNS.
+#[derive(Debug, Clone)]
+pub(super) struct Gathered {
+    /// The TXT records at the domain at every authoritative server.
+    pub record: Seen<String>,
+    /// Only when the servers serve exactly one grammatical SPF record: that record
+    /// evaluated through the first hop.
+    pub evaluation: Option<Evaluation>,
+}
+
+/// One SPF record evaluated as receivers would.
+#[derive(Debug, Clone)]
+pub(super) struct Evaluation {
+    /// The DNS lookups of its whole include / redirect tree (RFC 7208 §4.6.4).
+    pub tree: SpfTree,
+    /// The `check_host()` result (§2.6) for each address this server sends from: its IPv4
+    /// address, then its IPv6 address when Postfix sends over IPv6.
+    pub outcomes: Vec<(IpAddr, SpfOutcome)>,
+}
+
+/// Why the TXT records at a domain hold no one SPF record to evaluate.
+enum NotOne<'a> {
+    /// No record starts with `v=spf1` (RFC 7208 §4.5).
+    Missing,
+    /// Several do: permerror (§4.5).
+    Multiple(Vec<&'a String>),
+    /// The one there is not grammatical (§4.6, [`syntax()`]): the record and why.
+    Syntax(&'a str, String),
+}
+
+/// The one grammatical SPF record among the TXT records of `answer`.
+fn one_record(answer: &Answer<String>) -> Result<&str, NotOne<'_>> {
+    let records: Vec<&String> = answer.records.iter().filter(|r| is_spf(r)).collect();
+    match records.as_slice() {
+        [] => Err(NotOne::Missing),
+        [record] => match syntax(record) {
+            Ok(()) => Ok(record.as_str()),
+            Err(why) => Err(NotOne::Syntax(record, why)),
+        },
+        _ => Err(NotOne::Multiple(records)),
+    }
+}
+
+/// The SPF record of `d` and, when there is one to evaluate, its evaluation.
+pub(super) async fn gather(auth: &Authority, input: &CheckInput, d: &DomainInput) -> Gathered {
+    let domain = d.domain.as_str();
+    let record = seen(auth, domain, ask::txt).await;
+    let evaluation = match record.best().map(one_record) {
+        Some(Ok(text)) => Some(evaluate(auth.first_hop(), input, domain, text).await),
+        _ => None,
+    };
+    Gathered { record, evaluation }
+}
+
+/// `record`, the SPF record of `domain`, walked and evaluated for this server's addresses
+/// with HELO the hostname, concurrently.
+async fn evaluate(dns: &Dns, input: &CheckInput, domain: &str, record: &str) -> Evaluation {
+    let mut ips = vec![IpAddr::V4(input.ipv4)];
+    ips.extend(input.ipv6.filter(|_| input.ipv6_enabled).map(IpAddr::V6));
+    let helo = input.hostname.as_str();
+    let evaluations = ips
+        .iter()
+        .map(|ip| dns.spf_result(*ip, domain, helo, Some(record)))
+        .collect();
+    let (tree, outcomes) = tokio::join!(walk(dns, domain, record), join_all(evaluations));
+    Evaluation {
+        tree,
+        outcomes: ips.into_iter().zip(outcomes).collect(),
+    }
+}
+
+/// The findings about the SPF record of `d`, in the order the rules apply: `spf.missing`,
+/// `spf.multiple` or `spf.syntax` end the judgement (errors); then `spf.permissive-all`
+/// (`+all` an error, `?all` a warning); `spf.too-many-lookups` (includes a loop) and
+/// `spf.too-many-void-lookups`; `spf.ip-not-permitted` per address not given `pass`
+/// (a permerror is left to the limit findings when there are any), and `dns.unverifiable`
+/// for a temperror, for a record not evaluated, and when no server answered.
+pub(super) fn judge(g: &Gathered, d: &DomainInput) -> Vec<Finding> {
     let subject = d.domain.as_str();
     let what = format!("the SPF record of {subject} (TXT)");
-    let (answer, mut findings, expect) =
-        match txt_record(auth, subject, &what, subject, &d.expected.spf).await {
-            Ok(found) => found,
-            Err(findings) => return findings,
-        };
-    let finding = |id, severity, message: String| expect.finding(id, severity, message);
-    let records: Vec<&String> = answer.records.iter().filter(|r| is_spf(r)).collect();
-    let record = match records.as_slice() {
-        [] => {
-            let msg = format!("{subject} publishes no SPF record (a TXT record starting v=spf1)");
-            findings.push(finding(ids::SPF_MISSING, Severity::Error, msg));
+    let (answer, mut findings) = match best_answer(subject, &what, &g.record) {
+        Ok(found) => found,
+        Err(findings) => return findings,
+    };
+    let expect = Expect::txt(subject, subject, &d.expected.spf, g.record.apex());
+    let record = match one_record(answer) {
+        Ok(record) => record,
+        Err(not_one) => {
+            findings.push(not_one_finding(not_one, subject, &expect));
             return findings;
         }
-        [record] => record.as_str(),
-        many => {
+    };
+    findings.extend(permissive(record, subject, &expect));
+    let Some(evaluation) = &g.evaluation else {
+        let what = format!("whether SPF of {subject} permits this server's addresses");
+        let why = "the record was not evaluated";
+        findings.push(unverifiable(subject, &what, why, &g.record.first_hop));
+        return findings;
+    };
+    findings.extend(limits(&evaluation.tree, subject));
+    let first_hop = &g.record.first_hop;
+    findings.extend(outcomes(evaluation, record, &expect, subject, first_hop));
+    findings
+}
+
+/// `spf.missing`, `spf.multiple` or `spf.syntax`.
+fn not_one_finding(not_one: NotOne, subject: &str, expect: &Expect) -> Finding {
+    match not_one {
+        NotOne::Missing => {
+            let msg = format!("{subject} publishes no SPF record (a TXT record starting v=spf1)");
+            expect.finding(ids::SPF_MISSING, Severity::Error, msg)
+        }
+        NotOne::Multiple(many) => {
             let msg = format!(
                 "{subject} has {} SPF records; receivers treat that as permerror \
                  (RFC 7208 §4.5); keep exactly one",
                 many.len()
             );
             let found: Vec<String> = many.iter().map(|r| sanitize(r)).collect();
-            findings.push(finding(ids::SPF_MULTIPLE, Severity::Error, msg).found(found.join("\n")));
-            return findings;
+            expect
+                .finding(ids::SPF_MULTIPLE, Severity::Error, msg)
+                .found(found.join("\n"))
         }
+        NotOne::Syntax(record, why) => {
+            let msg = format!(
+                "the SPF record of {subject} is not valid: {}; receivers treat it as \
+                 permerror (RFC 7208 §4.6)",
+                sanitize(&why)
+            );
+            expect
+                .finding(ids::SPF_SYNTAX, Severity::Error, msg)
+                .found(sanitize(record))
+        }
+    }
+}
+
+/// `spf.permissive-all` when `record` ends in `+all` (an error) or `?all` (a warning).
+fn permissive(record: &str, subject: &str, expect: &Expect) -> Option<Finding> {
+    let all = permissive_all(record)?;
+    let (severity, result) = if all == "?all" {
+        (Severity::Warning, "neutral")
+    } else {
+        (Severity::Error, "pass")
     };
-    if let Err(why) = syntax(record) {
-        let msg = format!(
-            "the SPF record of {subject} is not valid: {}; receivers treat it as permerror \
-             (RFC 7208 §4.6)",
-            sanitize(&why)
-        );
-        findings.push(finding(ids::SPF_SYNTAX, Severity::Error, msg).found(sanitize(record)));
-        return findings;
-    }
-    if let Some(all) = permissive_all(record) {
-        let severity = if all == "?all" {
-            Severity::Warning
-        } else {
-            Severity::Error
-        };
-        let msg = format!(
-            "the SPF record of {subject} ends in {all}: every server on the Internet may send \
-             as {subject} ({}), so SPF protects nothing",
-            if all == "?all" { "neutral" } else { "pass" }
-        );
-        findings.push(finding(ids::SPF_PERMISSIVE_ALL, severity, msg).found(sanitize(record)));
-    }
-    let mut ips = vec![IpAddr::V4(input.ipv4)];
-    ips.extend(input.ipv6.filter(|_| input.ipv6_enabled).map(IpAddr::V6));
-    let helo = input.hostname.as_str();
-    let dns = auth.first_hop();
-    let evaluations = ips
-        .iter()
-        .map(|ip| dns.spf_result(*ip, subject, helo, Some(record)))
-        .collect();
-    let (tree, outcomes) = tokio::join!(walk(dns, subject, record), join_all(evaluations));
+    let msg = format!(
+        "the SPF record of {subject} ends in {all}: every server on the Internet may send \
+         as {subject} ({result}), so SPF protects nothing"
+    );
+    Some(
+        expect
+            .finding(ids::SPF_PERMISSIVE_ALL, severity, msg)
+            .found(sanitize(record)),
+    )
+}
+
+/// Whether receivers stop the evaluation with permerror at a limit of RFC 7208 §4.6.4.
+fn over_limit(tree: &SpfTree) -> bool {
+    !tree.loops.is_empty() || tree.lookups > MAX_LOOKUPS || tree.void_lookups > MAX_VOID_LOOKUPS
+}
+
+/// `spf.too-many-lookups` (over [`MAX_LOOKUPS`], or an include loop) and
+/// `spf.too-many-void-lookups` (over [`MAX_VOID_LOOKUPS`]), with the tree's trail.
+fn limits(tree: &SpfTree, subject: &str) -> Vec<Finding> {
     let trail = tree.trail.join("\n");
+    let mut findings = Vec::new();
     let looping = !tree.loops.is_empty();
     if tree.lookups > MAX_LOOKUPS || looping {
         let msg = if looping {
@@ -117,27 +224,45 @@ pub(super) async fn check(auth: &Authority, input: &CheckInput, d: &DomainInput)
             )),
         );
     }
-    let over_limit = looping || tree.lookups > MAX_LOOKUPS || tree.void_lookups > MAX_VOID_LOOKUPS;
-    for (ip, outcome) in ips.iter().zip(outcomes) {
+    findings
+}
+
+/// The findings about each address's `check_host()` result: none for `pass`, nor for a
+/// permerror when receivers stop at a limit (the limit findings say why);
+/// `dns.unverifiable` (naming `first_hop`) for a temperror, a DNS failure during
+/// evaluation, never a fail; else `spf.ip-not-permitted`.
+fn outcomes(
+    evaluation: &Evaluation,
+    record: &str,
+    expect: &Expect,
+    subject: &str,
+    first_hop: &Nameserver,
+) -> Vec<Finding> {
+    let over_limit = over_limit(&evaluation.tree);
+    let mut findings = Vec::new();
+    for (ip, outcome) in &evaluation.outcomes {
         match outcome {
             SpfOutcome::Pass => {}
-            // the limit findings above already say why
             SpfOutcome::PermError if over_limit => {}
-            SpfOutcome::TempError => findings.push(super::observe::unverifiable(
+            SpfOutcome::TempError => findings.push(unverifiable(
                 subject,
                 &format!("whether SPF of {subject} permits {ip}"),
                 "a DNS lookup during SPF evaluation failed (temperror)",
-                auth,
+                first_hop,
             )),
             other => {
                 let msg = format!(
-                    "SPF of {subject} gives {other} for this server's address {ip}, \
-                     not pass (RFC 7208 §2.6)"
+                    "SPF of {subject} gives {other} for this server's address {ip}, not pass \
+                     (RFC 7208 §2.6)"
                 );
-                let f = finding(ids::SPF_IP_NOT_PERMITTED, Severity::Error, msg);
+                let f = expect.finding(ids::SPF_IP_NOT_PERMITTED, Severity::Error, msg);
                 findings.push(f.found(sanitize(record)));
             }
         }
     }
     findings
 }
+
+#[cfg(test)]
+#[path = "spf_tests.rs"]
+mod tests;

@@ -1,0 +1,167 @@
+//! The `ptr` check: forward-confirmed reverse DNS of one of this server's addresses. The
+//! PTR records of the address name the hostname (RFC 1912 §2.1), and that name resolves
+//! back to the address, because a receiver follows it forward exactly so (RFC 8601 §3
+//! "iprev"): `ptr.missing`, `ptr.mismatch`. For the IPv6 address, which only matters when
+//! Postfix sends over IPv6, the PTR problems are `ipv6.no-ptr`, whose fix offers both ways
+//! out. [`gather`] asks the reverse zone's servers and, when the PTR names the hostname,
+//! follows each PTR name forward; [`judge`] is pure.
+
+use std::net::IpAddr;
+
+use super::observe::{Seen, absence, best_answer, seen, show};
+use super::{Finding, Severity, ids};
+use crate::dns::auth::ask;
+use crate::dns::{Answer, Authority, LookupError, join_all, reverse_name, sanitize};
+use crate::values::Domain;
+
+/// PTR names followed forward, at most.
+const MAX_PTR_NAMES: usize = 4;
+
+/// What the `ptr` check found in DNS.
+#[derive(Debug, Clone)]
+pub(super) struct Gathered {
+    /// The PTR records of the address (at its reverse name) at every authoritative server.
+    pub ptr: Seen<String>,
+    /// Only when the PTR names the hostname: each PTR name (the first [`MAX_PTR_NAMES`])
+    /// with its A (for an IPv4 address) or AAAA records as the newest zone serves them, or
+    /// why they could not be read.
+    pub forward: Vec<(String, Result<Answer<IpAddr>, LookupError>)>,
+}
+
+/// Whether the PTR records name `hostname`.
+fn names_host(answer: &Answer<String>, hostname: &Domain) -> bool {
+    answer.records.iter().any(|n| n == hostname.as_str())
+}
+
+/// The PTR records of `ip`, and when they name `hostname`, the PTR names followed forward.
+pub(super) async fn gather(auth: &Authority, hostname: &Domain, ip: IpAddr) -> Gathered {
+    let ptr = seen(auth, &reverse_name(ip), ask::ptr).await;
+    let names: Vec<String> = match ptr.best() {
+        Some(answer) if names_host(answer, hostname) => {
+            answer.records.iter().take(MAX_PTR_NAMES).cloned().collect()
+        }
+        _ => Vec::new(),
+    };
+    let ask = if ip.is_ipv4() { ask::a } else { ask::aaaa };
+    let answers = join_all(names.iter().map(|n| auth.observe(n, ask)).collect()).await;
+    let forward = names
+        .into_iter()
+        .zip(answers)
+        .map(|(name, observed)| (name, observed.and_then(|o| o.best().cloned())))
+        .collect();
+    Gathered { ptr, forward }
+}
+
+/// The findings about the reverse DNS of `ip`: none when a PTR names `hostname` and one
+/// PTR name resolves back to `ip`; else one error (see the module comment), or
+/// `dns.unverifiable` when no server of the reverse zone answered. The reverse zone belongs
+/// to whoever holds the address block, so the fix is a request to the provider, unless the
+/// PTR is right and the hostname's A/AAAA is what to change.
+pub(super) fn judge(g: &Gathered, hostname: &Domain, ip: IpAddr) -> Vec<Finding> {
+    let subject = ip.to_string();
+    let what = format!("the PTR record of {ip}");
+    let (answer, mut findings) = match best_answer(&subject, &what, &g.ptr) {
+        Ok(found) => found,
+        Err(findings) => return findings,
+    };
+    if let Some((id, message)) = problem(answer, &g.forward, hostname, ip) {
+        findings.push(finding(answer, id, message, hostname, ip));
+    }
+    findings
+}
+
+/// The finding id and message of what is wrong with the PTR `answer`, if anything.
+fn problem(
+    answer: &Answer<String>,
+    forward: &[(String, Result<Answer<IpAddr>, LookupError>)],
+    hostname: &Domain,
+    ip: IpAddr,
+) -> Option<(&'static str, String)> {
+    if answer.is_empty() {
+        let why = absence(answer);
+        return Some((
+            ids::PTR_MISSING,
+            format!("{ip} has no PTR record ({why}); many receivers reject mail from it"),
+        ));
+    }
+    if !names_host(answer, hostname) {
+        return Some((
+            ids::PTR_MISMATCH,
+            format!("the PTR record of {ip} does not name {hostname}"),
+        ));
+    }
+    let seen = confirmation(forward, ip).err()?;
+    Some((
+        ids::PTR_MISMATCH,
+        format!(
+            "the PTR of {ip} names {hostname}, but {hostname} does not resolve back to {ip} \
+             ({seen}); receivers then treat the PTR as unverified"
+        ),
+    ))
+}
+
+/// Ok when one of the PTR names resolves back to `ip`; else what they resolve to, for the
+/// message (`name → addresses` or `name → could not be resolved: why`, `; `-separated). A
+/// name whose addresses could not be read does not confirm the PTR.
+fn confirmation(
+    forward: &[(String, Result<Answer<IpAddr>, LookupError>)],
+    ip: IpAddr,
+) -> Result<(), String> {
+    let mut seen = Vec::new();
+    for (name, answer) in forward {
+        let shown = match answer {
+            Ok(answer) if answer.records.contains(&ip) => return Ok(()),
+            Ok(answer) => show(answer).replace('\n', ", "),
+            Err(e) => format!("could not be resolved: {e}"),
+        };
+        seen.push(format!("{} → {shown}", sanitize(name)));
+    }
+    Err(seen.join("; "))
+}
+
+/// The finding for `problem` with its fix: the A/AAAA record when the PTR is right, the
+/// `ipv6.no-ptr` choice for an IPv6 address, else the request to the provider.
+fn finding(
+    answer: &Answer<String>,
+    id: &'static str,
+    message: String,
+    hostname: &Domain,
+    ip: IpAddr,
+) -> Finding {
+    let name = reverse_name(ip);
+    let request = format!(
+        "ask the provider of {ip} (hosting company or ISP) to set its reverse DNS to \
+         {hostname}: {name}. IN PTR {hostname}."
+    );
+    let (id, message, fix) = if names_host(answer, hostname) {
+        // the PTR is right; the hostname's A/AAAA is what to change
+        let rtype = if ip.is_ipv4() { "A" } else { "AAAA" };
+        (id, message, format!("{hostname}. IN {rtype} {ip}"))
+    } else if ip.is_ipv6() {
+        (
+            ids::IPV6_NO_PTR,
+            format!(
+                "{message}. Postfix may send over IPv6 (inet_protocols), and receivers such \
+                 as Gmail reject IPv6 mail without a matching PTR"
+            ),
+            format!(
+                "either {request}\nor send over IPv4 only: set inet_protocols = ipv4 \
+                 (answers: inet_protocols = \"ipv4\", then mailsetup apply)"
+            ),
+        )
+    } else {
+        (id, message, request)
+    };
+    let f = Finding::new(id, Severity::Error, &ip.to_string(), message)
+        .expected(hostname.to_string())
+        .fix(Some(fix));
+    if answer.is_empty() {
+        f
+    } else {
+        f.found(show(answer))
+    }
+}
+
+#[cfg(test)]
+#[path = "ptr_tests.rs"]
+mod tests;
