@@ -1,6 +1,5 @@
 //! Test support: an in-process DNS server ([`dns_server`]), a temporary `--root` tree built from the Debian 12 stock files, a runner for the
 //! real binary, and a snapshot of a tree (every file's bytes and mode) to prove what changed.
-#![allow(dead_code)] // each test binary uses a different part
 
 pub mod dns_server;
 pub mod lab;
