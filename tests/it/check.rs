@@ -733,7 +733,7 @@ async fn spf_syntax_error_is_named() {
 
 #[test]
 fn every_finding_id_is_documented_in_the_readme() {
-    let readme = include_str!("../../README.md");
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
     let start = readme.find("Finding ids are a public contract").unwrap();
     let end = start + readme[start..].find("\n## ").unwrap();
     let table = &readme[start..end];
