@@ -13,7 +13,7 @@
 //! known by then) = 5. So 5 × 50 ms = 250 ms. A `--watch` round after publishing costs
 //! the same chain again (zones are looked up afresh each round).
 
-#[path = "../tests/support/dns_server.rs"]
+#[path = "../tests/it/support/dns_server.rs"]
 #[allow(dead_code)]
 mod dns_server;
 #[path = "support/proxy.rs"]

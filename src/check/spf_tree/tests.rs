@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::dns::Nameserver;
 
-#[path = "../../../tests/support/dns_server.rs"]
+#[path = "../../../tests/it/support/dns_server.rs"]
 #[allow(dead_code)]
 mod dns_server;
 

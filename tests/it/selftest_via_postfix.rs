@@ -6,8 +6,6 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -18,12 +16,13 @@ use mailsetup::selftest::mailbox::{self, Mailbox};
 use mailsetup::selftest::via_postfix::{self, Sent};
 use mailsetup::settings::Settings;
 use mailsetup::values::{Domain, KeyBits};
-use support::Tree;
-use support::dns_server::zone;
-use support::lab::Lab;
 
-const MBOX: &str = include_str!("fixtures/lab/signed-messages.mbox");
-const ZONE: &str = include_str!("fixtures/lab/zone-example.test");
+use crate::support::dns_server::zone;
+use crate::support::lab::Lab;
+use crate::support::{Tree, fixture_text};
+
+const MBOX: &str = fixture_text!("lab/signed-messages.mbox");
+const ZONE: &str = fixture_text!("lab/zone-example.test");
 const SMTP_ID: &str = "<20261121185019.011970@vm>";
 const SENDMAIL_ID: &str = "<20261121185019.0FE6EB4AB9@mail.example.test>";
 

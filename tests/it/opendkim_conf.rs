@@ -3,7 +3,9 @@
 use mailsetup::opendkim::{Applied, EditError, OpendkimConf};
 use proptest::prelude::*;
 
-const STOCK: &str = include_str!("fixtures/debian12/etc/opendkim.conf");
+use crate::support::fixture_text;
+
+const STOCK: &str = fixture_text!("debian12/etc/opendkim.conf");
 const HEADER: &str = "# Added by mailsetup";
 
 fn conf(text: &str) -> OpendkimConf {

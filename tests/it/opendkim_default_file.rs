@@ -7,7 +7,9 @@ use std::process::Command;
 use mailsetup::opendkim::{Applied, DefaultFile, EditError};
 use proptest::prelude::*;
 
-const STOCK: &str = include_str!("fixtures/debian12/etc/default/opendkim");
+use crate::support::fixture_text;
+
+const STOCK: &str = fixture_text!("debian12/etc/default/opendkim");
 
 /// `$SOCKET` after `. file` in /bin/sh with an empty environment; `None` if /bin/sh is absent.
 fn shell_socket(text: &str) -> Option<String> {

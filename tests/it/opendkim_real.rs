@@ -7,7 +7,9 @@ use std::process::{Command, Output};
 
 use mailsetup::opendkim::{Ensure, KeyTable, OpendkimConf, SigningTable, TrustedHosts};
 
-const STOCK: &str = include_str!("fixtures/debian12/etc/opendkim.conf");
+use crate::support::fixture_text;
+
+const STOCK: &str = fixture_text!("debian12/etc/opendkim.conf");
 const OPENDKIM: &str = "/usr/sbin/opendkim";
 const ROOT_KEY: &str = "/usr/share/dns/root.key";
 

@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-mod support;
-
 use std::net::Ipv6Addr;
 use std::time::Duration;
 
@@ -14,8 +12,9 @@ use mailsetup::check::report::{to_human, to_json};
 use mailsetup::check::{Report, Severity, Status, ids, run};
 use mailsetup::dns::{AuthOptions, Nameserver};
 use mailsetup::values::Domain;
-use support::dns_server::{RcodeServer, dead_addr, zone};
-use support::scenario::*;
+
+use crate::support::dns_server::{RcodeServer, dead_addr, zone};
+use crate::support::scenario::*;
 
 #[tokio::test]
 async fn healthy_setup_has_no_findings() {
@@ -734,7 +733,7 @@ async fn spf_syntax_error_is_named() {
 
 #[test]
 fn every_finding_id_is_documented_in_the_readme() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
     let start = readme.find("Finding ids are a public contract").unwrap();
     let end = start + readme[start..].find("\n## ").unwrap();
     let table = &readme[start..end];

@@ -3,14 +3,13 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-mod support;
-
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::ResponseCode;
 use mailsetup::dns::{Absence, Dns, LookupError, Nameserver, SpfOutcome};
-use support::dns_server::{RcodeServer, TestDns, dead_addr, zone};
+
+use crate::support::dns_server::{RcodeServer, TestDns, dead_addr, zone};
 
 fn forward() -> String {
     zone(

@@ -1,10 +1,8 @@
 //! The records mailsetup prints work the first time: the zone output of `records`, pasted unchanged
 //! into a real (in-process) authoritative server, makes `check` pass for every domain.
 
-mod support;
-
-use support::Tree;
-use support::dns_server::{TestDns, zone};
+use crate::support::dns_server::{TestDns, zone};
+use crate::support::{self, Tree};
 
 const ANSWERS_2048: &str = r#"hostname = "mail.example.org"
 ipv4 = "192.0.2.10"

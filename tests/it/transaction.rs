@@ -12,15 +12,13 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use support::{ANSWERS, Tree};
+use crate::support::{self, ANSWERS, Tree};
 
 /// What every file of a tree must share with another set-up from the same answers: path →
 /// (content, mode, uid, gid), without mailsetup's state, backups, saved answers, and with the

@@ -3,11 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-mod support;
-
-use support::lab::Lab;
-use support::scenario::{fixture_zones, fixture_zones_keys, fixture_zones_with};
-use support::{ANSWERS, Tree};
+use crate::support::lab::Lab;
+use crate::support::scenario::{fixture_zones, fixture_zones_keys, fixture_zones_with};
+use crate::support::{self, ANSWERS, Tree};
 
 async fn lab(net_dkim: bool) -> Lab {
     let z = fixture_zones(net_dkim);

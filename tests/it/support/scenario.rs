@@ -1,6 +1,6 @@
 //! The check scenarios' zones: a healthy setup as keyed records that a test can drop or
 //! replace, the blocklist zones, the input, and assertions on a report. Used by
-//! `tests/check.rs` and `tests/check_servers.rs`.
+//! `tests/it/check.rs` and `tests/it/check_servers.rs`.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 

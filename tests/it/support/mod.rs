@@ -1,6 +1,5 @@
 //! Test support: an in-process DNS server ([`dns_server`]), a temporary `--root` tree built from the Debian 12 stock files, a runner for the
 //! real binary, and a snapshot of a tree (every file's bytes and mode) to prove what changed.
-#![allow(dead_code)] // each test binary uses a different part
 
 pub mod dns_server;
 pub mod lab;
@@ -13,8 +12,29 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/debian12");
-pub const ANSWERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/answers.toml");
+/// The absolute path of a file or directory beneath `tests/fixtures/`, as a `&'static str`.
+/// Every fixture is named through this macro or [`fixture_text!`], so that they are found
+/// wherever the test that uses them lives.
+macro_rules! fixture_path {
+    ($path:literal) => {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $path)
+    };
+}
+
+/// The text of a file beneath `tests/fixtures/`, compiled in (`include_str!`).
+macro_rules! fixture_text {
+    ($path:literal) => {
+        include_str!($crate::support::fixture_path!($path))
+    };
+}
+
+pub(crate) use {fixture_path, fixture_text};
+
+/// The Debian 12 tree a [`Tree`] starts from.
+pub const FIXTURE: &str = fixture_path!("debian12");
+/// The answers the set-up tests apply (mail.example.org at 192.0.2.10, example.org and
+/// example.net, 1024-bit keys).
+pub const ANSWERS: &str = fixture_path!("answers.toml");
 
 /// A temporary root holding a copy of the Debian 12 fixture tree.
 pub struct Tree {

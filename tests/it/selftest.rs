@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-mod support;
-
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command};
@@ -13,10 +11,11 @@ use std::time::{Duration, Instant};
 
 use mailsetup::keys::PrivateKey;
 use mailsetup::values::KeyBits;
-use support::Tree;
-use support::dns_server::zone;
-use support::lab::Lab;
-use support::scenario::blocklists;
+
+use crate::support::Tree;
+use crate::support::dns_server::zone;
+use crate::support::lab::Lab;
+use crate::support::scenario::blocklists;
 
 const OPENDKIM: &str = "/usr/sbin/opendkim";
 const KEY: &str = "/etc/opendkim/keys/example.org/mail.private";

@@ -1,9 +1,7 @@
 //! Bad answers end the run with exit 2, a message naming the field, the value and the rule, and
 //! nothing written (reliability.md §4, T4.3 through the real binary).
 
-mod support;
-
-use support::Tree;
+use crate::support::Tree;
 
 const GOOD: &str = r#"hostname = "mail.example.org"
 ipv4 = "192.0.2.10"

@@ -3,17 +3,16 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use mailsetup::check::report::to_human;
 use mailsetup::check::watch::{Event, WatchOptions, watch};
 use mailsetup::check::{Severity, Status, ids, run};
 use mailsetup::dns::{AuthOptions, Nameserver};
-use support::dns_server::{TestDns, zone, zone_with};
-use support::lab::Lab;
-use support::scenario::*;
+
+use crate::support::dns_server::{TestDns, zone, zone_with};
+use crate::support::lab::Lab;
+use crate::support::scenario::*;
 
 const TWO_NS: &[(&str, &str)] = &[("ns1", "127.0.0.1"), ("ns2", "127.0.0.2")];
 

@@ -16,7 +16,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-const MAIN_CF: &str = include_str!("fixtures/debian12/etc/postfix/main.cf");
+use crate::support::fixture_text;
+
+const MAIN_CF: &str = fixture_text!("debian12/etc/postfix/main.cf");
 
 fn draw(w: &Wizard, theme: &Theme, cols: u16, rows: u16) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(cols, rows)).unwrap();

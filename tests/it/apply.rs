@@ -1,12 +1,10 @@
 //! The non-interactive front end on a temporary Debian 12 tree: plan → apply → plan again →
 //! rollback, with dry-run, bad answers, locks and unsafe targets.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 
-use support::{ANSWERS, Tree};
+use crate::support::{self, ANSWERS, Tree};
 
 #[test]
 fn plan_shows_diffs_writes_nothing_and_exits_1() {

@@ -5,12 +5,10 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-mod support;
-
-use support::lab::Lab;
-use support::scenario::fixture_zones;
-use support::tmux::{self, Tmux};
-use support::{ANSWERS, Tree};
+use crate::support::lab::Lab;
+use crate::support::scenario::fixture_zones;
+use crate::support::tmux::{self, Tmux};
+use crate::support::{ANSWERS, Tree};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mailsetup");
 const WAIT: u64 = 60;

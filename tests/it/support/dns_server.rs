@@ -1,13 +1,13 @@
 //! An in-process authoritative DNS server for tests (hickory-server 0.26): real UDP and TCP
 //! on 127.0.0.1, zones given as master-file text (RFC 1035 §5), one server per test.
 //!
-//! Use from an integration test with `mod support;` and `support::dns_server::TestDns`.
+//! Use from the integration tests (`tests/it/`) as `crate::support::dns_server::TestDns`.
 //! It only needs hickory-server (a dev-dependency) and tokio, and does not name the crate
-//! under test, so a unit test can include the same file with
-//! `#[cfg(test)] #[path = "../tests/support/dns_server.rs"] #[allow(dead_code)] mod dns_server;`
-//! (checked: works from `src/dns.rs`).
+//! under test, so a unit test or a bench can include the same file with
+//! `#[path = "…/tests/it/support/dns_server.rs"] #[allow(dead_code)] mod dns_server;`
+//! (`src/check/spf_tree/tests.rs` and `benches/check.rs` do).
 //!
-//! Behaviour worth knowing: a name in no served zone gets REFUSED (tested in `tests/dns.rs`).
+//! Behaviour worth knowing: a name in no served zone gets REFUSED (tested in `tests/it/dns.rs`).
 //! A TXT character-string over 255 bytes loads but is answered with a SERVFAIL that has no
 //! question section (seen with dig), which hickory's client drops, so it looks like a timeout;
 //! for a real SERVFAIL use [`RcodeServer`]. In zone text, hickory's parser mangles `\DDD`

@@ -1,0 +1,28 @@
+//! The integration tests, one binary (`cargo test --test it`): one module per subject, sharing
+//! [`support`]. One binary is linked once instead of once per file; the tests of all modules run
+//! in parallel in one process, so none may change what the process shares (the current
+//! directory, the environment, a fixed port, signal dispositions).
+//!
+//! Fixtures are in `tests/fixtures/` (paths in [`support`]), insta snapshots in
+//! `tests/it/snapshots/it__<module>__<name>.snap`, proptest regressions in
+//! `tests/proptest-regressions/<module>.txt`, the end-to-end test of the real daemons in
+//! `tests/e2e/`.
+
+mod support;
+
+mod answers;
+mod apply;
+mod check;
+mod check_cli;
+mod check_servers;
+mod dns;
+mod opendkim_conf;
+mod opendkim_default_file;
+mod opendkim_real;
+mod opendkim_tables;
+mod records;
+mod selftest;
+mod selftest_via_postfix;
+mod transaction;
+mod wizard_tmux;
+mod wizard_view;
