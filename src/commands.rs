@@ -6,12 +6,12 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::apply;
 use crate::cli::{Cli, Command, Format};
 use crate::error::{Error, Result};
+use crate::host::apply;
+use crate::host::system::{self, Root};
 use crate::records::render;
 use crate::settings::Settings;
-use crate::system::{self, Root};
 use crate::values::Domain;
 
 mod apply_cmd;

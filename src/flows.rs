@@ -12,7 +12,7 @@ pub mod settings;
 use std::time::SystemTime;
 
 use crate::dns::AuthOptions;
-use crate::system::Root;
+use crate::host::system::Root;
 
 /// Where the answers are saved for the next run (beneath the root).
 pub const SAVED_ANSWERS: &str = "/etc/mailsetup/answers.toml";
@@ -33,7 +33,7 @@ pub struct Context {
 pub fn session() -> String {
     format!(
         "{}-{}",
-        crate::apply::record::utc_stamp(SystemTime::now()),
+        crate::host::apply::record::utc_stamp(SystemTime::now()),
         std::process::id()
     )
 }

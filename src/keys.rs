@@ -1,6 +1,6 @@
 //! DKIM RSA keys: generation (the one place randomness enters), reading an existing private key, and
 //! deriving the public key record value `p=` (RFC 6376 §3.6.1: base64 of the DER
-//! SubjectPublicKeyInfo). Writing the key file with its owner and mode is [`crate::apply`]'s job.
+//! SubjectPublicKeyInfo). Writing the key file with its owner and mode is [`crate::host::apply`]'s job.
 
 use base64::Engine as _;
 use rsa::pkcs1::DecodeRsaPrivateKey;

@@ -11,15 +11,15 @@
 //!   [`plan`] (what would change, with its service actions; its `Display` is the diff),
 //!   [`wizard`] (the wizard's state machine: `update` returns effects), [`error`].
 //! - Judges (pure over what was gathered): [`check`] (the DNS checks' rules, ids and report;
-//!   its `run` drives the lookups through [`dns`]), [`local`]'s checks (this server), the
+//!   its `run` drives the lookups through [`dns`]), [`local`] (this server's checks), the
 //!   verdicts of [`selftest`].
 //! - Edges (I/O, each named): [`dns`] (every authoritative server, over UDP/TCP), [`keys`]
-//!   (key generation: the randomness), [`system`] (the root; reading files beneath it through
-//!   the fence), [`accounts`] (users and groups), [`apply`] (the only writer: the fenced file
-//!   layer, the journaled transaction, locks, run records, rollback), [`services`] (the only
-//!   place a process is spawned: `services::command`; starting and stopping daemons),
-//!   [`local`]'s reading (sockets, listeners, key walks, `postconf -n`, `opendkim -n`),
-//!   [`selftest`]'s milter client and mail.
+//!   (key generation: the randomness), [`host`] (every other read, write, spawn and socket:
+//!   `host::system` reads files beneath the root through the fence, `host::accounts` users
+//!   and groups, `host::apply` is the only writer (the fenced file layer, the journaled
+//!   transaction, locks, run records, rollback), `host::services` the only place a process
+//!   is spawned, `host::probe` what the local checks look at), [`selftest`]'s milter client
+//!   and mail.
 //! - Use cases shared by the front ends: [`flows`] (settings, records, plans, the whole
 //!   check, the selftest, sessions).
 //! - Front ends, which import [`flows`] and the core but never each other: [`cli`] +
@@ -56,15 +56,14 @@ macro_rules! warnln {
     }};
 }
 
-pub mod accounts;
 pub mod answers;
-pub mod apply;
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod dns;
 pub mod error;
 pub mod flows;
+pub mod host;
 pub mod keys;
 pub mod local;
 pub mod milter;
@@ -74,9 +73,7 @@ pub mod plan;
 pub mod postfix;
 pub mod records;
 pub mod selftest;
-pub mod services;
 pub mod settings;
-pub mod system;
 pub mod tui;
 pub mod values;
 pub mod wizard;

@@ -7,7 +7,7 @@
 //! outside the chroot; an absolute path does not). For TCP the literal 127.0.0.1 is used on both
 //! sides: `localhost` does not resolve in a chroot whose etc/ was never populated.
 
-use crate::system::{QUEUE_DIR, SOCKET_DIR};
+use crate::host::system::{QUEUE_DIR, SOCKET_DIR};
 use crate::values::MilterSocket;
 
 /// The socket file name inside [`SOCKET_DIR`].

@@ -1,6 +1,6 @@
 //! The well-known system paths mailsetup reads and writes (resolved beneath the `--root` by
-//! [`crate::system::Root`]), and the values that describe a file as found: its owner and
-//! mode ([`Meta`]) and its text ([`FileState`]). Pure: reading them is [`crate::system`]'s job.
+//! [`crate::host::system::Root`]), and the values that describe a file as found: its owner and
+//! mode ([`Meta`]) and its text ([`FileState`]). Pure: reading them is [`crate::host::system`]'s job.
 
 use std::path::PathBuf;
 

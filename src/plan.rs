@@ -1,7 +1,7 @@
 //! The plan: everything an apply would do, as a value. File changes (path, before, after, owner,
 //! mode, why), key creations (never the secret), directories, group changes and service actions.
 //! Its `Display` is what the operator reviews: unified diffs plus one line per other action.
-//! [`build`] computes it from the settings and the current state; [`crate::apply`] carries it out.
+//! [`build`] computes it from the settings and the current state; [`crate::host::apply`] carries it out.
 
 use std::fmt;
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! `mailsetup apply` and `mailsetup fix <id> --yes`: the wizard's file steps without a
 //! screen. Each step's diff is shown and confirmed (`--yes`, or `y` on the terminal); then
-//! the steps accepted are applied as one transaction (`crate::apply`: every target checked
+//! the steps accepted are applied as one transaction (`crate::host::apply`: every target checked
 //! and every file staged before the first live change, journaled, undone whole on any
 //! failure or signal), the services restarted and checked, and the selftest shown. One
 //! `rollback` undoes the run.
@@ -10,13 +10,13 @@ use std::time::SystemTime;
 
 use super::check::dns_options;
 use super::{confirm_step, load_settings};
-use crate::apply::{self, Restart, Txn};
 use crate::check::ids;
 use crate::cli::Cli;
 use crate::error::{Error, Result};
+use crate::host::apply::{self, Restart, Txn};
+use crate::host::system::{self, Root};
 use crate::plan::{self, Current, Part};
 use crate::settings::Settings;
-use crate::system::{self, Root};
 use crate::wizard::Step;
 
 /// Apply every step; Ok(0), or Ok(1) when a step was declined (its changes are pending) or

@@ -11,7 +11,7 @@ use crate::cli::{CheckArgs, Cli, DnsArgs};
 use crate::dns::{AuthOptions, Nameserver};
 use crate::error::{Error, Result};
 use crate::flows;
-use crate::system::Root;
+use crate::host::system::Root;
 use crate::values::Domain;
 use crate::wizard::Step;
 

@@ -11,11 +11,11 @@ use crate::check::Report;
 use crate::cli::Cli;
 use crate::error::{Error, Result};
 use crate::flows;
+use crate::host::system::Root;
 use crate::plan::Current;
 use crate::selftest::mailbox::{self, Mailbox, NotHere};
 use crate::selftest::via_postfix::{self, Relay, Sent};
 use crate::settings::Settings;
-use crate::system::Root;
 
 /// Ok(0) when every message is signed and verified (or, to another host's address, sent),
 /// Ok(1) otherwise; `to`: `--via-postfix --to ADDRESS`.
@@ -38,10 +38,10 @@ pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u6
             let mailbox = locate(root, to)?;
             let token = format!(
                 "{}.{}",
-                crate::apply::record::utc_stamp(SystemTime::now()),
+                crate::host::apply::record::utc_stamp(SystemTime::now()),
                 std::process::id()
             );
-            let date = crate::apply::record::mail_date(SystemTime::now());
+            let date = crate::host::apply::record::mail_date(SystemTime::now());
             let probes = via_postfix::probes(&settings, to, &token, &date);
             if cli.dry_run {
                 return Ok(would_send(&probes, to, &mailbox, "--dry-run"));
@@ -108,7 +108,7 @@ pub(super) fn report(
 /// local mailbox)). Errors: postconf cannot read the root's configuration.
 fn locate(root: &Root, to: &str) -> Result<std::result::Result<Mailbox, NotHere>> {
     let config = root.path("/etc/postfix");
-    let out = crate::services::command("/usr/sbin/postconf")
+    let out = crate::host::services::command("/usr/sbin/postconf")
         .arg("-c")
         .arg(&config)
         .arg("-xh")

@@ -10,8 +10,8 @@ use crate::check::{self, ids, report};
 use crate::cli::Cli;
 use crate::error::{Error, Result};
 use crate::flows;
+use crate::host::system::Root;
 use crate::settings::Settings;
-use crate::system::Root;
 use crate::wizard::{Options, Step};
 
 /// Open the wizard; `fix`: at the step that repairs this finding. Without a terminal, bare
@@ -21,7 +21,7 @@ pub(super) fn run(
     root: &Root,
     cli: &Cli,
     fix: Option<&str>,
-    recovered: Option<crate::apply::Recovered>,
+    recovered: Option<crate::host::apply::Recovered>,
 ) -> Result<Launch> {
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     // the first screen of a bare wizard says it; everything else says it here
@@ -66,7 +66,7 @@ pub(super) fn run(
     let interrupted = match recovered.filter(|_| screen) {
         Some(r) => {
             let earlier = match &r.session {
-                Some(s) => crate::apply::session_runs(root, s)?,
+                Some(s) => crate::host::apply::session_runs(root, s)?,
                 None => 0,
             };
             Some(crate::wizard::Interrupted {

@@ -8,11 +8,11 @@ use super::records::{public_keys, record_set, server_ipv4};
 use crate::check::{self, CheckInput, Finding, JobResult, Report};
 use crate::dns::{AuthOptions, Authority};
 use crate::error::{Error, Result};
+use crate::host::system::{self, Root};
 use crate::plan::Current;
 use crate::postfix::MainCf;
 use crate::records::{self, RecordSet};
 use crate::settings::Settings;
-use crate::system::{self, Root};
 use crate::values::{Domain, InetProtocols};
 
 /// What `check` needs: the server's identity, whether Postfix sends over IPv6, and per

@@ -1,9 +1,9 @@
 //! The plan of some parts, built on the system as it is now.
 
 use crate::error::Result;
+use crate::host::system::Root;
 use crate::plan::{self, Current, Part, Plan};
 use crate::settings::Settings;
-use crate::system::Root;
 
 /// Read the state beneath the root and plan `parts` on it.
 ///

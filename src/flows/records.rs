@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use crate::error::{Error, Result};
+use crate::host::system::{self, Root};
 use crate::plan::Current;
 use crate::records::{self, RecordSet};
 use crate::settings::Settings;
-use crate::system::{self, Root};
 use crate::values::Domain;
 
 /// The server's IPv4: from the answers, else detected from the interfaces.

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use crate::answers;
 use crate::error::{Error, Result};
+use crate::host::system::Root;
 use crate::settings::Settings;
-use crate::system::Root;
 
 /// Read and validate the answers file `path`.
 ///
@@ -27,7 +27,7 @@ pub fn given_or_saved(root: &Root, given: Option<&Path>) -> Result<Option<Settin
     if let Some(path) = given {
         return from_file(path).map(Some);
     }
-    match crate::system::read_file(root, super::SAVED_ANSWERS)?.text {
+    match crate::host::system::read_file(root, super::SAVED_ANSWERS)?.text {
         Some(text) => Ok(Some(answers::parse(&text)?)),
         None => Ok(None),
     }

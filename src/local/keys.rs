@@ -6,10 +6,10 @@
 use std::path::PathBuf;
 
 use super::{LocalState, error, securefile};
-use crate::accounts::Accounts;
 use crate::check::{Finding, ids};
+use crate::host::accounts::Accounts;
+use crate::host::system;
 use crate::opendkim::KeyTable;
-use crate::system;
 
 /// Every KeyTable key exists and passes OpenDKIM's path check.
 pub(super) fn findings(state: &LocalState) -> Vec<Finding> {

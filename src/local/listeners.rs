@@ -1,5 +1,5 @@
 //! Who listens on the SMTP port (25) now, parsed from /proc/net/tcp and tcp6 (proc(5), read
-//! by `local::reading`), and whether that is what main.cf's `inet_protocols` and
+//! by `host::probe`), and whether that is what main.cf's `inet_protocols` and
 //! `inet_interfaces` ask for. The Postfix master
 //! reads both only when it starts: after a change, `postfix reload` keeps the old listeners,
 //! and only a stop and start applies them (postconf(5)). Pure.

@@ -5,9 +5,9 @@
 
 use super::{LocalState, effective_socket, error, socket, startup};
 use crate::check::{Finding, Severity, ids};
+use crate::host::system;
 use crate::milter::{is_opendkim_entry, postfix_form_of};
 use crate::postfix::{MainCf, split_list};
-use crate::system;
 
 /// The findings of the `milter` line, in report order.
 pub(super) fn findings(state: &LocalState) -> Vec<Finding> {

@@ -1,6 +1,6 @@
 //! Local health checks: what on this server keeps mail from being signed, found before the
 //! mail goes out. [`read`] reads the state (files beneath the root, key path walks, running
-//! daemons on the host) into a [`LocalState`]; it lives in `reading`, the only module here
+//! daemons on the host) into a [`LocalState`]; it lives in [`crate::host::probe`], the only module
 //! that does I/O. [`checks`] judges the state, purely, into the same check lines and
 //! findings as the DNS checks (`crate::check`), under this server's heading: one judge per
 //! subject, in report order:
@@ -18,7 +18,6 @@
 mod keys;
 pub mod listeners;
 mod milter;
-mod reading;
 mod running;
 pub mod securefile;
 pub mod socket;
@@ -27,15 +26,15 @@ mod tables;
 
 use std::path::PathBuf;
 
-use crate::accounts::Accounts;
 use crate::check::{Checked, Finding, JobResult, Severity, status};
+use crate::host::accounts::Accounts;
+use crate::host::system;
 use crate::settings::Settings;
-use crate::system;
 
 // pure helpers the reading needs: the key files to walk, the milter entry whose socket to probe
+pub use crate::host::probe::{read, serving};
 pub(crate) use keys::key_paths;
 pub(crate) use milter::postfix_entry;
-pub use reading::{read, serving};
 
 // the tests (tests.rs) name the finding ids through `use super::*`
 #[cfg(test)]

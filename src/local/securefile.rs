@@ -1,12 +1,12 @@
 //! OpenDKIM's key-file check, ported: `dkimf_securefile` / `dkimf_checkfsnode` (opendkim.c)
 //! walk the key's real path from `/` and refuse the key ("key data is not secure") when any
 //! component could be changed, or the key read, by someone other than root and the opendkim
-//! user (reliability.md §3). The [`Node`]s of the walk are read by `local::reading`;
+//! user (reliability.md §3). The [`Node`]s of the walk are read by `host::probe`;
 //! [`judge`] is pure.
 
 use std::path::PathBuf;
 
-use crate::accounts::Accounts;
+use crate::host::accounts::Accounts;
 
 /// Owner, group and mode of one path component.
 #[derive(Debug, Clone, PartialEq, Eq)]

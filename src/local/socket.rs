@@ -2,12 +2,12 @@
 //! directory, which is smtpd's chroot), whether a chrooted service can reach it at all, and
 //! on the host whether it exists, answers, and lets Postfix's user in (a Unix socket needs
 //! write permission on it, and search permission on every directory above it; unix(7)).
-//! Pure: the [`Probe`] of the socket is taken by `local::reading`.
+//! Pure: the [`Probe`] of the socket is taken by `host::probe`.
 
 use std::path::{Path, PathBuf};
 
-use crate::accounts::Accounts;
-use crate::system::QUEUE_DIR;
+use crate::host::accounts::Accounts;
+use crate::host::system::QUEUE_DIR;
 
 /// `(uid, gid, mode)` of a path.
 pub type Owner = (u32, u32, u32);

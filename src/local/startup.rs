@@ -7,7 +7,7 @@
 //! - the init script: `-p $SOCKET` from /etc/default/opendkim, but only when
 //!   `awk '$1 == "Socket"'` finds no `Socket` line in /etc/opendkim.conf (case as written).
 //!
-//! Pure: the unit and its drop-ins are read by `local::reading`, which gives the
+//! Pure: the unit and its drop-ins are read by `host::probe`, which gives the
 //! [`Startup`] these functions judge.
 
 use crate::opendkim::{DefaultFile, OpendkimConf};

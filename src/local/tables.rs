@@ -4,9 +4,9 @@
 
 use super::{LocalState, error};
 use crate::check::{Finding, ids};
+use crate::host::system;
 use crate::opendkim::{OpendkimConf, SigningTable};
 use crate::settings::Settings;
-use crate::system;
 
 /// The findings of the `opendkim` line for `settings`' domains, in report order.
 pub(super) fn findings(state: &LocalState, settings: &Settings) -> Vec<Finding> {

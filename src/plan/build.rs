@@ -123,7 +123,7 @@ pub(super) fn change(
 /// does: OpenDKIM must be able to pass through it (others, or its group, may search it), and
 /// its key walk refuses a directory above a key that someone other than root may write
 /// (postfix-opendkim.md §2.5, `dkimf_securefile`). An operator's 0750 root:opendkim is fine.
-fn opendkim_dir_drift(cur: &Current, m: crate::system::Meta) -> Option<String> {
+fn opendkim_dir_drift(cur: &Current, m: crate::host::system::Meta) -> Option<String> {
     let opendkim_in_group = cur.accounts.groups.iter().any(|(name, g)| {
         g.gid == m.gid
             && (g.members.iter().any(|u| u == "opendkim")

@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::accounts::Accounts;
-use crate::apply::fence::Kind;
 use crate::error::{Error, Result};
+use crate::host::accounts::Accounts;
+use crate::host::apply::fence::Kind;
+use crate::host::system::{self, FileState, Meta, Root};
 use crate::keys::{PublicKey, public_from_pem};
 use crate::opendkim::tables::KeyTable;
 use crate::settings::Settings;
-use crate::system::{self, FileState, Meta, Root};
 use crate::values::Domain;
 
 /// An existing (or absent) private key at `path`.
@@ -116,7 +116,7 @@ fn key_path(table: &KeyTable, domain: &Domain, settings: &Settings) -> PathBuf {
 fn read_key(root: &Root, path: &Path) -> Result<KeyState> {
     let Some(md) = system::lstat(root, path)? else {
         // unreadable (not root) counts as none: the plan then offers a new key
-        let retired = crate::apply::retired_keys(root, path)
+        let retired = crate::host::apply::retired_keys(root, path)
             .ok()
             .and_then(|found| found.into_iter().next());
         return Ok(KeyState {

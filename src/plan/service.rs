@@ -1,5 +1,5 @@
 //! The services a plan restarts or reloads, as values: which daemon, which verb, and why.
-//! Carrying them out is [`crate::services::perform`]'s job.
+//! Carrying them out is [`crate::host::services::perform`]'s job.
 
 use std::fmt;
 

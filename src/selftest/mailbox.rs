@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::system::Root;
+use crate::host::system::Root;
 
 /// The Postfix parameters [`locate`] needs, as `postconf -xh` prints them (expanded).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

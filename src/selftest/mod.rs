@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 use crate::check::{Checked, Finding, JobResult, Severity, ids, status};
 use crate::dns::Authority;
 use crate::dns::auth::ask;
+use crate::host::system::Root;
 use crate::milter::is_opendkim_entry;
 use crate::postfix::{MainCf, split_list};
 use crate::settings::Settings;
-use crate::system::Root;
 use crate::values::Domain;
 
 pub use crate::local::socket::Address as Target;

@@ -12,12 +12,12 @@ use std::time::SystemTime;
 
 use base64::Engine;
 
-use crate::apply;
 use crate::flows::{self, records::record_set};
+use crate::host::apply;
+use crate::host::system::{self, Root};
 use crate::plan;
 use crate::records::render;
 use crate::settings::Settings;
-use crate::system::{self, Root};
 use crate::wizard::{Effect, Msg, Scan, Step};
 
 pub use crate::flows::{Context, SAVED_ANSWERS, SAVED_RECORDS};
@@ -174,7 +174,7 @@ fn install(root: &Root, packages: &[String]) -> Result<String, String> {
     if !root.is_host() {
         return Ok(format!("--root is not /: would run {command}"));
     }
-    let mut c = crate::services::command("/usr/bin/apt-get");
+    let mut c = crate::host::services::command("/usr/bin/apt-get");
     let out = c
         .args(["install", "-y"])
         .args(packages)
@@ -208,9 +208,12 @@ fn apply_plan(
     plan: &plan::Plan,
     session: Option<&str>,
 ) -> Result<Vec<String>, String> {
-    let accounts =
-        crate::accounts::Accounts::read(root, &["opendkim", "postfix"], &["opendkim", "postfix"])
-            .map_err(|e| e.to_string())?;
+    let accounts = crate::host::accounts::Accounts::read(
+        root,
+        &["opendkim", "postfix"],
+        &["opendkim", "postfix"],
+    )
+    .map_err(|e| e.to_string())?;
     let options = apply::Options {
         what: format!("wizard step {}/9 ({})", step.index(), step.title()),
         now: SystemTime::now(),
@@ -253,7 +256,7 @@ fn restart(
     actions: &[crate::plan::ServiceAction],
     session: Option<&str>,
 ) -> Result<Vec<String>, String> {
-    let failed = match crate::services::perform(root, actions) {
+    let failed = match crate::host::services::perform(root, actions) {
         Ok(lines) => match crate::local::serving(root) {
             Ok(()) => return Ok(lines),
             Err(e) => e,

@@ -130,7 +130,7 @@ pub struct StepPlan {
 /// An interrupted run that was undone before the wizard opened (the first screen says so).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interrupted {
-    /// What was found and done, as `crate::apply::Recovered` says it.
+    /// What was found and done, as `crate::host::apply::Recovered` says it.
     pub notice: String,
     /// The wizard run (session) the interrupted step belonged to, and how many of its
     /// earlier steps stay applied: the wizard offers to undo them too (`u`) or to go on.

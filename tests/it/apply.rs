@@ -203,10 +203,11 @@ fn a_symlinked_main_cf_is_refused_and_nothing_is_written() {
 #[test]
 fn a_second_run_is_refused_while_the_lock_is_held() {
     let tree = Tree::debian12();
-    let fence = mailsetup::apply::fence::Fence::new(&mailsetup::system::Root::new(tree.root()))
-        .expect("fence");
-    let _held =
-        mailsetup::apply::lock::Lock::take(&fence, std::time::SystemTime::now()).expect("lock");
+    let fence =
+        mailsetup::host::apply::fence::Fence::new(&mailsetup::host::system::Root::new(tree.root()))
+            .expect("fence");
+    let _held = mailsetup::host::apply::lock::Lock::take(&fence, std::time::SystemTime::now())
+        .expect("lock");
     let run = tree.run(&["apply", "--yes", "--answers", ANSWERS]);
     run.expect_code(2);
     assert!(run.stderr.contains("holds the lock"), "{}", run.stderr);
@@ -247,28 +248,28 @@ fn postconf_reads_the_values_we_wrote() {
 
 /// The library's apply of a whole plan, as `mailsetup apply --yes` does it.
 fn lib_apply(
-    root: &mailsetup::system::Root,
+    root: &mailsetup::host::system::Root,
     plan: &mailsetup::plan::Plan,
-    accounts: &mailsetup::accounts::Accounts,
+    accounts: &mailsetup::host::accounts::Accounts,
     now: std::time::SystemTime,
-) -> mailsetup::error::Result<mailsetup::apply::Receipt> {
-    let options = mailsetup::apply::Options {
+) -> mailsetup::error::Result<mailsetup::host::apply::Receipt> {
+    let options = mailsetup::host::apply::Options {
         now,
-        ..mailsetup::apply::Options::now("apply")
+        ..mailsetup::host::apply::Options::now("apply")
     };
-    mailsetup::apply::apply(root, plan, accounts, &options)
+    mailsetup::host::apply::apply(root, plan, accounts, &options)
 }
 
 fn library_plan(
     tree: &Tree,
 ) -> (
-    mailsetup::system::Root,
+    mailsetup::host::system::Root,
     mailsetup::plan::Plan,
     mailsetup::plan::Current,
 ) {
     let settings =
         mailsetup::answers::parse(&fs::read_to_string(ANSWERS).expect("answers")).expect("valid");
-    let root = mailsetup::system::Root::new(tree.root());
+    let root = mailsetup::host::system::Root::new(tree.root());
     let current = mailsetup::plan::Current::read(&root, &settings).expect("read");
     let plan = mailsetup::plan::build(&settings, &current).expect("plan");
     (root, plan, current)
@@ -315,8 +316,8 @@ fn a_failure_in_the_middle_of_apply_undoes_what_was_done() {
     assert!(err.is_err(), "the apply must fail");
     let after = tree.snapshot_without_state();
     assert_eq!(after, before, "every file, key and directory undone");
-    let fence = mailsetup::apply::fence::Fence::new(&root).expect("fence");
-    let rec = mailsetup::apply::RunRecord::last_applied(&fence).expect("records");
+    let fence = mailsetup::host::apply::fence::Fence::new(&root).expect("fence");
+    let rec = mailsetup::host::apply::RunRecord::last_applied(&fence).expect("records");
     assert!(rec.is_none(), "the failed run is not recorded as applied");
 }
 
@@ -438,7 +439,7 @@ fn applying_the_parts_one_by_one_ends_where_the_whole_plan_does() {
     .expect("apply the whole plan");
 
     let parts = Tree::debian12();
-    let root = mailsetup::system::Root::new(parts.root());
+    let root = mailsetup::host::system::Root::new(parts.root());
     let now = std::time::SystemTime::now(); // one second for all: run records must not collide
     for part in Part::ALL {
         let current = Current::read(&root, &settings).expect("read");
@@ -776,7 +777,7 @@ fn generated_main_cf_files_with_duplicates_are_all_edited() {
     let settings =
         mailsetup::answers::parse(&fs::read_to_string(ANSWERS).expect("answers")).expect("valid");
     let tree = Tree::debian12();
-    let root = mailsetup::system::Root::new(tree.root());
+    let root = mailsetup::host::system::Root::new(tree.root());
     let stock = tree.read("/etc/postfix/main.cf");
     let master = tree.read("/etc/postfix/master.cf");
     let (mut generated, mut refused, mut with_duplicates, mut commented) = (0, 0, 0, 0);

@@ -7,7 +7,7 @@
 //! original set of files or the final one as a whole, with no temporary names, no staging
 //! directories, no journal, no extra hard links, and every owner and mode right.
 //!
-//! The failpoints (`MAILSETUP_FAILPOINT`, src/apply/failpoint.rs) are compiled in for the
+//! The failpoints (`MAILSETUP_FAILPOINT`, src/host/apply/failpoint.rs) are compiled in for the
 //! tests only (the `failpoints` feature, turned on by the dev-dependency on this crate).
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use mailsetup::check::{Checked, Finding, Report, Severity, Status, ids};
+use mailsetup::host::services::{Service, ServiceAction, Verb};
 use mailsetup::plan::{FileChange, GroupChange, KeyCreation, Owner, Perms, Plan};
-use mailsetup::services::{Service, ServiceAction, Verb};
 use mailsetup::settings::Settings;
 use mailsetup::tui::theme::Theme;
 use mailsetup::tui::view::render;

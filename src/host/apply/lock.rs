@@ -71,7 +71,7 @@ impl Lock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::system::Root;
+    use crate::host::system::Root;
 
     #[test]
     fn a_second_lock_is_refused_naming_the_holder() {

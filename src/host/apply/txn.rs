@@ -33,9 +33,9 @@ use super::stage::{self, Step};
 use super::undo::{self, Recovered};
 use super::{state, validate};
 use crate::error::{Error, Result};
+use crate::host::services::{self, command};
+use crate::host::system::Root;
 use crate::plan::ServiceAction;
-use crate::services::{self, command};
-use crate::system::Root;
 
 /// What to do with the services once the files are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,7 +187,7 @@ impl Txn {
             Error::Refused(format!(
                 "every change was made, but finishing the run failed: {e}\n  the next \
                  mailsetup command finishes it ({}/journal.json says what is left)",
-                crate::system::STATE_DIR
+                crate::host::system::STATE_DIR
             ))
         })?;
         Ok(Outcome {
@@ -209,7 +209,7 @@ impl Txn {
             (Err(u), _) => format!(
                 "undoing it failed too ({u}); the next mailsetup command tries again (the \
                  journal {}/journal.json says what is left)",
-                crate::system::STATE_DIR
+                crate::host::system::STATE_DIR
             ),
         };
         match e {

@@ -1,5 +1,5 @@
 //! The operations on an open directory beneath the root: each one relative to its
-//! descriptor, never following a link, each change through [`failpoint::hit`] first.
+//! descriptor, never following a link, each change through [`crate::host::apply::failpoint::hit`] first.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
@@ -14,9 +14,9 @@ use nix::sys::stat::Mode;
 use nix::unistd::UnlinkatFlags;
 
 use super::{Dir, Kind, Stat, flags, io_err};
-use crate::apply::failpoint;
 use crate::error::{Error, Result};
-use crate::system::Meta;
+use crate::host::apply::failpoint;
+use crate::host::system::Meta;
 
 impl Dir {
     /// The system path of this directory.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 pub use crate::plan::{Service, ServiceAction, Verb};
 
 use crate::error::{Error, Result};
-use crate::system::{self, Root};
+use crate::host::system::{self, Root};
 
 /// The environment every command runs in: no inherited variables but a fixed PATH and C locale
 /// (reliability.md G4.9: no user input reaches a shell; absolute paths; cleared environment).

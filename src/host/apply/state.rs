@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::fence::{Dir, Fence, Kind};
 use crate::error::{Error, Result};
-use crate::system::{Meta, STATE_DIR};
+use crate::host::system::{Meta, STATE_DIR};
 
 /// Owner root, mode 0700: the state directory and everything in it.
 pub const PRIVATE_DIR: Meta = Meta {

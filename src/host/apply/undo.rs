@@ -12,9 +12,9 @@ use super::journal::{Entry, Journal, Named, Phase};
 use super::record::RunRecord;
 use super::txn::gpasswd;
 use crate::error::{Error, Result};
+use crate::host::services;
+use crate::host::system::Root;
 use crate::plan::{Service, ServiceAction, Verb};
-use crate::services;
-use crate::system::Root;
 
 /// The inode at `name`, if any.
 fn ino(dir: &Dir, name: &str) -> Result<Option<u64>> {
@@ -41,7 +41,7 @@ pub fn redo(fence: &Fence, entry: &Entry) -> Result<()> {
     }
 }
 
-fn set_meta(fence: &Fence, path: &Path, dir: bool, meta: crate::system::Meta) -> Result<()> {
+fn set_meta(fence: &Fence, path: &Path, dir: bool, meta: crate::host::system::Meta) -> Result<()> {
     match fence.parent(path)? {
         (Some(parent), name) if parent.stat(&name)?.is_some() => parent.set_meta(&name, meta, dir),
         _ => Ok(()),

@@ -1,7 +1,7 @@
 //! Where the system's files are: the `--root` that every system path is resolved beneath, the
 //! well-known paths mailsetup reads and writes, and the reading of the current state of those files
-//! (through [`crate::apply::fence`], never following a link). This module only reads;
-//! [`crate::apply`] is the only writer.
+//! (through [`crate::host::apply::fence`], never following a link). This module only reads;
+//! [`crate::host::apply`] is the only writer.
 
 use std::path::{Path, PathBuf};
 
@@ -37,12 +37,12 @@ impl Root {
 }
 
 /// Read a text file beneath the root, never following a symbolic link (the file or a
-/// directory on the way: see [`crate::apply::fence`]). A missing file is `text: None`; a file
+/// directory on the way: see [`crate::host::apply::fence`]). A missing file is `text: None`; a file
 /// that is not UTF-8 is an error (mailsetup does not edit what it cannot show as a diff).
 ///
 /// Errors: a symlink on the way ([`Error::Symlink`]), not a regular file, unreadable, not UTF-8.
 pub fn read_file(root: &Root, system: &str) -> Result<FileState> {
-    let fence = crate::apply::fence::Fence::new(root)?;
+    let fence = crate::host::apply::fence::Fence::new(root)?;
     match fence.read(Path::new(system))? {
         Some((bytes, st)) => {
             let text = String::from_utf8(bytes).map_err(|_| Error::Invalid {
@@ -65,8 +65,11 @@ pub fn read_file(root: &Root, system: &str) -> Result<FileState> {
 
 /// The facts of a path beneath the root, without following a link (the path or a directory
 /// on the way); None if absent. Errors: a symlinked directory on the way.
-pub fn lstat(root: &Root, system: impl AsRef<Path>) -> Result<Option<crate::apply::fence::Stat>> {
-    crate::apply::fence::Fence::new(root)?.stat(system.as_ref())
+pub fn lstat(
+    root: &Root,
+    system: impl AsRef<Path>,
+) -> Result<Option<crate::host::apply::fence::Stat>> {
+    crate::host::apply::fence::Fence::new(root)?.stat(system.as_ref())
 }
 
 /// Is systemd the init system of this root? (`/run/systemd/system` exists, as sd_booted(3) checks.)

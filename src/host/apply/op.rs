@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 use super::record::sha256;
-use crate::system::Meta;
+use crate::host::system::Meta;
 
 /// What a path must hold when the run starts.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
-//! The reading of the system for the local checks, and the only I/O in `local`: the files
+//! The reading of the system for the local checks (`crate::local` does no I/O): the files
 //! beneath the root, the key path walks, the milter socket, the SMTP listeners, the daemons,
-//! `postconf -n` and `opendkim -n`, gathered into a [`LocalState`] that the judges beside
-//! this module (`milter`, `tables`, `keys`, `running`) read without touching the system.
+//! `postconf -n` and `opendkim -n`, gathered into a [`LocalState`] that the local judges
+//! (`milter`, `tables`, `keys`, `running`) read without touching the system.
 //! Beneath a test root only files are read: sockets, listeners, daemons and `opendkim -n`
 //! are looked at on the host only. [`serving`], the after-restart probe, lives here too.
 
@@ -10,13 +10,13 @@ mod startup;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::accounts::Accounts;
+use crate::host::accounts::Accounts;
+use crate::host::services::{self, Service};
+use crate::host::system::{self, Root};
 use crate::local::listeners::{self, Listeners};
 use crate::local::securefile::Node;
 use crate::local::socket::{self, Probe};
 use crate::local::{LocalState, key_paths, postfix_entry};
-use crate::services::{self, Service};
-use crate::system::{self, Root};
 
 /// Read the state beneath `root`. Never fails: what cannot be read is `None` (or empty, or
 /// an `Err` with the reason, for a key walk) in the state, for the judges to name.
@@ -131,7 +131,7 @@ fn other_signers(root: &Root) -> Vec<(String, String)> {
 fn postconf_warnings(root: &Root) -> Option<Vec<String>> {
     Path::new("/usr/sbin/postconf")
         .exists()
-        .then(|| crate::apply::validate::warnings(&root.path("/etc/postfix")).ok())
+        .then(|| crate::host::apply::validate::warnings(&root.path("/etc/postfix")).ok())
         .flatten()
         .map(|w| w.iter().map(|l| l.replace("DIR", "/etc/postfix")).collect())
 }

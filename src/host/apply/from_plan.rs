@@ -9,13 +9,13 @@ use zeroize::Zeroizing;
 
 use super::fence::Fence;
 use super::op::{Expect, Op, Put};
-use crate::accounts::{self, Accounts};
 use crate::error::{Error, Result};
+use crate::host::accounts::{self, Accounts};
+use crate::host::system::Meta;
 use crate::keys::PrivateKey;
 use crate::plan::{Owner, Perms, Plan};
 use crate::records::render::txt_strings;
 use crate::records::{dkim_name, dkim_value};
-use crate::system::Meta;
 
 /// Owner and mode by name, as ids of `accounts`. Errors: [`Error::MissingUser`].
 pub fn resolve(accounts: &Accounts, owner: Owner, mode: u32) -> Result<Meta> {

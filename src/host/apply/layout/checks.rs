@@ -4,10 +4,10 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
-use crate::apply::fence::{Dir, Kind, Stat};
-use crate::apply::op::Expect;
-use crate::apply::record::sha256;
 use crate::error::{Error, Result};
+use crate::host::apply::fence::{Dir, Kind, Stat};
+use crate::host::apply::op::Expect;
+use crate::host::apply::record::sha256;
 
 pub(super) fn name_of(path: &Path) -> Result<String> {
     path.file_name()

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use super::checks::{check_expect, existing_file, free_name, name_of};
 use super::{Graft, Incoming, Layout, MetaChange, NEW_FILE, Node, PARENT, Prune, Swap};
-use crate::apply::fence::{Fence, Kind};
-use crate::apply::op::{Expect, Put};
-use crate::apply::record::{FileEntry, MetaEntry, sha256};
 use crate::error::{Error, Result};
-use crate::system::Meta;
+use crate::host::apply::fence::{Fence, Kind};
+use crate::host::apply::op::{Expect, Put};
+use crate::host::apply::record::{FileEntry, MetaEntry, sha256};
+use crate::host::system::Meta;
 
 impl Layout {
     pub(super) fn put(

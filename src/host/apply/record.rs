@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::fence::Fence;
 use super::state;
 use crate::error::{Error, Result};
-use crate::system::{Meta, STATE_DIR};
+use crate::host::system::{Meta, STATE_DIR};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -339,7 +339,7 @@ mod tests {
     #[test]
     fn runs_in_one_second_keep_their_order_and_sessions_group_them() {
         let dir = tempfile::tempdir().unwrap();
-        let fence = Fence::new(&crate::system::Root::new(dir.path())).unwrap();
+        let fence = Fence::new(&crate::host::system::Root::new(dir.path())).unwrap();
         let stamp = "20261121T213140Z";
         let mut stamps = Vec::new();
         for (i, session) in [None, Some("s1"), Some("s1"), Some("s1")]

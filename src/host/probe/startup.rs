@@ -2,8 +2,8 @@
 //! systemd runs the system, reduced to the effective `ExecStart` (judged by
 //! `local::startup`, which says which socket that makes OpenDKIM listen on).
 
+use crate::host::system::Root;
 use crate::local::startup::{Startup, exec_start};
-use crate::system::Root;
 
 const UNITS: [&str; 3] = [
     "/etc/systemd/system/opendkim.service",
@@ -22,7 +22,7 @@ const DROP_INS: [&str; 4] = [
 /// Read how OpenDKIM is started: the unit and its drop-ins beneath the root, when systemd
 /// runs it (/run/systemd/system); the init script otherwise.
 pub fn read(root: &Root) -> Startup {
-    if !crate::system::has_systemd(root) {
+    if !crate::host::system::has_systemd(root) {
         return Startup::InitScript;
     }
     let mut texts: Vec<String> = UNITS

@@ -13,9 +13,9 @@ use zeroize::Zeroizing;
 use super::fence::{Dir, Fence};
 use super::state::PRIVATE_FILE;
 use crate::error::{Error, Result};
+use crate::host::services::command;
+use crate::host::system;
 use crate::opendkim::OpendkimConf;
-use crate::services::command;
-use crate::system;
 
 const POSTCONF: &str = "/usr/sbin/postconf";
 const OPENDKIM: &str = "/usr/sbin/opendkim";

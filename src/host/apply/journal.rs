@@ -158,7 +158,7 @@ impl Journal {
     ///
     /// Errors: it cannot be read or parsed (the error says how to recover by hand).
     pub fn load(fence: &Fence) -> Result<Option<Journal>> {
-        let Some(dir) = fence.dir(std::path::Path::new(crate::system::STATE_DIR))? else {
+        let Some(dir) = fence.dir(std::path::Path::new(crate::host::system::STATE_DIR))? else {
             return Ok(None);
         };
         let Some((bytes, _)) = dir.read(OsStr::new(FILE))? else {

@@ -17,7 +17,7 @@ use super::op::{Expect, Op, Put};
 use super::record::{RunRecord, sha256};
 use super::state::{PRIVATE_DIR, PRIVATE_FILE};
 use crate::error::{Error, Result};
-use crate::system::STATE_DIR;
+use crate::host::system::STATE_DIR;
 
 /// The rollback of some runs, before it is carried out.
 #[derive(Debug, Default)]
@@ -66,7 +66,7 @@ struct Session {
     keys: BTreeSet<PathBuf>,
     dirs: BTreeSet<PathBuf>,
     /// Each path's owner and mode before the oldest run changed them.
-    metas: BTreeMap<PathBuf, crate::system::Meta>,
+    metas: BTreeMap<PathBuf, crate::host::system::Meta>,
     group: Option<(String, String)>,
     services: Vec<String>,
 }

@@ -1,12 +1,12 @@
 //! The system users and groups mailsetup cares about (`opendkim`, `postfix`), read from the root's
 //! `/etc/passwd` and `/etc/group` (passwd(5), group(5)). On the host (`--root /`) the users are looked
 //! up through NSS with nix, as every other tool on the machine sees them; beneath a test root the
-//! tree's own files are read. Changing a group membership is [`crate::apply`]'s job.
+//! tree's own files are read. Changing a group membership is [`crate::host::apply`]'s job.
 
 use std::collections::BTreeMap;
 
 use crate::error::Result;
-use crate::system::{Root, read_file};
+use crate::host::system::{Root, read_file};
 
 /// A user: uid and primary gid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

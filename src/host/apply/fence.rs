@@ -20,7 +20,7 @@ use nix::fcntl::OFlag;
 use nix::sys::stat::{FileStat, Mode, SFlag};
 
 use crate::error::{Error, Result};
-use crate::system::{Meta, Root};
+use crate::host::system::{Meta, Root};
 
 /// What kind of file a name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

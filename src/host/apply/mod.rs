@@ -30,11 +30,11 @@ pub use record::{RunRecord, Status};
 pub use txn::{Restart, Txn};
 pub use undo::{Recovered, pending};
 
-use crate::accounts::Accounts;
 use crate::error::{Error, Result};
+use crate::host::accounts::Accounts;
+use crate::host::system::Root;
 use crate::plan::Plan;
 use crate::plan::{Service, ServiceAction, Verb};
-use crate::system::Root;
 use record::Kind;
 use txn::RunOptions;
 
@@ -303,7 +303,7 @@ pub fn save(root: &Root, system: &std::path::Path, bytes: &[u8], mode: u32) -> R
         bytes: zeroize::Zeroizing::new(bytes.to_vec()),
         meta: match existing {
             Some(_) => None,
-            None => Some(crate::system::Meta {
+            None => Some(crate::host::system::Meta {
                 uid: 0,
                 gid: 0,
                 mode,
@@ -344,7 +344,7 @@ pub fn session_runs(root: &Root, session: &str) -> Result<usize> {
 /// offers to bring back. Errors: a link on the way.
 pub fn retired_keys(root: &Root, key: &std::path::Path) -> Result<Vec<PathBuf>> {
     let fence = fence::Fence::new(root)?;
-    let base = std::path::Path::new(crate::system::STATE_DIR).join("retired-keys");
+    let base = std::path::Path::new(crate::host::system::STATE_DIR).join("retired-keys");
     let Some(dir) = fence.dir(&base)? else {
         return Ok(Vec::new());
     };

@@ -15,7 +15,7 @@ use super::fence::{Dir, Fence, Stat};
 use super::op::{Expect, Op};
 use super::record::{FileEntry, MetaEntry};
 use crate::error::{Error, Result};
-use crate::system::Meta;
+use crate::host::system::Meta;
 
 /// A new directory's owner and mode when no op names it: 0755 root.
 const PARENT: Meta = Meta {
