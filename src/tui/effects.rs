@@ -1,6 +1,7 @@
-//! Running the wizard's [`Effect`]s: the only place the wizard touches the system. Each effect
-//! becomes one [`Msg`] (or none). Blocking work (reading files, applying, key generation) runs
-//! on tokio's blocking pool so the screen never freezes.
+//! Running the wizard's [`Effect`]s: the only place the wizard touches the system, always
+//! through the use cases ([`crate::flows`]) and the edges ([`crate::host`], [`crate::dns`]).
+//! Each effect becomes one [`Msg`] (or none). Blocking work (reading files, applying, key
+//! generation) runs on tokio's blocking pool so the screen never freezes.
 //!
 //! With a `--root` other than `/`, nothing outside that tree changes: packages are not
 //! installed (the command is reported), services are only reported (as `apply` does).
@@ -14,11 +15,12 @@ use base64::Engine;
 
 use crate::flows::{self, records::record_set};
 use crate::host::apply;
+use crate::host::packages;
 use crate::host::system::{self, Root};
 use crate::plan;
 use crate::records::render;
 use crate::settings::Settings;
-use crate::wizard::{Effect, Msg, Scan, Step};
+use crate::wizard::{Effect, Msg, Step};
 
 pub use crate::flows::{Context, SAVED_ANSWERS, SAVED_RECORDS};
 
@@ -26,9 +28,9 @@ pub use crate::flows::{Context, SAVED_ANSWERS, SAVED_RECORDS};
 pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
     match effect {
         Effect::Quit => None,
-        Effect::Scan => blocking(move || Msg::Scanned(scan(&ctx.root))).await,
-        Effect::Install(packages) => {
-            blocking(move || Msg::Installed(install(&ctx.root, &packages))).await
+        Effect::Scan => blocking(move || Msg::Scanned(packages::scan(&ctx.root))).await,
+        Effect::Install(list) => {
+            blocking(move || Msg::Installed(packages::install(&ctx.root, &list))).await
         }
         Effect::Plan(step, settings) => {
             blocking(move || Msg::Planned(step, plan_step(&ctx.root, step, &settings))).await
@@ -67,130 +69,6 @@ pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
 
 async fn blocking(job: impl FnOnce() -> Msg + Send + 'static) -> Option<Msg> {
     tokio::task::spawn_blocking(job).await.ok()
-}
-
-/// What is on the system now.
-pub fn scan(root: &Root) -> Scan {
-    let read = |p: &str| std::fs::read_to_string(root.path(p)).ok();
-    let distribution = read("/etc/os-release")
-        .and_then(|t| {
-            t.lines().find_map(|l| {
-                l.strip_prefix("PRETTY_NAME=")
-                    .map(|v| v.trim_matches('"').to_string())
-            })
-        })
-        .unwrap_or_else(|| "unknown distribution".into());
-    let mut found = Vec::new();
-    if let Some(text) = read(system::MAIN_CF) {
-        let cf = crate::postfix::MainCf::parse(&text);
-        for p in [
-            "myhostname",
-            "inet_protocols",
-            "smtpd_milters",
-            "non_smtpd_milters",
-        ] {
-            if let Some(v) = cf.get(p) {
-                found.push((format!("main.cf {p}"), v));
-            }
-        }
-    }
-    if let Some(text) = read(system::OPENDKIM_CONF) {
-        let conf = crate::opendkim::OpendkimConf::parse(&text);
-        for o in [
-            "Socket",
-            "KeyTable",
-            "SigningTable",
-            "Domain",
-            "Selector",
-            "KeyFile",
-        ] {
-            if let Some(v) = conf.get(o) {
-                found.push((format!("opendkim.conf {o}"), v.to_string()));
-            }
-        }
-    }
-    Scan {
-        distribution,
-        is_root: nix::unistd::geteuid().is_root(),
-        missing_packages: missing_packages(root),
-        found,
-        keys: keys(&root.path(system::KEYS_DIR)),
-        hostname: read("/etc/mailname")
-            .or_else(|| read("/etc/hostname"))
-            .map(|h| h.trim().to_string())
-            .filter(|h| h.contains('.')),
-        ipv4: root.is_host().then(system::detect_public_ipv4).flatten(),
-        ipv6: None,
-    }
-}
-
-/// postfix, opendkim, opendkim-tools: from dpkg's status file when there is one, else
-/// from their configuration files.
-fn missing_packages(root: &Root) -> Vec<String> {
-    let wanted = ["postfix", "opendkim", "opendkim-tools"];
-    if let Ok(status) = std::fs::read_to_string(root.path("/var/lib/dpkg/status")) {
-        return wanted
-            .iter()
-            .filter(|p| {
-                !status.split("\n\n").any(|stanza| {
-                    stanza.lines().any(|l| l == format!("Package: {p}"))
-                        && stanza.lines().any(|l| l == "Status: install ok installed")
-                })
-            })
-            .map(|p| p.to_string())
-            .collect();
-    }
-    let mut missing = Vec::new();
-    if !root.path(system::MAIN_CF).exists() {
-        missing.push("postfix".to_string());
-    }
-    if !root.path(system::OPENDKIM_CONF).exists() {
-        missing.push("opendkim".to_string());
-    }
-    missing
-}
-
-/// `*.private` files one level below the keys directory.
-fn keys(dir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "private"))
-        .filter_map(|p| {
-            p.strip_prefix(dir)
-                .ok()
-                .map(|rel| format!("{}/{}", system::KEYS_DIR, rel.display()))
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-fn install(root: &Root, packages: &[String]) -> Result<String, String> {
-    let command = format!("apt-get install -y {}", packages.join(" "));
-    if !root.is_host() {
-        return Ok(format!("--root is not /: would run {command}"));
-    }
-    let mut c = crate::host::services::command("/usr/bin/apt-get");
-    let out = c
-        .args(["install", "-y"])
-        .args(packages)
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {command}: {e}"))?;
-    if out.status.success() {
-        Ok(format!("installed {}", packages.join(" ")))
-    } else {
-        let err = String::from_utf8_lossy(&out.stderr);
-        Err(format!(
-            "{command} failed: {}",
-            err.lines().last().unwrap_or("")
-        ))
-    }
 }
 
 fn plan_step(root: &Root, step: Step, settings: &Settings) -> Result<plan::Plan, String> {
@@ -382,7 +260,9 @@ fn save(root: &Root, path: &str, text: &str, mode: u32) -> String {
 }
 
 fn save_answers(root: &Root, settings: &Settings) -> String {
-    let existing = std::fs::read_to_string(root.path(SAVED_ANSWERS)).ok();
+    let existing = crate::host::system::read_file(root, SAVED_ANSWERS)
+        .ok()
+        .and_then(|f| f.text);
     let text = crate::answers::write(settings, existing.as_deref());
     save(root, SAVED_ANSWERS, &text, 0o600)
 }
