@@ -269,8 +269,15 @@ fn restart_actions(names: &[String]) -> Vec<ServiceAction> {
 ///
 /// Errors: the journal cannot be read, or the recovery fails.
 pub fn recover(root: &Root) -> Result<Option<Recovered>> {
-    if pending(root)?.is_none() && !state::has_leftovers(&fence::Fence::new(root)?) {
-        return Ok(None);
+    match pending(root) {
+        // not ours to look at (a user's `check` beside root's 0700 state directory): a
+        // command that may will recover it
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+        Ok(None) if !state::has_leftovers(&fence::Fence::new(root)?) => return Ok(None),
+        Ok(_) => {}
     }
     match Txn::begin(root, SystemTime::now()) {
         Ok(mut txn) => Ok(txn.recovered.take()),
