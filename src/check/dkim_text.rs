@@ -32,6 +32,10 @@ pub(super) enum PasteError {
     /// `rsa-sha256` is a signature's `a=` value (RFC 6376 §3.6.1, §3.5). Verifiers then
     /// refuse the key for sha256 signatures.
     HashAlgorithm,
+    /// A `;` is missing before this tag, e.g. `k=rsa p=MIIB…`: tags are separated by `;`
+    /// (RFC 6376 §3.2), so the record has no `p=` of its own and `k=` reads `rsa p=MIIB…`.
+    /// The other checks then read the record with the `;` put back.
+    MissingSemicolon(&'static str),
     /// `k=` is neither `rsa` (RFC 6376 §3.6.1) nor `ed25519` (RFC 8463), e.g. `k=rsa-sha256`.
     KeyType,
     /// `p=` is cut short: a strict prefix of the local key's `p=` (e.g. a web form cut the value
@@ -62,6 +66,11 @@ impl fmt::Display for PasteError {
                 "h= must list hash algorithms such as sha256, not a signature algorithm such as \
                  rsa-sha256 (RFC 6376 §3.6.1): write h=sha256 or leave h= out",
             ),
+            PasteError::MissingSemicolon(tag) => write!(
+                f,
+                "a `;` is missing before {tag}= (tags are separated by `;`, RFC 6376 §3.2), so \
+                 the record has no {tag}= of its own: write `; {tag}=` between the tags"
+            ),
             PasteError::KeyType => f.write_str(
                 "k= must be rsa or ed25519 (RFC 6376 §3.6.1, RFC 8463): write k=rsa for an RSA key",
             ),
@@ -91,6 +100,8 @@ impl fmt::Display for PasteError {
 /// parentheses in an `n=` (notes) value are legal (dkim-quoted-printable, RFC 6376 §2.11) and
 /// ignored. A revoked key (empty `p=`) is not truncated.
 pub(super) fn paste_errors(record: &str, local_p: Option<&str>) -> Vec<PasteError> {
+    let (repaired, missing) = missing_semicolons(record);
+    let record = repaired.as_str();
     let tags = loose_tags(record);
     let outside_notes = || tags.iter().filter(|t| t.name != "n").map(|t| t.spec);
     let tag = |name: &str| tags.iter().find(|t| t.name == name).map(|t| t.value);
@@ -111,6 +122,7 @@ pub(super) fn paste_errors(record: &str, local_p: Option<&str>) -> Vec<PasteErro
     }) {
         out.push(PasteError::HashAlgorithm);
     }
+    out.extend(missing.into_iter().map(PasteError::MissingSemicolon));
     let k = tag("k").map(unwrap);
     if k.is_some_and(|k| !k.eq_ignore_ascii_case("rsa") && !k.eq_ignore_ascii_case("ed25519")) {
         out.push(PasteError::KeyType);
@@ -126,6 +138,51 @@ pub(super) fn paste_errors(record: &str, local_p: Option<&str>) -> Vec<PasteErro
         out.push(PasteError::Prefix);
     }
     out
+}
+
+/// The tags of a DKIM key record (RFC 6376 §3.6.1).
+const KEY_TAGS: [&str; 7] = ["v", "h", "k", "n", "p", "s", "t"];
+
+/// `record` with a `;` put back before each key-record tag that follows another tag's value
+/// after whitespace (`k=rsa p=…` → `k=rsa; p=…`), and the tags it was missing before (sorted,
+/// once each). Text inside an `n=` note is left alone (a note may say anything).
+fn missing_semicolons(record: &str) -> (String, Vec<&'static str>) {
+    let mut out = String::with_capacity(record.len() + 4);
+    let mut missing = Vec::new();
+    for (i, part) in record.split(';').enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        let Some((first, _)) = part.split_once('=').filter(|(n, _)| unwrap(n) != "n") else {
+            out.push_str(part);
+            continue;
+        };
+        // after the first tag's `=`, the earliest whitespace-separated `x=`, x a key tag
+        let (head, mut value) = part.split_at(first.len() + 1);
+        out.push_str(head);
+        loop {
+            let hit = KEY_TAGS
+                .iter()
+                .filter_map(|t| {
+                    value
+                        .match_indices(&format!("{t}="))
+                        .find(|(at, _)| *at > 0 && value[..*at].ends_with(char::is_whitespace))
+                        .map(|(at, _)| (at, *t))
+                })
+                .min();
+            let Some((at, tag)) = hit else {
+                out.push_str(value);
+                break;
+            };
+            out.push_str(value[..at].trim_end());
+            out.push_str("; ");
+            missing.push(tag);
+            value = &value[at..];
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    (out, missing)
 }
 
 /// One `;`-separated part of a pasted record.

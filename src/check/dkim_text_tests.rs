@@ -143,6 +143,33 @@ fn key_type() {
 }
 
 #[test]
+fn a_missing_semicolon_is_named_not_taken_for_a_bad_key_type() {
+    let p = p2048();
+    // the issue's case: `k=rsa p=…` reads as k = "rsa p=…", and the record has no p= at all
+    let record = format!("v=DKIM1; k=rsa p={p}");
+    assert_errors(&record, p, &[PasteError::MissingSemicolon("p")]);
+    assert_eq!(
+        PasteError::MissingSemicolon("p").to_string(),
+        "a `;` is missing before p= (tags are separated by `;`, RFC 6376 §3.2), so the record \
+         has no p= of its own: write `; p=` between the tags"
+    );
+    // two of them, and one after v=
+    let record = format!("v=DKIM1 k=rsa p={p}");
+    assert_errors(
+        &record,
+        p,
+        &[
+            PasteError::MissingSemicolon("k"),
+            PasteError::MissingSemicolon("p"),
+        ],
+    );
+    // a note may say anything; base64 and well-separated tags are not touched
+    let record = format!("v=DKIM1; n=use k=rsa p=... as shown; k=rsa; p={p}");
+    assert_errors(&record, p, &[]);
+    assert_errors(&format!("v=DKIM1; k=rsa; p={p}"), p, &[]);
+}
+
+#[test]
 fn truncated_at_255_characters() {
     let p = p2048();
     // A web form that keeps the first 255 characters of the value.
