@@ -122,6 +122,18 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         InetProtocols::parse,
     )?
     .unwrap_or(Settings::default_inet_protocols(ipv6));
+    if inet_protocols == InetProtocols::Ipv6 && ipv6.is_none() {
+        return Err(AnswerError::Invalid {
+            field: "inet_protocols".to_string(),
+            value: "\"ipv6\"".to_string(),
+            kind: "inet_protocols value",
+            rule: Rule::new(
+                "asks for IPv6 only, but no `ipv6` address is given: the SPF, AAAA and PTR \
+                 records need it (postconf(5) inet_protocols); add ipv6 = \"…\", or use \
+                 \"ipv4\" or \"all\"",
+            ),
+        });
+    }
     let domains = strings(t, "domains")?.ok_or(AnswerError::Missing { field: "domains" })?;
     if domains.is_empty() {
         return Err(AnswerError::Invalid {

@@ -427,3 +427,22 @@ fn private_addresses_need_allow_private_ip() {
         "answers: `allow_private_ip` must be a boolean, found string, e.g. allow_private_ip = true"
     );
 }
+
+#[test]
+fn ipv6_only_without_an_ipv6_address_is_refused_naming_the_field() {
+    // the base answers have an ipv4 and no ipv6
+    let e = err(&with("inet_protocols", "\"ipv6\""));
+    let text = e.to_string();
+    assert!(
+        text.starts_with("answers: `inet_protocols` = \"ipv6\""),
+        "{text}"
+    );
+    assert!(text.contains("no `ipv6` address is given"), "{text}");
+    // with the address, or with "all", it is fine
+    let both = with("inet_protocols", "\"ipv6\"").replace(
+        "inet_protocols",
+        "allow_private_ip = true\nipv6 = \"2001:db8::10\"\ninet_protocols",
+    );
+    assert!(parse(&both).is_ok(), "{both}");
+    assert!(parse(&with("inet_protocols", "\"all\"")).is_ok());
+}

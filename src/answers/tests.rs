@@ -111,12 +111,6 @@ fn every_field_valid_values() {
         ),
         (
             "inet_protocols",
-            "\"ipv6\"",
-            |s| s.inet_protocols.as_str().into(),
-            "ipv6",
-        ),
-        (
-            "inet_protocols",
             "\"all\"",
             |s| s.inet_protocols.as_str().into(),
             "all",
@@ -226,9 +220,11 @@ fn inet_protocols_default_follows_ipv6() {
     assert_eq!(s.inet_protocols, InetProtocols::All);
     let s = parse(&private(&with("ipv4", "\"192.0.2.1\""))).expect("valid");
     assert_eq!(s.inet_protocols, InetProtocols::Ipv4);
-    // "ipv6" without an address is allowed (warning about it is not this module's job).
-    let s = parse(&with("inet_protocols", "\"ipv6\"")).expect("valid");
-    assert_eq!((s.inet_protocols, s.ipv6), (InetProtocols::Ipv6, None));
+    // "ipv6" without an address is refused (reject_tests), with one it is kept
+    let text = private(&with("ipv6", "\"2001:db8::10\""))
+        .replace("hostname", "inet_protocols = \"ipv6\"\nhostname");
+    let s = parse(&text).expect("valid");
+    assert_eq!(s.inet_protocols, InetProtocols::Ipv6);
 }
 
 #[test]

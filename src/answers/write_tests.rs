@@ -259,7 +259,10 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
                     ipv4,
                     ipv6,
                     allow_private_ip: allow || private,
-                    inet_protocols: proto.unwrap_or(Settings::default_inet_protocols(ipv6)),
+                    // IPv6 only needs an IPv6 address (parse refuses it without one)
+                    inet_protocols: proto
+                        .filter(|p| *p != InetProtocols::Ipv6 || ipv6.is_some())
+                        .unwrap_or(Settings::default_inet_protocols(ipv6)),
                     domains: doms.into_iter().map(domain).collect(),
                     selector: Selector::parse(sel).expect("valid"),
                     key_bits: bits,

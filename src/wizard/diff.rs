@@ -116,10 +116,11 @@ impl Wizard {
         let Some(s) = &mut self.settings else {
             return Vec::new();
         };
+        // IPv6 only is offered only with an IPv6 address (the answers refuse it without one)
         s.inet_protocols = match s.inet_protocols {
             InetProtocols::Ipv4 => InetProtocols::All,
-            InetProtocols::All => InetProtocols::Ipv6,
-            InetProtocols::Ipv6 => InetProtocols::Ipv4,
+            InetProtocols::All if s.ipv6.is_some() => InetProtocols::Ipv6,
+            InetProtocols::All | InetProtocols::Ipv6 => InetProtocols::Ipv4,
         };
         self.plans.remove(&Step::InetProtocols);
         self.goto(Step::InetProtocols)

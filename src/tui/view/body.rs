@@ -315,7 +315,7 @@ fn undo(r: &mut Rows, dry_run: bool, applied: bool, theme: &Theme) {
         );
         r.lead(
             &[("Undo:    ", theme.heading)],
-            "mailsetup rollback (once per applied step, newest first)",
+            "mailsetup rollback (undoes every step this run applied, as one)",
             Style::new(),
         );
     } else {
