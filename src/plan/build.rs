@@ -269,6 +269,20 @@ fn keys(settings: &Settings, cur: &Current, plan: &mut Plan) {
             }
             Some(_) => {}
         }
+        if let Some(p) = key
+            .public
+            .as_ref()
+            .filter(|p| p.bits != settings.key_bits.bits())
+        {
+            plan.notes.push(format!(
+                "the key for {domain} ({}) has {} bits, but key_bits asks for {}: mailsetup \
+                 never replaces a key that exists, since the record published for it would \
+                 stop verifying mail; a key of another size needs a new selector and key",
+                key.path.display(),
+                p.bits,
+                settings.key_bits.bits()
+            ));
+        }
     }
 }
 

@@ -895,3 +895,31 @@ fn a_drifted_opendkim_directory_is_repaired_and_a_safe_choice_is_kept() {
         tree.run(&["plan", "--answers", ANSWERS]).expect_code(0);
     }
 }
+
+#[test]
+fn a_changed_key_size_is_said_not_silently_ignored() {
+    let tree = Tree::debian12();
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    let bigger = tree.root().join("bigger.toml");
+    let text = fs::read_to_string(ANSWERS).expect("answers");
+    assert!(text.contains("key_bits = 1024"), "the fixture's key size");
+    fs::write(&bigger, text.replace("key_bits = 1024", "key_bits = 2048")).expect("write");
+    let plan = tree.run(&["plan", "--answers", bigger.to_str().expect("utf-8")]);
+    plan.expect_code(0);
+    assert!(
+        plan.stdout.contains(
+            "note: the key for example.org (/etc/opendkim/keys/example.org/mail.private) has \
+             1024 bits, but key_bits asks for 2048: mailsetup never replaces a key that exists"
+        ),
+        "{}",
+        plan.stdout
+    );
+    // the same answers as the keys: no word
+    let same = tree.run(&["plan", "--answers", ANSWERS]);
+    assert!(
+        !same.stdout.contains("key_bits asks for"),
+        "{}",
+        same.stdout
+    );
+}
