@@ -6,12 +6,17 @@
 use super::{LocalState, effective_socket, error, socket, startup};
 use crate::check::{Finding, Severity, ids};
 use crate::host::system;
-use crate::milter::{is_opendkim_entry, postfix_form_of};
+use crate::milter::{is_opendkim_entry, opendkim_socket, postfix_form_of, postfix_milter};
 use crate::postfix::{MainCf, split_list};
+use crate::settings::Settings;
+use crate::values::MilterSocket;
 
 /// The findings of the `milter` line, in report order.
-pub(super) fn findings(state: &LocalState) -> Vec<Finding> {
-    let mut findings = milter_findings(state);
+///
+/// Every `expected:` names what the OpenDKIM and Milter steps write for `settings`
+/// ([`postfix_milter`], [`opendkim_socket`]), so following it by hand does what `fix` does.
+pub(super) fn findings(state: &LocalState, settings: &Settings) -> Vec<Finding> {
+    let mut findings = milter_findings(state, settings.socket);
     findings.extend(double_signer(state));
     findings.extend(postconf_findings(state));
     findings
@@ -28,7 +33,7 @@ pub(crate) fn postfix_entry(state: &LocalState) -> Option<String> {
 
 /// Both milter lists name OpenDKIM, on the socket OpenDKIM listens on, and Postfix can
 /// reach it.
-fn milter_findings(state: &LocalState) -> Vec<Finding> {
+fn milter_findings(state: &LocalState, writes: MilterSocket) -> Vec<Finding> {
     let subject = system::MAIN_CF;
     let Some(main_cf) = state.main_cf.as_deref() else {
         return vec![
@@ -42,7 +47,7 @@ fn milter_findings(state: &LocalState) -> Vec<Finding> {
     };
     let cf = MainCf::parse(main_cf);
     let listens = effective_socket(state);
-    let expected = listens.as_deref().and_then(postfix_form_of);
+    let listened = listens.as_deref().and_then(postfix_form_of);
     let is_ours = |entry: &str| is_opendkim_entry(entry, listens.as_deref());
     let smtpd = cf.get("smtpd_milters").unwrap_or_default();
     let smtpd_items = split_list(&smtpd);
@@ -54,7 +59,7 @@ fn milter_findings(state: &LocalState) -> Vec<Finding> {
             "smtpd_milters does not name OpenDKIM: mail that arrives by SMTP (and submission) \
              is not signed",
             format!("smtpd_milters = {smtpd}"),
-            expected.as_deref(),
+            writes,
         ));
     }
     let non = cf.get("non_smtpd_milters").unwrap_or_default();
@@ -66,33 +71,53 @@ fn milter_findings(state: &LocalState) -> Vec<Finding> {
             "non_smtpd_milters does not name OpenDKIM: mail from cron, sendmail or PHP goes out \
              unsigned",
             format!("non_smtpd_milters = {non}"),
-            expected.as_deref(),
+            writes,
         ));
     }
     if let Some(named) = ours.first() {
-        findings.extend(reachability(state, named));
-        if let Some(want) = &expected {
-            findings.extend(mismatch(state, named, want));
+        findings.extend(reachability(state, named, writes));
+        if let Some(listened) = &listened {
+            findings.extend(mismatch(state, named, listened, writes));
         }
     }
     findings
 }
 
-/// A milter list that does not name OpenDKIM: `message`, with the list as `found` and the
-/// entry OpenDKIM's socket gives (when known) as `expected`.
-fn not_named(id: &'static str, message: &str, found: String, expected: Option<&str>) -> Finding {
+/// A milter list that does not name OpenDKIM: `message`, with the list as `found` and, as
+/// `expected`, the entry the Milter step writes (with the socket the OpenDKIM step makes
+/// OpenDKIM listen on).
+fn not_named(id: &'static str, message: &str, found: String, writes: MilterSocket) -> Finding {
     error(id, system::MAIN_CF, message.into())
         .found(found)
-        .expected(expected.unwrap_or("the OpenDKIM socket").to_string())
-        .fix(Some("the Milter step adds it".into()))
+        .expected(both_sides(writes))
+        .fix(Some(
+            "the Milter step adds it (with the OpenDKIM step when OpenDKIM does not listen \
+             there yet)"
+                .into(),
+        ))
+}
+
+/// What the OpenDKIM and Milter steps write for `s`: Postfix's entry, and OpenDKIM's
+/// `Socket` that listens on it.
+fn both_sides(s: MilterSocket) -> String {
+    format!(
+        "{} (with opendkim.conf Socket {})",
+        postfix_milter(s),
+        opendkim_socket(s)
+    )
 }
 
 /// `milter.socket-mismatch`: Postfix names `named`, but OpenDKIM listens on what Postfix
-/// would write as `want`.
-fn mismatch(state: &LocalState, named: &str, want: &str) -> Option<Finding> {
+/// would write as `listened`; expected is what the steps write for `writes`.
+fn mismatch(
+    state: &LocalState,
+    named: &str,
+    listened: &str,
+    writes: MilterSocket,
+) -> Option<Finding> {
     // `unix:` and `local:` name the same kind of socket (postconf(5) smtpd_milters)
     let norm = |s: &str| s.trim().replacen("unix:", "local:", 1);
-    if norm(named) == norm(want) {
+    if norm(named) == norm(listened) {
         return None;
     }
     let (listens, source) = startup::socket_and_source(
@@ -111,7 +136,7 @@ fn mismatch(state: &LocalState, named: &str, want: &str) -> Option<Finding> {
             ),
         )
         .found(named.to_string())
-        .expected(want.to_string())
+        .expected(both_sides(writes))
         .fix(Some(
             "the OpenDKIM and Milter steps name one socket on both sides".into(),
         )),
@@ -119,7 +144,7 @@ fn mismatch(state: &LocalState, named: &str, want: &str) -> Option<Finding> {
 }
 
 /// `milter.socket-unreachable` / `milter.socket-permission` for the entry Postfix uses.
-fn reachability(state: &LocalState, entry: &str) -> Vec<Finding> {
+fn reachability(state: &LocalState, entry: &str, writes: MilterSocket) -> Vec<Finding> {
     let subject = system::MAIN_CF;
     let Some(path) = socket::unix_path(entry) else {
         return Vec::new(); // inet: nothing about chroots or file permissions
@@ -148,7 +173,7 @@ fn reachability(state: &LocalState, entry: &str) -> Vec<Finding> {
                     chrooted.join(", ")
                 ),
             )
-            .expected(format!("a socket under {}", system::QUEUE_DIR))
+            .expected(both_sides(writes))
             .fix(Some(
                 "the OpenDKIM and Milter steps put the socket inside the chroot".into(),
             )),

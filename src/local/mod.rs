@@ -76,7 +76,12 @@ pub struct LocalState {
 pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
     let host = settings.hostname.to_string();
     let mut out = vec![
-        result("milter", system::MAIN_CF, &host, milter::findings(state)),
+        result(
+            "milter",
+            system::MAIN_CF,
+            &host,
+            milter::findings(state, settings),
+        ),
         result(
             "opendkim",
             system::SIGNING_TABLE,

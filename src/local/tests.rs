@@ -145,10 +145,16 @@ fn the_socket_opendkim_is_started_with_must_match_postfix() {
     s.opendkim_conf = Some(chroot.replace("/var/spool/postfix/opendkim", "/run/opendkim"));
     assert_eq!(ids_of(&s), [ids::MILTER_SOCKET_MISMATCH]);
     let f = checks(&s, &settings()).remove(0).findings.remove(0);
+    // expected: what the OpenDKIM and Milter steps write (inside Postfix's chroot), not
+    // where OpenDKIM happens to listen
     assert_eq!(
         f.expected.as_deref(),
-        Some("local:/run/opendkim/opendkim.sock")
+        Some(
+            "local:opendkim/opendkim.sock (with opendkim.conf Socket \
+             local:/var/spool/postfix/opendkim/opendkim.sock)"
+        )
     );
+    assert_eq!(f.found.as_deref(), Some("local:opendkim/opendkim.sock"));
     assert!(
         f.message.ends_with("(Socket in /etc/opendkim.conf)"),
         "{}",
