@@ -10,12 +10,14 @@ use crate::values::{Domain, KeyBits, Selector};
 
 mod build;
 mod current;
+mod needs;
 mod opendkim_files;
 mod postfix_files;
 mod service;
 
 pub use build::{build, build_parts};
 pub use current::{Current, KeyState};
+pub use needs::{check_selection, with_earlier_prerequisites, with_prerequisites};
 pub use service::{Service, ServiceAction, Verb};
 
 /// Who owns a file or directory, by name (resolved to ids when applying).

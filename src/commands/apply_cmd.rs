@@ -65,23 +65,46 @@ fn begin(root: &Root) -> Result<Txn> {
     Ok(txn)
 }
 
-/// `mailsetup fix <id>` without the screen: that one step's diff, confirmed, applied with
-/// the services it needs restarted and checked, as `apply` does. Ok(whether it changed
-/// something); errors as [`run`].
+/// `mailsetup fix <id>` without the screen: the diff of the step and of every step it needs
+/// whose changes are pending ([`plan::with_prerequisites`]: the Milter step brings the
+/// OpenDKIM step along when OpenDKIM does not listen on its socket yet), each confirmed,
+/// applied as one run with the services restarted and checked, as `apply` does. Ok(whether
+/// it changed something); errors as [`run`].
 pub(super) fn fix_step(root: &Root, cli: &Cli, settings: &Settings, step: Step) -> Result<bool> {
-    if let Some(part) = step.part() {
-        let current = Current::read(root, settings)?;
-        let p = plan::build_parts(settings, &current, &[part])?;
-        if !p.is_empty() && !cli.yes && !std::io::stdin().is_terminal() {
-            say!("── step {}/9: {} ──\n{p}", step.index(), step.title());
-            return Err(not_confirmed());
-        }
-        apply::check(root, &p, &current.accounts)?;
+    let parts: Vec<Part> = step.part().into_iter().collect();
+    let current = Current::read(root, settings)?;
+    let p = plan::build_parts(
+        settings,
+        &current,
+        &plan::with_prerequisites(settings, &current, &parts)?,
+    )?;
+    if !p.is_empty() && !cli.yes && !std::io::stdin().is_terminal() {
+        say!("── step {}/9: {} ──\n{p}", step.index(), step.title());
+        return Err(not_confirmed());
     }
+    apply::check(root, &p, &current.accounts)?;
     let txn = begin(root)?;
     let current = Current::read(root, settings)?;
-    let what = format!("fix: step {}/9 ({})", step.index(), step.title());
-    walk(&txn, root, cli, settings, &current, &[step], &what).map(|w| w.applied > 0)
+    let steps: Vec<Step> = plan::with_prerequisites(settings, &current, &parts)?
+        .into_iter()
+        .map(Step::of_part)
+        .collect();
+    let brought: Vec<&str> = steps
+        .iter()
+        .filter(|s| **s != step)
+        .map(|s| s.title())
+        .collect();
+    let mut what = format!("fix: step {}/9 ({})", step.index(), step.title());
+    if !brought.is_empty() {
+        sayln!(
+            "the {} step needs the {} step(s), whose changes are pending: they are shown and \
+             applied in the same run\n",
+            step.title(),
+            brought.join(", ")
+        );
+        what = format!("{what} with {}", brought.join(", "));
+    }
+    walk(&txn, root, cli, settings, &current, &steps, &what).map(|w| w.applied > 0)
 }
 
 fn not_confirmed() -> Error {
@@ -115,6 +138,8 @@ fn walk(
     what: &str,
 ) -> Result<Walked> {
     let (accepted, skipped) = choose(cli, settings, current, steps)?;
+    let parts: Vec<Part> = accepted.iter().filter_map(|s| s.part()).collect();
+    plan::check_selection(settings, current, &parts)?;
     if skipped > 0 {
         sayln!(
             "{skipped} step(s) skipped: their changes are still pending (mailsetup plan shows \
@@ -129,7 +154,6 @@ fn walk(
             unsigned: false,
         });
     }
-    let parts: Vec<Part> = accepted.iter().filter_map(|s| s.part()).collect();
     let plan = plan::build_parts(settings, current, &parts)?;
     let receipt = apply::apply_in(
         txn,

@@ -13,3 +13,15 @@ pub fn of(root: &Root, settings: &Settings, parts: &[Part]) -> Result<(Current, 
     let plan = plan::build_parts(settings, &current, parts)?;
     Ok((current, plan))
 }
+
+/// The plan of a wizard step's part and of the earlier parts it needs that still have
+/// changes pending (a step the operator skipped comes back in this step's diff:
+/// [`plan::with_earlier_prerequisites`]).
+///
+/// Errors: as [`of`].
+pub fn of_step(root: &Root, settings: &Settings, part: Part) -> Result<(Current, Plan)> {
+    let current = Current::read(root, settings)?;
+    let parts = plan::with_earlier_prerequisites(settings, &current, part)?;
+    let plan = plan::build_parts(settings, &current, &parts)?;
+    Ok((current, plan))
+}

@@ -73,7 +73,7 @@ async fn blocking(job: impl FnOnce() -> Msg + Send + 'static) -> Option<Msg> {
 
 fn plan_step(root: &Root, step: Step, settings: &Settings) -> Result<plan::Plan, String> {
     let part = step.part().ok_or("this step has no plan")?;
-    flows::plan::of(root, settings, &[part])
+    flows::plan::of_step(root, settings, part)
         .map(|(_, plan)| plan)
         .map_err(|e| e.to_string())
 }

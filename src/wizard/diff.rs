@@ -11,6 +11,7 @@ use crate::values::{InetProtocols, MilterSocket, Port};
 impl Wizard {
     /// Keys on a step that shows a diff.
     pub(super) fn diff_key(&mut self, step: Step, key: Key) -> Vec<Effect> {
+        let needed_by = self.applied_step_needing(step);
         let Some(p) = self.plans.get_mut(&step) else {
             return Vec::new();
         };
@@ -26,6 +27,14 @@ impl Wizard {
                 vec![Effect::Apply(step, p.plan.clone())]
             }
             (Key::Char('n'), Outcome::Pending | Outcome::Failed(_)) => {
+                if let Some(by) = needed_by {
+                    self.status = Some(format!(
+                        "the {} step, applied in this run, needs this one: skipped, it would \
+                         leave the set-up broken; press y to apply it too",
+                        by.title()
+                    ));
+                    return Vec::new();
+                }
                 p.outcome = Outcome::Skipped;
                 let next = step.next();
                 self.goto(next)
@@ -41,6 +50,17 @@ impl Wizard {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// A step applied (or, in a dry run, to be applied) in this run whose part needs
+    /// `step`'s part ([`crate::plan::Part::needs`]).
+    fn applied_step_needing(&self, step: Step) -> Option<Step> {
+        let part = step.part()?;
+        self.plans
+            .iter()
+            .filter(|(_, p)| matches!(p.outcome, Outcome::Applied { .. } | Outcome::WouldApply))
+            .map(|(s, _)| *s)
+            .find(|s| s.part().is_some_and(|a| a.needs().contains(&part)))
     }
 
     /// A step's plan arrived: pending, already done, or (after an apply) the verification.

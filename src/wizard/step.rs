@@ -59,17 +59,17 @@ impl Step {
 
     /// The title shown at the top.
     pub fn title(self) -> &'static str {
+        if let Some(part) = self.part() {
+            return part.title();
+        }
         match self {
             Step::Scan => "Scan",
             Step::Identity => "Identity",
-            Step::InetProtocols => "inet_protocols",
-            Step::Opendkim => "OpenDKIM configuration",
-            Step::Milter => "Milter wiring",
-            Step::Tables => "Tables",
-            Step::Keys => "Keys",
             Step::Records => "DNS records",
             Step::Verify => "Verify",
             Step::Summary => "Summary",
+            // the steps with a part are titled above
+            _ => "",
         }
     }
 
@@ -106,6 +106,14 @@ impl Step {
         }
     }
 
+    /// The step that edits `part`.
+    pub fn of_part(part: Part) -> Step {
+        Step::ALL
+            .into_iter()
+            .find(|s| s.part() == Some(part))
+            .unwrap_or(Step::Summary)
+    }
+
     /// The step that repairs the cause of a `check` finding, for `mailsetup fix <id>`.
     pub fn for_finding(id: &str) -> Option<Step> {
         let (area, _) = id.split_once('.')?;
@@ -125,7 +133,9 @@ impl Step {
             }
             (_, "selftest.dkim-fail-published") => Step::Records,
             (_, "selftest.dkim-fail-local") => Step::Keys,
-            (_, "opendkim.signing-table-no-refile" | "milter.socket-mismatch") => Step::Opendkim,
+            (_, "opendkim.signing-table-no-refile") => Step::Opendkim,
+            // milter.socket-mismatch too: the Milter step brings the OpenDKIM step along
+            // when OpenDKIM's side differs from the answers (`Part::needs`)
             ("milter", _) => Step::Milter,
             (_, "opendkim.signing-table-missing-domain") => Step::Tables,
             ("opendkim", _) => Step::Keys,
@@ -178,10 +188,11 @@ mod tests {
         assert_eq!(Step::for_finding("dns.ns-disagree"), Some(Step::Verify));
         assert_eq!(Step::for_finding("nonsense"), None);
         assert_eq!(Step::for_finding("foo.bar"), None);
-        // /etc/default/opendkim's SOCKET is the usual culprit: the OpenDKIM step writes it
+        // either side may be the culprit: the Milter step writes Postfix's, and brings the
+        // OpenDKIM step (/etc/default/opendkim's SOCKET, opendkim.conf) along when pending
         assert_eq!(
             Step::for_finding("milter.socket-mismatch"),
-            Some(Step::Opendkim)
+            Some(Step::Milter)
         );
         assert_eq!(
             Step::for_finding("milter.socket-permission"),

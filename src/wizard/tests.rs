@@ -441,3 +441,30 @@ fn no_selftest_after_a_failed_restart() {
     assert!(effects.is_empty());
     assert!(w.busy.is_none());
 }
+
+#[test]
+fn a_step_an_applied_step_needs_cannot_be_skipped() {
+    let mut w = at_inet_protocols(true);
+    w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+    key(&mut w, Key::Char('y'));
+    assert_eq!(w.step, Step::Opendkim);
+    w.update(Msg::Planned(Step::Opendkim, Ok(plan())));
+    key(&mut w, Key::Char('y')); // the OpenDKIM configuration names the tables
+    assert_eq!(w.step, Step::Milter);
+    w.update(Msg::Planned(Step::Milter, Ok(plan())));
+    key(&mut w, Key::Char('n')); // nothing applied needs the milter wiring
+    assert_eq!(w.plans[&Step::Milter].outcome, Outcome::Skipped);
+    assert_eq!(w.step, Step::Tables);
+    w.update(Msg::Planned(Step::Tables, Ok(plan())));
+    let effects = key(&mut w, Key::Char('n'));
+    assert!(effects.is_empty());
+    assert_eq!(w.step, Step::Tables, "not skipped");
+    assert_eq!(w.plans[&Step::Tables].outcome, Outcome::Pending);
+    let status = w.status.as_deref().unwrap();
+    assert!(
+        status.starts_with("the OpenDKIM configuration step, applied in this run, needs this one"),
+        "{status}"
+    );
+    key(&mut w, Key::Char('y'));
+    assert_eq!(w.plans[&Step::Tables].outcome, Outcome::WouldApply);
+}

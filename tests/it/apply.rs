@@ -923,3 +923,58 @@ fn a_changed_key_size_is_said_not_silently_ignored() {
         same.stdout
     );
 }
+
+/// Each part's prerequisites are brought along only while they have changes pending, and a
+/// selection that leaves a pending prerequisite out is refused, naming both steps.
+#[test]
+fn a_part_brings_the_pending_parts_it_needs() {
+    use mailsetup::plan::{
+        Current, Part, check_selection, with_earlier_prerequisites, with_prerequisites,
+    };
+    let settings =
+        mailsetup::answers::parse(&fs::read_to_string(ANSWERS).expect("answers")).expect("valid");
+    let tree = Tree::debian12();
+    let root = mailsetup::host::system::Root::new(tree.root());
+    let stock = Current::read(&root, &settings).expect("read");
+    let dkim = [Part::Opendkim, Part::Milter, Part::Tables, Part::Keys];
+    let need = |cur: &Current, part| with_prerequisites(&settings, cur, &[part]).expect("plan");
+    assert_eq!(need(&stock, Part::Milter), dkim);
+    assert_eq!(
+        need(&stock, Part::Opendkim),
+        [Part::Opendkim, Part::Tables, Part::Keys]
+    );
+    assert_eq!(
+        need(&stock, Part::Keys),
+        [Part::Opendkim, Part::Tables, Part::Keys]
+    );
+    assert_eq!(need(&stock, Part::Identity), [Part::Identity]);
+    // the wizard: a later prerequisite has its own step still to come
+    let earlier = |part| with_earlier_prerequisites(&settings, &stock, part).expect("plan");
+    assert_eq!(earlier(Part::Milter), [Part::Opendkim, Part::Milter]);
+    assert_eq!(earlier(Part::Opendkim), [Part::Opendkim]);
+    assert_eq!(
+        earlier(Part::Keys),
+        [Part::Opendkim, Part::Tables, Part::Keys]
+    );
+    let refused = check_selection(&settings, &stock, &[Part::Milter]).expect_err("refused");
+    assert!(
+        refused
+            .to_string()
+            .contains("the Milter wiring step needs the OpenDKIM configuration step"),
+        "{refused}"
+    );
+    check_selection(&settings, &stock, &dkim).expect("all together");
+    check_selection(&settings, &stock, &[Part::Identity]).expect("needs nothing");
+
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    let applied = Current::read(&root, &settings).expect("read");
+    for part in dkim {
+        assert_eq!(
+            need(&applied, part),
+            [part],
+            "nothing pending: {part:?} alone"
+        );
+        check_selection(&settings, &applied, &[part]).expect("nothing pending");
+    }
+}
