@@ -244,15 +244,18 @@ fn unverifiable_run(input: &CheckInput, options: &AuthOptions, e: &LookupError) 
     }
 }
 
+/// Whether the finding says the evidence could not be had (a failed lookup, a blocklist
+/// that could not say): its check's status is then unknown, never a pass.
+pub fn is_unknown(f: &Finding) -> bool {
+    f.id == ids::DNS_UNVERIFIABLE || f.id == ids::RBL_UNKNOWN
+}
+
 /// A check's status from its findings: any error → fail; else a failed lookup → unknown;
 /// else any warning → warn; else pass (info findings do not change it).
 pub(crate) fn status(findings: &[Finding]) -> Status {
     if findings.iter().any(|f| f.severity == Severity::Error) {
         Status::Fail
-    } else if findings
-        .iter()
-        .any(|f| f.id == ids::DNS_UNVERIFIABLE || f.id == ids::RBL_UNKNOWN)
-    {
+    } else if findings.iter().any(is_unknown) {
         Status::Unknown
     } else if findings.iter().any(|f| f.severity == Severity::Warning) {
         Status::Warn

@@ -10,6 +10,7 @@ use crate::check::{self, ids, report};
 use crate::cli::Cli;
 use crate::error::{Error, Result};
 use crate::flows;
+use crate::flows::check::Verdict;
 use crate::host::system::Root;
 use crate::settings::Settings;
 use crate::wizard::{Options, Step};
@@ -45,9 +46,22 @@ pub(super) fn run(
                 flows::SAVED_ANSWERS
             ),
         })?;
-        let Some(found) = failing(settings, root, id, &dns)? else {
-            sayln!("{id}: not failing now; nothing to fix (mailsetup check shows everything)");
-            return Ok(Launch::Exit(0));
+        let found = match verdict(settings, root, id, &dns)?.0 {
+            Verdict::Failing(found) => found,
+            Verdict::Clear => {
+                sayln!("{id}: not failing now; nothing to fix (mailsetup check shows everything)");
+                return Ok(Launch::Exit(0));
+            }
+            Verdict::Unverifiable(why) => {
+                sayln!(
+                    "{id}: cannot tell whether it fails: the check that reports it could not \
+                     run, so nothing is fixed"
+                );
+                for f in &why {
+                    say!("{}", report::finding_text(f));
+                }
+                return Ok(Launch::Exit(1));
+            }
         };
         match Step::for_finding(found.id) {
             Some(step) if terminal && !cli.yes => open_at = Some((step, found)),
@@ -92,9 +106,11 @@ pub(super) fn run(
 }
 
 /// `mailsetup fix <id>` without the screen: the finding; then the diff of the step that
-/// repairs it, confirmed, applied and its services restarted (as `apply`); then the check
-/// again. Ok(0) when the finding is gone, Ok(1) when it remains or no step edits its cause
-/// (its own fix is printed), or for `--dry-run` with changes pending.
+/// repairs it and of the steps it needs, confirmed, applied and their services restarted (as
+/// `apply`); then every local check again, since the run may have changed what they see.
+/// Ok(0) when the finding is gone and no local check fails; Ok(1) when it remains, a local
+/// check fails (each is shown, marked when the run made it), no step edits its cause (its own
+/// fix is printed), or for `--dry-run` with changes pending.
 fn without_screen(
     root: &Root,
     cli: &Cli,
@@ -113,18 +129,20 @@ fn without_screen(
     };
     if cli.dry_run {
         let current = crate::plan::Current::read(root, settings)?;
-        let plan = crate::plan::build_parts(settings, &current, &[part])?;
+        let parts = crate::plan::with_prerequisites(settings, &current, &[part])?;
+        let plan = crate::plan::build_parts(settings, &current, &parts)?;
         say!("── step {}/9: {} ──\n{plan}", step.index(), step.title());
         sayln!("\n(dry run: nothing was written)");
         return Ok(u8::from(!plan.is_empty()));
     }
+    let before = flows::check::local(root, settings);
     let changed = super::apply_cmd::fix_step(root, cli, settings, step)?;
-    match failing(settings, root, found.id, dns)? {
-        None => {
+    let cleared = match verdict(settings, root, found.id, dns)?.0 {
+        Verdict::Clear => {
             sayln!("{}: cleared", found.id);
-            Ok(0)
+            true
         }
-        Some(still) => {
+        Verdict::Failing(still) => {
             say!(
                 "{} is still failing after the step:\n{}",
                 found.id,
@@ -137,20 +155,67 @@ fn without_screen(
                     step.title()
                 );
             }
-            Ok(1)
+            false
+        }
+        Verdict::Unverifiable(why) => {
+            sayln!("{}: cannot tell whether it is cleared:", found.id);
+            for f in &why {
+                say!("{}", report::finding_text(f));
+            }
+            false
+        }
+    };
+    let after = flows::check::local(root, settings);
+    let failing = local_failures(&before, &after, found.id);
+    if failing.is_empty() {
+        sayln!("every local check passes");
+    } else {
+        sayln!("the local checks, run again after the step, still fail:");
+        for (f, new) in &failing {
+            let mark = if *new {
+                " (new: the run made this)"
+            } else {
+                ""
+            };
+            say!("{}{mark}\n", report::finding_text(f).trim_end());
         }
     }
+    Ok(u8::from(!cleared || !failing.is_empty()))
 }
 
-/// [`flows::check::failing`], on a runtime of its own.
-fn failing(
+/// The error and warning findings of the local checks `after` a fix, except the one fixed
+/// (said above), each with whether it is new since `before`.
+fn local_failures(
+    before: &[check::JobResult],
+    after: &[check::JobResult],
+    fixed: &str,
+) -> Vec<(check::Finding, bool)> {
+    let bad = |r: &[check::JobResult]| -> Vec<check::Finding> {
+        r.iter()
+            .flat_map(|j| j.findings.iter())
+            .filter(|f| f.severity != check::Severity::Info && f.id != fixed)
+            .cloned()
+            .collect()
+    };
+    let was = bad(before);
+    bad(after)
+        .into_iter()
+        .map(|f| {
+            let new = !was.iter().any(|w| w.id == f.id && w.subject == f.subject);
+            (f, new)
+        })
+        .collect()
+}
+
+/// [`flows::check::verdict`], on a runtime of its own.
+fn verdict(
     settings: &Settings,
     root: &Root,
     id: &str,
     dns: &crate::dns::AuthOptions,
-) -> Result<Option<check::Finding>> {
+) -> Result<(Verdict, check::Report)> {
     let rt = super::runtime()?;
-    rt.block_on(flows::check::failing(root, settings, id, dns))
+    rt.block_on(flows::check::verdict(root, settings, id, dns))
 }
 
 /// `id` as one of [`ids::ALL`]. Errors: it is none of them (the error lists them).

@@ -137,18 +137,68 @@ pub async fn selftest(root: &Root, settings: &Settings, dns: &AuthOptions) -> Re
     Ok(Report::from_results(&results))
 }
 
-/// The finding `id` if it fails now: the local checks and the DNS checks (or, for a
-/// `selftest.*` id, the selftest). Errors: what the checks need cannot be read.
-pub async fn failing(
+/// Whether one finding fails now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// It fails: the finding as the check reports it.
+    Failing(Finding),
+    /// The checks that report it ran and did not report it.
+    Clear,
+    /// A check that reports it could not run (its line is unknown): nothing is known; the
+    /// findings that say why (`dns.unverifiable`, `rbl.unknown`, …).
+    Unverifiable(Vec<Finding>),
+}
+
+/// Whether finding `id` fails now: the local checks and the DNS checks (or, for a
+/// `selftest.*` id, the selftest), with the report they made. Errors: what the checks need
+/// cannot be read.
+pub async fn verdict(
     root: &Root,
     settings: &Settings,
     id: &str,
     dns: &AuthOptions,
-) -> Result<Option<Finding>> {
+) -> Result<(Verdict, Report)> {
     let report = if id.starts_with("selftest.") {
         selftest(root, settings, dns).await?
     } else {
         everything(root, settings, dns).await?
     };
-    Ok(report.findings.into_iter().find(|f| f.id == id))
+    Ok((verdict_in(&report, id), report))
+}
+
+/// The [`Verdict`] on `id` in `report`: failing when the report has it; else unverifiable
+/// when a line that reports it is unknown (every line, for an id no line is named after);
+/// else clear.
+pub fn verdict_in(report: &Report, id: &str) -> Verdict {
+    if let Some(f) = report.findings.iter().find(|f| f.id == id) {
+        return Verdict::Failing(f.clone());
+    }
+    let lines = reporting_lines(id);
+    let named = report.checked.iter().any(|c| lines.contains(&c.check));
+    let unknown = report
+        .checked
+        .iter()
+        .any(|c| c.status == check::Status::Unknown && (!named || lines.contains(&c.check)));
+    if !unknown {
+        return Verdict::Clear;
+    }
+    let why: Vec<Finding> = report
+        .findings
+        .iter()
+        .filter(|f| check::is_unknown(f))
+        .cloned()
+        .collect();
+    Verdict::Unverifiable(why)
+}
+
+/// The check lines that report finding `id` (`host.a-missing` on `a` and `aaaa`,
+/// `ipv6.no-ptr` on `ptr`, else the line named like the id's first part).
+fn reporting_lines(id: &str) -> Vec<&str> {
+    match id.split('.').next().unwrap_or(id) {
+        "host" => vec!["a", "aaaa"],
+        "ipv6" => vec!["ptr"],
+        "opendkim" => vec!["opendkim", "keys", "running"],
+        "postfix" | "signer" => vec!["milter", "running"],
+        area => vec![area],
+    }
 }

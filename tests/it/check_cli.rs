@@ -250,7 +250,8 @@ async fn fix_without_the_screen_applies_the_step_that_repairs_a_local_finding() 
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(mode() & 0o077, 0, "the key is no longer group-readable");
     assert!(
-        run.stdout.ends_with("opendkim.key-insecure: cleared\n"),
+        run.stdout
+            .ends_with("opendkim.key-insecure: cleared\nevery local check passes\n"),
         "{}",
         run.stdout
     );
@@ -278,26 +279,22 @@ async fn fix_without_the_screen_applies_the_step_that_repairs_a_local_finding() 
     );
     assert_eq!(repaired.len(), main_cf.len(), "only that line came back");
 
-    // Postfix pointed elsewhere: the OpenDKIM step (the usual repair) has nothing to change,
-    // and fix says the finding remains, exit 1
+    // Postfix pointed elsewhere: the Milter step names OpenDKIM's socket again (the OpenDKIM
+    // side already matches the answers, so it is not brought along), and it clears
     let main_cf = tree.read("/etc/postfix/main.cf");
     tree.write(
         "/etc/postfix/main.cf",
         &main_cf.replace("local:opendkim/opendkim.sock", "inet:127.0.0.1:8891"),
     );
     let run = fix(&tree, &lab, &["milter.socket-mismatch", "--yes"]);
-    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stdout
-            .contains("milter.socket-mismatch is still failing after the step"),
+        run.stdout.contains("milter.socket-mismatch: cleared"),
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout
-            .contains("had nothing to change; `mailsetup apply`")
-    );
-    tree.write("/etc/postfix/main.cf", &main_cf);
+    assert!(!run.stdout.contains("needs the"), "{}", run.stdout);
+    assert_eq!(tree.read("/etc/postfix/main.cf"), main_cf);
 
     // a finding no step repairs: its fix is printed, exit 1
     tree.write(
@@ -326,4 +323,97 @@ fn field_of(json: &str, list: &str, field: &str) -> Vec<String> {
         .iter()
         .map(|e| e[field].as_str().unwrap().to_string())
         .collect()
+}
+
+/// A stock tree: `fix milter.not-configured` brings the steps the Milter step needs (the
+/// OpenDKIM configuration, the tables, the keys) into the same run, shown first; afterwards
+/// no local check fails, so nothing like `milter.socket-mismatch` is left behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn fix_brings_the_steps_a_step_needs_and_leaves_no_new_error() {
+    let tree = Tree::debian12();
+    let lab = lab(false).await;
+    let json = check(&tree, &lab, &["--json"]).stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let expected = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "milter.not-configured")
+        .map(|f| f["expected"].as_str().unwrap().to_string())
+        .expect("a stock tree has no milter");
+    // what the steps write (inside Postfix's chroot), not the stock /run socket
+    assert_eq!(
+        expected,
+        "local:opendkim/opendkim.sock (with opendkim.conf Socket \
+         local:/var/spool/postfix/opendkim/opendkim.sock)"
+    );
+
+    let run = command(
+        &tree,
+        &lab,
+        "fix",
+        ANSWERS,
+        &["milter.not-configured", "--yes"],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for step in ["OpenDKIM configuration", "Milter wiring", "Tables", "Keys"] {
+        assert!(
+            run.stdout.contains(&format!(": {step} ──")),
+            "{step} shown: {}",
+            run.stdout
+        );
+    }
+    assert!(
+        run.stdout.contains(
+            "the Milter wiring step needs the OpenDKIM configuration, Tables, Keys step(s)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .ends_with("milter.not-configured: cleared\nevery local check passes\n"),
+        "{}",
+        run.stdout
+    );
+    let main_cf = tree.read("/etc/postfix/main.cf");
+    assert!(
+        main_cf.contains("\nsmtpd_milters = local:opendkim/opendkim.sock\n"),
+        "{main_cf}"
+    );
+    let json = check(&tree, &lab, &["--json"]).stdout;
+    let local: Vec<String> = field_of(&json, "findings", "id")
+        .into_iter()
+        .filter(|id| !id.starts_with("dkim.") && !id.starts_with("dns."))
+        .collect();
+    assert!(
+        !local
+            .iter()
+            .any(|id| id.starts_with("milter.") || id.starts_with("opendkim.")),
+        "{local:?}"
+    );
+}
+
+/// `fix` of a DNS finding when DNS cannot be asked: not "not failing now", exit 1.
+#[test]
+fn fix_says_when_it_cannot_tell() {
+    let tree = Tree::debian12();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dead = rt.block_on(crate::support::dns_server::dead_addr());
+    let run = tree.run(&[
+        "fix",
+        "dkim.missing",
+        "--answers",
+        ANSWERS,
+        "--nameserver",
+        &dead.to_string(),
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("dkim.missing: cannot tell whether it fails"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("not failing now"), "{}", run.stdout);
 }
