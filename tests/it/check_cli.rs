@@ -17,7 +17,7 @@ async fn lab(net_dkim: bool) -> Lab {
 /// example.net's DKIM record only with `net_dkim`.
 /// With the fixture answers but 2048-bit keys (a 1024-bit key is a `dkim.weak-key` warning),
 /// saved beside the tree as `answers-2048.toml`.
-async fn applied(net_dkim: bool) -> (Tree, Lab) {
+pub(crate) async fn applied(net_dkim: bool) -> (Tree, Lab) {
     let tree = Tree::debian12();
     let answers = std::fs::read_to_string(ANSWERS)
         .unwrap()
@@ -37,7 +37,7 @@ async fn applied(net_dkim: bool) -> (Tree, Lab) {
     (tree, lab)
 }
 
-fn answers_2048(tree: &Tree) -> String {
+pub(crate) fn answers_2048(tree: &Tree) -> String {
     tree.root().join("answers-2048.toml").display().to_string()
 }
 
@@ -53,7 +53,13 @@ fn check(tree: &Tree, lab: &Lab, extra: &[&str]) -> support::Run {
 }
 
 /// `mailsetup COMMAND --answers ANSWERS` with the lab's DNS options and `extra`.
-fn command(tree: &Tree, lab: &Lab, name: &str, answers: &str, extra: &[&str]) -> support::Run {
+pub(crate) fn command(
+    tree: &Tree,
+    lab: &Lab,
+    name: &str,
+    answers: &str,
+    extra: &[&str],
+) -> support::Run {
     let args = lab.args();
     let mut all: Vec<&str> = vec![name, "--answers", answers];
     all.extend(args.iter().map(String::as_str));
@@ -315,7 +321,7 @@ async fn fix_without_the_screen_applies_the_step_that_repairs_a_local_finding() 
 }
 
 /// `field` of every element of the JSON report's `list` (`findings` or `checked`).
-fn field_of(json: &str, list: &str, field: &str) -> Vec<String> {
+pub(crate) fn field_of(json: &str, list: &str, field: &str) -> Vec<String> {
     let v: serde_json::Value = serde_json::from_str(json).unwrap();
     v[list]
         .as_array()
