@@ -149,6 +149,64 @@ fn findings(tree: &Tree, lab: &Lab) -> (Vec<(String, String)>, i32) {
     (ids.into_iter().zip(subjects).collect(), run.code)
 }
 
+/// The `expected:` of a milter finding followed by hand, as a sysadmin would with postconf
+/// and an editor: `ENTRY (with opendkim.conf Socket SOCKET)` → both milter lists name ENTRY,
+/// opendkim.conf's Socket is SOCKET.
+fn follow_milter_expected(tree: &Tree, expected: &str) {
+    let (entry, socket) = expected
+        .strip_suffix(')')
+        .and_then(|e| e.split_once(" (with opendkim.conf Socket "))
+        .unwrap_or_else(|| panic!("not the milter form: {expected}"));
+    let main_cf: String = tree
+        .read(MAIN_CF)
+        .lines()
+        .filter(|l| !l.starts_with("smtpd_milters") && !l.starts_with("non_smtpd_milters"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    tree.write(
+        MAIN_CF,
+        &format!("{main_cf}smtpd_milters = {entry}\nnon_smtpd_milters = {entry}\n"),
+    );
+    let conf: String = tree
+        .read(OPENDKIM_CONF)
+        .lines()
+        .map(|l| {
+            if l.starts_with("Socket") {
+                format!("Socket {socket}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    tree.write(OPENDKIM_CONF, &conf);
+}
+
+/// The milter findings again, each repaired by following its printed `expected:` by hand
+/// instead of `fix`: what it names must be what works.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_milter_expected_followed_by_hand_clears_it() {
+    let (base, lab) = applied(true).await;
+    let mut failures = Vec::new();
+    for case in cases().iter().filter(|c| c.id.starts_with("milter.")) {
+        let tree = base.copy();
+        (case.break_it)(&tree);
+        let run = command(&tree, &lab, "check", &answers_2048(&tree), &["--json"]);
+        let ids = field_of(&run.stdout, "findings", "id");
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let at = ids.iter().position(|i| i == case.id).unwrap();
+        let expected = v["findings"][at]["expected"].as_str().unwrap();
+        follow_milter_expected(&tree, expected);
+        let (after, code) = findings(&tree, &lab);
+        if code != 0 || !after.is_empty() {
+            failures.push(format!(
+                "{}: expected `{expected}` followed: {after:?} (exit {code})",
+                case.id
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_local_finding_is_cleared_by_what_check_prints() {
     let (base, lab) = applied(true).await;
