@@ -42,6 +42,24 @@ impl Owner {
     };
 }
 
+/// How the Keys step leaves a private key: owned by OpenDKIM, mode 0600 (OpenDKIM refuses a
+/// key that others may read, postfix-opendkim.md §2.5).
+pub const KEY_OWNER: Owner = Owner::OPENDKIM;
+pub const KEY_MODE: u32 = 0o600;
+/// How the Keys step leaves the key directories: root:opendkim 0750.
+pub const KEY_DIR_OWNER: Owner = Owner::ROOT_OPENDKIM;
+pub const KEY_DIR_MODE: u32 = 0o750;
+
+/// What the Keys step does to a key and its directories, in words, for the checks' fix
+/// lines: `the Keys step sets opendkim:opendkim 0600 on the key and root:opendkim 0750 on
+/// its directories`.
+pub fn key_layout() -> String {
+    format!(
+        "the Keys step sets {KEY_OWNER} {KEY_MODE:04o} on the key and {KEY_DIR_OWNER} \
+         {KEY_DIR_MODE:04o} on its directories"
+    )
+}
+
 impl fmt::Display for Owner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.user, self.group)
@@ -202,7 +220,7 @@ impl fmt::Display for Plan {
                 )?,
                 None => writeln!(
                     f,
-                    "new key {} ({}-bit RSA, opendkim:opendkim 0600) and its record file {}.txt, for d={} s={}",
+                    "new key {} ({}-bit RSA, {KEY_OWNER} {KEY_MODE:04o}) and its record file {}.txt, for d={} s={}",
                     k.path.display(),
                     k.bits.bits(),
                     k.selector,

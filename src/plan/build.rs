@@ -7,6 +7,7 @@ use super::current::Current;
 use super::{
     DirChange, FileChange, GroupChange, KeyCreation, Owner, Part, PermChange, Perms, Plan,
 };
+use super::{KEY_DIR_MODE, KEY_DIR_OWNER, KEY_MODE, KEY_OWNER};
 use super::{Service, ServiceAction, Verb};
 use super::{opendkim_files, postfix_files};
 use crate::error::{Error, Result};
@@ -180,8 +181,8 @@ fn dirs(settings: &Settings, cur: &Current, parts: &[Part], plan: &mut Plan) {
     if keys && key_dirs.iter().any(|d| d.starts_with(system::KEYS_DIR)) {
         want.push((
             system::KEYS_DIR.into(),
-            Owner::ROOT_OPENDKIM,
-            0o750,
+            KEY_DIR_OWNER,
+            KEY_DIR_MODE,
             true,
             "private keys: readable by OpenDKIM only".into(),
         ));
@@ -193,8 +194,8 @@ fn dirs(settings: &Settings, cur: &Current, parts: &[Part], plan: &mut Plan) {
         if !want.iter().any(|w| &w.0 == d) {
             want.push((
                 d.clone(),
-                Owner::ROOT_OPENDKIM,
-                0o750,
+                KEY_DIR_OWNER,
+                KEY_DIR_MODE,
                 true,
                 "private keys: readable by OpenDKIM only".into(),
             ));
@@ -256,11 +257,11 @@ fn keys(settings: &Settings, cur: &Current, plan: &mut Plan) {
                 bits: settings.key_bits,
                 restore_from: key.retired.clone(),
             }),
-            Some(m) if m.mode != 0o600 || !owner_matches(cur, Owner::OPENDKIM, m.uid, m.gid) => {
+            Some(m) if m.mode != KEY_MODE || !owner_matches(cur, KEY_OWNER, m.uid, m.gid) => {
                 plan.perms.push(PermChange {
                     path: key.path.clone(),
-                    owner: Owner::OPENDKIM,
-                    mode: 0o600,
+                    owner: KEY_OWNER,
+                    mode: KEY_MODE,
                     why: format!(
                         "OpenDKIM refuses a key that is not its own with mode 0600 (found {:04o})",
                         m.mode
