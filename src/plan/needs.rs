@@ -29,6 +29,22 @@ impl Part {
         }
     }
 
+    /// [`Part::needs`], transitively (without the part itself): the Milter wiring needs the
+    /// OpenDKIM configuration, and through it the tables and the keys.
+    pub fn needs_all(self) -> Vec<Part> {
+        let mut all: Vec<Part> = Vec::new();
+        let mut todo = vec![self];
+        while let Some(p) = todo.pop() {
+            for need in p.needs() {
+                if *need != self && !all.contains(need) {
+                    all.push(*need);
+                    todo.push(*need);
+                }
+            }
+        }
+        all
+    }
+
     /// The part's name as its wizard step is titled.
     pub fn title(self) -> &'static str {
         match self {
@@ -98,4 +114,19 @@ pub fn check_selection(settings: &Settings, cur: &Current, accepted: &[Part]) ->
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needs_are_followed_through() {
+        let mut milter = Part::Milter.needs_all();
+        milter.sort_by_key(|p| Part::ALL.iter().position(|q| q == p));
+        assert_eq!(milter, [Part::Opendkim, Part::Tables, Part::Keys]);
+        assert!(Part::Identity.needs_all().is_empty());
+        assert!(!Part::Keys.needs_all().contains(&Part::Keys), "not itself");
+        assert!(!Part::Opendkim.needs_all().contains(&Part::Milter));
+    }
 }

@@ -53,14 +53,15 @@ impl Wizard {
     }
 
     /// A step applied (or, in a dry run, to be applied) in this run whose part needs
-    /// `step`'s part ([`crate::plan::Part::needs`]).
+    /// `step`'s part, directly or through another part ([`crate::plan::Part::needs_all`]: an
+    /// applied Milter step brought the OpenDKIM configuration, which needs the tables).
     fn applied_step_needing(&self, step: Step) -> Option<Step> {
         let part = step.part()?;
         self.plans
             .iter()
             .filter(|(_, p)| matches!(p.outcome, Outcome::Applied { .. } | Outcome::WouldApply))
             .map(|(s, _)| *s)
-            .find(|s| s.part().is_some_and(|a| a.needs().contains(&part)))
+            .find(|s| s.part().is_some_and(|a| a.needs_all().contains(&part)))
     }
 
     /// A step's plan arrived: pending, already done, or (after an apply) the verification.

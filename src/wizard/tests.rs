@@ -468,3 +468,29 @@ fn a_step_an_applied_step_needs_cannot_be_skipped() {
     key(&mut w, Key::Char('y'));
     assert_eq!(w.plans[&Step::Tables].outcome, Outcome::WouldApply);
 }
+
+#[test]
+fn a_step_needed_through_another_cannot_be_skipped_either() {
+    let mut w = at_inet_protocols(true);
+    w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+    key(&mut w, Key::Char('y'));
+    w.update(Msg::Planned(Step::Opendkim, Ok(plan())));
+    key(&mut w, Key::Char('n'));
+    // the Milter step's diff brings the skipped OpenDKIM step back (the plan is built so)
+    w.update(Msg::Planned(Step::Milter, Ok(plan())));
+    key(&mut w, Key::Char('y'));
+    assert_eq!(w.step, Step::Tables);
+    w.update(Msg::Planned(Step::Tables, Ok(plan())));
+    key(&mut w, Key::Char('n'));
+    assert_eq!(
+        w.step,
+        Step::Tables,
+        "the OpenDKIM configuration needs the tables"
+    );
+    assert!(
+        w.status
+            .as_deref()
+            .unwrap()
+            .starts_with("the Milter wiring step, applied in this run, needs this one")
+    );
+}

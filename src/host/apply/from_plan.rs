@@ -126,7 +126,11 @@ fn key_ops(
         Op::Put(Put {
             path: k.path.clone(),
             bytes: Zeroizing::new(pem.as_bytes().to_vec()),
-            meta: Some(resolve(accounts, crate::plan::KEY_OWNER, crate::plan::KEY_MODE)?),
+            meta: Some(resolve(
+                accounts,
+                crate::plan::KEY_OWNER,
+                crate::plan::KEY_MODE,
+            )?),
             expect: Expect::Absent,
             key: true,
             backup: false,
