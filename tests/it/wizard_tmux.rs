@@ -204,3 +204,31 @@ fn apply_on_a_terminal_asks_per_step_and_a_declined_step_stays_pending() {
     assert_eq!(plan.code, 1, "the declined step is still pending");
     assert!(plan.stdout.contains("inet_protocols"), "{}", plan.stdout);
 }
+
+#[test]
+fn apply_refuses_to_apply_a_step_whose_prerequisite_was_declined() {
+    if !tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let (_rt, lab) = lab();
+    let tree = Tree::debian12();
+    let before = tree.snapshot_without_state();
+    let t = Tmux::start(BIN, &args(&tree, &lab, &["apply", "--answers", ANSWERS]));
+    t.wait_for("apply this step? [y/N]", WAIT);
+    // y to inet_protocols, n to the OpenDKIM configuration, y to the milter wiring and the rest
+    for answer in ["y", "n", "y", "y", "y"] {
+        t.send(&[answer, "Enter"]);
+    }
+    assert_eq!(t.exit_code(WAIT), 2, "{}", t.screen());
+    let screen = t.screen();
+    assert!(
+        screen.contains("the Milter wiring step needs the OpenDKIM configuration step"),
+        "{screen}"
+    );
+    assert_eq!(
+        tree.snapshot_without_state(),
+        before,
+        "nothing was changed (the lock file aside)"
+    );
+}
