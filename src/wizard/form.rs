@@ -146,7 +146,7 @@ impl Form {
             .cloned()
             .unwrap_or_else(|| Settings::new(hostname.clone(), domains.clone()));
         if base.is_some_and(|b| b.ipv6 != ipv6) || base.is_none() {
-            s.inet_protocols = Settings::default_inet_protocols(ipv6);
+            s.inet_protocols = Settings::default_inet_protocols(Some(ipv4), ipv6);
         }
         s.hostname = hostname;
         s.ipv4 = Some(ipv4);
