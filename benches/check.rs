@@ -81,7 +81,7 @@ fn zones(n: usize, p: &str, without_dkim: bool) -> Vec<String> {
 fn input(n: usize, p: &str) -> CheckInput {
     CheckInput {
         hostname: Domain::parse("mail.host.example").expect("hostname"),
-        ipv4: "192.0.2.25".parse().expect("ip"),
+        ipv4: Some("192.0.2.25".parse().expect("ip")),
         ipv6: None,
         ipv6_enabled: false,
         domains: (0..n)

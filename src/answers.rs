@@ -5,10 +5,10 @@
 //! ```toml
 //! hostname = "mail.example.org"          # required
 //! domains = ["example.org"]              # required, non-empty, no duplicates
-//! ipv4 = "192.0.2.10"                    # optional
+//! ipv4 = "192.0.2.10"                    # optional: one of ipv4/ipv6 is enough
 //! ipv6 = "2001:db8::10"                  # optional
 //! allow_private_ip = true                # default false: see below
-//! inet_protocols = "ipv4"                # default "all" with ipv6, else "ipv4"
+//! inet_protocols = "ipv4"                # default: "all" with both, "ipv6" with ipv6 only, else "ipv4"
 //! selector = "mail"                      # default
 //! key_bits = 2048                        # default
 //! socket = "local"                       # default; or "inet:8891"
@@ -24,6 +24,10 @@
 //! that is what SPF and PTR must name. The example addresses above are documentation ones,
 //! so the example needs the flag. Loopback, link-local, multicast and the other addresses
 //! `parse_public_ipv4`/`parse_public_ipv6` refuse stay refused with it.
+//!
+//! The server may have either family alone or both: an IPv6-only server gives `ipv6` only.
+//! With neither, an IPv4 is detected from the interfaces when the records are computed
+//! (`flows::records::server_addrs`); with one given, nothing is detected.
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -90,7 +94,8 @@ fn example(field: &str) -> Option<&'static str> {
 /// type's rule (see `values`), an empty `domains`, or a duplicate in `domains` /
 /// `trusted_hosts` (compared after canonicalisation, so `::ffff:1.2.3.4` duplicates
 /// `1.2.3.4`); an `ipv4` / `ipv6` in a [`private_range`] without `allow_private_ip = true`
-/// ([`AnswerError::NotPublic`]). Duplicates are refused rather than dropped, so a copy-paste
+/// ([`AnswerError::NotPublic`]); an `inet_protocols` for a family the addresses given lack
+/// (`"ipv6"` without `ipv6`, `"ipv4"` with an `ipv6` and no `ipv4`). Duplicates are refused rather than dropped, so a copy-paste
 /// slip is shown to the operator.
 pub fn parse(text: &str) -> Result<Settings, AnswerError> {
     let doc: DocumentMut = text.parse().map_err(|e| error::syntax(text, &e))?;
@@ -121,7 +126,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         "inet_protocols value",
         InetProtocols::parse,
     )?
-    .unwrap_or(Settings::default_inet_protocols(ipv6));
+    .unwrap_or(Settings::default_inet_protocols(ipv4, ipv6));
     if inet_protocols == InetProtocols::Ipv6 && ipv6.is_none() {
         return Err(AnswerError::Invalid {
             field: "inet_protocols".to_string(),
@@ -131,6 +136,18 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
                 "asks for IPv6 only, but no `ipv6` address is given: the SPF, AAAA and PTR \
                  records need it (postconf(5) inet_protocols); add ipv6 = \"…\", or use \
                  \"ipv4\" or \"all\"",
+            ),
+        });
+    }
+    if inet_protocols == InetProtocols::Ipv4 && ipv4.is_none() && ipv6.is_some() {
+        return Err(AnswerError::Invalid {
+            field: "inet_protocols".to_string(),
+            value: "\"ipv4\"".to_string(),
+            kind: "inet_protocols value",
+            rule: Rule::new(
+                "asks for IPv4 only, but only an `ipv6` address is given: Postfix would not \
+                 send from it, and the SPF, A and PTR records need an IPv4 (postconf(5) \
+                 inet_protocols); add ipv4 = \"…\", or use \"ipv6\" or \"all\"",
             ),
         });
     }

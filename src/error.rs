@@ -96,10 +96,11 @@ pub enum Error {
         fix: String,
     },
 
+    /// Neither `ipv4` nor `ipv6` in the answers, and no public IPv4 on the interfaces.
     #[error(
-        "no public IPv4 address: `ipv4` is not in the answers file and none of this machine's interfaces has one\n  fix: add `ipv4 = \"<your server's public IPv4>\"` to the answers file"
+        "no public address for this server: the answers file gives neither `ipv4` nor `ipv6`, and no public IPv4 was found on this machine's interfaces (looked at only with `--root /`)\n  fix: add `ipv4 = \"<your server's public IPv4>\"`, `ipv6 = \"<its public IPv6>\"` or both to the answers file (one is enough: an IPv6-only server needs only `ipv6`)"
     )]
-    NoIpv4,
+    NoServerAddress,
 
     #[error(
         "the system user `{user}` does not exist; is {package} installed?\n  fix: apt-get install {package}"

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::settings::Settings;
-use crate::values::{Domain, Selector, needs_report_authorization};
+use crate::values::{Domain, Selector, ServerAddrs, needs_report_authorization};
 
 /// A DNS resource record type we ask the operator to publish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,20 +59,22 @@ pub struct PtrRequest {
 }
 
 /// Everything to publish, in a stable order: by zone as the domains are listed, then SPF, DKIM,
-/// DMARC, MX, hostname addresses.
+/// DMARC, MX, hostname addresses (A, AAAA: one per family the server has).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordSet {
     pub records: Vec<Record>,
+    /// One per address of the server, the IPv4 first.
     pub ptr: Vec<PtrRequest>,
     /// Signing domains with no key yet: their DKIM record is known only after `mailsetup apply`.
     pub missing_keys: Vec<Domain>,
 }
 
-/// Compute the records. `ipv4` is the server's public IPv4 (from the answers or detected);
-/// `dkim_p` maps each signing domain with a key to its `p=` value.
+/// Compute the records. `addrs` are the server's public addresses (from the answers or
+/// detected; one family or both): the SPF record, the hostname's A/AAAA and the PTR requests
+/// name exactly these. `dkim_p` maps each signing domain with a key to its `p=` value.
 pub fn build(
     settings: &Settings,
-    ipv4: std::net::Ipv4Addr,
+    addrs: ServerAddrs,
     dkim_p: &BTreeMap<Domain, String>,
 ) -> RecordSet {
     let mut records = Vec::new();
@@ -90,7 +92,7 @@ pub fn build(
         records.push(rec(
             "@".into(),
             Rtype::TXT,
-            spf_value(settings, ipv4),
+            spf_value(settings, addrs),
             "SPF: the hosts allowed to send mail for the domain",
         ));
         match dkim_p.get(domain) {
@@ -120,15 +122,16 @@ pub fn build(
         value,
         why: "the hostname's address, which the MX and the PTR point at",
     };
-    records.push(addr(Rtype::A, ipv4.to_string()));
-    if let Some(v6) = settings.ipv6 {
-        records.push(addr(Rtype::AAAA, v6.to_string()));
+    for ip in addrs.all() {
+        let rtype = if ip.is_ipv4() { Rtype::A } else { Rtype::AAAA };
+        records.push(addr(rtype, ip.to_string()));
     }
     records.extend(report_authorizations(settings));
-    let mut ptr = vec![ptr_request(IpAddr::V4(ipv4), host)];
-    if let Some(v6) = settings.ipv6 {
-        ptr.push(ptr_request(IpAddr::V6(v6), host));
-    }
+    let ptr = addrs
+        .all()
+        .into_iter()
+        .map(|ip| ptr_request(ip, host))
+        .collect();
     RecordSet {
         records,
         ptr,
@@ -136,10 +139,18 @@ pub fn build(
     }
 }
 
-/// `v=spf1 a mx ip4:… [ip6:…] ~all` (RFC 7208 §5).
-pub fn spf_value(s: &Settings, ipv4: std::net::Ipv4Addr) -> String {
-    let v6 = s.ipv6.map(|ip| format!(" ip6:{ip}")).unwrap_or_default();
-    format!("v=spf1 a mx ip4:{ipv4}{v6} {}", s.spf_all.as_str())
+/// `v=spf1 a mx [ip4:…] [ip6:…] ~all` (RFC 7208 §5): `ip4:`/`ip6:` for each address the
+/// server has.
+pub fn spf_value(s: &Settings, addrs: ServerAddrs) -> String {
+    let ips: String = addrs
+        .all()
+        .iter()
+        .map(|ip| match ip {
+            IpAddr::V4(v4) => format!(" ip4:{v4}"),
+            IpAddr::V6(v6) => format!(" ip6:{v6}"),
+        })
+        .collect();
+    format!("v=spf1 a mx{ips} {}", s.spf_all.as_str())
 }
 
 /// `v=DKIM1; k=rsa; p=…` (RFC 6376 §3.6.1).
@@ -284,3 +295,5 @@ impl RecordSet {
 }
 
 pub mod render;
+#[cfg(test)]
+mod tests;

@@ -10,8 +10,11 @@ use crate::values::*;
 pub struct Settings {
     /// Postfix `myhostname`; an FQDN (at least two labels).
     pub hostname: Domain,
-    /// The server's public IPv4. `None` = not given in the answers (detected at the edge later).
+    /// The server's public IPv4, `None` when not given. One of `ipv4`/`ipv6` is enough;
+    /// when neither is given, an IPv4 is detected from the interfaces at the edge
+    /// (`flows::records::server_addrs`, which builds the [`ServerAddrs`]).
     pub ipv4: Option<Ipv4Addr>,
+    /// The server's public IPv6, `None` when not given.
     pub ipv6: Option<Ipv6Addr>,
     /// `allow_private_ip`: `ipv4`/`ipv6` may lie in a [`private_range`] (RFC 1918, CGNAT,
     /// documentation, …), for a lab or a NAT set-up the operator publishes. Default `false`:
@@ -40,7 +43,7 @@ impl Settings {
             ipv4: None,
             ipv6: None,
             allow_private_ip: false,
-            inet_protocols: Settings::default_inet_protocols(None),
+            inet_protocols: Settings::default_inet_protocols(None, None),
             domains,
             selector: Selector::default(),
             key_bits: KeyBits::B2048,
@@ -52,11 +55,14 @@ impl Settings {
         }
     }
 
-    /// `inet_protocols` when the answers omit it: `all` if an IPv6 address is given, else `ipv4`.
-    pub fn default_inet_protocols(ipv6: Option<Ipv6Addr>) -> InetProtocols {
-        match ipv6 {
-            Some(_) => InetProtocols::All,
-            None => InetProtocols::Ipv4,
+    /// `inet_protocols` when the answers omit it, from the addresses given: `all` with both,
+    /// `ipv6` with an IPv6 only, else `ipv4` (an IPv4 only, or neither: then an IPv4 is
+    /// detected from the interfaces).
+    pub fn default_inet_protocols(ipv4: Option<Ipv4Addr>, ipv6: Option<Ipv6Addr>) -> InetProtocols {
+        match (ipv4, ipv6) {
+            (Some(_), Some(_)) => InetProtocols::All,
+            (None, Some(_)) => InetProtocols::Ipv6,
+            (_, None) => InetProtocols::Ipv4,
         }
     }
 

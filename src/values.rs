@@ -18,8 +18,8 @@ mod tests;
 pub use domain::{Domain, Selector};
 pub use mailto::{MailtoUri, needs_report_authorization};
 pub use net::{
-    MilterSocket, PUBLIC_ADDRESS_WHY, Port, PrivateRange, TrustedHost, parse_public_ipv4,
-    parse_public_ipv6, private_range,
+    MilterSocket, PUBLIC_ADDRESS_WHY, Port, PrivateRange, ServerAddrs, TrustedHost,
+    parse_public_ipv4, parse_public_ipv6, private_range,
 };
 
 /// Why a value was rejected: one short sentence naming the rule and its source, e.g.

@@ -446,3 +446,32 @@ fn ipv6_only_without_an_ipv6_address_is_refused_naming_the_field() {
     assert!(parse(&both).is_ok(), "{both}");
     assert!(parse(&with("inet_protocols", "\"all\"")).is_ok());
 }
+
+#[test]
+fn ipv4_only_with_only_an_ipv6_address_is_refused_naming_the_field() {
+    let v6 = "allow_private_ip = true\nipv6 = \"2001:db8::10\"\n";
+    let e = err(&format!("{}{v6}", with("inet_protocols", "\"ipv4\"")));
+    assert!(
+        matches!(&e, AnswerError::Invalid { field, .. } if field == "inet_protocols"),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(
+        text.starts_with("answers: `inet_protocols` = \"ipv4\""),
+        "{text}"
+    );
+    assert!(text.contains("only an `ipv6` address is given"), "{text}");
+    assert!(text.contains("add ipv4 = "), "{text}");
+    // with an IPv4 too, or with neither address (one is detected), it is fine; so are
+    // "ipv6" and "all" with the IPv6 alone
+    let both = format!(
+        "{}{v6}ipv4 = \"192.0.2.10\"\n",
+        with("inet_protocols", "\"ipv4\"")
+    );
+    assert!(parse(&both).is_ok(), "{both}");
+    assert!(parse(&with("inet_protocols", "\"ipv4\"")).is_ok());
+    for other in ["\"ipv6\"", "\"all\""] {
+        let text = format!("{}{v6}", with("inet_protocols", other));
+        assert!(parse(&text).is_ok(), "{text}");
+    }
+}

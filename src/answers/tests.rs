@@ -8,7 +8,7 @@ use crate::settings::Settings;
 pub(super) const MINIMAL: &str = "hostname = \"mail.example.org\"\ndomains = [\"example.org\"]\n";
 
 pub(super) const FULL: &str = r#"hostname = "mail.example.org"          # FQDN of this server (Postfix myhostname)
-ipv4 = "192.0.2.10"                    # public IPv4; detected from interfaces when absent
+ipv4 = "192.0.2.10"                    # public IPv4; an IPv6-only server omits it and gives ipv6
 ipv6 = "2001:db8::10"                  # optional
 allow_private_ip = true                # the addresses above are documentation ones
 inet_protocols = "ipv4"                # ipv4 | ipv6 | all
@@ -215,11 +215,25 @@ fn every_field_valid_values() {
 }
 
 #[test]
-fn inet_protocols_default_follows_ipv6() {
-    let s = parse(&private(&with("ipv6", "\"2001:db8::10\""))).expect("valid");
-    assert_eq!(s.inet_protocols, InetProtocols::All);
-    let s = parse(&private(&with("ipv4", "\"192.0.2.1\""))).expect("valid");
-    assert_eq!(s.inet_protocols, InetProtocols::Ipv4);
+fn inet_protocols_default_follows_the_addresses() {
+    let v4 = "ipv4 = \"192.0.2.1\"\n";
+    let v6 = "ipv6 = \"2001:db8::10\"\n";
+    for (addresses, want) in [
+        (format!("{v4}{v6}"), InetProtocols::All),
+        (v6.to_string(), InetProtocols::Ipv6),
+        (v4.to_string(), InetProtocols::Ipv4),
+        // neither: an IPv4 is detected from the interfaces later
+        (String::new(), InetProtocols::Ipv4),
+    ] {
+        let text = private(&format!("{MINIMAL}{addresses}"));
+        let s = parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(s.inet_protocols, want, "{text}");
+        assert_eq!(
+            Settings::default_inet_protocols(s.ipv4, s.ipv6),
+            want,
+            "{text}"
+        );
+    }
     // "ipv6" without an address is refused (reject_tests), with one it is kept
     let text = private(&with("ipv6", "\"2001:db8::10\""))
         .replace("hostname", "inet_protocols = \"ipv6\"\nhostname");

@@ -103,7 +103,7 @@ fn fields(s: &Settings) -> Vec<Field> {
         .iter()
         .map(ToString::to_string)
         .collect();
-    let default_proto = Settings::default_inet_protocols(s.ipv6);
+    let default_proto = Settings::default_inet_protocols(s.ipv4, s.ipv6);
     vec![
         str_field(
             "hostname",
@@ -117,14 +117,14 @@ fn fields(s: &Settings) -> Vec<Field> {
             s.ipv4.map(|ip| ip.to_string()),
             None,
             |r| parse_public_ipv4(r).ok().map(|v| v.to_string()),
-            "public IPv4; detected from interfaces when absent",
+            "public IPv4; detected from interfaces when neither ipv4 nor ipv6 is given",
         ),
         str_field(
             "ipv6",
             s.ipv6.map(|ip| ip.to_string()),
             None,
             |r| parse_public_ipv6(r).ok().map(|v| v.to_string()),
-            "public IPv6; optional",
+            "public IPv6; either address alone is enough",
         ),
         Field {
             key: "allow_private_ip",

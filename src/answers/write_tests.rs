@@ -151,7 +151,7 @@ fn write_removes_none_and_unknown_and_adds_non_defaults() {
     let mut s = Settings::new(domain("mail.example.org"), vec![domain("example.org")]);
     s.ipv6 = Some("2001:db8::1".parse().expect("literal"));
     s.allow_private_ip = true; // a documentation address
-    s.inet_protocols = InetProtocols::Ipv4; // differs from the ipv6 default "all"
+    s.inet_protocols = InetProtocols::All; // differs from the IPv6-only default "ipv6"
     let out = write(&s, Some(text));
     assert!(
         !out.contains("\nipv4 =")
@@ -162,14 +162,14 @@ fn write_removes_none_and_unknown_and_adds_non_defaults() {
     );
     assert!(out.contains("\nipv6 = \"2001:db8::1\""), "{out}");
     assert!(out.contains("\nallow_private_ip = true "), "{out}");
-    assert!(out.contains("\ninet_protocols = \"ipv4\""), "{out}");
+    assert!(out.contains("\ninet_protocols = \"all\""), "{out}");
     assert!(
         !out.contains("selector") && !out.contains("key_bits"),
         "defaults not added: {out}"
     );
     assert_eq!(parse(&out), Ok(s.clone()));
     // With the default restored, inet_protocols need not be written.
-    s.inet_protocols = InetProtocols::All;
+    s.inet_protocols = InetProtocols::Ipv6;
     let out = write(&s, Some(text));
     assert!(!out.contains("inet_protocols"), "{out}");
     assert_eq!(parse(&out), Ok(s));
@@ -259,10 +259,12 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
                     ipv4,
                     ipv6,
                     allow_private_ip: allow || private,
-                    // IPv6 only needs an IPv6 address (parse refuses it without one)
+                    // IPv6 only needs an IPv6 address, IPv4 only is refused with an IPv6
+                    // and no IPv4 (parse refuses both)
                     inet_protocols: proto
                         .filter(|p| *p != InetProtocols::Ipv6 || ipv6.is_some())
-                        .unwrap_or(Settings::default_inet_protocols(ipv6)),
+                        .filter(|p| *p != InetProtocols::Ipv4 || ipv4.is_some() || ipv6.is_none())
+                        .unwrap_or(Settings::default_inet_protocols(ipv4, ipv6)),
                     domains: doms.into_iter().map(domain).collect(),
                     selector: Selector::parse(sel).expect("valid"),
                     key_bits: bits,

@@ -167,10 +167,16 @@ pub struct DomainInput {
 pub struct CheckInput {
     /// The server's hostname (myhostname, HELO name, target of MX and PTR).
     pub hostname: Domain,
-    pub ipv4: Ipv4Addr,
+    /// The server's public IPv4, when it has one: then the hostname's A, its PTR, the
+    /// blocklists and SPF are checked for it.
+    pub ipv4: Option<Ipv4Addr>,
+    /// The server's public IPv6, when it has one: the hostname's AAAA and the blocklists; its
+    /// PTR and SPF as mail is sent from it (below). One of the two at least, in practice
+    /// (`values::ServerAddrs`); with neither, no check of this server's addresses runs.
     pub ipv6: Option<Ipv6Addr>,
     /// Whether Postfix may send over IPv6 (`inet_protocols` is `all`, `ipv6` or both,
-    /// postconf(5)); then the IPv6 address needs its PTR (`ipv6.no-ptr`).
+    /// postconf(5)); then the IPv6 address needs its PTR (`ipv6.no-ptr`). Without an IPv4
+    /// the IPv6 address is the one mail leaves from, and it is checked regardless.
     pub ipv6_enabled: bool,
     pub domains: Vec<DomainInput>,
 }
@@ -352,7 +358,7 @@ mod tests {
     fn resolver_failure_makes_every_check_unknown() {
         let input = CheckInput {
             hostname: Domain::parse("mail.example.org").unwrap(),
-            ipv4: Ipv4Addr::new(192, 0, 2, 25),
+            ipv4: Some(Ipv4Addr::new(192, 0, 2, 25)),
             ipv6: Some("2001:db8::25".parse().unwrap()),
             ipv6_enabled: true,
             domains: vec![DomainInput {

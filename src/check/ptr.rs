@@ -1,10 +1,12 @@
 //! The `ptr` check: forward-confirmed reverse DNS of one of this server's addresses. The
 //! PTR records of the address name the hostname (RFC 1912 §2.1), and that name resolves
 //! back to the address, because a receiver follows it forward exactly so (RFC 8601 §3
-//! "iprev"): `ptr.missing`, `ptr.mismatch`. For the IPv6 address, which only matters when
-//! Postfix sends over IPv6, the PTR problems are `ipv6.no-ptr`, whose fix offers both ways
-//! out. [`gather`] asks the reverse zone's servers and, when the PTR names the hostname,
-//! follows each PTR name forward; [`judge`] is pure.
+//! "iprev"): `ptr.missing`, `ptr.mismatch`. For the IPv6 address of a server that also has
+//! an IPv4, which only matters when Postfix sends over IPv6, the PTR problems are
+//! `ipv6.no-ptr`, whose fix offers both ways out; on an IPv6-only server there is no way out
+//! but the PTR, so they are `ptr.missing`/`ptr.mismatch`. [`gather`] asks the reverse zone's
+//! servers and, when the PTR names the hostname, follows each PTR name forward; [`judge`] is
+//! pure.
 
 use std::net::IpAddr;
 
@@ -56,8 +58,9 @@ pub(super) async fn gather(auth: &Authority, hostname: &Domain, ip: IpAddr) -> G
 /// PTR name resolves back to `ip`; else one error (see the module comment), or
 /// `dns.unverifiable` when no server of the reverse zone answered. The reverse zone belongs
 /// to whoever holds the address block, so the fix is a request to the provider, unless the
-/// PTR is right and the hostname's A/AAAA is what to change.
-pub(super) fn judge(g: &Gathered, hostname: &Domain, ip: IpAddr) -> Vec<Finding> {
+/// PTR is right and the hostname's A/AAAA is what to change. `has_ipv4`: the server has an
+/// IPv4 to send over instead, which an IPv6 `ip`'s finding (`ipv6.no-ptr`) offers.
+pub(super) fn judge(g: &Gathered, hostname: &Domain, ip: IpAddr, has_ipv4: bool) -> Vec<Finding> {
     let subject = ip.to_string();
     let what = format!("the PTR record of {ip}");
     let (answer, mut findings) = match best_answer(&subject, &what, &g.ptr) {
@@ -65,7 +68,7 @@ pub(super) fn judge(g: &Gathered, hostname: &Domain, ip: IpAddr) -> Vec<Finding>
         Err(findings) => return findings,
     };
     if let Some((id, message)) = problem(answer, &g.forward, hostname, ip) {
-        findings.push(finding(answer, id, message, hostname, ip));
+        findings.push(finding(answer, id, message, hostname, ip, has_ipv4));
     }
     findings
 }
@@ -120,13 +123,15 @@ fn confirmation(
 }
 
 /// The finding for `problem` with its fix: the A/AAAA record when the PTR is right, the
-/// `ipv6.no-ptr` choice for an IPv6 address, else the request to the provider.
+/// `ipv6.no-ptr` choice for an IPv6 address when there is an IPv4 to fall back on, else the
+/// request to the provider.
 fn finding(
     answer: &Answer<String>,
     id: &'static str,
     message: String,
     hostname: &Domain,
     ip: IpAddr,
+    has_ipv4: bool,
 ) -> Finding {
     let name = reverse_name(ip);
     let request = format!(
@@ -137,7 +142,7 @@ fn finding(
         // the PTR is right; the hostname's A/AAAA is what to change
         let rtype = if ip.is_ipv4() { "A" } else { "AAAA" };
         (id, message, format!("{hostname}. IN {rtype} {ip}"))
-    } else if ip.is_ipv6() {
+    } else if ip.is_ipv6() && has_ipv4 {
         (
             ids::IPV6_NO_PTR,
             format!(

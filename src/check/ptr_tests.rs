@@ -32,7 +32,7 @@ fn ptr(names: &[&str], forward: Vec<(&str, Result<Answer<IpAddr>, LookupError>)>
 #[test]
 fn a_ptr_naming_the_host_that_resolves_back_passes() {
     let g = ptr(&[HOST], vec![(HOST, Ok(answer(&[v4()])))]);
-    assert_eq!(judge(&g, &host(), v4()), []);
+    assert_eq!(judge(&g, &host(), v4(), true), []);
 }
 
 #[test]
@@ -45,12 +45,12 @@ fn any_ptr_name_may_confirm() {
             (HOST, Ok(answer(&[v4()]))),
         ],
     );
-    assert_eq!(judge(&g, &host(), v4()), []);
+    assert_eq!(judge(&g, &host(), v4(), true), []);
 }
 
 #[test]
 fn no_ptr_is_missing_with_a_request_to_the_provider() {
-    let findings = judge(&ptr(&[], vec![]), &host(), v4());
+    let findings = judge(&ptr(&[], vec![]), &host(), v4(), true);
     assert_eq!(ids_of(&findings), [ids::PTR_MISSING]);
     let f = &findings[0];
     assert_eq!(f.severity, Severity::Error);
@@ -74,7 +74,12 @@ fn no_ptr_is_missing_with_a_request_to_the_provider() {
 
 #[test]
 fn a_ptr_naming_another_host_is_a_mismatch() {
-    let findings = judge(&ptr(&["host-25.provider.example"], vec![]), &host(), v4());
+    let findings = judge(
+        &ptr(&["host-25.provider.example"], vec![]),
+        &host(),
+        v4(),
+        true,
+    );
     assert_eq!(ids_of(&findings), [ids::PTR_MISMATCH]);
     assert_eq!(
         findings[0].found.as_deref(),
@@ -95,18 +100,53 @@ fn ipv6_without_ptr_offers_both_ways_out() {
         ptr: served::<String>("5.2.0.0.ip6.arpa", &[]),
         forward: vec![],
     };
-    let findings = judge(&g, &host(), v6());
+    let findings = judge(&g, &host(), v6(), true);
     assert_eq!(ids_of(&findings), [ids::IPV6_NO_PTR]);
     let fix = findings[0].fix.as_deref().unwrap();
     assert!(fix.starts_with("either ask the provider"), "{fix}");
     assert!(fix.contains("inet_protocols = ipv4"), "{fix}");
 }
 
+/// On an IPv6-only server there is no IPv4 to fall back on: the PTR is the only way out.
+#[test]
+fn ipv6_only_without_ptr_is_ptr_missing_with_the_request_alone() {
+    let g = Gathered {
+        ptr: served::<String>("5.2.0.0.ip6.arpa", &[]),
+        forward: vec![],
+    };
+    let findings = judge(&g, &host(), v6(), false);
+    assert_eq!(ids_of(&findings), [ids::PTR_MISSING]);
+    let fix = findings[0].fix.as_deref().unwrap();
+    assert!(fix.starts_with("ask the provider of 2001:db8::25"), "{fix}");
+    assert!(fix.contains(".ip6.arpa. IN PTR mail.example.org."), "{fix}");
+    assert!(!fix.contains("inet_protocols"), "{fix}");
+}
+
+#[test]
+fn ipv6_only_with_a_ptr_naming_another_host_is_a_mismatch() {
+    let g = Gathered {
+        ptr: served(
+            "5.2.0.0.ip6.arpa",
+            &["host-25.provider.example".to_string()],
+        ),
+        forward: vec![],
+    };
+    let findings = judge(&g, &host(), v6(), false);
+    assert_eq!(ids_of(&findings), [ids::PTR_MISMATCH]);
+    assert!(
+        !findings[0]
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("inet_protocols")
+    );
+}
+
 #[test]
 fn a_hostname_resolving_elsewhere_is_a_mismatch_fixed_by_the_a_record() {
     let other: IpAddr = "198.51.100.7".parse().unwrap();
     let g = ptr(&[HOST], vec![(HOST, Ok(answer(&[other])))]);
-    let findings = judge(&g, &host(), v4());
+    let findings = judge(&g, &host(), v4(), true);
     assert_eq!(ids_of(&findings), [ids::PTR_MISMATCH]);
     let f = &findings[0];
     assert!(
@@ -121,7 +161,7 @@ fn a_hostname_resolving_elsewhere_is_a_mismatch_fixed_by_the_a_record() {
 fn a_forward_lookup_that_failed_does_not_confirm() {
     for e in super::super::fixtures::could_not_ask() {
         let g = ptr(&[HOST], vec![(HOST, Err(e))]);
-        let findings = judge(&g, &host(), v4());
+        let findings = judge(&g, &host(), v4(), true);
         assert_eq!(ids_of(&findings), [ids::PTR_MISMATCH]);
         assert!(
             findings[0].message.contains("could not be resolved"),
@@ -130,7 +170,7 @@ fn a_forward_lookup_that_failed_does_not_confirm() {
         );
     }
     // nothing followed forward confirms nothing
-    let findings = judge(&ptr(&[HOST], vec![]), &host(), v4());
+    let findings = judge(&ptr(&[HOST], vec![]), &host(), v4(), true);
     assert_eq!(ids_of(&findings), [ids::PTR_MISMATCH]);
 }
 
@@ -141,6 +181,6 @@ fn could_not_ask_is_unverifiable_never_a_pass() {
             ptr: seen,
             forward: vec![],
         };
-        assert_unverifiable(&judge(&g, &host(), v4()));
+        assert_unverifiable(&judge(&g, &host(), v4(), true));
     }
 }

@@ -67,11 +67,11 @@ pub(super) async fn gather(auth: &Authority, input: &CheckInput, d: &DomainInput
     Gathered { record, evaluation }
 }
 
-/// `record`, the SPF record of `domain`, walked and evaluated for this server's addresses
-/// with HELO the hostname, concurrently.
+/// `record`, the SPF record of `domain`, walked and evaluated for the addresses this server
+/// sends from ([`super::jobs::sending`]: one family or both) with HELO the hostname,
+/// concurrently.
 async fn evaluate(dns: &Dns, input: &CheckInput, domain: &str, record: &str) -> Evaluation {
-    let mut ips = vec![IpAddr::V4(input.ipv4)];
-    ips.extend(input.ipv6.filter(|_| input.ipv6_enabled).map(IpAddr::V6));
+    let ips = super::jobs::sending(input);
     let helo = input.hostname.as_str();
     let evaluations = ips
         .iter()

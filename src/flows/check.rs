@@ -2,9 +2,7 @@
 //! DNS checks at every authoritative server, merged into one report, as `check`, `fix` and
 //! the wizard's Verify step show it; and the milter selftest.
 
-use std::net::Ipv4Addr;
-
-use super::records::{public_keys, record_set, server_ipv4};
+use super::records::{public_keys, record_set, server_addrs};
 use crate::check::{self, CheckInput, Finding, JobResult, Report};
 use crate::dns::{AuthOptions, Authority};
 use crate::error::{Error, Result};
@@ -13,14 +11,14 @@ use crate::plan::Current;
 use crate::postfix::MainCf;
 use crate::records::{self, RecordSet};
 use crate::settings::Settings;
-use crate::values::{Domain, InetProtocols};
+use crate::values::{Domain, InetProtocols, ServerAddrs};
 
-/// What `check` needs: the server's identity, whether Postfix sends over IPv6, and per
-/// domain the local key and the records that should be published (the fixes it prints).
-/// `only`: these domains (all when empty).
+/// What `check` needs: the server's identity (hostname and addresses), whether Postfix sends
+/// over IPv6, and per domain the local key and the records that should be published (the
+/// fixes it prints). `only`: these domains (all when empty).
 pub fn input(
     settings: &Settings,
-    ipv4: Ipv4Addr,
+    addrs: ServerAddrs,
     set: &RecordSet,
     current: &Current,
     only: &[Domain],
@@ -36,8 +34,8 @@ pub fn input(
     let keys = public_keys(current);
     CheckInput {
         hostname: settings.hostname.clone(),
-        ipv4,
-        ipv6: settings.ipv6,
+        ipv4: addrs.ipv4(),
+        ipv6: addrs.ipv6(),
         ipv6_enabled: ipv6_enabled(settings, current),
         domains: settings
             .domains
@@ -71,12 +69,12 @@ fn ipv6_enabled(settings: &Settings, current: &Current) -> bool {
 }
 
 /// The DNS check's input for these settings, read from the root. Errors: as
-/// [`record_set`] and [`server_ipv4`].
+/// [`record_set`] and [`server_addrs`].
 pub fn input_for(root: &Root, settings: &Settings, only: &[Domain]) -> Result<CheckInput> {
     let (set, current) = record_set(root, settings)?;
     Ok(input(
         settings,
-        server_ipv4(settings)?,
+        server_addrs(root, settings)?,
         &set,
         &current,
         only,

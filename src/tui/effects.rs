@@ -211,8 +211,9 @@ async fn readiness(ctx: &Context, settings: &Settings) -> Option<Msg> {
     let ipv6 = ip.to_string();
     let input = crate::check::CheckInput {
         hostname: settings.hostname.clone(),
-        // only the AAAA and IPv6 PTR jobs run (the filter below)
-        ipv4: settings.ipv4.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
+        // only the AAAA and IPv6 PTR jobs run (the filter below); the IPv4, when there is
+        // one, makes an IPv6 PTR problem the `ipv6.no-ptr` choice
+        ipv4: settings.ipv4,
         ipv6: Some(ip),
         ipv6_enabled: true,
         domains: Vec::new(),

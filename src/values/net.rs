@@ -101,6 +101,50 @@ pub fn parse_public_ipv6(s: &str) -> Result<Ipv6Addr, Rule> {
 pub const PUBLIC_ADDRESS_WHY: &str =
     "receivers see your server's public address, and that is what SPF and PTR must name";
 
+/// The server's public addresses, one family or both: what the SPF `ip4:`/`ip6:`, the
+/// hostname's A/AAAA and the PTR records name. Built from the answers' `ipv4`/`ipv6` (or an
+/// IPv4 detected from the interfaces when neither is given), so there is always at least one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerAddrs {
+    /// IPv4 only.
+    V4(Ipv4Addr),
+    /// IPv6 only.
+    V6(Ipv6Addr),
+    Both(Ipv4Addr, Ipv6Addr),
+}
+
+impl ServerAddrs {
+    /// The addresses given; `None` when neither is.
+    pub fn new(ipv4: Option<Ipv4Addr>, ipv6: Option<Ipv6Addr>) -> Option<ServerAddrs> {
+        match (ipv4, ipv6) {
+            (Some(v4), Some(v6)) => Some(ServerAddrs::Both(v4, v6)),
+            (Some(v4), None) => Some(ServerAddrs::V4(v4)),
+            (None, Some(v6)) => Some(ServerAddrs::V6(v6)),
+            (None, None) => None,
+        }
+    }
+
+    pub fn ipv4(self) -> Option<Ipv4Addr> {
+        match self {
+            ServerAddrs::V4(v4) | ServerAddrs::Both(v4, _) => Some(v4),
+            ServerAddrs::V6(_) => None,
+        }
+    }
+
+    pub fn ipv6(self) -> Option<Ipv6Addr> {
+        match self {
+            ServerAddrs::V6(v6) | ServerAddrs::Both(_, v6) => Some(v6),
+            ServerAddrs::V4(_) => None,
+        }
+    }
+
+    /// Every address, the IPv4 first.
+    pub fn all(self) -> Vec<IpAddr> {
+        let v4 = self.ipv4().map(IpAddr::V4);
+        v4.into_iter().chain(self.ipv6().map(IpAddr::V6)).collect()
+    }
+}
+
 /// A special-purpose block that [`parse_public_ipv4`] / [`parse_public_ipv6`] accept but
 /// that no receiver on the Internet sees mail come from (RFC 6890: "Globally Reachable:
 /// False", or reserved for documentation). Display: `10.0.0.0/8 is a private range (RFC 1918)`.

@@ -497,3 +497,27 @@ fn text_rules_come_first() {
         }
     }
 }
+
+/// One family or both, never neither; the IPv4 first.
+#[test]
+fn server_addrs_hold_at_least_one_address() {
+    let v4: Ipv4Addr = "192.0.2.10".parse().unwrap();
+    let v6: Ipv6Addr = "2001:db8::10".parse().unwrap();
+    assert_eq!(ServerAddrs::new(None, None), None);
+    let cases = [
+        (Some(v4), None, ServerAddrs::V4(v4), vec![IpAddr::V4(v4)]),
+        (None, Some(v6), ServerAddrs::V6(v6), vec![IpAddr::V6(v6)]),
+        (
+            Some(v4),
+            Some(v6),
+            ServerAddrs::Both(v4, v6),
+            vec![IpAddr::V4(v4), IpAddr::V6(v6)],
+        ),
+    ];
+    for (ipv4, ipv6, want, all) in cases {
+        let a = ServerAddrs::new(ipv4, ipv6).unwrap();
+        assert_eq!(a, want);
+        assert_eq!((a.ipv4(), a.ipv6()), (ipv4, ipv6));
+        assert_eq!(a.all(), all);
+    }
+}

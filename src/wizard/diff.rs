@@ -137,11 +137,14 @@ impl Wizard {
         let Some(s) = &mut self.settings else {
             return Vec::new();
         };
-        // IPv6 only is offered only with an IPv6 address (the answers refuse it without one)
+        // IPv6 only is offered only with an IPv6 address, IPv4 only not with an IPv6 alone
+        // (the answers refuse both)
+        let v4 = s.ipv4.is_some() || s.ipv6.is_none();
         s.inet_protocols = match s.inet_protocols {
             InetProtocols::Ipv4 => InetProtocols::All,
             InetProtocols::All if s.ipv6.is_some() => InetProtocols::Ipv6,
-            InetProtocols::All | InetProtocols::Ipv6 => InetProtocols::Ipv4,
+            InetProtocols::All | InetProtocols::Ipv6 if v4 => InetProtocols::Ipv4,
+            InetProtocols::All | InetProtocols::Ipv6 => InetProtocols::All,
         };
         self.plans.remove(&Step::InetProtocols);
         self.goto(Step::InetProtocols)

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::settings::Settings;
 use crate::values::{
-    Domain, PUBLIC_ADDRESS_WHY, parse_public_ipv4, parse_public_ipv6, private_range,
+    Domain, InetProtocols, PUBLIC_ADDRESS_WHY, parse_public_ipv4, parse_public_ipv6, private_range,
 };
 
 /// One text field.
@@ -27,7 +27,8 @@ pub struct Form {
 }
 
 impl Form {
-    /// Pre-filled from the answers (if any) and what the scan detected.
+    /// Pre-filled from the answers (if any) and what the scan detected (its IPv4 only when
+    /// the answers give neither address).
     pub fn new(
         settings: Option<&Settings>,
         hostname: Option<&str>,
@@ -54,11 +55,12 @@ impl Form {
                 ),
                 field(
                     "ipv4",
-                    "Server IPv4",
+                    "Server IPv4 (or IPv6)",
+                    // the detected IPv4 only when the answers give neither address: answers
+                    // with an IPv6 alone describe an IPv6-only server
                     text(
                         settings
-                            .and_then(|s| s.ipv4)
-                            .or(ipv4)
+                            .map_or(ipv4, |s| s.ipv4.or(ipv4.filter(|_| s.ipv6.is_none())))
                             .map(|ip| ip.to_string()),
                     ),
                 ),
@@ -119,14 +121,18 @@ impl Form {
     ///
     /// The addresses are refused in a private, CGNAT, documentation or benchmarking range
     /// (`values::private_range`) unless `base` says `allow_private_ip` (the form has no such
-    /// field; the flag comes from the answers file and is kept).
+    /// field; the flag comes from the answers file and is kept). Either address alone is
+    /// enough (an IPv6-only server leaves the IPv4 empty); with neither, the IPv4 field says so.
     pub fn settings(&mut self, base: Option<&Settings>) -> Option<Settings> {
         let allow = base.is_some_and(|b| b.allow_private_ip);
         let hostname = self.check(0, |v| Domain::parse(v).map_err(|r| r.to_string()));
         let ipv4 = self.check(1, |v| {
+            if v.is_empty() {
+                return Ok(None);
+            }
             let ip = parse_public_ipv4(v).map_err(|r| r.to_string())?;
             public(ip.into(), allow)?;
-            Ok(ip)
+            Ok(Some(ip))
         });
         let ipv6 = self.check(2, |v| {
             if v.is_empty() {
@@ -136,6 +142,9 @@ impl Form {
             public(ip.into(), allow)?;
             Ok(Some(ip))
         });
+        if let (Some(None), Some(None)) = (ipv4, ipv6) {
+            self.fields[1].error = Some(NO_ADDRESS.into());
+        }
         let domains = self.check(3, parse_domains);
         if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
             self.focus = i;
@@ -145,11 +154,13 @@ impl Form {
         let mut s = base
             .cloned()
             .unwrap_or_else(|| Settings::new(hostname.clone(), domains.clone()));
-        if base.is_some_and(|b| b.ipv6 != ipv6) || base.is_none() {
-            s.inet_protocols = Settings::default_inet_protocols(ipv6);
+        // the default again when the IPv6 changed, or when IPv4 only lost its IPv4
+        let v4_lost = ipv4.is_none() && s.inet_protocols == InetProtocols::Ipv4;
+        if base.is_none_or(|b| b.ipv6 != ipv6) || v4_lost {
+            s.inet_protocols = Settings::default_inet_protocols(ipv4, ipv6);
         }
         s.hostname = hostname;
-        s.ipv4 = Some(ipv4);
+        s.ipv4 = ipv4;
         s.ipv6 = ipv6;
         s.domains = domains;
         Some(s)
@@ -169,6 +180,10 @@ impl Form {
         }
     }
 }
+
+/// The IPv4 field's error when neither address is given.
+const NO_ADDRESS: &str = "ipv4: give this server's public IPv4, its IPv6, or both: at least one \
+     address is needed (the SPF, A/AAAA and PTR records name it)";
 
 /// Refuses an address in a private-use range unless `allow` (see [`Form::settings`]).
 fn public(ip: IpAddr, allow: bool) -> Result<(), String> {
@@ -319,5 +334,54 @@ mod tests {
         let s = f.settings(Some(&lab())).expect("allowed by the answers");
         assert!(s.allow_private_ip);
         assert_eq!(s.ipv4, Some("192.0.2.25".parse().unwrap()));
+    }
+
+    /// An IPv6-only server leaves the IPv4 empty: `inet_protocols` becomes ipv6.
+    #[test]
+    fn an_ipv6_alone_is_enough() {
+        let mut f = filled();
+        f.fields[1].value.clear();
+        f.fields[2].value = "2001:db8::25".into();
+        let s = f.settings(Some(&lab())).expect("valid");
+        assert_eq!(s.ipv4, None);
+        assert_eq!(s.ipv6, Some("2001:db8::25".parse().unwrap()));
+        assert_eq!(s.inet_protocols, InetProtocols::Ipv6);
+        // answers with both and "ipv4": the IPv4 cleared, IPv4 only goes too
+        let mut base = lab();
+        base.ipv4 = Some("192.0.2.25".parse().unwrap());
+        base.ipv6 = s.ipv6;
+        base.inet_protocols = InetProtocols::Ipv4;
+        let s = f.settings(Some(&base)).expect("valid");
+        assert_eq!(s.inet_protocols, InetProtocols::Ipv6);
+        // both given: all
+        f.fields[1].value = "192.0.2.25".into();
+        let s = f.settings(Some(&lab())).expect("valid");
+        assert_eq!(s.inet_protocols, InetProtocols::All);
+    }
+
+    #[test]
+    fn neither_address_is_refused_on_the_ipv4_field_naming_the_rule() {
+        let mut f = filled();
+        f.fields[1].value.clear();
+        f.fields[2].value.clear();
+        f.focus = 0;
+        assert!(f.settings(Some(&lab())).is_none());
+        assert_eq!(f.focus, 1);
+        let e = f.fields[1].error.as_deref().unwrap();
+        assert!(e.starts_with("ipv4: "), "{e}");
+        assert!(e.contains("IPv4, its IPv6, or both"), "{e}");
+        assert!(f.fields[2].error.is_none());
+    }
+
+    #[test]
+    fn answers_with_an_ipv6_alone_are_not_given_the_detected_ipv4() {
+        let mut base = lab();
+        base.ipv6 = Some("2001:db8::25".parse().unwrap());
+        let detected = Some("198.51.100.7".parse().unwrap());
+        let f = Form::new(Some(&base), None, detected, None);
+        assert_eq!(f.fields[1].value, "");
+        assert_eq!(f.fields[2].value, "2001:db8::25");
+        let f = Form::new(Some(&lab()), None, detected, None);
+        assert_eq!(f.fields[1].value, "198.51.100.7", "neither given: detected");
     }
 }

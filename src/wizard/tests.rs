@@ -186,6 +186,29 @@ fn tab_on_inet_protocols_cycles_the_value_and_plans_again() {
     }
 }
 
+/// An IPv6-only server: "ipv4" (IPv4 only) is not offered, Tab goes between all and ipv6.
+#[test]
+fn tab_on_inet_protocols_skips_ipv4_without_an_ipv4() {
+    let mut w = at_inet_protocols(false);
+    let mut v6 = settings();
+    v6.ipv4 = None;
+    v6.ipv6 = Some("2001:db8::25".parse().unwrap());
+    v6.inet_protocols = InetProtocols::Ipv6;
+    w.settings = Some(v6.clone());
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+        let effects = key(&mut w, Key::Tab);
+        let planned = effects.iter().find_map(|e| match e {
+            Effect::Plan(Step::InetProtocols, s) => Some(s.inet_protocols),
+            _ => None,
+        });
+        seen.push(planned.unwrap_or_else(|| panic!("{effects:?}")));
+    }
+    use InetProtocols::{All, Ipv6};
+    assert_eq!(seen, [All, Ipv6, All]);
+}
+
 #[test]
 fn quitting_half_applied_asks_first() {
     let mut w = at_inet_protocols(false);

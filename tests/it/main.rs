@@ -16,6 +16,7 @@ mod check;
 mod check_cli;
 mod check_servers;
 mod dns;
+mod ipv6_only;
 mod opendkim_conf;
 mod opendkim_default_file;
 mod opendkim_real;

@@ -481,6 +481,47 @@ fn inet_protocols_without_ipv6_recommends_ipv4() {
     assert!(!text.contains("needs a PTR"), "{text}");
 }
 
+/// An IPv6-only server: the IPv4 cleared on the form, the IPv6 typed in. IPv6 only is the
+/// value, IPv4 only is not offered, and a ready PTR says ipv6 or all.
+#[test]
+fn inet_protocols_for_an_ipv6_only_server() {
+    let (mut w, _) = Wizard::new(Options {
+        answers: Some(lab_answers()),
+        ..Options::default()
+    });
+    w.update(Msg::Scanned(scan()));
+    key(&mut w, Key::Enter);
+    w.form.focus = 1;
+    while !w.form.fields[1].value.is_empty() {
+        key(&mut w, Key::Backspace);
+    }
+    w.form.focus = 2;
+    type_text(&mut w, "2001:db8::25");
+    key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::InetProtocols, "{:?}", w.form.fields);
+    planned(&mut w, Step::InetProtocols, inet_plan());
+    let check = |check: &'static str, subject: &str| Checked {
+        check,
+        subject: subject.into(),
+        status: Status::Pass,
+        group: "mail.example.org".into(),
+    };
+    w.update(Msg::Readiness(Report {
+        findings: vec![],
+        checked: vec![
+            check("aaaa", "mail.example.org"),
+            check("ptr", "2001:db8::25"),
+        ],
+    }));
+    let text = screen(&w).backend().to_string();
+    assert!(text.contains("inet_protocols = ipv6"), "{text}");
+    assert!(text.contains("change (all / ipv6)"), "{text}");
+    assert!(
+        text.contains("IPv6 is ready: ipv6 or all both work."),
+        "{text}"
+    );
+}
+
 #[test]
 fn diff_pending() {
     let mut w = at_milter_pending();

@@ -138,12 +138,21 @@ fn inet_protocols(w: &Wizard, theme: &Theme, r: &mut Rows) {
     let Some(s) = &w.settings else {
         return;
     };
+    // IPv4 only is not offered to an IPv6-only server (wizard::diff::cycle_inet_protocols)
+    let v6_only = s.ipv4.is_none() && s.ipv6.is_some();
     r.spans(&[
         ("inet_protocols = ", theme.heading),
         (s.inet_protocols.as_str(), theme.selected),
         ("   ", Style::new()),
         ("Tab", theme.key),
-        (": change (ipv4 / all / ipv6)", Style::new()),
+        (
+            if v6_only {
+                ": change (all / ipv6)"
+            } else {
+                ": change (ipv4 / all / ipv6)"
+            },
+            Style::new(),
+        ),
     ]);
     match s.ipv6 {
         None => {
@@ -187,8 +196,17 @@ fn inet_protocols(w: &Wizard, theme: &Theme, r: &mut Rows) {
                     r.lead(&[("  ", Style::new())], &clean(&f.message), theme.dim);
                 }
                 let ready = report.exit_code() == 0;
-                let (mark, text) = if ready {
+                let (mark, text) = if ready && v6_only {
+                    (("✓ ", theme.ok), "IPv6 is ready: ipv6 or all both work.")
+                } else if ready {
                     (("✓ ", theme.ok), "IPv6 is ready: all or ipv4 both work.")
+                } else if v6_only {
+                    (
+                        ("! ", theme.warn),
+                        "IPv6 is this server's only address: ask for the PTR before sending \
+                         (receivers such as Gmail reject IPv6 mail from an address without a \
+                         matching PTR).",
+                    )
                 } else {
                     (
                         ("! ", theme.warn),

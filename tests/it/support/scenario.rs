@@ -70,7 +70,7 @@ pub fn healthy_reverse() -> String {
 pub fn input() -> CheckInput {
     CheckInput {
         hostname: Domain::parse("mail.example.org").unwrap(),
-        ipv4: Ipv4Addr::new(192, 0, 2, 25),
+        ipv4: Some(Ipv4Addr::new(192, 0, 2, 25)),
         ipv6: None,
         ipv6_enabled: false,
         domains: vec![DomainInput {

@@ -1,0 +1,110 @@
+//! [`build`] for a server with an IPv4 only, an IPv6 only, and both: the SPF `ip4:`/`ip6:`,
+//! the hostname's A/AAAA and the PTR requests name exactly the addresses it has.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::values::{DmarcPolicy, MailtoUri, SpfAll};
+
+const V4: &str = "192.0.2.10";
+const V6: &str = "2001:db8::10";
+
+fn domain(s: &str) -> Domain {
+    Domain::parse(s).expect("valid domain")
+}
+
+fn settings() -> Settings {
+    let mut s = Settings::new(
+        domain("mail.example.org"),
+        vec![domain("example.org"), domain("example.net")],
+    );
+    s.spf_all = SpfAll::Fail;
+    s.dmarc_policy = DmarcPolicy::Quarantine;
+    s.dmarc_rua = Some(MailtoUri::parse("mailto:reports@example.org").expect("valid"));
+    s
+}
+
+/// A key for example.org only: example.net's DKIM record waits for `apply`.
+fn keys() -> BTreeMap<Domain, String> {
+    let p = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA".repeat(9);
+    BTreeMap::from([(domain("example.org"), p)])
+}
+
+fn addrs(v4: Option<&str>, v6: Option<&str>) -> ServerAddrs {
+    ServerAddrs::new(
+        v4.map(|s| s.parse().expect("IPv4")),
+        v6.map(|s| s.parse().expect("IPv6")),
+    )
+    .expect("at least one address")
+}
+
+/// The SPF values, the hostname's (type, value) records and the PTR names of `set`.
+fn parts(set: &RecordSet) -> (Vec<&str>, Vec<(&str, &str)>, Vec<&str>) {
+    let spf = set
+        .records
+        .iter()
+        .filter(|r| r.name == "@" && r.rtype == Rtype::TXT)
+        .map(|r| r.value.as_str())
+        .collect();
+    let host = set
+        .records
+        .iter()
+        .filter(|r| r.fqdn == "mail.example.org.")
+        .map(|r| (r.rtype.as_str(), r.value.as_str()))
+        .collect();
+    let ptr = set.ptr.iter().map(|p| p.name.as_str()).collect();
+    (spf, host, ptr)
+}
+
+#[test]
+fn every_record_for_every_domain_in_zone_form() {
+    let set = build(&settings(), addrs(Some(V4), Some(V6)), &keys());
+    insta::assert_snapshot!(render::zone(&set));
+}
+
+#[test]
+fn ipv4_only_has_ip4_a_and_an_in_addr_ptr() {
+    let set = build(&settings(), addrs(Some(V4), None), &keys());
+    let (spf, host, ptr) = parts(&set);
+    assert_eq!(spf, ["v=spf1 a mx ip4:192.0.2.10 -all"; 2]);
+    assert_eq!(host, [("A", V4)]);
+    assert_eq!(ptr, ["10.2.0.192.in-addr.arpa."]);
+    assert_eq!(set.ptr[0].value, "mail.example.org.");
+}
+
+#[test]
+fn ipv6_only_has_ip6_aaaa_and_an_ip6_arpa_ptr() {
+    let set = build(&settings(), addrs(None, Some(V6)), &keys());
+    let (spf, host, ptr) = parts(&set);
+    assert_eq!(spf, ["v=spf1 a mx ip6:2001:db8::10 -all"; 2]);
+    assert_eq!(host, [("AAAA", V6)]);
+    assert_eq!(
+        ptr,
+        ["0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."]
+    );
+    let zone = render::zone(&set);
+    assert!(!zone.contains("ip4:") && !zone.contains("\tA\t"), "{zone}");
+    assert!(!zone.contains("in-addr.arpa"), "{zone}");
+}
+
+#[test]
+fn both_families_have_both_of_everything_ipv4_first() {
+    let set = build(&settings(), addrs(Some(V4), Some(V6)), &keys());
+    let (spf, host, ptr) = parts(&set);
+    assert_eq!(spf, ["v=spf1 a mx ip4:192.0.2.10 ip6:2001:db8::10 -all"; 2]);
+    assert_eq!(host, [("A", V4), ("AAAA", V6)]);
+    assert_eq!(ptr.len(), 2);
+    assert!(ptr[0].ends_with(".in-addr.arpa.") && ptr[1].ends_with(".ip6.arpa."));
+}
+
+/// The addresses come from `addrs`, not from the settings: an IPv4 detected from the
+/// interfaces (answers with neither `ipv4` nor `ipv6`) is named like a given one.
+#[test]
+fn a_detected_address_is_named_like_a_given_one() {
+    let s = settings();
+    assert_eq!((s.ipv4, s.ipv6), (None, None));
+    let set = build(&s, addrs(Some("198.51.100.7"), None), &keys());
+    let (spf, host, _) = parts(&set);
+    assert_eq!(spf[0], "v=spf1 a mx ip4:198.51.100.7 -all");
+    assert_eq!(host, [("A", "198.51.100.7")]);
+}
