@@ -29,22 +29,6 @@ impl Part {
         }
     }
 
-    /// [`Part::needs`], transitively (without the part itself): the Milter wiring needs the
-    /// OpenDKIM configuration, and through it the tables and the keys.
-    pub fn needs_all(self) -> Vec<Part> {
-        let mut all: Vec<Part> = Vec::new();
-        let mut todo = vec![self];
-        while let Some(p) = todo.pop() {
-            for need in p.needs() {
-                if *need != self && !all.contains(need) {
-                    all.push(*need);
-                    todo.push(*need);
-                }
-            }
-        }
-        all
-    }
-
     /// The part's name as its wizard step is titled.
     pub fn title(self) -> &'static str {
         match self {
@@ -79,8 +63,9 @@ pub fn with_prerequisites(settings: &Settings, cur: &Current, parts: &[Part]) ->
         .collect())
 }
 
-/// [`with_prerequisites`] of one part, without the parts after it in [`Part::ALL`]: the
-/// wizard walks the parts in that order, so a later prerequisite gets its own step (and
+/// `part` and the parts before it in [`Part::ALL`] that it needs, directly or through
+/// another such part, that have changes pending on `cur`, in [`Part::ALL`] order. The
+/// wizard walks the parts in that order: a later prerequisite gets its own step (which
 /// cannot be skipped once this part is applied), while an earlier one the operator skipped
 /// is brought into this step's diff. Errors: as [`build_parts`].
 pub fn with_earlier_prerequisites(
@@ -89,9 +74,24 @@ pub fn with_earlier_prerequisites(
     part: Part,
 ) -> Result<Vec<Part>> {
     let at = |p: &Part| Part::ALL.iter().position(|q| q == p);
-    let mut parts = with_prerequisites(settings, cur, &[part])?;
-    parts.retain(|p| at(p) <= at(&part));
-    Ok(parts)
+    let mut chosen = vec![part];
+    let mut todo = vec![part];
+    while let Some(p) = todo.pop() {
+        for need in p.needs() {
+            if at(need) < at(&part)
+                && !chosen.contains(need)
+                && !build_parts(settings, cur, &[*need])?.is_empty()
+            {
+                chosen.push(*need);
+                todo.push(*need);
+            }
+        }
+    }
+    Ok(Part::ALL
+        .iter()
+        .copied()
+        .filter(|p| chosen.contains(p))
+        .collect())
 }
 
 /// Refuse a selection that applies a part while a part it needs, with changes pending on
@@ -114,19 +114,4 @@ pub fn check_selection(settings: &Settings, cur: &Current, accepted: &[Part]) ->
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn needs_are_followed_through() {
-        let mut milter = Part::Milter.needs_all();
-        milter.sort_by_key(|p| Part::ALL.iter().position(|q| q == p));
-        assert_eq!(milter, [Part::Opendkim, Part::Tables, Part::Keys]);
-        assert!(Part::Identity.needs_all().is_empty());
-        assert!(!Part::Keys.needs_all().contains(&Part::Keys), "not itself");
-        assert!(!Part::Opendkim.needs_all().contains(&Part::Milter));
-    }
 }

@@ -52,16 +52,37 @@ impl Wizard {
         }
     }
 
-    /// A step applied (or, in a dry run, to be applied) in this run whose part needs
-    /// `step`'s part, directly or through another part ([`crate::plan::Part::needs_all`]: an
-    /// applied Milter step brought the OpenDKIM configuration, which needs the tables).
+    /// A step applied (or, in a dry run, to be applied) in this run whose part, or a part
+    /// its diff brought along ([`Wizard::brought_along`]), needs `step`'s part
+    /// ([`crate::plan::Part::needs`]).
     fn applied_step_needing(&self, step: Step) -> Option<Step> {
         let part = step.part()?;
+        let needs = |s: Step| s.part().is_some_and(|a| a.needs().contains(&part));
         self.plans
             .iter()
             .filter(|(_, p)| matches!(p.outcome, Outcome::Applied { .. } | Outcome::WouldApply))
             .map(|(s, _)| *s)
-            .find(|s| s.part().is_some_and(|a| a.needs_all().contains(&part)))
+            .find(|s| needs(*s) || self.brought_along(*s).into_iter().any(needs))
+    }
+
+    /// The earlier steps whose changes `step`'s diff brings along: skipped (so their changes
+    /// are pending) and needed by its part, directly or through another such step — the
+    /// parts [`crate::plan::with_earlier_prerequisites`] builds its plan from.
+    pub(super) fn brought_along(&self, step: Step) -> Vec<Step> {
+        let mut out: Vec<Step> = Vec::new();
+        let mut todo = vec![step];
+        while let Some(s) = todo.pop() {
+            for need in s.part().map_or(&[][..], |p| p.needs()) {
+                let n = Step::of_part(*need);
+                let skipped =
+                    matches!(self.plans.get(&n), Some(p) if p.outcome == Outcome::Skipped);
+                if n < step && skipped && !out.contains(&n) {
+                    out.push(n);
+                    todo.push(n);
+                }
+            }
+        }
+        out
     }
 
     /// A step's plan arrived: pending, already done, or (after an apply) the verification.

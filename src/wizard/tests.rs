@@ -493,7 +493,7 @@ fn a_step_an_applied_step_needs_cannot_be_skipped() {
 }
 
 #[test]
-fn a_step_needed_through_another_cannot_be_skipped_either() {
+fn a_step_needed_by_one_a_diff_brought_along_cannot_be_skipped_either() {
     let mut w = at_inet_protocols(true);
     w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
     key(&mut w, Key::Char('y'));
@@ -501,6 +501,7 @@ fn a_step_needed_through_another_cannot_be_skipped_either() {
     key(&mut w, Key::Char('n'));
     // the Milter step's diff brings the skipped OpenDKIM step back (the plan is built so)
     w.update(Msg::Planned(Step::Milter, Ok(plan())));
+    assert_eq!(w.brought_along(Step::Milter), [Step::Opendkim]);
     key(&mut w, Key::Char('y'));
     assert_eq!(w.step, Step::Tables);
     w.update(Msg::Planned(Step::Tables, Ok(plan())));
@@ -516,4 +517,20 @@ fn a_step_needed_through_another_cannot_be_skipped_either() {
             .unwrap()
             .starts_with("the Milter wiring step, applied in this run, needs this one")
     );
+}
+
+#[test]
+fn a_step_only_an_already_done_step_needs_may_be_skipped() {
+    let mut w = at_inet_protocols(true);
+    w.update(Msg::Planned(Step::InetProtocols, Ok(plan())));
+    key(&mut w, Key::Char('y'));
+    w.update(Msg::Planned(Step::Opendkim, Ok(Plan::default())));
+    key(&mut w, Key::Enter); // already done: nothing brought along
+    w.update(Msg::Planned(Step::Milter, Ok(plan())));
+    assert!(w.brought_along(Step::Milter).is_empty());
+    key(&mut w, Key::Char('y'));
+    w.update(Msg::Planned(Step::Tables, Ok(plan())));
+    key(&mut w, Key::Char('n'));
+    assert_eq!(w.plans[&Step::Tables].outcome, Outcome::Skipped);
+    assert_eq!(w.step, Step::Keys);
 }
