@@ -75,8 +75,14 @@ impl Job<'_> {
         }
     }
 
-    /// Gather what the check needs from DNS, then judge it.
-    pub(super) async fn run(&self, input: &CheckInput, auth: &Authority) -> Vec<Finding> {
+    /// Gather what the check needs from DNS, then judge it. `points`: the blocklists' test
+    /// entries, shared by every job of one run.
+    pub(super) async fn run(
+        &self,
+        input: &CheckInput,
+        auth: &Authority,
+        points: &rbl::TestPoints,
+    ) -> Vec<Finding> {
         let host = &input.hostname;
         match self {
             Job::A => {
@@ -88,7 +94,7 @@ impl Job<'_> {
                 host::judge(&host::gather(auth, host, ip).await, host, ip)
             }
             Job::Ptr(ip) => ptr::judge(&ptr::gather(auth, host, *ip).await, host, *ip),
-            Job::Rbl(ip) => rbl::judge(&rbl::gather(auth.first_hop(), *ip).await, *ip),
+            Job::Rbl(ip) => rbl::judge(&rbl::gather(auth.first_hop(), points, *ip).await, *ip),
             Job::Ns(d) => ns::judge(&ns::gather(auth, &d.domain).await, &d.domain),
             Job::Dkim(d) => dkim::judge(&dkim::gather(auth, d).await, d),
             Job::Spf(d) => spf::judge(&spf::gather(auth, input, d).await, d),
