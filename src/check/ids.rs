@@ -58,8 +58,10 @@ pub const PTR_MISMATCH: &str = "ptr.mismatch";
 pub const IPV6_NO_PTR: &str = "ipv6.no-ptr";
 /// A blocklist lists one of the server's addresses.
 pub const RBL_LISTED: &str = "rbl.listed";
-/// A blocklist could not say: it refused the query (127.255.255.x, e.g. through a
-/// public resolver) or did not answer. Never reported as listed.
+/// A blocklist could not say (info; the `rbl` line is unknown): it refused the query
+/// (127.255.255.x, e.g. through a public resolver), did not answer, or its RFC 5782 §5 test
+/// entries did not behave (127.0.0.2 not listed, or 127.0.0.1 listed), so that neither its
+/// "listed" nor its "not listed" can be trusted. Never reported as listed.
 pub const RBL_UNKNOWN: &str = "rbl.unknown";
 /// The authoritative servers of a zone serve different data (a lagging secondary).
 pub const DNS_NS_DISAGREE: &str = "dns.ns-disagree";

@@ -82,8 +82,14 @@ impl Job<'_> {
         }
     }
 
-    /// Gather what the check needs from DNS, then judge it.
-    pub(super) async fn run(&self, input: &CheckInput, auth: &Authority) -> Vec<Finding> {
+    /// Gather what the check needs from DNS, then judge it. `points`: the blocklists' test
+    /// entries, shared by every job of one run.
+    pub(super) async fn run(
+        &self,
+        input: &CheckInput,
+        auth: &Authority,
+        points: &rbl::TestPoints,
+    ) -> Vec<Finding> {
         let host = &input.hostname;
         match self {
             Job::A(ip) => {
@@ -98,12 +104,179 @@ impl Job<'_> {
                 let g = ptr::gather(auth, host, *ip).await;
                 ptr::judge(&g, host, *ip, input.ipv4.is_some())
             }
-            Job::Rbl(ip) => rbl::judge(&rbl::gather(auth.first_hop(), *ip).await, *ip),
+            Job::Rbl(ip) => rbl::judge(&rbl::gather(auth.first_hop(), points, *ip).await, *ip),
             Job::Ns(d) => ns::judge(&ns::gather(auth, &d.domain).await, &d.domain),
             Job::Dkim(d) => dkim::judge(&dkim::gather(auth, d).await, d),
             Job::Spf(d) => spf::judge(&spf::gather(auth, input, d).await, d),
             Job::Dmarc(d) => dmarc::judge(&dmarc::gather(auth, d).await, d),
             Job::Mx(d) => mx::judge(&mx::gather(auth, &d.domain).await, host, &d.domain),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::super::fixtures::{FIRST_HOP, answer, could_not_ask, unasked};
+    use super::super::{ExpectedRecords, Status, ids, status};
+    use super::*;
+    use crate::dns::reverse_name;
+    use crate::values::{Domain, Selector};
+
+    /// An input for which every kind of job is made: IPv6 too, and sent over.
+    fn input() -> CheckInput {
+        CheckInput {
+            hostname: Domain::parse("mail.example.org").unwrap(),
+            ipv4: Some("192.0.2.25".parse().unwrap()),
+            ipv6: Some("2001:db8::25".parse().unwrap()),
+            ipv6_enabled: true,
+            domains: vec![DomainInput {
+                domain: Domain::parse("example.org").unwrap(),
+                selector: Selector::parse("mail").unwrap(),
+                local_p: None,
+                expected: ExpectedRecords::default(),
+            }],
+        }
+    }
+
+    /// What `job`'s judge says when its DNS could not be asked: one result per way of
+    /// failing (a timeout, SERVFAIL, REFUSED; the zone not found or its server failing; for
+    /// the blocklists also a resolver that answers NXDOMAIN for every name). The match has
+    /// no catch-all: a new kind of job does not compile until it has its case here.
+    fn judged_unasked(job: &Job<'_>, input: &CheckInput) -> Vec<Vec<Finding>> {
+        let host = &input.hostname;
+        match job {
+            Job::A(ip) => unasked(host.as_str())
+                .iter()
+                .map(|seen| host::judge(seen, host, IpAddr::V4(*ip)))
+                .collect(),
+            Job::Aaaa(ip) => unasked(host.as_str())
+                .iter()
+                .map(|seen| host::judge(seen, host, IpAddr::V6(*ip)))
+                .collect(),
+            Job::Ptr(ip) => unasked(&reverse_name(*ip))
+                .into_iter()
+                .map(|ptr| {
+                    let g = ptr::Gathered {
+                        ptr,
+                        forward: vec![],
+                    };
+                    ptr::judge(&g, host, *ip, input.ipv4.is_some())
+                })
+                .collect(),
+            Job::Rbl(ip) => {
+                let lists = || rbl::BLOCKLISTS.iter().filter(|l| ip.is_ipv4() || l.ipv6);
+                let mut out: Vec<Vec<Finding>> = could_not_ask()
+                    .into_iter()
+                    .map(|e| rbl::Gathered {
+                        answers: lists()
+                            .map(|list| rbl::ListAnswer {
+                                list,
+                                answer: Err(e.clone()),
+                                test: rbl::TestPoint {
+                                    listed: Err(e.clone()),
+                                    unlisted: Err(e.clone()),
+                                },
+                            })
+                            .collect(),
+                    })
+                    .map(|g| rbl::judge(&g, *ip))
+                    .collect();
+                let nxdomain = rbl::Gathered {
+                    answers: lists()
+                        .map(|list| rbl::ListAnswer {
+                            list,
+                            answer: Ok(answer(&[])),
+                            test: rbl::TestPoint {
+                                listed: Ok(answer(&[])),
+                                unlisted: Ok(answer(&[])),
+                            },
+                        })
+                        .collect(),
+                };
+                out.push(rbl::judge(&nxdomain, *ip));
+                out
+            }
+            Job::Ns(d) => could_not_ask()
+                .into_iter()
+                .map(|e| {
+                    let g = ns::Gathered {
+                        zone: Err(e),
+                        first_hop: FIRST_HOP,
+                    };
+                    ns::judge(&g, &d.domain)
+                })
+                .collect(),
+            Job::Dkim(d) => unasked(&format!("{}._domainkey.{}", d.selector, d.domain))
+                .into_iter()
+                .map(|record| {
+                    let g = dkim::Gathered {
+                        record,
+                        doubled: None,
+                    };
+                    dkim::judge(&g, d)
+                })
+                .collect(),
+            Job::Spf(d) => unasked(d.domain.as_str())
+                .into_iter()
+                .map(|record| {
+                    let g = spf::Gathered {
+                        record,
+                        evaluation: None,
+                    };
+                    spf::judge(&g, d)
+                })
+                .collect(),
+            Job::Dmarc(d) => unasked(&format!("_dmarc.{}", d.domain))
+                .into_iter()
+                .map(|record| {
+                    let g = dmarc::Gathered {
+                        record,
+                        authorizations: vec![],
+                    };
+                    dmarc::judge(&g, d)
+                })
+                .collect(),
+            Job::Mx(d) => unasked(d.domain.as_str())
+                .iter()
+                .map(|seen| mx::judge(seen, host, &d.domain))
+                .collect(),
+        }
+    }
+
+    /// The rule of every DNS check: pass only on positive evidence. When nothing could be
+    /// asked, the check is unknown, with only the findings that say why.
+    #[test]
+    fn could_not_ask_is_unknown_for_every_check() {
+        let input = input();
+        let all = jobs(&input);
+        let kinds: BTreeSet<&str> = all.iter().map(Job::check).collect();
+        let every = [
+            "a", "aaaa", "dkim", "dmarc", "mx", "ns", "ptr", "rbl", "spf",
+        ];
+        assert_eq!(
+            kinds,
+            every.into_iter().collect(),
+            "a new check needs its case in judged_unasked"
+        );
+        for job in &all {
+            let subject = format!("{} {}", job.check(), job.subject(&input));
+            let results = judged_unasked(job, &input);
+            assert!(results.len() >= 3, "{subject}");
+            for findings in results {
+                assert_eq!(
+                    status(&findings),
+                    Status::Unknown,
+                    "{subject}: {findings:#?}"
+                );
+                assert!(
+                    findings
+                        .iter()
+                        .all(|f| f.id == ids::DNS_UNVERIFIABLE || f.id == ids::RBL_UNKNOWN),
+                    "{subject}: {findings:#?}"
+                );
+            }
         }
     }
 }

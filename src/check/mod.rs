@@ -206,7 +206,14 @@ pub async fn run_jobs(
         .into_iter()
         .filter(|j| only(j.check(), &j.subject(input)))
         .collect();
-    let results = crate::dns::join_all(jobs.iter().map(|job| job.run(input, auth)).collect()).await;
+    // one run: the blocklists' test entries are asked once, whatever the number of jobs
+    let points = rbl::TestPoints::default();
+    let results = crate::dns::join_all(
+        jobs.iter()
+            .map(|job| job.run(input, auth, &points))
+            .collect(),
+    )
+    .await;
     jobs.iter()
         .zip(results)
         .map(|(job, findings)| JobResult {

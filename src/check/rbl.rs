@@ -5,8 +5,20 @@
 //! refuse a query (Spamhaus: 254 = through a public or open resolver, 255 = too many
 //! queries, 252 = malformed): that, a failed lookup, or an answer outside 127.0.0.0/8
 //! (a resolver that rewrites NXDOMAIN) is `rbl.unknown`, never "listed".
+//!
+//! "Not listed" is an absence, and a resolver can fake an absence: one that answers
+//! NXDOMAIN for every name would clear every address. So a list's answers count only when
+//! its test entries behave (RFC 5782 §5): `2.0.0.127.<zone>` (127.0.0.2) is listed and
+//! `1.0.0.127.<zone>` (127.0.0.1) is not. Otherwise its answer, listed or not, is
+//! `rbl.unknown` with the reason: a resolver that answers 127.0.0.2 for everything would
+//! list every address. The test entries are asked once per zone per run ([`TestPoints`],
+//! shared by the IPv4 and IPv6 jobs); `gather` returns them with the answers, and `judge`
+//! stays pure.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
+
+use tokio::sync::OnceCell;
 
 use super::{Finding, Severity, ids};
 use crate::dns::{Answer, Dns, LookupError, join_all, reverse_name};
@@ -87,54 +99,185 @@ fn meaning(zone: &str, code: Ipv4Addr) -> &'static str {
     }
 }
 
-/// What the blocklists said about one address: each list that covers it (IPv6 only the
-/// lists with `ipv6`), in [`BLOCKLISTS`] order, with its A answer at the query name, or why
-/// there is none.
+/// The test entries every list has (RFC 5782 §5): 127.0.0.2 must be listed, 127.0.0.1 must
+/// not. RFC 5782 §5 also gives IPv6 lists ::FFFF:7F00:2 and ::FFFF:7F00:1; the IPv4 entries
+/// are asked for every list, IPv6 ones included: what is tested is the path from this
+/// server to the list's zone (a resolver that answers every name, or a list that refuses
+/// us), and that path is the same for both families.
+pub(super) const TEST_LISTED: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
+pub(super) const TEST_UNLISTED: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
+
+/// What a list answered for its two test entries.
 #[derive(Debug, Clone)]
-pub(super) struct Gathered {
-    pub answers: Vec<(&'static Blocklist, Result<Answer<Ipv4Addr>, LookupError>)>,
+pub(super) struct TestPoint {
+    /// The A answer at `2.0.0.127.<zone>`: must be a listing.
+    pub listed: Result<Answer<Ipv4Addr>, LookupError>,
+    /// The A answer at `1.0.0.127.<zone>`: must be NXDOMAIN (or NODATA).
+    pub unlisted: Result<Answer<Ipv4Addr>, LookupError>,
 }
 
-/// Ask every list that covers `ip`, concurrently, through the first hop `dns`.
-pub(super) async fn gather(dns: &Dns, ip: IpAddr) -> Gathered {
+impl TestPoint {
+    /// Ask both test entries of `zone`, concurrently.
+    async fn ask(dns: &Dns, zone: &str) -> TestPoint {
+        let listed = query_name(IpAddr::V4(TEST_LISTED), zone);
+        let unlisted = query_name(IpAddr::V4(TEST_UNLISTED), zone);
+        let (listed, unlisted) = tokio::join!(dns.a(&listed), dns.a(&unlisted));
+        TestPoint { listed, unlisted }
+    }
+
+    /// `None` when the list passes its test; else why its answers cannot be trusted, a
+    /// phrase that follows the zone's name ("bl.spamcop.net did not list …").
+    pub(super) fn distrust(&self) -> Option<String> {
+        const RFC: &str = "(RFC 5782 §5)";
+        const UNTRUSTED: &str = "its answers cannot be trusted";
+        let listed = match &self.listed {
+            Err(e) => {
+                return Some(format!(
+                    "could not be asked for its test entry {TEST_LISTED} {RFC} ({e})"
+                ));
+            }
+            Ok(a) => classify(&a.records),
+        };
+        match listed {
+            Listing::Listed(_) => {}
+            Listing::NotListed => {
+                return Some(format!(
+                    "did not list its test entry {TEST_LISTED} {RFC}: {UNTRUSTED}"
+                ));
+            }
+            Listing::Refused(code) => {
+                return Some(format!(
+                    "answered {code} for its test entry {TEST_LISTED} {RFC}: the query was \
+                     refused (e.g. sent through a public resolver), {UNTRUSTED}"
+                ));
+            }
+        }
+        match &self.unlisted {
+            Err(e) => Some(format!(
+                "could not be asked for its test entry {TEST_UNLISTED} {RFC} ({e})"
+            )),
+            Ok(a) if a.is_empty() => None,
+            Ok(a) => Some(format!(
+                "answered {} for its test entry {TEST_UNLISTED}, which no list lists {RFC}: \
+                 {UNTRUSTED}",
+                codes(&a.records)
+            )),
+        }
+    }
+}
+
+/// The test entries of every list, asked at most once per zone however many addresses are
+/// checked: one per run of the checks, shared by its jobs (they run concurrently; the first
+/// to ask a zone asks, the others wait for its answer).
+#[derive(Debug)]
+pub(super) struct TestPoints {
+    cells: HashMap<&'static str, OnceCell<TestPoint>>,
+}
+
+impl Default for TestPoints {
+    fn default() -> TestPoints {
+        TestPoints {
+            cells: BLOCKLISTS
+                .iter()
+                .map(|l| (l.zone, OnceCell::new()))
+                .collect(),
+        }
+    }
+}
+
+impl TestPoints {
+    /// The test entries of `list`, asked through `dns` the first time.
+    async fn of(&self, dns: &Dns, list: &Blocklist) -> TestPoint {
+        match self.cells.get(list.zone) {
+            Some(cell) => cell
+                .get_or_init(|| TestPoint::ask(dns, list.zone))
+                .await
+                .clone(),
+            // a list outside BLOCKLISTS (none is): asked, not cached
+            None => TestPoint::ask(dns, list.zone).await,
+        }
+    }
+}
+
+/// What one list said about one address: its A answer at the query name, or why there is
+/// none, and its test entries.
+#[derive(Debug, Clone)]
+pub(super) struct ListAnswer {
+    pub list: &'static Blocklist,
+    pub answer: Result<Answer<Ipv4Addr>, LookupError>,
+    pub test: TestPoint,
+}
+
+/// What the blocklists said about one address: each list that covers it (IPv6 only the
+/// lists with `ipv6`), in [`BLOCKLISTS`] order.
+#[derive(Debug, Clone)]
+pub(super) struct Gathered {
+    pub answers: Vec<ListAnswer>,
+}
+
+/// Ask every list that covers `ip`, and its test entries (once per run, through `points`),
+/// concurrently, through the first hop `dns`.
+pub(super) async fn gather(dns: &Dns, points: &TestPoints, ip: IpAddr) -> Gathered {
     let lists: Vec<&'static Blocklist> = BLOCKLISTS
         .iter()
         .filter(|l| ip.is_ipv4() || l.ipv6)
         .collect();
-    let names: Vec<String> = lists.iter().map(|l| query_name(ip, l.zone)).collect();
-    let answers = join_all(names.iter().map(|n| dns.a(n)).collect()).await;
+    let asked = lists.iter().map(|list| async move {
+        let name = query_name(ip, list.zone);
+        let (answer, test) = tokio::join!(dns.a(&name), points.of(dns, list));
+        ListAnswer { list, answer, test }
+    });
     Gathered {
-        answers: lists.into_iter().zip(answers).collect(),
+        answers: join_all(asked.collect()).await,
     }
 }
 
 /// The findings about `ip`: an `rbl.listed` error per list that lists it, and one
 /// `rbl.unknown` (info; the check's status is then unknown) naming every list that could
-/// not say: no answer, a refusal code, or an answer that is no DNSBL code ([`classify`]).
+/// not say: no answer, a refusal code, an answer that is no DNSBL code ([`classify`]), or
+/// test entries that do not behave ([`TestPoint::distrust`]), which makes both its
+/// "listed" and its "not listed" unknown.
 pub(super) fn judge(g: &Gathered, ip: IpAddr) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut unknown: Vec<(&Blocklist, String)> = Vec::new();
-    for (list, answer) in &g.answers {
+    for ListAnswer { list, answer, test } in &g.answers {
         let codes = match answer {
             Ok(a) => &a.records,
             Err(e) => {
-                unknown.push((list, e.to_string()));
+                unknown.push((list, format!("could not be asked ({e})")));
                 continue;
             }
         };
-        match classify(codes) {
-            Listing::NotListed => {}
-            Listing::Refused(code) => unknown.push((
-                list,
-                format!("it answered {code}: the query was refused (e.g. sent through a public resolver), which does not mean listed"),
-            )),
-            Listing::Listed(codes) => findings.push(listed(list, &codes, ip)),
-        }
+        let why = match (classify(codes), test.distrust()) {
+            (Listing::NotListed, None) => continue,
+            (Listing::Listed(codes), None) => {
+                findings.push(listed(list, &codes, ip));
+                continue;
+            }
+            (Listing::Refused(code), _) => format!(
+                "answered {code}: the query was refused (e.g. sent through a public \
+                 resolver), which does not mean listed"
+            ),
+            (Listing::NotListed, Some(why)) => why,
+            (Listing::Listed(codes), Some(why)) => {
+                format!("{why}; for {ip} it answered {}", self::codes(&codes))
+            }
+        };
+        unknown.push((list, why));
     }
     if !unknown.is_empty() {
         findings.push(not_known(&unknown, ip));
     }
     findings
+}
+
+/// `127.0.0.2, 127.0.0.4`.
+fn codes(codes: &[Ipv4Addr]) -> String {
+    codes
+        .iter()
+        .map(Ipv4Addr::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `rbl.listed`: `list` lists `ip` with these codes.
@@ -166,7 +309,7 @@ fn not_known(unknown: &[(&Blocklist, String)], ip: IpAddr) -> Finding {
     let zones: Vec<&str> = unknown.iter().map(|(l, _)| l.zone).collect();
     let found: Vec<String> = unknown
         .iter()
-        .map(|(l, why)| format!("{}: {why}", l.zone))
+        .map(|(l, why)| format!("{} {why}", l.zone))
         .collect();
     let pages: Vec<&str> = unknown.iter().map(|(l, _)| l.removal).collect();
     Finding::new(
@@ -177,8 +320,9 @@ fn not_known(unknown: &[(&Blocklist, String)], ip: IpAddr) -> Finding {
     )
     .found(found.join("\n"))
     .fix(Some(format!(
-        "blocklists refuse queries from public resolvers: run the check with a resolver of \
-         your own, or look {ip} up at {}",
+        "ask the lists through a resolver of your own that queries them directly (they \
+         refuse public resolvers, and a resolver that answers every name hides them): \
+         --nameserver IP[:PORT], or look {ip} up at {}",
         pages.join(", ")
     )))
 }
@@ -197,11 +341,184 @@ mod tests {
         s.parse().unwrap()
     }
 
-    /// The lists of an IPv4 address answering these, in order.
-    fn said(answers: [Result<Answer<Ipv4Addr>, LookupError>; 3]) -> Gathered {
-        Gathered {
-            answers: BLOCKLISTS.iter().zip(answers).collect(),
+    /// Test entries that behave: 127.0.0.2 listed, 127.0.0.1 not.
+    fn sound() -> TestPoint {
+        TestPoint {
+            listed: Ok(answer(&[TEST_LISTED])),
+            unlisted: Ok(answer(&[])),
         }
+    }
+
+    /// The lists of an IPv4 address answering these, in order, with sound test entries.
+    fn said(answers: [Result<Answer<Ipv4Addr>, LookupError>; 3]) -> Gathered {
+        tested(answers.map(|a| (a, sound())))
+    }
+
+    /// The lists of an IPv4 address answering these, each with its test entries.
+    fn tested(answers: [(Result<Answer<Ipv4Addr>, LookupError>, TestPoint); 3]) -> Gathered {
+        Gathered {
+            answers: BLOCKLISTS
+                .iter()
+                .zip(answers)
+                .map(|(list, (answer, test))| ListAnswer { list, answer, test })
+                .collect(),
+        }
+    }
+
+    /// Every way a list's test entries can misbehave, with the start of the reason given.
+    fn unsound() -> Vec<(TestPoint, &'static str)> {
+        let mut out = vec![
+            // a resolver that answers NXDOMAIN for every name
+            (
+                TestPoint {
+                    listed: Ok(answer(&[])),
+                    unlisted: Ok(answer(&[])),
+                },
+                "did not list its test entry 127.0.0.2 (RFC 5782 §5): its answers cannot be \
+                 trusted",
+            ),
+            // a resolver that answers 127.0.0.2 for every name
+            (
+                TestPoint {
+                    listed: Ok(answer(&[TEST_LISTED])),
+                    unlisted: Ok(answer(&[TEST_LISTED])),
+                },
+                "answered 127.0.0.2 for its test entry 127.0.0.1, which no list lists (RFC \
+                 5782 §5): its answers cannot be trusted",
+            ),
+            // a list that refuses this resolver
+            (
+                TestPoint {
+                    listed: Ok(answer(&[code("127.255.255.254")])),
+                    unlisted: Ok(answer(&[code("127.255.255.254")])),
+                },
+                "answered 127.255.255.254 for its test entry 127.0.0.2 (RFC 5782 §5): the \
+                 query was refused",
+            ),
+            // a resolver that rewrites NXDOMAIN to an ad server
+            (
+                TestPoint {
+                    listed: Ok(answer(&[TEST_LISTED])),
+                    unlisted: Ok(answer(&[code("198.51.100.7")])),
+                },
+                "answered 198.51.100.7 for its test entry 127.0.0.1",
+            ),
+        ];
+        for e in could_not_ask() {
+            out.push((
+                TestPoint {
+                    listed: Err(e.clone()),
+                    unlisted: Ok(answer(&[])),
+                },
+                "could not be asked for its test entry 127.0.0.2 (RFC 5782 §5)",
+            ));
+            out.push((
+                TestPoint {
+                    listed: Ok(answer(&[TEST_LISTED])),
+                    unlisted: Err(e),
+                },
+                "could not be asked for its test entry 127.0.0.1 (RFC 5782 §5)",
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn sound_test_entries_are_trusted() {
+        assert_eq!(sound().distrust(), None);
+        // Spamhaus answers its 127.0.0.2 with several codes; NODATA for 127.0.0.1 is fine
+        let zen = TestPoint {
+            listed: Ok(answer(&[
+                TEST_LISTED,
+                code("127.0.0.4"),
+                code("127.0.0.10"),
+            ])),
+            unlisted: Ok(Answer {
+                records: vec![],
+                absent: Some(crate::dns::Absence::NoData),
+                ttl: 0,
+            }),
+        };
+        assert_eq!(zen.distrust(), None);
+    }
+
+    #[test]
+    fn a_not_listed_from_a_list_that_fails_its_test_is_unknown() {
+        for (test, why) in unsound() {
+            let g = tested([
+                (Ok(answer(&[])), sound()),
+                (Ok(answer(&[])), test),
+                (Ok(answer(&[])), sound()),
+            ]);
+            let findings = judge(&g, v4());
+            assert_eq!(ids_of(&findings), [ids::RBL_UNKNOWN], "{why}");
+            assert_eq!(status(&findings), Status::Unknown);
+            let f = &findings[0];
+            assert_eq!(
+                f.message,
+                "could not tell whether bl.spamcop.net list 192.0.2.25"
+            );
+            let found = f.found.as_deref().unwrap();
+            assert!(
+                found.starts_with(&format!("bl.spamcop.net {why}")),
+                "{found}\n{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_listing_from_a_list_that_fails_its_test_is_unknown_not_listed() {
+        for (test, why) in unsound() {
+            let g = tested([
+                (Ok(answer(&[code("127.0.0.2")])), test),
+                (Ok(answer(&[])), sound()),
+                (Ok(answer(&[])), sound()),
+            ]);
+            let findings = judge(&g, v4());
+            assert_eq!(ids_of(&findings), [ids::RBL_UNKNOWN], "{why}");
+            assert_eq!(status(&findings), Status::Unknown);
+            let found = findings[0].found.as_deref().unwrap();
+            assert!(
+                found.starts_with(&format!("zen.spamhaus.org {why}")),
+                "{found}"
+            );
+            assert!(
+                found.ends_with("; for 192.0.2.25 it answered 127.0.0.2"),
+                "{found}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_list_failing_its_test_names_each() {
+        let nx = || TestPoint {
+            listed: Ok(answer(&[])),
+            unlisted: Ok(answer(&[])),
+        };
+        let g = tested([
+            (Ok(answer(&[])), nx()),
+            (Ok(answer(&[])), nx()),
+            (Ok(answer(&[])), nx()),
+        ]);
+        let findings = judge(&g, v4());
+        assert_eq!(ids_of(&findings), [ids::RBL_UNKNOWN]);
+        assert_eq!(
+            findings[0].message,
+            "could not tell whether zen.spamhaus.org, bl.spamcop.net, b.barracudacentral.org \
+             list 192.0.2.25"
+        );
+        assert_eq!(
+            findings[0].found.as_deref().unwrap().lines().count(),
+            3,
+            "one reason per list"
+        );
+        assert!(
+            findings[0]
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("look 192.0.2.25 up at https://check.spamhaus.org/")
+        );
     }
 
     #[test]
@@ -252,7 +569,7 @@ mod tests {
                 .found
                 .as_deref()
                 .unwrap()
-                .starts_with("zen.spamhaus.org: it answered 127.255.255.254")
+                .starts_with("zen.spamhaus.org answered 127.255.255.254: the query was refused")
         );
         assert_eq!(status(&findings), Status::Unknown);
     }
@@ -281,6 +598,82 @@ mod tests {
         let findings = judge(&g, v4());
         assert_eq!(ids_of(&findings), [ids::RBL_LISTED, ids::RBL_UNKNOWN]);
         assert_eq!(status(&findings), Status::Fail);
+    }
+
+    /// A first hop on 127.0.0.1 that answers NXDOMAIN to every query and counts the
+    /// queries per name.
+    async fn counting_resolver() -> (
+        Dns,
+        std::sync::Arc<std::sync::Mutex<HashMap<String, usize>>>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        use hickory_proto::op::{Message, ResponseCode};
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(HashMap::new()));
+        let counts = seen.clone();
+        let task = tokio::spawn(async move {
+            let mut buf = [0u8; 4096];
+            while let Ok((n, peer)) = udp.recv_from(&mut buf).await {
+                let Ok(query) = Message::from_vec(&buf[..n]) else {
+                    continue;
+                };
+                for q in &query.queries {
+                    let name = q.name().to_ascii().to_ascii_lowercase();
+                    *counts.lock().unwrap().entry(name).or_insert(0) += 1;
+                }
+                let mut reply = Message::error_msg(
+                    query.metadata.id,
+                    query.metadata.op_code,
+                    ResponseCode::NXDomain,
+                );
+                reply.metadata.recursion_desired = query.metadata.recursion_desired;
+                reply.add_queries(query.queries);
+                if let Ok(bytes) = reply.to_vec() {
+                    let _ = udp.send_to(&bytes, peer).await;
+                }
+            }
+        });
+        let dns = Dns::with_timeout(
+            &crate::dns::Nameserver::At(addr),
+            std::time::Duration::from_secs(2),
+            0,
+        )
+        .unwrap();
+        (dns, seen, task)
+    }
+
+    #[tokio::test]
+    async fn test_entries_are_asked_once_per_zone_per_run() {
+        let (dns, seen, task) = counting_resolver().await;
+        let v6: IpAddr = "2001:db8::25".parse().unwrap();
+        let points = TestPoints::default();
+        // the IPv4 and the IPv6 job of one run, concurrently
+        let (g4, g6) = tokio::join!(gather(&dns, &points, v4()), gather(&dns, &points, v6));
+        assert_eq!(g4.answers.len(), 3);
+        assert_eq!(g6.answers.len(), 1, "only zen.spamhaus.org lists IPv6");
+        // a resolver answering NXDOMAIN for everything: every list unknown, never a pass
+        for (g, ip) in [(&g4, v4()), (&g6, v6)] {
+            let findings = judge(g, ip);
+            assert_eq!(ids_of(&findings), [ids::RBL_UNKNOWN]);
+            assert_eq!(status(&findings), Status::Unknown);
+        }
+        // later in the same run (the resolver may merge identical queries in flight, so
+        // only a later one shows the cache): nothing asked again
+        gather(&dns, &points, v6).await;
+        let counts = seen.lock().unwrap().clone();
+        for list in BLOCKLISTS {
+            for entry in ["2.0.0.127", "1.0.0.127"] {
+                let name = format!("{entry}.{}.", list.zone);
+                assert_eq!(counts.get(&name), Some(&1), "{name}: {counts:?}");
+            }
+        }
+        // the next run asks again: a list's behaviour is not remembered across runs
+        let again = TestPoints::default();
+        gather(&dns, &again, v4()).await;
+        let counts = seen.lock().unwrap().clone();
+        assert_eq!(counts.get("2.0.0.127.bl.spamcop.net."), Some(&2));
+        task.abort();
     }
 
     #[test]

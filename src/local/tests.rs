@@ -54,7 +54,7 @@ fn healthy() -> LocalState {
         ),
         default_file: Some("SOCKET=local:/var/spool/postfix/opendkim/opendkim.sock\n".into()),
         startup: startup::Startup::InitScript,
-        key_table: None,
+        key_table: Some(format!("mail._domainkey.example.org example.org:mail:{KEY}\n")),
         signing_table: Some(
             "*@example.org mail._domainkey.example.org\n*@example.net mail._domainkey.example.net\n"
                 .into(),
@@ -212,6 +212,77 @@ fn keys_missing_or_insecure() {
         "{}",
         f.message
     );
+}
+
+#[test]
+fn no_key_table_or_no_key_in_it_is_not_a_pass() {
+    let mut s = healthy();
+    s.key_table = None;
+    s.keys = vec![];
+    assert_eq!(ids_of(&s), [ids::OPENDKIM_KEY_MISSING]);
+    let keys = checks(&s, &settings()).remove(2);
+    assert_eq!(keys.checked.check, "keys");
+    assert_eq!(keys.checked.status, crate::check::Status::Fail);
+    let f = &keys.findings[0];
+    assert_eq!(
+        f.message,
+        "no KeyTable names a key: OpenDKIM has nothing to sign with"
+    );
+    assert_eq!(f.found.as_deref(), Some("no /etc/opendkim/KeyTable"));
+    assert_eq!(
+        f.fix.as_deref(),
+        Some("mailsetup's Tables and Keys steps write the KeyTable and create the keys")
+    );
+    // a KeyTable with comments only
+    s.key_table = Some("# KeyTable: managed by mailsetup; operator entries are kept\n".into());
+    let f = checks(&s, &settings()).remove(2).findings.remove(0);
+    assert_eq!(f.id, ids::OPENDKIM_KEY_MISSING);
+    assert_eq!(
+        f.found.as_deref(),
+        Some("/etc/opendkim/KeyTable without an entry")
+    );
+    // an entry whose value names no key
+    s.key_table = Some("mail._domainkey.example.org example.org:mail\n".into());
+    assert_eq!(ids_of(&s), [ids::OPENDKIM_KEY_MISSING]);
+    // an operator's single KeyFile is named, not taken for a KeyTable
+    s.opendkim_conf = Some(format!(
+        "{}KeyFile /etc/dkimkeys/example.private\n",
+        healthy().opendkim_conf.unwrap()
+    ));
+    let f = checks(&s, &settings()).remove(2).findings.remove(0);
+    assert!(
+        f.message
+            .contains("opendkim.conf's KeyFile /etc/dkimkeys/example.private"),
+        "{}",
+        f.message
+    );
+    // inline key data is a key (opendkim.conf(5) KeyTable): nothing to walk, nothing missing
+    s.key_table = Some("mail._domainkey.example.org example.org:mail:MIIEvQ\n".into());
+    assert!(ids_of(&s).is_empty(), "{:?}", ids_of(&s));
+}
+
+#[test]
+fn nothing_read_passes_no_line() {
+    // every file absent, or unreadable: LocalState holds None for both (the probe reads
+    // with `.ok()`), and no line may pass on it
+    let results = checks(&LocalState::default(), &settings());
+    assert_eq!(results.len(), 3, "milter, opendkim, keys");
+    for r in &results {
+        assert_eq!(
+            r.checked.status,
+            crate::check::Status::Fail,
+            "{}: {:?}",
+            r.checked.check,
+            r.findings
+        );
+    }
+    // the daemons looked at and both stopped: the running line fails too
+    let state = LocalState {
+        running: Some((false, false)),
+        ..LocalState::default()
+    };
+    let running = checks(&state, &settings()).remove(3);
+    assert_eq!(running.checked.status, crate::check::Status::Fail);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use mailsetup::check::report::to_human;
 use mailsetup::check::watch::{Event, WatchOptions, watch};
-use mailsetup::check::{Severity, Status, ids, run};
+use mailsetup::check::{Report, Severity, Status, ids, run};
 use mailsetup::dns::{AuthOptions, Nameserver};
 
 use crate::support::dns_server::{TestDns, zone, zone_with};
@@ -176,9 +176,9 @@ async fn an_answer_that_needs_tcp_is_fetched_over_tcp() {
 
 fn with_blocklist(records: &[&str]) -> Vec<String> {
     let mut z = vec![forward(&[]), healthy_reverse()];
-    z.push(zone("zen.spamhaus.org", records));
-    z.push(zone("bl.spamcop.net", &[]));
-    z.push(zone("b.barracudacentral.org", &[]));
+    z.push(blocklist("zen.spamhaus.org", records));
+    z.push(blocklist("bl.spamcop.net", &[]));
+    z.push(blocklist("b.barracudacentral.org", &[]));
     z
 }
 
@@ -209,7 +209,7 @@ async fn refused_blocklist_query_is_unknown_not_listed() {
     assert_eq!(r.findings[0].severity, Severity::Info);
     let found = r.findings[0].found.as_deref().unwrap();
     assert!(
-        found.starts_with("zen.spamhaus.org: it answered 127.255.255.254"),
+        found.starts_with("zen.spamhaus.org answered 127.255.255.254"),
         "{found}"
     );
     assert!(
@@ -221,6 +221,98 @@ async fn refused_blocklist_query_is_unknown_not_listed() {
         r.exit_code(),
         0,
         "a refused query is not a finding against the server"
+    );
+}
+
+/// The healthy zones with `spamcop` for bl.spamcop.net, the other lists as they should be.
+fn with_spamcop(spamcop: String) -> Vec<String> {
+    vec![
+        forward(&[]),
+        healthy_reverse(),
+        blocklist("zen.spamhaus.org", &[]),
+        spamcop,
+        blocklist("b.barracudacentral.org", &[]),
+    ]
+}
+
+async fn check_lists(zones: &[String], input: &mailsetup::check::CheckInput) -> Report {
+    let refs: Vec<&str> = zones.iter().map(String::as_str).collect();
+    let lab = Lab::start(&refs).await;
+    run(input, &lab.options()).await
+}
+
+#[tokio::test]
+async fn a_list_without_its_test_entry_is_unknown_not_clean() {
+    // the zone answers NXDOMAIN for every name, 127.0.0.2 included
+    let r = check_lists(&with_spamcop(zone("bl.spamcop.net", &[])), &input()).await;
+    assert_findings(&r, &[ids::RBL_UNKNOWN], &[("rbl", Status::Unknown)]);
+    let f = &r.findings[0];
+    assert_eq!(
+        f.message,
+        "could not tell whether bl.spamcop.net list 192.0.2.25"
+    );
+    assert_eq!(
+        f.found.as_deref(),
+        Some(
+            "bl.spamcop.net did not list its test entry 127.0.0.2 (RFC 5782 §5): its answers \
+             cannot be trusted"
+        )
+    );
+    assert_eq!(r.exit_code(), 0, "info: nothing against the server");
+}
+
+#[tokio::test]
+async fn a_list_that_lists_everything_is_unknown_not_listed() {
+    // 127.0.0.1 listed too, as a resolver that answers 127.0.0.2 for every name would
+    let spamcop = blocklist(
+        "bl.spamcop.net",
+        &["1.0.0.127 IN A 127.0.0.2", "25.2.0.192 IN A 127.0.0.2"],
+    );
+    let r = check_lists(&with_spamcop(spamcop), &input()).await;
+    assert_findings(&r, &[ids::RBL_UNKNOWN], &[("rbl", Status::Unknown)]);
+    let found = r.findings[0].found.as_deref().unwrap();
+    assert_eq!(
+        found,
+        "bl.spamcop.net answered 127.0.0.2 for its test entry 127.0.0.1, which no list lists \
+         (RFC 5782 §5): its answers cannot be trusted; for 192.0.2.25 it answered 127.0.0.2"
+    );
+}
+
+#[tokio::test]
+async fn both_addresses_are_judged_by_the_lists_test_entries() {
+    let mut v6 = input();
+    v6.ipv6 = Some("2001:db8::25".parse().unwrap());
+    let mut zones = with_spamcop(blocklist("bl.spamcop.net", &[]));
+    zones[0] = forward(&[("aaaa", Some("mail IN AAAA 2001:db8::25"))]);
+    // healthy: both rbl lines pass, the test entries answered as they should
+    let r = check_lists(&zones, &v6).await;
+    let rbl: Vec<Status> = r
+        .checked
+        .iter()
+        .filter(|c| c.check == "rbl")
+        .map(|c| c.status)
+        .collect();
+    assert_eq!(rbl, [Status::Pass, Status::Pass], "{}", to_human(&r, false));
+    // zen.spamhaus.org, the list of IPv6 addresses, loses its test entry: both lines unknown
+    zones[2] = zone("zen.spamhaus.org", &[]);
+    let r = check_lists(&zones, &v6).await;
+    let unknown: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.id == ids::RBL_UNKNOWN)
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert_eq!(
+        unknown,
+        ["192.0.2.25", "2001:db8::25"],
+        "{}",
+        to_human(&r, false)
+    );
+    assert!(
+        r.checked
+            .iter()
+            .filter(|c| c.check == "rbl")
+            .all(|c| c.status == Status::Unknown)
     );
 }
 

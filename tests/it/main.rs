@@ -15,6 +15,7 @@ mod apply;
 mod check;
 mod check_cli;
 mod check_servers;
+mod check_unknown;
 mod dns;
 mod ipv6_only;
 mod opendkim_conf;

@@ -86,16 +86,26 @@ pub fn input() -> CheckInput {
     }
 }
 
-/// The blocklist zones, empty: every address is not listed (NXDOMAIN).
+/// The blocklists mailsetup asks.
+pub const LISTS: [&str; 3] = [
+    "zen.spamhaus.org",
+    "bl.spamcop.net",
+    "b.barracudacentral.org",
+];
+
+/// The RFC 5782 §5 test entry every list serves: 127.0.0.2 listed (127.0.0.1 is not).
+pub const TEST_ENTRY: &str = "2.0.0.127 IN A 127.0.0.2";
+
+/// A blocklist zone listing its test entry and `records`.
+pub fn blocklist(list: &str, records: &[&str]) -> String {
+    let mut all = vec![TEST_ENTRY];
+    all.extend(records);
+    zone(list, &all)
+}
+
+/// The blocklist zones with only their test entry: every address is not listed (NXDOMAIN).
 pub fn blocklists() -> Vec<String> {
-    [
-        "zen.spamhaus.org",
-        "bl.spamcop.net",
-        "b.barracudacentral.org",
-    ]
-    .iter()
-    .map(|z| zone(z, &[]))
-    .collect()
+    LISTS.iter().map(|z| blocklist(z, &[])).collect()
 }
 
 /// Run the checks against one server serving `zones` plus the blocklists.

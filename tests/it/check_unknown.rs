@@ -1,0 +1,201 @@
+//! `mailsetup check` through the real binary when DNS gives no evidence: a resolver that
+//! answers NXDOMAIN for every name (root and NS lookups included), and one that never
+//! answers (UDP read and dropped, TCP accepted and left silent). The local lines, which need
+//! no DNS, pass on a set-up tree; every DNS line is unknown, never a pass, the findings say
+//! why (`dns.unverifiable`, `rbl.unknown`), and the exit code is 1.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use hickory_proto::op::ResponseCode;
+use tokio::net::{TcpListener, UdpSocket};
+
+use crate::support::dns_server::RcodeServer;
+use crate::support::{ANSWERS, Run, Tree};
+
+/// The lines that need no DNS: this server's files (`running` only with `--root /`).
+const LOCAL: [&str; 3] = ["milter", "opendkim", "keys"];
+/// The DNS lines of the fixture answers (mail.example.org at 192.0.2.10, example.org and
+/// example.net, IPv4 only).
+const DNS: [&str; 8] = ["a", "ptr", "rbl", "ns", "dkim", "spf", "dmarc", "mx"];
+
+/// A server that reads every UDP query and drops it, and accepts TCP connections and never
+/// writes to them: every lookup times out.
+struct Silent {
+    addr: SocketAddr,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Silent {
+    async fn start() -> Silent {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        let tcp = TcpListener::bind(addr).await.unwrap();
+        let read = tokio::spawn(async move {
+            let mut buf = [0u8; 4096];
+            while udp.recv_from(&mut buf).await.is_ok() {}
+        });
+        let accept = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((conn, _)) = tcp.accept().await {
+                held.push(conn);
+            }
+        });
+        Silent {
+            addr,
+            tasks: vec![read, accept],
+        }
+    }
+}
+
+impl Drop for Silent {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// The fixture tree after `apply`: its local lines pass.
+fn applied() -> Tree {
+    let tree = Tree::debian12();
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    tree
+}
+
+/// `check --answers ANSWERS` (with `extra`) asking `dns` for everything: it is the first hop
+/// and, on its port, every authoritative server. Blocking: call it from a multi-threaded
+/// runtime, so the in-process server keeps running on another thread.
+fn check(tree: &Tree, dns: SocketAddr, extra: &[&str]) -> Run {
+    let ns = dns.to_string();
+    let port = dns.port().to_string();
+    let mut args = vec![
+        "check",
+        "--answers",
+        ANSWERS,
+        "--nameserver",
+        &ns,
+        "--authoritative-port",
+        &port,
+    ];
+    args.extend(extra);
+    tree.run(&args)
+}
+
+/// The `checked` lines of `check --json`: `(check, status)`.
+fn statuses(json: &str) -> Vec<(String, String)> {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v["checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let field = |k: &str| c[k].as_str().unwrap().to_string();
+            (field("check"), field("status"))
+        })
+        .collect()
+}
+
+/// The finding ids of `check --json`.
+fn ids(json: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// What every run without DNS evidence must show: in JSON, the local lines pass and every
+/// DNS line is unknown; in the human report no DNS line has a ✓ and the reasons are named;
+/// exit 1 both ways.
+fn assert_nothing_proven(tree: &Tree, dns: SocketAddr, why: &str) {
+    let json = check(tree, dns, &["--json"]);
+    assert_eq!(json.code, 1, "{}{}", json.stdout, json.stderr);
+    let lines = statuses(&json.stdout);
+    let kinds: Vec<&str> = lines.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [&LOCAL[..], &DNS[..], &DNS[3..]].concat(),
+        "{}",
+        json.stdout
+    );
+    for (check, status) in &lines {
+        let want = if LOCAL.contains(&check.as_str()) {
+            "pass"
+        } else {
+            "unknown"
+        };
+        assert_eq!(status, want, "{check}: {}", json.stdout);
+    }
+    let ids = ids(&json.stdout);
+    assert!(ids.iter().any(|i| i == "dns.unverifiable"), "{ids:?}");
+    assert!(ids.iter().any(|i| i == "rbl.unknown"), "{ids:?}");
+    assert!(
+        ids.iter()
+            .all(|i| i == "dns.unverifiable" || i == "rbl.unknown"),
+        "only findings that say why nothing is known: {ids:?}"
+    );
+
+    let human = check(tree, dns, &[]);
+    assert_eq!(human.code, 1, "{}{}", human.stdout, human.stderr);
+    let ticked: Vec<&str> = human
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with('✓'))
+        .collect();
+    assert_eq!(ticked.len(), LOCAL.len(), "{}", human.stdout);
+    for (line, check) in ticked.iter().zip(LOCAL) {
+        assert!(
+            line.trim_start()[3..].trim_start().starts_with(check),
+            "{line}\n{}",
+            human.stdout
+        );
+    }
+    assert!(
+        human.stdout.contains("  ? rbl ") && human.stdout.contains("  ? spf "),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("warning dns.unverifiable"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("info rbl.unknown"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains(why), "{}", human.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resolver_that_denies_every_name_proves_nothing() {
+    let tree = applied();
+    let nx = RcodeServer::start(ResponseCode::NXDomain).await;
+    assert_nothing_proven(
+        &tree,
+        nx.addr(),
+        "bl.spamcop.net did not list its test entry 127.0.0.2 (RFC 5782 §5): its answers cannot \
+         be trusted",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resolver_that_never_answers_proves_nothing_and_gives_up_in_time() {
+    let tree = applied();
+    let silent = Silent::start().await;
+    let start = Instant::now();
+    assert_nothing_proven(&tree, silent.addr, "no answer (timed out)");
+    // two runs (JSON and human), each about one timeout chain: 2 s per try, one retry
+    assert!(
+        start.elapsed() < Duration::from_secs(40),
+        "{:?}",
+        start.elapsed()
+    );
+}
