@@ -10,6 +10,7 @@ use crate::check::{Finding, ids};
 use crate::host::accounts::Accounts;
 use crate::host::system;
 use crate::opendkim::{KeyTable, OpendkimConf};
+use crate::plan::{KEY_MODE, KEY_OWNER, key_layout};
 
 /// The KeyTable names a key, and every KeyTable key exists and passes OpenDKIM's path check.
 pub(super) fn findings(state: &LocalState) -> Vec<Finding> {
@@ -42,7 +43,8 @@ pub(super) fn findings(state: &LocalState) -> Vec<Finding> {
                             ),
                         )
                         .fix(Some(format!(
-                            "chown opendkim:opendkim {shown} (the Keys step does this)"
+                            "chown {KEY_OWNER} {shown} && chmod {KEY_MODE:04o} {shown} (the Keys \
+                             step does this)"
                         ))),
                     );
                     continue;
@@ -58,11 +60,7 @@ pub(super) fn findings(state: &LocalState) -> Vec<Finding> {
                                 "OpenDKIM will refuse {shown} (\"key data is not secure\"): {why}"
                             ),
                         )
-                        .fix(Some(
-                            "the Keys step sets opendkim:opendkim 0600 and root:opendkim 0750 \
-                             directories"
-                                .into(),
-                        )),
+                        .fix(Some(key_layout())),
                     );
                 }
             }
