@@ -130,6 +130,9 @@ pub const SELFTEST_NOT_DELIVERED: &str = "selftest.not-delivered";
 pub const SELFTEST_SENT: &str = "selftest.sent";
 /// A lookup failed (timeout, SERVFAIL, network): the record state is unknown.
 pub const DNS_UNVERIFIABLE: &str = "dns.unverifiable";
+/// A file a local check needs exists but this user may not read it (e.g. the 0750 key
+/// directory, for a user who is not root): the check's line is unknown, not judged.
+pub const LOCAL_UNREADABLE: &str = "local.unreadable";
 
 /// Every id above, in this file's order.
 pub const ALL: &[&str] = &[
@@ -185,4 +188,5 @@ pub const ALL: &[&str] = &[
     SELFTEST_NOT_DELIVERED,
     SELFTEST_SENT,
     DNS_UNVERIFIABLE,
+    LOCAL_UNREADABLE,
 ];

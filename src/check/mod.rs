@@ -260,7 +260,12 @@ fn unverifiable_run(input: &CheckInput, options: &AuthOptions, e: &LookupError) 
 /// Whether the finding says the evidence could not be had (a failed lookup, a blocklist
 /// that could not say): its check's status is then unknown, never a pass.
 pub fn is_unknown(f: &Finding) -> bool {
-    f.id == ids::DNS_UNVERIFIABLE || f.id == ids::RBL_UNKNOWN
+    [
+        ids::DNS_UNVERIFIABLE,
+        ids::RBL_UNKNOWN,
+        ids::LOCAL_UNREADABLE,
+    ]
+    .contains(&f.id)
 }
 
 /// A check's status from its findings: any error → fail; else a failed lookup → unknown;

@@ -36,8 +36,6 @@ pub use crate::host::probe::{read, serving};
 pub(crate) use keys::key_paths;
 pub(crate) use milter::postfix_entry;
 
-// the tests (tests.rs) name the finding ids through `use super::*`
-#[cfg(test)]
 use crate::check::ids;
 
 /// What the local checks look at.
@@ -69,31 +67,86 @@ pub struct LocalState {
     /// `opendkim -n`'s complaint about /etc/opendkim.conf (`Some(Ok(()))` when it accepts
     /// it); on the host only, where the paths in the configuration are the real ones.
     pub opendkim_n: Option<Result<(), String>>,
+    /// Files above (system paths, key paths included) that exist but this user may not
+    /// read (EACCES): a line that needs one is `local.unreadable`, not judged.
+    pub denied: Vec<PathBuf>,
 }
 
 /// Judge the state for `settings`; one result per check, in report order (`milter`,
 /// `opendkim`, `keys`, then `running` when the daemons were looked at).
 pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
     let host = settings.hostname.to_string();
+    let reads = |files: &[&str]| -> Vec<PathBuf> { files.iter().map(PathBuf::from).collect() };
+    let mut key_files = reads(&[system::KEY_TABLE]);
+    key_files.extend(state.keys.iter().map(|(p, _)| p.clone()));
+    let milter_files = [
+        system::MAIN_CF,
+        system::MASTER_CF,
+        system::OPENDKIM_CONF,
+        system::DEFAULT_OPENDKIM,
+    ];
+    let tables_files = [
+        system::OPENDKIM_CONF,
+        system::SIGNING_TABLE,
+        system::KEY_TABLE,
+    ];
     let mut out = vec![
         result(
             "milter",
             system::MAIN_CF,
             &host,
-            milter::findings(state, settings),
+            unless_denied(state, &reads(&milter_files), || {
+                milter::findings(state, settings)
+            }),
         ),
         result(
             "opendkim",
             system::SIGNING_TABLE,
             &host,
-            tables::findings(state, settings),
+            unless_denied(state, &reads(&tables_files), || {
+                tables::findings(state, settings)
+            }),
         ),
-        result("keys", system::KEYS_DIR, &host, keys::findings(state)),
+        result(
+            "keys",
+            system::KEYS_DIR,
+            &host,
+            unless_denied(state, &key_files, || keys::findings(state)),
+        ),
     ];
     if let Some(findings) = running::findings(state) {
         out.push(result("running", "postfix, opendkim", &host, findings));
     }
     out
+}
+
+/// `judge()`, unless one of `files` could not be read by this user: then only a
+/// `local.unreadable` warning per such file (the line is unknown: judging what could not be
+/// read would report it missing).
+fn unless_denied(
+    state: &LocalState,
+    files: &[PathBuf],
+    judge: impl FnOnce() -> Vec<Finding>,
+) -> Vec<Finding> {
+    let denied: Vec<&PathBuf> = files.iter().filter(|f| state.denied.contains(f)).collect();
+    if denied.is_empty() {
+        return judge();
+    }
+    denied
+        .into_iter()
+        .map(|f| {
+            let f = f.display();
+            Finding::new(
+                ids::LOCAL_UNREADABLE,
+                Severity::Warning,
+                &f.to_string(),
+                format!("{f} exists, but this user may not read it: this check was not made"),
+            )
+            .fix(Some(
+                "run mailsetup check as root (sudo), which may read it".into(),
+            ))
+        })
+        .collect()
 }
 
 /// The socket OpenDKIM listens on: see [`startup::effective_socket`].

@@ -2,6 +2,7 @@
 
 use super::securefile::Node;
 use super::*;
+use crate::check::Status;
 use crate::values::Domain;
 
 fn settings() -> Settings {
@@ -76,6 +77,7 @@ fn healthy() -> LocalState {
         )],
         postconf_warnings: Some(vec![]),
         opendkim_n: Some(Ok(())),
+        denied: vec![],
     }
 }
 
@@ -444,4 +446,36 @@ fn amavis_signing_too_is_a_double_signer() {
     // OpenDKIM not wired in: amavis is the only signer
     s.main_cf = Some("smtpd_milters =\n".into());
     assert!(!ids_of(&s).contains(&ids::SIGNER_DOUBLE));
+}
+
+#[test]
+fn what_this_user_may_not_read_is_unknown_not_missing() {
+    let mut s = healthy();
+    // a user who is not root cannot look into the 0750 key directory
+    s.keys = vec![(
+        KEY.into(),
+        Err(format!("{KEY}: Permission denied (os error 13)")),
+    )];
+    s.denied = vec![KEY.into()];
+    let results = checks(&s, &settings());
+    let keys = results.iter().find(|r| r.checked.check == "keys").unwrap();
+    assert_eq!(keys.checked.status, Status::Unknown);
+    let found: Vec<&str> = keys.findings.iter().map(|f| f.id).collect();
+    assert_eq!(found, [ids::LOCAL_UNREADABLE], "not opendkim.key-missing");
+    assert!(keys.findings[0].fix.as_deref().unwrap().contains("as root"));
+    // the other lines are judged as usual
+    assert!(
+        results
+            .iter()
+            .filter(|r| r.checked.check != "keys")
+            .all(|r| r.checked.status == Status::Pass)
+    );
+    // an unreadable SigningTable: the opendkim line is not judged either
+    s.denied.push("/etc/opendkim/SigningTable".into());
+    let results = checks(&s, &settings());
+    let tables = results
+        .iter()
+        .find(|r| r.checked.check == "opendkim")
+        .unwrap();
+    assert_eq!(tables.checked.status, Status::Unknown);
 }

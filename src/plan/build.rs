@@ -60,7 +60,7 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
             .extend(opendkim_files::edit_tables(settings, cur)?);
     }
     if has(Part::Keys) {
-        keys(settings, cur, &mut plan);
+        keys(settings, cur, &mut plan)?;
     }
     if milter
         && settings.socket == MilterSocket::Local
@@ -244,11 +244,20 @@ fn owner_matches(cur: &Current, owner: Owner, uid: u32, gid: u32) -> bool {
 
 /// New keys where none exists; an existing key is reused and never overwritten, but its owner and
 /// mode are corrected when OpenDKIM would refuse it (postfix-opendkim.md §2.5).
-fn keys(settings: &Settings, cur: &Current, plan: &mut Plan) {
+fn keys(settings: &Settings, cur: &Current, plan: &mut Plan) -> Result<()> {
     for domain in &settings.domains {
         let Some(key) = cur.keys.get(domain) else {
             continue;
         };
+        if key.denied {
+            return Err(Error::Invalid {
+                what: key.path.display().to_string(),
+                reason: "this user may not look at it (its directory is readable by root and \
+                         OpenDKIM only), so nothing can be planned for it: run mailsetup as \
+                         root (sudo)"
+                    .into(),
+            });
+        }
         match key.meta {
             None => plan.keys.push(KeyCreation {
                 domain: domain.clone(),
@@ -285,6 +294,7 @@ fn keys(settings: &Settings, cur: &Current, plan: &mut Plan) {
             ));
         }
     }
+    Ok(())
 }
 
 /// What each change needs: inet_protocols/inet_interfaces → Postfix stop and start (already

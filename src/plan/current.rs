@@ -24,6 +24,10 @@ pub struct KeyState {
     /// When the key is missing: the newest key a rollback retired for this path (under
     /// `/var/lib/mailsetup/retired-keys/`), which an apply brings back.
     pub retired: Option<PathBuf>,
+    /// This user may not look at the key (a directory on its way is 0750 root:opendkim and
+    /// the user is not root): nothing is known about it; a plan refuses, `check` leaves the
+    /// DKIM record's key unchecked.
+    pub denied: bool,
 }
 
 /// What the system looks like now, as far as the plan cares.
@@ -67,9 +71,11 @@ impl Current {
                 .filter_map(|k| k.path.parent().map(Path::to_path_buf)),
         );
         for d in wanted {
-            let meta = system::lstat(root, &d)?
-                .filter(|m| m.kind == Kind::Dir)
-                .map(|m| m.meta);
+            // a key directory this user may not search: unknown, and the key says so (denied)
+            let meta = match system::lstat(root, &d) {
+                Err(e) if is_denied(&e) => None,
+                stat => stat?.filter(|m| m.kind == Kind::Dir).map(|m| m.meta),
+            };
             dirs.insert(d, meta);
         }
         Ok(Current {
@@ -113,8 +119,25 @@ fn key_path(table: &KeyTable, domain: &Domain, settings: &Settings) -> PathBuf {
     default_key_path(domain, settings)
 }
 
+/// Whether the error is this user's lack of permission (EACCES), not a missing file.
+fn is_denied(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied)
+}
+
 fn read_key(root: &Root, path: &Path) -> Result<KeyState> {
-    let Some(md) = system::lstat(root, path)? else {
+    let stat = match system::lstat(root, path) {
+        Err(e) if is_denied(&e) => {
+            return Ok(KeyState {
+                path: path.to_path_buf(),
+                meta: None,
+                public: None,
+                retired: None,
+                denied: true,
+            });
+        }
+        stat => stat?,
+    };
+    let Some(md) = stat else {
         // unreadable (not root) counts as none: the plan then offers a new key
         let retired = crate::host::apply::retired_keys(root, path)
             .ok()
@@ -124,6 +147,7 @@ fn read_key(root: &Root, path: &Path) -> Result<KeyState> {
             meta: None,
             public: None,
             retired,
+            denied: false,
         });
     };
     let real = root.path(path);
@@ -143,5 +167,6 @@ fn read_key(root: &Root, path: &Path) -> Result<KeyState> {
         meta: Some(md.meta),
         public: Some(public),
         retired: None,
+        denied: false,
     })
 }

@@ -131,6 +131,7 @@ impl Step {
             ) => {
                 return None;
             }
+            (_, "local.unreadable") => return None,
             (_, "selftest.dkim-fail-published") => Step::Records,
             (_, "selftest.dkim-fail-local") => Step::Keys,
             (_, "opendkim.signing-table-no-refile") => Step::Opendkim,
@@ -214,6 +215,7 @@ mod tests {
             "selftest.not-sent",
             "selftest.not-delivered",
             "selftest.sent",
+            "local.unreadable",
         ];
         for id in crate::check::ids::ALL {
             assert_eq!(

@@ -199,3 +199,76 @@ async fn a_resolver_that_never_answers_proves_nothing_and_gives_up_in_time() {
         start.elapsed()
     );
 }
+
+/// `check` by a user who is not root on a set-up tree: the 0750 key directory cannot be
+/// looked into, so the keys line is unknown with `local.unreadable` naming each key (never
+/// `opendkim.key-missing` for a key that is there), the other lines are judged, and `plan`
+/// refuses with the reason. Skipped when not run as root or without setpriv.
+#[test]
+fn a_user_who_may_not_read_the_keys_gets_unknown_not_missing() {
+    use std::os::unix::fs::PermissionsExt;
+    let setpriv = std::path::Path::new("/usr/bin/setpriv");
+    if !nix::unistd::Uid::effective().is_root() || !setpriv.exists() {
+        eprintln!("skipped: needs root and setpriv to run as nobody");
+        return;
+    }
+    let tree = Tree::debian12();
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    std::fs::set_permissions(tree.root(), PermissionsExt::from_mode(0o755)).unwrap();
+    let as_nobody = |args: &[&str]| {
+        let out = std::process::Command::new(setpriv)
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_mailsetup"))
+            .arg("--root")
+            .arg(tree.root())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dead = rt.block_on(crate::support::dns_server::dead_addr());
+    let (code, stdout, stderr) = as_nobody(&[
+        "check",
+        "--answers",
+        ANSWERS,
+        "--nameserver",
+        &dead.to_string(),
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let status = |check: &str| {
+        v["checked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == check)
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(status("keys"), "unknown");
+    assert_eq!(status("milter"), "pass");
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids.iter().filter(|i| **i == "local.unreadable").count(),
+        2,
+        "one per key: {ids:?}"
+    );
+    assert!(!ids.contains(&"opendkim.key-missing"), "{ids:?}");
+
+    let (code, _, stderr) = as_nobody(&["plan", "--answers", ANSWERS]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("run mailsetup as root (sudo)"), "{stderr}");
+}

@@ -21,7 +21,17 @@ use crate::local::{LocalState, key_paths, postfix_entry};
 /// Read the state beneath `root`. Never fails: what cannot be read is `None` (or empty, or
 /// an `Err` with the reason, for a key walk) in the state, for the judges to name.
 pub fn read(root: &Root) -> LocalState {
-    let text = |p: &str| std::fs::read_to_string(root.path(p)).ok();
+    // what exists but this user may not read: the judges say so instead of judging
+    let denied = std::cell::RefCell::new(Vec::new());
+    let text = |p: &str| match std::fs::read_to_string(root.path(p)) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                denied.borrow_mut().push(PathBuf::from(p));
+            }
+            None
+        }
+    };
     let key_table = text(system::KEY_TABLE);
     let keys = key_table
         .as_deref()
@@ -30,6 +40,9 @@ pub fn read(root: &Root) -> LocalState {
         .into_iter()
         .map(|p| {
             let walk = key_walk(root, &p);
+            if walk.is_err() && denied_on_the_way(root, &p) {
+                denied.borrow_mut().push(p.clone());
+            }
             (p, walk)
         })
         .collect();
@@ -57,7 +70,9 @@ pub fn read(root: &Root) -> LocalState {
         }),
         postconf_warnings: postconf_warnings(root),
         opendkim_n: (root.is_host() && Path::new("/usr/sbin/opendkim").exists()).then(opendkim_n),
+        denied: Vec::new(),
     };
+    state.denied = denied.into_inner();
     if root.is_host()
         && let Some(path) = postfix_entry(&state).as_deref().and_then(socket::unix_path)
     {
@@ -190,6 +205,16 @@ fn key_walk(root: &Root, key: &Path) -> Result<Vec<Node>, String> {
         push(&system, &here)?;
     }
     Ok(nodes)
+}
+
+/// Whether the key `key` (a system path) cannot be looked at because a directory on its way
+/// may not be searched by this user (EACCES), rather than because it is not there.
+fn denied_on_the_way(root: &Root, key: &Path) -> bool {
+    let denied = |e: std::io::Error| e.kind() == std::io::ErrorKind::PermissionDenied;
+    match std::fs::symlink_metadata(root.path(key)) {
+        Ok(_) => std::fs::File::open(root.path(key)).is_err_and(denied),
+        Err(e) => denied(e),
+    }
 }
 
 /// Look at the Unix socket `path` beneath the root (owner, group and mode of it and of each
