@@ -10,7 +10,7 @@
 
 use std::net::IpAddr;
 
-use super::observe::{Seen, absence, best_answer, seen, show};
+use super::observe::{Seen, absence, best_answer, seen, show, unverifiable};
 use super::{Finding, Severity, ids};
 use crate::dns::auth::ask;
 use crate::dns::{Answer, Authority, LookupError, join_all, reverse_name, sanitize};
@@ -67,10 +67,34 @@ pub(super) fn judge(g: &Gathered, hostname: &Domain, ip: IpAddr, has_ipv4: bool)
         Ok(found) => found,
         Err(findings) => return findings,
     };
+    if let Some(why) = forward_unknown(answer, &g.forward, hostname, ip) {
+        let what = format!("that {hostname} resolves back to {ip}");
+        findings.push(unverifiable(&subject, &what, &why, &g.ptr.first_hop));
+        return findings;
+    }
     if let Some((id, message)) = problem(answer, &g.forward, hostname, ip) {
         findings.push(finding(answer, id, message, hostname, ip, has_ipv4));
     }
     findings
+}
+
+/// When the PTR names `hostname` but no PTR name confirmed `ip` and some could not be
+/// resolved: nothing proves a mismatch (an unresolved name might have confirmed it), so the
+/// check is unknown: why, for `dns.unverifiable`.
+fn forward_unknown(
+    answer: &Answer<String>,
+    forward: &[(String, Result<Answer<IpAddr>, LookupError>)],
+    hostname: &Domain,
+    ip: IpAddr,
+) -> Option<String> {
+    if !names_host(answer, hostname) || confirmation(forward, ip).is_ok() {
+        return None;
+    }
+    let failed: Vec<String> = forward
+        .iter()
+        .filter_map(|(name, a)| a.as_ref().err().map(|e| format!("{}: {e}", sanitize(name))))
+        .collect();
+    (!failed.is_empty()).then(|| failed.join("; "))
 }
 
 /// The finding id and message of what is wrong with the PTR `answer`, if anything.
