@@ -293,12 +293,15 @@ fn step_hints(w: &Wizard) -> Vec<(&'static str, &'static str)> {
             keys.extend([SCROLL, HELP, QUIT]);
             keys
         }
-        Step::Identity => vec![
-            ("Tab/Shift-Tab", "field"),
-            ("Enter", "check"),
-            BACK,
-            ("Ctrl-C", "quit"),
-        ],
+        Step::Identity => {
+            let mut keys = vec![("Tab/Shift-Tab", "field")];
+            let focused = w.form.fields.get(w.form.focus);
+            if focused.is_some_and(|f| !f.choices.is_empty()) {
+                keys.push(("←→", "choose"));
+            }
+            keys.extend([("Enter", "check"), BACK, ("Ctrl-C", "quit")]);
+            keys
+        }
         Step::Records => vec![
             ("Enter", "next"),
             ("c", "copy"),

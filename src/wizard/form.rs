@@ -1,12 +1,24 @@
-//! The identity form: hostname, IPv4, IPv6, domains, as text the operator edits, validated
-//! field by field with the rule a bad value breaks (the same parsers as the answers file).
+//! The identity form: hostname, IPv4, IPv6, domains, then the DKIM selector and key size,
+//! SPF's `all`, the DMARC policy and report address, and OpenDKIM's trusted hosts: every
+//! answer but the socket (the OpenDKIM step's Tab) and `allow_private_ip` (answers file
+//! only). Text the operator edits (the enumerated ones also cycle with ← →), validated field
+//! by field with the rule a bad value breaks: the same parsers as the answers file.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::settings::Settings;
 use crate::values::{
-    Domain, InetProtocols, PUBLIC_ADDRESS_WHY, parse_public_ipv4, parse_public_ipv6, private_range,
+    DmarcPolicy, Domain, InetProtocols, KeyBits, MailtoUri, PUBLIC_ADDRESS_WHY, Selector, SpfAll,
+    TrustedHost, parse_public_ipv4, parse_public_ipv6, private_range,
 };
+
+/// The positions of the fields after the identity (see [`more_fields`]).
+const SELECTOR: usize = 4;
+const KEY_BITS: usize = 5;
+const SPF_ALL: usize = 6;
+const DMARC_POLICY: usize = 7;
+const DMARC_RUA: usize = 8;
+const TRUSTED_HOSTS: usize = 9;
 
 /// One text field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +29,10 @@ pub struct Field {
     pub value: String,
     /// Why the value is refused, naming the rule; `None` when valid or not yet checked.
     pub error: Option<String>,
+    /// What the field takes, shown under it while it has the focus ("" for nothing).
+    pub hint: &'static str,
+    /// The values ← and → cycle through (empty: free text only).
+    pub choices: &'static [&'static str],
 }
 
 /// The form, with the focused field.
@@ -41,9 +57,11 @@ impl Form {
             label,
             value,
             error: None,
+            hint: "",
+            choices: &[],
         };
         Form {
-            fields: vec![
+            fields: [
                 field(
                     "hostname",
                     "Hostname (FQDN)",
@@ -85,7 +103,10 @@ impl Form {
                             .join(", ")
                     })),
                 ),
-            ],
+            ]
+            .into_iter()
+            .chain(more_fields(settings))
+            .collect(),
             focus: 0,
         }
     }
@@ -113,6 +134,25 @@ impl Form {
     pub fn backspace(&mut self) {
         let f = self.focused();
         f.value.pop();
+        f.error = None;
+    }
+
+    /// ← / → on a field with choices: the previous / next one (from the first or the last
+    /// when the value typed is none of them). Free-text fields ignore it.
+    pub fn choose(&mut self, by: i32) {
+        let f = self.focused();
+        let n = f.choices.len();
+        if n == 0 {
+            return;
+        }
+        let at = f.choices.iter().position(|c| *c == f.value.trim());
+        let i = match (at, by >= 0) {
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+            (None, true) => 0,
+            (None, false) => n - 1,
+        };
+        f.value = f.choices[i].to_string();
         f.error = None;
     }
 
@@ -146,6 +186,19 @@ impl Form {
             self.fields[1].error = Some(NO_ADDRESS.into());
         }
         let domains = self.check(3, parse_domains);
+        let selector = self.check(SELECTOR, |v| Selector::parse(v).map_err(|r| r.to_string()));
+        let key_bits = self.check(KEY_BITS, parse_key_bits);
+        let spf_all = self.check(SPF_ALL, |v| SpfAll::parse(v).map_err(|r| r.to_string()));
+        let dmarc_policy = self.check(DMARC_POLICY, |v| {
+            DmarcPolicy::parse(v).map_err(|r| r.to_string())
+        });
+        let dmarc_rua = self.check(DMARC_RUA, |v| {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            MailtoUri::parse(v).map(Some).map_err(|r| r.to_string())
+        });
+        let trusted_hosts = self.check(TRUSTED_HOSTS, parse_trusted_hosts);
         if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
             self.focus = i;
             return None;
@@ -163,6 +216,12 @@ impl Form {
         s.ipv4 = ipv4;
         s.ipv6 = ipv6;
         s.domains = domains;
+        s.selector = selector?;
+        s.key_bits = key_bits?;
+        s.spf_all = spf_all?;
+        s.dmarc_policy = dmarc_policy?;
+        s.dmarc_rua = dmarc_rua?;
+        s.trusted_hosts = trusted_hosts?;
         Some(s)
     }
 
@@ -184,6 +243,97 @@ impl Form {
 /// The IPv4 field's error when neither address is given.
 const NO_ADDRESS: &str = "ipv4: give this server's public IPv4, its IPv6, or both: at least one \
      address is needed (the SPF, A/AAAA and PTR records name it)";
+
+/// The fields after the identity, pre-filled from `settings`, else with the answers file's
+/// defaults (those of [`Settings::new`]).
+fn more_fields(settings: Option<&Settings>) -> Vec<Field> {
+    let text = |key, label, value, hint| Field {
+        key,
+        label,
+        value,
+        error: None,
+        hint,
+        choices: &[],
+    };
+    let choice = |key, label, value, hint, choices| Field {
+        choices,
+        ..text(key, label, value, hint)
+    };
+    let selector = settings.map_or_else(Selector::default, |s| s.selector.clone());
+    let key_bits = settings.map_or(KeyBits::B2048, |s| s.key_bits);
+    let spf_all = settings.map_or(SpfAll::SoftFail, |s| s.spf_all);
+    let dmarc_policy = settings.map_or(DmarcPolicy::None, |s| s.dmarc_policy);
+    let rua = settings.and_then(|s| s.dmarc_rua.as_ref());
+    let trusted =
+        settings.map_or_else(Settings::default_trusted_hosts, |s| s.trusted_hosts.clone());
+    vec![
+        text(
+            "selector",
+            "DKIM selector",
+            selector.to_string(),
+            "the key's name in DNS: <selector>._domainkey.<domain>; one label, e.g. mail",
+        ),
+        choice(
+            "key_bits",
+            "DKIM key size (bits)",
+            key_bits.bits().to_string(),
+            "←→ 1024 · 2048 · 3072 · 4096 (RFC 8301: 2048 recommended; 1024 is weak)",
+            &["1024", "2048", "3072", "4096"],
+        ),
+        choice(
+            "spf_all",
+            "SPF all (other hosts)",
+            spf_all.as_str().to_string(),
+            "←→ ~all soft fail (accepted, marked) · -all fail (rejected) (RFC 7208 §5.1)",
+            &["~all", "-all"],
+        ),
+        choice(
+            "dmarc_policy",
+            "DMARC policy",
+            dmarc_policy.as_str().to_string(),
+            "←→ none · quarantine · reject (RFC 7489 §6.3): start at none, raise it later",
+            &["none", "quarantine", "reject"],
+        ),
+        text(
+            "dmarc_rua",
+            "DMARC rua (optional)",
+            rua.map(ToString::to_string).unwrap_or_default(),
+            "where aggregate reports go, e.g. mailto:postmaster@example.org; empty: none",
+        ),
+        text(
+            "trusted_hosts",
+            "Trusted hosts",
+            trusted
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            "hosts whose mail OpenDKIM signs: IPs, networks (CIDR), names, with commas",
+        ),
+    ]
+}
+
+/// `key_bits` as typed. The answers file holds a TOML integer; text that is no number
+/// breaks the same rule ([`KeyBits::from_bits`]).
+fn parse_key_bits(text: &str) -> Result<KeyBits, String> {
+    KeyBits::from_bits(text.parse().unwrap_or(0)).map_err(|r| r.to_string())
+}
+
+/// `127.0.0.1, ::1, localhost` (commas or spaces), each entry as the answers file's
+/// `trusted_hosts[i]` ([`TrustedHost::parse`]), no duplicates (compared canonically, so
+/// `::ffff:192.0.2.1` repeats `192.0.2.1`). Empty is an empty list, as `trusted_hosts = []`.
+fn parse_trusted_hosts(text: &str) -> Result<Vec<TrustedHost>, String> {
+    let mut out: Vec<TrustedHost> = Vec::new();
+    for word in text.split([',', ' ']).filter(|w| !w.is_empty()) {
+        let host = TrustedHost::parse(word)
+            .map_err(|r| format!("{word:?} is not a valid trusted host: {r}"))?;
+        if out.contains(&host) {
+            return Err(format!("{host} is listed twice"));
+        }
+        out.push(host);
+    }
+    Ok(out)
+}
 
 /// Refuses an address in a private-use range unless `allow` (see [`Form::settings`]).
 fn public(ip: IpAddr, allow: bool) -> Result<(), String> {
@@ -282,7 +432,7 @@ mod tests {
         let mut f = filled();
         f.focus = 0;
         f.prev();
-        assert_eq!(f.focus, 3);
+        assert_eq!(f.focus, TRUSTED_HOSTS, "the last field");
         f.next();
         assert_eq!(f.focus, 0);
     }
@@ -385,3 +535,7 @@ mod tests {
         assert_eq!(f.fields[1].value, "198.51.100.7", "neither given: detected");
     }
 }
+
+#[cfg(test)]
+#[path = "form_answers_tests.rs"]
+mod answers_tests;

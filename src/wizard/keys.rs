@@ -103,8 +103,9 @@ impl Wizard {
         }
     }
 
-    /// The identity form: Tab / Shift-Tab between fields, typing, and Enter to check the
-    /// answers (new answers drop the plans and records made from the old ones).
+    /// The identity form: Tab / Shift-Tab between fields, typing, ← → through a field's
+    /// choices, and Enter to check the answers (new answers drop the plans and records made
+    /// from the old ones).
     fn identity_key(&mut self, key: Key) -> Vec<Effect> {
         match key {
             Key::Tab => {
@@ -117,6 +118,10 @@ impl Wizard {
             }
             Key::Backspace => {
                 self.form.backspace();
+                Vec::new()
+            }
+            Key::Left | Key::Right => {
+                self.form.choose(if key == Key::Left { -1 } else { 1 });
                 Vec::new()
             }
             Key::Char(c) => {

@@ -4,7 +4,7 @@
 //! (`crate::tui`) runs and answers with another message. The view only reads the state.
 //!
 //! Keys (a contract): Enter accept / next, Esc back, Tab / Shift-Tab next / previous field,
-//! arrows and PgUp/PgDn scroll, `y` apply the diff shown, `n` skip it, `c` copy, `s` save
+//! ← → a form field's choices, ↑ ↓ and PgUp/PgDn scroll, `y` apply the diff shown, `n` skip it, `c` copy, `s` save
 //! the records, `?` help, `q` quit (asks first when something is half-applied), Ctrl-C quit.
 //!
 //! This file owns the state ([`Wizard`]), its start and [`Wizard::goto`] (showing a step

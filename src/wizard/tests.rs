@@ -100,6 +100,34 @@ fn identity_errors_stay_on_the_form_and_name_the_field() {
     assert_eq!(w.form.fields[3].value, "q");
 }
 
+/// The answers after the identity are on the form too: ← → changes a choice, and Enter
+/// plans with it.
+#[test]
+fn the_form_asks_every_answer_and_left_right_change_a_choice() {
+    let (mut w, _) = Wizard::new(Options {
+        answers: Some(settings()),
+        ..Options::default()
+    });
+    w.update(Msg::Scanned(scan()));
+    key(&mut w, Key::Enter);
+    while w.form.fields[w.form.focus].key != "dmarc_policy" {
+        key(&mut w, Key::Tab);
+    }
+    assert_eq!(w.form.fields[w.form.focus].value, "none");
+    key(&mut w, Key::Right);
+    key(&mut w, Key::Right);
+    assert_eq!(w.form.fields[w.form.focus].value, "reject");
+    key(&mut w, Key::Left);
+    let effects = key(&mut w, Key::Enter);
+    let mut want = settings();
+    want.dmarc_policy = crate::values::DmarcPolicy::Quarantine;
+    assert_eq!(effects, [Effect::Plan(Step::InetProtocols, want.clone())]);
+    assert_eq!(w.settings, Some(want));
+    // elsewhere the arrows do nothing
+    assert!(key(&mut w, Key::Left).is_empty());
+    assert_eq!(w.step, Step::InetProtocols);
+}
+
 #[test]
 fn y_applies_then_the_step_is_planned_again_to_verify() {
     let mut w = at_inet_protocols(false);

@@ -37,6 +37,8 @@ pub enum Key {
     BackTab,
     Up,
     Down,
+    Left,
+    Right,
     PageUp,
     PageDown,
     Backspace,

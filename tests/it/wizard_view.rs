@@ -439,6 +439,54 @@ fn identity_with_an_error() {
     insta::assert_snapshot!(screen(&w).backend());
 }
 
+/// The whole form with four bad answers does not fit in 80x24: it scrolls to keep the
+/// focused field, its error and its hint in view, and says which rows are shown.
+#[test]
+fn identity_scrolls_to_the_focused_field() {
+    let (mut w, _) = Wizard::new(Options::default());
+    w.update(Msg::Scanned(scan()));
+    key(&mut w, Key::Enter);
+    let focus = |w: &mut Wizard, field: &str| {
+        w.form.focus = w.form.fields.iter().position(|f| f.key == field).unwrap();
+    };
+    focus(&mut w, "domains");
+    type_text(&mut w, "example.org");
+    focus(&mut w, "key_bits");
+    type_text(&mut w, "0"); // 20480
+    key(&mut w, Key::Tab);
+    key(&mut w, Key::Right); // spf_all -all
+    focus(&mut w, "dmarc_rua");
+    type_text(&mut w, "dmarc@example.org");
+    focus(&mut w, "trusted_hosts");
+    type_text(&mut w, ", 10.0.0.1/8");
+    key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::Identity);
+    assert_eq!(
+        w.form.focus, 1,
+        "the first bad field: the documentation IPv4"
+    );
+    for _ in 0..8 {
+        key(&mut w, Key::Tab);
+    }
+    assert_eq!(w.form.fields[w.form.focus].key, "trusted_hosts");
+    let text = screen(&w).backend().to_string();
+    assert!(text.contains("── lines "), "{text}");
+    assert!(text.contains("> Trusted hosts"), "{text}");
+    assert!(text.contains("host bits must be"), "{text}");
+    assert!(
+        text.contains("IPs, networks (CIDR), names"),
+        "the hint: {text}"
+    );
+    insta::assert_snapshot!(screen(&w).backend());
+    // on a field with choices, the hints offer ← →
+    key(&mut w, Key::BackTab);
+    key(&mut w, Key::BackTab);
+    assert_eq!(w.form.fields[w.form.focus].key, "dmarc_policy");
+    let text = screen(&w).backend().to_string();
+    assert!(text.contains("←→ choose"), "{text}");
+    assert!(text.contains("none · quarantine · reject"), "{text}");
+}
+
 #[test]
 fn inet_protocols_with_ipv6_pending() {
     let mut w = at_inet_protocols(false, Some("2001:db8::25"));

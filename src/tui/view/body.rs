@@ -127,7 +127,9 @@ fn found(r: &mut Rows, scan: &Scan, theme: &Theme) {
     }
 }
 
-/// The form: one row per field (`>` and `_` on the focused one), its error under it.
+/// The form: one row per field (`>` and `_` on the focused one), its error under it, and
+/// under the focused one what it takes (its choices, for ← →). Long forms scroll to the
+/// focus.
 pub fn identity(w: &Wizard, theme: &Theme, cols: usize) -> Body {
     let mut b = Body::new(cols);
     let label_w = w
@@ -162,6 +164,9 @@ pub fn identity(w: &Wizard, theme: &Theme, cols: usize) -> Body {
         ]);
         if let Some(e) = &f.error {
             r.lead(&[("    ✗ ", theme.bad)], &clean(e), theme.bad);
+        }
+        if focused && !f.hint.is_empty() {
+            r.lead(&[("    ", Style::new())], f.hint, theme.dim);
         }
         if focused {
             b.focus = Some((start, r.len()));

@@ -51,6 +51,7 @@ const HELP: &[(&str, &str)] = &[
     ("Esc", "back one step"),
     ("Tab", "next field · change inet_protocols"),
     ("Shift-Tab", "previous field"),
+    ("← →", "change a choice (key size, SPF, DMARC)"),
     ("↑ ↓", "scroll · select a finding (Verify)"),
     ("PgUp PgDn", "scroll ten lines"),
     ("y", "apply the change shown · install packages"),
