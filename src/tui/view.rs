@@ -277,6 +277,13 @@ fn step_hints(w: &Wizard) -> Vec<(&'static str, &'static str)> {
     const BACK: (&str, &str) = ("Esc", "back");
     const HELP: (&str, &str) = ("?", "help");
     const QUIT: (&str, &str) = ("q", "quit");
+    // on a step Enter on a Verify finding jumped to, Esc and finishing it go back there
+    let detour = w.returns_to_verify();
+    let back = if detour {
+        ("Esc", "back to Verify")
+    } else {
+        BACK
+    };
     match w.step {
         Step::Scan => {
             let missing = w
@@ -306,7 +313,7 @@ fn step_hints(w: &Wizard) -> Vec<(&'static str, &'static str)> {
             ("Enter", "next"),
             ("c", "copy"),
             ("s", "save"),
-            BACK,
+            back,
             SCROLL,
             HELP,
             QUIT,
@@ -324,9 +331,10 @@ fn step_hints(w: &Wizard) -> Vec<(&'static str, &'static str)> {
             let outcome = w.plans.get(&step).map(|p| &p.outcome);
             let mut keys = match outcome {
                 Some(Outcome::Pending | Outcome::Failed(_)) => {
-                    vec![("y", "apply"), ("n", "skip"), BACK]
+                    vec![("y", "apply"), ("n", "skip"), back]
                 }
-                Some(Outcome::Applying) | None => vec![BACK],
+                Some(Outcome::Applying) | None => vec![back],
+                Some(_) if detour => vec![("Enter/Esc", "back to Verify")],
                 Some(_) => vec![("Enter", "next"), BACK],
             };
             if step == Step::InetProtocols || step == Step::Opendkim {

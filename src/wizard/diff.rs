@@ -19,7 +19,7 @@ impl Wizard {
             (Key::Char('y'), Outcome::Pending | Outcome::Failed(_)) => {
                 if self.dry_run {
                     p.outcome = Outcome::WouldApply;
-                    let next = step.next();
+                    let next = self.onward(step);
                     return self.goto(next);
                 }
                 p.outcome = Outcome::Applying;
@@ -36,7 +36,7 @@ impl Wizard {
                     return Vec::new();
                 }
                 p.outcome = Outcome::Skipped;
-                let next = step.next();
+                let next = self.onward(step);
                 self.goto(next)
             }
             (Key::Enter, Outcome::Pending) => {
@@ -45,7 +45,7 @@ impl Wizard {
             }
             (Key::Enter, Outcome::Applying) => Vec::new(),
             (Key::Enter, _) => {
-                let next = step.next();
+                let next = self.onward(step);
                 self.goto(next)
             }
             _ => Vec::new(),

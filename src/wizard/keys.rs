@@ -40,7 +40,7 @@ impl Wizard {
                 }
             }
             Key::Esc => {
-                let back = self.step.prev();
+                let back = self.back();
                 self.goto(back)
             }
             Key::Up => self.scroll(-1),

@@ -32,7 +32,7 @@ use crate::plan::ServiceAction;
 use crate::settings::Settings;
 pub use form::Form;
 pub use step::Step;
-pub use types::{Effect, Interrupted, Key, Msg, Options, Outcome, Scan, StepPlan};
+pub use types::{Detour, Effect, Interrupted, Key, Msg, Options, Outcome, Scan, StepPlan};
 
 // the tests (tests.rs) name these through `use super::*`
 #[cfg(test)]
@@ -60,6 +60,8 @@ pub struct Wizard {
     pub report: Option<Report>,
     /// The finding selected on the Verify screen (Enter jumps to its step).
     pub selected: Option<usize>,
+    /// A jump from Verify to the step that fixes a finding, until Verify has checked again.
+    pub detour: Option<Detour>,
     /// Seconds until the next DNS re-check on the Verify screen.
     pub recheck_in: Option<u32>,
     /// The finding `mailsetup fix <id>` was opened for.
@@ -101,6 +103,7 @@ impl Wizard {
             records: None,
             report: None,
             selected: None,
+            detour: None,
             recheck_in: None,
             fixing,
             scroll: 0,
@@ -133,6 +136,29 @@ impl Wizard {
                 .any(|p| matches!(p.outcome, Outcome::Applied { .. }))
     }
 
+    /// Whether Esc and finishing this step return to Verify (a [`Detour`] away from it).
+    pub fn returns_to_verify(&self) -> bool {
+        matches!(self.detour, Some(Detour::Away(_)))
+    }
+
+    /// Where Esc goes: back to Verify from a detour, else the step before.
+    pub(crate) fn back(&self) -> Step {
+        if self.returns_to_verify() {
+            Step::Verify
+        } else {
+            self.step.prev()
+        }
+    }
+
+    /// Where finishing `step` goes: back to Verify from a detour, else the next step.
+    pub(crate) fn onward(&self, step: Step) -> Step {
+        if self.returns_to_verify() {
+            Step::Verify
+        } else {
+            step.next()
+        }
+    }
+
     /// The undo offered for the earlier steps of an interrupted wizard run, if any.
     pub fn undo_offered(&self) -> Option<&str> {
         self.interrupted
@@ -143,6 +169,16 @@ impl Wizard {
 
     /// Show `step`, with the effects that fill it.
     pub fn goto(&mut self, step: Step) -> Vec<Effect> {
+        self.detour = match (self.detour.take(), step) {
+            // back from a detour: Verify checks again, and then selects anew
+            (Some(Detour::Away(f)), Step::Verify) => {
+                self.selected = None;
+                Some(Detour::Back(f))
+            }
+            (Some(Detour::Back(f)), Step::Verify) => Some(Detour::Back(f)),
+            (Some(Detour::Away(f)), _) => Some(Detour::Away(f)),
+            (_, _) => None,
+        };
         self.step = step;
         self.scroll = 0;
         self.status = None;

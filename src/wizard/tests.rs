@@ -562,3 +562,172 @@ fn a_step_only_an_already_done_step_needs_may_be_skipped() {
     assert_eq!(w.plans[&Step::Tables].outcome, Outcome::Skipped);
     assert_eq!(w.step, Step::Keys);
 }
+
+fn finding(id: &'static str, severity: Severity) -> Finding {
+    Finding {
+        id,
+        severity,
+        subject: "example.org".into(),
+        message: id.into(),
+        found: None,
+        expected: None,
+        fix: None,
+    }
+}
+
+/// A report with these findings (and one failing check).
+fn report_of(findings: &[(&'static str, Severity)]) -> Report {
+    let mut r = report(true);
+    r.findings = findings.iter().map(|(id, s)| finding(id, *s)).collect();
+    r
+}
+
+const KEY: (&str, Severity) = (ids::DKIM_KEY_MISMATCH, Severity::Error);
+const SPF: (&str, Severity) = (ids::SPF_IP_NOT_PERMITTED, Severity::Error);
+const NOTE: (&str, Severity) = (ids::DMARC_MONITOR_ONLY, Severity::Info);
+
+/// On Verify with the key, SPF and DMARC findings, the first one selected.
+fn at_verify_with_two_failing() -> Wizard {
+    let mut w = at_verify(true);
+    w.update(Msg::Checked(report_of(&[KEY, SPF, NOTE])));
+    key(&mut w, Key::Down);
+    assert_eq!(w.selected, Some(0));
+    w
+}
+
+/// Enter jumps to the finding's step; Esc there goes back to Verify (not the step before),
+/// which checks again; the finding is cleared, so the selection moves to the next finding a
+/// step repairs, and from there on to none (Enter: the summary).
+#[test]
+fn esc_from_a_jump_returns_to_verify_and_the_selection_moves_on() {
+    let mut w = at_verify_with_two_failing();
+    let effects = key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::Keys);
+    assert_eq!(effects, [Effect::Plan(Step::Keys, settings())]);
+    assert!(w.returns_to_verify());
+    let effects = key(&mut w, Key::Esc);
+    assert_eq!(w.step, Step::Verify, "not Tables, the step before Keys");
+    assert_eq!(effects, [Effect::Check(settings())]);
+    assert_eq!(w.selected, None, "nothing selected until the check is back");
+    w.update(Msg::Checked(report_of(&[SPF, NOTE])));
+    assert_eq!(w.selected, Some(0), "the SPF finding");
+    assert_eq!(
+        w.status.as_deref(),
+        Some("dkim.key-mismatch (example.org) is cleared")
+    );
+    assert_eq!(w.detour, None);
+
+    key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::Records);
+    key(&mut w, Key::Esc);
+    assert_eq!(w.step, Step::Verify);
+    w.update(Msg::Checked(report_of(&[NOTE])));
+    assert_eq!(w.selected, None, "a note is nothing to jump to");
+    key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::Summary);
+    // and Esc from the summary is the plain step before again
+    key(&mut w, Key::Esc);
+    assert_eq!(w.step, Step::Verify);
+}
+
+/// Finishing the step (`n`, or Enter once applied) returns to Verify too; a finding that
+/// still fails is said so, and the selection moves past it.
+#[test]
+fn finishing_the_jumped_to_step_returns_to_verify() {
+    let mut w = at_verify_with_two_failing();
+    key(&mut w, Key::Enter);
+    w.update(Msg::Planned(Step::Keys, Ok(plan())));
+    let effects = key(&mut w, Key::Char('n'));
+    assert_eq!(w.step, Step::Verify, "not Records, the step after Keys");
+    assert_eq!(effects, [Effect::Check(settings())]);
+    w.update(Msg::Checked(report_of(&[KEY, SPF, NOTE])));
+    assert_eq!(
+        w.selected,
+        Some(1),
+        "past the key finding, which still fails"
+    );
+    assert_eq!(
+        w.status.as_deref(),
+        Some("dkim.key-mismatch (example.org) still fails")
+    );
+
+    // applied, then Enter: back to Verify
+    key(&mut w, Key::Up);
+    assert_eq!(w.selected, Some(0));
+    let effects = key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::Keys);
+    assert_eq!(
+        effects,
+        [Effect::Plan(Step::Keys, settings())],
+        "skipped before: planned and offered again"
+    );
+    w.update(Msg::Planned(Step::Keys, Ok(plan())));
+    let effects = key(&mut w, Key::Char('y'));
+    assert_eq!(effects, [Effect::Apply(Step::Keys, plan())]);
+    w.update(Msg::Applied(Step::Keys, Ok(vec![])));
+    w.update(Msg::Planned(Step::Keys, Ok(Plan::default())));
+    assert_eq!(w.step, Step::Keys, "the result is shown first");
+    key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::Verify);
+    w.update(Msg::Checked(report(false)));
+    assert_eq!(w.selected, None);
+    assert_eq!(
+        w.status.as_deref(),
+        Some("dkim.key-mismatch (example.org) is cleared; every check passes")
+    );
+}
+
+/// Back from a step, the selection skips the other findings that step leaves failing:
+/// Enter would only jump to it again.
+#[test]
+fn back_on_verify_the_selection_skips_what_the_visited_step_left() {
+    let insecure = (ids::OPENDKIM_KEY_INSECURE, Severity::Error);
+    let mut w = at_verify(true);
+    w.update(Msg::Checked(report_of(&[KEY, insecure, NOTE, SPF])));
+    key(&mut w, Key::Down);
+    key(&mut w, Key::Enter);
+    assert_eq!(w.step, Step::Keys);
+    key(&mut w, Key::Esc);
+    w.update(Msg::Checked(report_of(&[insecure, NOTE, SPF])));
+    assert_eq!(
+        w.selected,
+        Some(2),
+        "the SPF finding, not the other Keys one"
+    );
+}
+
+/// A report that arrives while away (a re-check started before the jump) changes nothing
+/// of the way back; re-checks on Verify keep the same finding selected when it moves.
+#[test]
+fn the_selection_follows_its_finding_and_a_late_report_keeps_the_way_back() {
+    let mut w = at_verify_with_two_failing();
+    key(&mut w, Key::Down);
+    assert_eq!(w.selected, Some(1));
+    w.update(Msg::Checked(report_of(&[SPF, NOTE])));
+    assert_eq!(w.selected, Some(0), "still the SPF finding");
+    w.update(Msg::Checked(report_of(&[NOTE])));
+    assert_eq!(w.selected, None, "cleared: nothing selected");
+
+    let mut w = at_verify_with_two_failing();
+    key(&mut w, Key::Enter);
+    w.update(Msg::Checked(report_of(&[KEY, SPF, NOTE])));
+    assert!(w.returns_to_verify());
+    assert_eq!(w.step, Step::Keys);
+    key(&mut w, Key::Esc);
+    assert_eq!(w.step, Step::Verify);
+}
+
+/// In a dry run, `y` records what would change and returns to Verify as well.
+#[test]
+fn a_dry_run_y_on_the_jumped_to_step_returns_to_verify() {
+    let mut w = at_inet_protocols(true);
+    w.goto(Step::Verify);
+    w.update(Msg::Checked(report_of(&[KEY])));
+    key(&mut w, Key::Down);
+    key(&mut w, Key::Enter);
+    w.update(Msg::Planned(Step::Keys, Ok(plan())));
+    let effects = key(&mut w, Key::Char('y'));
+    assert_eq!(w.plans[&Step::Keys].outcome, Outcome::WouldApply);
+    assert_eq!(w.step, Step::Verify);
+    assert_eq!(effects, [Effect::Check(settings())]);
+}

@@ -129,6 +129,17 @@ pub struct StepPlan {
     pub outcome: Outcome,
 }
 
+/// Enter on a Verify finding jumps to the step that fixes it: a detour, and the way back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detour {
+    /// On the step that fixes this finding: Esc, and finishing the step (Enter after it is
+    /// decided, `n`, `y` in a dry run), return to Verify instead of moving through the steps.
+    Away(Finding),
+    /// Back on Verify, checking again: the report says whether this finding is cleared, and
+    /// the selection moves on ([`super::Wizard::update`] with [`Msg::Checked`]).
+    Back(Finding),
+}
+
 /// An interrupted run that was undone before the wizard opened (the first screen says so).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interrupted {

@@ -638,6 +638,35 @@ fn verify_with_findings_and_a_selection() {
     insta::assert_snapshot!(screen(&at_verify()).backend());
 }
 
+/// On the step Enter on a finding jumped to, the screen says the way back: Esc (and Enter
+/// once the step is decided) goes back to Verify.
+#[test]
+fn a_step_jumped_to_from_verify_says_the_way_back() {
+    let mut w = at_verify();
+    key(&mut w, Key::Enter);
+    planned(&mut w, Step::Keys, keys_plan());
+    let text = screen(&w).backend().to_string();
+    let bottom: Vec<&str> = text.lines().rev().take(2).collect();
+    assert!(bottom[0].contains("Esc back to Verify"), "{text}");
+    assert!(
+        bottom[1].contains("from Verify, for dkim.key-mismatch: Enter or Esc goes back"),
+        "{text}"
+    );
+    apply(
+        &mut w,
+        Step::Keys,
+        &["new key /etc/dkimkeys/example.org/mail.private"],
+    );
+    let text = screen(&w).backend().to_string();
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .contains("Enter/Esc back to Verify"),
+        "{text}"
+    );
+}
+
 #[test]
 fn summary() {
     insta::assert_snapshot!(screen(&at_summary(false)).backend());

@@ -48,7 +48,7 @@ pub fn fixing_box(f: &Finding, theme: &Theme, frame: &mut Frame, area: Rect) -> 
 /// Every key of the wizard (the contract in `crate::wizard`'s doc comment).
 const HELP: &[(&str, &str)] = &[
     ("Enter", "accept, go to the next step"),
-    ("Esc", "back one step"),
+    ("Esc", "back one step · to Verify after a jump"),
     ("Tab", "next field · change inet_protocols"),
     ("Shift-Tab", "previous field"),
     ("← →", "change a choice (key size, SPF, DMARC)"),
