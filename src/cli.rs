@@ -1,9 +1,11 @@
 //! The command line (clap): global options and subcommands. Parsing only; [`crate::commands`]
 //! carries them out.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::invocation::Invocation;
 
 /// Set up Postfix + OpenDKIM signing and the DNS records that make mail pass SPF, DKIM and DMARC.
 ///
@@ -34,6 +36,25 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 }
+
+impl Cli {
+    /// The options a printed command must repeat: `--root` unless `/`, `--answers`, and
+    /// the DNS options when given; the paths made absolute (against the working directory),
+    /// so the command works from anywhere.
+    pub fn invocation(&self) -> Invocation {
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        Invocation {
+            root: (self.root != Path::new("/")).then(|| absolute(&self.root)),
+            answers: self.answers.as_deref().map(absolute),
+            nameserver: self.dns.nameserver.clone(),
+            authoritative_port: (self.dns.authoritative_port != DEFAULT_AUTHORITATIVE_PORT)
+                .then_some(self.dns.authoritative_port),
+        }
+    }
+}
+
+/// DNS's own port, `--authoritative-port`'s default.
+const DEFAULT_AUTHORITATIVE_PORT: u16 = 53;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -96,7 +117,7 @@ pub struct DnsArgs {
     pub nameserver: Option<String>,
     /// Ask the authoritative servers on this port instead of 53: for a lab or test whose
     /// nameservers listen elsewhere (e.g. BIND on 127.0.0.1:5353).
-    #[arg(long, global = true, value_name = "PORT", default_value_t = 53, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, global = true, value_name = "PORT", default_value_t = DEFAULT_AUTHORITATIVE_PORT, value_parser = clap::value_parser!(u16).range(1..))]
     pub authoritative_port: u16,
 }
 

@@ -102,7 +102,10 @@ fn plan_cmd(root: &Root, cli: &Cli) -> Result<u8> {
     if plan.is_empty() {
         return Ok(0);
     }
-    sayln!("\n(dry run: nothing was written; `mailsetup apply` makes these changes)");
+    sayln!(
+        "\n(dry run: nothing was written; `{}` makes these changes)",
+        cli.invocation().command("apply")
+    );
     Ok(1)
 }
 
@@ -181,7 +184,10 @@ fn rollback_cmd(root: &Root, cli: &Cli, force: bool) -> Result<u8> {
         sayln!("  {line}");
     }
     if cli.dry_run {
-        sayln!("\n(dry run: nothing was changed; `mailsetup rollback` does this)");
+        sayln!(
+            "\n(dry run: nothing was changed; `{}` does this)",
+            cli.invocation().command("rollback")
+        );
         return Ok(1);
     }
     if !cli.yes {

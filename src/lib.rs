@@ -9,6 +9,7 @@
 //!   a file's owner/mode and text), [`postfix`] and [`opendkim`] (the lossless editors),
 //!   [`milter`] (the socket named on both sides), [`records`] (the DNS records to publish),
 //!   [`plan`] (what would change, with its service actions; its `Display` is the diff),
+//!   [`invocation`] (the options of the run a printed command repeats),
 //!   [`wizard`] (the wizard's state machine: `update` returns effects), [`error`].
 //! - Judges (pure over what was gathered): [`check`] (the DNS checks' rules, ids and report;
 //!   its `run` drives the lookups through [`dns`]), [`local`] (this server's checks), the
@@ -64,6 +65,7 @@ pub mod dns;
 pub mod error;
 pub mod flows;
 pub mod host;
+pub mod invocation;
 pub mod keys;
 pub mod local;
 pub mod milter;

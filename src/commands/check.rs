@@ -12,6 +12,7 @@ use crate::dns::{AuthOptions, Nameserver};
 use crate::error::{Error, Result};
 use crate::flows;
 use crate::host::system::Root;
+use crate::invocation::Invocation;
 use crate::values::Domain;
 use crate::wizard::Step;
 
@@ -49,7 +50,7 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
         rt.block_on(check::run(&input, &options))
     };
     let report = flows::check::merge(&local, dns);
-    print(&report, args.json, color);
+    print(&report, args.json, color, &cli.invocation());
     Ok(report.exit_code())
 }
 
@@ -67,19 +68,22 @@ pub(super) fn dns_options(args: &DnsArgs) -> Result<AuthOptions> {
     Ok(options)
 }
 
-pub(super) fn print(report: &Report, json: bool, color: bool) {
+/// The report, as JSON or for people; a finding a wizard step repairs gets its `mailsetup
+/// fix <id>` line, with the options of this run (`invocation`).
+pub(super) fn print(report: &Report, json: bool, color: bool, invocation: &Invocation) {
     if json {
         sayln!("{}", report::to_json(report));
     } else {
+        let repair = |id: &str| repair(id, invocation);
         say!("{}", report::to_human_with(report, color, &repair));
     }
 }
 
-/// `mailsetup fix <id>` for a finding whose cause a wizard step repairs on this server.
-fn repair(id: &str) -> Option<String> {
+/// `mailsetup … fix <id>` for a finding whose cause a wizard step repairs on this server.
+fn repair(id: &str, invocation: &Invocation) -> Option<String> {
     Step::for_finding(id)
         .and_then(Step::part)
-        .map(|_| format!("mailsetup fix {id}"))
+        .map(|_| invocation.command(&format!("fix {id}")))
 }
 
 /// Progress of `--watch` on stderr (stdout keeps only the final report): one line per

@@ -87,7 +87,7 @@ pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u6
     let report = Report::from_results(&results);
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    print(&report, json, color);
+    print(&report, json, color, &cli.invocation());
     if let (Some(note), false) = (note, json) {
         sayln!("{note}");
     }

@@ -96,6 +96,7 @@ pub(super) fn run(
         answers,
         fix: open_at,
         interrupted,
+        invocation: cli.invocation(),
     };
     let ctx = flows::Context {
         root: root.clone(),

@@ -119,7 +119,7 @@ fn apply_plan(
     lines.extend(receipt.reported.iter().cloned());
     lines.extend(receipt.services.iter().cloned());
     lines.push(format!(
-        "run record: {}/runs/{}.json (undo every step: mailsetup rollback)",
+        "run record: {}/runs/{}.json",
         system::STATE_DIR,
         receipt.record.stamp
     ));

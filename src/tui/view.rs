@@ -83,7 +83,7 @@ pub fn render(w: &Wizard, theme: &Theme, frame: &mut Frame) {
         overlay::help(theme, frame, over);
     }
     if w.confirm_quit && over.height > 2 {
-        overlay::confirm_quit(theme, frame, over);
+        overlay::confirm_quit(&w.command("rollback"), theme, frame, over);
     }
 }
 

@@ -131,7 +131,11 @@ impl Wizard {
             return Vec::new();
         };
         match result {
-            Ok(lines) => {
+            Ok(mut lines) => {
+                lines.push(format!(
+                    "undo every step of this run: {}",
+                    self.invocation.command("rollback")
+                ));
                 let actions = p.plan.services.clone();
                 p.outcome = Outcome::Applied {
                     lines,

@@ -28,6 +28,7 @@ mod verify;
 use std::collections::BTreeMap;
 
 use crate::check::{Finding, Report};
+use crate::invocation::Invocation;
 use crate::plan::ServiceAction;
 use crate::settings::Settings;
 pub use form::Form;
@@ -84,6 +85,8 @@ pub struct Wizard {
     pub selftest: Option<Report>,
     /// The interrupted run undone before the wizard opened, shown on the first screen.
     pub interrupted: Option<Interrupted>,
+    /// The options of this run (`--root`, `--answers`, DNS), for the commands it prints.
+    pub invocation: Invocation,
 }
 
 impl Wizard {
@@ -118,6 +121,7 @@ impl Wizard {
             readiness: None,
             selftest: None,
             interrupted: options.interrupted,
+            invocation: options.invocation,
         };
         let mut w = w;
         let mut effects = vec![Effect::Scan];
@@ -157,6 +161,24 @@ impl Wizard {
         } else {
             step.next()
         }
+    }
+
+    /// `mailsetup … COMMAND` with the options of this run.
+    pub fn command(&self, args: &str) -> String {
+        self.invocation.command(args)
+    }
+
+    /// `mailsetup … check` for the records to publish: with the answers given, or else with
+    /// those the wizard saves for the next run (`saved`, beneath the root; a dry run saves
+    /// nothing, and `check` then needs `--answers` added).
+    pub fn check_command(&self, saved: &str) -> String {
+        let invocation = if self.dry_run {
+            self.invocation.clone()
+        } else {
+            self.invocation
+                .or_answers(self.invocation.beneath_root(saved))
+        };
+        invocation.command("check")
     }
 
     /// The undo offered for the earlier steps of an interrupted wizard run, if any.

@@ -141,7 +141,10 @@ fn y_applies_then_the_step_is_planned_again_to_verify() {
     assert_eq!(
         w.plans[&Step::InetProtocols].outcome,
         Outcome::Applied {
-            lines: vec!["wrote".into()],
+            lines: vec![
+                "wrote".into(),
+                "undo every step of this run: mailsetup rollback".into()
+            ],
             verified: Some(true)
         }
     );
@@ -730,4 +733,50 @@ fn a_dry_run_y_on_the_jumped_to_step_returns_to_verify() {
     assert_eq!(w.plans[&Step::Keys].outcome, Outcome::WouldApply);
     assert_eq!(w.step, Step::Verify);
     assert_eq!(effects, [Effect::Check(settings())]);
+}
+
+/// The commands the wizard prints carry the run's options: the undo after a step, and on the
+/// summary the check with the answers given (or those it saves; a dry run saves none).
+#[test]
+fn printed_commands_carry_the_runs_options() {
+    let invocation = crate::invocation::Invocation {
+        root: Some("/srv/lab tree".into()),
+        answers: None,
+        nameserver: Some("127.0.0.1:5353".into()),
+        authoritative_port: None,
+    };
+    let (mut w, _) = Wizard::new(Options {
+        answers: Some(settings()),
+        invocation: invocation.clone(),
+        ..Options::default()
+    });
+    w.goto(Step::Keys);
+    w.update(Msg::Planned(Step::Keys, Ok(plan())));
+    key(&mut w, Key::Char('y'));
+    w.update(Msg::Applied(Step::Keys, Ok(vec![])));
+    let Outcome::Applied { lines, .. } = &w.plans[&Step::Keys].outcome else {
+        panic!("not applied");
+    };
+    assert_eq!(
+        lines,
+        &["undo every step of this run: mailsetup --root '/srv/lab tree' rollback"]
+    );
+    assert_eq!(
+        w.check_command("/etc/mailsetup/answers.toml"),
+        "mailsetup --root '/srv/lab tree' --answers '/srv/lab tree/etc/mailsetup/answers.toml' \
+         --nameserver 127.0.0.1:5353 check"
+    );
+    w.invocation.answers = Some("/root/a.toml".into());
+    assert!(
+        w.check_command("/etc/mailsetup/answers.toml")
+            .contains(" --answers /root/a.toml "),
+        "the answers given"
+    );
+    w.invocation.answers = None;
+    w.dry_run = true;
+    assert_eq!(
+        w.check_command("/etc/mailsetup/answers.toml"),
+        "mailsetup --root '/srv/lab tree' --nameserver 127.0.0.1:5353 check",
+        "a dry run saves no answers"
+    );
 }

@@ -7,6 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::Step;
 use crate::check::{Finding, Report};
+use crate::invocation::Invocation;
 use crate::plan::Plan;
 use crate::plan::ServiceAction;
 use crate::settings::Settings;
@@ -161,4 +162,6 @@ pub struct Options {
     pub fix: Option<(Step, Finding)>,
     /// An interrupted run recovered before the wizard opened.
     pub interrupted: Option<Interrupted>,
+    /// The options of this run, for the commands the wizard prints.
+    pub invocation: Invocation,
 }

@@ -678,7 +678,8 @@ break_fix() { # break_fix ID BREAK-COMMAND FIX-COMMAND [WHILE-BROKEN-FUNCTION]
   [ -z "$while_broken" ] || "$while_broken"
   if [ "$fix" = fix ]; then # the repair check prints: mailsetup fix ID, through the wizard's step
     ms check --answers "$ANSWERS" "${LABNS[@]}"
-    check "$id: check prints the repair: mailsetup fix $id" grep -q "fix: *mailsetup fix $id\$" "$MS_OUT"
+    check "$id: check prints the repair: mailsetup --answers … fix $id" \
+      grep -q -- "fix: *mailsetup --answers .* fix $id\$" "$MS_OUT"
     fix="'$MAILSETUP' fix $id --yes --answers '$ANSWERS' ${LABNS[*]}"
   fi
   echo "  -- $id: fix: $fix"

@@ -171,14 +171,14 @@ async fn a_finding_the_wizard_repairs_names_its_fix_command() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout
-            .contains("    fix:      mailsetup fix dkim.weak-key\n"),
-        "{}",
-        run.stdout
+    // the command carries this run's tree, answers and DNS options, to act on the same
+    let fix = format!(
+        "    fix:      mailsetup --root [ROOT] --answers {ANSWERS} {} fix dkim.weak-key\n",
+        lab.args().join(" ")
     );
+    assert!(run.stdout.contains(&fix), "{fix}\n{}", run.stdout);
     // a finding fixed at the DNS provider has no such line
-    assert!(!run.stdout.contains("mailsetup fix dkim.missing"));
+    assert!(!run.stdout.contains("fix dkim.missing"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -197,13 +197,11 @@ async fn local_problems_are_reported_with_the_step_that_fixes_them() {
         assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
     }
     let human = check(&tree, &lab, &[]);
-    assert!(
-        human
-            .stdout
-            .contains("    fix:      mailsetup fix milter.not-configured\n"),
-        "{}",
-        human.stdout
+    let fix = format!(
+        "    fix:      mailsetup --root [ROOT] --answers {ANSWERS} {} fix milter.not-configured\n",
+        lab.args().join(" ")
     );
+    assert!(human.stdout.contains(&fix), "{fix}\n{}", human.stdout);
     // after apply, a key made group-readable while postfix is in group opendkim
     let (tree, lab) = applied(true).await;
     let key = tree.path("/etc/opendkim/keys/example.org/mail.private");
@@ -422,4 +420,64 @@ fn fix_says_when_it_cannot_tell() {
         run.stdout
     );
     assert!(!run.stdout.contains("not failing now"), "{}", run.stdout);
+}
+
+/// Every command printed repeats the run's `--root`, `--answers` (absolute, quoted for the
+/// shell) and DNS options, so that pasting it acts on the same tree: the `fix` line of
+/// `check`, run through `sh` as printed (with `--dry-run`), shows the diff of that tree.
+#[tokio::test(flavor = "multi_thread")]
+async fn printed_commands_carry_the_runs_root_and_answers() {
+    let tree = Tree::debian12();
+    let lab = lab(true).await;
+    let answers = tree.root().join("my answers.toml");
+    std::fs::copy(ANSWERS, &answers).unwrap();
+    // relative to the working directory: printed absolute
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailsetup"))
+        .current_dir(tree.root())
+        .args(["--root", ".", "check", "--answers", "my answers.toml"])
+        .args(lab.args())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let root = tree.root().display().to_string();
+    let want = format!(
+        "mailsetup --root {root} --answers '{root}/my answers.toml' {} fix milter.not-configured",
+        lab.args().join(" ")
+    );
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("    fix:      mailsetup "))
+        .map(|rest| format!("mailsetup {rest}"))
+        .unwrap_or_default();
+    assert_eq!(line, want, "{stdout}");
+
+    // pasted into a shell, from elsewhere: the same tree and answers
+    let pasted = line.replacen("mailsetup", env!("CARGO_BIN_EXE_mailsetup"), 1);
+    let out = std::process::Command::new("sh")
+        .args(["-c", &format!("{pasted} --dry-run")])
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("── step 4/9: Milter wiring"), "{stdout}");
+    assert!(stdout.contains("+smtpd_milters = "), "{stdout}");
+
+    // plan names the apply that makes its changes the same way (no DNS options: none given)
+    let run = tree.run(&["plan", "--answers", &answers.display().to_string()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "`mailsetup --root [ROOT] --answers '[ROOT]/my answers.toml' apply` makes these changes"
+        ),
+        "{}",
+        run.stdout
+    );
 }

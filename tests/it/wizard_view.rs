@@ -672,6 +672,50 @@ fn summary() {
     insta::assert_snapshot!(screen(&at_summary(false)).backend());
 }
 
+/// With `--root` and `--answers`, the summary and the quit confirmation print the commands
+/// with them (quoted for the shell).
+#[test]
+fn the_commands_shown_carry_the_runs_options() {
+    let invocation = mailsetup::invocation::Invocation {
+        root: Some("/srv/lab tree".into()),
+        answers: Some("/srv/a.toml".into()),
+        ..Default::default()
+    };
+    let mut w = at_summary(false);
+    w.invocation = invocation.clone();
+    // the rows of the screen as one line (a command may wrap)
+    let flat = |text: &str| {
+        let rows: Vec<&str> = text
+            .lines()
+            .map(|l| l.trim_matches(|c| c == '"' || c == ' ' || c == '│'))
+            .collect();
+        rows.join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let text = screen(&w).backend().to_string();
+    assert!(
+        flat(&text).contains("Undo: mailsetup --root '/srv/lab tree' rollback (undoes every step"),
+        "{text}"
+    );
+    assert!(
+        flat(&text)
+            .contains("`mailsetup --root '/srv/lab tree' --answers /srv/a.toml check` verifies"),
+        "{text}"
+    );
+    let mut w = at_inet_protocols(false, None);
+    w.invocation = invocation;
+    planned(&mut w, Step::InetProtocols, inet_plan());
+    apply(&mut w, Step::InetProtocols, &["wrote /etc/postfix/main.cf"]);
+    key(&mut w, Key::Char('q'));
+    let text = screen(&w).backend().to_string();
+    assert!(
+        flat(&text).contains("Undo what was applied: mailsetup --root '/srv/lab tree' rollback"),
+        "{text}"
+    );
+}
+
 #[test]
 fn summary_dry_run() {
     insta::assert_snapshot!(screen(&at_summary(true)).backend());

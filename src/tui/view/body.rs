@@ -5,6 +5,7 @@ use ratatui::style::Style;
 use super::Body;
 use super::text::{Rows, clean, fit, fit_tail, width};
 use crate::check::{Report, Severity};
+use crate::flows::SAVED_ANSWERS;
 use crate::tui::theme::Theme;
 use crate::values::DmarcPolicy;
 use crate::wizard::{Interrupted, Outcome, Scan, Step, Wizard};
@@ -231,7 +232,7 @@ pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
         selftest(r, report, theme);
     }
     r.blank();
-    undo(r, w.dry_run, applied, theme);
+    undo(r, w, applied, theme);
     r.blank();
     next(r, w, theme);
     b
@@ -305,9 +306,10 @@ fn selftest(r: &mut Rows, report: &Report, theme: &Theme) {
     }
 }
 
-/// Where the backups are and how to undo, or why there is nothing to undo.
-fn undo(r: &mut Rows, dry_run: bool, applied: bool, theme: &Theme) {
-    if dry_run {
+/// Where the backups are and how to undo (the command with this run's options), or why
+/// there is nothing to undo.
+fn undo(r: &mut Rows, w: &Wizard, applied: bool, theme: &Theme) {
+    if w.dry_run {
         r.para(
             "Nothing was written, so there is nothing to undo. Run without --dry-run to apply.",
             Style::new(),
@@ -320,7 +322,10 @@ fn undo(r: &mut Rows, dry_run: bool, applied: bool, theme: &Theme) {
         );
         r.lead(
             &[("Undo:    ", theme.heading)],
-            "mailsetup rollback (undoes every step this run applied, as one)",
+            &format!(
+                "{} (undoes every step this run applied, as one)",
+                w.command("rollback")
+            ),
             Style::new(),
         );
     } else {
@@ -337,8 +342,9 @@ fn next(r: &mut Rows, w: &Wizard, theme: &Theme) {
     r.indented(
         "  1. ",
         &format!(
-            "Publish the records of step {}/9 at your DNS provider; `mailsetup check` verifies them.",
-            Step::Records.index()
+            "Publish the records of step {}/9 at your DNS provider; `{}` verifies them.",
+            Step::Records.index(),
+            w.check_command(SAVED_ANSWERS)
         ),
         Style::new(),
     );

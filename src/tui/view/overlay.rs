@@ -76,7 +76,8 @@ pub fn help(theme: &Theme, frame: &mut Frame, area: Rect) {
     boxed(" keys ", rows, frame, area, width);
 }
 
-pub fn confirm_quit(theme: &Theme, frame: &mut Frame, area: Rect) {
+/// Quit with some steps applied and others not? `rollback` is the undo command to show.
+pub fn confirm_quit(rollback: &str, theme: &Theme, frame: &mut Frame, area: Rect) {
     let width = area.width.min(52);
     let mut rows = Rows::new(usize::from(width.saturating_sub(4)));
     rows.para(
@@ -90,7 +91,7 @@ pub fn confirm_quit(theme: &Theme, frame: &mut Frame, area: Rect) {
         ("/", Style::new()),
         ("n", theme.key),
     ]);
-    rows.para("Undo what was applied: mailsetup rollback.", theme.dim);
+    rows.para(&format!("Undo what was applied: {rollback}"), theme.dim);
     boxed(" quit? ", rows, frame, area, width);
 }
 
