@@ -49,7 +49,10 @@ pub(super) fn run(
         let found = match verdict(settings, root, id, &dns)?.0 {
             Verdict::Failing(found) => found,
             Verdict::Clear => {
-                sayln!("{id}: not failing now; nothing to fix (mailsetup check shows everything)");
+                sayln!(
+                    "{id}: not failing now; nothing to fix ({} shows everything)",
+                    cli.invocation().command("check")
+                );
                 return Ok(Launch::Exit(0));
             }
             Verdict::Unverifiable(why) => {
@@ -124,7 +127,8 @@ fn without_screen(
     let Some((step, part)) = step.and_then(|s| s.part().map(|p| (s, p))) else {
         sayln!(
             "\nmailsetup changes nothing on this server for it: do what the fix line says, \
-             then run mailsetup check"
+             then run {}",
+            cli.invocation().command("check")
         );
         return Ok(1);
     };
@@ -151,9 +155,10 @@ fn without_screen(
             );
             if !changed {
                 sayln!(
-                    "  the {} step had nothing to change; `mailsetup apply` brings every file \
-                     mailsetup manages in line with the answers",
-                    step.title()
+                    "  the {} step had nothing to change; `{}` brings every file mailsetup \
+                     manages in line with the answers",
+                    step.title(),
+                    cli.invocation().command("apply")
                 );
             }
             false
