@@ -142,8 +142,8 @@ fn walk(
     plan::check_selection(settings, current, &parts)?;
     if skipped > 0 {
         sayln!(
-            "{skipped} step(s) skipped: their changes are still pending (mailsetup plan shows \
-             them)"
+            "{skipped} step(s) skipped: their changes are still pending (`{}` shows them)",
+            cli.invocation().command("plan")
         );
     }
     if accepted.is_empty() {
@@ -182,13 +182,20 @@ fn walk(
         say!("  ! changes remain after applying:\n{again}");
     }
     let unsigned = selftest(root, cli, settings);
+    let run = cli.invocation();
     sayln!(
-        "applied {} step(s) as one run; run record {}/runs/{}.json\nundo with: mailsetup \
-         rollback\nnext: publish the records from `mailsetup records`, then run `mailsetup \
-         check`",
+        "applied {} step(s) as one run; run record {}\nundo with: {}\nnext: publish the \
+         records from `{}`, then run `{}`",
         accepted.len(),
-        system::STATE_DIR,
-        receipt.record.stamp
+        run.beneath_root(&format!(
+            "{}/runs/{}.json",
+            system::STATE_DIR,
+            receipt.record.stamp
+        ))
+        .display(),
+        run.command("rollback"),
+        run.command("records"),
+        run.command("check")
     );
     Ok(Walked {
         applied: accepted.len(),

@@ -374,6 +374,20 @@ async fn fix_brings_the_steps_a_step_needs_and_leaves_no_new_error() {
         "{}",
         run.stdout
     );
+    // the printed commands act on this tree, with these answers
+    assert!(
+        run.stdout
+            .contains("\nundo with: mailsetup --root [ROOT] rollback\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "then run `mailsetup --root [ROOT] --answers {ANSWERS} --nameserver"
+        )),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout
             .ends_with("milter.not-configured: cleared\nevery local check passes\n"),
