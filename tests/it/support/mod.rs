@@ -1,10 +1,14 @@
 //! Test support: an in-process DNS server ([`dns_server`]), a temporary `--root` tree built from the Debian 12 stock files, a runner for the
-//! real binary, and a snapshot of a tree (every file's bytes and mode) to prove what changed.
+//! real binary, and a snapshot of a tree (every file's bytes and mode) to prove what changed;
+//! zone-file text as data ([`zonefile`]) and a DNS world of several servers to edit and serve
+//! ([`world`]).
 
 pub mod dns_server;
 pub mod lab;
 pub mod scenario;
 pub mod tmux;
+pub mod world;
+pub mod zonefile;
 
 use std::collections::BTreeMap;
 use std::fs;
