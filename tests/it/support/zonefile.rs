@@ -21,6 +21,20 @@ pub struct Rr {
 }
 
 impl Rr {
+    /// A TXT record at `owner` (absolute) holding `value`, in strings of at most 250 bytes.
+    pub fn txt(owner: &str, value: &str) -> Rr {
+        let rdata = value
+            .as_bytes()
+            .chunks(250)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        Rr {
+            owner: owner.into(),
+            rtype: "TXT".into(),
+            rdata,
+        }
+    }
+
     /// The rdata as `check` shows a record in `found` (and as it compares them): a TXT
     /// record's strings joined; otherwise the fields, lowercase, names without their
     /// trailing dot, separated by one space.
