@@ -14,8 +14,9 @@
 //! skipped. A finding with no fix is followed by its message (`dns.propagating`: "visible
 //! everywhere by about …" is waiting for the caches to run out).
 //!
-//! A TXT fix's web-form alternative must name the record of its zone-file line (name
-//! relative to the zone, value).
+//! Two texts are held against each other on the way: a TXT fix's web-form alternative must
+//! name the record of its zone-file line (name relative to the zone, value), and a fix that
+//! publishes one record must have an `expected` that shows the record's value.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
@@ -361,6 +362,25 @@ fn web_form_agrees(alternatives: &[String], world: &World) -> Result<(), String>
     Ok(())
 }
 
+/// When the fix publishes one record and the finding has an `expected`, that shows the
+/// record's value (a TXT value exactly; otherwise ignoring case and trailing dots).
+fn expected_agrees(f: &Found, actions: &[Action]) -> Result<(), String> {
+    let published: Vec<&Rr> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Publish(rr) => Some(rr),
+            _ => None,
+        })
+        .collect();
+    match (published.as_slice(), &f.expected) {
+        ([rr], Some(expected)) if !rr.is_named_by(expected) => Err(format!(
+            "expected {expected:?} does not show the value of the record the fix publishes, \
+             {rr}"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Where a case stands while its fixes are followed.
 pub struct Following<'a> {
     pub world: &'a mut World,
@@ -401,6 +421,7 @@ pub async fn follow(f: &Found, alternative: usize, st: &mut Following<'_>) -> Re
         }
         actions.extend(these);
     }
+    expected_agrees(f, &actions)?;
     let mut zone_hint = None;
     for action in actions {
         st.log

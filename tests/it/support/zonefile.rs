@@ -55,6 +55,16 @@ impl Rr {
         }
     }
 
+    /// Does `text` (an `expected`, say) show this record's value: contain it (a TXT value
+    /// exactly; otherwise ignoring case and trailing dots)?
+    pub fn is_named_by(&self, text: &str) -> bool {
+        if self.rtype == "TXT" {
+            text.contains(&self.shown())
+        } else {
+            normalized(text).contains(&self.shown())
+        }
+    }
+
     /// The record as one zone-file line with an absolute owner.
     pub fn line(&self) -> String {
         let rdata: Vec<String> = if self.rtype == "TXT" {
