@@ -365,11 +365,7 @@ fn cases() -> Vec<Case> {
             V4,
             |w, _| dmarc(w, &["v=DMARC1; p=none; rua=mailto:postmaster@example.org"]),
         )
-        .writes()
-        .known_bug(
-            "the fix says to publish the DMARC record mailsetup apply prints; apply prints none",
-            "apply printed none",
-        ),
+        .writes(),
         case(
             ids::DMARC_RUA_UNAUTHORIZED,
             "example.net reports to example.org, which does not authorise it",

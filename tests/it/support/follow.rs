@@ -165,8 +165,6 @@ enum Action {
     /// Publish the record `mailsetup records` prints at the DKIM selector ("its record") or
     /// at `_dmarc` ("the DMARC record"), for the finding's domain.
     PublishPrinted(Printed),
-    /// Publish the DMARC record that the last `mailsetup apply` printed ("… it prints").
-    PublishFromApply,
     /// The first-hop resolver's cache runs out ("visible everywhere by about …").
     Wait,
 }
@@ -300,8 +298,6 @@ fn read_line(line: &str) -> Result<Vec<Action>, String> {
     }
     if line.contains("publish the DMARC record `mailsetup records` prints") {
         actions.push(Action::PublishPrinted(Printed::Dmarc));
-    } else if line.contains("publish the DMARC record it prints") {
-        actions.push(Action::PublishFromApply);
     }
     if let Some(name) = line
         .split_once(" a few days later")
@@ -389,8 +385,6 @@ pub struct Following<'a> {
     pub writes: bool,
     /// What was done, for the report.
     pub log: Vec<String>,
-    /// The stdout of the last `mailsetup apply`.
-    pub applied: String,
 }
 
 impl<'a> Following<'a> {
@@ -400,7 +394,6 @@ impl<'a> Following<'a> {
             tree,
             writes,
             log: Vec::new(),
-            applied: String::new(),
         }
     }
 }
@@ -502,7 +495,7 @@ async fn perform(
             if !st.writes {
                 return Err("the fix runs mailsetup apply: mark the case .writes()".into());
             }
-            st.applied = apply(st.tree).await?;
+            apply(st.tree).await?;
         }
         Action::PublishPrinted(what) => {
             let args = [
@@ -534,23 +527,6 @@ async fn perform(
                 ));
             }
             for rr in wanted {
-                publish(world, rr, f.found.as_deref(), None)?;
-            }
-        }
-        Action::PublishFromApply => {
-            let dmarc = format!("_dmarc.{}", f.subject);
-            let printed: Vec<Rr> = records_in(&st.applied)
-                .into_iter()
-                .filter(|r| r.owner == dmarc)
-                .collect();
-            if printed.is_empty() {
-                return Err(format!(
-                    "the fix says to publish the DMARC record mailsetup apply prints, but \
-                     apply printed none:\n{}",
-                    st.applied
-                ));
-            }
-            for rr in printed {
                 publish(world, rr, f.found.as_deref(), None)?;
             }
         }
