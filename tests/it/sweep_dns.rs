@@ -22,9 +22,7 @@ use futures_util::StreamExt;
 use mailsetup::check::ids;
 
 use crate::support::dns_server::zone;
-use crate::support::follow::{
-    ANSWERS_IN_TREE, Following, Found, answers_path, check, follow, set_answers,
-};
+use crate::support::follow::{ANSWERS_IN_TREE, Following, Found, answers_path, check, follow};
 use crate::support::scenario::fixture_zones_keys;
 use crate::support::world::World;
 use crate::support::zonefile::{Rr, Zone};
@@ -62,6 +60,10 @@ enum Base {
     /// As [`Base::V4`] with `ipv6 = 2001:db8::10` and `inet_protocols = "all"`: the AAAA
     /// record, SPF with `ip6:`, the IPv6 PTR.
     DualStack,
+    /// As [`Base::V4`] with `ipv6 = 2001:db8::10` instead of the IPv4 address
+    /// (`inet_protocols = "ipv6"`): the AAAA record instead of the A, SPF with `ip6:` only,
+    /// the IPv6 PTR.
+    V6Only,
     /// As [`Base::V4`] with the fixture's 1024-bit keys, published.
     Weak,
 }
@@ -186,6 +188,23 @@ fn v6_ptr_owner() -> String {
         .to_string()
 }
 
+/// The blocklist `list` lists `ip` (as Spamhaus's SBL does: 127.0.0.2).
+fn list(w: &mut World, list: &str, ip: &str) {
+    let reverse = mailsetup::dns::reverse_name(ip.parse().unwrap());
+    let labels = reverse
+        .strip_suffix(".in-addr.arpa")
+        .or_else(|| reverse.strip_suffix(".ip6.arpa"))
+        .unwrap();
+    let owner = format!("{labels}.{list}");
+    w.edit(list, |z| {
+        z.add(Rr {
+            owner,
+            rtype: "A".into(),
+            rdata: vec!["127.0.0.2".into()],
+        })
+    });
+}
+
 /// Every case: one thing broken each.
 fn cases() -> Vec<Case> {
     use Base::*;
@@ -234,6 +253,9 @@ fn cases() -> Vec<Case> {
         }),
         case(ids::DKIM_PASTE_ERROR, "h=rsa-sha256", V4, |w, k| {
             dkim(w, &[&format!("v=DKIM1; h=rsa-sha256; k=rsa; p={}", k.org)])
+        }),
+        case(ids::DKIM_PASTE_ERROR, "k=rsa-sha256", V4, |w, k| {
+            dkim(w, &[&format!("v=DKIM1; k=rsa-sha256; p={}", k.org)])
         }),
         case(ids::DKIM_PASTE_ERROR, "key cut at 250", V4, |w, k| {
             dkim(w, &[&format!("v=DKIM1; k=rsa; p={}", &k.org[..250])])
@@ -320,6 +342,16 @@ fn cases() -> Vec<Case> {
                         z.add_line(&format!("h{i} IN A 192.0.2.{}", 100 + i));
                     }
                 });
+            },
+        ),
+        case(
+            ids::SPF_TOO_MANY_LOOKUPS,
+            "an include that includes the domain again",
+            V4,
+            |w, _| {
+                spf(w, &["v=spf1 ip4:192.0.2.10 include:l1.example.org -all"]);
+                let l1 = "v=spf1 include:example.org -all";
+                w.edit(ORG, |z| z.add(Rr::txt("l1.example.org", l1)));
             },
         ),
         case(
@@ -446,6 +478,43 @@ fn cases() -> Vec<Case> {
         case(ids::RBL_LISTED, "Barracuda", V4, |w, _| {
             add(w, "b.barracudacentral.org", "10.2.0.192 IN A 127.0.0.2")
         }),
+        case(
+            ids::RBL_LISTED,
+            "Spamhaus ZEN, the IPv6 address",
+            DualStack,
+            |w, _| list(w, "zen.spamhaus.org", V6),
+        ),
+        // an IPv6-only server: no IPv4 to fall back on
+        case(ids::PTR_MISSING, "no IPv6 PTR", V6Only, |w, _| {
+            replace(w, &format!("{}.{REVERSE6}", v6_ptr_owner()), "PTR", "", &[])
+        }),
+        case(
+            ids::PTR_MISMATCH,
+            "the provider's IPv6 name",
+            V6Only,
+            |w, _| {
+                let owner = format!("{}.{REVERSE6}", v6_ptr_owner());
+                replace(w, &owner, "PTR", "", &["host-10.provider.example."])
+            },
+        ),
+        case(
+            ids::PTR_MISMATCH,
+            "the hostname does not resolve back to the IPv6 address",
+            V6Only,
+            |w, _| replace(w, HOST, "AAAA", "", &["2001:db8::99"]),
+        ),
+        case(ids::HOST_A_MISSING, "no AAAA", V6Only, |w, _| {
+            replace(w, HOST, "AAAA", "", &[])
+        }),
+        case(
+            ids::SPF_IP_NOT_PERMITTED,
+            "another IPv6 address",
+            V6Only,
+            |w, _| spf(w, &["v=spf1 ip6:2001:db8::99 -all"]),
+        ),
+        case(ids::RBL_LISTED, "Spamhaus ZEN", V6Only, |w, _| {
+            list(w, "zen.spamhaus.org", V6)
+        }),
         // the nameservers
         case(
             ids::DNS_NS_DISAGREE,
@@ -494,6 +563,16 @@ fn cases() -> Vec<Case> {
                 dkim(w, &[&format!("v=DKIM1; k=rsa; p={}", k.org)]);
             },
         ),
+        case(
+            ids::DNS_PROPAGATING,
+            "the resolver cached the SPF record before it changed",
+            V4,
+            |w, _| {
+                spf(w, &["v=spf1 ip4:192.0.2.10 ~all"]);
+                w.cache(ORG);
+                spf(w, &["v=spf1 ip4:192.0.2.10 -all"]);
+            },
+        ),
     ]
 }
 
@@ -501,6 +580,7 @@ fn cases() -> Vec<Case> {
 struct Trees {
     v4: Arc<Tree>,
     dual: Arc<Tree>,
+    v6: Arc<Tree>,
     weak: Arc<Tree>,
 }
 
@@ -509,6 +589,7 @@ impl Trees {
         match base {
             Base::V4 => &self.v4,
             Base::DualStack => &self.dual,
+            Base::V6Only => &self.v6,
             Base::Weak => &self.weak,
         }
     }
@@ -555,6 +636,27 @@ fn dual_stack(mut w: World) -> World {
     let ptr = format!("{} IN PTR mail.example.org.", v6_ptr_owner());
     w.zones.push(Zone::parse(&zone(REVERSE6, &[&ptr])));
     w
+}
+
+/// [`dual_stack`] without the IPv4 address: no A record, SPF with `ip6:` only.
+fn v6_only(mut w: World) -> World {
+    w = dual_stack(w);
+    replace(&mut w, HOST, "A", "", &[]);
+    let value = format!("v=spf1 ip6:{V6} -all");
+    for d in [ORG, "example.net"] {
+        replace(&mut w, d, "TXT", "v=spf1", &[&value]);
+    }
+    w
+}
+
+/// A tree set up for `base` from the 2048-bit [`Base::V4`] tree: a copy with the answers
+/// edited by `edit`, applied again (the keys stay).
+fn reapplied(v4: &Tree, edit: impl Fn(String) -> String) -> Tree {
+    let tree = v4.copy();
+    tree.write(ANSWERS_IN_TREE, &edit(tree.read(ANSWERS_IN_TREE)));
+    tree.run(&["apply", "--yes", "--answers", &answers_path(&tree)])
+        .expect_code(0);
+    tree
 }
 
 /// Error-severity findings as `id subject`.
@@ -677,27 +779,32 @@ async fn run_case(
 async fn sweep_every_dns_finding_is_cleared_by_its_printed_fix() {
     let start = Instant::now();
     let v4 = applied(|a| a.replace("key_bits = 1024", "key_bits = 2048"));
-    let dual = v4.copy();
-    set_answers(
-        &dual,
-        &[
-            ("ipv6".into(), format!("\"{V6}\"")),
-            ("inet_protocols".into(), "\"all\"".into()),
-        ],
-    );
-    dual.run(&["apply", "--yes", "--answers", &answers_path(&dual)])
-        .expect_code(0);
+    let dual = reapplied(&v4, |a| {
+        a.replace("inet_protocols = \"ipv4\"", "inet_protocols = \"all\"")
+            + &format!("ipv6 = \"{V6}\"\n")
+    });
+    let v6 = reapplied(&v4, |a| {
+        let a = a.replace("inet_protocols = \"ipv4\"", "inet_protocols = \"ipv6\"");
+        let v4_line = a.lines().find(|l| l.starts_with("ipv4 = ")).unwrap();
+        a.replace(v4_line, &format!("ipv6 = \"{V6}\""))
+    });
     let weak = applied(|a| a);
     let (v4_base, v4_keys) = v4_world(&v4);
     let (weak_base, weak_keys) = v4_world(&weak);
     let bases = vec![
         (Base::V4, v4_base.clone(), v4_keys.clone()),
-        (Base::DualStack, dual_stack(v4_base), v4_keys),
+        (
+            Base::DualStack,
+            dual_stack(v4_base.clone()),
+            v4_keys.clone(),
+        ),
+        (Base::V6Only, v6_only(v4_base), v4_keys),
         (Base::Weak, weak_base, weak_keys),
     ];
     let trees = Trees {
         v4: Arc::new(v4),
         dual: Arc::new(dual),
+        v6: Arc::new(v6),
         weak: Arc::new(weak),
     };
     // the bases are healthy: nothing but the weak keys' warning

@@ -472,7 +472,7 @@ async fn perform(
         Action::Delist(page) => delist(world, &page, &f.subject)?,
         Action::FlattenSpf => {
             let record = spf_record(world, &f.subject)?;
-            let terms = flatten(world, &f.subject, 0)?;
+            let terms = flatten(world, &f.subject, &mut Vec::new())?;
             set_spf(world, &f.subject, &record, &terms);
         }
         Action::DropVoidTerms => {
@@ -669,20 +669,21 @@ fn addresses(world: &World, name: &str, q: &str) -> Vec<String> {
 }
 
 /// The terms of `domain`'s SPF record with include:, a and mx replaced by the ip4:/ip6:
-/// ranges they stand for (an include's own `all` dropped; only its passing terms kept).
-fn flatten(world: &World, domain: &str, depth: usize) -> Result<Vec<String>, String> {
-    if depth > 10 {
-        return Err(format!("include loop at {domain}"));
-    }
+/// ranges they stand for (an include's own `all` dropped; only its passing terms kept; an
+/// include of a record already on the way, a loop, stands for nothing more). `seen`: the
+/// records on the way, `domain`'s first.
+fn flatten(world: &World, domain: &str, seen: &mut Vec<String>) -> Result<Vec<String>, String> {
     let record = spf_record(world, domain)?;
+    let top = seen.is_empty();
+    seen.push(domain.to_string());
     let mut out = Vec::new();
     for term in record.split_whitespace().skip(1) {
         let (q, mechanism, target) = term_parts(term, domain);
         match (mechanism.as_str(), target) {
-            ("all", _) if depth > 0 => {}
+            ("all", _) if !top => {}
             ("include", Some(t)) => {
-                if q.is_empty() || q == "+" {
-                    out.extend(flatten(world, &t, depth + 1)?);
+                if (q.is_empty() || q == "+") && !seen.contains(&t) {
+                    out.extend(flatten(world, &t, seen)?);
                 }
             }
             ("a", Some(t)) => out.extend(addresses(world, &t, q)),
