@@ -7,9 +7,6 @@
 //! that was not there before. [`sweep_every_finding_id_is_swept_or_excused`] keeps the table
 //! complete: an id with no case here, not one of the local ids (`sweep_local.rs` sweeps
 //! those) and not excused with its reason fails it.
-//!
-//! A case that shows a product bug not fixed yet carries it ([`Case::known_bug`]): it must
-//! go on failing that way, and the sweep fails once it passes, until the marker goes.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
@@ -85,10 +82,6 @@ struct Case {
     /// Following the fix runs `mailsetup apply`: the case gets its own copy of the tree.
     writes: bool,
     breaks: fn(&mut World, &Keys),
-    /// A product bug this case shows and that is not fixed yet: (what is wrong, a text its
-    /// failure contains). The case must keep failing so; once it passes, the sweep fails
-    /// until the marker goes.
-    known_bug: Option<(&'static str, &'static str)>,
 }
 
 fn case(id: &'static str, what: &'static str, base: Base, breaks: fn(&mut World, &Keys)) -> Case {
@@ -99,7 +92,6 @@ fn case(id: &'static str, what: &'static str, base: Base, breaks: fn(&mut World,
         alternative: 0,
         writes: false,
         breaks,
-        known_bug: None,
     }
 }
 
@@ -111,11 +103,6 @@ impl Case {
 
     fn writes(mut self) -> Case {
         self.writes = true;
-        self
-    }
-
-    fn known_bug(mut self, what: &'static str, shows: &'static str) -> Case {
-        self.known_bug = Some((what, shows));
         self
     }
 }
@@ -298,14 +285,7 @@ fn cases() -> Vec<Case> {
             },
         ),
         // the break is the tree's: 1024-bit keys, published as they are
-        case(ids::DKIM_WEAK_KEY, "1024-bit keys", Weak, |_, _| {})
-            .writes()
-            .known_bug(
-                "the fix says to set key_bits = 2048 and a new selector, then mailsetup apply; \
-                 apply refuses (exit 2) because the SigningTable line it wrote for the old \
-                 selector stays: changing the selector is key rotation, not built yet",
-                "already maps to `mail._domainkey.example.org`, not `s2048._domainkey",
-            ),
+        case(ids::DKIM_WEAK_KEY, "1024-bit keys", Weak, |_, _| {}).writes(),
         // SPF
         case(ids::SPF_MISSING, "no v=spf1 record", V4, |w, _| spf(w, &[])),
         case(ids::SPF_MULTIPLE, "two v=spf1 records", V4, |w, _| {
@@ -823,20 +803,10 @@ async fn sweep_every_dns_finding_is_cleared_by_its_printed_fix() {
         .collect()
         .await;
     let mut failures = Vec::new();
-    for (case, result) in cases.iter().zip(results) {
-        match (case.known_bug, result) {
-            (None, Ok(line)) => println!("{line}"),
-            (None, Err(e)) => failures.push(e),
-            (Some((what, shows)), Err(e)) if e.contains(shows) => {
-                println!("KNOWN BUG {} ({}): {what}\n{e}", case.id, case.what);
-            }
-            (Some((what, _)), Err(e)) => failures.push(format!(
-                "{} ({}) fails otherwise than by its known bug ({what}):\n{e}",
-                case.id, case.what
-            )),
-            (Some((what, _)), Ok(line)) => failures.push(format!(
-                "{line}\n  the known bug is gone ({what}): remove the case's known_bug marker"
-            )),
+    for result in results {
+        match result {
+            Ok(line) => println!("{line}"),
+            Err(e) => failures.push(e),
         }
     }
     println!(

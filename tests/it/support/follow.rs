@@ -27,7 +27,8 @@ use super::world::World;
 use super::zonefile::{Rr, Zone, records_in};
 use super::{Run, Tree};
 
-/// The answers file inside each tree (a copy of the fixture answers, edited per base).
+/// The answers file of a tree, inside it: what `mailsetup` is given, and what a fix that
+/// says to change the answers edits.
 pub const ANSWERS_IN_TREE: &str = "/answers.toml";
 
 /// The selector a case picks when a fix asks for "a new selector".
@@ -79,7 +80,7 @@ pub fn answers_path(tree: &Tree) -> String {
 }
 
 /// Set `key = value` (TOML, as the fix prints it) in the tree's answers file.
-pub fn set_answers(tree: &Tree, assignments: &[(String, String)]) {
+fn set_answers(tree: &Tree, assignments: &[(String, String)]) {
     let text = tree.read(ANSWERS_IN_TREE);
     let key = |l: &str| l.split('=').next().unwrap_or("").trim().to_string();
     let mut lines: Vec<String> = text
@@ -160,6 +161,9 @@ enum Action {
     DropVoidTerms,
     /// `key = value` in the answers file.
     Answers(Vec<(String, String)>),
+    /// "remove the lines of selector S from FILE": the lines of that file of the tree whose
+    /// key name (second field) is the selector's (`S._domainkey.…`).
+    RemoveSelectorLines(String, String),
     /// `mailsetup apply` (with `--yes` and the answers).
     Apply,
     /// Publish the record `mailsetup records` prints at the DKIM selector ("its record") or
@@ -235,16 +239,18 @@ fn word_after<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
     Some(word.trim_end_matches([',', ';', ':', '.']))
 }
 
-/// The actions one line of a fix asks for (empty: it asks for nothing this sweep knows).
+/// The actions one line of a fix asks for, in the order the line says them (empty: it asks
+/// for nothing this follower knows).
 fn read_line(line: &str) -> Result<Vec<Action>, String> {
     // "…; if it stays behind, …" is what to do when the first advice has not helped
     let line = line.split("; if ").next().unwrap_or(line);
-    let mut actions = Vec::new();
+    let at = |phrase: &str| line.find(phrase).unwrap_or(0);
+    let mut actions: Vec<(usize, Action)> = Vec::new();
     if let Some(zone) = word_after(line, "publish in the zone of ") {
-        actions.push(Action::InZone(zone.to_string()));
+        actions.push((at("publish in"), Action::InZone(zone.to_string())));
     }
     if let Some(name) = word_after(line, "delete the record at ") {
-        actions.push(Action::Delete(name.to_string()));
+        actions.push((at("delete"), Action::Delete(name.to_string())));
     }
     if let Some(rest) = line.split("wait until ").nth(1)
         && let Some((names, _)) = rest
@@ -253,63 +259,88 @@ fn read_line(line: &str) -> Result<Vec<Action>, String> {
     {
         for server in names.split(", ") {
             let name = server.split_whitespace().next().unwrap_or(server);
-            actions.push(Action::Transfer(name.to_string()));
+            actions.push((at("wait until"), Action::Transfer(name.to_string())));
         }
     }
     if let (Some(ns), Some(zone)) = (
         word_after(line, "make "),
         word_after(line, " serve the zone "),
     ) {
-        actions.push(Action::Serve(ns.to_string(), zone.to_string()));
+        let serve = Action::Serve(ns.to_string(), zone.to_string());
+        actions.push((at("make "), serve));
     }
     if let Some(ns) = word_after(line, "publish the address (A) of ") {
-        actions.push(Action::PublishAddress(ns.to_string()));
+        let publish = Action::PublishAddress(ns.to_string());
+        actions.push((at("publish the address"), publish));
     }
     if let (Some(ns), Some(zone)) = (
         word_after(line, "remove "),
         word_after(line, " from the NS records of "),
     ) {
-        actions.push(Action::Unlist(ns.to_string(), zone.to_string()));
+        let unlist = Action::Unlist(ns.to_string(), zone.to_string());
+        actions.push((at("remove "), unlist));
     }
     if line.contains("request removal")
         && let Some(page) = word_after(line, "at https://")
     {
-        actions.push(Action::Delist(format!("https://{page}")));
+        let delist = Action::Delist(format!("https://{page}"));
+        actions.push((at("request removal"), delist));
     }
-    if line.contains("replace include:, a and mx terms by the ip4:/ip6: ranges they stand for") {
-        actions.push(Action::FlattenSpf);
+    let flatten = "replace include:, a and mx terms by the ip4:/ip6: ranges they stand for";
+    if line.contains(flatten) {
+        actions.push((at(flatten), Action::FlattenSpf));
     }
-    if line.contains("remove the terms whose names do not exist or have no records") {
-        actions.push(Action::DropVoidTerms);
+    let void = "remove the terms whose names do not exist or have no records";
+    if line.contains(void) {
+        actions.push((at(void), Action::DropVoidTerms));
     }
-    if let Some(rest) = line.split("answers: ").nth(1)
-        && let Some((assignments, _)) = rest.split_once(", then mailsetup apply")
-    {
-        actions.push(Action::Answers(assignments_of(assignments)?));
+    if let Some(rest) = line.split("answers: ").nth(1) {
+        // up to the end of the parenthesis, the clause or the sentence
+        let end = [")", ";", ", then"]
+            .iter()
+            .filter_map(|e| rest.find(e))
+            .min()
+            .unwrap_or(rest.len());
+        let answers = Action::Answers(assignments_of(&rest[..end])?);
+        actions.push((at("answers: "), answers));
     } else if let Some((before, _)) = line.split_once(" in the answers") {
         let assignment = before.rsplit(": ").next().unwrap_or(before);
-        actions.push(Action::Answers(assignments_of(assignment)?));
+        let answers = Action::Answers(assignments_of(assignment)?);
+        actions.push((at(assignment), answers));
+    }
+    if let (Some(selector), Some(file)) = (
+        word_after(line, "remove the lines of selector "),
+        line.split_once("remove the lines of selector ")
+            .and_then(|(_, rest)| word_after(rest, " from ")),
+    ) {
+        let remove = Action::RemoveSelectorLines(selector.to_string(), file.to_string());
+        actions.push((at("remove the lines of selector"), remove));
     }
     if line.contains("mailsetup apply") {
-        actions.push(Action::Apply);
+        actions.push((at("mailsetup apply"), Action::Apply));
     }
     if line.contains("publish its record") {
-        actions.push(Action::PublishPrinted(Printed::Dkim));
+        let printed = Action::PublishPrinted(Printed::Dkim);
+        actions.push((at("publish its record"), printed));
     }
-    if line.contains("publish the DMARC record `mailsetup records` prints") {
-        actions.push(Action::PublishPrinted(Printed::Dmarc));
+    let dmarc = "publish the DMARC record `mailsetup records` prints";
+    if line.contains(dmarc) {
+        actions.push((at(dmarc), Action::PublishPrinted(Printed::Dmarc)));
     }
-    if let Some(name) = line
-        .split_once(" a few days later")
-        .and_then(|(before, _)| before.rsplit(' ').next())
+    if let Some((before, _)) = line.split_once(" a few days later")
+        && let Some(name) = before.rsplit(' ').next()
     {
-        actions.push(Action::Delete(name.to_string()));
+        actions.push((before.len() - name.len(), Action::Delete(name.to_string())));
     }
     if line.contains("visible everywhere by about") {
-        actions.push(Action::Wait);
+        actions.push((at("visible everywhere"), Action::Wait));
     }
-    actions.extend(records_in(line).into_iter().map(Action::Publish));
-    Ok(actions)
+    for rr in records_in(line) {
+        let owner = at(&format!("{}.", rr.owner));
+        actions.push((owner, Action::Publish(rr)));
+    }
+    actions.sort_by_key(|(at, _)| *at);
+    Ok(actions.into_iter().map(|(_, a)| a).collect())
 }
 
 /// `key = value and …` (as a fix prints them); "a new selector" picks [`NEW_SELECTOR`].
@@ -487,13 +518,30 @@ async fn perform(
         }
         Action::Answers(assignments) => {
             if !st.writes {
-                return Err("the fix edits the answers: mark the case .writes()".into());
+                return Err("the fix edits the answers: mark the case as writing".into());
             }
             set_answers(st.tree, &assignments);
         }
+        Action::RemoveSelectorLines(selector, file) => {
+            if !st.writes {
+                return Err(format!("the fix edits {file}: mark the case as writing"));
+            }
+            let key = format!("{selector}._domainkey.");
+            let text = st.tree.read(&file);
+            let kept: String = text
+                .lines()
+                .filter(|l| {
+                    !l.split_whitespace()
+                        .nth(1)
+                        .is_some_and(|k| k.starts_with(&key))
+                })
+                .map(|l| format!("{l}\n"))
+                .collect();
+            st.tree.write(&file, &kept);
+        }
         Action::Apply => {
             if !st.writes {
-                return Err("the fix runs mailsetup apply: mark the case .writes()".into());
+                return Err("the fix runs mailsetup apply: mark the case as writing".into());
             }
             apply(st.tree).await?;
         }
