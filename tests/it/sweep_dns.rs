@@ -79,7 +79,8 @@ struct Case {
     base: Base,
     /// The alternative of the fix to follow; 0 is the first.
     alternative: usize,
-    /// Following the fix runs `mailsetup apply`: the case gets its own copy of the tree.
+    /// Following the fix writes the tree (the answers, a file, `mailsetup apply`): the case
+    /// gets its own copy of it.
     writes: bool,
     breaks: fn(&mut World, &Keys),
 }
