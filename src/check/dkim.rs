@@ -161,12 +161,15 @@ fn key(record: &str, d: &DomainInput, name: &str, expect: &Expect) -> Vec<Findin
         );
         return findings;
     }
-    findings.extend(weak(&published, name, d.domain.as_str()));
+    findings.extend(weak(&published, name, d));
     findings
 }
 
-/// `dkim.weak-key` when `published` (a `p=`) is an RSA key under [`MIN_RSA_BITS`].
-fn weak(published: &str, name: &str, subject: &str) -> Option<Finding> {
+/// `dkim.weak-key` when `published` (a `p=`), the key at `name`, is an RSA key under
+/// [`MIN_RSA_BITS`]. The fix moves `d` to a new selector: `apply` adds a SigningTable entry
+/// for a domain that has none but never replaces one, so the old selector's entries go first.
+fn weak(published: &str, name: &str, d: &DomainInput) -> Option<Finding> {
+    let subject = d.domain.as_str();
     let bits = rsa_bits(published).ok().filter(|b| *b < MIN_RSA_BITS)?;
     let msg = format!(
         "the DKIM key at {name} is {bits}-bit RSA; keys under {MIN_RSA_BITS} bits can be \
@@ -178,8 +181,11 @@ fn weak(published: &str, name: &str, subject: &str) -> Option<Finding> {
             .expected(format!("at least {MIN_RSA_BITS}-bit RSA"))
             .fix(Some(format!(
                 "create a {MIN_RSA_BITS}-bit key under a new selector (answers: key_bits = \
-                 {MIN_RSA_BITS} and a new selector, then mailsetup apply), publish its \
-                 record, and remove {name} a few days later"
+                 {MIN_RSA_BITS} and a new selector); apply never replaces a domain's \
+                 SigningTable entry, so first remove the lines of selector {} from {}; then \
+                 mailsetup apply, publish its record, and remove {name} a few days later",
+                d.selector,
+                crate::paths::SIGNING_TABLE
             ))),
     )
 }

@@ -179,7 +179,7 @@ fn monitor_only(record: &str, subject: &str) -> Option<Finding> {
             .fix(Some(
                 "once the aggregate reports (rua) show all your own mail passing SPF or DKIM \
                  for a few weeks, raise the policy: dmarc_policy = \"quarantine\" in the \
-                 answers, mailsetup apply, and publish the DMARC record it prints"
+                 answers, then publish the DMARC record `mailsetup records` prints"
                     .into(),
             )),
     )

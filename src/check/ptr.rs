@@ -72,8 +72,10 @@ pub(super) fn judge(g: &Gathered, hostname: &Domain, ip: IpAddr, has_ipv4: bool)
         findings.push(unverifiable(&subject, &what, &why, &g.ptr.first_hop));
         return findings;
     }
-    if let Some((id, message)) = problem(answer, &g.forward, hostname, ip) {
-        findings.push(finding(answer, id, message, hostname, ip, has_ipv4));
+    if let Some((id, message, forward)) = problem(answer, &g.forward, hostname, ip) {
+        findings.push(finding(
+            answer, id, message, forward, hostname, ip, has_ipv4,
+        ));
     }
     findings
 }
@@ -97,24 +99,27 @@ fn forward_unknown(
     (!failed.is_empty()).then(|| failed.join("; "))
 }
 
-/// The finding id and message of what is wrong with the PTR `answer`, if anything.
+/// The finding id and message of what is wrong with the PTR `answer`, if anything; when the
+/// PTR names the hostname but does not resolve back, also what its names resolve to.
 fn problem(
     answer: &Answer<String>,
     forward: &[(String, Result<Answer<IpAddr>, LookupError>)],
     hostname: &Domain,
     ip: IpAddr,
-) -> Option<(&'static str, String)> {
+) -> Option<(&'static str, String, Option<String>)> {
     if answer.is_empty() {
         let why = absence(answer);
         return Some((
             ids::PTR_MISSING,
             format!("{ip} has no PTR record ({why}); many receivers reject mail from it"),
+            None,
         ));
     }
     if !names_host(answer, hostname) {
         return Some((
             ids::PTR_MISMATCH,
             format!("the PTR record of {ip} does not name {hostname}"),
+            None,
         ));
     }
     let seen = confirmation(forward, ip).err()?;
@@ -124,6 +129,7 @@ fn problem(
             "the PTR of {ip} names {hostname}, but {hostname} does not resolve back to {ip} \
              ({seen}); receivers then treat the PTR as unverified"
         ),
+        Some(seen),
     ))
 }
 
@@ -146,13 +152,15 @@ fn confirmation(
     Err(seen.join("; "))
 }
 
-/// The finding for `problem` with its fix: the A/AAAA record when the PTR is right, the
-/// `ipv6.no-ptr` choice for an IPv6 address when there is an IPv4 to fall back on, else the
-/// request to the provider.
+/// The finding for `problem` with its fix: the A/AAAA record when the PTR is right (found:
+/// what the hostname resolves to, `forward`; expected: `hostname → ip`), the `ipv6.no-ptr`
+/// choice for an IPv6 address when there is an IPv4 to fall back on, else the request to the
+/// provider.
 fn finding(
     answer: &Answer<String>,
     id: &'static str,
     message: String,
+    forward: Option<String>,
     hostname: &Domain,
     ip: IpAddr,
     has_ipv4: bool,
@@ -181,13 +189,11 @@ fn finding(
     } else {
         (id, message, request)
     };
-    let f = Finding::new(id, Severity::Error, &ip.to_string(), message)
-        .expected(hostname.to_string())
-        .fix(Some(fix));
-    if answer.is_empty() {
-        f
-    } else {
-        f.found(show(answer))
+    let f = Finding::new(id, Severity::Error, &ip.to_string(), message).fix(Some(fix));
+    match forward {
+        Some(seen) => f.found(seen).expected(format!("{hostname} → {ip}")),
+        None if answer.is_empty() => f.expected(hostname.to_string()),
+        None => f.expected(hostname.to_string()).found(show(answer)),
     }
 }
 

@@ -154,6 +154,9 @@ fn a_hostname_resolving_elsewhere_is_a_mismatch_fixed_by_the_a_record() {
         "{}",
         f.message
     );
+    // found and expected show the forward lookup, which is what is wrong (the PTR is right)
+    assert_eq!(f.found.as_deref(), Some("mail.example.org → 198.51.100.7"));
+    assert_eq!(f.expected.as_deref(), Some("mail.example.org → 192.0.2.25"));
     assert_eq!(f.fix.as_deref(), Some("mail.example.org. IN A 192.0.2.25"));
 }
 

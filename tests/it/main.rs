@@ -25,6 +25,7 @@ mod opendkim_tables;
 mod records;
 mod selftest;
 mod selftest_via_postfix;
+mod sweep_dns;
 mod sweep_local;
 mod transaction;
 mod wizard_tmux;

@@ -1,10 +1,15 @@
 //! Test support: an in-process DNS server ([`dns_server`]), a temporary `--root` tree built from the Debian 12 stock files, a runner for the
-//! real binary, and a snapshot of a tree (every file's bytes and mode) to prove what changed.
+//! real binary, and a snapshot of a tree (every file's bytes and mode) to prove what changed;
+//! zone-file text as data ([`zonefile`]), a DNS world of several servers to edit and serve
+//! ([`world`]), and a finding's printed fix followed on them ([`follow`]).
 
 pub mod dns_server;
+pub mod follow;
 pub mod lab;
 pub mod scenario;
 pub mod tmux;
+pub mod world;
+pub mod zonefile;
 
 use std::collections::BTreeMap;
 use std::fs;
