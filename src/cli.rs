@@ -18,7 +18,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
 
-    /// The answers file (TOML): hostname, IPs, domains, selector, …
+    /// The answers file (TOML): hostname, IPs, domains, selector, …; by default the one the
+    /// wizard saved, /etc/mailsetup/answers.toml (beneath --root).
     #[arg(long, global = true, value_name = "FILE")]
     pub answers: Option<PathBuf>,
 
@@ -29,6 +30,14 @@ pub struct Cli {
     /// Show what would change; write nothing.
     #[arg(long, global = true)]
     pub dry_run: bool,
+
+    /// Say only errors and the final result.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also show each command run and each DNS query (with its server and time), on stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 
     #[command(flatten)]
     pub dns: DnsArgs,

@@ -28,6 +28,13 @@ pub enum Launch {
 
 /// Run a parsed command line; Ok(what to do next).
 pub fn dispatch(cli: Cli) -> Result<Launch> {
+    crate::output::set_level(if cli.quiet {
+        crate::output::Level::Quiet
+    } else if cli.verbose {
+        crate::output::Level::Verbose
+    } else {
+        crate::output::Level::Normal
+    });
     let root = Root::new(&cli.root);
     if !cli.root.is_dir() {
         return Err(Error::Invalid {
@@ -87,16 +94,24 @@ fn help() -> u8 {
     0
 }
 
-/// Read and validate the `--answers` file. Errors: none given ([`Error::AnswersMissing`]),
-/// and as [`crate::flows::settings::from_file`].
-pub fn load_settings(cli: &Cli) -> Result<Settings> {
-    let path = cli.answers.as_deref().ok_or(Error::AnswersMissing)?;
-    crate::flows::settings::from_file(path)
+/// Read and validate the `--answers` file, else the answers the wizard saved beneath the
+/// root ([`crate::flows::SAVED_ANSWERS`]); which file is said on stderr (stdout stays clean
+/// for `--json`). Errors: neither ([`Error::AnswersMissing`]), and as
+/// [`crate::flows::settings::given_or_saved`].
+pub fn load_settings(root: &Root, cli: &Cli) -> Result<Settings> {
+    load_answers(root, cli)?.ok_or(Error::AnswersMissing)
+}
+
+/// [`load_settings`], with no answers at all as None.
+pub(crate) fn load_answers(root: &Root, cli: &Cli) -> Result<Option<Settings>> {
+    crate::flows::settings::given_or_saved_said(root, cli.answers.as_deref(), |path| {
+        notln!("mailsetup: answers: {}", path.display());
+    })
 }
 
 /// `plan` and `apply --dry-run`: the whole plan as diffs; exit 1 when something would change.
 fn plan_cmd(root: &Root, cli: &Cli) -> Result<u8> {
-    let settings = load_settings(cli)?;
+    let settings = load_settings(root, cli)?;
     let (_, plan) = crate::flows::plan::of(root, &settings, crate::plan::Part::ALL)?;
     say!("{plan}");
     if plan.is_empty() {
@@ -146,7 +161,7 @@ fn domains(only: &[String]) -> Result<Vec<Domain>> {
 }
 
 fn records_cmd(root: &Root, cli: &Cli, format: Format, only: &[String]) -> Result<u8> {
-    let settings = load_settings(cli)?;
+    let settings = load_settings(root, cli)?;
     let only = domains(only)?;
     if let Some(d) = only
         .iter()

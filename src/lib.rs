@@ -30,22 +30,34 @@
 /// `print!` that never panics: output to a closed pipe or a vanished terminal (EPIPE, EIO)
 /// is dropped, so `mailsetup apply --yes | head -1` or a dropped SSH session never aborts a
 /// run half-way (Rust ignores SIGPIPE, so the write fails instead of killing the process).
+/// In JSON mode (`plan --json`, `apply --json`) it writes to stderr: stdout holds the JSON
+/// alone ([`output::human_on_stderr`]).
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = write!(std::io::stdout().lock(), $($arg)*);
+        if $crate::output::human_on_stderr() {
+            let _ = write!(std::io::stderr().lock(), $($arg)*);
+        } else {
+            let _ = write!(std::io::stdout().lock(), $($arg)*);
+        }
     }};
 }
 
 /// `println!` that never panics (see [`say!`]).
 macro_rules! sayln {
     () => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock());
+        say!("\n")
     }};
     ($($arg:tt)*) => {{
+        say!("{}\n", format_args!($($arg)*))
+    }};
+}
+
+/// A JSON document on stdout, whatever the mode (see [`say!`]).
+macro_rules! jsonln {
+    ($value:expr) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let _ = writeln!(std::io::stdout().lock(), "{}", $value);
     }};
 }
 
@@ -54,6 +66,24 @@ macro_rules! warnln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// A note on stderr that `-q` silences (which answers file was read, …).
+macro_rules! notln {
+    ($($arg:tt)*) => {{
+        if !$crate::output::quiet() {
+            warnln!($($arg)*);
+        }
+    }};
+}
+
+/// A line on stderr with `-v` only: each command run, each DNS query.
+macro_rules! traceln {
+    ($($arg:tt)*) => {{
+        if $crate::output::verbose() {
+            warnln!($($arg)*);
+        }
     }};
 }
 
@@ -70,6 +100,7 @@ pub mod keys;
 pub mod local;
 pub mod milter;
 pub mod opendkim;
+pub mod output;
 pub mod paths;
 pub mod plan;
 pub mod postfix;

@@ -23,7 +23,7 @@ use crate::wizard::Step;
 /// the selftest after the restart finds mail unsigned. Errors: no confirmation possible, a
 /// plan that cannot be made, or a run that fails (undone whole).
 pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
-    let settings = load_settings(cli)?;
+    let settings = load_settings(root, cli)?;
     // nothing to do, or a refusal, writes nothing, not even the lock
     let unlocked = Current::read(root, &settings)?;
     let first = plan::build(&settings, &unlocked)?;

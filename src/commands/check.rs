@@ -18,7 +18,7 @@ use crate::wizard::Step;
 
 /// Run the check; Ok(exit code): 0 nothing wrong, 1 findings.
 pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
-    let settings = load_settings(cli)?;
+    let settings = load_settings(root, cli)?;
     let only = domains(&args.domain)?;
     if let Some(d) = only.iter().find(|d| !settings.domains.contains(d)) {
         return Err(Error::Invalid {

@@ -33,7 +33,11 @@ pub(super) fn run(
     if fix.is_none() && !terminal {
         return Ok(Launch::Exit(super::help()));
     }
-    let answers = flows::settings::given_or_saved(root, cli.answers.as_deref())?;
+    let answers = if fix.is_some() {
+        super::load_answers(root, cli)?
+    } else {
+        flows::settings::given_or_saved(root, cli.answers.as_deref())?
+    };
     let dns = dns_options(&cli.dns)?;
     let mut open_at = None;
     if let Some(id) = fix {

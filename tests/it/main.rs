@@ -11,6 +11,7 @@
 mod support;
 
 mod answers;
+mod answers_saved;
 mod apply;
 mod check;
 mod check_cli;
