@@ -9,7 +9,8 @@ use crate::invocation::Invocation;
 
 /// Set up Postfix + OpenDKIM signing and the DNS records that make mail pass SPF, DKIM and DMARC.
 ///
-/// Exit codes: 0 ok, 1 findings or pending changes, 2 error.
+/// Exit codes: 0 ok, 1 findings or pending changes, 2 error, 3 (check, fix) could not verify:
+/// the only problems are checks that could not run (a DNS outage).
 #[derive(Debug, Parser)]
 #[command(name = "mailsetup", version)]
 pub struct Cli {

@@ -67,7 +67,7 @@ pub(super) fn run(
                 for f in &why {
                     say!("{}", report::finding_text(f));
                 }
-                return Ok(Launch::Exit(1));
+                return Ok(Launch::Exit(check::EXIT_UNVERIFIABLE));
             }
         };
         match Step::for_finding(found.id) {
@@ -116,8 +116,9 @@ pub(super) fn run(
 /// `mailsetup fix <id>` without the screen: the finding; then the diff of the step that
 /// repairs it and of the steps it needs, confirmed, applied and their services restarted (as
 /// `apply`); then every local check again, since the run may have changed what they see.
-/// Ok(0) when the finding is gone and no local check fails; Ok(1) when it remains, a local
-/// check fails (each is shown, marked when the run made it), no step edits its cause (its own
+/// Ok(0) when the finding is gone and no local check fails; Ok(3) when whether it is gone
+/// cannot be told (its check could not run) and no local check fails; Ok(1) when it
+/// remains, a local check fails (each is shown, marked when the run made it), no step edits its cause (its own
 /// fix is printed), or for `--dry-run` with changes pending.
 fn without_screen(
     root: &Root,
@@ -146,6 +147,7 @@ fn without_screen(
     }
     let before = flows::check::local(root, settings);
     let changed = super::apply_cmd::fix_step(root, cli, settings, step)?;
+    let mut unverifiable = false;
     let cleared = match verdict(settings, root, found.id, dns)?.0 {
         Verdict::Clear => {
             sayln!("{}: cleared", found.id);
@@ -172,6 +174,7 @@ fn without_screen(
             for f in &why {
                 say!("{}", report::finding_text(f));
             }
+            unverifiable = true;
             false
         }
     };
@@ -190,7 +193,13 @@ fn without_screen(
             say!("{}{mark}\n", report::finding_text(f).trim_end());
         }
     }
-    Ok(u8::from(!cleared || !failing.is_empty()))
+    Ok(if !failing.is_empty() {
+        1
+    } else if unverifiable {
+        check::EXIT_UNVERIFIABLE
+    } else {
+        u8::from(!cleared)
+    })
 }
 
 /// The error and warning findings of the local checks `after` a fix, except the one fixed

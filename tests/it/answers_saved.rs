@@ -11,10 +11,7 @@ const SAID: &str = "mailsetup: answers: [ROOT]/etc/mailsetup/answers.toml";
 /// A fixture tree with the fixture answers saved where the wizard saves them.
 fn saved() -> Tree {
     let tree = Tree::debian12();
-    tree.write(
-        "/etc/mailsetup/answers.toml",
-        fixture_text!("answers.toml"),
-    );
+    tree.write("/etc/mailsetup/answers.toml", fixture_text!("answers.toml"));
     tree
 }
 
@@ -25,7 +22,11 @@ fn every_command_reads_the_saved_answers_and_says_so() {
         let run = tree.run(args);
         run.expect_code(code);
         assert!(run.stderr.contains(SAID), "{args:?}: {}", run.stderr);
-        assert!(!run.stdout.contains("answers:"), "stdout stays clean: {}", run.stdout);
+        assert!(
+            !run.stdout.contains("answers:"),
+            "stdout stays clean: {}",
+            run.stdout
+        );
         run
     };
     let records = said(&["records"], 0);
@@ -35,11 +36,19 @@ fn every_command_reads_the_saved_answers_and_says_so() {
     said(&["apply", "--yes"], 0);
     said(&["plan"], 0);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let dead = rt.block_on(crate::support::dns_server::dead_addr()).to_string();
+    let dead = rt
+        .block_on(crate::support::dns_server::dead_addr())
+        .to_string();
     let check = tree.run(&["check", "--nameserver", &dead, "--json"]);
     assert!(check.stderr.contains(SAID), "{}", check.stderr);
     let _: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
-    let fix = tree.run(&["fix", "milter.not-configured", "--yes", "--nameserver", &dead]);
+    let fix = tree.run(&[
+        "fix",
+        "milter.not-configured",
+        "--yes",
+        "--nameserver",
+        &dead,
+    ]);
     assert!(fix.stderr.contains(SAID), "{}{}", fix.stdout, fix.stderr);
     assert!(fix.stdout.contains("not failing now"), "{}", fix.stdout);
     let selftest = tree.run(&["selftest", "--nameserver", &dead]);
@@ -57,7 +66,8 @@ fn given_answers_win_and_are_named() {
     let run = tree.run(&["records", "--answers", ANSWERS]);
     run.expect_code(0);
     assert!(
-        run.stderr.contains(&format!("mailsetup: answers: {ANSWERS}")),
+        run.stderr
+            .contains(&format!("mailsetup: answers: {ANSWERS}")),
         "{}",
         run.stderr
     );
