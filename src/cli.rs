@@ -69,13 +69,25 @@ const DEFAULT_AUTHORITATIVE_PORT: u16 = 53;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate the answers, show the changes as diffs, and apply them (with backups).
-    Apply,
+    Apply {
+        /// Print what was applied as JSON on stdout (`changed`, each change, the services);
+        /// needs --yes. Everything else goes to stderr.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the changes as diffs and write nothing (the same as `apply --dry-run`).
-    Plan,
+    Plan {
+        /// Print the changes as JSON on stdout (`changed`: whether anything is pending).
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the DNS records to publish for every domain.
     Records {
         #[arg(long, value_enum, default_value_t = Format::Zone)]
         format: Format,
+        /// The same as --format json.
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
         /// Only this domain's zone (repeatable).
         #[arg(long, value_name = "DOMAIN")]
         domain: Vec<String>,

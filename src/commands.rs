@@ -42,7 +42,23 @@ pub fn dispatch(cli: Cli) -> Result<Launch> {
             reason: "is not a directory; pass an existing directory (default /)".into(),
         });
     }
-    let dry_run = cli.dry_run || matches!(cli.command, Some(Command::Plan));
+    let json = matches!(
+        cli.command,
+        Some(Command::Plan { json: true } | Command::Apply { json: true })
+    );
+    if json {
+        // stdout is the JSON alone; every line for people goes to stderr
+        crate::output::set_human_on_stderr(true);
+        if matches!(cli.command, Some(Command::Apply { .. })) && !cli.yes && !cli.dry_run {
+            return Err(Error::Invalid {
+                what: "apply --json".into(),
+                reason: "needs --yes: with --json nothing is asked on the terminal (review \
+                         the changes with `mailsetup plan --json` first)"
+                    .into(),
+            });
+        }
+    }
+    let dry_run = cli.dry_run || matches!(cli.command, Some(Command::Plan { .. }));
     let recovered = recover_first(&root, dry_run)?;
     match &cli.command {
         None => return wizard::run(&root, &cli, None, recovered),
@@ -65,10 +81,17 @@ fn command(root: &Root, cli: &Cli) -> Result<u8> {
             to,
             wait,
         }) => selftest_cmd::run(root, cli, *json, to.as_deref(), *wait),
-        Some(Command::Plan) => plan_cmd(root, cli),
-        Some(Command::Apply) if cli.dry_run => plan_cmd(root, cli),
-        Some(Command::Apply) => apply_cmd::run(root, cli),
-        Some(Command::Records { format, domain }) => records_cmd(root, cli, *format, domain),
+        Some(Command::Plan { json }) => plan_cmd(root, cli, *json),
+        Some(Command::Apply { json }) if cli.dry_run => plan_cmd(root, cli, *json),
+        Some(Command::Apply { json }) => apply_cmd::run(root, cli, *json),
+        Some(Command::Records {
+            format,
+            json,
+            domain,
+        }) => {
+            let format = if *json { Format::Json } else { *format };
+            records_cmd(root, cli, format, domain)
+        }
         Some(Command::Check(args)) => check::run(root, cli, args),
         Some(Command::Rollback { force }) => rollback_cmd(root, cli, *force),
     }
@@ -109,10 +132,18 @@ pub(crate) fn load_answers(root: &Root, cli: &Cli) -> Result<Option<Settings>> {
     })
 }
 
-/// `plan` and `apply --dry-run`: the whole plan as diffs; exit 1 when something would change.
-fn plan_cmd(root: &Root, cli: &Cli) -> Result<u8> {
+/// `plan` and `apply --dry-run`: the whole plan as diffs (`json`: as JSON, with `changed`
+/// whether anything is pending); exit 1 when something would change.
+fn plan_cmd(root: &Root, cli: &Cli, json: bool) -> Result<u8> {
     let settings = load_settings(root, cli)?;
     let (_, plan) = crate::flows::plan::of(root, &settings, crate::plan::Part::ALL)?;
+    if json {
+        let mut out = serde_json::Map::new();
+        out.insert("changed".into(), (!plan.is_empty()).into());
+        out.extend(crate::plan::to_json(&plan));
+        jsonln!(serde_json::Value::Object(out));
+        return Ok(u8::from(!plan.is_empty()));
+    }
     say!("{plan}");
     if plan.is_empty() {
         return Ok(0);

@@ -19,6 +19,7 @@ mod check_servers;
 mod check_unknown;
 mod dns;
 mod ipv6_only;
+mod json_out;
 mod opendkim_conf;
 mod opendkim_default_file;
 mod opendkim_real;
