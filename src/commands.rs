@@ -59,6 +59,7 @@ pub fn dispatch(cli: Cli) -> Result<Launch> {
         }
     }
     let dry_run = cli.dry_run || matches!(cli.command, Some(Command::Plan { .. }));
+    needs_root(&root, &cli, dry_run)?;
     let recovered = recover_first(&root, dry_run)?;
     match &cli.command {
         None => return wizard::run(&root, &cli, None, recovered),
@@ -263,6 +264,28 @@ fn rollback_cmd(root: &Root, cli: &Cli, force: bool) -> Result<u8> {
         sayln!("  {line}");
     }
     Ok(0)
+}
+
+/// A command that changes the host (`apply`, `fix --yes`, `rollback`, without `--dry-run`)
+/// beneath `--root /` by a user who is not root stops before touching anything (the lock
+/// included), saying to use sudo. Beneath another root the tree's owner may run it: its
+/// state directory and lock are inside the tree, and no service, user or group of the host
+/// is touched.
+fn needs_root(root: &Root, cli: &Cli, dry_run: bool) -> Result<()> {
+    let (writes, what) = match &cli.command {
+        Some(Command::Apply { .. }) => (true, "apply"),
+        Some(Command::Fix { .. }) => (cli.yes, "fix --yes"),
+        Some(Command::Rollback { .. }) => (true, "rollback"),
+        _ => (false, ""),
+    };
+    if writes && !dry_run && root.is_host() && !nix::unistd::Uid::effective().is_root() {
+        return Err(Error::Refused(format!(
+            "`mailsetup {what}` changes files in /etc and restarts services, which needs root; \
+             nothing was changed\n  fix: run it with sudo: sudo mailsetup {what} … (or add \
+             --dry-run to see the changes as this user)"
+        )));
+    }
+    Ok(())
 }
 
 /// Before anything else: an interrupted run is recovered (its journal undone); the caller

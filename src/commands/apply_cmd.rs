@@ -210,16 +210,18 @@ fn walk(
             restart: Restart::NowAndCheck,
         },
     )?;
-    for b in receipt
-        .record
-        .files
-        .iter()
-        .filter_map(|f| f.backup.as_ref())
-    {
-        sayln!("  backup: {}", b.display());
-    }
-    for line in receipt.reported.iter().chain(&receipt.services) {
-        sayln!("  {line}");
+    if !crate::output::quiet() {
+        for b in receipt
+            .record
+            .files
+            .iter()
+            .filter_map(|f| f.backup.as_ref())
+        {
+            sayln!("  backup: {}", b.display());
+        }
+        for line in receipt.reported.iter().chain(&receipt.services) {
+            sayln!("  {line}");
+        }
     }
     let again = plan::build_parts(settings, &Current::read(root, settings)?, &parts)?;
     if !again.is_empty() {
@@ -273,17 +275,25 @@ fn choose(
         let Some(part) = step.part() else { continue };
         let p = plan::build_parts(settings, current, &[part])?;
         let header = format!("── step {}/9: {} ──", step.index(), step.title());
+        // -q with --yes: nothing is asked, so only the result is said
+        let shown = !(cli.yes && crate::output::quiet());
         if p.is_empty() {
-            sayln!("{header}\nalready done: the files match\n");
+            if shown {
+                sayln!("{header}\nalready done: the files match\n");
+            }
             continue;
         }
-        say!("{header}\n{p}");
+        if shown {
+            say!("{header}\n{p}");
+        }
         if !cli.yes && !std::io::stdin().is_terminal() {
             return Err(not_confirmed());
         }
         if cli.yes || confirm_step("apply this step?")? {
             accepted.push(*step);
-            sayln!();
+            if shown {
+                sayln!();
+            }
         } else {
             skipped += 1;
             sayln!("skipped\n");

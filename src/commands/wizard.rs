@@ -237,7 +237,8 @@ fn verdict(
     rt.block_on(flows::check::verdict(root, settings, id, dns))
 }
 
-/// `id` as one of [`ids::ALL`]. Errors: it is none of them (the error lists them).
+/// `id` as one of [`ids::ALL`]. Errors: it is none of them (the error names the nearest
+/// id, [`nearest`], or lists them all when none is close).
 fn known(id: &str) -> Result<&'static str> {
     ids::ALL
         .iter()
@@ -245,6 +246,53 @@ fn known(id: &str) -> Result<&'static str> {
         .copied()
         .ok_or_else(|| Error::Invalid {
             what: format!("fix {id}"),
-            reason: format!("is not a finding id; the ids are: {}", ids::ALL.join(", ")),
+            reason: match nearest(id) {
+                Some(near) => format!(
+                    "is not a finding id; did you mean {near}? (`mailsetup check` prints \
+                     each finding's id)"
+                ),
+                None => format!("is not a finding id; the ids are: {}", ids::ALL.join(", ")),
+            },
         })
+}
+
+/// The finding id closest to a mistyped `id`: one whose part after the dot is `id` (`fix
+/// not-configured`), else the one at the smallest edit distance (Damerau–Levenshtein, so a
+/// swapped pair counts once) when that is small for its length; None when nothing is close.
+fn nearest(id: &str) -> Option<&'static str> {
+    let id = id.trim().to_ascii_lowercase();
+    if let Some(i) = ids::ALL
+        .iter()
+        .find(|i| i.split_once('.').is_some_and(|(_, rest)| rest == id))
+    {
+        return Some(i);
+    }
+    ids::ALL
+        .iter()
+        .map(|i| (strsim::damerau_levenshtein(&id, i), *i))
+        .min()
+        .filter(|(distance, i)| *distance <= (i.len() / 4).max(2))
+        .map(|(_, i)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nearest;
+
+    #[test]
+    fn a_typo_gets_the_nearest_id_and_nonsense_gets_none() {
+        assert_eq!(
+            nearest("milter.not-configure"),
+            Some("milter.not-configured")
+        );
+        assert_eq!(
+            nearest("milter.not-configurde"),
+            Some("milter.not-configured")
+        );
+        assert_eq!(nearest("not-configured"), Some("milter.not-configured"));
+        assert_eq!(nearest("DKIM.MISSING"), Some("dkim.missing"));
+        assert_eq!(nearest("spf.too-many-lookup"), Some("spf.too-many-lookups"));
+        assert_eq!(nearest("hello"), None);
+        assert_eq!(nearest("x"), None);
+    }
 }

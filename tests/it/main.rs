@@ -27,6 +27,7 @@ mod opendkim_tables;
 mod records;
 mod selftest;
 mod selftest_via_postfix;
+mod small_things;
 mod sweep_dns;
 mod sweep_local;
 mod transaction;
