@@ -116,7 +116,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// Parse the arguments, run the command, print an error on stderr; returns the exit code
-/// (0 ok, 1 findings or pending changes, 2 error).
+/// (0 ok, 1 findings or pending changes, 2 error, 3 `check`/`fix` could not verify).
 pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     // Files we create get explicit modes; the umask must not loosen or tighten them (G1.3).
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
