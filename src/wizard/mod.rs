@@ -87,6 +87,9 @@ pub struct Wizard {
     pub interrupted: Option<Interrupted>,
     /// The options of this run (`--root`, `--answers`, DNS), for the commands it prints.
     pub invocation: Invocation,
+    /// `mailsetup demo`: what the sandbox is (the first screen says it); `p` on the records
+    /// step publishes them into the demo's DNS.
+    pub demo: Option<String>,
 }
 
 impl Wizard {
@@ -122,6 +125,7 @@ impl Wizard {
             selftest: None,
             interrupted: options.interrupted,
             invocation: options.invocation,
+            demo: options.demo,
         };
         let mut w = w;
         let mut effects = vec![Effect::Scan];

@@ -164,4 +164,7 @@ pub struct Options {
     pub interrupted: Option<Interrupted>,
     /// The options of this run, for the commands the wizard prints.
     pub invocation: Invocation,
+    /// `mailsetup demo`: what the sandbox is, for the first screen; the records step then
+    /// offers `p` to publish the records into the demo's DNS ([`Effect::Publish`]).
+    pub demo: Option<String>,
 }
