@@ -62,9 +62,9 @@ fn refuse_host_options(cli: &Cli) -> Result<()> {
     ];
     match given.iter().find(|(set, _)| *set) {
         Some((_, option)) => Err(Error::Invalid {
-            what: option.to_string(),
-            reason: "is not an option of `mailsetup demo`: the demo makes its own tree, \
-                     answers and DNS servers, and writes only in its sandbox"
+            what: format!("mailsetup demo {option}"),
+            reason: "the demo makes its own tree, answers and DNS servers, and writes only in \
+                     its sandbox; run it without this option"
                 .into(),
         }),
         None => Ok(()),
