@@ -19,9 +19,6 @@ use crate::host::system::Root;
 use crate::records::render;
 use crate::settings::Settings;
 
-/// How much later the second nameserver serves what `p` published in the wizard.
-pub const SECOND_NAMESERVER_LAG: Duration = Duration::from_secs(4);
-
 pub(super) fn run(cli: &Cli, keep: Option<&Path>) -> Result<Launch> {
     refuse_host_options(cli)?;
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();

@@ -72,6 +72,10 @@ dmarc_policy = "quarantine"
 dmarc_rua = "mailto:postmaster@example.org"
 "#;
 
+/// How much later the second nameserver serves what the wizard's `p` published (the first
+/// serves it at once): Verify shows them disagree, then agree.
+pub const SECOND_NAMESERVER_LAG: std::time::Duration = std::time::Duration::from_secs(4);
+
 /// A running demo, for the wizard's runtime: its DNS (where `p` publishes) and its sandbox
 /// (removed when this is dropped, unless kept; the servers stop first).
 #[derive(Debug)]

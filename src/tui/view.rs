@@ -309,15 +309,14 @@ fn step_hints(w: &Wizard) -> Vec<(&'static str, &'static str)> {
             keys.extend([("Enter", "check"), BACK, ("Ctrl-C", "quit")]);
             keys
         }
-        Step::Records => vec![
-            ("Enter", "next"),
-            ("c", "copy"),
-            ("s", "save"),
-            back,
-            SCROLL,
-            HELP,
-            QUIT,
-        ],
+        Step::Records => {
+            let mut keys = vec![("Enter", "next")];
+            if w.demo.is_some() {
+                keys.push(("p", "publish"));
+            }
+            keys.extend([("c", "copy"), ("s", "save"), back, SCROLL, HELP, QUIT]);
+            keys
+        }
         Step::Verify => vec![
             ("↑↓", "select"),
             ("Enter", "go / next"),
