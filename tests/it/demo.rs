@@ -172,3 +172,57 @@ fn the_host_options_and_a_missing_terminal_are_refused() {
     );
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
+
+/// `mailsetup demo` in tmux at 80x24: every step applied, `p` on the records publishes
+/// them (the second nameserver a few seconds later), Verify turns green, the summary says
+/// the services are only reported, and quitting removes the sandbox.
+#[test]
+fn the_wizard_walks_to_a_green_verify() {
+    use crate::support::tmux::{self, Tmux};
+    const WAIT: u64 = 60;
+    if !tmux::available() {
+        eprintln!("tmux is not installed: skipped");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let t = Tmux::start(
+        "env",
+        &[
+            format!("TMPDIR={}", tmp.path().display()),
+            env!("CARGO_BIN_EXE_mailsetup").into(),
+            "demo".into(),
+        ],
+    );
+    let first = t.wait_for("Debian GNU/Linux 12", WAIT);
+    assert!(first.contains("step 0/9: Scan (demo)"), "{first}");
+    assert!(first.contains("Demo: a demo sandbox in"), "{first}");
+    assert!(first.contains("Nothing"), "{first}");
+    t.send(&["Enter"]);
+    t.wait_for("step 1/9", WAIT);
+    t.send(&["Enter"]);
+    for n in 2..=6 {
+        t.wait_for(&format!("step {n}/9"), WAIT);
+        t.wait_for("n skip", WAIT);
+        t.send(&["y"]);
+        t.wait_for("done, the files now match", WAIT);
+        t.send(&["Enter"]);
+    }
+    t.wait_for("step 7/9: DNS records", WAIT);
+    t.wait_for("$ORIGIN example.org.", WAIT);
+    t.send(&["p"]);
+    t.wait_for("published (serial 2)", WAIT);
+    t.send(&["Enter"]);
+    t.wait_for("step 8/9: Verify", WAIT);
+    let green = t.wait_for("16 of 16 checks passed", WAIT);
+    assert!(green.contains("✓ dkim example.net"), "{green}");
+    t.send(&["Enter"]);
+    let summary = t.wait_for("step 9/9: Summary", WAIT);
+    assert!(summary.contains("(not done: --root is not /)"), "{summary}");
+    t.send(&["Enter"]);
+    assert_eq!(t.exit_code(WAIT), 0);
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "the sandbox is removed at exit"
+    );
+}
