@@ -5,7 +5,7 @@
 //!
 //! Keys (a contract): Enter accept / next, Esc back, Tab / Shift-Tab next / previous field,
 //! ← → a form field's choices, ↑ ↓ and PgUp/PgDn scroll, `y` apply the diff shown, `n` skip it, `c` copy, `s` save
-//! the records, `?` help, `q` quit (asks first when something is half-applied), Ctrl-C quit.
+//! the records, `p` publish them (`mailsetup demo` only), `?` help, `q` quit (asks first when something is half-applied), Ctrl-C quit.
 //!
 //! This file owns the state ([`Wizard`]), its start and [`Wizard::goto`] (showing a step
 //! with the effects that fill it). The rest, by seam: `types` (messages, effects,
