@@ -44,7 +44,7 @@ pub(super) fn run(cli: &Cli, keep: Option<&Path>) -> Result<Launch> {
     } else {
         sayln!("\ndemo: some checks do not pass ({seconds:.1} s)");
     }
-    farewell(&sandbox, &dns);
+    farewell(&sandbox);
     Ok(Launch::Exit(code))
 }
 
@@ -168,8 +168,7 @@ fn keep_zones(sandbox: &Sandbox, texts: &[(String, String)]) -> Result<()> {
 }
 
 /// The last lines: where the kept tree is and how to look at it.
-fn farewell(sandbox: &Sandbox, dns: &DemoDns) {
-    let _ = dns;
+fn farewell(sandbox: &Sandbox) {
     if !sandbox.kept() {
         sayln!("the sandbox was removed; `mailsetup demo --keep DIR` leaves it in DIR");
         return;

@@ -220,3 +220,38 @@ async fn serve(addr: SocketAddr, origins: &[String]) -> std::io::Result<NsServer
         _server: server,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::Dns;
+
+    fn spf_at(dns: &DemoDns, i: usize) -> Vec<String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let addr = dns.servers[i].addr;
+        rt.block_on(async {
+            let d = Dns::direct(addr, Duration::from_secs(1), 1).unwrap();
+            d.txt("example.net").await.unwrap().records
+        })
+    }
+
+    #[test]
+    fn publishing_reaches_the_second_nameserver_after_the_lag() {
+        let settings = crate::answers::parse(super::super::ANSWERS).unwrap();
+        let dns = DemoDns::start(&settings).unwrap();
+        assert_eq!(dns.addresses().len(), 2);
+        assert!(spf_at(&dns, 0).is_empty(), "nothing before publishing");
+        let addrs = crate::values::ServerAddrs::new(settings.ipv4, None).unwrap();
+        let set = crate::records::build(&settings, addrs, &BTreeMap::new());
+        let (serial, _) = dns.publish(&set, Duration::from_millis(800)).unwrap();
+        assert_eq!(serial, 2);
+        let spf = vec!["v=spf1 a mx ip4:192.0.2.10 ~all".to_string()];
+        assert_eq!(spf_at(&dns, 0), spf, "the first at once");
+        assert!(spf_at(&dns, 1).is_empty(), "the second not yet");
+        std::thread::sleep(Duration::from_millis(1500));
+        assert_eq!(spf_at(&dns, 1), spf, "the second after the lag");
+    }
+}
