@@ -807,3 +807,19 @@ fn p_publishes_the_records_in_the_demo_only() {
         assert_eq!(w.status.as_deref(), Some("not published: no zone"));
     }
 }
+
+#[test]
+fn beneath_a_root_the_selftest_after_the_restart_is_only_said() {
+    let mut w = at_inet_protocols(false);
+    w.invocation.root = Some("/tmp/tree".into());
+    let effects = w.update(Msg::Restarted(Ok(vec!["would restart opendkim".into()])));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(w.busy, None, "no selftest is waited for");
+    assert!(
+        w.status
+            .as_deref()
+            .is_some_and(|s| s.starts_with("selftest: would hand a test message")),
+        "{:?}",
+        w.status
+    );
+}
