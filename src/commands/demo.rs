@@ -103,9 +103,9 @@ fn without_screen(sandbox: &Sandbox, dns: &DemoDns, settings: &Settings, sub: &C
     sayln!("mailsetup demo: {}\n", intro(sandbox, dns));
     if !nix::unistd::geteuid().is_root() {
         sayln!(
-            "! not root: the sandbox's keys and directories cannot be given the owners OpenDKIM \
-             needs (root, opendkim), so the keys check fails; `sudo mailsetup demo --yes` passes \
-             (it still writes only in the sandbox)\n"
+            "not root: the sandbox's opendkim and postfix users are you (only root can give a \
+             file to another user); the directories root must own stay yours, which apply \
+             reports as changes that remain\n"
         );
     }
     sayln!(

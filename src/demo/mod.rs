@@ -159,6 +159,10 @@ impl Sandbox {
             if let Some(parent) = file.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
             }
+            let text = match path {
+                "etc/passwd" | "etc/group" => accounts(text, Caller::now()),
+                _ => text.to_string(),
+            };
             std::fs::write(&file, text).map_err(|e| Error::io("write", &file, e))?;
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode))
                 .map_err(|e| Error::io("set the mode of", &file, e))?;
@@ -190,6 +194,50 @@ impl Sandbox {
     }
 }
 
+/// Who runs the demo: root, or a user's ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    Root,
+    User { uid: u32, gid: u32 },
+}
+
+impl Caller {
+    pub fn now() -> Caller {
+        if nix::unistd::geteuid().is_root() {
+            Caller::Root
+        } else {
+            Caller::User {
+                uid: nix::unistd::geteuid().as_raw(),
+                gid: nix::unistd::getegid().as_raw(),
+            }
+        }
+    }
+}
+
+/// The sandbox's `/etc/passwd` or `/etc/group` for `caller`: Debian's as they are for root;
+/// for a user, the `opendkim` and `postfix` users and the `opendkim` group are that user's
+/// ids, since only root can give a file to another user (OpenDKIM must own its keys). The
+/// directories root must own stay the user's: `apply` says so (changes that remain).
+pub fn accounts(text: &str, caller: Caller) -> String {
+    let Caller::User { uid, gid } = caller else {
+        return text.to_string();
+    };
+    text.lines()
+        .map(|line| {
+            let mut fields: Vec<String> = line.split(':').map(str::to_string).collect();
+            match (fields[0].as_str(), fields.len()) {
+                ("opendkim" | "postfix", 7) => {
+                    fields[2] = uid.to_string();
+                    fields[3] = gid.to_string();
+                }
+                ("opendkim", 4) => fields[2] = gid.to_string(),
+                _ => {}
+            }
+            fields.join(":") + "\n"
+        })
+        .collect()
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         if !self.keep {
@@ -212,6 +260,24 @@ mod tests {
                 "{path}: assets/debian12 and the fixture differ"
             );
         }
+    }
+
+    #[test]
+    fn a_user_is_the_sandbox_opendkim_and_postfix() {
+        let passwd = STOCK_FILES[5].1;
+        let group = STOCK_FILES[6].1;
+        assert_eq!(accounts(passwd, Caller::Root), passwd);
+        let me = Caller::User {
+            uid: 1000,
+            gid: 1001,
+        };
+        let p = accounts(passwd, me);
+        assert!(p.contains("\nopendkim:x:1000:1001::/run/opendkim:"), "{p}");
+        assert!(p.contains("\npostfix:x:1000:1001::"), "{p}");
+        assert!(p.starts_with("root:x:0:0:"), "{p}");
+        let g = accounts(group, me);
+        assert!(g.contains("\nopendkim:x:1001:"), "{g}");
+        assert!(g.contains("\npostfix:x:105:"), "{g}");
     }
 
     #[test]

@@ -227,3 +227,48 @@ fn the_wizard_walks_to_a_green_verify() {
         "the sandbox is removed at exit"
     );
 }
+
+/// Run by a user other than root (here `nobody`, through setpriv, when the tests run as
+/// root): the sandbox's opendkim is that user, and every check passes all the same.
+#[test]
+fn a_user_other_than_root_passes_too() {
+    use std::os::unix::fs::PermissionsExt;
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !nix::unistd::geteuid().is_root() || !setpriv.exists() {
+        eprintln!("not root or no setpriv: skipped");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    // a copy nobody may run (the target directory may be closed to it)
+    let bin = tmp.path().join("mailsetup");
+    std::fs::copy(env!("CARGO_BIN_EXE_mailsetup"), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .args(["demo", "--yes"])
+        .env("NO_COLOR", "1")
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("not root: the sandbox's opendkim and postfix users are you"));
+    for l in check_lines(&stdout) {
+        assert!(l.starts_with("  ✓ "), "{l}\n{stdout}");
+    }
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n != "mailsetup")
+        .collect();
+    assert!(left.is_empty(), "the sandbox is removed at exit: {left:?}");
+}
