@@ -135,9 +135,7 @@ fn without_screen(sandbox: &Sandbox, dns: &DemoDns, settings: &Settings, sub: &C
             .collect::<Vec<_>>()
             .join(", ")
     );
-    if sandbox.kept() {
-        keep_zones(sandbox, &texts)?;
-    }
+    sandbox.keep_zones(&texts)?;
     sayln!("── check (as `mailsetup check`) ──");
     let report = check_now(&root, settings, dns)?;
     super::check::print(&report, false, false, &sub.invocation());
@@ -154,17 +152,6 @@ fn check_now(root: &Root, settings: &Settings, dns: &DemoDns) -> Result<check::R
     let rt = super::runtime()?;
     let report = rt.block_on(check::run(&input, &dns.options()));
     Ok(flows::check::merge(&local, report))
-}
-
-/// The published zones beside the kept tree, in `demo-zones/`.
-fn keep_zones(sandbox: &Sandbox, texts: &[(String, String)]) -> Result<()> {
-    let dir = sandbox.dir().join("demo-zones");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-    for (origin, text) in texts {
-        let file = dir.join(format!("{origin}.zone"));
-        std::fs::write(&file, text).map_err(|e| Error::io("write", &file, e))?;
-    }
-    Ok(())
 }
 
 /// The last lines: where the kept tree is and how to look at it.

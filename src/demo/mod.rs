@@ -188,6 +188,21 @@ impl Sandbox {
         self.keep
     }
 
+    /// A kept sandbox: the zones as published, in `demo-zones/<origin>.zone` (the DNS
+    /// servers stop with the demo). Nothing when the sandbox is removed at exit.
+    pub fn keep_zones(&self, zones: &[(String, String)]) -> Result<()> {
+        if !self.keep {
+            return Ok(());
+        }
+        let dir = self.dir.join("demo-zones");
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+        for (origin, text) in zones {
+            let file = dir.join(format!("{origin}.zone"));
+            std::fs::write(&file, text).map_err(|e| Error::io("write", &file, e))?;
+        }
+        Ok(())
+    }
+
     /// The answers file inside the sandbox.
     pub fn answers(&self) -> PathBuf {
         self.root().path(crate::flows::SAVED_ANSWERS)

@@ -196,7 +196,8 @@ fn publish(ctx: &Context, settings: &Settings) -> Result<String, String> {
     let demo = ctx.demo.as_ref().ok_or("only the demo publishes records")?;
     let (set, _) = record_set(&ctx.root, settings).map_err(|e| e.to_string())?;
     let lag = crate::demo::SECOND_NAMESERVER_LAG;
-    let (serial, _) = demo.dns.publish(&set, lag).map_err(|e| e.to_string())?;
+    let (serial, zones) = demo.dns.publish(&set, lag).map_err(|e| e.to_string())?;
+    demo.sandbox.keep_zones(&zones).map_err(|e| e.to_string())?;
     let ns: Vec<String> = demo.dns.addresses().iter().map(|a| a.to_string()).collect();
     Ok(format!(
         "published (serial {serial}) at {} now, at {} in {} s; Enter: Verify",
