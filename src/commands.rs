@@ -16,6 +16,7 @@ use crate::values::Domain;
 
 mod apply_cmd;
 mod check;
+mod demo;
 mod selftest_cmd;
 mod wizard;
 
@@ -35,6 +36,10 @@ pub fn dispatch(cli: Cli) -> Result<Launch> {
     } else {
         crate::output::Level::Normal
     });
+    if let Some(Command::Demo { keep }) = &cli.command {
+        // its own tree: nothing of the host is read or recovered
+        return demo::run(&cli, keep.as_deref());
+    }
     let root = Root::new(&cli.root);
     if !cli.root.is_dir() {
         return Err(Error::Invalid {
@@ -75,7 +80,7 @@ pub fn dispatch(cli: Cli) -> Result<Launch> {
 /// The commands that never open the screen; Ok(exit code).
 fn command(root: &Root, cli: &Cli) -> Result<u8> {
     match &cli.command {
-        None | Some(Command::Fix { .. }) => Ok(0),
+        None | Some(Command::Fix { .. } | Command::Demo { .. }) => Ok(0),
         Some(Command::Selftest {
             json,
             via_postfix: _,

@@ -17,6 +17,7 @@ mod check;
 mod check_cli;
 mod check_servers;
 mod check_unknown;
+mod demo;
 mod dns;
 mod ipv6_only;
 mod json_out;
