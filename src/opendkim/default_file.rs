@@ -22,8 +22,13 @@ enum Ctx {
     Clean,
     Single,
     Double,
-    /// The previous line ended with a backslash outside quotes.
+    /// The previous line ended with a backslash outside quotes, between words: the next
+    /// line starts a word (a `#` there is a comment).
     Continued,
+    /// The previous line ended with a backslash outside quotes inside a word (`$RUNDIR\`):
+    /// the next line goes on with that word, so a `#` at its start is part of it, not a
+    /// comment (POSIX sh: a line continuation is removed before words are split).
+    ContinuedInWord,
 }
 
 /// An assignment's value word: its byte range in the line, its text with quotes removed, split
@@ -65,19 +70,24 @@ fn text(body: &str) -> &str {
 /// Follows quoting through one line; returns the state the next line starts in. A backslash
 /// consumes the character after it (in the guards below); at the end of a line it continues it.
 fn scan_line(start: Ctx, line: &str) -> Ctx {
-    let mut st = if start == Ctx::Continued {
-        Ctx::Clean
-    } else {
-        start
+    let (mut st, mut word_start) = match start {
+        Ctx::Continued => (Ctx::Clean, true),
+        Ctx::ContinuedInWord => (Ctx::Clean, false),
+        other => (other, true),
     };
-    let mut word_start = true;
     let mut chars = line.chars();
     while let Some(c) = chars.next() {
         let mut next_word_start = false;
         match (st, c) {
             (Ctx::Single, '\'') | (Ctx::Double, '"') => st = Ctx::Clean,
             (Ctx::Double, '\\') if chars.next().is_none() => return Ctx::Double,
-            (Ctx::Clean, '\\') if chars.next().is_none() => return Ctx::Continued,
+            (Ctx::Clean, '\\') if chars.next().is_none() => {
+                return if word_start {
+                    Ctx::Continued
+                } else {
+                    Ctx::ContinuedInWord
+                };
+            }
             (Ctx::Clean, '\'') => st = Ctx::Single,
             (Ctx::Clean, '"') => st = Ctx::Double,
             (Ctx::Clean, '#') if word_start => return Ctx::Clean,
@@ -356,6 +366,10 @@ mod tests {
         assert_eq!(scan_line(Ctx::Clean, "A=x#notcomment'"), Ctx::Single);
         assert_eq!(scan_line(Ctx::Clean, "A=\"x\\"), Ctx::Double);
         assert_eq!(scan_line(Ctx::Clean, "A=x \\"), Ctx::Continued);
+        // a continuation inside a word carries the word on: `#` there is no comment
+        assert_eq!(scan_line(Ctx::Clean, "$RUNDIR\\"), Ctx::ContinuedInWord);
+        assert_eq!(scan_line(Ctx::ContinuedInWord, "#\\"), Ctx::ContinuedInWord);
+        assert_eq!(scan_line(Ctx::Continued, "# a comment \\"), Ctx::Clean);
     }
 
     #[test]

@@ -255,3 +255,17 @@ proptest! {
         }
     }
 }
+
+/// Found by the property above: a `\` continuation inside a word carries the next line's
+/// `#` into that word (`$RUNDIR#SOCKET=A` for the shell), so the `SOCKET=` line after it is
+/// no assignment and the editor must not take it for one.
+#[test]
+fn a_continuation_inside_a_word_is_not_followed_by_a_comment() {
+    let text = "$RUNDIR\\\n#\\\nSOCKET=A\n";
+    let mut f = DefaultFile::parse(text);
+    assert!(f.set_socket("B").is_err(), "{f}");
+    assert_eq!(f.to_string(), text, "nothing changed");
+    if let Some(sh) = shell_socket_lenient(text) {
+        assert_eq!(sh, "", "the shell never assigns SOCKET here");
+    }
+}
