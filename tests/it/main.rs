@@ -17,6 +17,7 @@ mod check_cli;
 mod check_servers;
 mod check_unknown;
 mod dns;
+mod docs;
 mod ipv6_only;
 mod opendkim_conf;
 mod opendkim_default_file;
