@@ -34,8 +34,11 @@ say() { echo "install.sh: $*" >&2; }
 # ask QUESTION: on a terminal, true when the answer is y; with --yes, or without a terminal
 # to ask on (CI, a pipe), true, saying what it goes on to do.
 ask() {
-    if $yes || [ ! -t 0 ]; then
-        say "$1 yes ($($yes && echo --yes || echo 'no terminal to ask on'))"
+    if $yes; then
+        say "$1 yes (--yes)"
+        return 0
+    elif [ ! -t 0 ]; then
+        say "$1 yes (no terminal to ask on)"
         return 0
     fi
     local reply
