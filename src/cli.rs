@@ -99,6 +99,14 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 30, requires = "via_postfix", value_parser = clap::value_parser!(u64).range(0..=3600))]
         wait: u64,
     },
+    /// Try it: the whole flow in a sandbox (Debian 12's stock files, two example domains, an
+    /// in-process DNS server with two nameservers per zone); nothing outside it is touched.
+    /// With --yes: apply, publish the records, check them, without a screen.
+    Demo {
+        /// Leave the sandbox in DIR (new or empty) instead of removing it at exit.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+    },
     /// Restore every file the last apply changed, byte-identical with owner and mode.
     Rollback {
         /// Restore even files edited by hand since that apply (their edits are lost).

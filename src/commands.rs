@@ -16,6 +16,7 @@ use crate::values::Domain;
 
 mod apply_cmd;
 mod check;
+mod demo;
 mod selftest_cmd;
 mod wizard;
 
@@ -28,6 +29,10 @@ pub enum Launch {
 
 /// Run a parsed command line; Ok(what to do next).
 pub fn dispatch(cli: Cli) -> Result<Launch> {
+    if let Some(Command::Demo { keep }) = &cli.command {
+        // its own tree: nothing of the host is read or recovered
+        return demo::run(&cli, keep.as_deref());
+    }
     // Build-time output into a directory of the caller's: no root, lock or recovery.
     if let Some(Command::Generate { dir }) = &cli.command {
         return generate(dir).map(Launch::Exit);
@@ -55,7 +60,7 @@ pub fn dispatch(cli: Cli) -> Result<Launch> {
 /// The commands that never open the screen; Ok(exit code).
 fn command(root: &Root, cli: &Cli) -> Result<u8> {
     match &cli.command {
-        None | Some(Command::Fix { .. } | Command::Generate { .. }) => Ok(0),
+        None | Some(Command::Fix { .. } | Command::Demo { .. } | Command::Generate { .. }) => Ok(0),
         Some(Command::Selftest {
             json,
             via_postfix: _,

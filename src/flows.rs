@@ -27,6 +27,9 @@ pub struct Context {
     pub dns: AuthOptions,
     /// The run records of this run share it: one `rollback` undoes every step.
     pub session: Option<String>,
+    /// `mailsetup demo`: the sandbox and its DNS servers, which the records are published
+    /// into (the wizard's `p`); `None` on a server.
+    pub demo: Option<std::sync::Arc<crate::demo::Demo>>,
 }
 
 /// A session id for the run records of one apply or one wizard run: `STAMP-PID`.

@@ -23,6 +23,8 @@
 //!   and mail.
 //! - Use cases shared by the front ends: [`flows`] (settings, records, plans, the whole
 //!   check, the selftest, sessions).
+//! - The demo's sandbox ([`demo`]): an embedded Debian 12 tree and an in-process
+//!   authoritative DNS server that `mailsetup demo` publishes the records into.
 //! - Front ends, which import [`flows`] and the core but never each other: [`cli`] +
 //!   [`commands`] (the command line), [`tui`] (the wizard's screen: a thin view over
 //!   [`wizard`], running its effects).
@@ -63,6 +65,7 @@ pub mod answers;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod demo;
 pub mod dns;
 pub mod docs;
 pub mod error;

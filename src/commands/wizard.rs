@@ -100,11 +100,13 @@ pub(super) fn run(
         fix: open_at,
         interrupted,
         invocation: cli.invocation(),
+        demo: None,
     };
     let ctx = flows::Context {
         root: root.clone(),
         dns,
         session: Some(flows::session()),
+        demo: None,
     };
     Ok(Launch::Wizard(Box::new(options), ctx))
 }

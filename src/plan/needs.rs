@@ -46,21 +46,7 @@ impl Part {
 ///
 /// Errors: as [`build_parts`].
 pub fn with_prerequisites(settings: &Settings, cur: &Current, parts: &[Part]) -> Result<Vec<Part>> {
-    let mut chosen: Vec<Part> = parts.to_vec();
-    let mut todo: Vec<Part> = parts.to_vec();
-    while let Some(part) = todo.pop() {
-        for need in part.needs() {
-            if !chosen.contains(need) && !build_parts(settings, cur, &[*need])?.is_empty() {
-                chosen.push(*need);
-                todo.push(*need);
-            }
-        }
-    }
-    Ok(Part::ALL
-        .iter()
-        .copied()
-        .filter(|p| chosen.contains(p))
-        .collect())
+    pending_needs(settings, cur, parts, |_| true)
 }
 
 /// `part` and the parts before it in [`Part::ALL`] that it needs, directly or through
@@ -74,11 +60,22 @@ pub fn with_earlier_prerequisites(
     part: Part,
 ) -> Result<Vec<Part>> {
     let at = |p: &Part| Part::ALL.iter().position(|q| q == p);
-    let mut chosen = vec![part];
-    let mut todo = vec![part];
-    while let Some(p) = todo.pop() {
-        for need in p.needs() {
-            if at(need) < at(&part)
+    pending_needs(settings, cur, &[part], |need| at(need) < at(&part))
+}
+
+/// `parts` and the parts they need, followed through [`Part::needs`] to the parts `follow`
+/// allows that have changes pending on `cur`, in [`Part::ALL`] order.
+fn pending_needs(
+    settings: &Settings,
+    cur: &Current,
+    parts: &[Part],
+    follow: impl Fn(&Part) -> bool,
+) -> Result<Vec<Part>> {
+    let mut chosen: Vec<Part> = parts.to_vec();
+    let mut todo: Vec<Part> = parts.to_vec();
+    while let Some(part) = todo.pop() {
+        for need in part.needs() {
+            if follow(need)
                 && !chosen.contains(need)
                 && !build_parts(settings, cur, &[*need])?.is_empty()
             {

@@ -58,6 +58,9 @@ pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
         Effect::SaveRecords(text) => {
             blocking(move || Msg::Done(save(&ctx.root, SAVED_RECORDS, &text, 0o644))).await
         }
+        Effect::Publish(settings) => {
+            blocking(move || Msg::Published(publish(&ctx, &settings))).await
+        }
         Effect::SaveAnswers(settings) => {
             blocking(move || Msg::Done(save_answers(&ctx.root, &settings))).await
         }
@@ -184,6 +187,23 @@ fn records(root: &Root, settings: &Settings) -> Result<String, String> {
         "{}\n--- the same, one value per record (for a web form) ---\n\n{}",
         render::zone(&set),
         render::table(&set)
+    ))
+}
+
+/// `mailsetup demo`: the records `records` computes, published into the demo's DNS, the
+/// second nameserver [`crate::demo::SECOND_NAMESERVER_LAG`] later.
+fn publish(ctx: &Context, settings: &Settings) -> Result<String, String> {
+    let demo = ctx.demo.as_ref().ok_or("only the demo publishes records")?;
+    let (set, _) = record_set(&ctx.root, settings).map_err(|e| e.to_string())?;
+    let lag = crate::demo::SECOND_NAMESERVER_LAG;
+    let (serial, zones) = demo.dns.publish(&set, lag).map_err(|e| e.to_string())?;
+    demo.sandbox.keep_zones(&zones).map_err(|e| e.to_string())?;
+    let ns: Vec<String> = demo.dns.addresses().iter().map(|a| a.to_string()).collect();
+    Ok(format!(
+        "published (serial {serial}) at {} now, at {} in {} s; Enter: Verify",
+        ns.first().map_or("", String::as_str),
+        ns.get(1..).unwrap_or_default().join(", "),
+        lag.as_secs()
     ))
 }
 

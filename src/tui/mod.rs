@@ -28,10 +28,13 @@ pub fn run(options: Options, ctx: Context) -> Result<u8> {
         .build()
         .map_err(|e| Error::io("start the async runtime", "-", e))?;
     let theme = Theme::from_env();
+    // the demo's sandbox says where it is kept when it goes: after the screen is restored
+    let demo = ctx.demo.clone();
     let mut terminal =
         ratatui::try_init().map_err(|e| Error::io("set up the terminal", "/dev/tty", e))?;
     let result = rt.block_on(event_loop(&mut terminal, options, Arc::new(ctx), &theme));
     ratatui::restore();
+    drop(demo);
     result
 }
 

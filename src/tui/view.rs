@@ -202,7 +202,11 @@ impl Body {
 /// `mailsetup — step 3/9: Milter wiring (dry run)` and, right-aligned, `| planning: …`;
 /// on a narrow screen `step 3/9: …` without the program name.
 fn title(w: &Wizard, theme: &Theme, width: usize) -> Line<'static> {
-    let dry = if w.dry_run { " (dry run)" } else { "" };
+    let dry = match (w.dry_run, w.demo.is_some()) {
+        (true, _) => " (dry run)",
+        (false, true) => " (demo)",
+        (false, false) => "",
+    };
     let short = format!("step {}/9: {}{dry}", w.step.index(), w.step.title());
     let full = format!("mailsetup — {short}");
     let right = match &w.busy {
@@ -309,15 +313,14 @@ fn step_hints(w: &Wizard) -> Vec<(&'static str, &'static str)> {
             keys.extend([("Enter", "check"), BACK, ("Ctrl-C", "quit")]);
             keys
         }
-        Step::Records => vec![
-            ("Enter", "next"),
-            ("c", "copy"),
-            ("s", "save"),
-            back,
-            SCROLL,
-            HELP,
-            QUIT,
-        ],
+        Step::Records => {
+            let mut keys = vec![("Enter", "next")];
+            if w.demo.is_some() {
+                keys.push(("p", "publish"));
+            }
+            keys.extend([("c", "copy"), ("s", "save"), back, SCROLL, HELP, QUIT]);
+            keys
+        }
         Step::Verify => vec![
             ("↑↓", "select"),
             ("Enter", "go / next"),

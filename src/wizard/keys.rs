@@ -147,10 +147,18 @@ impl Wizard {
         }
     }
 
-    /// The records: copy, save (not in a dry run), Enter on to Verify.
+    /// The records: copy, save (not in a dry run), publish (the demo only), Enter on to
+    /// Verify.
     fn records_key(&mut self, key: Key) -> Vec<Effect> {
         match (key, &self.records) {
             (Key::Enter, _) => self.goto(Step::Verify),
+            (Key::Char('p'), Some(_)) if self.demo.is_some() => match &self.settings {
+                Some(s) => {
+                    self.busy = Some("publishing the records".into());
+                    vec![Effect::Publish(s.clone())]
+                }
+                None => Vec::new(),
+            },
             (Key::Char('c'), Some(text)) => vec![Effect::Copy(text.clone())],
             (Key::Char('s'), Some(_)) if self.dry_run => {
                 self.status = Some("dry run: nothing is saved".into());

@@ -5,7 +5,7 @@
 //!
 //! Keys (a contract): Enter accept / next, Esc back, Tab / Shift-Tab next / previous field,
 //! ← → a form field's choices, ↑ ↓ and PgUp/PgDn scroll, `y` apply the diff shown, `n` skip it, `c` copy, `s` save
-//! the records, `?` help, `q` quit (asks first when something is half-applied), Ctrl-C quit.
+//! the records, `p` publish them (`mailsetup demo` only), `?` help, `q` quit (asks first when something is half-applied), Ctrl-C quit.
 //!
 //! This file owns the state ([`Wizard`]), its start and [`Wizard::goto`] (showing a step
 //! with the effects that fill it). The rest, by seam: `types` (messages, effects,
@@ -87,6 +87,9 @@ pub struct Wizard {
     pub interrupted: Option<Interrupted>,
     /// The options of this run (`--root`, `--answers`, DNS), for the commands it prints.
     pub invocation: Invocation,
+    /// `mailsetup demo`: what the sandbox is (the first screen says it); `p` on the records
+    /// step publishes them into the demo's DNS.
+    pub demo: Option<String>,
 }
 
 impl Wizard {
@@ -122,6 +125,7 @@ impl Wizard {
             selftest: None,
             interrupted: options.interrupted,
             invocation: options.invocation,
+            demo: options.demo,
         };
         let mut w = w;
         let mut effects = vec![Effect::Scan];

@@ -780,3 +780,46 @@ fn printed_commands_carry_the_runs_options() {
         "a dry run saves no answers"
     );
 }
+
+#[test]
+fn p_publishes_the_records_in_the_demo_only() {
+    for demo in [None, Some("a demo sandbox".to_string())] {
+        let (mut w, _) = Wizard::new(Options {
+            answers: Some(settings()),
+            demo: demo.clone(),
+            ..Options::default()
+        });
+        w.update(Msg::Scanned(scan()));
+        let effects = w.goto(Step::Records);
+        assert_eq!(effects, [Effect::Records(settings())]);
+        w.update(Msg::Records(Ok("$ORIGIN example.org.\n".into())));
+        let effects = key(&mut w, Key::Char('p'));
+        if demo.is_none() {
+            assert!(effects.is_empty(), "a server has no DNS to publish into");
+            continue;
+        }
+        assert_eq!(effects, [Effect::Publish(settings())]);
+        assert_eq!(w.busy.as_deref(), Some("publishing the records"));
+        w.update(Msg::Published(Ok("published (serial 2)".into())));
+        assert_eq!(w.busy, None);
+        assert_eq!(w.status.as_deref(), Some("published (serial 2)"));
+        w.update(Msg::Published(Err("no zone".into())));
+        assert_eq!(w.status.as_deref(), Some("not published: no zone"));
+    }
+}
+
+#[test]
+fn beneath_a_root_the_selftest_after_the_restart_is_only_said() {
+    let mut w = at_inet_protocols(false);
+    w.invocation.root = Some("/tmp/tree".into());
+    let effects = w.update(Msg::Restarted(Ok(vec!["would restart opendkim".into()])));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(w.busy, None, "no selftest is waited for");
+    assert!(
+        w.status
+            .as_deref()
+            .is_some_and(|s| s.starts_with("selftest: would hand a test message")),
+        "{:?}",
+        w.status
+    );
+}

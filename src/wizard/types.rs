@@ -69,6 +69,9 @@ pub enum Msg {
     Restarted(Result<Vec<String>, String>),
     /// A copy, save or other side job finished: a line for the status bar.
     Done(String),
+    /// `mailsetup demo`: the records were published into the demo's DNS (a line saying
+    /// where and when), or why not.
+    Published(Result<String, String>),
     /// One second passed (spinner, countdown).
     Tick,
 }
@@ -96,6 +99,9 @@ pub enum Effect {
     /// Put the text on the clipboard (OSC 52, works over SSH).
     Copy(String),
     SaveRecords(String),
+    /// `mailsetup demo` only: publish the records of these settings into the demo's DNS,
+    /// as an operator pastes them into a provider's panel (`p` on the records step).
+    Publish(Settings),
     /// Save the answers (comments kept) for the next run.
     SaveAnswers(Settings),
     /// Undo every applied step of this earlier wizard run (`mailsetup rollback`, for that
@@ -164,4 +170,7 @@ pub struct Options {
     pub interrupted: Option<Interrupted>,
     /// The options of this run, for the commands the wizard prints.
     pub invocation: Invocation,
+    /// `mailsetup demo`: what the sandbox is, for the first screen; the records step then
+    /// offers `p` to publish the records into the demo's DNS ([`Effect::Publish`]).
+    pub demo: Option<String>,
 }

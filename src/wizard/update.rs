@@ -31,6 +31,11 @@ impl Wizard {
                 self.status = Some(line);
                 Vec::new()
             }
+            Msg::Published(result) => {
+                self.busy = None;
+                self.status = Some(result.unwrap_or_else(|e| format!("not published: {e}")));
+                Vec::new()
+            }
             Msg::Tick => self.tick(),
         }
     }

@@ -16,6 +16,7 @@ mod check;
 mod check_cli;
 mod check_servers;
 mod check_unknown;
+mod demo;
 mod dns;
 mod docs;
 mod ipv6_only;

@@ -19,6 +19,16 @@ pub fn scan(w: &Wizard, theme: &Theme, cols: usize) -> Body {
         return b;
     };
     let r = &mut b.scrolled;
+    if let Some(notice) = &w.demo {
+        r.lead(&[("Demo: ", theme.heading)], &clean(notice), Style::new());
+        r.lead(
+            &[("  ", Style::new())],
+            "packages, services and the selftest are only said, never done; on the DNS \
+             records step, p publishes the records into the sandbox's DNS",
+            theme.dim,
+        );
+        r.blank();
+    }
     if let Some(i) = &w.interrupted {
         interrupted(r, i, theme);
     }
@@ -190,12 +200,20 @@ pub fn records(w: &Wizard, theme: &Theme, cols: usize) -> Body {
     } else {
         " save to a file"
     };
-    b.fixed.spans(&[
+    let mut keys = Vec::new();
+    if w.demo.is_some() {
+        keys.extend([
+            ("p", theme.key),
+            (" publish into the demo's DNS · ", Style::new()),
+        ]);
+    }
+    keys.extend([
         ("c", theme.key),
         (" copy (OSC 52) · ", Style::new()),
         ("s", theme.key),
         (save, Style::new()),
     ]);
+    b.fixed.spans(&keys);
     match &w.records {
         None => b.fixed.row("composing…", theme.dim),
         Some(text) => {

@@ -58,6 +58,7 @@ const HELP: &[(&str, &str)] = &[
     ("n", "skip the change shown"),
     ("c", "copy the records (OSC 52, works over SSH)"),
     ("s", "save the records to a file"),
+    ("p", "publish the records (mailsetup demo)"),
     ("r", "re-check now (Verify)"),
     ("?", "this help"),
     ("q", "quit (asks first if half applied)"),
