@@ -9,7 +9,8 @@ use crate::invocation::Invocation;
 
 /// Set up Postfix + OpenDKIM signing and the DNS records that make mail pass SPF, DKIM and DMARC.
 ///
-/// Exit codes: 0 ok, 1 findings or pending changes, 2 error.
+/// Exit codes: 0 ok, 1 findings or pending changes, 2 error, 3 (check, fix) could not verify:
+/// the only problems are checks that could not run (a DNS outage).
 #[derive(Debug, Parser)]
 #[command(name = "mailsetup", version)]
 pub struct Cli {
@@ -18,7 +19,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
 
-    /// The answers file (TOML): hostname, IPs, domains, selector, …
+    /// The answers file (TOML): hostname, IPs, domains, selector, …; by default the one the
+    /// wizard saved, /etc/mailsetup/answers.toml (beneath --root).
     #[arg(long, global = true, value_name = "FILE")]
     pub answers: Option<PathBuf>,
 
@@ -29,6 +31,14 @@ pub struct Cli {
     /// Show what would change; write nothing.
     #[arg(long, global = true)]
     pub dry_run: bool,
+
+    /// Say only errors and the final result.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also show each command run and each DNS query (with its server and time), on stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 
     #[command(flatten)]
     pub dns: DnsArgs,
@@ -59,13 +69,25 @@ const DEFAULT_AUTHORITATIVE_PORT: u16 = 53;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate the answers, show the changes as diffs, and apply them (with backups).
-    Apply,
+    Apply {
+        /// Print what was applied as JSON on stdout (`changed`, each change, the services);
+        /// needs --yes. Everything else goes to stderr.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the changes as diffs and write nothing (the same as `apply --dry-run`).
-    Plan,
+    Plan {
+        /// Print the changes as JSON on stdout (`changed`: whether anything is pending).
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the DNS records to publish for every domain.
     Records {
         #[arg(long, value_enum, default_value_t = Format::Zone)]
         format: Format,
+        /// The same as --format json.
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
         /// Only this domain's zone (repeatable).
         #[arg(long, value_name = "DOMAIN")]
         domain: Vec<String>,

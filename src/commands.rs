@@ -29,6 +29,13 @@ pub enum Launch {
 
 /// Run a parsed command line; Ok(what to do next).
 pub fn dispatch(cli: Cli) -> Result<Launch> {
+    crate::output::set_level(if cli.quiet {
+        crate::output::Level::Quiet
+    } else if cli.verbose {
+        crate::output::Level::Verbose
+    } else {
+        crate::output::Level::Normal
+    });
     if let Some(Command::Demo { keep }) = &cli.command {
         // its own tree: nothing of the host is read or recovered
         return demo::run(&cli, keep.as_deref());
@@ -44,7 +51,24 @@ pub fn dispatch(cli: Cli) -> Result<Launch> {
             reason: "is not a directory; pass an existing directory (default /)".into(),
         });
     }
-    let dry_run = cli.dry_run || matches!(cli.command, Some(Command::Plan));
+    let json = matches!(
+        cli.command,
+        Some(Command::Plan { json: true } | Command::Apply { json: true })
+    );
+    if json {
+        // stdout is the JSON alone; every line for people goes to stderr
+        crate::output::set_human_on_stderr(true);
+        if matches!(cli.command, Some(Command::Apply { .. })) && !cli.yes && !cli.dry_run {
+            return Err(Error::Invalid {
+                what: "apply --json".into(),
+                reason: "needs --yes: with --json nothing is asked on the terminal (review \
+                         the changes with `mailsetup plan --json` first)"
+                    .into(),
+            });
+        }
+    }
+    let dry_run = cli.dry_run || matches!(cli.command, Some(Command::Plan { .. }));
+    needs_root(&root, &cli, dry_run)?;
     let recovered = recover_first(&root, dry_run)?;
     match &cli.command {
         None => return wizard::run(&root, &cli, None, recovered),
@@ -67,10 +91,17 @@ fn command(root: &Root, cli: &Cli) -> Result<u8> {
             to,
             wait,
         }) => selftest_cmd::run(root, cli, *json, to.as_deref(), *wait),
-        Some(Command::Plan) => plan_cmd(root, cli),
-        Some(Command::Apply) if cli.dry_run => plan_cmd(root, cli),
-        Some(Command::Apply) => apply_cmd::run(root, cli),
-        Some(Command::Records { format, domain }) => records_cmd(root, cli, *format, domain),
+        Some(Command::Plan { json }) => plan_cmd(root, cli, *json),
+        Some(Command::Apply { json }) if cli.dry_run => plan_cmd(root, cli, *json),
+        Some(Command::Apply { json }) => apply_cmd::run(root, cli, *json),
+        Some(Command::Records {
+            format,
+            json,
+            domain,
+        }) => {
+            let format = if *json { Format::Json } else { *format };
+            records_cmd(root, cli, format, domain)
+        }
         Some(Command::Check(args)) => check::run(root, cli, args),
         Some(Command::Rollback { force }) => rollback_cmd(root, cli, *force),
     }
@@ -105,17 +136,33 @@ fn help() -> u8 {
     0
 }
 
-/// Read and validate the `--answers` file. Errors: none given ([`Error::AnswersMissing`]),
-/// and as [`crate::flows::settings::from_file`].
-pub fn load_settings(cli: &Cli) -> Result<Settings> {
-    let path = cli.answers.as_deref().ok_or(Error::AnswersMissing)?;
-    crate::flows::settings::from_file(path)
+/// Read and validate the `--answers` file, else the answers the wizard saved beneath the
+/// root ([`crate::flows::SAVED_ANSWERS`]); which file is said on stderr (stdout stays clean
+/// for `--json`). Errors: neither ([`Error::AnswersMissing`]), and as
+/// [`crate::flows::settings::given_or_saved`].
+pub fn load_settings(root: &Root, cli: &Cli) -> Result<Settings> {
+    load_answers(root, cli)?.ok_or(Error::AnswersMissing)
 }
 
-/// `plan` and `apply --dry-run`: the whole plan as diffs; exit 1 when something would change.
-fn plan_cmd(root: &Root, cli: &Cli) -> Result<u8> {
-    let settings = load_settings(cli)?;
+/// [`load_settings`], with no answers at all as None.
+pub(crate) fn load_answers(root: &Root, cli: &Cli) -> Result<Option<Settings>> {
+    crate::flows::settings::given_or_saved_said(root, cli.answers.as_deref(), |path| {
+        notln!("mailsetup: answers: {}", path.display());
+    })
+}
+
+/// `plan` and `apply --dry-run`: the whole plan as diffs (`json`: as JSON, with `changed`
+/// whether anything is pending); exit 1 when something would change.
+fn plan_cmd(root: &Root, cli: &Cli, json: bool) -> Result<u8> {
+    let settings = load_settings(root, cli)?;
     let (_, plan) = crate::flows::plan::of(root, &settings, crate::plan::Part::ALL)?;
+    if json {
+        let mut out = serde_json::Map::new();
+        out.insert("changed".into(), (!plan.is_empty()).into());
+        out.extend(crate::plan::to_json(&plan));
+        jsonln!(serde_json::Value::Object(out));
+        return Ok(u8::from(!plan.is_empty()));
+    }
     say!("{plan}");
     if plan.is_empty() {
         return Ok(0);
@@ -164,7 +211,7 @@ fn domains(only: &[String]) -> Result<Vec<Domain>> {
 }
 
 fn records_cmd(root: &Root, cli: &Cli, format: Format, only: &[String]) -> Result<u8> {
-    let settings = load_settings(cli)?;
+    let settings = load_settings(root, cli)?;
     let only = domains(only)?;
     if let Some(d) = only
         .iter()
@@ -235,6 +282,28 @@ fn rollback_cmd(root: &Root, cli: &Cli, force: bool) -> Result<u8> {
         sayln!("  {line}");
     }
     Ok(0)
+}
+
+/// A command that changes the host (`apply`, `fix --yes`, `rollback`, without `--dry-run`)
+/// beneath `--root /` by a user who is not root stops before touching anything (the lock
+/// included), saying to use sudo. Beneath another root the tree's owner may run it: its
+/// state directory and lock are inside the tree, and no service, user or group of the host
+/// is touched.
+fn needs_root(root: &Root, cli: &Cli, dry_run: bool) -> Result<()> {
+    let (writes, what) = match &cli.command {
+        Some(Command::Apply { .. }) => (true, "apply"),
+        Some(Command::Fix { .. }) => (cli.yes, "fix --yes"),
+        Some(Command::Rollback { .. }) => (true, "rollback"),
+        _ => (false, ""),
+    };
+    if writes && !dry_run && root.is_host() && !nix::unistd::Uid::effective().is_root() {
+        return Err(Error::Refused(format!(
+            "`mailsetup {what}` changes files in /etc and restarts services, which needs root; \
+             nothing was changed\n  fix: run it with sudo: sudo mailsetup {what} … (or add \
+             --dry-run to see the changes as this user)"
+        )));
+    }
+    Ok(())
 }
 
 /// Before anything else: an interrupted run is recovered (its journal undone); the caller

@@ -86,6 +86,32 @@ impl Dns {
     }
 
     /// This resolver, with every query first taking a permit of `limit`.
+    /// One query through the resolver; with `-v`, a line on stderr: the name and type, the
+    /// server asked, the outcome and the time it took.
+    async fn lookup(
+        &self,
+        name: Name,
+        rtype: RecordType,
+    ) -> Result<hickory_resolver::lookup::Lookup, NetError> {
+        if !crate::output::verbose() {
+            return self.resolver.lookup(name, rtype).await;
+        }
+        let start = std::time::Instant::now();
+        let shown = name.to_ascii();
+        let answer = self.resolver.lookup(name, rtype).await;
+        let outcome = match &answer {
+            Ok(l) => format!("{} record(s)", l.answers().len()),
+            Err(NetError::Dns(DnsError::NoRecordsFound(no))) => format!("{:?}", no.response_code),
+            Err(e) => e.to_string(),
+        };
+        traceln!(
+            "mailsetup: dns: {shown} {rtype} at {}: {outcome} in {} ms",
+            self.ns,
+            start.elapsed().as_millis()
+        );
+        answer
+    }
+
     pub fn limited(mut self, limit: Arc<Semaphore>) -> Dns {
         self.limit = Some(limit);
         self
@@ -218,7 +244,7 @@ impl Dns {
             serial: data.serial,
             negative_ttl: ttl.min(data.minimum),
         };
-        match self.resolver.lookup(name, RecordType::SOA).await {
+        match self.lookup(name, RecordType::SOA).await {
             Ok(lookup) => Ok(lookup.answers().iter().find_map(|r| match &r.data {
                 RData::SOA(data) => Some(soa(&r.name, r.ttl, data)),
                 _ => None,
@@ -321,7 +347,7 @@ impl Dns {
         pick: impl Fn(&RData) -> Option<T>,
     ) -> Result<Answer<T>, LookupError> {
         let _permit = self.permit().await;
-        match self.resolver.lookup(name, rtype).await {
+        match self.lookup(name, rtype).await {
             Ok(lookup) => {
                 // CNAMEs on the way are in the answer too; keep only the asked type.
                 let picked: Vec<(T, u32)> = lookup

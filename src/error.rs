@@ -19,7 +19,9 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("no answers file: pass --answers FILE (see the README for its fields)")]
+    #[error(
+        "no answers file: pass --answers FILE (see the README for its fields), or run the wizard once, which saves them to /etc/mailsetup/answers.toml"
+    )]
     AnswersMissing,
 
     #[error("cannot {op} `{path}`: {source}")]

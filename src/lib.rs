@@ -34,22 +34,34 @@
 /// `print!` that never panics: output to a closed pipe or a vanished terminal (EPIPE, EIO)
 /// is dropped, so `mailsetup apply --yes | head -1` or a dropped SSH session never aborts a
 /// run half-way (Rust ignores SIGPIPE, so the write fails instead of killing the process).
+/// In JSON mode (`plan --json`, `apply --json`) it writes to stderr: stdout holds the JSON
+/// alone ([`output::human_on_stderr`]).
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = write!(std::io::stdout().lock(), $($arg)*);
+        if $crate::output::human_on_stderr() {
+            let _ = write!(std::io::stderr().lock(), $($arg)*);
+        } else {
+            let _ = write!(std::io::stdout().lock(), $($arg)*);
+        }
     }};
 }
 
 /// `println!` that never panics (see [`say!`]).
 macro_rules! sayln {
     () => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock());
+        say!("\n")
     }};
     ($($arg:tt)*) => {{
+        say!("{}\n", format_args!($($arg)*))
+    }};
+}
+
+/// A JSON document on stdout, whatever the mode (see [`say!`]).
+macro_rules! jsonln {
+    ($value:expr) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let _ = writeln!(std::io::stdout().lock(), "{}", $value);
     }};
 }
 
@@ -58,6 +70,24 @@ macro_rules! warnln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// A note on stderr that `-q` silences (which answers file was read, …).
+macro_rules! notln {
+    ($($arg:tt)*) => {{
+        if !$crate::output::quiet() {
+            warnln!($($arg)*);
+        }
+    }};
+}
+
+/// A line on stderr with `-v` only: each command run, each DNS query.
+macro_rules! traceln {
+    ($($arg:tt)*) => {{
+        if $crate::output::verbose() {
+            warnln!($($arg)*);
+        }
     }};
 }
 
@@ -76,6 +106,7 @@ pub mod keys;
 pub mod local;
 pub mod milter;
 pub mod opendkim;
+pub mod output;
 pub mod paths;
 pub mod plan;
 pub mod postfix;
@@ -91,7 +122,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// Parse the arguments, run the command, print an error on stderr; returns the exit code
-/// (0 ok, 1 findings or pending changes, 2 error).
+/// (0 ok, 1 findings or pending changes, 2 error, 3 `check`/`fix` could not verify).
 pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     // Files we create get explicit modes; the umask must not loosen or tighten them (G1.3).
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));

@@ -10,6 +10,7 @@ use crate::values::{Domain, KeyBits, Selector};
 
 mod build;
 mod current;
+mod json;
 mod needs;
 mod opendkim_files;
 mod postfix_files;
@@ -17,6 +18,7 @@ mod service;
 
 pub use build::{build, build_parts};
 pub use current::{Current, KeyState};
+pub use json::to_json;
 pub use needs::{check_selection, with_earlier_prerequisites, with_prerequisites};
 pub use service::{Service, ServiceAction, Verb};
 
@@ -252,9 +254,10 @@ impl fmt::Display for Plan {
     }
 }
 
-impl fmt::Display for FileChange {
-    /// A unified diff with 3 lines of context; a new file shows all its lines added.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl FileChange {
+    /// The unified diff with 3 lines of context (`--- old`, `+++ new`, hunks); a new file's
+    /// old side is `/dev/null` and all its lines are added.
+    pub fn diff(&self) -> String {
         let path = self.path.display();
         let before = self.before.as_deref().unwrap_or("");
         let old = if self.before.is_some() {
@@ -262,14 +265,18 @@ impl fmt::Display for FileChange {
         } else {
             "/dev/null".into()
         };
-        writeln!(f, "# {path}: {}", self.why)?;
         let diff = similar::TextDiff::from_lines(before, &self.after);
-        write!(
-            f,
-            "{}",
-            diff.unified_diff()
-                .context_radius(3)
-                .header(&old, &format!("{path}"))
-        )
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&old, &format!("{path}"))
+            .to_string()
+    }
+}
+
+impl fmt::Display for FileChange {
+    /// `# path: why`, then [`FileChange::diff`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "# {}: {}", self.path.display(), self.why)?;
+        write!(f, "{}", self.diff())
     }
 }

@@ -97,24 +97,63 @@ pub struct Checked {
     pub group: String,
 }
 
-/// Everything `check` found. JSON (serde):
+/// Everything `check` found. JSON ([`report::to_json`]):
 /// `{"findings":[{"id","severity","subject","message","found","expected","fix"}],
-///   "checked":[{"check","subject","status"}]}`, absent values as `null`.
+///   "checked":[{"check","subject","status"}],"verdict":"pass|fail|unverifiable"}`, absent
+/// values as `null`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub findings: Vec<Finding>,
     pub checked: Vec<Checked>,
 }
 
+/// `check`'s exit code when the only problems are checks that could not run
+/// ([`Verdict::Unverifiable`]): a DNS outage, a file this user may not read.
+pub const EXIT_UNVERIFIABLE: u8 = 3;
+
+/// A report's overall result: `check --json`'s `verdict` and its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// No error or warning finding (exit 0).
+    Pass,
+    /// An error or warning finding about the domain or this server (exit 1).
+    Fail,
+    /// Every error or warning finding says a check could not run ([`is_unknown`]:
+    /// `dns.unverifiable`, `local.unreadable`): nothing was proven either way (exit 3).
+    Unverifiable,
+}
+
+impl Verdict {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Pass => 0,
+            Verdict::Fail => 1,
+            Verdict::Unverifiable => EXIT_UNVERIFIABLE,
+        }
+    }
+}
+
 impl Report {
-    /// Process exit code: 0 when there is no error or warning finding, 1 otherwise
-    /// (a `dns.unverifiable` warning counts: nothing was proven).
-    pub fn exit_code(&self) -> u8 {
-        let bad = self
+    /// Pass, fail, or unverifiable ([`Verdict`]): info findings never count.
+    pub fn verdict(&self) -> Verdict {
+        let mut bad = self
             .findings
             .iter()
-            .any(|f| matches!(f.severity, Severity::Error | Severity::Warning));
-        u8::from(bad)
+            .filter(|f| matches!(f.severity, Severity::Error | Severity::Warning))
+            .peekable();
+        if bad.peek().is_none() {
+            Verdict::Pass
+        } else if bad.all(is_unknown) {
+            Verdict::Unverifiable
+        } else {
+            Verdict::Fail
+        }
+    }
+
+    /// Process exit code: 0 pass, 1 fail, 3 unverifiable ([`Report::verdict`]).
+    pub fn exit_code(&self) -> u8 {
+        self.verdict().exit_code()
     }
 
     /// The report of these job results, in order.
@@ -349,9 +388,19 @@ mod tests {
         };
         assert_eq!(r.exit_code(), 0);
         r.findings.push(f(ids::DNS_UNVERIFIABLE, Severity::Warning));
-        assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.exit_code(), 3);
+        assert_eq!(r.verdict(), Verdict::Unverifiable);
+        r.findings.push(f(ids::LOCAL_UNREADABLE, Severity::Warning));
+        assert_eq!(r.exit_code(), 3);
+        r.findings.push(f(ids::DKIM_MISSING, Severity::Error));
+        assert_eq!(
+            r.exit_code(),
+            1,
+            "a real failure beside an outage is a failure"
+        );
         r.findings = vec![f(ids::DKIM_MISSING, Severity::Error)];
         assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.verdict(), Verdict::Fail);
     }
 
     #[test]
@@ -408,6 +457,6 @@ mod tests {
             ]
         );
         assert!(r.checked.iter().all(|c| c.status == Status::Unknown));
-        assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.exit_code(), EXIT_UNVERIFIABLE);
     }
 }

@@ -23,10 +23,21 @@ use crate::dns::sanitize;
 
 /// The report as compact JSON:
 /// `{"findings":[{"id","severity","subject","message","found","expected","fix"}],
-///   "checked":[{"check","subject","status"}]}`.
+///   "checked":[{"check","subject","status"}],"verdict":"pass|fail|unverifiable"}`.
 pub fn to_json(report: &Report) -> String {
     // Serializing strings and unit enums cannot fail; keep the output JSON if it ever does.
-    serde_json::to_string(report).unwrap_or_else(|e| {
+    #[derive(serde::Serialize)]
+    struct Json<'a> {
+        findings: &'a [super::Finding],
+        checked: &'a [super::Checked],
+        verdict: super::Verdict,
+    }
+    let json = Json {
+        findings: &report.findings,
+        checked: &report.checked,
+        verdict: report.verdict(),
+    };
+    serde_json::to_string(&json).unwrap_or_else(|e| {
         serde_json::json!({ "error": format!("cannot serialize report: {e}") }).to_string()
     })
 }
@@ -356,7 +367,8 @@ example.org
         let keys = |o: &serde_json::Value| -> Vec<String> {
             o.as_object().unwrap().keys().cloned().collect()
         };
-        assert_eq!(keys(&v), ["checked", "findings"]); // serde_json sorts; order checked below
+        assert_eq!(keys(&v), ["checked", "findings", "verdict"]); // serde_json sorts; order checked below
+        assert_eq!(v["verdict"], "fail");
         let f = &v["findings"][0];
         let mut fk = keys(f);
         fk.sort();

@@ -22,13 +22,18 @@ use crate::wizard::Step;
 /// Apply every step; Ok(0), or Ok(1) when a step was declined (its changes are pending) or
 /// the selftest after the restart finds mail unsigned. Errors: no confirmation possible, a
 /// plan that cannot be made, or a run that fails (undone whole).
-pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
-    let settings = load_settings(cli)?;
+///
+/// `json`: the result as JSON on stdout ([`print_json`]; needs `--yes`, checked by the caller).
+pub(super) fn run(root: &Root, cli: &Cli, json: bool) -> Result<u8> {
+    let settings = load_settings(root, cli)?;
     // nothing to do, or a refusal, writes nothing, not even the lock
     let unlocked = Current::read(root, &settings)?;
     let first = plan::build(&settings, &unlocked)?;
     if first.is_empty() {
         say!("{first}");
+        if json {
+            print_json(&Walked::nothing(0));
+        }
         return Ok(0);
     }
     if !cli.yes && !std::io::stdin().is_terminal() {
@@ -42,6 +47,9 @@ pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
     let whole = plan::build(&settings, &current)?;
     if whole.is_empty() {
         say!("{whole}");
+        if json {
+            print_json(&Walked::nothing(0));
+        }
         return Ok(0);
     }
     if !cli.yes && !std::io::stdin().is_terminal() {
@@ -53,7 +61,25 @@ pub(super) fn run(root: &Root, cli: &Cli) -> Result<u8> {
         .filter(|s| s.part().is_some())
         .collect();
     let walked = walk(&txn, root, cli, &settings, &current, &file_steps, "apply")?;
+    if json {
+        print_json(&walked);
+    }
     Ok(u8::from(walked.skipped > 0 || walked.unsigned))
+}
+
+/// `apply --json`: `{"changed", "files", "directories", "keys", "permissions", "groups",
+/// "services", "notes", "backups", "service_results", "run_record", "unsigned"}`: what was
+/// applied (the plan's shape, [`plan::to_json`]), whether anything was written, and what the
+/// run did besides.
+fn print_json(w: &Walked) {
+    let mut out = serde_json::Map::new();
+    out.insert("changed".into(), (w.applied > 0).into());
+    out.extend(plan::to_json(&w.plan));
+    out.insert("backups".into(), serde_json::json!(w.backups));
+    out.insert("service_results".into(), w.service_lines.clone().into());
+    out.insert("run_record".into(), serde_json::json!(w.run_record));
+    out.insert("unsigned".into(), w.unsigned.into());
+    jsonln!(serde_json::Value::Object(out));
 }
 
 /// Take the lock (recovering an interrupted run first, which is said on stderr).
@@ -124,6 +150,28 @@ struct Walked {
     /// the local one: the set-up does not work. (A published key that does not verify yet
     /// is expected before the records are published, and is only shown.)
     unsigned: bool,
+    /// What was applied.
+    plan: plan::Plan,
+    /// The backups made, the service actions' lines (done, or reported beneath a test
+    /// root), and the run record (its system path).
+    backups: Vec<std::path::PathBuf>,
+    service_lines: Vec<String>,
+    run_record: Option<std::path::PathBuf>,
+}
+
+impl Walked {
+    /// Nothing applied; `skipped` steps declined.
+    fn nothing(skipped: usize) -> Walked {
+        Walked {
+            applied: 0,
+            skipped,
+            unsigned: false,
+            plan: plan::Plan::default(),
+            backups: Vec::new(),
+            service_lines: Vec::new(),
+            run_record: None,
+        }
+    }
 }
 
 /// Show and confirm each step's diff (each built on the state as it is now), then apply the
@@ -148,11 +196,7 @@ fn walk(
     }
     if accepted.is_empty() {
         sayln!("nothing was changed");
-        return Ok(Walked {
-            applied: 0,
-            skipped,
-            unsigned: false,
-        });
+        return Ok(Walked::nothing(skipped));
     }
     let plan = plan::build_parts(settings, current, &parts)?;
     let receipt = apply::apply_in(
@@ -166,16 +210,18 @@ fn walk(
             restart: Restart::NowAndCheck,
         },
     )?;
-    for b in receipt
-        .record
-        .files
-        .iter()
-        .filter_map(|f| f.backup.as_ref())
-    {
-        sayln!("  backup: {}", b.display());
-    }
-    for line in receipt.reported.iter().chain(&receipt.services) {
-        sayln!("  {line}");
+    if !crate::output::quiet() {
+        for b in receipt
+            .record
+            .files
+            .iter()
+            .filter_map(|f| f.backup.as_ref())
+        {
+            sayln!("  backup: {}", b.display());
+        }
+        for line in receipt.reported.iter().chain(&receipt.services) {
+            sayln!("  {line}");
+        }
     }
     let again = plan::build_parts(settings, &Current::read(root, settings)?, &parts)?;
     if !again.is_empty() {
@@ -183,16 +229,12 @@ fn walk(
     }
     let unsigned = selftest(root, cli, settings);
     let run = cli.invocation();
+    let record = format!("{}/runs/{}.json", system::STATE_DIR, receipt.record.stamp);
     sayln!(
         "applied {} step(s) as one run; run record {}\nundo with: {}\nnext: publish the \
          records from `{}`, then run `{}`",
         accepted.len(),
-        run.beneath_root(&format!(
-            "{}/runs/{}.json",
-            system::STATE_DIR,
-            receipt.record.stamp
-        ))
-        .display(),
+        run.beneath_root(&record).display(),
         run.command("rollback"),
         run.command("records"),
         run.command("check")
@@ -201,6 +243,20 @@ fn walk(
         applied: accepted.len(),
         skipped,
         unsigned,
+        backups: receipt
+            .record
+            .files
+            .iter()
+            .filter_map(|f| f.backup.clone())
+            .collect(),
+        service_lines: receipt
+            .reported
+            .iter()
+            .chain(&receipt.services)
+            .cloned()
+            .collect(),
+        run_record: Some(record.into()),
+        plan,
     })
 }
 
@@ -219,17 +275,25 @@ fn choose(
         let Some(part) = step.part() else { continue };
         let p = plan::build_parts(settings, current, &[part])?;
         let header = format!("── step {}/9: {} ──", step.index(), step.title());
+        // -q with --yes: nothing is asked, so only the result is said
+        let shown = !(cli.yes && crate::output::quiet());
         if p.is_empty() {
-            sayln!("{header}\nalready done: the files match\n");
+            if shown {
+                sayln!("{header}\nalready done: the files match\n");
+            }
             continue;
         }
-        say!("{header}\n{p}");
+        if shown {
+            say!("{header}\n{p}");
+        }
         if !cli.yes && !std::io::stdin().is_terminal() {
             return Err(not_confirmed());
         }
         if cli.yes || confirm_step("apply this step?")? {
             accepted.push(*step);
-            sayln!();
+            if shown {
+                sayln!();
+            }
         } else {
             skipped += 1;
             sayln!("skipped\n");

@@ -18,7 +18,7 @@ use crate::wizard::Step;
 
 /// Run the check; Ok(exit code): 0 nothing wrong, 1 findings.
 pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
-    let settings = load_settings(cli)?;
+    let settings = load_settings(root, cli)?;
     let only = domains(&args.domain)?;
     if let Some(d) = only.iter().find(|d| !settings.domains.contains(d)) {
         return Err(Error::Invalid {
@@ -38,7 +38,7 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     let input = flows::check::input_for(root, &settings, &only)?;
     let rt = super::runtime()?;
     let tty = std::io::stdout().is_terminal();
-    let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = crate::output::color(false);
     let local = flows::check::local(root, &settings);
     let dns = if args.watch {
         let w = WatchOptions {
@@ -89,6 +89,9 @@ fn repair(id: &str, invocation: &Invocation) -> Option<String> {
 /// Progress of `--watch` on stderr (stdout keeps only the final report): one line per
 /// round, and on a terminal a countdown rewritten in place.
 fn show(event: Event<'_>, _json: bool, tty: bool) {
+    if crate::output::quiet() {
+        return;
+    }
     let mut err = std::io::stderr();
     match event {
         Event::Round { round, pending, .. } => {

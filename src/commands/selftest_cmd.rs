@@ -2,7 +2,6 @@
 //! `--via-postfix --to ADDRESS` (real messages through Postfix, read back from a local
 //! mailbox). Reads what it needs, runs [`crate::selftest`], prints the report.
 
-use std::io::IsTerminal;
 use std::time::{Duration, SystemTime};
 
 use super::check::{dns_options, print};
@@ -20,7 +19,7 @@ use crate::settings::Settings;
 /// Ok(0) when every message is signed and verified (or, to another host's address, sent),
 /// Ok(1) otherwise; `to`: `--via-postfix --to ADDRESS`.
 pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u64) -> Result<u8> {
-    let settings = load_settings(cli)?;
+    let settings = load_settings(root, cli)?;
     let local_p = flows::records::public_keys(&Current::read(root, &settings)?);
     let rt = super::runtime()?;
     let auth = flows::check::authority(&dns_options(&cli.dns)?)?;
@@ -85,8 +84,7 @@ pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u6
         }
     };
     let report = Report::from_results(&results);
-    let color = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = crate::output::color(false);
     print(&report, json, color, &cli.invocation());
     if let (Some(note), false) = (note, json) {
         sayln!("{note}");
@@ -108,12 +106,12 @@ pub(super) fn report(
 /// local mailbox)). Errors: postconf cannot read the root's configuration.
 fn locate(root: &Root, to: &str) -> Result<std::result::Result<Mailbox, NotHere>> {
     let config = root.path("/etc/postfix");
-    let out = crate::host::services::command("/usr/sbin/postconf")
-        .arg("-c")
+    let mut c = crate::host::services::command("/usr/sbin/postconf");
+    c.arg("-c")
         .arg(&config)
         .arg("-xh")
-        .args(mailbox::PARAMETERS)
-        .output()
+        .args(mailbox::PARAMETERS);
+    let out = crate::host::services::output(&mut c)
         .map_err(|e| Error::io("run postconf (is Postfix installed?)", &config, e))?;
     if !out.status.success() {
         return Err(Error::Refused(format!(

@@ -33,7 +33,11 @@ pub(super) fn run(
     if fix.is_none() && !terminal {
         return Ok(Launch::Exit(super::help()));
     }
-    let answers = flows::settings::given_or_saved(root, cli.answers.as_deref())?;
+    let answers = if fix.is_some() {
+        super::load_answers(root, cli)?
+    } else {
+        flows::settings::given_or_saved(root, cli.answers.as_deref())?
+    };
     let dns = dns_options(&cli.dns)?;
     let mut open_at = None;
     if let Some(id) = fix {
@@ -63,7 +67,7 @@ pub(super) fn run(
                 for f in &why {
                     say!("{}", report::finding_text(f));
                 }
-                return Ok(Launch::Exit(1));
+                return Ok(Launch::Exit(check::EXIT_UNVERIFIABLE));
             }
         };
         match Step::for_finding(found.id) {
@@ -114,8 +118,9 @@ pub(super) fn run(
 /// `mailsetup fix <id>` without the screen: the finding; then the diff of the step that
 /// repairs it and of the steps it needs, confirmed, applied and their services restarted (as
 /// `apply`); then every local check again, since the run may have changed what they see.
-/// Ok(0) when the finding is gone and no local check fails; Ok(1) when it remains, a local
-/// check fails (each is shown, marked when the run made it), no step edits its cause (its own
+/// Ok(0) when the finding is gone and no local check fails; Ok(3) when whether it is gone
+/// cannot be told (its check could not run) and no local check fails; Ok(1) when it
+/// remains, a local check fails (each is shown, marked when the run made it), no step edits its cause (its own
 /// fix is printed), or for `--dry-run` with changes pending.
 fn without_screen(
     root: &Root,
@@ -144,6 +149,7 @@ fn without_screen(
     }
     let before = flows::check::local(root, settings);
     let changed = super::apply_cmd::fix_step(root, cli, settings, step)?;
+    let mut unverifiable = false;
     let cleared = match verdict(settings, root, found.id, dns)?.0 {
         Verdict::Clear => {
             sayln!("{}: cleared", found.id);
@@ -170,6 +176,7 @@ fn without_screen(
             for f in &why {
                 say!("{}", report::finding_text(f));
             }
+            unverifiable = true;
             false
         }
     };
@@ -188,7 +195,13 @@ fn without_screen(
             say!("{}{mark}\n", report::finding_text(f).trim_end());
         }
     }
-    Ok(u8::from(!cleared || !failing.is_empty()))
+    Ok(if !failing.is_empty() {
+        1
+    } else if unverifiable {
+        check::EXIT_UNVERIFIABLE
+    } else {
+        u8::from(!cleared)
+    })
 }
 
 /// The error and warning findings of the local checks `after` a fix, except the one fixed
@@ -226,7 +239,8 @@ fn verdict(
     rt.block_on(flows::check::verdict(root, settings, id, dns))
 }
 
-/// `id` as one of [`ids::ALL`]. Errors: it is none of them (the error lists them).
+/// `id` as one of [`ids::ALL`]. Errors: it is none of them (the error names the nearest
+/// id, [`nearest`], or lists them all when none is close).
 fn known(id: &str) -> Result<&'static str> {
     ids::ALL
         .iter()
@@ -234,6 +248,53 @@ fn known(id: &str) -> Result<&'static str> {
         .copied()
         .ok_or_else(|| Error::Invalid {
             what: format!("fix {id}"),
-            reason: format!("is not a finding id; the ids are: {}", ids::ALL.join(", ")),
+            reason: match nearest(id) {
+                Some(near) => format!(
+                    "is not a finding id; did you mean {near}? (`mailsetup check` prints \
+                     each finding's id)"
+                ),
+                None => format!("is not a finding id; the ids are: {}", ids::ALL.join(", ")),
+            },
         })
+}
+
+/// The finding id closest to a mistyped `id`: one whose part after the dot is `id` (`fix
+/// not-configured`), else the one at the smallest edit distance (Damerau–Levenshtein, so a
+/// swapped pair counts once) when that is small for its length; None when nothing is close.
+fn nearest(id: &str) -> Option<&'static str> {
+    let id = id.trim().to_ascii_lowercase();
+    if let Some(i) = ids::ALL
+        .iter()
+        .find(|i| i.split_once('.').is_some_and(|(_, rest)| rest == id))
+    {
+        return Some(i);
+    }
+    ids::ALL
+        .iter()
+        .map(|i| (strsim::damerau_levenshtein(&id, i), *i))
+        .min()
+        .filter(|(distance, i)| *distance <= (i.len() / 4).max(2))
+        .map(|(_, i)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nearest;
+
+    #[test]
+    fn a_typo_gets_the_nearest_id_and_nonsense_gets_none() {
+        assert_eq!(
+            nearest("milter.not-configure"),
+            Some("milter.not-configured")
+        );
+        assert_eq!(
+            nearest("milter.not-configurde"),
+            Some("milter.not-configured")
+        );
+        assert_eq!(nearest("not-configured"), Some("milter.not-configured"));
+        assert_eq!(nearest("DKIM.MISSING"), Some("dkim.missing"));
+        assert_eq!(nearest("spf.too-many-lookup"), Some("spf.too-many-lookups"));
+        assert_eq!(nearest("hello"), None);
+        assert_eq!(nearest("x"), None);
+    }
 }

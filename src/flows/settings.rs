@@ -24,11 +24,26 @@ pub fn from_file(path: &Path) -> Result<Settings> {
 ///
 /// Errors: as [`from_file`]; the saved file cannot be read or is invalid.
 pub fn given_or_saved(root: &Root, given: Option<&Path>) -> Result<Option<Settings>> {
+    given_or_saved_said(root, given, |_| {})
+}
+
+/// [`given_or_saved`], calling `read` with the file's real path (the saved one beneath the
+/// root) once it is found and before it is parsed, so that the caller can say which file an
+/// error is about.
+pub fn given_or_saved_said(
+    root: &Root,
+    given: Option<&Path>,
+    read: impl FnOnce(&Path),
+) -> Result<Option<Settings>> {
     if let Some(path) = given {
+        read(path);
         return from_file(path).map(Some);
     }
     match crate::host::system::read_file(root, super::SAVED_ANSWERS)?.text {
-        Some(text) => Ok(Some(answers::parse(&text)?)),
+        Some(text) => {
+            read(&root.path(super::SAVED_ANSWERS));
+            Ok(Some(answers::parse(&text)?))
+        }
         None => Ok(None),
     }
 }

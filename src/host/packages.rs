@@ -114,13 +114,12 @@ pub fn install(root: &Root, packages: &[String]) -> Result<String, String> {
         return Ok(format!("--root is not /: would run {command}"));
     }
     let mut c = crate::host::services::command("/usr/bin/apt-get");
-    let out = c
-        .args(["install", "-y"])
+    c.args(["install", "-y"])
         .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {command}: {e}"))?;
+        .stdin(std::process::Stdio::null());
+    let out =
+        crate::host::services::output(&mut c).map_err(|e| format!("cannot run {command}: {e}"))?;
     if out.status.success() {
         Ok(format!("installed {}", packages.join(" ")))
     } else {

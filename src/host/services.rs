@@ -24,10 +24,40 @@ pub fn command(program: &str) -> Command {
     c
 }
 
+/// `cmd.output()`; with `-v`, a line on stderr: the command, its exit status and the time
+/// it took. Every command mailsetup runs goes through here.
+pub fn output(cmd: &mut Command) -> std::io::Result<std::process::Output> {
+    if !crate::output::verbose() {
+        return cmd.output();
+    }
+    let start = std::time::Instant::now();
+    let out = cmd.output();
+    let status = match &out {
+        Ok(o) => o.status.to_string(),
+        Err(e) => e.to_string(),
+    };
+    traceln!(
+        "mailsetup: run: {}: {status} in {} ms",
+        shown(cmd),
+        start.elapsed().as_millis()
+    );
+    out
+}
+
+/// The program and its arguments, as a person would type them (without the cleared
+/// environment the `Debug` form shows).
+fn shown(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Run a command; a non-zero exit is an error carrying its output.
 pub fn run(mut cmd: Command) -> Result<String> {
     let shown = format!("{cmd:?}").replace('"', "");
-    let out = cmd.output().map_err(|e| Error::Command {
+    let out = output(&mut cmd).map_err(|e| Error::Command {
         command: shown.clone(),
         status: e.to_string(),
         output: String::new(),
@@ -103,7 +133,7 @@ pub fn is_running(service: Service) -> bool {
         Service::Postfix => {
             let mut c = command("/usr/sbin/postfix");
             c.arg("status");
-            c.output().is_ok_and(|o| o.status.success())
+            output(&mut c).is_ok_and(|o| o.status.success())
         }
         Service::Opendkim => process_named("opendkim"),
     }

@@ -2,7 +2,8 @@
 //! answers NXDOMAIN for every name (root and NS lookups included), and one that never
 //! answers (UDP read and dropped, TCP accepted and left silent). The local lines, which need
 //! no DNS, pass on a set-up tree; every DNS line is unknown, never a pass, the findings say
-//! why (`dns.unverifiable`, `rbl.unknown`), and the exit code is 1.
+//! why (`dns.unverifiable`, `rbl.unknown`), and the exit code is 3 (could not verify), never 1
+//! (failing), with `"verdict": "unverifiable"` in the JSON.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
@@ -112,10 +113,12 @@ fn ids(json: &str) -> Vec<String> {
 
 /// What every run without DNS evidence must show: in JSON, the local lines pass and every
 /// DNS line is unknown; in the human report no DNS line has a ✓ and the reasons are named;
-/// exit 1 both ways.
+/// exit 3 both ways, and the JSON's verdict says so.
 fn assert_nothing_proven(tree: &Tree, dns: SocketAddr, why: &str) {
     let json = check(tree, dns, &["--json"]);
-    assert_eq!(json.code, 1, "{}{}", json.stdout, json.stderr);
+    assert_eq!(json.code, 3, "{}{}", json.stdout, json.stderr);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["verdict"], "unverifiable", "{}", json.stdout);
     let lines = statuses(&json.stdout);
     let kinds: Vec<&str> = lines.iter().map(|(c, _)| c.as_str()).collect();
     assert_eq!(
@@ -142,7 +145,7 @@ fn assert_nothing_proven(tree: &Tree, dns: SocketAddr, why: &str) {
     );
 
     let human = check(tree, dns, &[]);
-    assert_eq!(human.code, 1, "{}{}", human.stdout, human.stderr);
+    assert_eq!(human.code, 3, "{}{}", human.stdout, human.stderr);
     let ticked: Vec<&str> = human
         .stdout
         .lines()
@@ -242,7 +245,8 @@ fn a_user_who_may_not_read_the_keys_gets_unknown_not_missing() {
         &dead.to_string(),
         "--json",
     ]);
-    assert_eq!(code, 1, "{stdout}{stderr}");
+    // unreadable keys and no DNS: nothing failing was proven
+    assert_eq!(code, 3, "{stdout}{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let status = |check: &str| {
         v["checked"]

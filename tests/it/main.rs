@@ -11,6 +11,7 @@
 mod support;
 
 mod answers;
+mod answers_saved;
 mod apply;
 mod check;
 mod check_cli;
@@ -20,6 +21,7 @@ mod demo;
 mod dns;
 mod docs;
 mod ipv6_only;
+mod json_out;
 mod opendkim_conf;
 mod opendkim_default_file;
 mod opendkim_real;
@@ -27,6 +29,7 @@ mod opendkim_tables;
 mod records;
 mod selftest;
 mod selftest_via_postfix;
+mod small_things;
 mod sweep_dns;
 mod sweep_local;
 mod transaction;

@@ -534,11 +534,8 @@ fn dry_run_writes_nothing_whatever_the_command() {
             let mut with: Vec<&str> = vec!["--dry-run"];
             with.extend_from_slice(args);
             let run = tree.run(&with);
-            assert!(
-                run.code == 0 || run.code == 1 || run.code == 2,
-                "{args:?}: {}",
-                run.stderr
-            );
+            // 3: check and fix could not verify (no DNS at 127.0.0.1:9)
+            assert!([0, 1, 2, 3].contains(&run.code), "{args:?}: {}", run.stderr);
             assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
             assert_eq!(
                 snapshot_with_times(tree.root()),

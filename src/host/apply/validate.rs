@@ -78,7 +78,7 @@ pub fn staged(
 pub(crate) fn warnings(dir: &Path) -> Result<Vec<String>> {
     let mut c = command(POSTCONF);
     c.arg("-c").arg(dir).arg("-n");
-    let out = c.output().map_err(|e| Error::io("run", POSTCONF, e))?;
+    let out = crate::host::services::output(&mut c).map_err(|e| Error::io("run", POSTCONF, e))?;
     let stderr = String::from_utf8_lossy(&out.stderr).replace(&dir.display().to_string(), "DIR");
     let mut lines: Vec<String> = stderr
         .lines()
@@ -142,7 +142,7 @@ fn opendkim_check(
     )?;
     let mut c = command(OPENDKIM);
     c.arg("-n").arg("-x").arg(real.join("opendkim.conf"));
-    let out = c.output().map_err(|e| Error::io("run", OPENDKIM, e))?;
+    let out = crate::host::services::output(&mut c).map_err(|e| Error::io("run", OPENDKIM, e))?;
     if !out.status.success() {
         let text = format!(
             "{}{}",

@@ -155,7 +155,7 @@ fn postconf_warnings(root: &Root) -> Option<Vec<String>> {
 fn opendkim_n() -> Result<(), String> {
     let mut c = services::command("/usr/sbin/opendkim");
     c.args(["-n", "-x", system::OPENDKIM_CONF]);
-    match c.output() {
+    match services::output(&mut c) {
         Ok(out) if out.status.success() => Ok(()),
         Ok(out) => Err(String::from_utf8_lossy(&out.stderr).trim().to_string()),
         Err(e) => Err(format!("cannot run opendkim -n: {e}")),
