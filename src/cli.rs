@@ -135,6 +135,13 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write the man page and the shell completions into DIR (for the Debian package: see
+    /// install.sh). Hidden: not a command for operators.
+    #[command(hide = true)]
+    Generate {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 /// How the DNS checks (`check`, `fix`, the wizard's Verify step) reach DNS.

@@ -40,6 +40,10 @@ pub fn dispatch(cli: Cli) -> Result<Launch> {
         // its own tree: nothing of the host is read or recovered
         return demo::run(&cli, keep.as_deref());
     }
+    // Build-time output into a directory of the caller's: no root, lock or recovery.
+    if let Some(Command::Generate { dir }) = &cli.command {
+        return generate(dir).map(Launch::Exit);
+    }
     let root = Root::new(&cli.root);
     if !cli.root.is_dir() {
         return Err(Error::Invalid {
@@ -80,7 +84,7 @@ pub fn dispatch(cli: Cli) -> Result<Launch> {
 /// The commands that never open the screen; Ok(exit code).
 fn command(root: &Root, cli: &Cli) -> Result<u8> {
     match &cli.command {
-        None | Some(Command::Fix { .. } | Command::Demo { .. }) => Ok(0),
+        None | Some(Command::Fix { .. } | Command::Demo { .. } | Command::Generate { .. }) => Ok(0),
         Some(Command::Selftest {
             json,
             via_postfix: _,
@@ -110,6 +114,15 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| Error::io("start the async runtime", "-", e))
+}
+
+/// `generate DIR`: the man page and the completions, for the package.
+fn generate(dir: &std::path::Path) -> Result<u8> {
+    let written = crate::docs::write_to(dir).map_err(|e| Error::io("write", dir, e))?;
+    for path in written {
+        sayln!("{}", path.display());
+    }
+    Ok(0)
 }
 
 /// Without a terminal, bare `mailsetup` prints this instead of opening the wizard.

@@ -28,6 +28,8 @@
 //! - Front ends, which import [`flows`] and the core but never each other: [`cli`] +
 //!   [`commands`] (the command line), [`tui`] (the wizard's screen: a thin view over
 //!   [`wizard`], running its effects).
+//! - [`docs`]: the man page and the shell completions, generated from [`cli`] (for the
+//!   Debian package).
 
 /// `print!` that never panics: output to a closed pipe or a vanished terminal (EPIPE, EIO)
 /// is dropped, so `mailsetup apply --yes | head -1` or a dropped SSH session never aborts a
@@ -95,6 +97,7 @@ pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod dns;
+pub mod docs;
 pub mod error;
 pub mod flows;
 pub mod host;

@@ -19,6 +19,7 @@ mod check_servers;
 mod check_unknown;
 mod demo;
 mod dns;
+mod docs;
 mod ipv6_only;
 mod json_out;
 mod opendkim_conf;
