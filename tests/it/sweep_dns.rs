@@ -31,7 +31,7 @@ const V6: &str = "2001:db8::10";
 /// Local ids, by prefix: this server's files and daemons, swept by `tests/it/sweep_local.rs`
 /// (and `tests/e2e/run.sh`); `local.unreadable` (a file this user may not read); and the
 /// selftest's, which asks OpenDKIM, not the zones.
-const LOCAL: &[&str] = &[
+pub(crate) const LOCAL: &[&str] = &[
     "milter.",
     "opendkim.",
     "postfix.",

@@ -303,16 +303,8 @@ fn every_local_id_has_a_sweep() {
     ]
     .concat();
     let swept: Vec<&str> = cases().iter().map(|c| c.id).collect();
-    let local = [
-        "milter.",
-        "opendkim.",
-        "postfix.",
-        "signer.",
-        "local.",
-        "selftest.",
-    ];
     for id in mailsetup::check::ids::ALL {
-        if !local.iter().any(|p| id.starts_with(p)) {
+        if !crate::sweep_dns::LOCAL.iter().any(|p| id.starts_with(p)) {
             continue;
         }
         if id.starts_with("selftest.") {
