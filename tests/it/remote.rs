@@ -1,7 +1,8 @@
 //! `mailsetup check DOMAIN…`: the remote check of any domain, without answers, through the
 //! binary against the in-process DNS lab: a healthy domain passes every line; broken SPF,
 //! no DMARC, an MX host without address and a listed MX address give their ids; DKIM at a
-//! given selector or at a common one; `--json`.
+//! given selector or at a common one; `--json`; answers present or not; exit 3 for a domain
+//! no server answers for.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
@@ -10,7 +11,7 @@ use serde_json::Value;
 use crate::support::dns_server::zone;
 use crate::support::lab::Lab;
 use crate::support::scenario::{LISTS, blocklist, blocklists, forward};
-use crate::support::{Run, Tree};
+use crate::support::{ANSWERS, Run, Tree};
 
 /// A lab serving example.org with `edits` ([`forward`]), and the blocklists, the first
 /// listing `listed` (reversed-octet names).
@@ -103,6 +104,20 @@ async fn remote_healthy_domain_passes_every_line() {
         human.stdout
     );
     assert!(!human.stdout.contains("fix "), "{}", human.stdout);
+
+    // with answers too, a domain argument means the remote check: no line of this server
+    let with = check(&lab, &["--answers", ANSWERS, "example.org", "--json"]);
+    assert_eq!(lines(&json(&with)), got);
+    with.expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remote_domain_the_servers_do_not_know_is_unverifiable() {
+    let lab = lab(&[], &[]).await;
+    let run = check(&lab, &["example.com", "--json"]);
+    let v = json(&run);
+    assert_eq!(v["verdict"], "unverifiable", "{}", run.stdout);
+    run.expect_code(3);
 }
 
 #[tokio::test(flavor = "multi_thread")]
