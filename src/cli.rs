@@ -161,15 +161,23 @@ pub struct DnsArgs {
 /// `mailsetup check` options.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// Check these domains remotely, as anyone can (NS, MX and its hosts' addresses, SPF
+    /// for the MX hosts, DMARC, DKIM, blocklists), without the answers file.
+    #[arg(value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+    /// With DOMAIN: the DKIM selector to check (repeatable); without, common selectors are
+    /// tried and those found reported.
+    #[arg(long, value_name = "S", requires = "domains")]
+    pub selector: Vec<String>,
     /// Print the result as JSON (see the README for the shape).
     #[arg(long)]
     pub json: bool,
     /// Only this domain (repeatable); by default every domain of the answers file.
-    #[arg(long, value_name = "DOMAIN")]
+    #[arg(long, value_name = "DOMAIN", conflicts_with = "domains")]
     pub domain: Vec<String>,
     /// Re-check what fails every --interval seconds until all passes (exit 0) or --timeout
     /// (exit 1).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "domains")]
     pub watch: bool,
     /// Seconds between re-checks with --watch.
     #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]

@@ -14,6 +14,9 @@ pub const DKIM_SYNTAX: &str = "dkim.syntax";
 pub const DKIM_PASTE_ERROR: &str = "dkim.paste-error";
 /// The published RSA key is shorter than 2048 bits (RFC 8301 §3.2).
 pub const DKIM_WEAK_KEY: &str = "dkim.weak-key";
+/// The remote check (`check DOMAIN`) without `--selector` found a key record at none of
+/// the common selectors it asks (info: selectors cannot be listed from DNS).
+pub const DKIM_NO_SELECTOR: &str = "dkim.no-selector";
 /// No `v=spf1` TXT record at the domain (RFC 7208 §4.5).
 pub const SPF_MISSING: &str = "spf.missing";
 /// More than one `v=spf1` record: permerror for every receiver (RFC 7208 §4.5).
@@ -141,6 +144,7 @@ pub const ALL: &[&str] = &[
     DKIM_SYNTAX,
     DKIM_PASTE_ERROR,
     DKIM_WEAK_KEY,
+    DKIM_NO_SELECTOR,
     SPF_MISSING,
     SPF_MULTIPLE,
     SPF_SYNTAX,

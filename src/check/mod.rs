@@ -6,7 +6,8 @@
 //! returned, per authoritative server where that matters (a `Gathered` struct, or
 //! `observe::Seen` for one record); `judge` is a pure function of that and the input that
 //! returns the findings, unit-tested without a DNS server. The checks: `host` (A/AAAA),
-//! `ptr`, `rbl`, `ns`, `dkim`, `spf`, `dmarc`, `mx`; [`jobs`] runs them.
+//! `ptr`, `rbl`, `ns`, `dkim`, `spf`, `dmarc`, `mx`; [`jobs`] runs them. [`remote`] runs the
+//! same gathers and judges for any domain, without answers (`check DOMAIN`).
 //!
 //! Each record is read from every authoritative server of its zone
 //! ([`crate::dns::Authority`]): the newest zone's answer is judged, and servers that serve
@@ -30,6 +31,7 @@ mod ns;
 mod observe;
 mod ptr;
 mod rbl;
+pub mod remote;
 pub mod report;
 mod spf;
 mod spf_tree;
@@ -85,7 +87,8 @@ pub struct Finding {
 
 /// One check that was run. `check` is one of `a`, `aaaa`, `ptr`, `rbl` (subject: the
 /// hostname, the hostname, the IP, the IP) and `ns`, `dkim`, `spf`, `dmarc`, `mx` (subject:
-/// the mail domain).
+/// the mail domain; in the [`remote`] check, `a` is about an MX host and `dkim` has the
+/// subject `<selector>._domainkey.<domain>`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Checked {
     pub check: &'static str,

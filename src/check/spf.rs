@@ -28,9 +28,12 @@ pub(super) struct Gathered {
 pub(super) struct Evaluation {
     /// The DNS lookups of its whole include / redirect tree (RFC 7208 §4.6.4).
     pub tree: SpfTree,
-    /// The `check_host()` result (§2.6) for each address this server sends from: its IPv4
-    /// address, then its IPv6 address when Postfix sends over IPv6.
+    /// The `check_host()` result (§2.6) for each address evaluated: this server's IPv4
+    /// address, then its IPv6 address when Postfix sends over IPv6; or (`mx_hosts`) the
+    /// addresses of the domain's MX hosts.
     pub outcomes: Vec<(IpAddr, SpfOutcome)>,
+    /// Whether the addresses are the MX hosts' (the remote check), not this server's.
+    pub mx_hosts: bool,
 }
 
 /// Why the TXT records at a domain hold no one SPF record to evaluate.
@@ -56,31 +59,53 @@ fn one_record(answer: &Answer<String>) -> Result<&str, NotOne<'_>> {
     }
 }
 
-/// The SPF record of `d` and, when there is one to evaluate, its evaluation.
+/// The SPF record of `d` and, when there is one to evaluate, its evaluation for the
+/// addresses this server sends from ([`super::jobs::sending`]: one family or both) with
+/// HELO the hostname.
 pub(super) async fn gather(auth: &Authority, input: &CheckInput, d: &DomainInput) -> Gathered {
+    let helo = input.hostname.to_string();
+    let senders: Vec<(IpAddr, String)> = super::jobs::sending(input)
+        .into_iter()
+        .map(|ip| (ip, helo.clone()))
+        .collect();
+    gather_for(auth, d, &senders, false).await
+}
+
+/// [`gather`] for these senders (each address with its HELO name); `mx_hosts`: they are
+/// the domain's MX hosts (the remote check), which the findings then name.
+pub(super) async fn gather_for(
+    auth: &Authority,
+    d: &DomainInput,
+    senders: &[(IpAddr, String)],
+    mx_hosts: bool,
+) -> Gathered {
     let domain = d.domain.as_str();
     let record = seen(auth, domain, ask::txt).await;
     let evaluation = match record.best().map(one_record) {
-        Some(Ok(text)) => Some(evaluate(auth.first_hop(), input, domain, text).await),
+        Some(Ok(text)) => Some(evaluate(auth.first_hop(), senders, domain, text, mx_hosts).await),
         _ => None,
     };
     Gathered { record, evaluation }
 }
 
-/// `record`, the SPF record of `domain`, walked and evaluated for the addresses this server
-/// sends from ([`super::jobs::sending`]: one family or both) with HELO the hostname,
-/// concurrently.
-async fn evaluate(dns: &Dns, input: &CheckInput, domain: &str, record: &str) -> Evaluation {
-    let ips = super::jobs::sending(input);
-    let helo = input.hostname.as_str();
-    let evaluations = ips
+/// `record`, the SPF record of `domain`, walked and evaluated for each sender's address
+/// with its HELO name, concurrently.
+async fn evaluate(
+    dns: &Dns,
+    senders: &[(IpAddr, String)],
+    domain: &str,
+    record: &str,
+    mx_hosts: bool,
+) -> Evaluation {
+    let evaluations = senders
         .iter()
-        .map(|ip| dns.spf_result(*ip, domain, helo, Some(record)))
+        .map(|(ip, helo)| dns.spf_result(*ip, domain, helo, Some(record)))
         .collect();
     let (tree, outcomes) = tokio::join!(walk(dns, domain, record), join_all(evaluations));
     Evaluation {
         tree,
-        outcomes: ips.into_iter().zip(outcomes).collect(),
+        outcomes: senders.iter().map(|(ip, _)| *ip).zip(outcomes).collect(),
+        mx_hosts,
     }
 }
 
@@ -251,9 +276,13 @@ fn outcomes(
                 first_hop,
             )),
             other => {
+                let whose = if evaluation.mx_hosts {
+                    "the MX hosts' address"
+                } else {
+                    "this server's address"
+                };
                 let msg = format!(
-                    "SPF of {subject} gives {other} for this server's address {ip}, not pass \
-                     (RFC 7208 §2.6)"
+                    "SPF of {subject} gives {other} for {whose} {ip}, not pass (RFC 7208 §2.6)"
                 );
                 let f = expect.finding(ids::SPF_IP_NOT_PERMITTED, Severity::Error, msg);
                 findings.push(f.found(sanitize(record)));

@@ -35,6 +35,7 @@ fn gathered(records: &[&str], evaluation: Option<(SpfTree, &[(IpAddr, SpfOutcome
         evaluation: evaluation.map(|(tree, outcomes)| Evaluation {
             tree,
             outcomes: outcomes.to_vec(),
+            mx_hosts: false,
         }),
     }
 }

@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use super::{domains, load_settings};
+use crate::check::remote::RemoteInput;
 use crate::check::watch::{Event, WatchOptions, watch};
 use crate::check::{self, Report, report};
 use crate::cli::{CheckArgs, Cli, DnsArgs};
@@ -13,11 +14,15 @@ use crate::error::{Error, Result};
 use crate::flows;
 use crate::host::system::Root;
 use crate::invocation::Invocation;
-use crate::values::Domain;
+use crate::values::{Domain, Selector};
 use crate::wizard::Step;
 
-/// Run the check; Ok(exit code): 0 nothing wrong, 1 findings.
+/// Run the check; Ok(exit code): 0 nothing wrong, 1 findings, 3 only could not verify.
+/// With DOMAIN arguments, the remote check of those domains ([`remote`]), answers or not.
 pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
+    if !args.domains.is_empty() {
+        return remote(cli, args);
+    }
     let settings = load_settings(root, cli)?;
     let only = domains(&args.domain)?;
     if let Some(d) = only.iter().find(|d| !settings.domains.contains(d)) {
@@ -51,6 +56,41 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     };
     let report = flows::check::merge(&local, dns);
     print(&report, args.json, color, &cli.invocation());
+    Ok(report.exit_code())
+}
+
+/// `check DOMAIN… [--selector S]…`: the remote check, no answers file read.
+fn remote(cli: &Cli, args: &CheckArgs) -> Result<u8> {
+    let domains = args
+        .domains
+        .iter()
+        .map(|d| {
+            Domain::parse(d).map_err(|rule| Error::Invalid {
+                what: format!("the domain {d:?}"),
+                reason: rule.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let selectors = args
+        .selector
+        .iter()
+        .map(|s| {
+            Selector::parse(s).map_err(|rule| Error::Invalid {
+                what: format!("--selector {s:?}"),
+                reason: rule.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let options = dns_options(&cli.dns)?;
+    let input = RemoteInput { domains, selectors };
+    let report = super::runtime()?.block_on(check::remote::run(&input, &options));
+    // no `mailsetup fix` lines: the wizard repairs this server, not someone's domain
+    if args.json {
+        sayln!("{}", report::to_json(&report));
+    } else {
+        let color = crate::output::color(false);
+        say!("{}", report::to_human_with(&report, color, &|_| None));
+    }
     Ok(report.exit_code())
 }
 

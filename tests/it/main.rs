@@ -27,6 +27,7 @@ mod opendkim_default_file;
 mod opendkim_real;
 mod opendkim_tables;
 mod records;
+mod remote;
 mod selftest;
 mod selftest_via_postfix;
 mod small_things;

@@ -43,6 +43,11 @@ pub(crate) const LOCAL: &[&str] = &[
 /// DNS ids no case produces, with the reason.
 const EXCUSED: &[(&str, &str)] = &[
     (
+        ids::DKIM_NO_SELECTOR,
+        "only the remote check (`check DOMAIN`, no answers) reports it, an info no record \
+         clears; tests/it/remote.rs produces it",
+    ),
+    (
         ids::RBL_UNKNOWN,
         "\"could not ask\": a list refused the query or did not answer; nothing in the zones \
          is wrong, so no published record or removal clears it (its fix is to ask from \
