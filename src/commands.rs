@@ -42,7 +42,7 @@ pub fn dispatch(cli: Cli) -> Result<Launch> {
     }
     // Build-time output into a directory of the caller's: no root, lock or recovery.
     if let Some(Command::Generate { dir }) = &cli.command {
-        return generate(dir).map(Launch::Exit);
+        return generate(dir, cli.dry_run).map(Launch::Exit);
     }
     let root = Root::new(&cli.root);
     if !cli.root.is_dir() {
@@ -117,7 +117,14 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// `generate DIR`: the man page and the completions, for the package.
-fn generate(dir: &std::path::Path) -> Result<u8> {
+fn generate(dir: &std::path::Path, dry_run: bool) -> Result<u8> {
+    if dry_run {
+        for (name, _) in crate::docs::files() {
+            sayln!("would write {}", dir.join(name).display());
+        }
+        sayln!("(dry run: nothing was written)");
+        return Ok(0);
+    }
     let written = crate::docs::write_to(dir).map_err(|e| Error::io("write", dir, e))?;
     for path in written {
         sayln!("{}", path.display());

@@ -202,20 +202,28 @@ pub fn completion(shell: Shell) -> Vec<u8> {
     out
 }
 
-/// Write the man page and the three completion scripts into `dir` (created if missing);
-/// returns the paths written. Errors: the directory or a file cannot be written.
+/// The man page and the three completion scripts: `(file name, contents)`, as [`write_to`]
+/// writes them.
+pub fn files() -> Vec<(&'static str, Vec<u8>)> {
+    let mut files = vec![(MAN_PAGE, man_page())];
+    files.extend(
+        SHELLS
+            .into_iter()
+            .map(|(shell, name)| (name, completion(shell))),
+    );
+    files
+}
+
+/// Write [`files`] into `dir` (created if missing); returns the paths written. These are
+/// build products for the package (`target/docs`), not system files: no plan, no backup.
+/// Errors: the directory or a file cannot be written.
 pub fn write_to(dir: &Path) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
-    let mut write = |name: &str, bytes: Vec<u8>| -> io::Result<()> {
+    for (name, bytes) in files() {
         let path = dir.join(name);
         std::fs::write(&path, bytes)?;
         written.push(path);
-        Ok(())
-    };
-    write(MAN_PAGE, man_page())?;
-    for (shell, name) in SHELLS {
-        write(name, completion(shell))?;
     }
     Ok(written)
 }

@@ -219,3 +219,25 @@ fn generate_writes_the_package_files() {
         .expect("run mailsetup");
     assert!(!String::from_utf8_lossy(&help.stdout).contains("  generate"));
 }
+
+/// `--dry-run` writes nothing, whatever the command: `generate` only says what it would write.
+#[test]
+fn generate_dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("docs");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailsetup"))
+        .args(["--dry-run", "generate"])
+        .arg(&out_dir)
+        .output()
+        .expect("run mailsetup");
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "would write {}",
+            out_dir.join(docs::MAN_PAGE).display()
+        )),
+        "{stdout}"
+    );
+    assert!(!out_dir.exists(), "nothing written, not even the directory");
+}

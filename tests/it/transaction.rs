@@ -503,9 +503,13 @@ fn dry_run_writes_nothing_whatever_the_command() {
     let stock = Tree::debian12_fast();
     let applied = Tree::debian12_fast();
     applied.run(APPLY).expect_code(0);
-    let commands: [&[&str]; 9] = [
+    let commands: [&[&str]; 13] = [
         &["plan", "--answers", ANSWERS],
+        &["plan", "--json", "--answers", ANSWERS],
         &["apply", "--yes", "--answers", ANSWERS],
+        &["apply", "--yes", "--json", "--answers", ANSWERS],
+        &["records", "--json", "--answers", ANSWERS],
+        &["check", "example.org", "--nameserver", "127.0.0.1:9"],
         &["records", "--answers", ANSWERS],
         &["check", "--answers", ANSWERS, "--nameserver", "127.0.0.1:9"],
         &[
