@@ -67,9 +67,10 @@ pub struct LocalState {
     /// `opendkim -n`'s complaint about /etc/opendkim.conf (`Some(Ok(()))` when it accepts
     /// it); on the host only, where the paths in the configuration are the real ones.
     pub opendkim_n: Option<Result<(), String>>,
-    /// Files above (system paths, key paths included) that exist but this user may not
-    /// read (EACCES): a line that needs one is `local.unreadable`, not judged.
-    pub denied: Vec<PathBuf>,
+    /// Files above (system paths, key paths included) that exist but were not read, and
+    /// why: this user may not read them (EACCES), or they are symbolic links, which are never
+    /// followed beneath the root. A line that needs one is `local.unreadable`, not judged.
+    pub unread: Vec<(PathBuf, String)>,
 }
 
 /// Judge the state for `settings`; one result per check, in report order (`milter`,
@@ -120,7 +121,7 @@ pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
     out
 }
 
-/// `judge()`, unless one of `files` could not be read by this user: then only a
+/// `judge()`, unless one of `files` was not read ([`LocalState::unread`]): then only a
 /// `local.unreadable` warning per such file (the line is unknown: judging what could not be
 /// read would report it missing).
 fn unless_denied(
@@ -128,22 +129,28 @@ fn unless_denied(
     files: &[PathBuf],
     judge: impl FnOnce() -> Vec<Finding>,
 ) -> Vec<Finding> {
-    let denied: Vec<&PathBuf> = files.iter().filter(|f| state.denied.contains(f)).collect();
-    if denied.is_empty() {
+    let unread: Vec<&(PathBuf, String)> = state
+        .unread
+        .iter()
+        .filter(|(f, _)| files.contains(f))
+        .collect();
+    if unread.is_empty() {
         return judge();
     }
-    denied
+    unread
         .into_iter()
-        .map(|f| {
+        .map(|(f, why)| {
             let f = f.display();
             Finding::new(
                 ids::LOCAL_UNREADABLE,
                 Severity::Warning,
                 &f.to_string(),
-                format!("{f} exists, but this user may not read it: this check was not made"),
+                format!("{f} exists, but was not read ({why}): this check was not made"),
             )
             .fix(Some(
-                "run mailsetup check as root (sudo), which may read it".into(),
+                "run mailsetup check as root (sudo), which may read it; a symbolic link: \
+                 replace it by the file it points to"
+                    .into(),
             ))
         })
         .collect()

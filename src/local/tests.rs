@@ -77,7 +77,7 @@ fn healthy() -> LocalState {
         )],
         postconf_warnings: Some(vec![]),
         opendkim_n: Some(Ok(())),
-        denied: vec![],
+        unread: vec![],
     }
 }
 
@@ -456,7 +456,7 @@ fn what_this_user_may_not_read_is_unknown_not_missing() {
         KEY.into(),
         Err(format!("{KEY}: Permission denied (os error 13)")),
     )];
-    s.denied = vec![KEY.into()];
+    s.unread = vec![(KEY.into(), "this user may not read it".into())];
     let results = checks(&s, &settings());
     let keys = results.iter().find(|r| r.checked.check == "keys").unwrap();
     assert_eq!(keys.checked.status, Status::Unknown);
@@ -471,7 +471,8 @@ fn what_this_user_may_not_read_is_unknown_not_missing() {
             .all(|r| r.checked.status == Status::Pass)
     );
     // an unreadable SigningTable: the opendkim line is not judged either
-    s.denied.push("/etc/opendkim/SigningTable".into());
+    s.unread
+        .push(("/etc/opendkim/SigningTable".into(), "a link".into()));
     let results = checks(&s, &settings());
     let tables = results
         .iter()

@@ -276,3 +276,33 @@ fn a_user_who_may_not_read_the_keys_gets_unknown_not_missing() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("run mailsetup as root (sudo)"), "{stderr}");
 }
+
+/// A configuration file that is a symbolic link is not read through (no path beneath the
+/// root is followed through a link): `check` refuses it by name, exit 2, and the local
+/// checks' own reading leaves it unread with the reason, so its line would be unknown.
+#[test]
+fn a_symlinked_config_file_is_not_read_through() {
+    let tree = Tree::debian12();
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    let main_cf = tree.path("/etc/postfix/main.cf");
+    let elsewhere = tree.root().join("main.cf.elsewhere");
+    std::fs::rename(&main_cf, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &main_cf).unwrap();
+    let run = tree.run(&["check", "--answers", ANSWERS, "--nameserver", "127.0.0.1:9"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("/etc/postfix/main.cf`: it is a symbolic link"),
+        "{}",
+        run.stderr
+    );
+    let state = mailsetup::local::read(&mailsetup::host::system::Root::new(tree.root()));
+    assert_eq!(state.main_cf, None, "not read through the link");
+    let (path, why) = state
+        .unread
+        .iter()
+        .find(|(p, _)| p.as_path() == std::path::Path::new("/etc/postfix/main.cf"))
+        .expect("main.cf is unread");
+    assert!(why.contains("symbolic link"), "{}: {why}", path.display());
+}

@@ -21,14 +21,26 @@ use crate::local::{LocalState, key_paths, postfix_entry};
 /// Read the state beneath `root`. Never fails: what cannot be read is `None` (or empty, or
 /// an `Err` with the reason, for a key walk) in the state, for the judges to name.
 pub fn read(root: &Root) -> LocalState {
-    // what exists but this user may not read: the judges say so instead of judging
-    let denied = std::cell::RefCell::new(Vec::new());
-    let text = |p: &str| match std::fs::read_to_string(root.path(p)) {
-        Ok(t) => Some(t),
+    // what exists but cannot be read as it is (this user may not, or it is a link, which is
+    // never followed beneath the root): the judges say so instead of judging
+    let unread = std::cell::RefCell::new(Vec::new());
+    let text = |p: &str| match system::read_file(root, p) {
+        Ok(file) => file.text,
         Err(e) => {
-            if e.kind() == std::io::ErrorKind::PermissionDenied {
-                denied.borrow_mut().push(PathBuf::from(p));
-            }
+            let why = match &e {
+                crate::error::Error::Io { source, .. }
+                    if source.kind() == std::io::ErrorKind::PermissionDenied =>
+                {
+                    DENIED.to_string()
+                }
+                crate::error::Error::Io { source, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    return None;
+                }
+                other => other.to_string(),
+            };
+            unread.borrow_mut().push((PathBuf::from(p), why));
             None
         }
     };
@@ -41,7 +53,7 @@ pub fn read(root: &Root) -> LocalState {
         .map(|p| {
             let walk = key_walk(root, &p);
             if walk.is_err() && denied_on_the_way(root, &p) {
-                denied.borrow_mut().push(p.clone());
+                unread.borrow_mut().push((p.clone(), DENIED.to_string()));
             }
             (p, walk)
         })
@@ -70,9 +82,9 @@ pub fn read(root: &Root) -> LocalState {
         }),
         postconf_warnings: postconf_warnings(root),
         opendkim_n: (root.is_host() && Path::new("/usr/sbin/opendkim").exists()).then(opendkim_n),
-        denied: Vec::new(),
+        unread: Vec::new(),
     };
-    state.denied = denied.into_inner();
+    state.unread = unread.into_inner();
     if root.is_host()
         && let Some(path) = postfix_entry(&state).as_deref().and_then(socket::unix_path)
     {
@@ -206,6 +218,9 @@ fn key_walk(root: &Root, key: &Path) -> Result<Vec<Node>, String> {
     }
     Ok(nodes)
 }
+
+/// Why a file that exists was not read, when this user may not read it.
+const DENIED: &str = "this user may not read it";
 
 /// Whether the key `key` (a system path) cannot be looked at because a directory on its way
 /// may not be searched by this user (EACCES), rather than because it is not there.
