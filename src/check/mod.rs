@@ -29,6 +29,7 @@ mod jobs;
 mod mx;
 mod ns;
 mod observe;
+pub mod port25;
 mod ptr;
 mod rbl;
 pub mod remote;
@@ -220,6 +221,9 @@ pub struct CheckInput {
     /// postconf(5)); then the IPv6 address needs its PTR (`ipv6.no-ptr`). Without an IPv4
     /// the IPv6 address is the one mail leaves from, and it is checked regardless.
     pub ipv6_enabled: bool,
+    /// The hosting provider the answers name (`provider`): the PTR findings' fix then gives
+    /// its procedure; `None`: guessed from the PTR name where obvious.
+    pub provider: Option<crate::provider::Provider>,
     pub domains: Vec<DomainInput>,
 }
 
@@ -300,12 +304,14 @@ fn unverifiable_run(input: &CheckInput, options: &AuthOptions, e: &LookupError) 
 }
 
 /// Whether the finding says the evidence could not be had (a failed lookup, a blocklist
-/// that could not say): its check's status is then unknown, never a pass.
+/// that could not say, a port-25 target that could not be resolved): its check's status is
+/// then unknown, never a pass.
 pub fn is_unknown(f: &Finding) -> bool {
     [
         ids::DNS_UNVERIFIABLE,
         ids::RBL_UNKNOWN,
         ids::LOCAL_UNREADABLE,
+        ids::SMTP_PORT25_UNKNOWN,
     ]
     .contains(&f.id)
 }
@@ -425,6 +431,7 @@ mod tests {
             ipv4: Some(Ipv4Addr::new(192, 0, 2, 25)),
             ipv6: Some("2001:db8::25".parse().unwrap()),
             ipv6_enabled: true,
+            provider: None,
             domains: vec![DomainInput {
                 domain: Domain::parse("example.org").unwrap(),
                 selector: Selector::parse("mail").unwrap(),
