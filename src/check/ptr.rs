@@ -175,14 +175,11 @@ fn request(
         "ask the provider of {ip} (hosting company or ISP) to set its reverse DNS to \
          {hostname}: {name}. IN PTR {hostname}."
     );
-    let guessed = || {
-        let p = provider::guess_any(answer.records.iter().map(String::as_str))?;
-        Some((
-            p,
-            format!(" (guessed from its PTR name; if wrong, set provider = \"…\" in the answers)"),
-        ))
-    };
-    match provider.map(|p| (p, String::new())).or_else(guessed) {
+    const GUESSED: &str =
+        " (guessed from its PTR name; if wrong, set provider = \"…\" in the answers)";
+    let guessed =
+        || provider::guess_any(answer.records.iter().map(String::as_str)).map(|p| (p, GUESSED));
+    match provider.map(|p| (p, "")).or_else(guessed) {
         Some((p, note)) => format!(
             "{record}\n{}{note}",
             provider::ptr_steps(p, &ip.to_string(), hostname.as_str())

@@ -244,13 +244,14 @@ fn plural(n: usize, word: &str) -> String {
 pub fn deliverability(invocation: &crate::invocation::Invocation) -> String {
     let send = invocation.command("selftest --via-postfix --to ADDRESS");
     format!(
-        "Next: test deliverability with an independent receiver. Send it a message through \
-         Postfix:\n  {send}\nwith ADDRESS one of:\n  \
+        "Test deliverability: send a message through Postfix to an independent receiver:\n  \
+         {send}\nwith ADDRESS one of:\n  \
          - mail-tester.com: the one-time address its page shows; the page then scores the \
          message\n  \
          - checktls.com: the address of its test that receives a message (see its site); it \
          reports what it received\n  \
-         - a Gmail mailbox of yours: open the message, then ⋮ → \"Show original\"\n\
+         - Gmail: an address of yours there; open the message, then ⋮ → \"Show \
+         original\"\n\
          In the headers it received (Authentication-Results, or the summary at the top of \
          Gmail's \"Show original\") look for spf=pass, dkim=pass and dmarc=pass.\n"
     )

@@ -63,7 +63,7 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     let report = flows::check::merge(&local, dns);
     print(&report, args.json, color, &cli.invocation());
     if !args.json && report.verdict() == check::Verdict::Pass && !crate::output::quiet() {
-        sayln!();
+        sayln!("\nNext:");
         say!("{}", report::deliverability(&cli.invocation()));
     }
     Ok(report.exit_code())

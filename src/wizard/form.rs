@@ -350,7 +350,7 @@ fn more_fields(settings: Option<&Settings>) -> Vec<Field> {
         ),
         choice(
             "provider",
-            "Hosting provider (optional)",
+            "Hosting provider",
             settings
                 .and_then(|s| s.provider)
                 .map(|p| p.key().to_string())
