@@ -89,7 +89,8 @@ pub struct Finding {
 /// One check that was run. `check` is one of `a`, `aaaa`, `ptr`, `rbl` (subject: the
 /// hostname, the hostname, the IP, the IP) and `ns`, `dkim`, `spf`, `dmarc`, `mx` (subject:
 /// the mail domain; in the [`remote`] check, `a` is about an MX host and `dkim` has the
-/// subject `<selector>._domainkey.<domain>`).
+/// subject `<selector>._domainkey.<domain>`). `check` of this host adds `smtp` (subject `port 25
+/// → <target>`: the outbound port-25 probe, [`port25`]) under the hostname.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Checked {
     pub check: &'static str,
