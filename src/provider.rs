@@ -247,8 +247,7 @@ impl Provider {
             .map(|i| i.provider)
             .ok_or_else(|| {
                 Rule::new(format!(
-                    "is not a provider mailsetup knows; the known ones are: {} (leave the key \
-                     out for another provider)",
+                    "the known ones are: {}; for another provider, leave the key out",
                     Provider::known()
                 ))
             })
