@@ -193,11 +193,27 @@ pub async fn verdict(
     let report = if id.starts_with("selftest.") {
         selftest(root, settings, dns).await?
     } else if id.starts_with("smtp.") {
-        // the port-25 probe, to its default target (as `check` on this host)
-        let input = input_for(root, settings, &[])?;
-        let ip = input.ipv4.map(Into::into).or(input.ipv6.map(Into::into));
+        // the port-25 probe, to its default target (as `check` on this host); beneath
+        // another root it is not this machine's network: nothing is known
         let target = check::port25::Target::default();
-        Report::from_results(&[port25(settings, &target, ip, dns).await])
+        let result = if root.is_host() {
+            let input = input_for(root, settings, &[])?;
+            let ip = input.ipv4.map(Into::into).or(input.ipv6.map(Into::into));
+            port25(settings, &target, ip, dns).await
+        } else {
+            let g = check::port25::Gathered {
+                target,
+                resolved: Err(
+                    "the probe tests this machine's network: it runs with --root / \
+                               only (or check --port25-target/--port25-domain)"
+                        .into(),
+                ),
+                connect: None,
+                ptr_names: Vec::new(),
+            };
+            check::port25::result(&g, &settings.hostname, settings.provider)
+        };
+        Report::from_results(&[result])
     } else {
         everything(root, settings, dns).await?
     };

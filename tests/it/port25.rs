@@ -182,3 +182,20 @@ async fn offline_or_another_root_makes_no_probe() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("--port25-target"), "{}", bad.stderr);
 }
+
+/// `fix smtp.port25-blocked` beneath a --root tree: the probe is about this machine, so it
+/// does not run there: "cannot tell" (exit 3), never "not failing".
+#[tokio::test(flavor = "multi_thread")]
+async fn fix_beneath_another_root_cannot_tell() {
+    let (tree, lab) = applied().await;
+    let run = crate::check_cli::command(
+        &tree,
+        &lab,
+        "fix",
+        &answers_2048(&tree),
+        &["smtp.port25-blocked", "--yes"],
+    );
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("cannot tell"), "{}", run.stdout);
+    assert!(run.stdout.contains("--root / only"), "{}", run.stdout);
+}
