@@ -85,6 +85,7 @@ fn input(n: usize, p: &str) -> CheckInput {
         ipv4: Some("192.0.2.25".parse().expect("ip")),
         ipv6: None,
         ipv6_enabled: false,
+        provider: None,
         domains: (0..n)
             .map(|i| DomainInput {
                 domain: Domain::parse(&domain(i)).expect("domain"),

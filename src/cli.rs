@@ -40,6 +40,11 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
+    /// Make no connection to the outside world other than the DNS queries the checks are
+    /// about: today that turns off `check`'s outbound port-25 probe (the `smtp` line).
+    #[arg(long, global = true)]
+    pub offline: bool,
+
     #[command(flatten)]
     pub dns: DnsArgs,
 
@@ -185,6 +190,15 @@ pub struct CheckArgs {
     /// Give up watching after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub timeout: u64,
+    /// The outbound port-25 probe (the `smtp` line, with `--root /` or when a --port25-*
+    /// option is given; off with --offline) connects to the most preferred MX of this domain
+    /// (default: gmail.com), found through DNS; 5 s timeout.
+    #[arg(long, value_name = "DOMAIN", conflicts_with_all = ["domains", "port25_target"])]
+    pub port25_domain: Option<String>,
+    /// The port-25 probe connects to this host instead (a name resolved through DNS, or an
+    /// IP address; PORT 25 by default, `[IPv6]:PORT` for an IPv6 address with a port).
+    #[arg(long, value_name = "HOST[:PORT]", conflicts_with = "domains")]
+    pub port25_target: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

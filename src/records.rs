@@ -56,6 +56,18 @@ pub struct PtrRequest {
     pub name: String,
     /// The hostname it must point to, with the trailing dot.
     pub value: String,
+    /// The answers' hosting provider (`provider`), whose procedure the renderings print
+    /// ([`crate::provider::ptr_steps`]); `None`: the generic request only.
+    pub provider: Option<crate::provider::Provider>,
+}
+
+impl PtrRequest {
+    /// Where and how to have this PTR set at the answers' provider, if one is named.
+    pub fn steps(&self) -> Option<String> {
+        let host = self.value.trim_end_matches('.');
+        self.provider
+            .map(|p| crate::provider::ptr_steps(p, &self.ip.to_string(), host))
+    }
 }
 
 /// Everything to publish, in a stable order: by zone as the domains are listed, then SPF, DKIM,
@@ -130,7 +142,7 @@ pub fn build(
     let ptr = addrs
         .all()
         .into_iter()
-        .map(|ip| ptr_request(ip, host))
+        .map(|ip| ptr_request(ip, host, settings.provider))
         .collect();
     RecordSet {
         records,
@@ -238,7 +250,11 @@ fn fqdn(rel: &str, zone: &Domain) -> String {
     }
 }
 
-fn ptr_request(ip: IpAddr, host: &Domain) -> PtrRequest {
+fn ptr_request(
+    ip: IpAddr,
+    host: &Domain,
+    provider: Option<crate::provider::Provider>,
+) -> PtrRequest {
     let name = match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();
@@ -256,6 +272,7 @@ fn ptr_request(ip: IpAddr, host: &Domain) -> PtrRequest {
         ip,
         name,
         value: format!("{host}."),
+        provider,
     }
 }
 

@@ -30,6 +30,10 @@ pub struct Settings {
     pub spf_all: SpfAll,
     pub dmarc_policy: DmarcPolicy,
     pub dmarc_rua: Option<MailtoUri>,
+    /// `provider`: the hosting provider of the server's address, whose reverse-DNS and
+    /// port-25 procedures the PTR findings and `records` print; `None`: not said (then
+    /// guessed from the PTR name where obvious, [`crate::provider::guess`]).
+    pub provider: Option<crate::provider::Provider>,
 }
 
 impl Settings {
@@ -52,6 +56,7 @@ impl Settings {
             spf_all: SpfAll::SoftFail,
             dmarc_policy: DmarcPolicy::None,
             dmarc_rua: None,
+            provider: None,
         }
     }
 

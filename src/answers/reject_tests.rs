@@ -68,6 +68,12 @@ fn invalid_values_name_field_value_and_rule() {
             "dmarc_rua",
             "must start with \"mailto:\"",
         ),
+        (
+            "provider",
+            "\"ovhcloud\"",
+            "provider",
+            "the known ones are: ovh, hetzner, ionos, aws, gcp, azure, digitalocean, linode",
+        ),
     ];
     for (key, value, field, needle) in cases {
         let e = err(&with(key, value));

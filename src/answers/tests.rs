@@ -66,6 +66,7 @@ fn minimal_gets_defaults() {
         (SpfAll::SoftFail, DmarcPolicy::None)
     );
     assert_eq!((s.ipv4, s.ipv6, s.dmarc_rua), (None, None, None));
+    assert_eq!(s.provider, None);
 }
 
 #[test]
@@ -204,6 +205,12 @@ fn every_field_valid_values() {
             "\"mailto:dmarc@\u{43f}\u{440}\u{438}\u{43c}\u{435}\u{440}.\u{440}\u{444}\"",
             |s| format!("{:?}", s.dmarc_rua.as_ref().map(ToString::to_string)),
             "Some(\"mailto:dmarc@xn--e1afmkfd.xn--p1ai\")",
+        ),
+        (
+            "provider",
+            "\"Hetzner\"",
+            |s| format!("{:?}", s.provider.map(|p| p.key())),
+            "Some(\"hetzner\")",
         ),
     ];
     for (key, value, get, want) in cases {

@@ -9,7 +9,8 @@ use super::KNOWN_KEYS;
 /// Top of a freshly rendered file.
 const HEADER: &str = "\
 # mailsetup answers (TOML). Required: hostname, domains; everything else has a default.
-# Optional, written only when set: ipv4, ipv6, allow_private_ip, dmarc_rua (\"mailto:…\").
+# Optional, written only when set: ipv4, ipv6, allow_private_ip, dmarc_rua (\"mailto:…\"),
+# provider (\"ovh\", \"hetzner\", \"aws\", …).
 ";
 
 /// Column at which [`write`] starts the comment of a line it adds.
@@ -203,6 +204,17 @@ fn fields(s: &Settings) -> Vec<Field> {
             None,
             |r| MailtoUri::parse(r).ok().map(|v| v.to_string()),
             "where DMARC aggregate reports go; optional",
+        ),
+        str_field(
+            "provider",
+            s.provider.map(|p| p.key().to_string()),
+            None,
+            |r| {
+                crate::provider::Provider::parse(r)
+                    .ok()
+                    .map(|p| p.key().to_string())
+            },
+            "hosting provider: its reverse-DNS and port-25 steps; optional",
         ),
     ]
 }

@@ -136,6 +136,15 @@ pub const DNS_UNVERIFIABLE: &str = "dns.unverifiable";
 /// A file a local check needs exists but this user may not read it (e.g. the 0750 key
 /// directory, for a user who is not root): the check's line is unknown, not judged.
 pub const LOCAL_UNREADABLE: &str = "local.unreadable";
+/// (`check` of this host) A TCP connection from this server to port 25 of a receiving mail
+/// server (by default the most preferred MX of gmail.com; `--port25-target`,
+/// `--port25-domain`) was refused or timed out (5 s) while DNS worked: outbound port 25 is
+/// blocked, so no mail leaves. The fix is the hosting provider's procedure
+/// ([`crate::provider`]).
+pub const SMTP_PORT25_BLOCKED: &str = "smtp.port25-blocked";
+/// (`check` of this host) The port-25 target could not be resolved (its MX or address
+/// lookup failed): the connection was not tried, the `smtp` line is unknown.
+pub const SMTP_PORT25_UNKNOWN: &str = "smtp.port25-unknown";
 
 /// Every id above, in this file's order.
 pub const ALL: &[&str] = &[
@@ -193,4 +202,6 @@ pub const ALL: &[&str] = &[
     SELFTEST_SENT,
     DNS_UNVERIFIABLE,
     LOCAL_UNREADABLE,
+    SMTP_PORT25_BLOCKED,
+    SMTP_PORT25_UNKNOWN,
 ];

@@ -102,7 +102,7 @@ impl Job<'_> {
             }
             Job::Ptr(ip) => {
                 let g = ptr::gather(auth, host, *ip).await;
-                ptr::judge(&g, host, *ip, input.ipv4.is_some())
+                ptr::judge(&g, host, *ip, input.ipv4.is_some(), input.provider)
             }
             Job::Rbl(ip) => rbl::judge(&rbl::gather(auth.first_hop(), points, *ip).await, *ip),
             Job::Ns(d) => ns::judge(&ns::gather(auth, &d.domain).await, &d.domain),
@@ -131,6 +131,7 @@ mod tests {
             ipv4: Some("192.0.2.25".parse().unwrap()),
             ipv6: Some("2001:db8::25".parse().unwrap()),
             ipv6_enabled: true,
+            provider: None,
             domains: vec![DomainInput {
                 domain: Domain::parse("example.org").unwrap(),
                 selector: Selector::parse("mail").unwrap(),
@@ -162,7 +163,7 @@ mod tests {
                         ptr,
                         forward: vec![],
                     };
-                    ptr::judge(&g, host, *ip, input.ipv4.is_some())
+                    ptr::judge(&g, host, *ip, input.ipv4.is_some(), None)
                 })
                 .collect(),
             Job::Rbl(ip) => {

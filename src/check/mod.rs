@@ -29,6 +29,7 @@ mod jobs;
 mod mx;
 mod ns;
 mod observe;
+pub mod port25;
 mod ptr;
 mod rbl;
 pub mod remote;
@@ -88,7 +89,8 @@ pub struct Finding {
 /// One check that was run. `check` is one of `a`, `aaaa`, `ptr`, `rbl` (subject: the
 /// hostname, the hostname, the IP, the IP) and `ns`, `dkim`, `spf`, `dmarc`, `mx` (subject:
 /// the mail domain; in the [`remote`] check, `a` is about an MX host and `dkim` has the
-/// subject `<selector>._domainkey.<domain>`).
+/// subject `<selector>._domainkey.<domain>`). `check` of this host adds `smtp` (subject `port 25
+/// → <target>`: the outbound port-25 probe, [`port25`]) under the hostname.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Checked {
     pub check: &'static str,
@@ -220,6 +222,9 @@ pub struct CheckInput {
     /// postconf(5)); then the IPv6 address needs its PTR (`ipv6.no-ptr`). Without an IPv4
     /// the IPv6 address is the one mail leaves from, and it is checked regardless.
     pub ipv6_enabled: bool,
+    /// The hosting provider the answers name (`provider`): the PTR findings' fix then gives
+    /// its procedure; `None`: guessed from the PTR name where obvious.
+    pub provider: Option<crate::provider::Provider>,
     pub domains: Vec<DomainInput>,
 }
 
@@ -300,12 +305,14 @@ fn unverifiable_run(input: &CheckInput, options: &AuthOptions, e: &LookupError) 
 }
 
 /// Whether the finding says the evidence could not be had (a failed lookup, a blocklist
-/// that could not say): its check's status is then unknown, never a pass.
+/// that could not say, a port-25 target that could not be resolved): its check's status is
+/// then unknown, never a pass.
 pub fn is_unknown(f: &Finding) -> bool {
     [
         ids::DNS_UNVERIFIABLE,
         ids::RBL_UNKNOWN,
         ids::LOCAL_UNREADABLE,
+        ids::SMTP_PORT25_UNKNOWN,
     ]
     .contains(&f.id)
 }
@@ -425,6 +432,7 @@ mod tests {
             ipv4: Some(Ipv4Addr::new(192, 0, 2, 25)),
             ipv6: Some("2001:db8::25".parse().unwrap()),
             ipv6_enabled: true,
+            provider: None,
             domains: vec![DomainInput {
                 domain: Domain::parse("example.org").unwrap(),
                 selector: Selector::parse("mail").unwrap(),

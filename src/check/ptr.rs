@@ -14,6 +14,7 @@ use super::observe::{Seen, absence, best_answer, seen, show, unverifiable};
 use super::{Finding, Severity, ids};
 use crate::dns::auth::ask;
 use crate::dns::{Answer, Authority, LookupError, join_all, reverse_name, sanitize};
+use crate::provider::{self, Provider};
 use crate::values::Domain;
 
 /// PTR names followed forward, at most.
@@ -60,7 +61,17 @@ pub(super) async fn gather(auth: &Authority, hostname: &Domain, ip: IpAddr) -> G
 /// to whoever holds the address block, so the fix is a request to the provider, unless the
 /// PTR is right and the hostname's A/AAAA is what to change. `has_ipv4`: the server has an
 /// IPv4 to send over instead, which an IPv6 `ip`'s finding (`ipv6.no-ptr`) offers.
-pub(super) fn judge(g: &Gathered, hostname: &Domain, ip: IpAddr, has_ipv4: bool) -> Vec<Finding> {
+///
+/// `provider`: the one the answers name; a request to the provider then carries its
+/// procedure ([`crate::provider::ptr_steps`]); without one, that of the provider guessed from
+/// the PTR name the address has now, if obvious ([`crate::provider::guess`]).
+pub(super) fn judge(
+    g: &Gathered,
+    hostname: &Domain,
+    ip: IpAddr,
+    has_ipv4: bool,
+    provider: Option<Provider>,
+) -> Vec<Finding> {
     let subject = ip.to_string();
     let what = format!("the PTR record of {ip}");
     let (answer, mut findings) = match best_answer(&subject, &what, &g.ptr) {
@@ -72,10 +83,9 @@ pub(super) fn judge(g: &Gathered, hostname: &Domain, ip: IpAddr, has_ipv4: bool)
         findings.push(unverifiable(&subject, &what, &why, &g.ptr.first_hop));
         return findings;
     }
-    if let Some((id, message, forward)) = problem(answer, &g.forward, hostname, ip) {
-        findings.push(finding(
-            answer, id, message, forward, hostname, ip, has_ipv4,
-        ));
+    if let Some(problem) = problem(answer, &g.forward, hostname, ip) {
+        let request = request(answer, hostname, ip, provider);
+        findings.push(finding(answer, problem, hostname, ip, has_ipv4, request));
     }
     findings
 }
@@ -152,24 +162,44 @@ fn confirmation(
     Err(seen.join("; "))
 }
 
+/// What to ask the provider of `ip` for: the PTR record, and the procedure of the provider
+/// the answers name, else of the one the PTR name it has now obviously belongs to.
+fn request(
+    answer: &Answer<String>,
+    hostname: &Domain,
+    ip: IpAddr,
+    provider: Option<Provider>,
+) -> String {
+    let name = reverse_name(ip);
+    let record = format!(
+        "ask the provider of {ip} (hosting company or ISP) to set its reverse DNS to \
+         {hostname}: {name}. IN PTR {hostname}."
+    );
+    const GUESSED: &str =
+        " (guessed from its PTR name; if wrong, set provider = \"…\" in the answers)";
+    let guessed =
+        || provider::guess_any(answer.records.iter().map(String::as_str)).map(|p| (p, GUESSED));
+    match provider.map(|p| (p, "")).or_else(guessed) {
+        Some((p, note)) => format!(
+            "{record}\n{}{note}",
+            provider::ptr_steps(p, &ip.to_string(), hostname.as_str())
+        ),
+        None => record,
+    }
+}
+
 /// The finding for `problem` with its fix: the A/AAAA record when the PTR is right (found:
 /// what the hostname resolves to, `forward`; expected: `hostname → ip`), the `ipv6.no-ptr`
 /// choice for an IPv6 address when there is an IPv4 to fall back on, else the request to the
 /// provider.
 fn finding(
     answer: &Answer<String>,
-    id: &'static str,
-    message: String,
-    forward: Option<String>,
+    (id, message, forward): (&'static str, String, Option<String>),
     hostname: &Domain,
     ip: IpAddr,
     has_ipv4: bool,
+    request: String,
 ) -> Finding {
-    let name = reverse_name(ip);
-    let request = format!(
-        "ask the provider of {ip} (hosting company or ISP) to set its reverse DNS to \
-         {hostname}: {name}. IN PTR {hostname}."
-    );
     let (id, message, fix) = if names_host(answer, hostname) {
         // the PTR is right; the hostname's A/AAAA is what to change
         let rtype = if ip.is_ipv4() { "A" } else { "AAAA" };

@@ -6,6 +6,11 @@ use super::*;
 const HOST: &str = "mail.example.org";
 const REV4: &str = "25.2.0.192.in-addr.arpa";
 
+/// [`super::judge`] with no provider named.
+fn judge(g: &Gathered, hostname: &Domain, ip: IpAddr, has_ipv4: bool) -> Vec<Finding> {
+    super::judge(g, hostname, ip, has_ipv4, None)
+}
+
 fn host() -> Domain {
     Domain::parse(HOST).unwrap()
 }
@@ -192,4 +197,47 @@ fn could_not_ask_is_unverifiable_never_a_pass() {
         };
         assert_unverifiable(&judge(&g, &host(), v4(), true));
     }
+}
+
+#[test]
+fn the_answers_provider_gives_its_procedure() {
+    let findings = super::judge(
+        &ptr(&[], vec![]),
+        &host(),
+        v4(),
+        true,
+        Some(Provider::Hetzner),
+    );
+    assert_eq!(ids_of(&findings), [ids::PTR_MISSING]);
+    let fix = findings[0].fix.as_deref().unwrap();
+    assert!(fix.starts_with("ask the provider of 192.0.2.25"), "{fix}");
+    assert!(
+        fix.contains("hcloud server set-rdns SERVER --ip 192.0.2.25 --hostname mail.example.org"),
+        "{fix}"
+    );
+    assert!(!fix.contains("guessed"), "{fix}");
+}
+
+#[test]
+fn the_provider_is_guessed_from_the_ptr_name_it_has_now() {
+    let g = ptr(&["ec2-192-0-2-25.compute-1.amazonaws.com"], vec![]);
+    let findings = judge(&g, &host(), v4(), true);
+    assert_eq!(ids_of(&findings), [ids::PTR_MISMATCH]);
+    let fix = findings[0].fix.as_deref().unwrap();
+    assert!(fix.contains("Elastic IP"), "{fix}");
+    assert!(fix.contains("guessed from its PTR name"), "{fix}");
+    // the answers' provider wins over the guess
+    let findings = super::judge(&g, &host(), v4(), true, Some(Provider::Ovh));
+    let fix = findings[0].fix.as_deref().unwrap();
+    assert!(
+        fix.contains("OVHcloud") && !fix.contains("Elastic IP"),
+        "{fix}"
+    );
+    // IPv6 with an IPv4 to fall back on: the procedure is in the first way out
+    let g = ptr(&["vmi1.contaboserver.net"], vec![]);
+    let findings = judge(&g, &host(), v6(), true);
+    assert_eq!(ids_of(&findings), [ids::IPV6_NO_PTR]);
+    let fix = findings[0].fix.as_deref().unwrap();
+    assert!(fix.contains("Reverse DNS Management"), "{fix}");
+    assert!(fix.contains("\nor send over IPv4 only"), "{fix}");
 }

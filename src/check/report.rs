@@ -237,6 +237,26 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// What to do once everything passes: send a message through Postfix to independent
+/// testers and read their verdict (`check` prints it after a pass, the wizard's Summary
+/// once Verify passes). `invocation`: the options the printed command repeats (`--root`,
+/// `--answers`, DNS).
+pub fn deliverability(invocation: &crate::invocation::Invocation) -> String {
+    let send = invocation.command("selftest --via-postfix --to ADDRESS");
+    format!(
+        "Test deliverability: send a message through Postfix to an independent receiver:\n  \
+         {send}\nwith ADDRESS one of:\n  \
+         - mail-tester.com: the one-time address its page shows; the page then scores the \
+         message\n  \
+         - checktls.com: the address of its test that receives a message (see its site); it \
+         reports what it received\n  \
+         - Gmail: an address of yours there; open the message, then ⋮ → \"Show \
+         original\"\n\
+         In the headers it received (Authentication-Results, or the summary at the top of \
+         Gmail's \"Show original\") look for spf=pass, dkim=pass and dmarc=pass.\n"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{Checked, ids};

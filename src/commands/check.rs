@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use super::{domains, load_settings};
+use crate::check::port25::Target;
 use crate::check::remote::RemoteInput;
 use crate::check::watch::{Event, WatchOptions, watch};
 use crate::check::{self, Report, report};
@@ -44,7 +45,8 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     let rt = super::runtime()?;
     let tty = std::io::stdout().is_terminal();
     let color = crate::output::color(false);
-    let local = flows::check::local(root, &settings);
+    let mut local = flows::check::local(root, &settings);
+    let probe = port25_target(root, cli, args)?;
     let dns = if args.watch {
         let w = WatchOptions {
             interval: Duration::from_secs(args.interval),
@@ -54,9 +56,44 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     } else {
         rt.block_on(check::run(&input, &options))
     };
+    if let Some(target) = probe {
+        let ip = input.ipv4.map(Into::into).or(input.ipv6.map(Into::into));
+        local.push(rt.block_on(flows::check::port25(&settings, &target, ip, &options)));
+    }
     let report = flows::check::merge(&local, dns);
     print(&report, args.json, color, &cli.invocation());
+    if !args.json && report.verdict() == check::Verdict::Pass && !crate::output::quiet() {
+        sayln!("\nNext:");
+        say!("{}", report::deliverability(&cli.invocation()));
+    }
     Ok(report.exit_code())
+}
+
+/// The outbound port-25 probe's target, when it runs: never with `--offline`; with
+/// `--port25-target` or `--port25-domain`, that; else on this host (`--root /`) the default
+/// (the MX of gmail.com). A `--root DIR` tree is another machine's files (a lab, a test):
+/// the network of this one says nothing about it. Errors: a bad option value.
+fn port25_target(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<Option<Target>> {
+    if cli.offline {
+        return Ok(None);
+    }
+    if let Some(t) = &args.port25_target {
+        return Target::parse_host(t)
+            .map(Some)
+            .map_err(|reason| Error::Invalid {
+                what: format!("--port25-target {t:?}"),
+                reason,
+            });
+    }
+    if let Some(d) = &args.port25_domain {
+        return Domain::parse(d)
+            .map(|d| Some(Target::MxOf(d)))
+            .map_err(|rule| Error::Invalid {
+                what: format!("--port25-domain {d:?}"),
+                reason: rule.to_string(),
+            });
+    }
+    Ok(root.is_host().then(Target::default))
 }
 
 /// `check DOMAIN… [--selector S]…`: the remote check, no answers file read.

@@ -78,6 +78,8 @@ fn sandbox_cli(yes: bool, sandbox: &Sandbox, dns: &DemoDns, command: Command) ->
         // -q and -v are global (crate::output), set from the demo's own command line
         quiet: false,
         verbose: false,
+        // the sandbox is not this machine: no probe of the outside world
+        offline: true,
         dns: DnsArgs {
             nameserver: Some(dns.first_hop().to_string()),
             authoritative_port: dns.port(),

@@ -37,6 +37,7 @@ pub fn input(
         ipv4: addrs.ipv4(),
         ipv6: addrs.ipv6(),
         ipv6_enabled: ipv6_enabled(settings, current),
+        provider: settings.provider,
         domains: settings
             .domains
             .iter()
@@ -84,6 +85,39 @@ pub fn input_for(root: &Root, settings: &Settings, only: &[Domain]) -> Result<Ch
 /// This server's local checks (blocking: it reads files and probes sockets).
 pub fn local(root: &Root, settings: &Settings) -> Vec<JobResult> {
     crate::local::checks(&crate::local::read(root), settings)
+}
+
+/// The outbound port-25 probe of this server ([`check::port25`]): the target resolved through
+/// the authoritative servers `dns` reaches, one connection of at most 5 s. The provider for
+/// the fix: the answers', else guessed from the PTR name of the server's address.
+pub async fn port25(
+    settings: &Settings,
+    target: &check::port25::Target,
+    ip: Option<std::net::IpAddr>,
+    dns: &AuthOptions,
+) -> JobResult {
+    match Authority::new(*dns) {
+        Ok(auth) => {
+            check::port25::run(
+                &auth,
+                target,
+                check::port25::TIMEOUT,
+                &settings.hostname,
+                ip,
+                settings.provider,
+            )
+            .await
+        }
+        Err(e) => {
+            let g = check::port25::Gathered {
+                target: target.clone(),
+                resolved: Err(format!("no resolver: {e}")),
+                connect: None,
+                ptr_names: Vec::new(),
+            };
+            check::port25::result(&g, &settings.hostname, settings.provider)
+        }
+    }
 }
 
 /// The local checks' results first (this server), then the DNS report.
@@ -158,6 +192,28 @@ pub async fn verdict(
 ) -> Result<(Verdict, Report)> {
     let report = if id.starts_with("selftest.") {
         selftest(root, settings, dns).await?
+    } else if id.starts_with("smtp.") {
+        // the port-25 probe, to its default target (as `check` on this host); beneath
+        // another root it is not this machine's network: nothing is known
+        let target = check::port25::Target::default();
+        let result = if root.is_host() {
+            let input = input_for(root, settings, &[])?;
+            let ip = input.ipv4.map(Into::into).or(input.ipv6.map(Into::into));
+            port25(settings, &target, ip, dns).await
+        } else {
+            let g = check::port25::Gathered {
+                target,
+                resolved: Err(
+                    "the probe tests this machine's network: it runs with --root / \
+                               only (or check --port25-target/--port25-domain)"
+                        .into(),
+                ),
+                connect: None,
+                ptr_names: Vec::new(),
+            };
+            check::port25::result(&g, &settings.hostname, settings.provider)
+        };
+        Report::from_results(&[result])
     } else {
         everything(root, settings, dns).await?
     };
@@ -190,7 +246,7 @@ pub fn verdict_in(report: &Report, id: &str) -> Verdict {
 }
 
 /// The check lines that report finding `id` (`host.a-missing` on `a` and `aaaa`,
-/// `ipv6.no-ptr` on `ptr`, else the line named like the id's first part).
+/// `ipv6.no-ptr` on `ptr`, else the line named like the id's first part: `smtp.*` on `smtp`).
 fn reporting_lines(id: &str) -> Vec<&str> {
     match id.split('.').next().unwrap_or(id) {
         "host" => vec!["a", "aaaa"],

@@ -60,6 +60,7 @@ pub fn scan(root: &Root) -> Scan {
             .filter(|h| h.contains('.')),
         ipv4: root.is_host().then(system::detect_public_ipv4).flatten(),
         ipv6: None,
+        provider_guess: None,
     }
 }
 

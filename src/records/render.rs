@@ -41,6 +41,9 @@ pub fn zone(set: &RecordSet) -> String {
             "; PTR: ask the provider of {} to set its reverse DNS (not part of your zone):\n;   {}\tIN\tPTR\t{}",
             p.ip, p.name, p.value
         );
+        if let Some(steps) = p.steps() {
+            let _ = writeln!(out, ";   {steps}");
+        }
     }
     out
 }
@@ -112,11 +115,15 @@ pub fn table(set: &RecordSet) -> String {
             "PTR (ask the provider of {}): {} -> {}",
             p.ip, p.name, p.value
         );
+        if let Some(steps) = p.steps() {
+            let _ = writeln!(out, "  {steps}");
+        }
     }
     out
 }
 
-/// `{"records":[{"domain","name","fqdn","type","value","why"}],"ptr":[{"ip","name","value"}],
+/// `{"records":[{"domain","name","fqdn","type","value","why"}],
+/// "ptr":[{"ip","name","value","provider","steps"}],
 /// "missing_keys":[…]}`.
 pub fn json(set: &RecordSet) -> String {
     let records: Vec<_> = set
@@ -136,7 +143,15 @@ pub fn json(set: &RecordSet) -> String {
     let ptr: Vec<_> = set
         .ptr
         .iter()
-        .map(|p| json!({"ip": p.ip.to_string(), "name": p.name, "value": p.value}))
+        .map(|p| {
+            json!({
+                "ip": p.ip.to_string(),
+                "name": p.name,
+                "value": p.value,
+                "provider": p.provider.map(|p| p.key()),
+                "steps": p.steps(),
+            })
+        })
         .collect();
     let missing: Vec<&str> = set.missing_keys.iter().map(|d| d.as_str()).collect();
     let doc = json!({"records": records, "ptr": ptr, "missing_keys": missing});

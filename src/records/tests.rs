@@ -108,3 +108,28 @@ fn a_detected_address_is_named_like_a_given_one() {
     assert_eq!(spf[0], "v=spf1 a mx ip4:198.51.100.7 -all");
     assert_eq!(host, [("A", "198.51.100.7")]);
 }
+
+#[test]
+fn the_answers_provider_s_procedure_follows_each_ptr_request() {
+    let mut s = settings();
+    let plain = build(&s, addrs(Some(V4), None), &keys());
+    assert_eq!(plain.ptr[0].steps(), None);
+    assert!(!render::zone(&plain).contains("at DigitalOcean"));
+    s.provider = Some(crate::provider::Provider::DigitalOcean);
+    let set = build(&s, addrs(Some(V4), Some(V6)), &keys());
+    let zone = render::zone(&set);
+    assert!(
+        zone.contains(";   at DigitalOcean: the PTR follows the Droplet's name: rename the Droplet to mail.example.org"),
+        "{zone}"
+    );
+    let table = render::table(&set);
+    assert!(table.contains("\n  at DigitalOcean: "), "{table}");
+    let json: serde_json::Value = serde_json::from_str(&render::json(&set)).expect("JSON");
+    assert_eq!(json["ptr"][1]["provider"], "digitalocean");
+    assert!(
+        json["ptr"][1]["steps"]
+            .as_str()
+            .is_some_and(|s| s.contains("mail.example.org")),
+        "{json}"
+    );
+}

@@ -28,7 +28,14 @@ pub use crate::flows::{Context, SAVED_ANSWERS, SAVED_RECORDS};
 pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
     match effect {
         Effect::Quit => None,
-        Effect::Scan => blocking(move || Msg::Scanned(packages::scan(&ctx.root))).await,
+        Effect::Scan => {
+            let root = ctx.root.clone();
+            let mut scan = tokio::task::spawn_blocking(move || packages::scan(&root))
+                .await
+                .ok()?;
+            scan.provider_guess = provider_guess(&ctx, scan.ipv4).await;
+            Some(Msg::Scanned(scan))
+        }
         Effect::Install(list) => {
             blocking(move || Msg::Installed(packages::install(&ctx.root, &list))).await
         }
@@ -68,6 +75,23 @@ pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
             blocking(move || Msg::SessionUndone(undo_session(&ctx.root, &session))).await
         }
     }
+}
+
+/// The provider the PTR name of `ipv4` (the detected address) obviously belongs to
+/// ([`crate::provider::guess`]), looked up at the authoritative servers; only on this host
+/// (`--root /`): a `--root DIR` tree (a lab, the demo) is not this machine's address.
+async fn provider_guess(
+    ctx: &Context,
+    ipv4: Option<std::net::Ipv4Addr>,
+) -> Option<crate::provider::Provider> {
+    let ip = std::net::IpAddr::V4(ipv4.filter(|_| ctx.root.is_host())?);
+    let auth = crate::dns::Authority::new(ctx.dns).ok()?;
+    let answer = auth
+        .observe(&crate::dns::reverse_name(ip), crate::dns::auth::ask::ptr)
+        .await
+        .and_then(|o| o.best().cloned())
+        .ok()?;
+    crate::provider::guess_any(answer.records.iter().map(String::as_str))
 }
 
 async fn blocking(job: impl FnOnce() -> Msg + Send + 'static) -> Option<Msg> {
@@ -236,6 +260,7 @@ async fn readiness(ctx: &Context, settings: &Settings) -> Option<Msg> {
         ipv4: settings.ipv4,
         ipv6: Some(ip),
         ipv6_enabled: true,
+        provider: settings.provider,
         domains: Vec::new(),
     };
     let auth = crate::dns::Authority::new(ctx.dns).ok()?;

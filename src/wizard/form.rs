@@ -1,11 +1,13 @@
 //! The identity form: hostname, IPv4, IPv6, domains, then the DKIM selector and key size,
-//! SPF's `all`, the DMARC policy and report address, and OpenDKIM's trusted hosts: every
+//! SPF's `all`, the DMARC policy and report address, OpenDKIM's trusted hosts and the
+//! hosting provider (pre-filled with the guess from the PTR name, [`Form::guess_provider`]): every
 //! answer but the socket (the OpenDKIM step's Tab) and `allow_private_ip` (answers file
 //! only). Text the operator edits (the enumerated ones also cycle with ← →), validated field
 //! by field with the rule a bad value breaks: the same parsers as the answers file.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::provider::Provider;
 use crate::settings::Settings;
 use crate::values::{
     DmarcPolicy, Domain, InetProtocols, KeyBits, MailtoUri, PUBLIC_ADDRESS_WHY, Selector, SpfAll,
@@ -19,6 +21,23 @@ const SPF_ALL: usize = 6;
 const DMARC_POLICY: usize = 7;
 const DMARC_RUA: usize = 8;
 const TRUSTED_HOSTS: usize = 9;
+const PROVIDER: usize = 10;
+
+/// The `provider` field's choices: every answers name of [`crate::provider::TABLE`].
+const PROVIDERS: &[&str] = &[
+    "ovh",
+    "hetzner",
+    "ionos",
+    "aws",
+    "gcp",
+    "azure",
+    "digitalocean",
+    "linode",
+    "vultr",
+    "scaleway",
+    "alibaba",
+    "contabo",
+];
 
 /// One text field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +130,18 @@ impl Form {
         }
     }
 
+    /// Pre-fill the `provider` field with `guess` (from the PTR name the address has now,
+    /// [`crate::provider::guess`]) when the operator left it empty; the hint says it is a
+    /// guess.
+    pub fn guess_provider(&mut self, guess: Provider) {
+        let f = &mut self.fields[PROVIDER];
+        if f.value.trim().is_empty() {
+            f.value = guess.key().to_string();
+            f.hint = "guessed from the PTR name this address has now; ←→ another provider, \
+                      or empty it for none of these";
+        }
+    }
+
     pub fn focused(&mut self) -> &mut Field {
         let i = self.focus.min(self.fields.len() - 1);
         &mut self.fields[i]
@@ -199,6 +230,12 @@ impl Form {
             MailtoUri::parse(v).map(Some).map_err(|r| r.to_string())
         });
         let trusted_hosts = self.check(TRUSTED_HOSTS, parse_trusted_hosts);
+        let provider = self.check(PROVIDER, |v| {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            Provider::parse(v).map(Some).map_err(|r| r.to_string())
+        });
         if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
             self.focus = i;
             return None;
@@ -222,6 +259,7 @@ impl Form {
         s.dmarc_policy = dmarc_policy?;
         s.dmarc_rua = dmarc_rua?;
         s.trusted_hosts = trusted_hosts?;
+        s.provider = provider?;
         Some(s)
     }
 
@@ -309,6 +347,16 @@ fn more_fields(settings: Option<&Settings>) -> Vec<Field> {
                 .collect::<Vec<_>>()
                 .join(", "),
             "hosts whose mail OpenDKIM signs: IPs, networks (CIDR), names, with commas",
+        ),
+        choice(
+            "provider",
+            "Hosting provider",
+            settings
+                .and_then(|s| s.provider)
+                .map(|p| p.key().to_string())
+                .unwrap_or_default(),
+            "←→ whose reverse-DNS (PTR) and port-25 steps to show; empty: none of these",
+            PROVIDERS,
         ),
     ]
 }
@@ -432,7 +480,7 @@ mod tests {
         let mut f = filled();
         f.focus = 0;
         f.prev();
-        assert_eq!(f.focus, TRUSTED_HOSTS, "the last field");
+        assert_eq!(f.focus, PROVIDER, "the last field");
         f.next();
         assert_eq!(f.focus, 0);
     }

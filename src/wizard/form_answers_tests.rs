@@ -53,11 +53,17 @@ fn the_fields_sit_where_settings_reads_them() {
             "spf_all",
             "dmarc_policy",
             "dmarc_rua",
-            "trusted_hosts"
+            "trusted_hosts",
+            "provider"
         ]
     );
     assert_eq!(f.fields[SELECTOR].key, "selector");
     assert_eq!(f.fields[TRUSTED_HOSTS].key, "trusted_hosts");
+    assert_eq!(f.fields[PROVIDER].key, "provider");
+    assert_eq!(
+        f.fields[PROVIDER].choices.join(", "),
+        crate::provider::Provider::known()
+    );
     for x in &f.fields {
         if x.key != "socket" {
             assert!(crate::answers::KNOWN_KEYS.contains(&x.key), "{}", x.key);
@@ -91,7 +97,8 @@ fn a_blank_form_holds_the_answers_files_defaults() {
             "~all",
             "none",
             "",
-            "127.0.0.1, ::1, localhost"
+            "127.0.0.1, ::1, localhost",
+            ""
         ]
     );
 }
@@ -112,6 +119,7 @@ fn every_answer_typed_equals_the_answers_file_and_round_trips() {
         "trusted_hosts",
         "127.0.0.1, ::1 localhost,10.1.0.0/16 ::ffff:192.0.2.9 relay.example.org",
     );
+    set(&mut f, "provider", "Hetzner");
     let s = f.settings(Some(&lab())).expect("valid");
     let file = crate::answers::parse(
         r#"
@@ -126,6 +134,7 @@ spf_all = "-all"
 dmarc_policy = "quarantine"
 dmarc_rua = "mailto:dmarc-reports@example.net"
 trusted_hosts = ["127.0.0.1", "::1", "localhost", "10.1.0.0/16", "192.0.2.9", "relay.example.org"]
+provider = "hetzner"
 "#,
     )
     .unwrap();
@@ -227,4 +236,33 @@ fn left_and_right_cycle_a_fields_choices_and_free_text_ignores_them() {
     f.focus = SELECTOR;
     f.choose(1);
     assert_eq!(f.fields[SELECTOR].value, "mail");
+}
+
+/// The guess from the PTR name fills an empty provider field, never the operator's choice;
+/// an unknown name is refused with the known ones.
+#[test]
+fn the_provider_guess_fills_only_an_empty_field() {
+    use crate::provider::Provider;
+    let mut f = filled();
+    f.guess_provider(Provider::Aws);
+    assert_eq!(f.fields[PROVIDER].value, "aws");
+    assert!(f.fields[PROVIDER].hint.contains("guessed"));
+    let s = f.settings(Some(&lab())).expect("valid");
+    assert_eq!(s.provider, Some(Provider::Aws));
+    let mut base = lab();
+    base.provider = Some(Provider::Ovh);
+    let mut f = Form::new(Some(&base), None, None, None);
+    f.guess_provider(Provider::Aws);
+    assert_eq!(f.fields[PROVIDER].value, "ovh");
+    // ←→ cycles through the known names
+    f.focus = PROVIDER;
+    f.choose(1);
+    assert_eq!(f.fields[PROVIDER].value, "hetzner");
+    set(&mut f, "provider", "ovhcloud");
+    assert_eq!(f.settings(Some(&base)), None);
+    let e = f.fields[PROVIDER].error.clone().unwrap_or_default();
+    assert!(
+        e.starts_with("provider: ") && e.contains("ovh, hetzner"),
+        "{e}"
+    );
 }

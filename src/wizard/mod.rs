@@ -176,13 +176,17 @@ impl Wizard {
     /// those the wizard saves for the next run (`saved`, beneath the root; a dry run saves
     /// nothing, and `check` then needs `--answers` added).
     pub fn check_command(&self, saved: &str) -> String {
-        let invocation = if self.dry_run {
+        self.saved_invocation(saved).command("check")
+    }
+
+    /// This run's options, naming the answers as [`Wizard::check_command`] does.
+    pub fn saved_invocation(&self, saved: &str) -> Invocation {
+        if self.dry_run {
             self.invocation.clone()
         } else {
             self.invocation
                 .or_answers(self.invocation.beneath_root(saved))
-        };
-        invocation.command("check")
+        }
     }
 
     /// The undo offered for the earlier steps of an interrupted wizard run, if any.

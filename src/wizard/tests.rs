@@ -823,3 +823,33 @@ fn beneath_a_root_the_selftest_after_the_restart_is_only_said() {
         w.status
     );
 }
+
+/// The provider guessed from the PTR name at the scan pre-fills the form; the answers'
+/// provider wins over it.
+#[test]
+fn the_scan_s_provider_guess_pre_fills_the_form() {
+    let (mut w, _) = Wizard::new(Options::default());
+    w.update(Msg::Scanned(Scan {
+        provider_guess: Some(crate::provider::Provider::Contabo),
+        ..scan()
+    }));
+    let provider = |w: &Wizard| {
+        w.form
+            .fields
+            .iter()
+            .find(|f| f.key == "provider")
+            .map(|f| f.value.clone())
+    };
+    assert_eq!(provider(&w).as_deref(), Some("contabo"));
+    let mut answers = settings();
+    answers.provider = Some(crate::provider::Provider::Vultr);
+    let (mut w, _) = Wizard::new(Options {
+        answers: Some(answers),
+        ..Options::default()
+    });
+    w.update(Msg::Scanned(Scan {
+        provider_guess: Some(crate::provider::Provider::Contabo),
+        ..scan()
+    }));
+    assert_eq!(provider(&w).as_deref(), Some("vultr"));
+}

@@ -27,6 +27,9 @@ pub struct Scan {
     pub hostname: Option<String>,
     pub ipv4: Option<Ipv4Addr>,
     pub ipv6: Option<Ipv6Addr>,
+    /// The hosting provider guessed from the PTR name of `ipv4` (on this host only), which
+    /// pre-fills the form's `provider` field when the answers name none.
+    pub provider_guess: Option<crate::provider::Provider>,
 }
 
 /// A key, as the runtime translates it.

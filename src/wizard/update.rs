@@ -46,6 +46,9 @@ impl Wizard {
         if self.settings.is_none() {
             self.form = Form::new(None, scan.hostname.as_deref(), scan.ipv4, scan.ipv6);
         }
+        if let Some(p) = scan.provider_guess {
+            self.form.guess_provider(p);
+        }
         self.scan = Some(scan);
         Vec::new()
     }

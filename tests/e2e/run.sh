@@ -21,7 +21,11 @@
 #      -> 0; with a wrong DKIM key and no DMARC record published for example.net -> 1 naming
 #      both; `check --watch`, started while it is broken, exits 0 once the zone is put back;
 #      `selftest` -> 0 touching no file, queue or mailbox; `selftest --via-postfix --to
-#      root@localhost` -> every domain by SMTP and by sendmail read back from /var/mail/root, verified
+#      root@localhost` -> every domain by SMTP and by sendmail read back from /var/mail/root, verified;
+#      the outbound port-25 probe: `--port25-domain smtp-probe.example` (MX served by named ->
+#      127.0.0.1, Postfix itself) passes, a closed loopback port is smtp.port25-blocked, the
+#      default target (gmail.com's MX, which named does not serve) is smtp.port25-unknown (exit 3);
+#      every other `check` here runs with --offline (the break/fix sweep stops Postfix)
 #   9. idempotence: `plan` -> 0, `apply --yes` -> no changes, nothing written (sha256 + mtime)
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
 #  10b. an operator's DAEMON_OPTS (group nogroup): apply restarts, finds Postfix shut out of the socket, rolls the
@@ -420,6 +424,15 @@ cat >"$N/db.127" <<EOF
 @      IN NS  ns1.${DOMAINS[0]}.
 1.0.0  IN PTR localhost.
 EOF
+# the port-25 probe's target (phase 8): a receiving domain whose MX is this machine's Postfix
+cat >"$N/db.smtp-probe" <<EOF
+\$ORIGIN smtp-probe.example.
+\$TTL 300
+@      IN SOA ns1.${DOMAINS[0]}. hostmaster.${DOMAINS[0]}. ( $SERIAL 3600 600 86400 300 )
+@      IN NS  ns1.${DOMAINS[0]}.
+@      IN MX  10 mx.smtp-probe.example.
+mx     IN A   127.0.0.1
+EOF
 LISTEN53=""; [ "$USE_53" = 1 ] && LISTEN53="listen-on port 53 { 127.0.0.1; };"
 cat >"$N/named.conf" <<EOF
 options {
@@ -439,6 +452,7 @@ logging { channel f { file "$N/work/named.log"; severity info; print-time yes; }
           category default { f; }; category queries { f; }; };
 ${ZONES}zone "$REV" { type primary; file "$N/db.$REV"; };
 zone "127.in-addr.arpa" { type primary; file "$N/db.127"; };
+zone "smtp-probe.example" { type primary; file "$N/db.smtp-probe"; };
 EOF
 check "named-checkconf" quiet_ok named-checkconf "$N/named.conf"
 t=$(date +%s%N)
@@ -518,7 +532,7 @@ fi
 
 # ---------------------------------------------------------------- 8. mailsetup check
 phase "8. mailsetup check"
-LABNS=(--nameserver "127.0.0.1:$DNS_PORT" --authoritative-port "$DNS_PORT")
+LABNS=(--nameserver "127.0.0.1:$DNS_PORT" --authoritative-port "$DNS_PORT" --offline)
 ms check --answers "$ANSWERS" "${LABNS[@]}"
 timing "mailsetup check" "$MS_SECS"
 check "check --nameserver 127.0.0.1:$DNS_PORT exits 0" test "$MS_RC" = 0
@@ -526,6 +540,24 @@ ms_stdout "$LAB/check.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
 show_file "$LAB/check.json" | head -40
 check "check --json exits 0" test "$MS_RC" = 0
 py_checks "$PY" "$HERE/check_json.py" "$LAB/check.json" clean dkim spf dmarc mx a ptr ns rbl
+check "check --offline has no smtp line" sh -c "! grep -q '\"check\":\"smtp\"' '$LAB/check.json'"
+# outbound port 25: the MX of smtp-probe.example (named) is 127.0.0.1, where Postfix listens
+P25NS=(--nameserver "127.0.0.1:$DNS_PORT" --authoritative-port "$DNS_PORT")
+ms check --answers "$ANSWERS" "${P25NS[@]}" --port25-domain smtp-probe.example
+check "check --port25-domain smtp-probe.example exits 0, its smtp line passes (Postfix on 127.0.0.1:25)" \
+  sh -c "test $MS_RC = 0 && grep -q '✓ smtp *port 25 → MX of smtp-probe.example' '$MS_OUT'"
+check "a passing check prints the deliverability next step (selftest --via-postfix --to ADDRESS)" \
+  grep -q 'selftest --via-postfix --to ADDRESS' "$MS_OUT"
+ms_stdout "$LAB/check-p25.json" check --answers "$ANSWERS" "${P25NS[@]}" --port25-domain smtp-probe.example --json
+py_checks "$PY" "$HERE/check_json.py" "$LAB/check-p25.json" clean smtp dkim spf dmarc mx a ptr ns rbl
+ms_stdout "$LAB/check-p25-closed.json" check --answers "$ANSWERS" "${P25NS[@]}" --port25-target 127.0.0.1:1 --json
+check "check --port25-target 127.0.0.1:1 (closed) exits 1 with smtp.port25-blocked" \
+  sh -c "test $MS_RC = 1 && grep -q '\"id\":\"smtp.port25-blocked\"' '$LAB/check-p25-closed.json'"
+# by default (--root /) the probe asks for gmail.com's MX, which named (no recursion) refuses:
+# could not verify, never a pass, and no connection leaves loopback
+ms_stdout "$LAB/check-p25-default.json" check --answers "$ANSWERS" "${P25NS[@]}" --json
+check "check with the default port-25 target and no Internet DNS exits 3 with smtp.port25-unknown" \
+  sh -c "test $MS_RC = 3 && grep -q '\"id\":\"smtp.port25-unknown\"' '$LAB/check-p25-default.json'"
 # selftest: a message from each domain through the socket Postfix uses, verified against DNS;
 # it leaves every file, the queue and the mailbox untouched
 SELFTEST_SPECS=(/etc /var/spool/postfix /var/mail)

@@ -26,6 +26,7 @@ mod opendkim_conf;
 mod opendkim_default_file;
 mod opendkim_real;
 mod opendkim_tables;
+mod port25;
 mod records;
 mod remote;
 mod selftest;

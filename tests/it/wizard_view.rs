@@ -861,3 +861,34 @@ fn the_hints_are_on_the_last_row_of_every_screen_at_80x24() {
         );
     }
 }
+
+/// Once Verify passes, the summary names the independent testers and the command that sends
+/// to them, with this run's options; while Verify fails, it does not.
+#[test]
+fn the_summary_gives_the_deliverability_step_only_after_a_passing_verify() {
+    let mut w = at_summary(false);
+    w.invocation = mailsetup::invocation::Invocation {
+        root: Some("/srv/lab".into()),
+        ..Default::default()
+    };
+    // a tall screen: the whole summary
+    let text = draw(&w, &Theme::color(), 100, 60).backend().to_string();
+    let flat: String = text
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '"' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for needle in [
+        "Test deliverability",
+        "mailsetup --root /srv/lab --answers /srv/lab/etc/mailsetup/answers.toml selftest --via-postfix --to ADDRESS",
+        "mail-tester.com",
+        "checktls.com",
+        "Show original",
+        "spf=pass, dkim=pass and dmarc=pass",
+    ] {
+        assert!(flat.contains(needle), "{needle}: {text}");
+    }
+    w.report = Some(failing_report());
+    let text = draw(&w, &Theme::color(), 100, 60).backend().to_string();
+    assert!(!text.contains("Test deliverability"), "{text}");
+}

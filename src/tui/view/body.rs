@@ -4,6 +4,7 @@ use ratatui::style::Style;
 
 use super::Body;
 use super::text::{Rows, clean, fit, fit_tail, width};
+use crate::check::report::deliverability;
 use crate::check::{Report, Severity};
 use crate::flows::SAVED_ANSWERS;
 use crate::tui::theme::Theme;
@@ -376,5 +377,20 @@ fn next(r: &mut Rows, w: &Wizard, theme: &Theme) {
             "Raise DMARC from p=none to p=quarantine, then p=reject, once the reports look clean.",
             Style::new(),
         );
+    }
+    // once Verify passes: the receivers' own verdict
+    let verified = w
+        .report
+        .as_ref()
+        .is_some_and(|r| r.verdict() == crate::check::Verdict::Pass);
+    if verified {
+        let text = deliverability(&w.saved_invocation(SAVED_ANSWERS));
+        let mut lines = text.lines();
+        let first = lines.next().unwrap_or_default();
+        let number = if none { "  3. " } else { "  2. " };
+        r.indented(number, first, Style::new());
+        for line in lines {
+            r.indented("     ", line, Style::new());
+        }
     }
 }

@@ -73,6 +73,7 @@ pub fn input() -> CheckInput {
         ipv4: Some(Ipv4Addr::new(192, 0, 2, 25)),
         ipv6: None,
         ipv6_enabled: false,
+        provider: None,
         domains: vec![DomainInput {
             domain: Domain::parse("example.org").unwrap(),
             selector: Selector::parse("mail").unwrap(),
