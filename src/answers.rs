@@ -16,6 +16,7 @@
 //! spf_all = "~all"                       # default
 //! dmarc_policy = "none"                  # default
 //! dmarc_rua = "mailto:postmaster@example.org"   # optional
+//! inbound_spf = false                    # default; true: SPF-check incoming mail (policyd-spf)
 //! ```
 //!
 //! `ipv4`/`ipv6` in a private, carrier-grade NAT, documentation or benchmarking range
@@ -49,7 +50,7 @@ pub use error::AnswerError;
 pub use write::write;
 
 /// Every key the answers file may contain, in the order [`write()`] renders them.
-pub const KNOWN_KEYS: [&str; 13] = [
+pub const KNOWN_KEYS: [&str; 14] = [
     "hostname",
     "ipv4",
     "ipv6",
@@ -63,6 +64,7 @@ pub const KNOWN_KEYS: [&str; 13] = [
     "spf_all",
     "dmarc_policy",
     "dmarc_rua",
+    "inbound_spf",
 ];
 
 /// An example line for `key` (array indices ignored), used in error messages.
@@ -82,6 +84,7 @@ fn example(field: &str) -> Option<&'static str> {
         "spf_all" => "spf_all = \"~all\"",
         "dmarc_policy" => "dmarc_policy = \"none\"",
         "dmarc_rua" => "dmarc_rua = \"mailto:postmaster@example.org\"",
+        "inbound_spf" => "inbound_spf = true",
         _ => return None,
     })
 }
@@ -174,6 +177,12 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
     let dmarc_policy =
         opt(t, "dmarc_policy", "DMARC policy", DmarcPolicy::parse)?.unwrap_or(DmarcPolicy::None);
     let dmarc_rua = opt(t, "dmarc_rua", "DMARC report address", MailtoUri::parse)?;
+    let inbound_spf = match t.get("inbound_spf") {
+        None => false,
+        Some(item) => item
+            .as_bool()
+            .ok_or_else(|| wrong_type("inbound_spf", "a boolean", item))?,
+    };
     Ok(Settings {
         hostname,
         ipv4,
@@ -188,6 +197,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         spf_all,
         dmarc_policy,
         dmarc_rua,
+        inbound_spf,
     })
 }
 

@@ -30,13 +30,18 @@ pub struct Settings {
     pub spf_all: SpfAll,
     pub dmarc_policy: DmarcPolicy,
     pub dmarc_rua: Option<MailtoUri>,
+    /// `inbound_spf`: check the SPF of incoming mail with Debian's policy agent
+    /// (postfix-policyd-spf-python: a `spawn` service in master.cf, `check_policy_service`
+    /// in `smtpd_recipient_restrictions`, policyd-spf(1)). Default `false`: nothing is
+    /// planned, and an operator's existing policy service is left alone.
+    pub inbound_spf: bool,
 }
 
 impl Settings {
     /// The required answers plus every default: no IPs (private ones not allowed),
     /// `inet_protocols` ipv4, selector
     /// `mail`, 2048-bit keys, local socket, trusted 127.0.0.1 ::1 localhost, `~all`,
-    /// `p=none`, no rua. Does not check `domains` (non-empty, no duplicates).
+    /// `p=none`, no rua, no inbound SPF check. Does not check `domains` (non-empty, no duplicates).
     pub fn new(hostname: Domain, domains: Vec<Domain>) -> Settings {
         Settings {
             hostname,
@@ -52,6 +57,7 @@ impl Settings {
             spf_all: SpfAll::SoftFail,
             dmarc_policy: DmarcPolicy::None,
             dmarc_rua: None,
+            inbound_spf: false,
         }
     }
 

@@ -243,12 +243,16 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
         "mailto:r.x_y-z@reports.example",
     ]));
     let allow = any::<bool>();
+    let inbound_spf = any::<bool>();
     (
         (host, doms, v4, v6, proto, sel, allow),
-        (bits, sock, trusted, spf, dmarc, rua),
+        (bits, sock, trusted, spf, dmarc, rua, inbound_spf),
     )
         .prop_map(
-            |((host, doms, v4, v6, proto, sel, allow), (bits, sock, trusted, spf, dmarc, rua))| {
+            |(
+                (host, doms, v4, v6, proto, sel, allow),
+                (bits, sock, trusted, spf, dmarc, rua, inbound_spf),
+            )| {
                 let ipv4: Option<Ipv4Addr> = v4.map(|s| s.parse().expect("literal"));
                 let ipv6: Option<Ipv6Addr> = v6.map(|s| s.parse().expect("literal"));
                 // parse() gives private addresses only with the flag; every address offered
@@ -278,6 +282,7 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
                     spf_all: spf,
                     dmarc_policy: dmarc,
                     dmarc_rua: rua.map(|r| MailtoUri::parse(r).expect("valid")),
+                    inbound_spf,
                 }
             },
         )

@@ -136,6 +136,25 @@ pub const DNS_UNVERIFIABLE: &str = "dns.unverifiable";
 /// A file a local check needs exists but this user may not read it (e.g. the 0750 key
 /// directory, for a user who is not root): the check's line is unknown, not judged.
 pub const LOCAL_UNREADABLE: &str = "local.unreadable";
+/// (With `inbound_spf = true`) master.cf has no `policyd-spf unix` service: Postfix cannot
+/// reach the SPF policy agent, and mail it asks about is deferred.
+pub const SPF_POLICY_SERVICE_MISSING: &str = "spf-policy.service-missing";
+/// (With `inbound_spf = true`) master.cf's `policyd-spf` service is not spawn(8) running
+/// `/usr/bin/policyd-spf` as the policyd-spf user: the operator's entry, left as it is.
+pub const SPF_POLICY_SERVICE_MISMATCH: &str = "spf-policy.service-mismatch";
+/// (With `inbound_spf = true`) main.cf `smtpd_recipient_restrictions` does not ask the agent
+/// (`check_policy_service unix:private/policyd-spf`): incoming mail is not SPF-checked.
+pub const SPF_POLICY_NOT_WIRED: &str = "spf-policy.not-wired";
+/// (With `inbound_spf = true`) `smtpd_recipient_restrictions` asks the agent before
+/// `reject_unauth_destination`: relay attempts reach it (SMTPD_POLICY_README). The
+/// operator's order: reported with how to move it, never rewritten.
+pub const SPF_POLICY_ORDER: &str = "spf-policy.order";
+/// (With `inbound_spf = true`) `/usr/bin/policyd-spf` does not exist: the package
+/// postfix-policyd-spf-python is not installed.
+pub const SPF_POLICY_PACKAGE_MISSING: &str = "spf-policy.package-missing";
+/// (With `inbound_spf = true`) the system user the agent runs as, policyd-spf, does not
+/// exist (the package creates it).
+pub const SPF_POLICY_USER_MISSING: &str = "spf-policy.user-missing";
 
 /// Every id above, in this file's order.
 pub const ALL: &[&str] = &[
@@ -193,4 +212,10 @@ pub const ALL: &[&str] = &[
     SELFTEST_SENT,
     DNS_UNVERIFIABLE,
     LOCAL_UNREADABLE,
+    SPF_POLICY_SERVICE_MISSING,
+    SPF_POLICY_SERVICE_MISMATCH,
+    SPF_POLICY_NOT_WIRED,
+    SPF_POLICY_ORDER,
+    SPF_POLICY_PACKAGE_MISSING,
+    SPF_POLICY_USER_MISSING,
 ];

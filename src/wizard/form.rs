@@ -1,5 +1,6 @@
 //! The identity form: hostname, IPv4, IPv6, domains, then the DKIM selector and key size,
-//! SPF's `all`, the DMARC policy and report address, and OpenDKIM's trusted hosts: every
+//! SPF's `all`, the DMARC policy and report address, OpenDKIM's trusted hosts, and whether
+//! incoming mail is SPF-checked (`inbound_spf`, on/off): every
 //! answer but the socket (the OpenDKIM step's Tab) and `allow_private_ip` (answers file
 //! only). Text the operator edits (the enumerated ones also cycle with ← →), validated field
 //! by field with the rule a bad value breaks: the same parsers as the answers file.
@@ -19,6 +20,7 @@ const SPF_ALL: usize = 6;
 const DMARC_POLICY: usize = 7;
 const DMARC_RUA: usize = 8;
 const TRUSTED_HOSTS: usize = 9;
+const INBOUND_SPF: usize = 10;
 
 /// One text field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,6 +201,7 @@ impl Form {
             MailtoUri::parse(v).map(Some).map_err(|r| r.to_string())
         });
         let trusted_hosts = self.check(TRUSTED_HOSTS, parse_trusted_hosts);
+        let inbound_spf = self.check(INBOUND_SPF, parse_on_off);
         if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
             self.focus = i;
             return None;
@@ -222,6 +225,7 @@ impl Form {
         s.dmarc_policy = dmarc_policy?;
         s.dmarc_rua = dmarc_rua?;
         s.trusted_hosts = trusted_hosts?;
+        s.inbound_spf = inbound_spf?;
         Some(s)
     }
 
@@ -266,6 +270,7 @@ fn more_fields(settings: Option<&Settings>) -> Vec<Field> {
     let rua = settings.and_then(|s| s.dmarc_rua.as_ref());
     let trusted =
         settings.map_or_else(Settings::default_trusted_hosts, |s| s.trusted_hosts.clone());
+    let inbound_spf = settings.is_some_and(|s| s.inbound_spf);
     vec![
         text(
             "selector",
@@ -310,7 +315,24 @@ fn more_fields(settings: Option<&Settings>) -> Vec<Field> {
                 .join(", "),
             "hosts whose mail OpenDKIM signs: IPs, networks (CIDR), names, with commas",
         ),
+        choice(
+            "inbound_spf",
+            "Inbound SPF check",
+            if inbound_spf { "on" } else { "off" }.to_string(),
+            "←→ off · on: reject incoming mail whose sender's SPF fails (policyd-spf; \
+             apt-get install postfix-policyd-spf-python)",
+            &["off", "on"],
+        ),
     ]
+}
+
+/// `inbound_spf` as the form shows it: `on` / `off` (also `true` / `false`, `yes` / `no`).
+fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err(format!("{text:?} is neither on nor off")),
+    }
 }
 
 /// `key_bits` as typed. The answers file holds a TOML integer; text that is no number
@@ -432,7 +454,7 @@ mod tests {
         let mut f = filled();
         f.focus = 0;
         f.prev();
-        assert_eq!(f.focus, TRUSTED_HOSTS, "the last field");
+        assert_eq!(f.focus, INBOUND_SPF, "the last field");
         f.next();
         assert_eq!(f.focus, 0);
     }

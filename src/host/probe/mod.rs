@@ -83,6 +83,10 @@ pub fn read(root: &Root) -> LocalState {
         postconf_warnings: postconf_warnings(root),
         opendkim_n: (root.is_host() && Path::new("/usr/sbin/opendkim").exists()).then(opendkim_n),
         unread: Vec::new(),
+        policyd_spf: system::lstat(root, crate::inbound_spf::PROGRAM)
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.kind != crate::host::apply::fence::Kind::Dir),
     };
     state.unread = unread.into_inner();
     if root.is_host()
