@@ -256,15 +256,21 @@ pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
     b
 }
 
-/// One row per planned step: a mark, `N/9`, its title and what became of it. Returns
-/// whether any step was applied.
+/// One row per planned step (but one the answers turn off): a mark, `N/LAST`, its title and
+/// what became of it. Returns whether any step was applied.
 fn outcomes(r: &mut Rows, w: &Wizard, theme: &Theme) -> bool {
     if w.plans.is_empty() {
         r.row("  no step was planned", theme.dim);
     }
-    let title_w = w.plans.keys().map(|s| width(s.title())).max().unwrap_or(0);
+    // a step the answers turn off (Inbound SPF with inbound_spf = false) did nothing to tell
+    let off = |step: &Step| {
+        *step == Step::InboundSpf && !w.settings.as_ref().is_some_and(|s| s.inbound_spf)
+    };
+    let shown: Vec<(&Step, &crate::wizard::StepPlan)> =
+        w.plans.iter().filter(|(s, _)| !off(s)).collect();
+    let title_w = shown.iter().map(|(s, _)| width(s.title())).max().unwrap_or(0);
     let mut applied = false;
-    for (step, p) in &w.plans {
+    for (step, p) in shown {
         let (mark, style, what) = match &p.outcome {
             Outcome::Pending => ("?", theme.warn, "not applied (left pending)".to_string()),
             Outcome::AlreadyDone => ("✓", theme.ok, "already done".into()),
