@@ -126,6 +126,9 @@ EOF
     sh -c "postconf -M policyd-spf/unix | grep -q 'argv=/usr/bin/policyd-spf'"
 
   # 5. put everything back: main.cf's mynetworks, Postfix in the host's namespace, the runs
+  #    (the fix's run first, which brings back the master.cf this phase broke; the entry is
+  #    then put back by hand as the fix wrote it, so that the apply's run is not "edited")
+  cat /etc/postfix/master.cf >"$LAB/master.cf.fixed"
   cat "$main_applied" >/etc/postfix/main.cf
   postfix stop >/dev/null 2>&1 || true
   wait_for 20 no_postfix_procs || fail "postfix did not stop"
@@ -133,6 +136,9 @@ EOF
   wait_for 15 listening 25 || true
   ms rollback --yes
   check "rollback --yes (the fix's run) exits 0" test "$MS_RC" = 0
+  check "... which brings back master.cf as it was broken (no policyd-spf service)" \
+    sh -c "! postconf -M policyd-spf/unix | grep -q ."
+  cat "$LAB/master.cf.fixed" >/etc/postfix/master.cf
   ms rollback --yes
   check "rollback --yes (the inbound_spf apply) exits 0" test "$MS_RC" = 0
   check "main.cf is as before the phase" test "$("$PY" "$HERE/state.py" show /etc/postfix/main.cf)" = "$main0"
