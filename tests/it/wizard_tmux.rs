@@ -270,3 +270,55 @@ fn apply_refuses_to_apply_a_step_whose_prerequisite_was_declined() {
         "nothing was changed (the lock file aside)"
     );
 }
+
+/// Inbound SPF through the wizard: on a tree the fixture answers set up, with the policy
+/// agent's package and `inbound_spf = true`, `mailsetup fix spf-policy.not-wired` opens the
+/// Inbound SPF step with the finding and its diff; `y` applies it, and the files are what
+/// `apply` writes from the same answers.
+#[test]
+fn fix_opens_the_inbound_spf_step_and_y_wires_the_agent() {
+    if !tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let (_rt, lab) = lab();
+    let tree = Tree::debian12();
+    tree.run(&["apply", "--yes", "--answers", ANSWERS])
+        .expect_code(0);
+    let passwd = tree.read("/etc/passwd");
+    tree.write(
+        "/etc/passwd",
+        &format!("{passwd}policyd-spf:x:105:109::/home/policyd-spf:/usr/sbin/nologin\n"),
+    );
+    tree.write("/usr/bin/policyd-spf", "#!/usr/bin/python3\n");
+    let answers = tree.root().join("answers-spf.toml");
+    let text = std::fs::read_to_string(ANSWERS).unwrap();
+    std::fs::write(&answers, format!("{text}inbound_spf = true\n")).unwrap();
+    let answers = answers.display().to_string();
+    let expected = tree.copy();
+    expected
+        .run(&["apply", "--yes", "--answers", &answers])
+        .expect_code(0);
+
+    let t = Tmux::start(
+        BIN,
+        &args(
+            &tree,
+            &lab,
+            &["--answers", &answers, "fix", "spf-policy.not-wired"],
+        ),
+    );
+    let screen = t.wait_for("step 7/10: Inbound SPF", WAIT);
+    assert!(screen.contains("spf-policy.not-wired"), "{screen}");
+    assert!(screen.contains("Inbound SPF check on"), "{screen}");
+    t.wait_for("n skip", WAIT);
+    t.send(&["y"]);
+    t.wait_for("done, the files now match", WAIT);
+    t.send(&["q"]);
+    t.wait_for("Quit anyway?", WAIT);
+    t.send(&["y"]);
+    assert_eq!(t.exit_code(WAIT), 0);
+    for file in ["/etc/postfix/main.cf", "/etc/postfix/master.cf"] {
+        assert_eq!(tree.read(file), expected.read(file), "{file}");
+    }
+}

@@ -86,7 +86,10 @@ pub fn read(root: &Root) -> LocalState {
         policyd_spf: system::lstat(root, crate::inbound_spf::PROGRAM)
             .ok()
             .flatten()
-            .is_some_and(|s| s.kind != crate::host::apply::fence::Kind::Dir),
+            .is_some_and(|s| {
+                use crate::host::apply::fence::Kind;
+                matches!(s.kind, Kind::File | Kind::Symlink)
+            }),
     };
     state.unread = unread.into_inner();
     if root.is_host()

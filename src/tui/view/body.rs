@@ -268,7 +268,11 @@ fn outcomes(r: &mut Rows, w: &Wizard, theme: &Theme) -> bool {
     };
     let shown: Vec<(&Step, &crate::wizard::StepPlan)> =
         w.plans.iter().filter(|(s, _)| !off(s)).collect();
-    let title_w = shown.iter().map(|(s, _)| width(s.title())).max().unwrap_or(0);
+    let title_w = shown
+        .iter()
+        .map(|(s, _)| width(s.title()))
+        .max()
+        .unwrap_or(0);
     let mut applied = false;
     for (step, p) in shown {
         let (mark, style, what) = match &p.outcome {
