@@ -17,6 +17,7 @@
 //! dmarc_policy = "none"                  # default
 //! dmarc_rua = "mailto:postmaster@example.org"   # optional
 //! provider = "ovh"                       # optional: the hosting provider (its PTR steps)
+//! inbound_spf = false                    # default; true: SPF-check incoming mail (policyd-spf)
 //! ```
 //!
 //! `ipv4`/`ipv6` in a private, carrier-grade NAT, documentation or benchmarking range
@@ -50,7 +51,7 @@ pub use error::AnswerError;
 pub use write::write;
 
 /// Every key the answers file may contain, in the order [`write()`] renders them.
-pub const KNOWN_KEYS: [&str; 14] = [
+pub const KNOWN_KEYS: [&str; 15] = [
     "hostname",
     "ipv4",
     "ipv6",
@@ -65,6 +66,7 @@ pub const KNOWN_KEYS: [&str; 14] = [
     "dmarc_policy",
     "dmarc_rua",
     "provider",
+    "inbound_spf",
 ];
 
 /// An example line for `key` (array indices ignored), used in error messages.
@@ -85,6 +87,7 @@ fn example(field: &str) -> Option<&'static str> {
         "dmarc_policy" => "dmarc_policy = \"none\"",
         "dmarc_rua" => "dmarc_rua = \"mailto:postmaster@example.org\"",
         "provider" => "provider = \"ovh\"",
+        "inbound_spf" => "inbound_spf = true",
         _ => return None,
     })
 }
@@ -183,6 +186,12 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         "hosting provider",
         crate::provider::Provider::parse,
     )?;
+    let inbound_spf = match t.get("inbound_spf") {
+        None => false,
+        Some(item) => item
+            .as_bool()
+            .ok_or_else(|| wrong_type("inbound_spf", "a boolean", item))?,
+    };
     Ok(Settings {
         hostname,
         ipv4,
@@ -198,6 +207,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         dmarc_policy,
         dmarc_rua,
         provider,
+        inbound_spf,
     })
 }
 

@@ -102,6 +102,7 @@ pub mod docs;
 pub mod error;
 pub mod flows;
 pub mod host;
+pub mod inbound_spf;
 pub mod invocation;
 pub mod keys;
 pub mod local;

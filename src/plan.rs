@@ -15,6 +15,7 @@ mod needs;
 mod opendkim_files;
 mod postfix_files;
 mod service;
+mod spf_policy_files;
 
 pub use build::{build, build_parts};
 pub use current::{Current, KeyState};
@@ -144,6 +145,10 @@ pub enum Part {
     Tables,
     /// The key directories, the keys, and their owner and mode.
     Keys,
+    /// Inbound SPF (answers `inbound_spf`): the policyd-spf service in master.cf, and
+    /// `check_policy_service` in main.cf `smtpd_recipient_restrictions` ([`crate::inbound_spf`]).
+    /// Nothing when `inbound_spf` is false.
+    InboundSpf,
 }
 
 impl Part {
@@ -153,6 +158,7 @@ impl Part {
         Part::Milter,
         Part::Tables,
         Part::Keys,
+        Part::InboundSpf,
     ];
 }
 

@@ -34,13 +34,18 @@ pub struct Settings {
     /// port-25 procedures the PTR findings and `records` print; `None`: not said (then
     /// guessed from the PTR name where obvious, [`crate::provider::guess`]).
     pub provider: Option<crate::provider::Provider>,
+    /// `inbound_spf`: check the SPF of incoming mail with Debian's policy agent
+    /// (postfix-policyd-spf-python: a `spawn` service in master.cf, `check_policy_service`
+    /// in `smtpd_recipient_restrictions`, policyd-spf(1)). Default `false`: nothing is
+    /// planned, and an operator's existing policy service is left alone.
+    pub inbound_spf: bool,
 }
 
 impl Settings {
     /// The required answers plus every default: no IPs (private ones not allowed),
     /// `inet_protocols` ipv4, selector
     /// `mail`, 2048-bit keys, local socket, trusted 127.0.0.1 ::1 localhost, `~all`,
-    /// `p=none`, no rua. Does not check `domains` (non-empty, no duplicates).
+    /// `p=none`, no rua, no inbound SPF check. Does not check `domains` (non-empty, no duplicates).
     pub fn new(hostname: Domain, domains: Vec<Domain>) -> Settings {
         Settings {
             hostname,
@@ -57,6 +62,7 @@ impl Settings {
             dmarc_policy: DmarcPolicy::None,
             dmarc_rua: None,
             provider: None,
+            inbound_spf: false,
         }
     }
 

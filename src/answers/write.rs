@@ -11,6 +11,7 @@ const HEADER: &str = "\
 # mailsetup answers (TOML). Required: hostname, domains; everything else has a default.
 # Optional, written only when set: ipv4, ipv6, allow_private_ip, dmarc_rua (\"mailto:…\"),
 # provider (\"ovh\", \"hetzner\", \"aws\", …).
+# inbound_spf.
 ";
 
 /// Column at which [`write`] starts the comment of a line it adds.
@@ -61,8 +62,8 @@ struct Field {
 ///   key whose value became `None` is removed (with any comment lines above it); a missing
 ///   key is appended only when its value differs from the default. Unknown keys and tables
 ///   are removed (the result must parse).
-/// - `allow_private_ip` is written only when `true` or already present (then set to the
-///   wanted value, `false` included), in a fresh file as in an existing one.
+/// - `allow_private_ip` and `inbound_spf` are written only when `true` or already present
+///   (then set to the wanted value, `false` included), in a fresh file as in an existing one.
 pub fn write(settings: &Settings, existing: Option<&str>) -> String {
     let parsed = existing.and_then(|text| text.parse::<DocumentMut>().ok());
     let fresh = parsed.is_none();
@@ -216,6 +217,14 @@ fn fields(s: &Settings) -> Vec<Field> {
             },
             "hosting provider: its reverse-DNS and port-25 steps; optional",
         ),
+        Field {
+            key: "inbound_spf",
+            want: Some(Want::Bool(s.inbound_spf)),
+            is_default: !s.inbound_spf,
+            canon: |_| None,
+            comment: "SPF-check incoming mail with policyd-spf (postfix-policyd-spf-python)",
+            quiet_default: true,
+        },
     ]
 }
 

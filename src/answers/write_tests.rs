@@ -249,14 +249,15 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
             .map(|i| i.provider)
             .collect::<Vec<_>>(),
     ));
+    let inbound_spf = any::<bool>();
     (
         (host, doms, v4, v6, proto, sel, allow),
-        (bits, sock, trusted, spf, dmarc, rua, provider),
+        (bits, sock, trusted, spf, dmarc, rua, provider, inbound_spf),
     )
         .prop_map(
             |(
                 (host, doms, v4, v6, proto, sel, allow),
-                (bits, sock, trusted, spf, dmarc, rua, provider),
+                (bits, sock, trusted, spf, dmarc, rua, provider, inbound_spf),
             )| {
                 let ipv4: Option<Ipv4Addr> = v4.map(|s| s.parse().expect("literal"));
                 let ipv6: Option<Ipv6Addr> = v6.map(|s| s.parse().expect("literal"));
@@ -288,6 +289,7 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
                     dmarc_policy: dmarc,
                     dmarc_rua: rua.map(|r| MailtoUri::parse(r).expect("valid")),
                     provider,
+                    inbound_spf,
                 }
             },
         )

@@ -145,6 +145,25 @@ pub const SMTP_PORT25_BLOCKED: &str = "smtp.port25-blocked";
 /// (`check` of this host) The port-25 target could not be resolved (its MX or address
 /// lookup failed): the connection was not tried, the `smtp` line is unknown.
 pub const SMTP_PORT25_UNKNOWN: &str = "smtp.port25-unknown";
+/// (With `inbound_spf = true`) master.cf has no `policyd-spf unix` service: Postfix cannot
+/// reach the SPF policy agent, and mail it asks about is deferred.
+pub const SPF_POLICY_SERVICE_MISSING: &str = "spf-policy.service-missing";
+/// (With `inbound_spf = true`) master.cf's `policyd-spf` service is not spawn(8) running
+/// `/usr/bin/policyd-spf` as the policyd-spf user: the operator's entry, left as it is.
+pub const SPF_POLICY_SERVICE_MISMATCH: &str = "spf-policy.service-mismatch";
+/// (With `inbound_spf = true`) main.cf `smtpd_recipient_restrictions` does not ask the agent
+/// (`check_policy_service unix:private/policyd-spf`): incoming mail is not SPF-checked.
+pub const SPF_POLICY_NOT_WIRED: &str = "spf-policy.not-wired";
+/// (With `inbound_spf = true`) `smtpd_recipient_restrictions` asks the agent before
+/// `reject_unauth_destination`: relay attempts reach it (SMTPD_POLICY_README). The
+/// operator's order: reported with how to move it, never rewritten.
+pub const SPF_POLICY_ORDER: &str = "spf-policy.order";
+/// (With `inbound_spf = true`) `/usr/bin/policyd-spf` does not exist: the package
+/// postfix-policyd-spf-python is not installed.
+pub const SPF_POLICY_PACKAGE_MISSING: &str = "spf-policy.package-missing";
+/// (With `inbound_spf = true`) the system user the agent runs as, policyd-spf, does not
+/// exist (the package creates it).
+pub const SPF_POLICY_USER_MISSING: &str = "spf-policy.user-missing";
 
 /// Every id above, in this file's order.
 pub const ALL: &[&str] = &[
@@ -204,4 +223,10 @@ pub const ALL: &[&str] = &[
     LOCAL_UNREADABLE,
     SMTP_PORT25_BLOCKED,
     SMTP_PORT25_UNKNOWN,
+    SPF_POLICY_SERVICE_MISSING,
+    SPF_POLICY_SERVICE_MISMATCH,
+    SPF_POLICY_NOT_WIRED,
+    SPF_POLICY_ORDER,
+    SPF_POLICY_PACKAGE_MISSING,
+    SPF_POLICY_USER_MISSING,
 ];

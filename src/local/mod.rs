@@ -13,7 +13,9 @@
 //! - `keys` (module `keys`): every KeyTable key exists and passes OpenDKIM's own path check
 //!   ([`securefile`]);
 //! - `running` (module `running`, with `--root /` only): postfix and opendkim run, listening
-//!   as main.cf asks ([`listeners`]).
+//!   as main.cf asks ([`listeners`]);
+//! - `spf-policy` (module `spf_policy`, with `inbound_spf = true` only): the SPF policy agent
+//!   is installed, has its master.cf service and is asked after the relay control.
 
 mod keys;
 pub mod listeners;
@@ -21,6 +23,7 @@ mod milter;
 mod running;
 pub mod securefile;
 pub mod socket;
+mod spf_policy;
 pub mod startup;
 mod tables;
 
@@ -71,10 +74,13 @@ pub struct LocalState {
     /// why: this user may not read them (EACCES), or they are symbolic links, which are never
     /// followed beneath the root. A line that needs one is `local.unreadable`, not judged.
     pub unread: Vec<(PathBuf, String)>,
+    /// Whether the SPF policy agent's program, [`crate::inbound_spf::PROGRAM`], exists.
+    pub policyd_spf: bool,
 }
 
 /// Judge the state for `settings`; one result per check, in report order (`milter`,
-/// `opendkim`, `keys`, then `running` when the daemons were looked at).
+/// `opendkim`, `keys`, `spf-policy` with `inbound_spf = true`, then `running` when the
+/// daemons were looked at).
 pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
     let host = settings.hostname.to_string();
     let reads = |files: &[&str]| -> Vec<PathBuf> { files.iter().map(PathBuf::from).collect() };
@@ -115,6 +121,15 @@ pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
             unless_denied(state, &key_files, || keys::findings(state)),
         ),
     ];
+    if settings.inbound_spf {
+        let files = reads(&[system::MAIN_CF, system::MASTER_CF]);
+        out.push(result(
+            "spf-policy",
+            system::MASTER_CF,
+            &host,
+            unless_denied(state, &files, || spf_policy::findings(state)),
+        ));
+    }
     if let Some(findings) = running::findings(state) {
         out.push(result("running", "postfix, opendkim", &host, findings));
     }

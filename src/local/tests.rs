@@ -78,6 +78,7 @@ fn healthy() -> LocalState {
         postconf_warnings: Some(vec![]),
         opendkim_n: Some(Ok(())),
         unread: vec![],
+        policyd_spf: false,
     }
 }
 

@@ -9,7 +9,7 @@ use super::{
 };
 use super::{KEY_DIR_MODE, KEY_DIR_OWNER, KEY_MODE, KEY_OWNER};
 use super::{Service, ServiceAction, Verb};
-use super::{opendkim_files, postfix_files};
+use super::{opendkim_files, postfix_files, spf_policy_files};
 use crate::error::{Error, Result};
 use crate::paths::{self as system, FileState};
 use crate::settings::Settings;
@@ -47,6 +47,9 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
                 "inet_protocols changed, which a reload ignores",
             ));
         }
+    }
+    if has(Part::InboundSpf) && settings.inbound_spf {
+        spf_policy_files::plan(cur, &mut plan)?;
     }
     dirs(settings, cur, parts, &mut plan);
     if has(Part::Opendkim) {

@@ -46,6 +46,9 @@ pub struct Current {
     /// Metadata of the directories the plan manages (None = absent).
     pub dirs: BTreeMap<PathBuf, Option<Meta>>,
     pub accounts: Accounts,
+    /// Whether the SPF policy agent's program ([`crate::inbound_spf::PROGRAM`]) exists
+    /// beneath the root (package postfix-policyd-spf-python).
+    pub policyd_spf: bool,
 }
 
 impl Current {
@@ -88,7 +91,17 @@ impl Current {
             trusted_hosts: system::read_file(root, system::TRUSTED_HOSTS)?,
             keys,
             dirs,
-            accounts: Accounts::read(root, &["opendkim", "postfix"], &["opendkim", "postfix"])?,
+            accounts: Accounts::read(
+                root,
+                &["opendkim", "postfix", crate::inbound_spf::USER],
+                &["opendkim", "postfix"],
+            )?,
+            // a root this user may not look into (or with a link on the way) has no agent
+            // here: the Inbound SPF step then says to install it, and nothing else cares
+            policyd_spf: system::lstat(root, crate::inbound_spf::PROGRAM)
+                .ok()
+                .flatten()
+                .is_some_and(|s| matches!(s.kind, Kind::File | Kind::Symlink)),
         })
     }
 }

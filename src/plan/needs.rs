@@ -26,6 +26,7 @@ impl Part {
             Part::Opendkim => &[Part::Tables, Part::Keys],
             Part::Tables => &[Part::Opendkim, Part::Keys],
             Part::Keys => &[Part::Tables],
+            Part::InboundSpf => &[],
         }
     }
 
@@ -37,6 +38,7 @@ impl Part {
             Part::Milter => "Milter wiring",
             Part::Tables => "Tables",
             Part::Keys => "Keys",
+            Part::InboundSpf => "Inbound SPF",
         }
     }
 }

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 /// Separators of list values: postconf(5) "separated by comma or whitespace"
 /// (Postfix `CHARS_COMMA_SP`).
-const LIST_SEPARATORS: &[u8] = b", \t\r\n";
+pub(crate) const LIST_SEPARATORS: &[u8] = b", \t\r\n";
 
 /// Splits a Postfix list value (postconf(5): "separated by comma or whitespace") into its
 /// elements, keeping `{ ... }` groups whole, as Postfix's `mystrtokq()` does.

@@ -188,6 +188,70 @@ impl MainCf {
         Ok(change)
     }
 
+    /// Inserts `item` (one element, or several separated by whitespace, such as
+    /// `check_policy_service unix:private/policyd-spf`) into the list value of `name`
+    /// (postconf(5): "separated by comma or whitespace") right after its last element equal to
+    /// `after`; after its last element when `after` is `None` or not in the list.
+    ///
+    /// The smallest edit: `, item` is written right behind that element, on its physical
+    /// line, so a list spread over continuation lines keeps its layout and every other byte
+    /// stays. Not defined, or defined empty: as [`set`](Self::set)`(name, item)`. Earlier
+    /// definitions of `name` are commented out as `set` does. The list is not searched for
+    /// `item` first: the caller decides whether it belongs there.
+    ///
+    /// # Errors
+    /// As [`set`](Self::set) for `name` and `item`; [`EditError::InvalidValue`]
+    /// ([`ValueProblem::UnbalancedBraces`]) when the list would not read back as the old
+    /// elements with `item`'s inserted (an unclosed `{` in the list); the document is then
+    /// left unchanged.
+    pub fn insert_in_list(
+        &mut self,
+        name: &str,
+        after: Option<&str>,
+        item: &str,
+    ) -> Result<Change, EditError> {
+        check_name(name)?;
+        check_value(name, item)?;
+        let Some(def) = self.effective(name) else {
+            return self.set(name, item);
+        };
+        let logical = def.logical.clone();
+        let value_at = logical.text.find('=').map_or(0, |i| i + 1);
+        let tokens: Vec<std::ops::Range<usize>> =
+            super::list::tokenize(&logical.text[value_at..], super::list::LIST_SEPARATORS)
+                .into_iter()
+                .map(|r| r.start + value_at..r.end + value_at)
+                .collect();
+        let words: Vec<&str> = tokens.iter().map(|r| &logical.text[r.clone()]).collect();
+        let Some(k) = after
+            .and_then(|a| words.iter().rposition(|w| *w == a))
+            .or(words.len().checked_sub(1))
+        else {
+            return self.set(name, item);
+        };
+        let mut expected: Vec<String> = words.iter().map(|w| (*w).to_string()).collect();
+        let new_words = super::list::split_list(item);
+        expected.splice(k + 1..k + 1, new_words);
+        let before = self.clone();
+        let end = tokens[k].end;
+        let (line, col) = logical.locate(end - 1);
+        self.lines[line]
+            .text
+            .insert_str(col + 1, &format!(", {item}"));
+        self.defs = index(&self.lines);
+        let reads_back = self
+            .get_raw(name)
+            .map(super::list::split_list)
+            .is_some_and(|now| now == expected);
+        if !reads_back {
+            *self = before;
+            return Err(invalid_value(name, item, ValueProblem::UnbalancedBraces));
+        }
+        self.comment_out_earlier(name);
+        self.renumber_shadows();
+        Ok(Change::Rewritten)
+    }
+
     /// Comments out every definition of `name` but the last, which Postfix uses and which
     /// stays as it is: what [`set`](Self::set) does to them, for a parameter whose value is
     /// kept. [`Change::Rewritten`] if there was any, else [`Change::Unchanged`] (no byte

@@ -231,6 +231,50 @@ impl MasterCf {
         })
     }
 
+    /// Appends a new service entry at the end of the file: `entry` is its first line
+    /// (`name type private unpriv chroot wakeup maxproc command`), `continuations` its
+    /// continuation lines, each written as given (they must start with whitespace). New
+    /// lines use the file's dominant line ending; a missing final newline is added first.
+    /// Every other byte stays. An entry of that name and type already there is not looked
+    /// for: the caller adopts it instead.
+    ///
+    /// # Errors
+    /// [`EditError::MalformedEntry`] unless the file then reads as before plus exactly this
+    /// entry (a line break or a missing field in the text given); the document is then left
+    /// unchanged.
+    pub fn append_entry(&mut self, entry: &str, continuations: &[&str]) -> Result<(), EditError> {
+        let before = self.clone();
+        let ending = lines::dominant_ending(&self.lines);
+        if let Some(last) = self.lines.last_mut() {
+            last.terminate(ending);
+        }
+        let at = self.lines.len();
+        for text in std::iter::once(&entry).chain(continuations) {
+            self.lines.push(Line::ended(text, ending));
+        }
+        self.entries = index(&self.lines);
+        let n = before.entries.len();
+        let reads_back = self.entries.len() == n + 1
+            && self.entries[..n]
+                .iter()
+                .zip(&before.entries)
+                .all(|(now, was)| now.service == was.service)
+            && self.entries[n].service.line == at + 1
+            && self.entries[n].logical.parts.len() == 1 + continuations.len()
+            && !entry.contains(['\n', '\r'])
+            && continuations.iter().all(|c| !c.contains(['\n', '\r']));
+        if !reads_back {
+            *self = before;
+            let mut fields = entry.split_whitespace();
+            return Err(EditError::MalformedEntry {
+                service: fields.next().unwrap_or_default().to_string(),
+                kind: fields.next().unwrap_or_default().to_string(),
+                line: at + 1,
+            });
+        }
+        Ok(())
+    }
+
     /// Adds `-o setting` to entry `idx` where daemon options end (see [`Self::set_option`]).
     fn insert_option(&mut self, idx: usize, setting: &str) {
         let ending = lines::dominant_ending(&self.lines);

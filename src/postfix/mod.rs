@@ -49,7 +49,7 @@ impl Change {
 /// Why an edit was refused. The document is left untouched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EditError {
-    /// A parameter name that is not `[A-Za-z0-9_]+`.
+    /// A parameter name that is not `[A-Za-z0-9_]+` (a `-` allowed after the first character).
     InvalidName { name: String },
     /// A value that would break the file's structure or not read back as given.
     InvalidValue {
@@ -99,7 +99,8 @@ impl fmt::Display for EditError {
         match self {
             EditError::InvalidName { name } => write!(
                 f,
-                "invalid parameter name `{}`: use only letters, digits and `_`",
+                "invalid parameter name `{}`: use only letters, digits and `_` (and `-` after \
+                 the first character)",
                 name.escape_debug()
             ),
             EditError::InvalidValue {
@@ -129,9 +130,13 @@ impl fmt::Display for EditError {
 
 impl std::error::Error for EditError {}
 
-/// Parameter names we write: `[A-Za-z0-9_]+` (every name in postconf(5) has this form).
+/// Parameter names we write: `[A-Za-z0-9_]+` (every name in postconf(5) has this form), or
+/// with a `-` after the first character, for the parameters Postfix derives from a master.cf
+/// service name, whose `-` they keep (`policyd-spf_time_limit`: postconf(5)
+/// "transport_time_limit", master(5) service names).
 fn check_name(name: &str) -> Result<(), EditError> {
-    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    if name.bytes().next().is_some_and(word) && name.bytes().all(|b| word(b) || b == b'-') {
         Ok(())
     } else {
         Err(EditError::InvalidName {

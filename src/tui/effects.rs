@@ -120,7 +120,12 @@ fn apply_plan(
     )
     .map_err(|e| e.to_string())?;
     let options = apply::Options {
-        what: format!("wizard step {}/9 ({})", step.index(), step.title()),
+        what: format!(
+            "wizard step {}/{} ({})",
+            step.index(),
+            Step::LAST,
+            step.title()
+        ),
         now: SystemTime::now(),
         session: session.map(str::to_string),
         restart: apply::Restart::Defer,

@@ -1,6 +1,7 @@
 //! The identity form: hostname, IPv4, IPv6, domains, then the DKIM selector and key size,
 //! SPF's `all`, the DMARC policy and report address, OpenDKIM's trusted hosts and the
-//! hosting provider (pre-filled with the guess from the PTR name, [`Form::guess_provider`]): every
+//! hosting provider (pre-filled with the guess from the PTR name, [`Form::guess_provider`]), and
+//! whether incoming mail is SPF-checked (`inbound_spf`, on/off): every
 //! answer but the socket (the OpenDKIM step's Tab) and `allow_private_ip` (answers file
 //! only). Text the operator edits (the enumerated ones also cycle with ← →), validated field
 //! by field with the rule a bad value breaks: the same parsers as the answers file.
@@ -38,6 +39,7 @@ const PROVIDERS: &[&str] = &[
     "alibaba",
     "contabo",
 ];
+const INBOUND_SPF: usize = 11;
 
 /// One text field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,6 +238,7 @@ impl Form {
             }
             Provider::parse(v).map(Some).map_err(|r| r.to_string())
         });
+        let inbound_spf = self.check(INBOUND_SPF, parse_on_off);
         if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
             self.focus = i;
             return None;
@@ -260,6 +263,7 @@ impl Form {
         s.dmarc_rua = dmarc_rua?;
         s.trusted_hosts = trusted_hosts?;
         s.provider = provider?;
+        s.inbound_spf = inbound_spf?;
         Some(s)
     }
 
@@ -304,6 +308,7 @@ fn more_fields(settings: Option<&Settings>) -> Vec<Field> {
     let rua = settings.and_then(|s| s.dmarc_rua.as_ref());
     let trusted =
         settings.map_or_else(Settings::default_trusted_hosts, |s| s.trusted_hosts.clone());
+    let inbound_spf = settings.is_some_and(|s| s.inbound_spf);
     vec![
         text(
             "selector",
@@ -358,7 +363,24 @@ fn more_fields(settings: Option<&Settings>) -> Vec<Field> {
             "←→ whose reverse-DNS (PTR) and port-25 steps to show; empty: none of these",
             PROVIDERS,
         ),
+        choice(
+            "inbound_spf",
+            "Inbound SPF check",
+            if inbound_spf { "on" } else { "off" }.to_string(),
+            "←→ off · on: reject incoming mail whose sender's SPF fails (policyd-spf; \
+             apt-get install postfix-policyd-spf-python)",
+            &["off", "on"],
+        ),
     ]
+}
+
+/// `inbound_spf` as the form shows it: `on` / `off` (also `true` / `false`, `yes` / `no`).
+fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err(format!("{text:?} is neither on nor off")),
+    }
 }
 
 /// `key_bits` as typed. The answers file holds a TOML integer; text that is no number
@@ -480,7 +502,7 @@ mod tests {
         let mut f = filled();
         f.focus = 0;
         f.prev();
-        assert_eq!(f.focus, PROVIDER, "the last field");
+        assert_eq!(f.focus, INBOUND_SPF, "the last field");
         f.next();
         assert_eq!(f.focus, 0);
     }

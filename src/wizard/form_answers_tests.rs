@@ -54,7 +54,8 @@ fn the_fields_sit_where_settings_reads_them() {
             "dmarc_policy",
             "dmarc_rua",
             "trusted_hosts",
-            "provider"
+            "provider",
+            "inbound_spf"
         ]
     );
     assert_eq!(f.fields[SELECTOR].key, "selector");
@@ -64,6 +65,7 @@ fn the_fields_sit_where_settings_reads_them() {
         f.fields[PROVIDER].choices.join(", "),
         crate::provider::Provider::known()
     );
+    assert_eq!(f.fields[INBOUND_SPF].key, "inbound_spf");
     for x in &f.fields {
         if x.key != "socket" {
             assert!(crate::answers::KNOWN_KEYS.contains(&x.key), "{}", x.key);
@@ -98,7 +100,8 @@ fn a_blank_form_holds_the_answers_files_defaults() {
             "none",
             "",
             "127.0.0.1, ::1, localhost",
-            ""
+            "",
+            "off"
         ]
     );
 }
@@ -264,5 +267,28 @@ fn the_provider_guess_fills_only_an_empty_field() {
     assert!(
         e.starts_with("provider: ") && e.contains("ovh, hetzner"),
         "{e}"
+    );
+}
+
+/// The Inbound SPF field: ← → cycles off · on; `on` asks for the check, and the answers the
+/// wizard saves say so; a word that is neither is refused on the field.
+#[test]
+fn the_inbound_spf_field_turns_the_check_on_and_the_saved_answers_say_so() {
+    let mut f = Form::new(Some(&lab()), None, None, None);
+    set(&mut f, "ipv4", "192.0.2.25");
+    assert_eq!(f.fields[INBOUND_SPF].value, "off", "default off");
+    f.focus = INBOUND_SPF;
+    f.choose(1);
+    assert_eq!(f.fields[INBOUND_SPF].value, "on");
+    let s = f.settings(Some(&lab())).expect("valid");
+    assert!(s.inbound_spf);
+    let saved = crate::answers::write(&s, None);
+    assert!(saved.contains("\ninbound_spf = true "), "{saved}");
+    assert_eq!(crate::answers::parse(&saved).unwrap(), s);
+    set(&mut f, "inbound_spf", "maybe");
+    assert_eq!(f.settings(Some(&lab())), None);
+    assert_eq!(
+        f.fields[INBOUND_SPF].error.as_deref(),
+        Some("inbound_spf: \"maybe\" is neither on nor off")
     );
 }

@@ -19,6 +19,8 @@ pub enum Step {
     Tables,
     /// The DKIM keys.
     Keys,
+    /// Inbound SPF: the policyd-spf agent in master.cf and main.cf (answers `inbound_spf`).
+    InboundSpf,
     /// The DNS records to publish.
     Records,
     /// Live DNS at every authoritative server.
@@ -28,7 +30,7 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 10] = [
+    pub const ALL: [Step; 11] = [
         Step::Scan,
         Step::Identity,
         Step::InetProtocols,
@@ -36,10 +38,14 @@ impl Step {
         Step::Milter,
         Step::Tables,
         Step::Keys,
+        Step::InboundSpf,
         Step::Records,
         Step::Verify,
         Step::Summary,
     ];
+
+    /// The last step's number: "step N/LAST" in titles and messages.
+    pub const LAST: usize = Step::ALL.len() - 1;
 
     /// Its position, 0-based (the issue's step numbers).
     pub fn index(self) -> usize {
@@ -88,6 +94,11 @@ impl Step {
             Step::Milter => "Postfix hands every message to OpenDKIM to be signed.",
             Step::Tables => "Which key signs which domain, and which hosts are trusted.",
             Step::Keys => "One RSA key per domain, readable by OpenDKIM only.",
+            Step::InboundSpf => {
+                "Incoming mail checked against its sender's SPF by policyd-spf: a `fail` is \
+                 rejected at RCPT, the rest gets a Received-SPF header. Off unless inbound_spf \
+                 is on (Identity)."
+            }
             Step::Records => "Publish these records at your DNS provider.",
             Step::Verify => "What the world sees, asked of every authoritative server.",
             Step::Summary => "What changed, and what to do next.",
@@ -102,6 +113,7 @@ impl Step {
             Step::Milter => Some(Part::Milter),
             Step::Tables => Some(Part::Tables),
             Step::Keys => Some(Part::Keys),
+            Step::InboundSpf => Some(Part::InboundSpf),
             _ => None,
         }
     }
@@ -132,6 +144,15 @@ impl Step {
                 return None;
             }
             (_, "local.unreadable") => return None,
+            // the package, the operator's own service entry and order: printed instructions
+            (
+                _,
+                "spf-policy.package-missing"
+                | "spf-policy.user-missing"
+                | "spf-policy.service-mismatch"
+                | "spf-policy.order",
+            ) => return None,
+            ("spf-policy", _) => Step::InboundSpf,
             (_, "selftest.dkim-fail-published") => Step::Records,
             (_, "selftest.dkim-fail-local") => Step::Keys,
             (_, "opendkim.signing-table-no-refile") => Step::Opendkim,
@@ -202,6 +223,17 @@ mod tests {
         // an unknown option is the operator's line: no step removes it
         assert_eq!(Step::for_finding("opendkim.config-invalid"), None);
         assert_eq!(Step::for_finding("opendkim.key-insecure"), Some(Step::Keys));
+        // the Inbound SPF step adds the service and the wiring; the package, an operator's
+        // own entry and order are theirs (the finding says what to do)
+        assert_eq!(
+            Step::for_finding("spf-policy.service-missing"),
+            Some(Step::InboundSpf)
+        );
+        assert_eq!(
+            Step::for_finding("spf-policy.not-wired"),
+            Some(Step::InboundSpf)
+        );
+        assert_eq!(Step::for_finding("spf-policy.order"), None);
         // a stopped daemon is started, and the operator's own parameters are theirs: no step
         let commands = [
             "opendkim.not-running",
@@ -219,6 +251,10 @@ mod tests {
             // outbound port 25 is opened by the provider: the fix prints its procedure
             "smtp.port25-blocked",
             "smtp.port25-unknown",
+            "spf-policy.package-missing",
+            "spf-policy.user-missing",
+            "spf-policy.service-mismatch",
+            "spf-policy.order",
         ];
         for id in crate::check::ids::ALL {
             assert_eq!(

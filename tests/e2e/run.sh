@@ -28,6 +28,11 @@
 #      every other `check` here runs with --offline (the break/fix sweep stops Postfix)
 #   9. idempotence: `plan` -> 0, `apply --yes` -> no changes, nothing written (sha256 + mtime)
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
+#  10a. inbound SPF (tests/e2e/inbound_spf.sh): apply with inbound_spf = true; with mynetworks =
+#      127.0.0.1/32, mail from 127.0.0.2 for a domain whose SPF permits only 127.0.0.3 is refused at
+#      RCPT with policyd-spf's 550 5.7.23, from 127.0.0.3 it is delivered with Received-SPF: Pass;
+#      check names spf-policy.service-missing and its fix clears it; the runs rolled back (skipped
+#      with a message when named cannot listen on 127.0.0.1:53)
 #  10b. an operator's DAEMON_OPTS (group nogroup): apply restarts, finds Postfix shut out of the socket, rolls the
 #      whole run back and exits 2; then apply again, and break each thing on purpose (non_smtpd_milters,
 #      smtpd_milters, a domain missing from the SigningTable, SigningTable without
@@ -67,7 +72,8 @@ MANAGED=(/etc/postfix/main.cf /etc/postfix/master.cf /etc/opendkim.conf /etc/def
 RESTORE_SPECS=(/etc/postfix "/etc:opendkim*" "/etc/default:opendkim*" "/etc:mailsetup*" "/etc:dkimkeys" "/etc:amavis"
   "/etc:group*" "/etc:gshadow*" "/etc:passwd*" "/etc:shadow*" "/etc:.pwd.lock" "/etc:mailname*"
   "/etc:aliases*" "/var/spool:postfix" "/var/lib:postfix" "/var/lib:mailsetup*" "/var/mail:*"
-  "/run:opendkim*" "/run:named" "/run:mount")   # /run/mount: libmount's utab (unshare + mount)
+  "/run:opendkim*" "/run:named" "/run:mount"   # /run/mount: libmount's utab (unshare + mount)
+  "/etc:postfix-policyd-spf-python")            # inbound_spf.sh bind-mounts over it, never writes it
 # Checked at the end: the restore set plus all of /etc.
 VERIFY_SPECS=(/etc "${RESTORE_SPECS[@]}")
 # What `apply` manages; a no-op apply / a plan must not change any of it (content, mode, mtime).
@@ -320,14 +326,16 @@ else
   tmux new-session -d -s "$W" -x 80 -y 24 \
     "'$MAILSETUP' --answers '$ANSWERS' --nameserver 127.0.0.1:$DNS_PORT --authoritative-port $DNS_PORT; echo \$? >'$LAB/wizard.rc'; sleep 600"
   ok=1
-  { tw "Debian GNU/Linux 12" 30 && tmux send-keys -t "$W" Enter && tw "step 1/9" 10 && tmux send-keys -t "$W" Enter; } || ok=0
+  { tw "Debian GNU/Linux 12" 30 && tmux send-keys -t "$W" Enter && tw "step 1/10" 10 && tmux send-keys -t "$W" Enter; } || ok=0
   for n in 2 3 4 5 6; do
     [ "$ok" = 1 ] || break
-    { tw "step $n/9" 30 && tw "n skip" 60 && tmux send-keys -t "$W" y \
+    { tw "step $n/10" 30 && tw "n skip" 60 && tmux send-keys -t "$W" y \
       && tw "done, the files now match" 120 && tmux send-keys -t "$W" Enter; } || ok=0
   done
-  [ "$ok" = 1 ] && { { tw "step 7/9" 30 && tw '$ORIGIN' 30 && tmux send-keys -t "$W" Enter \
-    && tw "step 8/9" 30 && tmux send-keys -t "$W" Enter && tw "step 9/9" 30 && tw "ed postfix: " 120; } || ok=0; }
+  # step 7, Inbound SPF: inbound_spf is off in these answers, nothing to do; Enter passes it
+  [ "$ok" = 1 ] && { { tw "step 7/10: Inbound SPF" 30 && tw "already done" 60 && tmux send-keys -t "$W" Enter \
+    && tw "step 8/10" 30 && tw '$ORIGIN' 30 && tmux send-keys -t "$W" Enter \
+    && tw "step 9/10" 30 && tmux send-keys -t "$W" Enter && tw "step 10/10" 30 && tw "ed postfix: " 120; } || ok=0; }
   tmux capture-pane -p -t "$W" | sed 's/^/  | /'
   [ "$ok" = 1 ] && tmux send-keys -t "$W" Enter
   for _ in $(seq 1 100); do [ -s "$LAB/wizard.rc" ] && break; sleep 0.1; done
@@ -668,6 +676,14 @@ check "rollback removed the files apply created in /etc (backups, empty dirs and
   --ignore '\.mailsetup-' --ignore '^/(var|run)/' --ignore '^/etc/(group|gshadow|passwd|shadow)-$' --ignore '^/etc/\.pwd\.lock$' \
   --ignore '^/etc/mailsetup(/answers\.toml)?$'
 echo "  daemons after rollback:"; ps_daemons
+phase_end
+
+# ---------------------------------------------------------------- 10a. inbound SPF
+phase "10a. inbound SPF: policyd-spf rejects an SPF fail at RCPT and passes a permitted client"
+# needs the answers, named with the zones (on :53: the agent resolves through the system
+# resolver) and the daemons; it applies inbound_spf = true on the stock set-up phase 10 left,
+# and rolls its runs back at its end, so 10b starts from the same place
+source "$HERE/inbound_spf.sh"
 phase_end
 
 # ---------------------------------------------------------------- 10b. break and repair

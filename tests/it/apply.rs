@@ -443,14 +443,21 @@ fn applying_the_parts_one_by_one_ends_where_the_whole_plan_does() {
     let parts = Tree::debian12();
     let root = mailsetup::host::system::Root::new(parts.root());
     let now = std::time::SystemTime::now(); // one second for all: run records must not collide
+    let mut applied = 0;
     for part in Part::ALL {
         let current = Current::read(&root, &settings).expect("read");
         let plan = build_parts(&settings, &current, &[*part]).expect("plan");
+        if *part == Part::InboundSpf && !settings.inbound_spf {
+            // off in these answers: nothing to do (tests/it/inbound_spf.rs has it on)
+            assert!(plan.is_empty(), "{part:?} with inbound_spf off: {plan}");
+            continue;
+        }
         assert!(
             !plan.is_empty(),
             "{part:?} has something to do on a stock tree"
         );
         lib_apply(&root, &plan, &current.accounts, now).unwrap_or_else(|e| panic!("{part:?}: {e}"));
+        applied += 1;
         let again = build_parts(
             &settings,
             &Current::read(&root, &settings).expect("read"),
@@ -466,11 +473,7 @@ fn applying_the_parts_one_by_one_ends_where_the_whole_plan_does() {
     let runs = fs::read_dir(parts.root().join("var/lib/mailsetup/runs"))
         .expect("runs")
         .count();
-    assert_eq!(
-        runs,
-        Part::ALL.len(),
-        "one run record per part, none overwritten"
-    );
+    assert_eq!(runs, applied, "one run record per part, none overwritten");
 }
 
 /// What `tee -a main.cf` after a tutorial or two leaves: inet_protocols and smtpd_milters

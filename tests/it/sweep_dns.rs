@@ -38,6 +38,7 @@ pub(crate) const LOCAL: &[&str] = &[
     "signer.",
     "local.",
     "selftest.",
+    "spf-policy.",
 ];
 
 /// DNS ids no case produces, with the reason.

@@ -83,6 +83,13 @@ pub fn read(root: &Root) -> LocalState {
         postconf_warnings: postconf_warnings(root),
         opendkim_n: (root.is_host() && Path::new("/usr/sbin/opendkim").exists()).then(opendkim_n),
         unread: Vec::new(),
+        policyd_spf: system::lstat(root, crate::inbound_spf::PROGRAM)
+            .ok()
+            .flatten()
+            .is_some_and(|s| {
+                use crate::host::apply::fence::Kind;
+                matches!(s.kind, Kind::File | Kind::Symlink)
+            }),
     };
     state.unread = unread.into_inner();
     if root.is_host()

@@ -472,7 +472,7 @@ fn lines_postfix_rejects_or_discards_define_nothing_and_are_kept() {
 #[test]
 fn invalid_names_are_refused_and_nothing_changes() {
     let mut doc = MainCf::parse(STOCK_MAIN);
-    for name in ["", "a-b", "a b", "a\nb", "a=b", "é", "#x"] {
+    for name in ["", "-a", "a b", "a\nb", "a=b", "é", "#x"] {
         assert_eq!(
             doc.set(name, "x"),
             Err(EditError::InvalidName {
@@ -481,6 +481,9 @@ fn invalid_names_are_refused_and_nothing_changes() {
         );
     }
     assert_eq!(doc.to_string(), STOCK_MAIN);
+    // a parameter derived from a master.cf service name keeps the service's `-`
+    assert_eq!(doc.set("policyd-spf_time_limit", "3600"), Ok(Change::Added));
+    assert_eq!(doc.get("policyd-spf_time_limit").as_deref(), Some("3600"));
 }
 
 #[test]
@@ -514,8 +517,9 @@ fn values_that_would_break_the_file_are_refused() {
 fn error_messages_name_the_problem() {
     let mut doc = MainCf::parse("");
     assert_eq!(
-        doc.set("a-b", "x").unwrap_err().to_string(),
-        "invalid parameter name `a-b`: use only letters, digits and `_`"
+        doc.set("a b", "x").unwrap_err().to_string(),
+        "invalid parameter name `a b`: use only letters, digits and `_` (and `-` after the \
+         first character)"
     );
     assert_eq!(
         doc.set("myhostname", "a\nb").unwrap_err().to_string(),

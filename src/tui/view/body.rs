@@ -257,15 +257,25 @@ pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
     b
 }
 
-/// One row per planned step: a mark, `N/9`, its title and what became of it. Returns
-/// whether any step was applied.
+/// One row per planned step (but one the answers turn off): a mark, `N/LAST`, its title and
+/// what became of it. Returns whether any step was applied.
 fn outcomes(r: &mut Rows, w: &Wizard, theme: &Theme) -> bool {
     if w.plans.is_empty() {
         r.row("  no step was planned", theme.dim);
     }
-    let title_w = w.plans.keys().map(|s| width(s.title())).max().unwrap_or(0);
+    // a step the answers turn off (Inbound SPF with inbound_spf = false) did nothing to tell
+    let off = |step: &Step| {
+        *step == Step::InboundSpf && !w.settings.as_ref().is_some_and(|s| s.inbound_spf)
+    };
+    let shown: Vec<(&Step, &crate::wizard::StepPlan)> =
+        w.plans.iter().filter(|(s, _)| !off(s)).collect();
+    let title_w = shown
+        .iter()
+        .map(|(s, _)| width(s.title()))
+        .max()
+        .unwrap_or(0);
     let mut applied = false;
-    for (step, p) in &w.plans {
+    for (step, p) in shown {
         let (mark, style, what) = match &p.outcome {
             Outcome::Pending => ("?", theme.warn, "not applied (left pending)".to_string()),
             Outcome::AlreadyDone => ("✓", theme.ok, "already done".into()),
@@ -281,7 +291,12 @@ fn outcomes(r: &mut Rows, w: &Wizard, theme: &Theme) -> bool {
             Outcome::Skipped => ("-", theme.dim, "skipped".into()),
             Outcome::Failed(e) => ("✗", theme.bad, format!("failed: {}", clean(e))),
         };
-        let label = format!(" {mark} {}/9 {:<title_w$}  ", step.index(), step.title());
+        let label = format!(
+            " {mark} {}/{} {:<title_w$}  ",
+            step.index(),
+            Step::LAST,
+            step.title()
+        );
         r.lead(&[(&label, style)], &what, Style::new());
     }
     applied
@@ -361,8 +376,9 @@ fn next(r: &mut Rows, w: &Wizard, theme: &Theme) {
     r.indented(
         "  1. ",
         &format!(
-            "Publish the records of step {}/9 at your DNS provider; `{}` verifies them.",
+            "Publish the records of step {}/{} at your DNS provider; `{}` verifies them.",
             Step::Records.index(),
+            Step::LAST,
             w.check_command(SAVED_ANSWERS)
         ),
         Style::new(),

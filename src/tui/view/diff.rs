@@ -19,6 +19,9 @@ pub fn part(w: &Wizard, step: Step, theme: &Theme, cols: usize) -> Body {
     if step == Step::Opendkim {
         socket(w, theme, &mut b.fixed);
     }
+    if step == Step::InboundSpf {
+        inbound_spf(w, theme, &mut b.fixed);
+    }
     let Some(p) = w.plans.get(&step) else {
         b.fixed.row("planning…", theme.dim);
         return b;
@@ -105,6 +108,32 @@ fn diff(text: &str, theme: &Theme, r: &mut Rows) {
         };
         r.row(&line, style);
     }
+}
+
+/// Whether incoming mail is SPF-checked (`inbound_spf`), and where that is chosen: off, the
+/// step has nothing to do and leaves any policy service of the operator's alone.
+fn inbound_spf(w: &Wizard, theme: &Theme, r: &mut Rows) {
+    let Some(s) = &w.settings else {
+        return;
+    };
+    let (state, why) = if s.inbound_spf {
+        (
+            "on",
+            "policyd-spf (postfix-policyd-spf-python) is asked after reject_unauth_destination; \
+             mail whose sender's SPF fails is rejected at RCPT",
+        )
+    } else {
+        (
+            "off",
+            "nothing to do here; the Identity step's last field (inbound_spf) turns it on",
+        )
+    };
+    r.spans(&[
+        ("Inbound SPF check ", theme.heading),
+        (state, theme.selected),
+    ]);
+    r.lead(&[("  ", Style::new())], why, theme.dim);
+    r.blank();
 }
 
 /// `inet_protocols = ipv4`, how to change it, and which value fits the addresses given.
