@@ -16,6 +16,7 @@
 //! spf_all = "~all"                       # default
 //! dmarc_policy = "none"                  # default
 //! dmarc_rua = "mailto:postmaster@example.org"   # optional
+//! signer = "opendkim"                   # default; or "amavisd-new"
 //! ```
 //!
 //! `ipv4`/`ipv6` in a private, carrier-grade NAT, documentation or benchmarking range
@@ -49,7 +50,7 @@ pub use error::AnswerError;
 pub use write::write;
 
 /// Every key the answers file may contain, in the order [`write()`] renders them.
-pub const KNOWN_KEYS: [&str; 13] = [
+pub const KNOWN_KEYS: [&str; 14] = [
     "hostname",
     "ipv4",
     "ipv6",
@@ -63,6 +64,7 @@ pub const KNOWN_KEYS: [&str; 13] = [
     "spf_all",
     "dmarc_policy",
     "dmarc_rua",
+    "signer",
 ];
 
 /// An example line for `key` (array indices ignored), used in error messages.
@@ -82,6 +84,7 @@ fn example(field: &str) -> Option<&'static str> {
         "spf_all" => "spf_all = \"~all\"",
         "dmarc_policy" => "dmarc_policy = \"none\"",
         "dmarc_rua" => "dmarc_rua = \"mailto:postmaster@example.org\"",
+        "signer" => "signer = \"opendkim\"",
         _ => return None,
     })
 }
@@ -174,6 +177,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
     let dmarc_policy =
         opt(t, "dmarc_policy", "DMARC policy", DmarcPolicy::parse)?.unwrap_or(DmarcPolicy::None);
     let dmarc_rua = opt(t, "dmarc_rua", "DMARC report address", MailtoUri::parse)?;
+    let signer = opt(t, "signer", "DKIM signer", Signer::parse)?.unwrap_or_default();
     Ok(Settings {
         hostname,
         ipv4,
@@ -188,6 +192,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         spf_all,
         dmarc_policy,
         dmarc_rua,
+        signer,
     })
 }
 

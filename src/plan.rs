@@ -17,7 +17,7 @@ mod postfix_files;
 mod service;
 
 pub use build::{build, build_parts};
-pub use current::{Current, KeyState};
+pub use current::{AmavisKey, AmavisState, Current, KeyState};
 pub use json::to_json;
 pub use needs::{check_selection, with_earlier_prerequisites, with_prerequisites};
 pub use service::{Service, ServiceAction, Verb};
@@ -144,11 +144,15 @@ pub enum Part {
     Tables,
     /// The key directories, the keys, and their owner and mode.
     Keys,
+    /// One DKIM signer: amavisd-new's signing turned off in /etc/amavis/conf.d when OpenDKIM
+    /// signs (answers `signer`); nothing when amavisd-new signs.
+    Signer,
 }
 
 impl Part {
     pub const ALL: &'static [Part] = &[
         Part::Identity,
+        Part::Signer,
         Part::Opendkim,
         Part::Milter,
         Part::Tables,

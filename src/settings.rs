@@ -30,13 +30,16 @@ pub struct Settings {
     pub spf_all: SpfAll,
     pub dmarc_policy: DmarcPolicy,
     pub dmarc_rua: Option<MailtoUri>,
+    /// Who signs outgoing mail: OpenDKIM (default) or amavisd-new (then OpenDKIM is not
+    /// wired in and the DKIM records come from amavisd-new's keys).
+    pub signer: Signer,
 }
 
 impl Settings {
     /// The required answers plus every default: no IPs (private ones not allowed),
     /// `inet_protocols` ipv4, selector
     /// `mail`, 2048-bit keys, local socket, trusted 127.0.0.1 ::1 localhost, `~all`,
-    /// `p=none`, no rua. Does not check `domains` (non-empty, no duplicates).
+    /// `p=none`, no rua, OpenDKIM signs. Does not check `domains` (non-empty, no duplicates).
     pub fn new(hostname: Domain, domains: Vec<Domain>) -> Settings {
         Settings {
             hostname,
@@ -52,6 +55,7 @@ impl Settings {
             spf_all: SpfAll::SoftFail,
             dmarc_policy: DmarcPolicy::None,
             dmarc_rua: None,
+            signer: Signer::Opendkim,
         }
     }
 

@@ -204,6 +204,14 @@ fn fields(s: &Settings) -> Vec<Field> {
             |r| MailtoUri::parse(r).ok().map(|v| v.to_string()),
             "where DMARC aggregate reports go; optional",
         ),
+        Field {
+            key: "signer",
+            want: Some(Want::Str(s.signer.as_str().to_string())),
+            is_default: s.signer == Signer::Opendkim,
+            canon: |r| Signer::parse(r).ok().map(|v| v.as_str().to_string()),
+            comment: "opendkim | amavisd-new: the one program that signs",
+            quiet_default: true,
+        },
     ]
 }
 

@@ -243,12 +243,18 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
         "mailto:r.x_y-z@reports.example",
     ]));
     let allow = any::<bool>();
+    let signer = prop::sample::select(vec![Signer::Opendkim, Signer::AmavisdNew]);
     (
         (host, doms, v4, v6, proto, sel, allow),
         (bits, sock, trusted, spf, dmarc, rua),
+        signer,
     )
         .prop_map(
-            |((host, doms, v4, v6, proto, sel, allow), (bits, sock, trusted, spf, dmarc, rua))| {
+            |(
+                (host, doms, v4, v6, proto, sel, allow),
+                (bits, sock, trusted, spf, dmarc, rua),
+                signer,
+            )| {
                 let ipv4: Option<Ipv4Addr> = v4.map(|s| s.parse().expect("literal"));
                 let ipv6: Option<Ipv6Addr> = v6.map(|s| s.parse().expect("literal"));
                 // parse() gives private addresses only with the flag; every address offered
@@ -278,6 +284,7 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
                     spf_all: spf,
                     dmarc_policy: dmarc,
                     dmarc_rua: rua.map(|r| MailtoUri::parse(r).expect("valid")),
+                    signer,
                 }
             },
         )

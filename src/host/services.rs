@@ -124,6 +124,12 @@ fn control(root: &Root, service: Service, verb: &str) -> Command {
             c.args(["-x", system::OPENDKIM_CONF]);
             c
         }
+        Service::Amavis => {
+            // amavisd(8): `amavisd start|stop|reload`; it daemonizes itself
+            let mut c = command(crate::amavis::AMAVISD);
+            c.arg(if verb == "restart" { "reload" } else { verb });
+            c
+        }
     }
 }
 
@@ -136,16 +142,29 @@ pub fn is_running(service: Service) -> bool {
             output(&mut c).is_ok_and(|o| o.status.success())
         }
         Service::Opendkim => process_named("opendkim"),
+        // amavisd-new names its processes `amavisd (master)` / `amavisd (ch1-avail)`, which
+        // comm(5) truncates to 15 bytes
+        Service::Amavis => process_named_prefix("amavisd"),
     }
 }
 
 /// A live process (not a zombie: proc(5) `stat` state `Z`) whose `comm` is `name`.
 fn process_named(name: &str) -> bool {
+    process_where(|comm| comm == name)
+}
+
+/// A live process whose `comm` starts with `prefix`.
+fn process_named_prefix(prefix: &str) -> bool {
+    process_where(|comm| comm.starts_with(prefix))
+}
+
+/// A live process whose `comm` passes `wanted`.
+fn process_where(wanted: impl Fn(&str) -> bool) -> bool {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return false;
     };
     dir.flatten().any(|e| {
-        std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim_end() == name)
+        std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| wanted(c.trim_end()))
             && std::fs::read_to_string(e.path().join("stat")).is_ok_and(|stat| {
                 // `pid (comm) state …`: the state follows the last `)`
                 stat.rsplit_once(')')

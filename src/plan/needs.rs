@@ -26,6 +26,9 @@ impl Part {
             Part::Opendkim => &[Part::Tables, Part::Keys],
             Part::Tables => &[Part::Opendkim, Part::Keys],
             Part::Keys => &[Part::Tables],
+            // one signer: turning amavisd-new's signing off needs OpenDKIM wired in, and
+            // keeping amavisd-new as the signer needs OpenDKIM taken out of main.cf
+            Part::Signer => &[Part::Milter],
         }
     }
 
@@ -37,6 +40,7 @@ impl Part {
             Part::Milter => "Milter wiring",
             Part::Tables => "Tables",
             Part::Keys => "Keys",
+            Part::Signer => "Signer",
         }
     }
 }

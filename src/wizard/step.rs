@@ -11,6 +11,9 @@ pub enum Step {
     Identity,
     /// `inet_protocols`, with IPv6 readiness (main.cf `myhostname` and `inet_protocols`).
     InetProtocols,
+    /// One DKIM signer: amavisd-new's signing off (OpenDKIM signs), or amavisd-new signs
+    /// and OpenDKIM is not wired in (answers `signer`).
+    Signer,
     /// opendkim.conf, /etc/default/opendkim, the socket.
     Opendkim,
     /// main.cf milter parameters.
@@ -28,10 +31,11 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 10] = [
+    pub const ALL: [Step; 11] = [
         Step::Scan,
         Step::Identity,
         Step::InetProtocols,
+        Step::Signer,
         Step::Opendkim,
         Step::Milter,
         Step::Tables,
@@ -84,6 +88,10 @@ impl Step {
                 "Which IP versions Postfix sends over. Receivers such as Gmail reject IPv6 mail \
                  from an address without a matching PTR."
             }
+            Step::Signer => {
+                "One program signs outgoing mail: OpenDKIM, with amavisd-new's signing off, or \
+                 amavisd-new, with OpenDKIM left out of Postfix."
+            }
             Step::Opendkim => "OpenDKIM's configuration and the socket Postfix reaches it through.",
             Step::Milter => "Postfix hands every message to OpenDKIM to be signed.",
             Step::Tables => "Which key signs which domain, and which hosts are trusted.",
@@ -98,6 +106,7 @@ impl Step {
     pub fn part(self) -> Option<Part> {
         match self {
             Step::InetProtocols => Some(Part::Identity),
+            Step::Signer => Some(Part::Signer),
             Step::Opendkim => Some(Part::Opendkim),
             Step::Milter => Some(Part::Milter),
             Step::Tables => Some(Part::Tables),
@@ -125,13 +134,15 @@ impl Step {
                 "postfix.config-warning"
                 | "postfix.restart-pending"
                 | "opendkim.config-invalid"
-                | "signer.double"
                 | "selftest.unsigned"
                 | "selftest.signed",
             ) => {
                 return None;
             }
             (_, "local.unreadable") => return None,
+            // either signer: the Signer step turns amavisd-new's signing off, or (signer =
+            // "amavisd-new") brings the Milter step, which takes OpenDKIM out of main.cf
+            (_, "signer.double") => Step::Signer,
             (_, "selftest.dkim-fail-published") => Step::Records,
             (_, "selftest.dkim-fail-local") => Step::Keys,
             (_, "opendkim.signing-table-no-refile") => Step::Opendkim,
@@ -163,7 +174,9 @@ mod tests {
             seen.push(s);
         }
         assert_eq!(seen, Step::ALL);
-        assert_eq!(Step::Keys.index(), 6);
+        assert_eq!(Step::Keys.index(), 7);
+        assert_eq!(Step::Signer.prev(), Step::InetProtocols);
+        assert_eq!(Step::Signer.next(), Step::Opendkim);
     }
 
     #[test]
@@ -187,6 +200,7 @@ mod tests {
             Some(Step::Records)
         );
         assert_eq!(Step::for_finding("dns.ns-disagree"), Some(Step::Verify));
+        assert_eq!(Step::for_finding("signer.double"), Some(Step::Signer));
         assert_eq!(Step::for_finding("nonsense"), None);
         assert_eq!(Step::for_finding("foo.bar"), None);
         // either side may be the culprit: the Milter step writes Postfix's, and brings the
@@ -208,7 +222,6 @@ mod tests {
             "postfix.not-running",
             "postfix.config-warning",
             "postfix.restart-pending",
-            "signer.double",
             "opendkim.config-invalid",
             "selftest.unsigned",
             "selftest.signed",

@@ -27,6 +27,9 @@ pub struct Scan {
     pub hostname: Option<String>,
     pub ipv4: Option<Ipv4Addr>,
     pub ipv6: Option<Ipv6Addr>,
+    /// amavisd-new is installed (/etc/amavis/conf.d exists): the wizard asks `signer` and
+    /// shows the Signer step only then.
+    pub amavis: bool,
 }
 
 /// A key, as the runtime translates it.

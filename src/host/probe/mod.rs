@@ -134,6 +134,21 @@ fn inet_answers(entry: &str) -> Result<(), String> {
     }
 }
 
+/// `amavisd showkeys` (amavisd(8): the public half of every key the live configuration
+/// declares, as zone-file records; it reads the configuration and the keys, without the
+/// daemon), parsed; None when amavisd is not installed or fails.
+pub fn amavis_showkeys() -> Option<Vec<crate::amavis::ShownKey>> {
+    if !Path::new(crate::amavis::AMAVISD).exists() {
+        return None;
+    }
+    let mut c = services::command(crate::amavis::AMAVISD);
+    c.arg("showkeys");
+    let out = services::output(&mut c).ok()?;
+    out.status
+        .success()
+        .then(|| crate::amavis::parse_showkeys(&String::from_utf8_lossy(&out.stdout)))
+}
+
 /// amavisd-new's configuration snippets and rspamd's DKIM signing configuration.
 fn other_signers(root: &Root) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = std::fs::read_dir(root.path("/etc/amavis/conf.d"))
