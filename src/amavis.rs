@@ -15,6 +15,17 @@ pub const AMAVISD: &str = "/usr/sbin/amavisd";
 /// The Perl variable that turns DKIM signing on (amavisd.conf-default).
 pub const SIGNING_VAR: &str = "$enable_dkim_signing";
 
+/// Whether amavisd-new reads a conf.d file of this name: Debian's amavisd-new lists the
+/// directory with `run-parts --list` (Amavis::Util::find_config_files), which takes only
+/// names of ASCII letters, digits, `_` and `-` (run-parts(8)); `50-user.dpkg-old` or a
+/// backup `50-user.mailsetup-…` is not read.
+pub fn is_read(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// One live assignment `$enable_dkim_signing = VALUE;` in a line: the byte range of VALUE
 /// within the line, and whether Perl takes it as true.
 fn assignment(line: &str) -> Option<(std::ops::Range<usize>, bool)> {
@@ -206,6 +217,22 @@ mod tests {
     const DEBIAN_DEFAULTS: &str =
         include_str!("../tests/fixtures/amavis/conf.d/20-debian_defaults");
     const SHOWKEYS: &str = include_str!("../tests/fixtures/amavis/showkeys.out");
+
+    #[test]
+    fn only_the_names_run_parts_lists_are_read() {
+        for name in ["01-debian", "50-user", "99_local"] {
+            assert!(is_read(name), "{name}");
+        }
+        for name in [
+            "50-user.mailsetup-20261206T042153Z",
+            "50-user.dpkg-old",
+            "x~",
+            ".x",
+            "",
+        ] {
+            assert!(!is_read(name), "{name}");
+        }
+    }
 
     #[test]
     fn debian_stock_conf_d_does_not_sign() {

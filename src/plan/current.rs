@@ -81,14 +81,15 @@ impl AmavisState {
         crate::amavis::signs(self.conf.iter().filter_map(|f| f.text.as_deref()))
     }
 
-    /// Read conf.d beneath the root, and the keys declared for `domains`.
+    /// Read conf.d beneath the root (the files amavisd-new reads: [`crate::amavis::is_read`];
+    /// so not the backups an apply leaves beside them), and the keys declared for `domains`.
     pub fn read(root: &Root, domains: &[Domain]) -> AmavisState {
         let mut names: Vec<String> = std::fs::read_dir(root.path(crate::amavis::CONF_D))
             .into_iter()
             .flatten()
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| !n.starts_with('.') && !n.ends_with('~') && !n.ends_with(".dpkg-old"))
+            .filter(|n| crate::amavis::is_read(n))
             .collect();
         names.sort();
         let conf: Vec<FileState> = names

@@ -96,7 +96,11 @@ fn apply_plan(
     )
     .map_err(|e| e.to_string())?;
     let options = apply::Options {
-        what: format!("wizard step {}/9 ({})", step.index(), step.title()),
+        what: format!(
+            "wizard step {} ({})",
+            step.numbered(root.path(crate::amavis::CONF_D).is_dir()),
+            step.title()
+        ),
         now: SystemTime::now(),
         session: session.map(str::to_string),
         restart: apply::Restart::Defer,

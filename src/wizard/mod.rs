@@ -177,6 +177,12 @@ impl Wizard {
         }
     }
 
+    /// `N/M` for `step`: its number among the steps the walk shows ([`Wizard::shown`];
+    /// the scan is 0), and the last one's.
+    pub fn numbered(&self, step: Step) -> String {
+        step.numbered(self.shown(Step::Signer))
+    }
+
     /// Whether the walk shows `step`: the Signer step only where amavisd-new is installed
     /// (the scan says so), or the answers make it the signer; a `fix` goes to it anyway.
     pub(crate) fn shown(&self, step: Step) -> bool {

@@ -61,6 +61,32 @@ impl Step {
             .unwrap_or(self)
     }
 
+    /// `N/M`: the step's number among the steps shown, and the last one's (the Summary);
+    /// the Signer step counts only when it is shown (`signer`: amavisd-new is installed,
+    /// or the answers make it the signer).
+    pub fn numbered(self, signer: bool) -> String {
+        let number = |s: Step| {
+            Step::ALL
+                .iter()
+                .take(s.index() + 1)
+                .filter(|t| **t != Step::Scan && (signer || **t != Step::Signer))
+                .count()
+        };
+        format!("{}/{}", number(self), number(Step::Summary))
+    }
+
+    /// [`Step::numbered`] on this server: the Signer step counts where amavisd-new is
+    /// installed or signs.
+    pub fn numbered_on(
+        self,
+        settings: &crate::settings::Settings,
+        cur: &crate::plan::Current,
+    ) -> String {
+        self.numbered(
+            cur.amavis.installed() || settings.signer == crate::values::Signer::AmavisdNew,
+        )
+    }
+
     /// The title shown at the top.
     pub fn title(self) -> &'static str {
         if let Some(part) = self.part() {
@@ -177,6 +203,11 @@ mod tests {
         assert_eq!(Step::Keys.index(), 7);
         assert_eq!(Step::Signer.prev(), Step::InetProtocols);
         assert_eq!(Step::Signer.next(), Step::Opendkim);
+        // numbered as the walk shows them: the Signer step only where amavisd-new is
+        assert_eq!(Step::Keys.numbered(false), "6/9");
+        assert_eq!(Step::Keys.numbered(true), "7/10");
+        assert_eq!(Step::Signer.numbered(true), "3/10");
+        assert_eq!(Step::Identity.numbered(false), "1/9");
     }
 
     #[test]

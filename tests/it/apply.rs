@@ -446,6 +446,11 @@ fn applying_the_parts_one_by_one_ends_where_the_whole_plan_does() {
     for part in Part::ALL {
         let current = Current::read(&root, &settings).expect("read");
         let plan = build_parts(&settings, &current, &[*part]).expect("plan");
+        if *part == Part::Signer {
+            // no amavisd-new in the stock tree: one signer already
+            assert!(plan.is_empty(), "{plan}");
+            continue;
+        }
         assert!(
             !plan.is_empty(),
             "{part:?} has something to do on a stock tree"
@@ -468,8 +473,8 @@ fn applying_the_parts_one_by_one_ends_where_the_whole_plan_does() {
         .count();
     assert_eq!(
         runs,
-        Part::ALL.len(),
-        "one run record per part, none overwritten"
+        Part::ALL.len() - 1,
+        "one run record per part but the Signer's, none overwritten"
     );
 }
 

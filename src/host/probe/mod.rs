@@ -149,12 +149,14 @@ pub fn amavis_showkeys() -> Option<Vec<crate::amavis::ShownKey>> {
         .then(|| crate::amavis::parse_showkeys(&String::from_utf8_lossy(&out.stdout)))
 }
 
-/// amavisd-new's configuration snippets and rspamd's DKIM signing configuration.
+/// amavisd-new's configuration snippets (those it reads, [`crate::amavis::is_read`]) and
+/// rspamd's DKIM signing configuration.
 fn other_signers(root: &Root) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = std::fs::read_dir(root.path("/etc/amavis/conf.d"))
         .into_iter()
         .flatten()
         .flatten()
+        .filter(|e| crate::amavis::is_read(&e.file_name().to_string_lossy()))
         .filter_map(|e| {
             let name = format!("/etc/amavis/conf.d/{}", e.file_name().to_string_lossy());
             std::fs::read_to_string(e.path()).ok().map(|t| (name, t))

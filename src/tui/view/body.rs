@@ -280,7 +280,7 @@ fn outcomes(r: &mut Rows, w: &Wizard, theme: &Theme) -> bool {
             Outcome::Skipped => ("-", theme.dim, "skipped".into()),
             Outcome::Failed(e) => ("✗", theme.bad, format!("failed: {}", clean(e))),
         };
-        let label = format!(" {mark} {}/9 {:<title_w$}  ", step.index(), step.title());
+        let label = format!(" {mark} {} {:<title_w$}  ", w.numbered(*step), step.title());
         r.lead(&[(&label, style)], &what, Style::new());
     }
     applied
@@ -360,8 +360,8 @@ fn next(r: &mut Rows, w: &Wizard, theme: &Theme) {
     r.indented(
         "  1. ",
         &format!(
-            "Publish the records of step {}/9 at your DNS provider; `{}` verifies them.",
-            Step::Records.index(),
+            "Publish the records of step {} at your DNS provider; `{}` verifies them.",
+            w.numbered(Step::Records),
             w.check_command(SAVED_ANSWERS)
         ),
         Style::new(),
