@@ -2,7 +2,7 @@
 //! cleared environment, a fixed PATH, the C locale); [`perform`] carries out the plan's
 //! service actions ([`crate::plan::ServiceAction`], re-exported here) with systemctl where
 //! systemd runs, else Debian's init scripts, else the daemons directly. A service that is not
-//! running is started. Beneath a test root nothing runs: the actions are reported as what
+//! running is started (but amavisd-new, an operator's content filter, is left stopped). Beneath a test root nothing runs: the actions are reported as what
 //! would be done.
 
 use std::path::Path;
@@ -88,6 +88,15 @@ pub fn perform(root: &Root, actions: &[ServiceAction]) -> Result<Vec<String>> {
             continue;
         }
         let running = is_running(a.service);
+        if !running && a.service == Service::Amavis {
+            // an operator's content filter that is stopped stays stopped: it reads the new
+            // configuration when it starts
+            done.push(format!(
+                "amavisd-new is not running: it reads its new configuration when it starts ({})",
+                a.why
+            ));
+            continue;
+        }
         let verb = match (running, a.verb) {
             (false, _) => "start",
             (true, Verb::Reload) => "reload",
@@ -142,9 +151,11 @@ pub fn is_running(service: Service) -> bool {
             output(&mut c).is_ok_and(|o| o.status.success())
         }
         Service::Opendkim => process_named("opendkim"),
-        // amavisd-new names its processes `amavisd (master)` / `amavisd (ch1-avail)`, which
-        // comm(5) truncates to 15 bytes
-        Service::Amavis => process_named_prefix("amavisd"),
+        // amavisd-new renames itself `/usr/sbin/amavisd (master)`, which comm (proc(5))
+        // truncates to 15 bytes: `/usr/sbin/amavi`
+        Service::Amavis => {
+            process_named_prefix("/usr/sbin/amavi") || process_named_prefix("amavisd")
+        }
     }
 }
 
