@@ -1,5 +1,6 @@
 //! The identity form: hostname, IPv4, IPv6, domains, then the DKIM selector and key size,
-//! SPF's `all`, the DMARC policy and report address, and OpenDKIM's trusted hosts: every
+//! SPF's `all`, the DMARC policy and report address, OpenDKIM's trusted hosts, and (where
+//! amavisd-new is installed, [`Form::ask_signer`]) the signer: every
 //! answer but the socket (the OpenDKIM step's Tab) and `allow_private_ip` (answers file
 //! only). Text the operator edits (the enumerated ones also cycle with ← →), validated field
 //! by field with the rule a bad value breaks: the same parsers as the answers file.
@@ -8,8 +9,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::settings::Settings;
 use crate::values::{
-    DmarcPolicy, Domain, InetProtocols, KeyBits, MailtoUri, PUBLIC_ADDRESS_WHY, Selector, SpfAll,
-    TrustedHost, parse_public_ipv4, parse_public_ipv6, private_range,
+    DmarcPolicy, Domain, InetProtocols, KeyBits, MailtoUri, PUBLIC_ADDRESS_WHY, Selector, Signer,
+    SpfAll, TrustedHost, parse_public_ipv4, parse_public_ipv6, private_range,
 };
 
 /// The positions of the fields after the identity (see [`more_fields`]).
@@ -156,6 +157,24 @@ impl Form {
         f.error = None;
     }
 
+    /// Add the `signer` choice (once) at the end: the wizard asks it only where amavisd-new
+    /// is installed (or the answers name it), pre-filled from `settings`.
+    pub fn ask_signer(&mut self, settings: Option<&Settings>) {
+        if self.fields.iter().any(|f| f.key == "signer") {
+            return;
+        }
+        let signer = settings.map_or(Signer::Opendkim, |s| s.signer);
+        self.fields.push(Field {
+            key: "signer",
+            label: "DKIM signer",
+            value: signer.as_str().to_string(),
+            error: None,
+            hint: "←→ opendkim (amavisd-new's signing turned off) · amavisd-new (OpenDKIM not \
+                   wired in): one program signs",
+            choices: &["opendkim", "amavisd-new"],
+        });
+    }
+
     /// Validate every field; on success, `base` (or defaults) with these values. On failure
     /// each bad field carries its error and the focus moves to the first one.
     ///
@@ -199,6 +218,10 @@ impl Form {
             MailtoUri::parse(v).map(Some).map_err(|r| r.to_string())
         });
         let trusted_hosts = self.check(TRUSTED_HOSTS, parse_trusted_hosts);
+        let signer = match self.fields.iter().position(|f| f.key == "signer") {
+            Some(i) => self.check(i, |v| Signer::parse(v).map_err(|r| r.to_string())),
+            None => Some(base.map_or(Signer::Opendkim, |b| b.signer)),
+        };
         if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
             self.focus = i;
             return None;
@@ -222,6 +245,7 @@ impl Form {
         s.dmarc_policy = dmarc_policy?;
         s.dmarc_rua = dmarc_rua?;
         s.trusted_hosts = trusted_hosts?;
+        s.signer = signer?;
         Some(s)
     }
 

@@ -4,6 +4,7 @@
 //! interrupted run. Pure: state in, effects out.
 
 use super::{Effect, Form, Msg, Scan, Wizard};
+use crate::values::Signer;
 
 impl Wizard {
     /// Handle one message; returns the effects to run (none of them run here).
@@ -45,6 +46,14 @@ impl Wizard {
         self.busy = None;
         if self.settings.is_none() {
             self.form = Form::new(None, scan.hostname.as_deref(), scan.ipv4, scan.ipv6);
+        }
+        if scan.amavis
+            || self
+                .settings
+                .as_ref()
+                .is_some_and(|s| s.signer == Signer::AmavisdNew)
+        {
+            self.form.ask_signer(self.settings.as_ref());
         }
         self.scan = Some(scan);
         Vec::new()
