@@ -94,7 +94,7 @@ pub fn read(root: &Root) -> LocalState {
 }
 
 /// After a restart: does OpenDKIM answer on the socket Postfix uses, and may Postfix's user
-/// open it? Retries for up to 10 s while the daemon creates its socket. Ok beneath a test
+/// open it? (Nothing to ask when main.cf names no OpenDKIM milter and amavisd-new signs.) Retries for up to 10 s while the daemon creates its socket. Ok beneath a test
 /// root (nothing runs there). Errors: what failed, in one sentence.
 pub fn serving(root: &Root) -> Result<(), String> {
     if !root.is_host() {
@@ -115,6 +115,9 @@ pub fn serving(root: &Root) -> Result<(), String> {
                 },
             },
             (None, Some(entry)) => inet_answers(&entry),
+            // OpenDKIM left out of Postfix on purpose: amavisd-new signs (signer =
+            // "amavisd-new"), and Postfix needs nothing from OpenDKIM
+            (None, None) if amavis_signs(&state) => Ok(()),
             (None, None) => Err("main.cf names no OpenDKIM milter".into()),
         };
         if verdict.is_ok() || std::time::Instant::now() > until {
@@ -132,6 +135,17 @@ fn inet_answers(entry: &str) -> Result<(), String> {
             .map_err(|e| format!("OpenDKIM does not answer on {entry} ({e})")),
         socket::Address::Unix(_) => Err(format!("{entry} is not a TCP socket")),
     }
+}
+
+/// Whether amavisd-new's configuration (as [`other_signers`] read it) turns signing on.
+fn amavis_signs(state: &LocalState) -> bool {
+    crate::amavis::signs(
+        state
+            .other_signers
+            .iter()
+            .filter(|(f, _)| f.starts_with(crate::amavis::CONF_D))
+            .map(|(_, t)| t.as_str()),
+    )
 }
 
 /// `amavisd showkeys` (amavisd(8): the public half of every key the live configuration
