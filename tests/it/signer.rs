@@ -223,3 +223,50 @@ async fn amavis_signs_opendkim_is_unwired_and_the_records_are_amavis_keys() {
     tree.run(&["rollback", "--yes"]).expect_code(0);
     assert_eq!(tree.read("/etc/postfix/main.cf"), main_cf);
 }
+
+#[test]
+fn with_amavis_signing_opendkim_is_never_wired_and_other_milters_stay_in_order() {
+    let tree = Tree::debian12();
+    amavis_signing(&tree);
+    amavis_keys(&tree);
+    let main_cf = tree.read("/etc/postfix/main.cf")
+        + "smtpd_milters = unix:/run/clamav/clamav-milter.ctl, local:opendkim/opendkim.sock, \
+           inet:127.0.0.1:54321\nnon_smtpd_milters = $smtpd_milters\n";
+    tree.write("/etc/postfix/main.cf", &main_cf);
+    let answers = tree.root().join("answers-amavis.toml");
+    std::fs::write(
+        &answers,
+        std::fs::read_to_string(ANSWERS).unwrap() + "signer = \"amavisd-new\"\n",
+    )
+    .unwrap();
+    let answers = answers.display().to_string();
+    let before = tree.snapshot();
+    let run = tree.run(&["apply", "--yes", "--answers", &answers]);
+    run.expect_code(0);
+    let after = tree.read("/etc/postfix/main.cf");
+    assert!(
+        after.contains(
+            "\nsmtpd_milters = unix:/run/clamav/clamav-milter.ctl, inet:127.0.0.1:54321\n\
+             non_smtpd_milters = $smtpd_milters\n"
+        ),
+        "{after}"
+    );
+    assert!(
+        !after.contains("milter_protocol"),
+        "nothing else for OpenDKIM: {after}"
+    );
+    // no OpenDKIM file, key or directory was touched, and no group changed
+    for (path, entry) in tree.snapshot() {
+        let p = path.to_string_lossy();
+        if p.starts_with("etc/opendkim")
+            || p.starts_with("etc/default/opendkim")
+            || p.starts_with("etc/group")
+            || p.starts_with("var/spool/postfix/opendkim")
+        {
+            assert_eq!(before.get(&path), Some(&entry), "{p} changed");
+        }
+    }
+    assert!(!tree.path("/etc/opendkim/keys").exists());
+    let again = tree.run(&["plan", "--answers", &answers]);
+    again.expect_code(0);
+}
