@@ -4,7 +4,8 @@
 # amavisd-new (Debian 12's 2.13, stock /etc/amavis/conf.d) set up as an operator does from its
 # README.postfix and README.dkim: content_filter smtp-amavis:[127.0.0.1]:10024 in main.cf, the
 # smtp-amavis and 127.0.0.1:10025 services in master.cf, virus and spam checks bypassed in
-# 50-user (no clamav/spamassassin here), $enable_dkim_signing = 1 and a dkim_key(...) per
+# 50-user (no clamav/spamassassin here), the MYNETS policy bank (originating), and
+# $enable_dkim_signing = 1 and a dkim_key(...) per
 # domain (keys from `amavisd genrsa`, selector dkim). amavisd is started in the foreground
 # (`amavisd foreground`, no systemd) and stopped by PID. Then both sound set-ups:
 #   (a) signer = "opendkim": check names signer.double; `fix signer.double` turns amavisd-new's
@@ -57,7 +58,9 @@ for d in "${DOMAINS[@]}"; do
   quiet_ok /usr/sbin/amavisd genrsa "$AMV_DIR/$d.pem" 2048 || fail "amavisd genrsa $d"
 done
 chown -R amavis:amavis "$AMV_DIR"; chmod 0750 "$AMV_DIR"
-AMV_LINES="\$myhostname = \"$HOST\";\n@bypass_virus_checks_maps = (1);\n@bypass_spam_checks_maps = (1);\n\$enable_dkim_signing = 1;"
+# mail from @mynetworks (127.0.0.0/8 here) is "originating", which amavisd-new signs only
+# with the MYNETS policy bank defined (amavisd.conf-sample, README.dkim)
+AMV_LINES="\$myhostname = \"$HOST\";\n@bypass_virus_checks_maps = (1);\n@bypass_spam_checks_maps = (1);\n\$policy_bank{'MYNETS'} = { originating => 1 };\n\$enable_dkim_signing = 1;"
 for d in "${DOMAINS[@]}"; do AMV_LINES+="\ndkim_key('$d', '$AMV_SEL', '$AMV_DIR/$d.pem');"; done
 sed -i "s|^#------------ Do not modify anything below this line -------------|$AMV_LINES\n&|" "$AMV_USER"
 show_file "$AMV_USER"
