@@ -18,6 +18,7 @@
 //! dmarc_rua = "mailto:postmaster@example.org"   # optional
 //! provider = "ovh"                       # optional: the hosting provider (its PTR steps)
 //! inbound_spf = false                    # default; true: SPF-check incoming mail (policyd-spf)
+//! signer = "opendkim"                   # default; or "amavisd-new"
 //! ```
 //!
 //! `ipv4`/`ipv6` in a private, carrier-grade NAT, documentation or benchmarking range
@@ -51,7 +52,7 @@ pub use error::AnswerError;
 pub use write::write;
 
 /// Every key the answers file may contain, in the order [`write()`] renders them.
-pub const KNOWN_KEYS: [&str; 15] = [
+pub const KNOWN_KEYS: [&str; 16] = [
     "hostname",
     "ipv4",
     "ipv6",
@@ -67,6 +68,7 @@ pub const KNOWN_KEYS: [&str; 15] = [
     "dmarc_rua",
     "provider",
     "inbound_spf",
+    "signer",
 ];
 
 /// An example line for `key` (array indices ignored), used in error messages.
@@ -88,6 +90,7 @@ fn example(field: &str) -> Option<&'static str> {
         "dmarc_rua" => "dmarc_rua = \"mailto:postmaster@example.org\"",
         "provider" => "provider = \"ovh\"",
         "inbound_spf" => "inbound_spf = true",
+        "signer" => "signer = \"opendkim\"",
         _ => return None,
     })
 }
@@ -192,6 +195,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
             .as_bool()
             .ok_or_else(|| wrong_type("inbound_spf", "a boolean", item))?,
     };
+    let signer = opt(t, "signer", "DKIM signer", Signer::parse)?.unwrap_or_default();
     Ok(Settings {
         hostname,
         ipv4,
@@ -208,6 +212,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         dmarc_rua,
         provider,
         inbound_spf,
+        signer,
     })
 }
 

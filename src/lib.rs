@@ -92,6 +92,7 @@ macro_rules! traceln {
     }};
 }
 
+pub mod amavis;
 pub mod answers;
 pub mod check;
 pub mod cli;

@@ -18,7 +18,7 @@ mod service;
 mod spf_policy_files;
 
 pub use build::{build, build_parts};
-pub use current::{Current, KeyState};
+pub use current::{AmavisKey, AmavisState, Current, KeyState};
 pub use json::to_json;
 pub use needs::{check_selection, with_earlier_prerequisites, with_prerequisites};
 pub use service::{Service, ServiceAction, Verb};
@@ -149,11 +149,15 @@ pub enum Part {
     /// `check_policy_service` in main.cf `smtpd_recipient_restrictions` ([`crate::inbound_spf`]).
     /// Nothing when `inbound_spf` is false.
     InboundSpf,
+    /// One DKIM signer: amavisd-new's signing turned off in /etc/amavis/conf.d when OpenDKIM
+    /// signs (answers `signer`); nothing when amavisd-new signs.
+    Signer,
 }
 
 impl Part {
     pub const ALL: &'static [Part] = &[
         Part::Identity,
+        Part::Signer,
         Part::Opendkim,
         Part::Milter,
         Part::Tables,

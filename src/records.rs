@@ -89,6 +89,17 @@ pub fn build(
     addrs: ServerAddrs,
     dkim_p: &BTreeMap<Domain, String>,
 ) -> RecordSet {
+    build_with_selectors(settings, addrs, dkim_p, &BTreeMap::new())
+}
+
+/// [`build`], with the DKIM record of a domain in `selectors` named for that selector
+/// instead of the answers' `selector` (amavisd-new's keys, which declare their own).
+pub fn build_with_selectors(
+    settings: &Settings,
+    addrs: ServerAddrs,
+    dkim_p: &BTreeMap<Domain, String>,
+    selectors: &BTreeMap<Domain, Selector>,
+) -> RecordSet {
     let mut records = Vec::new();
     let mut missing_keys = Vec::new();
     let host = &settings.hostname;
@@ -109,7 +120,7 @@ pub fn build(
         ));
         match dkim_p.get(domain) {
             Some(p) => records.push(rec(
-                dkim_name(&settings.selector),
+                dkim_name(selectors.get(domain).unwrap_or(&settings.selector)),
                 Rtype::TXT,
                 dkim_value(p),
                 "DKIM: the public key receivers verify signatures with",

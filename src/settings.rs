@@ -39,13 +39,17 @@ pub struct Settings {
     /// in `smtpd_recipient_restrictions`, policyd-spf(1)). Default `false`: nothing is
     /// planned, and an operator's existing policy service is left alone.
     pub inbound_spf: bool,
+    /// Who signs outgoing mail: OpenDKIM (default) or amavisd-new (then OpenDKIM is not
+    /// wired in and the DKIM records come from amavisd-new's keys).
+    pub signer: Signer,
 }
 
 impl Settings {
     /// The required answers plus every default: no IPs (private ones not allowed),
     /// `inet_protocols` ipv4, selector
     /// `mail`, 2048-bit keys, local socket, trusted 127.0.0.1 ::1 localhost, `~all`,
-    /// `p=none`, no rua, no inbound SPF check. Does not check `domains` (non-empty, no duplicates).
+    /// `p=none`, no rua, no inbound SPF check, OpenDKIM signs. Does not check `domains`
+    /// (non-empty, no duplicates).
     pub fn new(hostname: Domain, domains: Vec<Domain>) -> Settings {
         Settings {
             hostname,
@@ -63,6 +67,7 @@ impl Settings {
             dmarc_rua: None,
             provider: None,
             inbound_spf: false,
+            signer: Signer::Opendkim,
         }
     }
 

@@ -206,3 +206,35 @@ impl DmarcPolicy {
         }
     }
 }
+
+/// Which program signs outgoing mail (answers `signer`): OpenDKIM as a Postfix milter (the
+/// default), or amavisd-new (`$enable_dkim_signing`, amavisd-new's README.dkim), with
+/// OpenDKIM not wired in. One signer only: two sign every message twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Signer {
+    #[default]
+    Opendkim,
+    AmavisdNew,
+}
+
+impl Signer {
+    /// The answers value: `opendkim` or `amavisd-new`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Opendkim => "opendkim",
+            Self::AmavisdNew => "amavisd-new",
+        }
+    }
+
+    /// Exactly `opendkim` or `amavisd-new` (lowercase).
+    pub fn parse(s: &str) -> Result<Signer, Rule> {
+        check_text(s)?;
+        match s {
+            "opendkim" => Ok(Self::Opendkim),
+            "amavisd-new" => Ok(Self::AmavisdNew),
+            _ => Err(Rule::new(
+                "must be \"opendkim\" or \"amavisd-new\": the one program that signs outgoing mail",
+            )),
+        }
+    }
+}

@@ -478,3 +478,22 @@ fn the_example_file_parses() {
         AnswerError::NotPublic { field: "ipv4", .. }
     ));
 }
+
+/// `signer`: `opendkim` by default, `amavisd-new` when asked; anything else is refused with
+/// the two values named.
+#[test]
+fn signer_is_opendkim_or_amavisd_new() {
+    let base = "hostname = \"mail.example.org\"\ndomains = [\"example.org\"]\n";
+    assert_eq!(parse(base).unwrap().signer, Signer::Opendkim);
+    let amavis = format!("{base}signer = \"amavisd-new\"\n");
+    assert_eq!(parse(&amavis).unwrap().signer, Signer::AmavisdNew);
+    let e = err(&format!("{base}signer = \"amavis\"\n"));
+    assert!(
+        e.to_string().contains("\"opendkim\" or \"amavisd-new\""),
+        "{e}"
+    );
+    // written back only when not the default
+    let s = parse(&amavis).unwrap();
+    assert!(write(&s, None).contains("signer = \"amavisd-new\""));
+    assert!(!write(&parse(base).unwrap(), None).contains("signer"));
+}

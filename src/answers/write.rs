@@ -225,6 +225,14 @@ fn fields(s: &Settings) -> Vec<Field> {
             comment: "SPF-check incoming mail with policyd-spf (postfix-policyd-spf-python)",
             quiet_default: true,
         },
+        Field {
+            key: "signer",
+            want: Some(Want::Str(s.signer.as_str().to_string())),
+            is_default: s.signer == Signer::Opendkim,
+            canon: |r| Signer::parse(r).ok().map(|v| v.as_str().to_string()),
+            comment: "opendkim | amavisd-new: the one program that signs",
+            quiet_default: true,
+        },
     ]
 }
 

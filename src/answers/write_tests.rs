@@ -250,14 +250,17 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
             .collect::<Vec<_>>(),
     ));
     let inbound_spf = any::<bool>();
+    let signer = prop::sample::select(vec![Signer::Opendkim, Signer::AmavisdNew]);
     (
         (host, doms, v4, v6, proto, sel, allow),
         (bits, sock, trusted, spf, dmarc, rua, provider, inbound_spf),
+        signer,
     )
         .prop_map(
             |(
                 (host, doms, v4, v6, proto, sel, allow),
                 (bits, sock, trusted, spf, dmarc, rua, provider, inbound_spf),
+                signer,
             )| {
                 let ipv4: Option<Ipv4Addr> = v4.map(|s| s.parse().expect("literal"));
                 let ipv6: Option<Ipv6Addr> = v6.map(|s| s.parse().expect("literal"));
@@ -290,6 +293,7 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
                     dmarc_rua: rua.map(|r| MailtoUri::parse(r).expect("valid")),
                     provider,
                     inbound_spf,
+                    signer,
                 }
             },
         )

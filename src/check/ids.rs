@@ -108,7 +108,9 @@ pub const POSTFIX_CONFIG_WARNING: &str = "postfix.config-warning";
 pub const POSTFIX_RESTART_PENDING: &str = "postfix.restart-pending";
 /// Another signer also signs for the domains: amavisd-new with `$enable_dkim_signing`, or
 /// rspamd's DKIM signing module behind a milter Postfix uses. Mail then carries two
-/// signatures, and rotating one key leaves the other behind.
+/// signatures, and rotating one key leaves the other behind. With OpenDKIM in
+/// `smtpd_milters` whatever the answers' `signer`: the Signer step turns amavisd-new's
+/// signing off (`signer = "opendkim"`) or takes OpenDKIM out of main.cf (`"amavisd-new"`).
 pub const SIGNER_DOUBLE: &str = "signer.double";
 /// No opendkim process runs (checked with `--root /` only).
 pub const OPENDKIM_NOT_RUNNING: &str = "opendkim.not-running";

@@ -106,9 +106,8 @@ pub(super) fn fix_step(root: &Root, cli: &Cli, settings: &Settings, step: Step) 
     )?;
     if !p.is_empty() && !cli.yes && !std::io::stdin().is_terminal() {
         say!(
-            "── step {}/{}: {} ──\n{p}",
-            step.index(),
-            Step::LAST,
+            "── step {}: {} ──\n{p}",
+            step.numbered_on(settings, &current),
             step.title()
         );
         return Err(not_confirmed());
@@ -126,9 +125,8 @@ pub(super) fn fix_step(root: &Root, cli: &Cli, settings: &Settings, step: Step) 
         .map(|s| s.title())
         .collect();
     let mut what = format!(
-        "fix: step {}/{} ({})",
-        step.index(),
-        Step::LAST,
+        "fix: step {} ({})",
+        step.numbered_on(settings, &current),
         step.title()
     );
     if !brought.is_empty() {
@@ -285,9 +283,8 @@ fn choose(
         let Some(part) = step.part() else { continue };
         let p = plan::build_parts(settings, current, &[part])?;
         let header = format!(
-            "── step {}/{}: {} ──",
-            step.index(),
-            Step::LAST,
+            "── step {}: {} ──",
+            step.numbered_on(settings, current),
             step.title()
         );
         // -q with --yes: nothing is asked, so only the result is said
@@ -317,10 +314,18 @@ fn choose(
     Ok((accepted, skipped))
 }
 
-/// The selftest after the restart (on the host only: beneath a test root no OpenDKIM runs).
+/// The selftest after the restart (on the host only: beneath a test root no OpenDKIM runs;
+/// not with `signer = "amavisd-new"`, where OpenDKIM does not sign).
 /// True when mail is unsigned or signed with another key than the local one.
 fn selftest(root: &Root, cli: &Cli, settings: &Settings) -> bool {
     if !root.is_host() {
+        return false;
+    }
+    if settings.signer == crate::values::Signer::AmavisdNew {
+        sayln!(
+            "\nselftest: not run: amavisd-new signs (signer = \"amavisd-new\"), and the selftest \
+             hands messages to OpenDKIM"
+        );
         return false;
     }
     let report =

@@ -144,9 +144,8 @@ fn without_screen(
         let parts = crate::plan::with_prerequisites(settings, &current, &[part])?;
         let plan = crate::plan::build_parts(settings, &current, &parts)?;
         say!(
-            "── step {}/{}: {} ──\n{plan}",
-            step.index(),
-            Step::LAST,
+            "── step {}: {} ──\n{plan}",
+            step.numbered_on(settings, &current),
             step.title()
         );
         sayln!("\n(dry run: nothing was written)");

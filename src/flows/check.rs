@@ -2,7 +2,7 @@
 //! DNS checks at every authoritative server, merged into one report, as `check`, `fix` and
 //! the wizard's Verify step show it; and the milter selftest.
 
-use super::records::{public_keys, record_set, server_addrs};
+use super::records::{DkimKeys, public_keys, record_set_keys, server_addrs};
 use crate::check::{self, CheckInput, Finding, JobResult, Report};
 use crate::dns::{AuthOptions, Authority};
 use crate::error::{Error, Result};
@@ -21,6 +21,7 @@ pub fn input(
     addrs: ServerAddrs,
     set: &RecordSet,
     current: &Current,
+    keys: &DkimKeys,
     only: &[Domain],
 ) -> CheckInput {
     let value = |zone: &Domain, name: &str| {
@@ -30,8 +31,7 @@ pub fn input(
             .map(|r| r.value.clone())
             .unwrap_or_default()
     };
-    let dkim = records::dkim_name(&settings.selector);
-    let keys = public_keys(current);
+    let selector = |d: &Domain| keys.selectors.get(d).unwrap_or(&settings.selector).clone();
     CheckInput {
         hostname: settings.hostname.clone(),
         ipv4: addrs.ipv4(),
@@ -44,11 +44,11 @@ pub fn input(
             .filter(|d| only.is_empty() || only.contains(d))
             .map(|d| check::DomainInput {
                 domain: d.clone(),
-                selector: settings.selector.clone(),
-                local_p: keys.get(d).cloned(),
+                selector: selector(d),
+                local_p: keys.p.get(d).cloned(),
                 expected: check::ExpectedRecords {
                     spf: value(d, "@"),
-                    dkim: value(d, &dkim),
+                    dkim: value(d, &records::dkim_name(&selector(d))),
                     dmarc: value(d, "_dmarc"),
                 },
             })
@@ -72,12 +72,13 @@ fn ipv6_enabled(settings: &Settings, current: &Current) -> bool {
 /// The DNS check's input for these settings, read from the root. Errors: as
 /// [`record_set`] and [`server_addrs`].
 pub fn input_for(root: &Root, settings: &Settings, only: &[Domain]) -> Result<CheckInput> {
-    let (set, current) = record_set(root, settings)?;
+    let (set, current, keys) = record_set_keys(root, settings)?;
     Ok(input(
         settings,
         server_addrs(root, settings)?,
         &set,
         &current,
+        &keys,
         only,
     ))
 }

@@ -54,6 +54,7 @@ pub fn scan(root: &Root) -> Scan {
         missing_packages: missing_packages(root),
         found,
         keys: keys(&root.path(system::KEYS_DIR)),
+        amavis: root.path(crate::amavis::CONF_D).is_dir(),
         hostname: read("/etc/mailname")
             .or_else(|| read("/etc/hostname"))
             .map(|h| h.trim().to_string())

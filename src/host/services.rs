@@ -2,7 +2,7 @@
 //! cleared environment, a fixed PATH, the C locale); [`perform`] carries out the plan's
 //! service actions ([`crate::plan::ServiceAction`], re-exported here) with systemctl where
 //! systemd runs, else Debian's init scripts, else the daemons directly. A service that is not
-//! running is started. Beneath a test root nothing runs: the actions are reported as what
+//! running is started (but amavisd-new, an operator's content filter, is left stopped). Beneath a test root nothing runs: the actions are reported as what
 //! would be done.
 
 use std::path::Path;
@@ -88,6 +88,15 @@ pub fn perform(root: &Root, actions: &[ServiceAction]) -> Result<Vec<String>> {
             continue;
         }
         let running = is_running(a.service);
+        if !running && a.service == Service::Amavis {
+            // an operator's content filter that is stopped stays stopped: it reads the new
+            // configuration when it starts
+            done.push(format!(
+                "amavisd-new is not running: it reads its new configuration when it starts ({})",
+                a.why
+            ));
+            continue;
+        }
         let verb = match (running, a.verb) {
             (false, _) => "start",
             (true, Verb::Reload) => "reload",
@@ -124,6 +133,12 @@ fn control(root: &Root, service: Service, verb: &str) -> Command {
             c.args(["-x", system::OPENDKIM_CONF]);
             c
         }
+        Service::Amavis => {
+            // amavisd(8): `amavisd start|stop|reload`; it daemonizes itself
+            let mut c = command(crate::amavis::AMAVISD);
+            c.arg(if verb == "restart" { "reload" } else { verb });
+            c
+        }
     }
 }
 
@@ -136,16 +151,31 @@ pub fn is_running(service: Service) -> bool {
             output(&mut c).is_ok_and(|o| o.status.success())
         }
         Service::Opendkim => process_named("opendkim"),
+        // amavisd-new renames itself `/usr/sbin/amavisd (master)`, which comm (proc(5))
+        // truncates to 15 bytes: `/usr/sbin/amavi`
+        Service::Amavis => {
+            process_named_prefix("/usr/sbin/amavi") || process_named_prefix("amavisd")
+        }
     }
 }
 
 /// A live process (not a zombie: proc(5) `stat` state `Z`) whose `comm` is `name`.
 fn process_named(name: &str) -> bool {
+    process_where(|comm| comm == name)
+}
+
+/// A live process whose `comm` starts with `prefix`.
+fn process_named_prefix(prefix: &str) -> bool {
+    process_where(|comm| comm.starts_with(prefix))
+}
+
+/// A live process whose `comm` passes `wanted`.
+fn process_where(wanted: impl Fn(&str) -> bool) -> bool {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return false;
     };
     dir.flatten().any(|e| {
-        std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim_end() == name)
+        std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| wanted(c.trim_end()))
             && std::fs::read_to_string(e.path().join("stat")).is_ok_and(|stat| {
                 // `pid (comm) state …`: the state follows the last `)`
                 stat.rsplit_once(')')

@@ -16,7 +16,12 @@ use crate::values::MilterSocket;
 /// Every `expected:` names what the OpenDKIM and Milter steps write for `settings`
 /// ([`postfix_milter`], [`opendkim_socket`]), so following it by hand does what `fix` does.
 pub(super) fn findings(state: &LocalState, settings: &Settings) -> Vec<Finding> {
-    let mut findings = milter_findings(state, settings.socket);
+    let mut findings = if settings.signer == crate::values::Signer::AmavisdNew {
+        // amavisd-new signs: OpenDKIM is not wired in on purpose
+        Vec::new()
+    } else {
+        milter_findings(state, settings.socket)
+    };
     findings.extend(double_signer(state));
     findings.extend(postconf_findings(state));
     findings
@@ -227,13 +232,22 @@ fn double_signer(state: &LocalState) -> Option<Finding> {
     {
         return None;
     }
-    let amavis = state.other_signers.iter().find(|(file, text)| {
-        file.starts_with("/etc/amavis/")
-            && text.lines().any(|l| {
-                let l = l.split('#').next().unwrap_or("").replace(' ', "");
-                l.contains("$enable_dkim_signing=1")
-            })
-    });
+    let amavis_files: Vec<&(String, String)> = state
+        .other_signers
+        .iter()
+        .filter(|(file, _)| file.starts_with("/etc/amavis/"))
+        .collect();
+    // the file whose live assignment turns signing on, when the files (read in order, the
+    // last assignment winning) leave it on
+    let amavis = crate::amavis::signs(amavis_files.iter().map(|(_, t)| t.as_str()))
+        .then(|| {
+            amavis_files
+                .iter()
+                .rev()
+                .find(|(_, t)| crate::amavis::turn_signing_off(t) != *t)
+                .copied()
+        })
+        .flatten();
     let rspamd = state
         .other_signers
         .iter()
@@ -256,8 +270,9 @@ fn double_signer(state: &LocalState) -> Option<Finding> {
         )
         .found(file.clone())
         .fix(Some(format!(
-            "let one signer sign: turn signing off in {file} (amavisd-new: \
-             $enable_dkim_signing = 0;), or remove OpenDKIM from smtpd_milters"
+            "let one signer sign: the Signer step turns signing off in {file} (amavisd-new: \
+             $enable_dkim_signing = 0;) with signer = \"opendkim\", or takes OpenDKIM out of \
+             smtpd_milters with signer = \"amavisd-new\""
         ))),
     )
 }

@@ -97,6 +97,7 @@ pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
         system::SIGNING_TABLE,
         system::KEY_TABLE,
     ];
+    let amavis_signs = settings.signer == crate::values::Signer::AmavisdNew;
     let mut out = vec![
         result(
             "milter",
@@ -121,6 +122,10 @@ pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
             unless_denied(state, &key_files, || keys::findings(state)),
         ),
     ];
+    if amavis_signs {
+        // signer = "amavisd-new": OpenDKIM's tables and keys are not used, so not judged
+        out.truncate(1);
+    }
     if settings.inbound_spf {
         let files = reads(&[system::MAIN_CF, system::MASTER_CF]);
         out.push(result(
@@ -130,7 +135,10 @@ pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
             unless_denied(state, &files, || spf_policy::findings(state)),
         ));
     }
-    if let Some(findings) = running::findings(state) {
+    if let Some(mut findings) = running::findings(state) {
+        if amavis_signs {
+            findings.retain(|f| !f.id.starts_with("opendkim."));
+        }
         out.push(result("running", "postfix, opendkim", &host, findings));
     }
     out

@@ -13,7 +13,7 @@ use super::{opendkim_files, postfix_files, spf_policy_files};
 use crate::error::{Error, Result};
 use crate::paths::{self as system, FileState};
 use crate::settings::Settings;
-use crate::values::MilterSocket;
+use crate::values::{MilterSocket, Signer};
 
 /// Compute the plan: every [`Part`].
 ///
@@ -28,12 +28,27 @@ pub fn build(settings: &Settings, cur: &Current) -> Result<Plan> {
 /// [`build`]'s plan does. Errors: as [`build`].
 pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result<Plan> {
     let mut plan = Plan::default();
-    require_users(settings, cur)?;
-    let has = |p: Part| parts.contains(&p);
+    let amavis_signs = settings.signer == Signer::AmavisdNew;
+    if !amavis_signs {
+        require_users(settings, cur)?;
+    }
+    // amavisd-new signs: OpenDKIM is not wired in, so its parts plan nothing (the Milter
+    // part only takes OpenDKIM out of main.cf)
+    let has = |p: Part| {
+        parts.contains(&p)
+            && !(amavis_signs && matches!(p, Part::Opendkim | Part::Tables | Part::Keys))
+    };
+    if has(Part::Signer) {
+        signer(settings, cur, &mut plan);
+    }
 
     let (identity, milter) = (has(Part::Identity), has(Part::Milter));
     if identity || milter {
-        let (main_cf, notes) = postfix_files::edit_main_cf(settings, cur, identity, milter)?;
+        let (main_cf, notes) = if amavis_signs {
+            postfix_files::edit_main_cf_unwired(cur, identity.then_some(settings), milter)?
+        } else {
+            postfix_files::edit_main_cf(settings, cur, identity, milter)?
+        };
         let postfix_restart = main_cf
             .as_ref()
             .is_some_and(|c| postfix_files::needs_restart(&cur.main_cf, &c.after));
@@ -51,7 +66,9 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
     if has(Part::InboundSpf) && settings.inbound_spf {
         spf_policy_files::plan(cur, &mut plan)?;
     }
-    dirs(settings, cur, parts, &mut plan);
+    if !amavis_signs {
+        dirs(settings, cur, parts, &mut plan);
+    }
     if has(Part::Opendkim) {
         plan.files
             .extend(opendkim_files::edit_opendkim_conf(settings, cur)?);
@@ -66,6 +83,7 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
         keys(settings, cur, &mut plan)?;
     }
     if milter
+        && !amavis_signs
         && settings.socket == MilterSocket::Local
         && !cur.accounts.in_group("postfix", "opendkim")
     {
@@ -78,6 +96,60 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
     }
     services(&mut plan);
     Ok(plan)
+}
+
+/// The Signer part: with `signer = "opendkim"`, every conf.d line that turns amavisd-new's
+/// signing on is set to `$enable_dkim_signing = 0;` ([`crate::amavis::turn_signing_off`],
+/// owner and mode kept), when amavisd-new signs now; with `signer = "amavisd-new"` nothing
+/// changes here, and a note says so when amavisd-new does not sign (or declares no key for
+/// a signing domain): its configuration is the operator's (amavisd-new's README.dkim).
+fn signer(settings: &Settings, cur: &Current, plan: &mut Plan) {
+    let amavis = &cur.amavis;
+    match settings.signer {
+        Signer::Opendkim => {
+            if !amavis.signs() {
+                return;
+            }
+            for file in &amavis.conf {
+                let Some(text) = file.text.as_deref() else {
+                    continue;
+                };
+                plan.files.extend(change(
+                    file,
+                    crate::amavis::turn_signing_off(text),
+                    Perms::Keep,
+                    "OpenDKIM signs (answers signer = \"opendkim\"): amavisd-new's DKIM \
+                     signing is turned off, so that every message carries one signature",
+                ));
+            }
+        }
+        Signer::AmavisdNew => {
+            if !amavis.installed() {
+                plan.notes.push(
+                    "signer = \"amavisd-new\", but amavisd-new is not installed (no \
+                     /etc/amavis/conf.d): nothing signs outgoing mail"
+                        .into(),
+                );
+            } else if !amavis.signs() {
+                plan.notes.push(
+                    "signer = \"amavisd-new\", but its configuration does not turn signing on: \
+                     set $enable_dkim_signing = 1; and a dkim_key(...) per domain in \
+                     /etc/amavis/conf.d/50-user (amavisd-new's README.dkim)"
+                        .into(),
+                );
+            }
+            for d in settings
+                .domains
+                .iter()
+                .filter(|d| !amavis.keys.contains_key(*d))
+            {
+                plan.notes.push(format!(
+                    "amavisd-new declares no key for {d}: add dkim_key('{d}', 'SELECTOR', \
+                     '/var/lib/amavis/dkim/{d}.pem'); (amavisd genrsa makes the key)"
+                ));
+            }
+        }
+    }
 }
 
 fn require_users(settings: &Settings, cur: &Current) -> Result<()> {
@@ -310,18 +382,28 @@ fn services(plan: &mut Plan) {
         .files
         .iter()
         .any(|f| f.path.starts_with("/etc/postfix"));
-    let opendkim = plan
+    let amavis = plan
         .files
         .iter()
-        .any(|f| !f.path.starts_with("/etc/postfix"))
-        || !plan.keys.is_empty()
-        || !plan.perms.is_empty()
-        || !plan.dirs.is_empty();
+        .any(|f| f.path.starts_with(crate::amavis::CONF_D));
+    let opendkim =
+        plan.files.iter().any(|f| {
+            !f.path.starts_with("/etc/postfix") && !f.path.starts_with(crate::amavis::CONF_D)
+        }) || !plan.keys.is_empty()
+            || !plan.perms.is_empty()
+            || !plan.dirs.is_empty();
     if opendkim {
         plan.services.push(ServiceAction::new(
             Service::Opendkim,
             Verb::Restart,
             "its configuration, keys or socket changed",
+        ));
+    }
+    if amavis {
+        plan.services.push(ServiceAction::new(
+            Service::Amavis,
+            Verb::Restart,
+            "its DKIM signing was turned off",
         ));
     }
     if postfix_restart {

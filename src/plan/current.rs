@@ -49,6 +49,90 @@ pub struct Current {
     /// Whether the SPF policy agent's program ([`crate::inbound_spf::PROGRAM`]) exists
     /// beneath the root (package postfix-policyd-spf-python).
     pub policyd_spf: bool,
+    /// amavisd-new's configuration snippets and the keys they declare.
+    pub amavis: AmavisState,
+}
+
+/// amavisd-new as this root has it: /etc/amavis/conf.d/* (each read through the fence; a
+/// file that cannot be read as text is left out: mailsetup edits none it cannot show) and,
+/// per signing domain, the key its `dkim_key(...)` calls declare.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AmavisState {
+    /// The snippets in the order amavisd-new reads them (by name).
+    pub conf: Vec<FileState>,
+    /// Per signing domain, the first key declared for it: its selector and public half
+    /// (None when the PEM file cannot be read or is not an RSA key), with the reason.
+    pub keys: BTreeMap<Domain, AmavisKey>,
+}
+
+/// A key amavisd-new's configuration declares for a signing domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmavisKey {
+    pub selector: String,
+    pub path: PathBuf,
+    pub public: std::result::Result<PublicKey, String>,
+}
+
+impl AmavisState {
+    /// Is amavisd-new installed here (its conf.d exists)?
+    pub fn installed(&self) -> bool {
+        !self.conf.is_empty()
+    }
+
+    /// Does the configuration turn DKIM signing on ([`crate::amavis::signs`])?
+    pub fn signs(&self) -> bool {
+        crate::amavis::signs(self.conf.iter().filter_map(|f| f.text.as_deref()))
+    }
+
+    /// Read conf.d beneath the root (the files amavisd-new reads: [`crate::amavis::is_read`];
+    /// so not the backups an apply leaves beside them), and the keys declared for `domains`.
+    pub fn read(root: &Root, domains: &[Domain]) -> AmavisState {
+        let mut names: Vec<String> = std::fs::read_dir(root.path(crate::amavis::CONF_D))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| crate::amavis::is_read(n))
+            .collect();
+        names.sort();
+        let conf: Vec<FileState> = names
+            .iter()
+            .filter_map(|n| system::read_file(root, &format!("{}/{n}", crate::amavis::CONF_D)).ok())
+            .filter(|f| f.text.is_some())
+            .collect();
+        let mut keys = BTreeMap::new();
+        for decl in conf
+            .iter()
+            .filter_map(|f| f.text.as_deref())
+            .flat_map(crate::amavis::key_decls)
+        {
+            let Some(domain) = domains
+                .iter()
+                .find(|d| d.as_str().eq_ignore_ascii_case(&decl.domain))
+            else {
+                continue;
+            };
+            if keys.contains_key(domain) {
+                continue;
+            }
+            let public = system::read_file(root, &decl.path.to_string_lossy())
+                .map_err(|e| e.to_string())
+                .and_then(|f| {
+                    f.text
+                        .ok_or_else(|| format!("{} does not exist", decl.path.display()))
+                })
+                .and_then(|pem| public_from_pem(&pem));
+            keys.insert(
+                domain.clone(),
+                AmavisKey {
+                    selector: decl.selector,
+                    path: decl.path,
+                    public,
+                },
+            );
+        }
+        AmavisState { conf, keys }
+    }
 }
 
 impl Current {
@@ -102,6 +186,7 @@ impl Current {
                 .ok()
                 .flatten()
                 .is_some_and(|s| matches!(s.kind, Kind::File | Kind::Symlink)),
+            amavis: AmavisState::read(root, &settings.domains),
         })
     }
 }

@@ -27,6 +27,9 @@ impl Part {
             Part::Tables => &[Part::Opendkim, Part::Keys],
             Part::Keys => &[Part::Tables],
             Part::InboundSpf => &[],
+            // one signer: turning amavisd-new's signing off needs OpenDKIM wired in, and
+            // keeping amavisd-new as the signer needs OpenDKIM taken out of main.cf
+            Part::Signer => &[Part::Milter],
         }
     }
 
@@ -39,6 +42,7 @@ impl Part {
             Part::Tables => "Tables",
             Part::Keys => "Keys",
             Part::InboundSpf => "Inbound SPF",
+            Part::Signer => "Signer",
         }
     }
 }

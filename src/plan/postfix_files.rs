@@ -88,6 +88,61 @@ pub(super) fn edit_main_cf(
     ))
 }
 
+/// main.cf when amavisd-new signs (answers `signer = "amavisd-new"`): with `identity`
+/// (the settings), myhostname and inet_protocols; with `milter`, OpenDKIM's entry taken out
+/// of smtpd_milters and non_smtpd_milters (other milters kept in order; a list left with
+/// nothing is set empty), so that each message is signed once. Nothing else changes.
+pub(super) fn edit_main_cf_unwired(
+    cur: &Current,
+    identity: Option<&Settings>,
+    milter: bool,
+) -> Result<(Option<FileChange>, Vec<String>)> {
+    let text = existing(&cur.main_cf, "postfix")?;
+    let mut cf = MainCf::parse(text);
+    let err = edit_err(&cur.main_cf.path);
+    if let Some(settings) = identity {
+        cf.set("myhostname", settings.hostname.as_str())
+            .map_err(&err)?;
+        cf.set("inet_protocols", settings.inet_protocols.as_str())
+            .map_err(&err)?;
+    }
+    if milter {
+        let odk_socket = cur
+            .opendkim_conf
+            .text
+            .as_deref()
+            .and_then(|t| OpendkimConf::parse(t).get("Socket").map(str::to_string));
+        for name in ["smtpd_milters", "non_smtpd_milters"] {
+            let Some(value) = cf.get(name) else {
+                continue;
+            };
+            let items = split_list(&value);
+            let kept: Vec<String> = items
+                .iter()
+                .filter(|i| !milter::is_opendkim_entry(i, odk_socket.as_deref()))
+                .cloned()
+                .collect();
+            if kept.len() != items.len() {
+                cf.set(name, &kept.join(", ")).map_err(&err)?;
+            }
+        }
+    }
+    Ok((
+        change(
+            &cur.main_cf,
+            cf.to_string(),
+            Perms::Keep,
+            if milter {
+                "amavisd-new signs: OpenDKIM is taken out of Postfix's milters, so that \
+                 every message carries one signature"
+            } else {
+                "the server's name and the IP versions Postfix uses"
+            },
+        ),
+        shadowed_notes(&cf),
+    ))
+}
+
 /// One note per parameter whose earlier definitions the edit commented out.
 fn shadowed_notes(cf: &MainCf) -> Vec<String> {
     cf.shadowed()

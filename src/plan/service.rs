@@ -7,6 +7,8 @@ use std::fmt;
 pub enum Service {
     Postfix,
     Opendkim,
+    /// amavisd-new (Debian's init script and unit are named `amavis`).
+    Amavis,
 }
 
 impl Service {
@@ -14,6 +16,7 @@ impl Service {
         match self {
             Service::Postfix => "postfix",
             Service::Opendkim => "opendkim",
+            Service::Amavis => "amavis",
         }
     }
 }
@@ -48,6 +51,7 @@ impl fmt::Display for ServiceAction {
             (Service::Postfix, Verb::Restart) => "stop and start postfix",
             (Service::Postfix, Verb::Reload) => "reload postfix",
             (Service::Opendkim, _) => "restart opendkim",
+            (Service::Amavis, _) => "restart amavisd-new",
         };
         write!(f, "{what}: {}", self.why)
     }

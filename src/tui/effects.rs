@@ -121,9 +121,8 @@ fn apply_plan(
     .map_err(|e| e.to_string())?;
     let options = apply::Options {
         what: format!(
-            "wizard step {}/{} ({})",
-            step.index(),
-            Step::LAST,
+            "wizard step {} ({})",
+            step.numbered(root.path(crate::amavis::CONF_D).is_dir()),
             step.title()
         ),
         now: SystemTime::now(),

@@ -1,7 +1,7 @@
 //! The wizard's screen: [`render`] draws a [`Wizard`] into a ratatui frame. Pure: it reads the
 //! state and writes cells, nothing else.
 //!
-//! Layout, top to bottom: the title line (`mailsetup — step N/LAST: <title>`, `(dry run)`, a
+//! Layout, top to bottom: the title line (`mailsetup — step N/M: <title>`, `(dry run)`, a
 //! spinner and what is running), the step's purpose, the `mailsetup fix` box when the wizard
 //! was opened for a finding, the step's body, the status line, and the key hints (always
 //! visible). The help and the quit confirmation are boxes drawn over it. Made for 80x24 over
@@ -207,12 +207,7 @@ fn title(w: &Wizard, theme: &Theme, width: usize) -> Line<'static> {
         (false, true) => " (demo)",
         (false, false) => "",
     };
-    let short = format!(
-        "step {}/{}: {}{dry}",
-        w.step.index(),
-        Step::LAST,
-        w.step.title()
-    );
+    let short = format!("step {}: {}{dry}", w.numbered(w.step), w.step.title());
     let full = format!("mailsetup — {short}");
     let right = match &w.busy {
         Some(busy) => {

@@ -1,7 +1,8 @@
 //! The identity form: hostname, IPv4, IPv6, domains, then the DKIM selector and key size,
-//! SPF's `all`, the DMARC policy and report address, OpenDKIM's trusted hosts and the
-//! hosting provider (pre-filled with the guess from the PTR name, [`Form::guess_provider`]), and
-//! whether incoming mail is SPF-checked (`inbound_spf`, on/off): every
+//! SPF's `all`, the DMARC policy and report address, OpenDKIM's trusted hosts, the
+//! hosting provider (pre-filled with the guess from the PTR name, [`Form::guess_provider`]),
+//! whether incoming mail is SPF-checked (`inbound_spf`, on/off), and (where amavisd-new is
+//! installed, [`Form::ask_signer`]) the signer: every
 //! answer but the socket (the OpenDKIM step's Tab) and `allow_private_ip` (answers file
 //! only). Text the operator edits (the enumerated ones also cycle with ← →), validated field
 //! by field with the rule a bad value breaks: the same parsers as the answers file.
@@ -11,8 +12,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::provider::Provider;
 use crate::settings::Settings;
 use crate::values::{
-    DmarcPolicy, Domain, InetProtocols, KeyBits, MailtoUri, PUBLIC_ADDRESS_WHY, Selector, SpfAll,
-    TrustedHost, parse_public_ipv4, parse_public_ipv6, private_range,
+    DmarcPolicy, Domain, InetProtocols, KeyBits, MailtoUri, PUBLIC_ADDRESS_WHY, Selector, Signer,
+    SpfAll, TrustedHost, parse_public_ipv4, parse_public_ipv6, private_range,
 };
 
 /// The positions of the fields after the identity (see [`more_fields`]).
@@ -189,6 +190,24 @@ impl Form {
         f.error = None;
     }
 
+    /// Add the `signer` choice (once) at the end: the wizard asks it only where amavisd-new
+    /// is installed (or the answers name it), pre-filled from `settings`.
+    pub fn ask_signer(&mut self, settings: Option<&Settings>) {
+        if self.fields.iter().any(|f| f.key == "signer") {
+            return;
+        }
+        let signer = settings.map_or(Signer::Opendkim, |s| s.signer);
+        self.fields.push(Field {
+            key: "signer",
+            label: "DKIM signer",
+            value: signer.as_str().to_string(),
+            error: None,
+            hint: "←→ opendkim (amavisd-new's signing turned off) · amavisd-new (OpenDKIM not \
+                   wired in): one program signs",
+            choices: &["opendkim", "amavisd-new"],
+        });
+    }
+
     /// Validate every field; on success, `base` (or defaults) with these values. On failure
     /// each bad field carries its error and the focus moves to the first one.
     ///
@@ -239,6 +258,10 @@ impl Form {
             Provider::parse(v).map(Some).map_err(|r| r.to_string())
         });
         let inbound_spf = self.check(INBOUND_SPF, parse_on_off);
+        let signer = match self.fields.iter().position(|f| f.key == "signer") {
+            Some(i) => self.check(i, |v| Signer::parse(v).map_err(|r| r.to_string())),
+            None => Some(base.map_or(Signer::Opendkim, |b| b.signer)),
+        };
         if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
             self.focus = i;
             return None;
@@ -264,6 +287,7 @@ impl Form {
         s.trusted_hosts = trusted_hosts?;
         s.provider = provider?;
         s.inbound_spf = inbound_spf?;
+        s.signer = signer?;
         Some(s)
     }
 

@@ -292,3 +292,32 @@ fn the_inbound_spf_field_turns_the_check_on_and_the_saved_answers_say_so() {
         Some("inbound_spf: \"maybe\" is neither on nor off")
     );
 }
+
+/// The signer is asked only once the wizard adds it (amavisd-new installed); its value
+/// reaches the settings, and without the field the answers' value is kept.
+#[test]
+fn the_signer_is_asked_only_when_added() {
+    let mut f = Form::new(None, Some("mail.example.org"), None, None);
+    assert!(!f.fields.iter().any(|x| x.key == "signer"));
+    set(&mut f, "ipv4", "93.184.216.34");
+    set(&mut f, "domains", "example.org");
+    let mut base = f.settings(None).expect("valid");
+    assert_eq!(base.signer, crate::values::Signer::Opendkim);
+    f.ask_signer(None);
+    f.ask_signer(None);
+    assert_eq!(f.fields.iter().filter(|x| x.key == "signer").count(), 1);
+    set(&mut f, "signer", "amavisd-new");
+    assert_eq!(
+        f.settings(None).expect("valid").signer,
+        crate::values::Signer::AmavisdNew
+    );
+    set(&mut f, "signer", "amavis");
+    assert!(f.settings(None).is_none());
+    // a form without the field keeps the answers' signer
+    base.signer = crate::values::Signer::AmavisdNew;
+    let mut again = Form::new(Some(&base), None, None, None);
+    assert_eq!(
+        again.settings(Some(&base)).expect("valid").signer,
+        base.signer
+    );
+}

@@ -149,22 +149,49 @@ impl Wizard {
         matches!(self.detour, Some(Detour::Away(_)))
     }
 
-    /// Where Esc goes: back to Verify from a detour, else the step before.
+    /// Where Esc goes: back to Verify from a detour, else the step before (past a step
+    /// this server does not need, [`Wizard::shown`]).
     pub(crate) fn back(&self) -> Step {
         if self.returns_to_verify() {
             Step::Verify
         } else {
-            self.step.prev()
+            let mut s = self.step.prev();
+            while !self.shown(s) && s.prev() != s {
+                s = s.prev();
+            }
+            s
         }
     }
 
-    /// Where finishing `step` goes: back to Verify from a detour, else the next step.
+    /// Where finishing `step` goes: back to Verify from a detour, else the next step (past
+    /// a step this server does not need, [`Wizard::shown`]).
     pub(crate) fn onward(&self, step: Step) -> Step {
         if self.returns_to_verify() {
             Step::Verify
         } else {
-            step.next()
+            let mut s = step.next();
+            while !self.shown(s) && s.next() != s {
+                s = s.next();
+            }
+            s
         }
+    }
+
+    /// `N/M` for `step`: its number among the steps the walk shows ([`Wizard::shown`];
+    /// the scan is 0), and the last one's.
+    pub fn numbered(&self, step: Step) -> String {
+        step.numbered(self.shown(Step::Signer))
+    }
+
+    /// Whether the walk shows `step`: the Signer step only where amavisd-new is installed
+    /// (the scan says so), or the answers make it the signer; a `fix` goes to it anyway.
+    pub(crate) fn shown(&self, step: Step) -> bool {
+        step != Step::Signer
+            || self.scan.as_ref().is_some_and(|s| s.amavis)
+            || self
+                .settings
+                .as_ref()
+                .is_some_and(|s| s.signer == crate::values::Signer::AmavisdNew)
     }
 
     /// `mailsetup … COMMAND` with the options of this run.

@@ -11,6 +11,9 @@ pub enum Step {
     Identity,
     /// `inet_protocols`, with IPv6 readiness (main.cf `myhostname` and `inet_protocols`).
     InetProtocols,
+    /// One DKIM signer: amavisd-new's signing off (OpenDKIM signs), or amavisd-new signs
+    /// and OpenDKIM is not wired in (answers `signer`).
+    Signer,
     /// opendkim.conf, /etc/default/opendkim, the socket.
     Opendkim,
     /// main.cf milter parameters.
@@ -30,10 +33,11 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 11] = [
+    pub const ALL: [Step; 12] = [
         Step::Scan,
         Step::Identity,
         Step::InetProtocols,
+        Step::Signer,
         Step::Opendkim,
         Step::Milter,
         Step::Tables,
@@ -43,9 +47,6 @@ impl Step {
         Step::Verify,
         Step::Summary,
     ];
-
-    /// The last step's number: "step N/LAST" in titles and messages.
-    pub const LAST: usize = Step::ALL.len() - 1;
 
     /// Its position, 0-based (the issue's step numbers).
     pub fn index(self) -> usize {
@@ -61,6 +62,32 @@ impl Step {
             .checked_sub(1)
             .and_then(|i| Step::ALL.get(i).copied())
             .unwrap_or(self)
+    }
+
+    /// `N/M`: the step's number among the steps shown, and the last one's (the Summary);
+    /// the Signer step counts only when it is shown (`signer`: amavisd-new is installed,
+    /// or the answers make it the signer).
+    pub fn numbered(self, signer: bool) -> String {
+        let number = |s: Step| {
+            Step::ALL
+                .iter()
+                .take(s.index() + 1)
+                .filter(|t| **t != Step::Scan && (signer || **t != Step::Signer))
+                .count()
+        };
+        format!("{}/{}", number(self), number(Step::Summary))
+    }
+
+    /// [`Step::numbered`] on this server: the Signer step counts where amavisd-new is
+    /// installed or signs.
+    pub fn numbered_on(
+        self,
+        settings: &crate::settings::Settings,
+        cur: &crate::plan::Current,
+    ) -> String {
+        self.numbered(
+            cur.amavis.installed() || settings.signer == crate::values::Signer::AmavisdNew,
+        )
     }
 
     /// The title shown at the top.
@@ -90,6 +117,10 @@ impl Step {
                 "Which IP versions Postfix sends over. Receivers such as Gmail reject IPv6 mail \
                  from an address without a matching PTR."
             }
+            Step::Signer => {
+                "One program signs outgoing mail: OpenDKIM, with amavisd-new's signing off, or \
+                 amavisd-new, with OpenDKIM left out of Postfix."
+            }
             Step::Opendkim => "OpenDKIM's configuration and the socket Postfix reaches it through.",
             Step::Milter => "Postfix hands every message to OpenDKIM to be signed.",
             Step::Tables => "Which key signs which domain, and which hosts are trusted.",
@@ -109,6 +140,7 @@ impl Step {
     pub fn part(self) -> Option<Part> {
         match self {
             Step::InetProtocols => Some(Part::Identity),
+            Step::Signer => Some(Part::Signer),
             Step::Opendkim => Some(Part::Opendkim),
             Step::Milter => Some(Part::Milter),
             Step::Tables => Some(Part::Tables),
@@ -137,7 +169,6 @@ impl Step {
                 "postfix.config-warning"
                 | "postfix.restart-pending"
                 | "opendkim.config-invalid"
-                | "signer.double"
                 | "selftest.unsigned"
                 | "selftest.signed",
             ) => {
@@ -153,6 +184,9 @@ impl Step {
                 | "spf-policy.order",
             ) => return None,
             ("spf-policy", _) => Step::InboundSpf,
+            // either signer: the Signer step turns amavisd-new's signing off, or (signer =
+            // "amavisd-new") brings the Milter step, which takes OpenDKIM out of main.cf
+            (_, "signer.double") => Step::Signer,
             (_, "selftest.dkim-fail-published") => Step::Records,
             (_, "selftest.dkim-fail-local") => Step::Keys,
             (_, "opendkim.signing-table-no-refile") => Step::Opendkim,
@@ -184,7 +218,14 @@ mod tests {
             seen.push(s);
         }
         assert_eq!(seen, Step::ALL);
-        assert_eq!(Step::Keys.index(), 6);
+        assert_eq!(Step::Keys.index(), 7);
+        assert_eq!(Step::Signer.prev(), Step::InetProtocols);
+        assert_eq!(Step::Signer.next(), Step::Opendkim);
+        // numbered as the walk shows them: the Signer step only where amavisd-new is
+        assert_eq!(Step::Keys.numbered(false), "6/10");
+        assert_eq!(Step::Keys.numbered(true), "7/11");
+        assert_eq!(Step::Signer.numbered(true), "3/11");
+        assert_eq!(Step::Identity.numbered(false), "1/10");
     }
 
     #[test]
@@ -208,6 +249,7 @@ mod tests {
             Some(Step::Records)
         );
         assert_eq!(Step::for_finding("dns.ns-disagree"), Some(Step::Verify));
+        assert_eq!(Step::for_finding("signer.double"), Some(Step::Signer));
         assert_eq!(Step::for_finding("nonsense"), None);
         assert_eq!(Step::for_finding("foo.bar"), None);
         // either side may be the culprit: the Milter step writes Postfix's, and brings the
@@ -240,7 +282,6 @@ mod tests {
             "postfix.not-running",
             "postfix.config-warning",
             "postfix.restart-pending",
-            "signer.double",
             "opendkim.config-invalid",
             "selftest.unsigned",
             "selftest.signed",

@@ -30,6 +30,9 @@ pub struct Scan {
     /// The hosting provider guessed from the PTR name of `ipv4` (on this host only), which
     /// pre-fills the form's `provider` field when the answers name none.
     pub provider_guess: Option<crate::provider::Provider>,
+    /// amavisd-new is installed (/etc/amavis/conf.d exists): the wizard asks `signer` and
+    /// shows the Signer step only then.
+    pub amavis: bool,
 }
 
 /// A key, as the runtime translates it.

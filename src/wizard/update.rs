@@ -4,6 +4,7 @@
 //! interrupted run. Pure: state in, effects out.
 
 use super::{Effect, Form, Msg, Scan, Wizard};
+use crate::values::Signer;
 
 impl Wizard {
     /// Handle one message; returns the effects to run (none of them run here).
@@ -48,6 +49,14 @@ impl Wizard {
         }
         if let Some(p) = scan.provider_guess {
             self.form.guess_provider(p);
+        }
+        if scan.amavis
+            || self
+                .settings
+                .as_ref()
+                .is_some_and(|s| s.signer == Signer::AmavisdNew)
+        {
+            self.form.ask_signer(self.settings.as_ref());
         }
         self.scan = Some(scan);
         Vec::new()

@@ -39,10 +39,15 @@
 #      refile:, key 0640 with postfix in group opendkim, key root-owned, postfix out of the socket's
 #      group, socket outside the chroot, OpenDKIM stopped, Postfix stopped, another Socket in opendkim.conf (and
 #      another SOCKET in /etc/default/opendkim, which the init script ignores: no finding),
-#      an unknown opendkim.conf option, an unused main.cf parameter, amavisd-new signing too,
+#      an unknown opendkim.conf option, an unused main.cf parameter, amavisd-new signing too
+#      (its 50-user put back afterwards: /etc/amavis is the package's),
 #      inet_protocols or inet_interfaces changed and only reloaded): `check` names the id, the fix
 #      (`mailsetup fix ID --yes` where check prints it, else the printed command) clears it,
 #      `selftest` passes again
+#  10c. amavisd-new (tests/e2e/amavis.sh) set up as its README.postfix/README.dkim say, signing
+#      too: with signer = "opendkim" the fix turns its signing off, with signer = "amavisd-new"
+#      it unwires OpenDKIM and the records carry amavisd-new's keys; one DKIM-Signature per
+#      message either way, verified by dkimpy; amavisd stopped by PID, its files put back
 #  11. cleanup (trap): stop daemons by PID, restore, verify the machine state, summary + timings
 #
 # Env: MAILSETUP (binary; default $REPO/target/debug/mailsetup, built with cargo if absent),
@@ -72,7 +77,7 @@ MANAGED=(/etc/postfix/main.cf /etc/postfix/master.cf /etc/opendkim.conf /etc/def
 RESTORE_SPECS=(/etc/postfix "/etc:opendkim*" "/etc/default:opendkim*" "/etc:mailsetup*" "/etc:dkimkeys" "/etc:amavis"
   "/etc:group*" "/etc:gshadow*" "/etc:passwd*" "/etc:shadow*" "/etc:.pwd.lock" "/etc:mailname*"
   "/etc:aliases*" "/var/spool:postfix" "/var/lib:postfix" "/var/lib:mailsetup*" "/var/mail:*"
-  "/run:opendkim*" "/run:named" "/run:mount"   # /run/mount: libmount's utab (unshare + mount)
+  "/run:opendkim*" "/run:named" "/run:mount" "/var/lib:amavis" "/run:amavis"   # /run/mount: libmount's utab (unshare + mount)
   "/etc:postfix-policyd-spf-python")            # inbound_spf.sh bind-mounts over it, never writes it
 # Checked at the end: the restore set plus all of /etc.
 VERIFY_SPECS=(/etc "${RESTORE_SPECS[@]}")
@@ -87,7 +92,7 @@ FAILURES=() TIMES=()
 PH_NAME='' PH_T=0
 LAB='' SYSLOG='' SYSLOG_LINE0=0
 PREFLIGHT_DONE=0 SINK_PID='' NAMED_PID='' CREATED_DEVLOG=0
-PRE_MASTER='' PRE_ODK='' PRE_NAMED=''
+PRE_MASTER='' PRE_ODK='' PRE_NAMED='' PRE_AMAVIS=''
 
 secs() { local d=$(( $(date +%s%N) - $1 )); printf '%d.%03d' $((d / 1000000000)) $(((d / 1000000) % 1000)); }
 timing() { TIMES+=("$1=$2"); }
@@ -196,6 +201,8 @@ cleanup() {
       [ -n "$p" ] || break
       stop_pids opendkim $p || fail "opendkim did not stop on TERM"
     done
+    p=$(not_in "$PRE_AMAVIS" $( { cat /run/amavis/amavisd.pid; pgrep -f '^/usr/sbin/amavisd'; } 2>/dev/null | awk 'NF && !seen[$0]++'))
+    [ -z "$p" ] || stop_pids amavisd $p || fail "amavisd did not stop on TERM"
     stop_pids named $NAMED_PID $(not_in "$PRE_NAMED" $(pgrep -x named || true)) || fail "named did not stop on TERM"
     stop_pids syslog-sink $SINK_PID
     if [ "$CREATED_DEVLOG" = 1 ]; then rm -f /dev/log; fi
@@ -251,7 +258,9 @@ PRE_MASTER=$(postfix_master_pids); PRE_ODK=$(pgrep -x opendkim || true); PRE_NAM
 [ -z "$PRE_MASTER" ] || die "postfix is running (master pid $PRE_MASTER); stop it first: this test starts and stops it"
 [ -z "$PRE_ODK" ] || die "opendkim is running (pid $PRE_ODK); stop it first"
 [ -z "$PRE_NAMED" ] || die "named is running (pid $PRE_NAMED); stop it first"
-for port in 25 "$DNS_PORT"; do listening "$port" && die "port $port is in use"; done
+PRE_AMAVIS=$(pgrep -f '^/usr/sbin/amavisd' || true)
+[ -z "$PRE_AMAVIS" ] || die "amavisd-new is running (pid $PRE_AMAVIS); stop it first: phase 10c starts and stops it"
+for port in 25 "$DNS_PORT" 10024 10025; do listening "$port" && die "port $port is in use"; done
 USE_53=0; if [ "$ALSO_53" = 1 ] && ! listening 53; then USE_53=1; fi
 
 LAB=$(mktemp -d /tmp/mailsetup-e2e.XXXXXX)
@@ -325,17 +334,31 @@ else
   echo "  \$ mailsetup --answers $ANSWERS --nameserver 127.0.0.1:$DNS_PORT --authoritative-port $DNS_PORT   (in tmux)"
   tmux new-session -d -s "$W" -x 80 -y 24 \
     "'$MAILSETUP' --answers '$ANSWERS' --nameserver 127.0.0.1:$DNS_PORT --authoritative-port $DNS_PORT; echo \$? >'$LAB/wizard.rc'; sleep 600"
+  tw_done() { # tw_done SECS : the step's plan is on screen; ALREADY=1 when it has nothing to do
+    local i=0 screen
+    while [ "$i" -lt $(($1 * 10)) ]; do
+      screen=$(tmux capture-pane -p -t "$W" 2>/dev/null)
+      if grep -qF "already done" <<<"$screen"; then ALREADY=1; return 0; fi
+      if grep -qF "n skip" <<<"$screen"; then ALREADY=0; return 0; fi
+      sleep 0.1; i=$((i + 1))
+    done
+    echo "  waited $1 s for the step's plan"; tmux capture-pane -p -t "$W" | sed 's/^/  | /'; return 1
+  }
+  # amavisd-new installed: the Signer step (3) is shown, already done with its stock conf.d
+  TOTAL=10; [ -d /etc/amavis/conf.d ] && TOTAL=11
   ok=1
-  { tw "Debian GNU/Linux 12" 30 && tmux send-keys -t "$W" Enter && tw "step 1/10" 10 && tmux send-keys -t "$W" Enter; } || ok=0
-  for n in 2 3 4 5 6; do
+  { tw "Debian GNU/Linux 12" 30 && tmux send-keys -t "$W" Enter && tw "step 1/$TOTAL" 10 && tmux send-keys -t "$W" Enter; } || ok=0
+  for n in $(seq 2 $((TOTAL - 3))); do
     [ "$ok" = 1 ] || break
-    { tw "step $n/10" 30 && tw "n skip" 60 && tmux send-keys -t "$W" y \
-      && tw "done, the files now match" 120 && tmux send-keys -t "$W" Enter; } || ok=0
+    { tw "step $n/$TOTAL" 30 && tw_done 60; } || { ok=0; break; }
+    if [ "$ALREADY" = 1 ]; then
+      echo "  step $n/$TOTAL: already done"; tmux send-keys -t "$W" Enter
+    else
+      { tmux send-keys -t "$W" y && tw "done, the files now match" 120 && tmux send-keys -t "$W" Enter; } || ok=0
+    fi
   done
-  # step 7, Inbound SPF: inbound_spf is off in these answers, nothing to do; Enter passes it
-  [ "$ok" = 1 ] && { { tw "step 7/10: Inbound SPF" 30 && tw "already done" 60 && tmux send-keys -t "$W" Enter \
-    && tw "step 8/10" 30 && tw '$ORIGIN' 30 && tmux send-keys -t "$W" Enter \
-    && tw "step 9/10" 30 && tmux send-keys -t "$W" Enter && tw "step 10/10" 30 && tw "ed postfix: " 120; } || ok=0; }
+  [ "$ok" = 1 ] && { { tw "step $((TOTAL - 2))/$TOTAL" 30 && tw '$ORIGIN' 30 && tmux send-keys -t "$W" Enter \
+    && tw "step $((TOTAL - 1))/$TOTAL" 30 && tmux send-keys -t "$W" Enter && tw "step $TOTAL/$TOTAL" 30 && tw "ed postfix: " 120; } || ok=0; }
   tmux capture-pane -p -t "$W" | sed 's/^/  | /'
   [ "$ok" = 1 ] && tmux send-keys -t "$W" Enter
   for _ in $(seq 1 100); do [ -s "$LAB/wizard.rc" ] && break; sleep 0.1; done
@@ -780,9 +803,13 @@ check "apply --yes writes SOCKET back to match" sh -c "test $MS_RC = 0 && grep -
 break_fix opendkim.config-invalid "echo 'Bogusoption yes' >>/etc/opendkim.conf" \
   "sed -i '/^Bogusoption/d' /etc/opendkim.conf"
 break_fix postfix.config-warning "postconf -e mailsetup_typo=1" "postconf -X mailsetup_typo"
+# amavisd-new is installed (deps.sh): its 50-user turns signing on; the Signer step turns
+# it off again (signer = "opendkim"); /etc/amavis is the package's, so 50-user is put back
+cp -a /etc/amavis/conf.d/50-user "$LAB/50-user.orig"
 break_fix signer.double \
-  "mkdir -p /etc/amavis/conf.d && printf '%s\\n' '\$enable_dkim_signing = 1;' >/etc/amavis/conf.d/50-user" \
-  "rm -r /etc/amavis"
+  "sed -i 's/^1;/\$enable_dkim_signing = 1;\\n1;/' /etc/amavis/conf.d/50-user" fix
+cp -a "$LAB/50-user.orig" /etc/amavis/conf.d/50-user
+rm -f /etc/amavis/conf.d/50-user.mailsetup-*
 if grep -q . /proc/net/if_inet6 2>/dev/null; then
   break_fix postfix.restart-pending "postconf -e inet_protocols=all && postfix reload" \
     "postfix stop && postfix start && sleep 1"
@@ -800,4 +827,10 @@ wait_for 10 listening 25 || true
 ms check --answers "$ANSWERS" "${LABNS[@]}"
 check "inet_interfaces = $IFACES0 again, after a stop and start: check passes" test "$MS_RC" = 0
 timing "break and repair" "$(secs "$t")"
+
+# ---------------------------------------------------------------- 10c. amavisd-new
+# after 10b: it needs the set-up applied (phase 10 rolled it back; 10b applied it again),
+# named serving the zones and the daemons running
+# shellcheck source=tests/e2e/amavis.sh
+source "$HERE/amavis.sh"
 phase_end

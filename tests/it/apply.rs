@@ -452,6 +452,11 @@ fn applying_the_parts_one_by_one_ends_where_the_whole_plan_does() {
             assert!(plan.is_empty(), "{part:?} with inbound_spf off: {plan}");
             continue;
         }
+        if *part == Part::Signer {
+            // no amavisd-new in the stock tree: one signer already
+            assert!(plan.is_empty(), "{plan}");
+            continue;
+        }
         assert!(
             !plan.is_empty(),
             "{part:?} has something to do on a stock tree"

@@ -312,21 +312,27 @@ async fn fix_without_the_screen_applies_the_step_that_repairs_a_local_finding() 
     assert!(!run.stdout.contains("needs the"), "{}", run.stdout);
     assert_eq!(tree.read("/etc/postfix/main.cf"), main_cf);
 
-    // a finding no step repairs: its fix is printed, exit 1
+    // a second signer: the Signer step turns amavisd-new's signing off (signer =
+    // "opendkim", the default), in place
     tree.write(
         "/etc/amavis/conf.d/50-user",
-        "use strict;\n$enable_dkim_signing = 1;\n",
+        "use strict;\n$enable_dkim_signing = 1; # sign\n1;\n",
     );
-    let run = fix(&tree, &lab, &["signer.double"]);
-    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let run = fix(&tree, &lab, &["signer.double", "--yes"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("$enable_dkim_signing = 0;"),
+        run.stdout.contains("+$enable_dkim_signing = 0; # sign"),
         "{}",
         run.stdout
     );
     assert!(
+        run.stdout.contains("signer.double: cleared"),
+        "{}",
         run.stdout
-            .contains("mailsetup changes nothing on this server")
+    );
+    assert_eq!(
+        tree.read("/etc/amavis/conf.d/50-user"),
+        "use strict;\n$enable_dkim_signing = 0; # sign\n1;\n"
     );
 }
 

@@ -32,6 +32,7 @@ mod records;
 mod remote;
 mod selftest;
 mod selftest_via_postfix;
+mod signer;
 mod small_things;
 mod sweep_dns;
 mod sweep_local;

@@ -252,6 +252,7 @@ fn restart_actions(names: &[String]) -> Vec<ServiceAction> {
         .filter_map(|s| match s.as_str() {
             "postfix" => Some(Service::Postfix),
             "opendkim" => Some(Service::Opendkim),
+            "amavis" => Some(Service::Amavis),
             _ => None,
         })
         .map(|s| ServiceAction::new(s, Verb::Restart, "its files were restored"))

@@ -215,6 +215,7 @@ pub fn restart_services(root: &Root, names: &[String]) -> Result<Vec<String>> {
             let service = match *s {
                 "postfix" => Service::Postfix,
                 "opendkim" => Service::Opendkim,
+                "amavis" => Service::Amavis,
                 _ => return None,
             };
             Some(ServiceAction::new(

@@ -101,7 +101,7 @@ pub fn read(root: &Root) -> LocalState {
 }
 
 /// After a restart: does OpenDKIM answer on the socket Postfix uses, and may Postfix's user
-/// open it? Retries for up to 10 s while the daemon creates its socket. Ok beneath a test
+/// open it? (Nothing to ask when main.cf names no OpenDKIM milter and amavisd-new signs.) Retries for up to 10 s while the daemon creates its socket. Ok beneath a test
 /// root (nothing runs there). Errors: what failed, in one sentence.
 pub fn serving(root: &Root) -> Result<(), String> {
     if !root.is_host() {
@@ -122,6 +122,9 @@ pub fn serving(root: &Root) -> Result<(), String> {
                 },
             },
             (None, Some(entry)) => inet_answers(&entry),
+            // OpenDKIM left out of Postfix on purpose: amavisd-new signs (signer =
+            // "amavisd-new"), and Postfix needs nothing from OpenDKIM
+            (None, None) if amavis_signs(&state) => Ok(()),
             (None, None) => Err("main.cf names no OpenDKIM milter".into()),
         };
         if verdict.is_ok() || std::time::Instant::now() > until {
@@ -141,12 +144,40 @@ fn inet_answers(entry: &str) -> Result<(), String> {
     }
 }
 
-/// amavisd-new's configuration snippets and rspamd's DKIM signing configuration.
+/// Whether amavisd-new's configuration (as [`other_signers`] read it) turns signing on.
+fn amavis_signs(state: &LocalState) -> bool {
+    crate::amavis::signs(
+        state
+            .other_signers
+            .iter()
+            .filter(|(f, _)| f.starts_with(crate::amavis::CONF_D))
+            .map(|(_, t)| t.as_str()),
+    )
+}
+
+/// `amavisd showkeys` (amavisd(8): the public half of every key the live configuration
+/// declares, as zone-file records; it reads the configuration and the keys, without the
+/// daemon), parsed; None when amavisd is not installed or fails.
+pub fn amavis_showkeys() -> Option<Vec<crate::amavis::ShownKey>> {
+    if !Path::new(crate::amavis::AMAVISD).exists() {
+        return None;
+    }
+    let mut c = services::command(crate::amavis::AMAVISD);
+    c.arg("showkeys");
+    let out = services::output(&mut c).ok()?;
+    out.status
+        .success()
+        .then(|| crate::amavis::parse_showkeys(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// amavisd-new's configuration snippets (those it reads, [`crate::amavis::is_read`]) and
+/// rspamd's DKIM signing configuration.
 fn other_signers(root: &Root) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = std::fs::read_dir(root.path("/etc/amavis/conf.d"))
         .into_iter()
         .flatten()
         .flatten()
+        .filter(|e| crate::amavis::is_read(&e.file_name().to_string_lossy()))
         .filter_map(|e| {
             let name = format!("/etc/amavis/conf.d/{}", e.file_name().to_string_lossy());
             std::fs::read_to_string(e.path()).ok().map(|t| (name, t))

@@ -257,7 +257,7 @@ pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
     b
 }
 
-/// One row per planned step (but one the answers turn off): a mark, `N/LAST`, its title and
+/// One row per planned step (but one the answers turn off): a mark, `N/M` ([`Step::numbered`]), its title and
 /// what became of it. Returns whether any step was applied.
 fn outcomes(r: &mut Rows, w: &Wizard, theme: &Theme) -> bool {
     if w.plans.is_empty() {
@@ -291,12 +291,7 @@ fn outcomes(r: &mut Rows, w: &Wizard, theme: &Theme) -> bool {
             Outcome::Skipped => ("-", theme.dim, "skipped".into()),
             Outcome::Failed(e) => ("✗", theme.bad, format!("failed: {}", clean(e))),
         };
-        let label = format!(
-            " {mark} {}/{} {:<title_w$}  ",
-            step.index(),
-            Step::LAST,
-            step.title()
-        );
+        let label = format!(" {mark} {} {:<title_w$}  ", w.numbered(*step), step.title());
         r.lead(&[(&label, style)], &what, Style::new());
     }
     applied
@@ -376,9 +371,8 @@ fn next(r: &mut Rows, w: &Wizard, theme: &Theme) {
     r.indented(
         "  1. ",
         &format!(
-            "Publish the records of step {}/{} at your DNS provider; `{}` verifies them.",
-            Step::Records.index(),
-            Step::LAST,
+            "Publish the records of step {} at your DNS provider; `{}` verifies them.",
+            w.numbered(Step::Records),
             w.check_command(SAVED_ANSWERS)
         ),
         Style::new(),

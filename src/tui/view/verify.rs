@@ -42,9 +42,8 @@ pub fn verify(w: &Wizard, theme: &Theme, cols: usize) -> Body {
         .and_then(|f| Step::for_finding(f.id));
     let go = match target {
         Some(step) => format!(
-            ": go to step {}/{} {}, which fixes it",
-            step.index(),
-            Step::LAST,
+            ": go to step {} {}, which fixes it",
+            w.numbered(step),
             step.title()
         ),
         None => " on a finding: go to the step that fixes it".into(),
