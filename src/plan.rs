@@ -13,11 +13,12 @@ mod current;
 mod json;
 mod needs;
 mod opendkim_files;
+mod opendmarc_files;
 mod postfix_files;
 mod service;
 
 pub use build::{build, build_parts};
-pub use current::{Current, KeyState};
+pub use current::{ACCOUNTS, Current, KeyState};
 pub use json::to_json;
 pub use needs::{check_selection, with_earlier_prerequisites, with_prerequisites};
 pub use service::{Service, ServiceAction, Verb};
@@ -41,6 +42,10 @@ impl Owner {
     pub const ROOT_OPENDKIM: Owner = Owner {
         user: "root",
         group: "opendkim",
+    };
+    pub const OPENDMARC: Owner = Owner {
+        user: "opendmarc",
+        group: "opendmarc",
     };
 }
 
@@ -144,6 +149,10 @@ pub enum Part {
     Tables,
     /// The key directories, the keys, and their owner and mode.
     Keys,
+    /// Inbound DMARC (answers `inbound_dmarc`): opendmarc.conf, /etc/default/opendmarc
+    /// `SOCKET=`, its socket directory, OpenDMARC after OpenDKIM in `smtpd_milters`, and
+    /// `postfix` in group `opendmarc`. Nothing when `inbound_dmarc` is off.
+    InboundDmarc,
 }
 
 impl Part {
@@ -153,6 +162,7 @@ impl Part {
         Part::Milter,
         Part::Tables,
         Part::Keys,
+        Part::InboundDmarc,
     ];
 }
 

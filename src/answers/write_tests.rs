@@ -243,12 +243,17 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
         "mailto:r.x_y-z@reports.example",
     ]));
     let allow = any::<bool>();
+    // (inbound_dmarc, dmarc_reject_failures): rejecting needs inbound DMARC
+    let inbound = prop::sample::select(vec![(false, false), (true, false), (true, true)]);
     (
         (host, doms, v4, v6, proto, sel, allow),
-        (bits, sock, trusted, spf, dmarc, rua),
+        (bits, sock, trusted, spf, dmarc, rua, inbound),
     )
         .prop_map(
-            |((host, doms, v4, v6, proto, sel, allow), (bits, sock, trusted, spf, dmarc, rua))| {
+            |(
+                (host, doms, v4, v6, proto, sel, allow),
+                (bits, sock, trusted, spf, dmarc, rua, inbound),
+            )| {
                 let ipv4: Option<Ipv4Addr> = v4.map(|s| s.parse().expect("literal"));
                 let ipv6: Option<Ipv6Addr> = v6.map(|s| s.parse().expect("literal"));
                 // parse() gives private addresses only with the flag; every address offered
@@ -278,6 +283,8 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
                     spf_all: spf,
                     dmarc_policy: dmarc,
                     dmarc_rua: rua.map(|r| MailtoUri::parse(r).expect("valid")),
+                    inbound_dmarc: inbound.0,
+                    dmarc_reject_failures: inbound.1,
                 }
             },
         )

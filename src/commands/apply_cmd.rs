@@ -105,7 +105,12 @@ pub(super) fn fix_step(root: &Root, cli: &Cli, settings: &Settings, step: Step) 
         &plan::with_prerequisites(settings, &current, &parts)?,
     )?;
     if !p.is_empty() && !cli.yes && !std::io::stdin().is_terminal() {
-        say!("── step {}/9: {} ──\n{p}", step.index(), step.title());
+        say!(
+            "── step {}/{}: {} ──\n{p}",
+            step.index(),
+            crate::wizard::Step::LAST,
+            step.title()
+        );
         return Err(not_confirmed());
     }
     apply::check(root, &p, &current.accounts)?;
@@ -120,7 +125,12 @@ pub(super) fn fix_step(root: &Root, cli: &Cli, settings: &Settings, step: Step) 
         .filter(|s| **s != step)
         .map(|s| s.title())
         .collect();
-    let mut what = format!("fix: step {}/9 ({})", step.index(), step.title());
+    let mut what = format!(
+        "fix: step {}/{} ({})",
+        step.index(),
+        crate::wizard::Step::LAST,
+        step.title()
+    );
     if !brought.is_empty() {
         sayln!(
             "the {} step needs the {} step(s), whose changes are pending: they are shown and \
@@ -274,7 +284,12 @@ fn choose(
     for step in steps {
         let Some(part) = step.part() else { continue };
         let p = plan::build_parts(settings, current, &[part])?;
-        let header = format!("── step {}/9: {} ──", step.index(), step.title());
+        let header = format!(
+            "── step {}/{}: {} ──",
+            step.index(),
+            crate::wizard::Step::LAST,
+            step.title()
+        );
         // -q with --yes: nothing is asked, so only the result is said
         let shown = !(cli.yes && crate::output::quiet());
         if p.is_empty() {

@@ -143,7 +143,12 @@ fn without_screen(
         let current = crate::plan::Current::read(root, settings)?;
         let parts = crate::plan::with_prerequisites(settings, &current, &[part])?;
         let plan = crate::plan::build_parts(settings, &current, &parts)?;
-        say!("── step {}/9: {} ──\n{plan}", step.index(), step.title());
+        say!(
+            "── step {}/{}: {} ──\n{plan}",
+            step.index(),
+            crate::wizard::Step::LAST,
+            step.title()
+        );
         sayln!("\n(dry run: nothing was written)");
         return Ok(u8::from(!plan.is_empty()));
     }

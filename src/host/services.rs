@@ -124,10 +124,16 @@ fn control(root: &Root, service: Service, verb: &str) -> Command {
             c.args(["-x", system::OPENDKIM_CONF]);
             c
         }
+        Service::Opendmarc => {
+            let mut c = command("/usr/sbin/opendmarc");
+            c.args(["-c", system::OPENDMARC_CONF]);
+            c
+        }
     }
 }
 
-/// Is the daemon running? Postfix: `postfix status`. OpenDKIM: a process named `opendkim`.
+/// Is the daemon running? Postfix: `postfix status`. OpenDKIM (OpenDMARC): a process named
+/// `opendkim` (`opendmarc`).
 pub fn is_running(service: Service) -> bool {
     match service {
         Service::Postfix => {
@@ -136,6 +142,7 @@ pub fn is_running(service: Service) -> bool {
             output(&mut c).is_ok_and(|o| o.status.success())
         }
         Service::Opendkim => process_named("opendkim"),
+        Service::Opendmarc => process_named("opendmarc"),
     }
 }
 

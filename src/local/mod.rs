@@ -13,11 +13,14 @@
 //! - `keys` (module `keys`): every KeyTable key exists and passes OpenDKIM's own path check
 //!   ([`securefile`]);
 //! - `running` (module `running`, with `--root /` only): postfix and opendkim run, listening
-//!   as main.cf asks ([`listeners`]).
+//!   as main.cf asks ([`listeners`]);
+//! - `opendmarc` (module [`opendmarc`], with `inbound_dmarc` only): OpenDMARC installed,
+//!   after OpenDKIM in `smtpd_milters`, on its socket, reachable, running.
 
 mod keys;
 pub mod listeners;
 mod milter;
+pub mod opendmarc;
 mod running;
 pub mod securefile;
 pub mod socket;
@@ -71,10 +74,13 @@ pub struct LocalState {
     /// why: this user may not read them (EACCES), or they are symbolic links, which are never
     /// followed beneath the root. A line that needs one is `local.unreadable`, not judged.
     pub unread: Vec<(PathBuf, String)>,
+    /// OpenDMARC's files, process and socket (judged with `inbound_dmarc` only).
+    pub opendmarc: opendmarc::DmarcState,
 }
 
 /// Judge the state for `settings`; one result per check, in report order (`milter`,
-/// `opendkim`, `keys`, then `running` when the daemons were looked at).
+/// `opendkim`, `keys`, then `running` when the daemons were looked at, then `opendmarc`
+/// with `inbound_dmarc`).
 pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
     let host = settings.hostname.to_string();
     let reads = |files: &[&str]| -> Vec<PathBuf> { files.iter().map(PathBuf::from).collect() };
@@ -117,6 +123,19 @@ pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
     ];
     if let Some(findings) = running::findings(state) {
         out.push(result("running", "postfix, opendkim", &host, findings));
+    }
+    if settings.inbound_dmarc {
+        let files = [
+            system::MAIN_CF,
+            system::OPENDMARC_CONF,
+            system::DEFAULT_OPENDMARC,
+        ];
+        out.push(result(
+            "opendmarc",
+            system::OPENDMARC_CONF,
+            &host,
+            unless_denied(state, &reads(&files), || opendmarc::findings(state)),
+        ));
     }
     out
 }

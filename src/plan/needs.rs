@@ -17,8 +17,9 @@ impl Part {
     /// OpenDKIM listening on its socket (the OpenDKIM configuration); that configuration
     /// needs the tables it names (OpenDKIM does not start without them) and the keys the
     /// KeyTable names; the tables need the configuration that reads them (`refile:`) and the
-    /// keys; the keys need the KeyTable that names them. `main.cf` `inet_protocols` needs
-    /// nothing.
+    /// keys; the keys need the KeyTable that names them; inbound DMARC needs OpenDKIM wired
+    /// in (it judges the DKIM results OpenDKIM adds, and goes after it in `smtpd_milters`).
+    /// `main.cf` `inet_protocols` needs nothing.
     pub fn needs(self) -> &'static [Part] {
         match self {
             Part::Identity => &[],
@@ -26,6 +27,7 @@ impl Part {
             Part::Opendkim => &[Part::Tables, Part::Keys],
             Part::Tables => &[Part::Opendkim, Part::Keys],
             Part::Keys => &[Part::Tables],
+            Part::InboundDmarc => &[Part::Milter],
         }
     }
 
@@ -37,6 +39,7 @@ impl Part {
             Part::Milter => "Milter wiring",
             Part::Tables => "Tables",
             Part::Keys => "Keys",
+            Part::InboundDmarc => "Inbound DMARC",
         }
     }
 }

@@ -7,6 +7,8 @@ use std::fmt;
 pub enum Service {
     Postfix,
     Opendkim,
+    /// OpenDMARC (inbound DMARC), a milter after OpenDKIM.
+    Opendmarc,
 }
 
 impl Service {
@@ -14,6 +16,24 @@ impl Service {
         match self {
             Service::Postfix => "postfix",
             Service::Opendkim => "opendkim",
+            Service::Opendmarc => "opendmarc",
+        }
+    }
+
+    /// The service of a name [`Service::name`] gives (as run records store them).
+    pub fn from_name(name: &str) -> Option<Service> {
+        [Service::Postfix, Service::Opendkim, Service::Opendmarc]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+
+    /// The order services are (re)started in: the milters first, so that their sockets
+    /// exist when Postfix comes back.
+    pub fn start_rank(self) -> u8 {
+        match self {
+            Service::Opendkim => 0,
+            Service::Opendmarc => 1,
+            Service::Postfix => 2,
         }
     }
 }
@@ -48,6 +68,7 @@ impl fmt::Display for ServiceAction {
             (Service::Postfix, Verb::Restart) => "stop and start postfix",
             (Service::Postfix, Verb::Reload) => "reload postfix",
             (Service::Opendkim, _) => "restart opendkim",
+            (Service::Opendmarc, _) => "restart opendmarc",
         };
         write!(f, "{what}: {}", self.why)
     }

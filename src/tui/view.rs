@@ -207,7 +207,12 @@ fn title(w: &Wizard, theme: &Theme, width: usize) -> Line<'static> {
         (false, true) => " (demo)",
         (false, false) => "",
     };
-    let short = format!("step {}/9: {}{dry}", w.step.index(), w.step.title());
+    let short = format!(
+        "step {}/{}: {}{dry}",
+        w.step.index(),
+        crate::wizard::Step::LAST,
+        w.step.title()
+    );
     let full = format!("mailsetup — {short}");
     let right = match &w.busy {
         Some(busy) => {

@@ -19,6 +19,8 @@ const SPF_ALL: usize = 6;
 const DMARC_POLICY: usize = 7;
 const DMARC_RUA: usize = 8;
 const TRUSTED_HOSTS: usize = 9;
+const INBOUND_DMARC: usize = 10;
+const DMARC_REJECT: usize = 11;
 
 /// One text field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,6 +201,18 @@ impl Form {
             MailtoUri::parse(v).map(Some).map_err(|r| r.to_string())
         });
         let trusted_hosts = self.check(TRUSTED_HOSTS, parse_trusted_hosts);
+        let inbound_dmarc = self.check(INBOUND_DMARC, parse_bool);
+        let dmarc_reject = self.check(DMARC_REJECT, |v| {
+            let reject = parse_bool(v)?;
+            if reject && inbound_dmarc == Some(false) {
+                return Err(
+                    "rejecting DMARC failures needs OpenDMARC: set inbound_dmarc to true, or \
+                     this to false"
+                        .into(),
+                );
+            }
+            Ok(reject)
+        });
         if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
             self.focus = i;
             return None;
@@ -222,6 +236,8 @@ impl Form {
         s.dmarc_policy = dmarc_policy?;
         s.dmarc_rua = dmarc_rua?;
         s.trusted_hosts = trusted_hosts?;
+        s.inbound_dmarc = inbound_dmarc?;
+        s.dmarc_reject_failures = dmarc_reject?;
         Some(s)
     }
 
@@ -266,6 +282,8 @@ fn more_fields(settings: Option<&Settings>) -> Vec<Field> {
     let rua = settings.and_then(|s| s.dmarc_rua.as_ref());
     let trusted =
         settings.map_or_else(Settings::default_trusted_hosts, |s| s.trusted_hosts.clone());
+    let inbound_dmarc = settings.is_some_and(|s| s.inbound_dmarc);
+    let dmarc_reject = settings.is_some_and(|s| s.dmarc_reject_failures);
     vec![
         text(
             "selector",
@@ -310,7 +328,32 @@ fn more_fields(settings: Option<&Settings>) -> Vec<Field> {
                 .join(", "),
             "hosts whose mail OpenDKIM signs: IPs, networks (CIDR), names, with commas",
         ),
+        choice(
+            "inbound_dmarc",
+            "Inbound DMARC (OpenDMARC)",
+            inbound_dmarc.to_string(),
+            "←→ false · true: OpenDMARC judges incoming mail by its sender's DMARC policy \
+             (RFC 7489 §6.6)",
+            &["false", "true"],
+        ),
+        choice(
+            "dmarc_reject_failures",
+            "Reject DMARC failures",
+            dmarc_reject.to_string(),
+            "←→ false: only mark (Authentication-Results) · true: reject mail failing a \
+             p=reject policy (needs inbound DMARC)",
+            &["false", "true"],
+        ),
     ]
+}
+
+/// `true` / `false` as the answers file writes them (`yes` / `no` also read).
+fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" => Ok(true),
+        "false" | "no" => Ok(false),
+        _ => Err(format!("{text:?} is neither true nor false")),
+    }
 }
 
 /// `key_bits` as typed. The answers file holds a TOML integer; text that is no number
@@ -432,7 +475,7 @@ mod tests {
         let mut f = filled();
         f.focus = 0;
         f.prev();
-        assert_eq!(f.focus, TRUSTED_HOSTS, "the last field");
+        assert_eq!(f.focus, DMARC_REJECT, "the last field");
         f.next();
         assert_eq!(f.focus, 0);
     }

@@ -53,11 +53,15 @@ fn the_fields_sit_where_settings_reads_them() {
             "spf_all",
             "dmarc_policy",
             "dmarc_rua",
-            "trusted_hosts"
+            "trusted_hosts",
+            "inbound_dmarc",
+            "dmarc_reject_failures"
         ]
     );
     assert_eq!(f.fields[SELECTOR].key, "selector");
     assert_eq!(f.fields[TRUSTED_HOSTS].key, "trusted_hosts");
+    assert_eq!(f.fields[INBOUND_DMARC].key, "inbound_dmarc");
+    assert_eq!(f.fields[DMARC_REJECT].key, "dmarc_reject_failures");
     for x in &f.fields {
         if x.key != "socket" {
             assert!(crate::answers::KNOWN_KEYS.contains(&x.key), "{}", x.key);
@@ -91,7 +95,9 @@ fn a_blank_form_holds_the_answers_files_defaults() {
             "~all",
             "none",
             "",
-            "127.0.0.1, ::1, localhost"
+            "127.0.0.1, ::1, localhost",
+            "false",
+            "false"
         ]
     );
 }
@@ -227,4 +233,28 @@ fn left_and_right_cycle_a_fields_choices_and_free_text_ignores_them() {
     f.focus = SELECTOR;
     f.choose(1);
     assert_eq!(f.fields[SELECTOR].value, "mail");
+}
+
+/// The two inbound DMARC answers: read into the settings; rejecting needs inbound DMARC.
+#[test]
+fn inbound_dmarc_fields_reach_the_settings() {
+    let mut f = Form::new(Some(&lab()), None, None, None);
+    set(&mut f, "ipv4", "192.0.2.10");
+    assert_eq!(f.fields[INBOUND_DMARC].value, "false");
+    set(&mut f, "dmarc_reject_failures", "true");
+    assert!(f.settings(Some(&lab())).is_none());
+    assert_eq!(f.focus, DMARC_REJECT);
+    assert!(
+        f.fields[DMARC_REJECT]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("inbound_dmarc")),
+        "{:?}",
+        f.fields[DMARC_REJECT].error
+    );
+    set(&mut f, "inbound_dmarc", "true");
+    let s = f.settings(Some(&lab())).expect("valid");
+    assert!(s.inbound_dmarc && s.dmarc_reject_failures);
+    let back = crate::answers::parse(&crate::answers::write(&s, None)).expect("parses");
+    assert_eq!(back, s);
 }

@@ -19,6 +19,9 @@ pub enum Step {
     Tables,
     /// The DKIM keys.
     Keys,
+    /// OpenDMARC judges incoming mail (answers `inbound_dmarc`): opendmarc.conf, its socket,
+    /// and its place after OpenDKIM in `smtpd_milters`.
+    InboundDmarc,
     /// The DNS records to publish.
     Records,
     /// Live DNS at every authoritative server.
@@ -28,7 +31,7 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 10] = [
+    pub const ALL: [Step; 11] = [
         Step::Scan,
         Step::Identity,
         Step::InetProtocols,
@@ -36,10 +39,14 @@ impl Step {
         Step::Milter,
         Step::Tables,
         Step::Keys,
+        Step::InboundDmarc,
         Step::Records,
         Step::Verify,
         Step::Summary,
     ];
+
+    /// The last step's number (`step N/LAST` in titles).
+    pub const LAST: usize = Step::ALL.len() - 1;
 
     /// Its position, 0-based (the issue's step numbers).
     pub fn index(self) -> usize {
@@ -88,6 +95,10 @@ impl Step {
             Step::Milter => "Postfix hands every message to OpenDKIM to be signed.",
             Step::Tables => "Which key signs which domain, and which hosts are trusted.",
             Step::Keys => "One RSA key per domain, readable by OpenDKIM only.",
+            Step::InboundDmarc => {
+                "OpenDMARC judges incoming mail by its sender's DMARC policy, after OpenDKIM \
+                 has checked the signature (inbound_dmarc; off: nothing to do)."
+            }
             Step::Records => "Publish these records at your DNS provider.",
             Step::Verify => "What the world sees, asked of every authoritative server.",
             Step::Summary => "What changed, and what to do next.",
@@ -102,6 +113,7 @@ impl Step {
             Step::Milter => Some(Part::Milter),
             Step::Tables => Some(Part::Tables),
             Step::Keys => Some(Part::Keys),
+            Step::InboundDmarc => Some(Part::InboundDmarc),
             _ => None,
         }
     }
@@ -119,7 +131,14 @@ impl Step {
         let (area, _) = id.split_once('.')?;
         Some(match (area, id) {
             (_, "ipv6.no-ptr") => Step::InetProtocols,
-            (_, "opendkim.not-running" | "postfix.not-running") => return None,
+            (
+                _,
+                "opendkim.not-running"
+                | "postfix.not-running"
+                | "opendmarc.not-running"
+                | "opendmarc.package-missing",
+            ) => return None,
+            ("opendmarc", _) => Step::InboundDmarc,
             (
                 _,
                 "postfix.config-warning"
@@ -203,7 +222,17 @@ mod tests {
         assert_eq!(Step::for_finding("opendkim.config-invalid"), None);
         assert_eq!(Step::for_finding("opendkim.key-insecure"), Some(Step::Keys));
         // a stopped daemon is started, and the operator's own parameters are theirs: no step
+        assert_eq!(
+            Step::for_finding("opendmarc.order"),
+            Some(Step::InboundDmarc)
+        );
+        assert_eq!(
+            Step::for_finding("opendmarc.socket-mismatch"),
+            Some(Step::InboundDmarc)
+        );
         let commands = [
+            "opendmarc.not-running",
+            "opendmarc.package-missing",
             "opendkim.not-running",
             "postfix.not-running",
             "postfix.config-warning",

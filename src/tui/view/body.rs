@@ -280,7 +280,12 @@ fn outcomes(r: &mut Rows, w: &Wizard, theme: &Theme) -> bool {
             Outcome::Skipped => ("-", theme.dim, "skipped".into()),
             Outcome::Failed(e) => ("✗", theme.bad, format!("failed: {}", clean(e))),
         };
-        let label = format!(" {mark} {}/9 {:<title_w$}  ", step.index(), step.title());
+        let label = format!(
+            " {mark} {}/{} {:<title_w$}  ",
+            step.index(),
+            crate::wizard::Step::LAST,
+            step.title()
+        );
         r.lead(&[(&label, style)], &what, Style::new());
     }
     applied
@@ -360,8 +365,9 @@ fn next(r: &mut Rows, w: &Wizard, theme: &Theme) {
     r.indented(
         "  1. ",
         &format!(
-            "Publish the records of step {}/9 at your DNS provider; `{}` verifies them.",
+            "Publish the records of step {}/{} at your DNS provider; `{}` verifies them.",
             Step::Records.index(),
+            crate::wizard::Step::LAST,
             w.check_command(SAVED_ANSWERS)
         ),
         Style::new(),

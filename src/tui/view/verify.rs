@@ -42,8 +42,9 @@ pub fn verify(w: &Wizard, theme: &Theme, cols: usize) -> Body {
         .and_then(|f| Step::for_finding(f.id));
     let go = match target {
         Some(step) => format!(
-            ": go to step {}/9 {}, which fixes it",
+            ": go to step {}/{} {}, which fixes it",
             step.index(),
+            crate::wizard::Step::LAST,
             step.title()
         ),
         None => " on a finding: go to the step that fixes it".into(),
