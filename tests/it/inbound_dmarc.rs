@@ -254,3 +254,123 @@ fn the_real_opendmarc_starts_with_the_written_configuration() {
     let _ = child.wait();
     assert!(connected, "opendmarc did not listen on {}", sock.display());
 }
+
+/// The opendmarc ids the sweep below produces on a tree and clears the way `check` says;
+/// the others (a socket Postfix may not open, a stopped daemon) only a running server shows:
+/// `break_fix` in tests/e2e/inbound_dmarc.sh. `sweep_local::every_local_id_has_a_sweep`
+/// holds both lists against the ids.
+pub const SWEPT: &[&str] = &[
+    "opendmarc.not-configured",
+    "opendmarc.order",
+    "opendmarc.socket-mismatch",
+    "opendmarc.socket-unreachable",
+    "opendmarc.package-missing",
+];
+
+/// The opendmarc ids of `check --json`.
+fn dmarc_ids(tree: &Tree, answers: &str, ns: &str) -> Vec<String> {
+    let run = tree.run(&["check", "--answers", answers, "--nameserver", ns, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .filter(|id| id.starts_with("opendmarc."))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_opendmarc_finding_on_a_tree_is_cleared_by_its_fix() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dead = rt
+        .block_on(crate::support::dns_server::dead_addr())
+        .to_string();
+    let base = Tree::debian12();
+    let a = answers(&base, "inbound_dmarc = true\n");
+    base.run(&["apply", "--yes", "--answers", &a])
+        .expect_code(0);
+    assert!(dmarc_ids(&base, &a, &dead).is_empty());
+    let edit = |t: &Tree, file: &str, from: &str, to: &str| {
+        let text = t.read(file);
+        assert!(text.contains(from), "{file}: {from}");
+        t.write(file, &text.replace(from, to));
+    };
+    let cases: [(&str, fn(&Tree, &dyn Fn(&Tree, &str, &str, &str))); 5] = [
+        ("opendmarc.not-configured", |t, edit| {
+            edit(
+                t,
+                "/etc/postfix/main.cf",
+                ", local:opendmarc/opendmarc.sock",
+                "",
+            )
+        }),
+        ("opendmarc.order", |t, edit| {
+            edit(
+                t,
+                "/etc/postfix/main.cf",
+                "local:opendkim/opendkim.sock, local:opendmarc/opendmarc.sock",
+                "local:opendmarc/opendmarc.sock, local:opendkim/opendkim.sock",
+            )
+        }),
+        ("opendmarc.socket-mismatch", |t, edit| {
+            edit(
+                t,
+                "/etc/opendmarc.conf",
+                "Socket local:/var/spool/postfix/opendmarc/",
+                "Socket local:/run/opendmarc/",
+            )
+        }),
+        ("opendmarc.socket-unreachable", |t, edit| {
+            edit(
+                t,
+                "/etc/opendmarc.conf",
+                "Socket local:/var/spool/postfix/opendmarc/",
+                "Socket local:/run/opendmarc/",
+            );
+            edit(
+                t,
+                "/etc/postfix/main.cf",
+                "local:opendmarc/opendmarc.sock",
+                "local:/run/opendmarc/opendmarc.sock",
+            );
+        }),
+        ("opendmarc.package-missing", |t, _| {
+            std::fs::remove_file(t.path("/etc/opendmarc.conf")).unwrap()
+        }),
+    ];
+    assert_eq!(cases.map(|c| c.0), SWEPT);
+    let mut failures = Vec::new();
+    for (id, break_it) in cases {
+        let tree = base.copy();
+        let a = a.replace(
+            &base.root().display().to_string(),
+            &tree.root().display().to_string(),
+        );
+        break_it(&tree, &edit);
+        let found = dmarc_ids(&tree, &a, &dead);
+        if found != [id] {
+            failures.push(format!("{id}: broken, check says {found:?}"));
+            continue;
+        }
+        if id == "opendmarc.package-missing" {
+            // its fix: install the package (which brings the stock file back), then the step
+            tree.write("/etc/opendmarc.conf", STOCK_CONF);
+        }
+        let fix = tree.run(&["fix", id, "--yes", "--answers", &a, "--nameserver", &dead]);
+        let fixed = if id == "opendmarc.package-missing" {
+            tree.run(&["apply", "--yes", "--answers", &a])
+        } else {
+            fix
+        };
+        let after = dmarc_ids(&tree, &a, &dead);
+        if fixed.code != 0 || !after.is_empty() {
+            failures.push(format!(
+                "{id}: after its fix (exit {}): {after:?}\n{}{}",
+                fixed.code, fixed.stdout, fixed.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
