@@ -330,7 +330,7 @@ fn more_fields(settings: Option<&Settings>) -> Vec<Field> {
         ),
         choice(
             "inbound_dmarc",
-            "Inbound DMARC (OpenDMARC)",
+            "Inbound DMARC",
             inbound_dmarc.to_string(),
             "←→ false · true: OpenDMARC judges incoming mail by its sender's DMARC policy \
              (RFC 7489 §6.6)",

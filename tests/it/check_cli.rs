@@ -492,7 +492,7 @@ async fn printed_commands_carry_the_runs_root_and_answers() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("── step 4/9: Milter wiring"), "{stdout}");
+    assert!(stdout.contains("── step 4/10: Milter wiring"), "{stdout}");
     assert!(stdout.contains("+smtpd_milters = "), "{stdout}");
 
     // plan names the apply that makes its changes the same way (no DNS options: none given)

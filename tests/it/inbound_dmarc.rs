@@ -267,6 +267,13 @@ pub const SWEPT: &[&str] = &[
     "opendmarc.package-missing",
 ];
 
+/// `from` replaced by `to` in a file of the tree (which must hold `from`).
+fn edit(t: &Tree, file: &str, from: &str, to: &str) {
+    let text = t.read(file);
+    assert!(text.contains(from), "{file}: {from}");
+    t.write(file, &text.replace(from, to));
+}
+
 /// The opendmarc ids of `check --json`.
 fn dmarc_ids(tree: &Tree, answers: &str, ns: &str) -> Vec<String> {
     let run = tree.run(&["check", "--answers", answers, "--nameserver", ns, "--json"]);
@@ -292,13 +299,8 @@ fn every_opendmarc_finding_on_a_tree_is_cleared_by_its_fix() {
     base.run(&["apply", "--yes", "--answers", &a])
         .expect_code(0);
     assert!(dmarc_ids(&base, &a, &dead).is_empty());
-    let edit = |t: &Tree, file: &str, from: &str, to: &str| {
-        let text = t.read(file);
-        assert!(text.contains(from), "{file}: {from}");
-        t.write(file, &text.replace(from, to));
-    };
-    let cases: [(&str, fn(&Tree, &dyn Fn(&Tree, &str, &str, &str))); 5] = [
-        ("opendmarc.not-configured", |t, edit| {
+    let cases: [(&str, fn(&Tree)); 5] = [
+        ("opendmarc.not-configured", |t| {
             edit(
                 t,
                 "/etc/postfix/main.cf",
@@ -306,7 +308,7 @@ fn every_opendmarc_finding_on_a_tree_is_cleared_by_its_fix() {
                 "",
             )
         }),
-        ("opendmarc.order", |t, edit| {
+        ("opendmarc.order", |t| {
             edit(
                 t,
                 "/etc/postfix/main.cf",
@@ -314,7 +316,7 @@ fn every_opendmarc_finding_on_a_tree_is_cleared_by_its_fix() {
                 "local:opendmarc/opendmarc.sock, local:opendkim/opendkim.sock",
             )
         }),
-        ("opendmarc.socket-mismatch", |t, edit| {
+        ("opendmarc.socket-mismatch", |t| {
             edit(
                 t,
                 "/etc/opendmarc.conf",
@@ -322,7 +324,7 @@ fn every_opendmarc_finding_on_a_tree_is_cleared_by_its_fix() {
                 "Socket local:/run/opendmarc/",
             )
         }),
-        ("opendmarc.socket-unreachable", |t, edit| {
+        ("opendmarc.socket-unreachable", |t| {
             edit(
                 t,
                 "/etc/opendmarc.conf",
@@ -336,7 +338,7 @@ fn every_opendmarc_finding_on_a_tree_is_cleared_by_its_fix() {
                 "local:/run/opendmarc/opendmarc.sock",
             );
         }),
-        ("opendmarc.package-missing", |t, _| {
+        ("opendmarc.package-missing", |t| {
             std::fs::remove_file(t.path("/etc/opendmarc.conf")).unwrap()
         }),
     ];
@@ -348,7 +350,7 @@ fn every_opendmarc_finding_on_a_tree_is_cleared_by_its_fix() {
             &base.root().display().to_string(),
             &tree.root().display().to_string(),
         );
-        break_it(&tree, &edit);
+        break_it(&tree);
         let found = dmarc_ids(&tree, &a, &dead);
         if found != [id] {
             failures.push(format!("{id}: broken, check says {found:?}"));

@@ -256,15 +256,21 @@ pub fn summary(w: &Wizard, theme: &Theme, cols: usize) -> Body {
     b
 }
 
-/// One row per planned step: a mark, `N/9`, its title and what became of it. Returns
+/// One row per planned step: a mark, `N/LAST`, its title and what became of it. Returns
 /// whether any step was applied.
 fn outcomes(r: &mut Rows, w: &Wizard, theme: &Theme) -> bool {
     if w.plans.is_empty() {
         r.row("  no step was planned", theme.dim);
     }
-    let title_w = w.plans.keys().map(|s| width(s.title())).max().unwrap_or(0);
+    // inbound DMARC off: its step had nothing to do and says nothing here
+    let shown = || {
+        w.plans.iter().filter(|(s, _)| {
+            **s != Step::InboundDmarc || w.settings.as_ref().is_some_and(|s| s.inbound_dmarc)
+        })
+    };
+    let title_w = shown().map(|(s, _)| width(s.title())).max().unwrap_or(0);
     let mut applied = false;
-    for (step, p) in &w.plans {
+    for (step, p) in shown() {
         let (mark, style, what) = match &p.outcome {
             Outcome::Pending => ("?", theme.warn, "not applied (left pending)".to_string()),
             Outcome::AlreadyDone => ("✓", theme.ok, "already done".into()),
