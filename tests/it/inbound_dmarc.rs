@@ -267,6 +267,9 @@ pub const SWEPT: &[&str] = &[
     "opendmarc.package-missing",
 ];
 
+/// An id and how to break the applied tree so that `check` names it.
+type Case = (&'static str, fn(&Tree));
+
 /// `from` replaced by `to` in a file of the tree (which must hold `from`).
 fn edit(t: &Tree, file: &str, from: &str, to: &str) {
     let text = t.read(file);
@@ -299,7 +302,7 @@ fn every_opendmarc_finding_on_a_tree_is_cleared_by_its_fix() {
     base.run(&["apply", "--yes", "--answers", &a])
         .expect_code(0);
     assert!(dmarc_ids(&base, &a, &dead).is_empty());
-    let cases: [(&str, fn(&Tree)); 5] = [
+    let cases: [Case; 5] = [
         ("opendmarc.not-configured", |t| {
             edit(
                 t,
