@@ -77,7 +77,10 @@ fn pending_needs(
     let mut chosen: Vec<Part> = parts.to_vec();
     let mut todo: Vec<Part> = parts.to_vec();
     while let Some(part) = todo.pop() {
-        for need in part.needs() {
+        // inbound DMARC off: the part plans nothing, so it needs nothing either
+        let off = part == Part::InboundDmarc && !settings.inbound_dmarc;
+        let needs: &[Part] = if off { &[] } else { part.needs() };
+        for need in needs {
             if follow(need)
                 && !chosen.contains(need)
                 && !build_parts(settings, cur, &[*need])?.is_empty()

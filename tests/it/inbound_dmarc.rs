@@ -379,3 +379,26 @@ fn every_opendmarc_finding_on_a_tree_is_cleared_by_its_fix() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Off, the step brings no earlier step into its diff (the wizard's dry run walked into the
+/// Milter wiring at step 7 before); on, it brings the Milter wiring and what that needs.
+#[test]
+fn the_step_brings_its_prerequisites_only_when_on() {
+    use mailsetup::plan::{Current, Part, with_earlier_prerequisites};
+    let tree = Tree::debian12();
+    let root = mailsetup::host::system::Root::new(tree.root());
+    let off = mailsetup::answers::parse(&std::fs::read_to_string(ANSWERS).unwrap()).unwrap();
+    let cur = Current::read(&root, &off).unwrap();
+    assert_eq!(
+        with_earlier_prerequisites(&off, &cur, Part::InboundDmarc).unwrap(),
+        [Part::InboundDmarc]
+    );
+    let mut on = off.clone();
+    on.inbound_dmarc = true;
+    let parts = with_earlier_prerequisites(&on, &cur, Part::InboundDmarc).unwrap();
+    assert!(
+        parts.contains(&Part::Milter) && parts.contains(&Part::Opendkim),
+        "{parts:?}"
+    );
+    assert_eq!(parts.last(), Some(&Part::InboundDmarc));
+}
