@@ -178,7 +178,7 @@ EOF"
 
   # break and repair on the running server (break_fix of 10b, with the dmarc answers)
   local ANSWERS_SAVED=$ANSWERS; ANSWERS=$RANSWERS
-  break_fix opendmarc.not-running "kill \$(cat $DMARC_PIDFILE)" "/etc/init.d/opendmarc start"
+  break_fix opendmarc.not-running "kill \$(cat $DMARC_PIDFILE)" "/etc/init.d/opendmarc start; i=0; while [ ! -S $DMARC_SOCK ] && [ \$i -lt 150 ]; do sleep 0.1; i=\$((i + 1)); done"
   break_fix opendmarc.socket-permission "gpasswd -d postfix opendmarc && postfix reload" fix
   ANSWERS=$ANSWERS_SAVED
 
