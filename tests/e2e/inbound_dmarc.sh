@@ -5,15 +5,17 @@
 #   Postfix's chroot, OpenDMARC after OpenDKIM in smtpd_milters (not in non_smtpd_milters),
 #   postfix in group opendmarc, opendmarc (re)started;
 # - a test domain in the lab's BIND with `v=DMARC1; p=reject` and `v=spf1 -all`: a message
-#   from it, sent unsigned by swaks from 127.0.0.2 (OpenDMARC ignores 127.0.0.1 by default,
-#   IgnoreHosts), gets `dmarc=fail` in Authentication-Results; with
+#   from it, sent unsigned by swaks from $DMARC_SRC (a documentation address put on lo for the
+#   phase: OpenDMARC ignores 127.0.0.1 (IgnoreHosts), and libspf2 passes every loopback address,
+#   "localhost is always allowed"), gets `dmarc=fail` in Authentication-Results; with
 #   `dmarc_reject_failures = true` it is refused with 550 at the end of DATA;
 # - a message OpenDKIM signed for a configured domain (sendmail, read back from the mailbox)
-#   sent again from 127.0.0.2 gets `dmarc=pass` (OpenDKIM verifies it, OpenDMARC trusts
+#   sent again from $DMARC_SRC gets `dmarc=pass` (OpenDKIM verifies it, OpenDMARC trusts
 #   OpenDKIM's Authentication-Results: TrustedAuthservIDs = the hostname);
 # - break/fix (run.sh's break_fix): opendmarc.not-running and opendmarc.socket-permission on
 #   the running server;
-# - everything undone: `mailsetup rollback` (twice: both applies), opendmarc stopped by PID.
+# - everything undone: `mailsetup rollback` until the inbound DMARC apply is undone (the last
+#   run first), opendmarc stopped by PID, the address taken off lo.
 #
 # OpenDMARC resolves with the system resolver (libresolv, and libspf2 for SPFSelfValidate), so
 # it runs in a mount namespace whose /etc/resolv.conf names the lab's named on 127.0.0.1:53;
@@ -24,6 +26,7 @@
 DMARC_SOCK=/var/spool/postfix/opendmarc/opendmarc.sock
 SPOOF=spoofed.example
 DMARC_PIDFILE=/run/opendmarc/opendmarc.pid
+DMARC_SRC=198.51.100.25   # RFC 5737 TEST-NET-2, on lo while the phase runs (run.sh's cleanup removes it too)
 
 opendmarc_pids() { echo $(cat "$DMARC_PIDFILE" 2>/dev/null || true) $(pgrep -x opendmarc || true) | tr ' ' '\n' | awk 'NF && !seen[$0]++'; }
 stop_opendmarc() { local p; p=$(not_in "${PRE_ODM:-}" $(opendmarc_pids)); [ -z "$p" ] || stop_pids opendmarc $p || true; }
@@ -74,7 +77,8 @@ inbound_dmarc_phase() {
   local CONF0; CONF0=$("$PY" "$HERE/state.py" show /etc/opendmarc.conf)
 
   ms plan --answers "$DANSWERS"
-  check "10a: plan with inbound_dmarc = true names the Inbound DMARC step" grep -q 'step 7/10: Inbound DMARC' "$MS_OUT"
+  check "10a: plan with inbound_dmarc = true edits opendmarc.conf and restarts opendmarc" \
+    sh -c "grep -q '^# /etc/opendmarc.conf: ' '$MS_OUT' && grep -q 'then restart opendmarc' '$MS_OUT'"
   ms apply --answers "$DANSWERS" --yes
   check "10a: apply --yes with inbound_dmarc = true exits 0" test "$MS_RC" = 0
   [ "$MS_RC" = 0 ] || { fail "10a: apply failed; inbound DMARC not tested further"; return 0; }
@@ -114,20 +118,23 @@ EOF
   ms check --answers "$DANSWERS" "${LABNS[@]}"
   check "10a: check passes with inbound DMARC on" test "$MS_RC" = 0
 
+  # a sender address that is neither 127.0.0.1 nor loopback at all
+  ip addr add "$DMARC_SRC/32" dev lo 2>/dev/null || true
+  check "10a: $DMARC_SRC is on lo for the phase" sh -c "ip -o addr show dev lo | grep -q ' $DMARC_SRC/32 '"
   # both milters resolving through the lab
   check "10a: OpenDMARC restarted in a namespace resolving through 127.0.0.1:53" start_opendmarc_lab
   check "10a: OpenDKIM restarted asking the lab's named" start_opendkim_lab
 
   # 1. unsigned, From a p=reject domain whose SPF fails: dmarc=fail, delivered (RejectFailures false)
   local S1="e2e dmarc fail $$"
-  check "10a: swaks from 127.0.0.2 as $SPOOF accepted (RejectFailures false)" \
-    swaks --silent 2 --server 127.0.0.1:25 --local-interface 127.0.0.2 --helo "mx.$SPOOF" \
+  check "10a: swaks from $DMARC_SRC as $SPOOF accepted (RejectFailures false)" \
+    swaks --silent 2 --server $DMARC_SRC:25 --local-interface $DMARC_SRC --helo "mx.$SPOOF" \
       --from "someone@$SPOOF" --to "$RCPT" --h-From "someone@$SPOOF" --h-Subject "$S1" --body "spoofed"
   check "10a: it arrived with Authentication-Results: dmarc=fail header.from=$SPOOF" \
     wait_ar "$S1" "^$HOST; dmarc=fail .*header\.from=$SPOOF"
 
   # 2. signed by OpenDKIM for a configured domain: sendmail (signed on the way out), then the
-  # message as delivered sent again from 127.0.0.2 (verified on the way in): dmarc=pass
+  # message as delivered sent again from $DMARC_SRC (verified on the way in): dmarc=pass
   local S2="e2e dmarc signed $$" S3="e2e dmarc pass $$"
   printf 'From: sender@%s\nTo: %s\nSubject: %s\n\nsigned by OpenDKIM\n' "${DOMAINS[0]}" "$RCPT" "$S2" \
     | /usr/sbin/sendmail -f "sender@${DOMAINS[0]}" "$RCPT"
@@ -145,8 +152,8 @@ for m in mailbox.mbox(sys.argv[1]):
         open(sys.argv[4], "wb").write(raw.replace(b"\n", b"\r\n"))
 EOF
     check "10a: the OpenDKIM-signed message carries a DKIM-Signature d=${DOMAINS[0]}" grep -q "d=${DOMAINS[0]}" "$LAB/dmarc-pass.eml"
-    check "10a: the signed message sent again from 127.0.0.2 is accepted" \
-      swaks --silent 2 --server 127.0.0.1:25 --local-interface 127.0.0.2 --helo "$HOST" \
+    check "10a: the signed message sent again from $DMARC_SRC is accepted" \
+      swaks --silent 2 --server $DMARC_SRC:25 --local-interface $DMARC_SRC --helo "$HOST" \
         --from "sender@${DOMAINS[0]}" --to "$RCPT" --data "@$LAB/dmarc-pass.eml"
     check "10a: it arrived with Authentication-Results: dkim=pass and dmarc=pass header.from=${DOMAINS[0]}" \
       sh -c "sleep 2; '$PY' - '$MBOX' '$S3' <<'EOF'
@@ -168,7 +175,7 @@ EOF"
   check "10a: only opendmarc.conf changed (RejectFailures true)" grep -q '^+RejectFailures.*true' "$MS_OUT"
   check "10a: OpenDMARC restarted in the lab namespace" start_opendmarc_lab
   local S4="e2e dmarc reject $$" out
-  out=$(swaks --server 127.0.0.1:25 --local-interface 127.0.0.2 --helo "mx.$SPOOF" \
+  out=$(swaks --server $DMARC_SRC:25 --local-interface $DMARC_SRC --helo "mx.$SPOOF" \
     --from "someone@$SPOOF" --to "$RCPT" --h-From "someone@$SPOOF" --h-Subject "$S4" --body "spoofed" 2>&1 || true)
   echo "$out" | grep -E '^<\*\* |^<~\* ' | sed 's/^/  | /' || true
   check "10a: with RejectFailures the p=reject failure is refused with 550 at the end of DATA" \
@@ -178,15 +185,19 @@ EOF"
 
   # break and repair on the running server (break_fix of 10b, with the dmarc answers)
   local ANSWERS_SAVED=$ANSWERS; ANSWERS=$RANSWERS
-  break_fix opendmarc.not-running "kill \$(cat $DMARC_PIDFILE)" "/etc/init.d/opendmarc start; i=0; while [ ! -S $DMARC_SOCK ] && [ \$i -lt 150 ]; do sleep 0.1; i=\$((i + 1)); done"
+  break_fix opendmarc.not-running "kill \$(cat $DMARC_PIDFILE); i=0; while pgrep -x opendmarc >/dev/null && [ \$i -lt 200 ]; do sleep 0.1; i=\$((i + 1)); done" "/etc/init.d/opendmarc start; i=0; while [ ! -S $DMARC_SOCK ] && [ \$i -lt 150 ]; do sleep 0.1; i=\$((i + 1)); done"
   break_fix opendmarc.socket-permission "gpasswd -d postfix opendmarc && postfix reload" fix
   ANSWERS=$ANSWERS_SAVED
 
-  # undo both applies; then OpenDMARC is stopped as it was before this phase
-  ms rollback --yes
-  check "10a: rollback of the RejectFailures apply exits 0" test "$MS_RC" = 0
-  ms rollback --yes
-  check "10a: rollback of the inbound DMARC apply exits 0" test "$MS_RC" = 0
+  ip addr del "$DMARC_SRC/32" dev lo 2>/dev/null || true
+  # undo this phase's runs (the two applies, and the fix of opendmarc.socket-permission), the
+  # last first, until the inbound DMARC apply is undone; then OpenDMARC is stopped as before
+  local n=0
+  while [ "$n" -lt 4 ] && postconf -h smtpd_milters | grep -q opendmarc; do
+    ms rollback --yes; n=$((n + 1))
+    check "10a: rollback $n exits 0" test "$MS_RC" = 0
+    [ "$MS_RC" = 0 ] || break
+  done
   stop_opendmarc
   check "10a: opendmarc.conf restored" test "$("$PY" "$HERE/state.py" show /etc/opendmarc.conf)" = "$CONF0"
   local NOW_ODM=0; if id -nG postfix | grep -qw opendmarc; then NOW_ODM=1; fi
