@@ -1,7 +1,7 @@
 //! The wizard's screen: [`render`] draws a [`Wizard`] into a ratatui frame. Pure: it reads the
 //! state and writes cells, nothing else.
 //!
-//! Layout, top to bottom: the title line (`mailsetup — step N/9: <title>`, `(dry run)`, a
+//! Layout, top to bottom: the title line (`mailsetup — step N/10: <title>`, `(dry run)`, a
 //! spinner and what is running), the step's purpose, the `mailsetup fix` box when the wizard
 //! was opened for a finding, the step's body, the status line, and the key hints (always
 //! visible). The help and the quit confirmation are boxes drawn over it. Made for 80x24 over
@@ -199,8 +199,8 @@ impl Body {
     }
 }
 
-/// `mailsetup — step 3/9: Milter wiring (dry run)` and, right-aligned, `| planning: …`;
-/// on a narrow screen `step 3/9: …` without the program name.
+/// `mailsetup — step 4/10: Milter wiring (dry run)` and, right-aligned, `| planning: …`;
+/// on a narrow screen `step 4/10: …` without the program name.
 fn title(w: &Wizard, theme: &Theme, width: usize) -> Line<'static> {
     let dry = match (w.dry_run, w.demo.is_some()) {
         (true, _) => " (dry run)",

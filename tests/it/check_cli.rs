@@ -242,7 +242,7 @@ async fn fix_without_the_screen_applies_the_step_that_repairs_a_local_finding() 
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("── step 6/9: "), "{}", run.stdout);
+    assert!(run.stdout.contains("── step 6/10: "), "{}", run.stdout);
     assert!(
         run.stderr.contains("run again with --yes"),
         "{}",
