@@ -19,6 +19,8 @@
 //! provider = "ovh"                       # optional: the hosting provider (its PTR steps)
 //! inbound_spf = false                    # default; true: SPF-check incoming mail (policyd-spf)
 //! signer = "opendkim"                   # default; or "amavisd-new"
+//! inbound_dmarc = false                  # default; true: OpenDMARC judges incoming mail
+//! dmarc_reject_failures = false          # default; true (with inbound_dmarc): reject p=reject failures
 //! ```
 //!
 //! `ipv4`/`ipv6` in a private, carrier-grade NAT, documentation or benchmarking range
@@ -52,7 +54,7 @@ pub use error::AnswerError;
 pub use write::write;
 
 /// Every key the answers file may contain, in the order [`write()`] renders them.
-pub const KNOWN_KEYS: [&str; 16] = [
+pub const KNOWN_KEYS: [&str; 18] = [
     "hostname",
     "ipv4",
     "ipv6",
@@ -69,6 +71,8 @@ pub const KNOWN_KEYS: [&str; 16] = [
     "provider",
     "inbound_spf",
     "signer",
+    "inbound_dmarc",
+    "dmarc_reject_failures",
 ];
 
 /// An example line for `key` (array indices ignored), used in error messages.
@@ -91,6 +95,8 @@ fn example(field: &str) -> Option<&'static str> {
         "provider" => "provider = \"ovh\"",
         "inbound_spf" => "inbound_spf = true",
         "signer" => "signer = \"opendkim\"",
+        "inbound_dmarc" => "inbound_dmarc = true",
+        "dmarc_reject_failures" => "dmarc_reject_failures = false",
         _ => return None,
     })
 }
@@ -104,7 +110,8 @@ fn example(field: &str) -> Option<&'static str> {
 /// `trusted_hosts` (compared after canonicalisation, so `::ffff:1.2.3.4` duplicates
 /// `1.2.3.4`); an `ipv4` / `ipv6` in a [`private_range`] without `allow_private_ip = true`
 /// ([`AnswerError::NotPublic`]); an `inet_protocols` for a family the addresses given lack
-/// (`"ipv6"` without `ipv6`, `"ipv4"` with an `ipv6` and no `ipv4`). Duplicates are refused rather than dropped, so a copy-paste
+/// (`"ipv6"` without `ipv6`, `"ipv4"` with an `ipv6` and no `ipv4`); `dmarc_reject_failures = true`
+/// without `inbound_dmarc = true`. Duplicates are refused rather than dropped, so a copy-paste
 /// slip is shown to the operator.
 pub fn parse(text: &str) -> Result<Settings, AnswerError> {
     let doc: DocumentMut = text.parse().map_err(|e| error::syntax(text, &e))?;
@@ -119,12 +126,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
     }
     let hostname = string(t, "hostname")?.ok_or(AnswerError::Missing { field: "hostname" })?;
     let hostname = typed("hostname", "host name (FQDN)", hostname, Domain::parse)?;
-    let allow_private_ip = match t.get("allow_private_ip") {
-        None => false,
-        Some(item) => item
-            .as_bool()
-            .ok_or_else(|| wrong_type("allow_private_ip", "a boolean", item))?,
-    };
+    let allow_private_ip = boolean(t, "allow_private_ip")?;
     let ipv4 = opt(t, "ipv4", "IPv4 address", parse_public_ipv4)?;
     public(t, "ipv4", ipv4.map(IpAddr::V4), allow_private_ip)?;
     let ipv6 = opt(t, "ipv6", "IPv6 address", parse_public_ipv6)?;
@@ -189,13 +191,21 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         "hosting provider",
         crate::provider::Provider::parse,
     )?;
-    let inbound_spf = match t.get("inbound_spf") {
-        None => false,
-        Some(item) => item
-            .as_bool()
-            .ok_or_else(|| wrong_type("inbound_spf", "a boolean", item))?,
-    };
+    let inbound_spf = boolean(t, "inbound_spf")?;
     let signer = opt(t, "signer", "DKIM signer", Signer::parse)?.unwrap_or_default();
+    let inbound_dmarc = boolean(t, "inbound_dmarc")?;
+    let dmarc_reject_failures = boolean(t, "dmarc_reject_failures")?;
+    if dmarc_reject_failures && !inbound_dmarc {
+        return Err(AnswerError::Invalid {
+            field: "dmarc_reject_failures".to_string(),
+            value: "true".to_string(),
+            kind: "boolean",
+            rule: Rule::new(
+                "rejecting DMARC failures needs OpenDMARC to judge incoming mail: set \
+                 inbound_dmarc = true as well, or leave dmarc_reject_failures out",
+            ),
+        });
+    }
     Ok(Settings {
         hostname,
         ipv4,
@@ -213,7 +223,19 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         provider,
         inbound_spf,
         signer,
+        inbound_dmarc,
+        dmarc_reject_failures,
     })
+}
+
+/// The boolean at `key`, `false` when absent; any other TOML type is an error.
+fn boolean(t: &Table, key: &str) -> Result<bool, AnswerError> {
+    match t.get(key) {
+        None => Ok(false),
+        Some(item) => item
+            .as_bool()
+            .ok_or_else(|| wrong_type(key, "a boolean", item)),
+    }
 }
 
 /// `key_bits`: 2048 when absent. Errors: not an integer, or not a size [`KeyBits`] allows.

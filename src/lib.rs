@@ -7,7 +7,7 @@
 //! - Model (pure): [`values`] (one type per kind of answer), [`settings`], [`answers`] (the
 //!   TOML answers file, read and written losslessly), [`paths`] (the well-known system paths,
 //!   a file's owner/mode and text), [`postfix`] and [`opendkim`] (the lossless editors),
-//!   [`milter`] (the socket named on both sides), [`provider`] (the
+//!   [`milter`] (the sockets, OpenDKIM's and OpenDMARC's, named on both sides), [`provider`] (the
 //!   hosting providers' reverse-DNS and port-25 procedures, and the guess from a PTR name), [`records`] (the DNS records to publish),
 //!   [`plan`] (what would change, with its service actions; its `Display` is the diff),
 //!   [`invocation`] (the options of the run a printed command repeats),

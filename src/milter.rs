@@ -7,7 +7,7 @@
 //! outside the chroot; an absolute path does not). For TCP the literal 127.0.0.1 is used on both
 //! sides: `localhost` does not resolve in a chroot whose etc/ was never populated.
 
-use crate::host::system::{QUEUE_DIR, SOCKET_DIR};
+use crate::host::system::{OPENDMARC_SOCKET_DIR, QUEUE_DIR, SOCKET_DIR};
 use crate::values::MilterSocket;
 
 /// The socket file name inside [`SOCKET_DIR`].
@@ -72,6 +72,31 @@ pub fn is_opendkim_entry(entry: &str, current: Option<&str>) -> bool {
     e.starts_with("inet:") && e.ends_with(":8891")
 }
 
+/// The OpenDMARC socket file name inside [`OPENDMARC_SOCKET_DIR`].
+pub const OPENDMARC_SOCKET_FILE: &str = "opendmarc.sock";
+
+/// OpenDMARC's `Socket` (opendmarc.conf(5): `local:PATH`): always a Unix socket inside
+/// Postfix's chroot, for the same reason as OpenDKIM's local one.
+pub fn opendmarc_socket() -> String {
+    format!("local:{OPENDMARC_SOCKET_DIR}/{OPENDMARC_SOCKET_FILE}")
+}
+
+/// Postfix's milter address for OpenDMARC, relative to the queue directory
+/// (`local:opendmarc/opendmarc.sock`).
+pub fn postfix_dmarc_milter() -> String {
+    postfix_form_of(&opendmarc_socket()).unwrap_or_default()
+}
+
+/// Is this `smtpd_milters` element an OpenDMARC milter? It is when it names the socket
+/// OpenDMARC is configured with now (`current`, its opendmarc.conf `Socket`), or mentions
+/// `opendmarc`.
+pub fn is_opendmarc_entry(entry: &str, current: Option<&str>) -> bool {
+    let e = entry.trim().trim_start_matches('{').trim();
+    let e = e.split([',', ' ']).next().unwrap_or(e);
+    e.to_ascii_lowercase().contains("opendmarc")
+        || current.and_then(postfix_form_of).is_some_and(|p| p == e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +123,22 @@ mod tests {
             postfix_form_of(&opendkim_socket(inet)).as_deref(),
             Some("inet:127.0.0.1:8891")
         );
+    }
+
+    #[test]
+    fn opendmarc_is_named_alike_on_both_sides() {
+        assert_eq!(
+            opendmarc_socket(),
+            "local:/var/spool/postfix/opendmarc/opendmarc.sock"
+        );
+        assert_eq!(postfix_dmarc_milter(), "local:opendmarc/opendmarc.sock");
+        assert!(is_opendmarc_entry("local:opendmarc/opendmarc.sock", None));
+        assert!(is_opendmarc_entry(
+            "inet:127.0.0.1:8893",
+            Some("inet:8893@127.0.0.1")
+        ));
+        assert!(!is_opendmarc_entry("local:opendkim/opendkim.sock", None));
+        assert!(!is_opendkim_entry("local:opendmarc/opendmarc.sock", None));
     }
 
     #[test]

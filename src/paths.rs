@@ -23,6 +23,12 @@ pub const KEYS_DIR: &str = "/etc/opendkim/keys";
 pub const QUEUE_DIR: &str = "/var/spool/postfix";
 /// The OpenDKIM socket directory inside Postfix's chroot.
 pub const SOCKET_DIR: &str = "/var/spool/postfix/opendkim";
+/// OpenDMARC's configuration file (opendmarc.conf(5), OpenDMARC 1.4).
+pub const OPENDMARC_CONF: &str = "/etc/opendmarc.conf";
+/// Debian's legacy defaults file, sourced by `/etc/init.d/opendmarc`.
+pub const DEFAULT_OPENDMARC: &str = "/etc/default/opendmarc";
+/// The OpenDMARC socket directory inside Postfix's chroot.
+pub const OPENDMARC_SOCKET_DIR: &str = "/var/spool/postfix/opendmarc";
 /// mailsetup's own state: run records and the lock.
 pub const STATE_DIR: &str = "/var/lib/mailsetup";
 

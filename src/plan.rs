@@ -13,12 +13,13 @@ mod current;
 mod json;
 mod needs;
 mod opendkim_files;
+mod opendmarc_files;
 mod postfix_files;
 mod service;
 mod spf_policy_files;
 
 pub use build::{build, build_parts};
-pub use current::{AmavisKey, AmavisState, Current, KeyState};
+pub use current::{ACCOUNTS, AmavisKey, AmavisState, Current, KeyState};
 pub use json::to_json;
 pub use needs::{check_selection, with_earlier_prerequisites, with_prerequisites};
 pub use service::{Service, ServiceAction, Verb};
@@ -42,6 +43,10 @@ impl Owner {
     pub const ROOT_OPENDKIM: Owner = Owner {
         user: "root",
         group: "opendkim",
+    };
+    pub const OPENDMARC: Owner = Owner {
+        user: "opendmarc",
+        group: "opendmarc",
     };
 }
 
@@ -152,6 +157,10 @@ pub enum Part {
     /// One DKIM signer: amavisd-new's signing turned off in /etc/amavis/conf.d when OpenDKIM
     /// signs (answers `signer`); nothing when amavisd-new signs.
     Signer,
+    /// Inbound DMARC (answers `inbound_dmarc`): opendmarc.conf, /etc/default/opendmarc
+    /// `SOCKET=`, its socket directory, OpenDMARC after OpenDKIM in `smtpd_milters`, and
+    /// `postfix` in group `opendmarc`. Nothing when `inbound_dmarc` is off.
+    InboundDmarc,
 }
 
 impl Part {
@@ -163,6 +172,7 @@ impl Part {
         Part::Tables,
         Part::Keys,
         Part::InboundSpf,
+        Part::InboundDmarc,
     ];
 }
 

@@ -42,14 +42,21 @@ pub struct Settings {
     /// Who signs outgoing mail: OpenDKIM (default) or amavisd-new (then OpenDKIM is not
     /// wired in and the DKIM records come from amavisd-new's keys).
     pub signer: Signer,
+    /// `inbound_dmarc`: judge incoming mail by its From domain's DMARC policy with OpenDMARC
+    /// (a second milter after OpenDKIM; RFC 7489 §6.6). Default `false`: nothing planned.
+    pub inbound_dmarc: bool,
+    /// `dmarc_reject_failures`: OpenDMARC's `RejectFailures` (opendmarc.conf(5)): refuse mail
+    /// that fails DMARC under `p=reject` (550 at the end of DATA). Default `false`: only an
+    /// `Authentication-Results` header is added. Only with `inbound_dmarc`.
+    pub dmarc_reject_failures: bool,
 }
 
 impl Settings {
     /// The required answers plus every default: no IPs (private ones not allowed),
     /// `inet_protocols` ipv4, selector
     /// `mail`, 2048-bit keys, local socket, trusted 127.0.0.1 ::1 localhost, `~all`,
-    /// `p=none`, no rua, no inbound SPF check, OpenDKIM signs. Does not check `domains`
-    /// (non-empty, no duplicates).
+    /// `p=none`, no rua, no inbound SPF check, no inbound DMARC, OpenDKIM signs. Does not
+    /// check `domains` (non-empty, no duplicates).
     pub fn new(hostname: Domain, domains: Vec<Domain>) -> Settings {
         Settings {
             hostname,
@@ -68,6 +75,8 @@ impl Settings {
             provider: None,
             inbound_spf: false,
             signer: Signer::Opendkim,
+            inbound_dmarc: false,
+            dmarc_reject_failures: false,
         }
     }
 

@@ -233,6 +233,22 @@ fn fields(s: &Settings) -> Vec<Field> {
             comment: "opendkim | amavisd-new: the one program that signs",
             quiet_default: true,
         },
+        Field {
+            key: "inbound_dmarc",
+            want: Some(Want::Bool(s.inbound_dmarc)),
+            is_default: !s.inbound_dmarc,
+            canon: |_| None,
+            comment: "OpenDMARC judges incoming mail (Authentication-Results: dmarc=)",
+            quiet_default: true,
+        },
+        Field {
+            key: "dmarc_reject_failures",
+            want: Some(Want::Bool(s.dmarc_reject_failures)),
+            is_default: !s.dmarc_reject_failures,
+            canon: |_| None,
+            comment: "reject incoming mail failing a p=reject policy (needs inbound_dmarc)",
+            quiet_default: true,
+        },
     ]
 }
 

@@ -251,16 +251,18 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
     ));
     let inbound_spf = any::<bool>();
     let signer = prop::sample::select(vec![Signer::Opendkim, Signer::AmavisdNew]);
+    // (inbound_dmarc, dmarc_reject_failures): rejecting needs inbound DMARC
+    let inbound = prop::sample::select(vec![(false, false), (true, false), (true, true)]);
     (
         (host, doms, v4, v6, proto, sel, allow),
         (bits, sock, trusted, spf, dmarc, rua, provider, inbound_spf),
-        signer,
+        (signer, inbound),
     )
         .prop_map(
             |(
                 (host, doms, v4, v6, proto, sel, allow),
                 (bits, sock, trusted, spf, dmarc, rua, provider, inbound_spf),
-                signer,
+                (signer, inbound),
             )| {
                 let ipv4: Option<Ipv4Addr> = v4.map(|s| s.parse().expect("literal"));
                 let ipv6: Option<Ipv6Addr> = v6.map(|s| s.parse().expect("literal"));
@@ -294,6 +296,8 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
                     provider,
                     inbound_spf,
                     signer,
+                    inbound_dmarc: inbound.0,
+                    dmarc_reject_failures: inbound.1,
                 }
             },
         )

@@ -100,6 +100,28 @@ pub const OPENDKIM_KEY_MISSING: &str = "opendkim.key-missing";
 pub const OPENDKIM_KEY_INSECURE: &str = "opendkim.key-insecure";
 /// `opendkim -n` refuses the configuration (checked with `--root /` only).
 pub const OPENDKIM_CONFIG_INVALID: &str = "opendkim.config-invalid";
+/// (`inbound_dmarc`) OpenDMARC is not in main.cf `smtpd_milters`: incoming mail is not
+/// judged by DMARC.
+pub const OPENDMARC_NOT_CONFIGURED: &str = "opendmarc.not-configured";
+/// (`inbound_dmarc`) OpenDMARC comes before OpenDKIM in `smtpd_milters`: it judges the
+/// message before the signature is verified, so DKIM never counts for DMARC.
+pub const OPENDMARC_ORDER: &str = "opendmarc.order";
+/// (`inbound_dmarc`) /etc/opendmarc.conf does not exist: the opendmarc package is missing.
+pub const OPENDMARC_PACKAGE_MISSING: &str = "opendmarc.package-missing";
+/// (`inbound_dmarc`, with `--root /`) No opendmarc process runs: Postfix accepts mail
+/// unjudged (milter_default_action = accept).
+pub const OPENDMARC_NOT_RUNNING: &str = "opendmarc.not-running";
+/// (`inbound_dmarc`) The socket OpenDMARC listens on (opendmarc.conf `Socket`, else
+/// /etc/default/opendmarc `SOCKET`) is not the one main.cf names.
+pub const OPENDMARC_SOCKET_MISMATCH: &str = "opendmarc.socket-mismatch";
+/// (`inbound_dmarc`) OpenDMARC's socket as Postfix names it cannot be reached: outside the
+/// queue directory while smtpd runs chrooted there, or (with `--root /`) it does not exist
+/// or refuses a connection.
+pub const OPENDMARC_SOCKET_UNREACHABLE: &str = "opendmarc.socket-unreachable";
+/// (`inbound_dmarc`, with `--root /`) Postfix's user cannot open OpenDMARC's socket: no
+/// write permission on it (group opendmarc, OpenDMARC's UMask) or no search permission on
+/// a directory above it.
+pub const OPENDMARC_SOCKET_PERMISSION: &str = "opendmarc.socket-permission";
 /// `postconf -n` warns about main.cf or master.cf.
 pub const POSTFIX_CONFIG_WARNING: &str = "postfix.config-warning";
 /// (With `--root /`) main.cf's `inet_protocols` or `inet_interfaces` is not what the running
@@ -209,6 +231,13 @@ pub const ALL: &[&str] = &[
     OPENDKIM_KEY_MISSING,
     OPENDKIM_KEY_INSECURE,
     OPENDKIM_CONFIG_INVALID,
+    OPENDMARC_NOT_CONFIGURED,
+    OPENDMARC_ORDER,
+    OPENDMARC_PACKAGE_MISSING,
+    OPENDMARC_NOT_RUNNING,
+    OPENDMARC_SOCKET_MISMATCH,
+    OPENDMARC_SOCKET_UNREACHABLE,
+    OPENDMARC_SOCKET_PERMISSION,
     POSTFIX_CONFIG_WARNING,
     POSTFIX_RESTART_PENDING,
     SIGNER_DOUBLE,

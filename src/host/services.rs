@@ -139,10 +139,16 @@ fn control(root: &Root, service: Service, verb: &str) -> Command {
             c.arg(if verb == "restart" { "reload" } else { verb });
             c
         }
+        Service::Opendmarc => {
+            let mut c = command("/usr/sbin/opendmarc");
+            c.args(["-c", system::OPENDMARC_CONF]);
+            c
+        }
     }
 }
 
-/// Is the daemon running? Postfix: `postfix status`. OpenDKIM: a process named `opendkim`.
+/// Is the daemon running? Postfix: `postfix status`. OpenDKIM (OpenDMARC): a process named
+/// `opendkim` (`opendmarc`).
 pub fn is_running(service: Service) -> bool {
     match service {
         Service::Postfix => {
@@ -156,6 +162,7 @@ pub fn is_running(service: Service) -> bool {
         Service::Amavis => {
             process_named_prefix("/usr/sbin/amavi") || process_named_prefix("amavisd")
         }
+        Service::Opendmarc => process_named("opendmarc"),
     }
 }
 

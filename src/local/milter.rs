@@ -154,17 +154,7 @@ fn reachability(state: &LocalState, entry: &str, writes: MilterSocket) -> Vec<Fi
     let Some(path) = socket::unix_path(entry) else {
         return Vec::new(); // inet: nothing about chroots or file permissions
     };
-    let chrooted: Vec<String> = state
-        .master_cf
-        .as_deref()
-        .map(crate::postfix::master_cf::MasterCf::parse)
-        .map(|cf| {
-            cf.services()
-                .filter(|s| s.command() == "smtpd" && s.chroot() == Some(true))
-                .map(|s| format!("{} {}", s.name(), s.kind()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let chrooted = chrooted_smtpd(state);
     if !path.starts_with(system::QUEUE_DIR) && !chrooted.is_empty() {
         return vec![
             error(
@@ -214,6 +204,21 @@ fn reachability(state: &LocalState, entry: &str, writes: MilterSocket) -> Vec<Fi
                         .into(),
                 )),
             ]
+        })
+        .unwrap_or_default()
+}
+
+/// The master.cf smtpd services that run chrooted (`smtp inet`, …).
+pub(super) fn chrooted_smtpd(state: &LocalState) -> Vec<String> {
+    state
+        .master_cf
+        .as_deref()
+        .map(crate::postfix::master_cf::MasterCf::parse)
+        .map(|cf| {
+            cf.services()
+                .filter(|s| s.command() == "smtpd" && s.chroot() == Some(true))
+                .map(|s| format!("{} {}", s.name(), s.kind()))
+                .collect()
         })
         .unwrap_or_default()
 }

@@ -16,10 +16,13 @@
 //!   as main.cf asks ([`listeners`]);
 //! - `spf-policy` (module `spf_policy`, with `inbound_spf = true` only): the SPF policy agent
 //!   is installed, has its master.cf service and is asked after the relay control.
+//! - `opendmarc` (module [`opendmarc`], with `inbound_dmarc` only): OpenDMARC installed,
+//!   after OpenDKIM in `smtpd_milters`, on its socket, reachable, running.
 
 mod keys;
 pub mod listeners;
 mod milter;
+pub mod opendmarc;
 mod running;
 pub mod securefile;
 pub mod socket;
@@ -76,11 +79,13 @@ pub struct LocalState {
     pub unread: Vec<(PathBuf, String)>,
     /// Whether the SPF policy agent's program, [`crate::inbound_spf::PROGRAM`], exists.
     pub policyd_spf: bool,
+    /// OpenDMARC's files, process and socket (judged with `inbound_dmarc` only).
+    pub opendmarc: opendmarc::DmarcState,
 }
 
 /// Judge the state for `settings`; one result per check, in report order (`milter`,
 /// `opendkim`, `keys`, `spf-policy` with `inbound_spf = true`, then `running` when the
-/// daemons were looked at).
+/// daemons were looked at, then `opendmarc` with `inbound_dmarc`).
 pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
     let host = settings.hostname.to_string();
     let reads = |files: &[&str]| -> Vec<PathBuf> { files.iter().map(PathBuf::from).collect() };
@@ -140,6 +145,20 @@ pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
             findings.retain(|f| !f.id.starts_with("opendkim."));
         }
         out.push(result("running", "postfix, opendkim", &host, findings));
+    }
+    // with amavisd-new as the signer, OpenDMARC is not wired (the plan says so)
+    if settings.inbound_dmarc && !amavis_signs {
+        let files = [
+            system::MAIN_CF,
+            system::OPENDMARC_CONF,
+            system::DEFAULT_OPENDMARC,
+        ];
+        out.push(result(
+            "opendmarc",
+            system::OPENDMARC_CONF,
+            &host,
+            unless_denied(state, &reads(&files), || opendmarc::findings(state)),
+        ));
     }
     out
 }

@@ -113,7 +113,7 @@ pub fn denied(probe: &Probe, accounts: &Accounts, user: &str) -> Option<String> 
     (bits(uid, gid, mode) & 2 == 0).then(|| {
         format!(
             "{user} may not write to the socket {} ({}:{} {mode:04o}); it must be in group {} \
-             and OpenDKIM's UMask must leave the group write bit (UMask 007)",
+             and the milter's UMask must leave the group write bit (UMask 007)",
             path.display(),
             name_of(accounts, uid, true),
             name_of(accounts, gid, false),

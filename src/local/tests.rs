@@ -79,6 +79,7 @@ fn healthy() -> LocalState {
         opendkim_n: Some(Ok(())),
         unread: vec![],
         policyd_spf: false,
+        opendmarc: Default::default(),
     }
 }
 
@@ -480,4 +481,119 @@ fn what_this_user_may_not_read_is_unknown_not_missing() {
         .find(|r| r.checked.check == "opendkim")
         .unwrap();
     assert_eq!(tables.checked.status, Status::Unknown);
+}
+
+/// Inbound DMARC on, wired as the Inbound DMARC step leaves it.
+fn dmarc_healthy() -> (LocalState, Settings) {
+    let mut s = healthy();
+    s.main_cf = Some(
+        "smtpd_milters = local:opendkim/opendkim.sock, local:opendmarc/opendmarc.sock\n\
+         non_smtpd_milters = local:opendkim/opendkim.sock\ninet_protocols = ipv4\n"
+            .into(),
+    );
+    s.opendmarc = opendmarc::DmarcState {
+        conf: Some("Socket local:/var/spool/postfix/opendmarc/opendmarc.sock\nUMask 007\n".into()),
+        default_file: Some("RUNDIR=/run/opendmarc\nSOCKET=local:$RUNDIR/opendmarc.sock\n".into()),
+        running: Some(true),
+        socket: None,
+    };
+    let mut settings = settings();
+    settings.inbound_dmarc = true;
+    (s, settings)
+}
+
+fn dmarc_ids(state: &LocalState, settings: &Settings) -> Vec<&'static str> {
+    checks(state, settings)
+        .iter()
+        .flat_map(|r| r.findings.iter().map(|f| f.id))
+        .collect()
+}
+
+#[test]
+fn the_opendmarc_line_is_there_with_inbound_dmarc_only() {
+    let (s, on) = dmarc_healthy();
+    let lines: Vec<&str> = checks(&s, &on).iter().map(|r| r.checked.check).collect();
+    assert_eq!(
+        lines,
+        ["milter", "opendkim", "keys", "running", "opendmarc"]
+    );
+    assert!(dmarc_ids(&s, &on).is_empty(), "{:?}", dmarc_ids(&s, &on));
+    // off: no line, even with OpenDMARC missing everywhere
+    let mut bare = s.clone();
+    bare.opendmarc = Default::default();
+    assert_eq!(checks(&bare, &settings()).len(), 4);
+    assert_eq!(dmarc_ids(&bare, &on), [ids::OPENDMARC_PACKAGE_MISSING]);
+}
+
+#[test]
+fn opendmarc_findings() {
+    let (mut s, on) = dmarc_healthy();
+    let healthy_cf = s.main_cf.clone().unwrap();
+    // not in smtpd_milters
+    s.main_cf = Some(healthy_cf.replace(", local:opendmarc/opendmarc.sock", ""));
+    assert_eq!(dmarc_ids(&s, &on), [ids::OPENDMARC_NOT_CONFIGURED]);
+    // before OpenDKIM
+    s.main_cf = Some(healthy_cf.replace(
+        "local:opendkim/opendkim.sock, local:opendmarc/opendmarc.sock",
+        "local:opendmarc/opendmarc.sock, local:opendkim/opendkim.sock",
+    ));
+    assert_eq!(dmarc_ids(&s, &on), [ids::OPENDMARC_ORDER]);
+    // OpenDMARC listens elsewhere (the stock Socket)
+    s.main_cf = Some(healthy_cf.clone());
+    s.opendmarc.conf = Some("Socket local:/run/opendmarc/opendmarc.sock\n".into());
+    assert_eq!(dmarc_ids(&s, &on), [ids::OPENDMARC_SOCKET_MISMATCH]);
+    // no Socket line: the init script passes the default file's SOCKET
+    s.opendmarc.conf = Some("UMask 007\n".into());
+    let f = checks(&s, &on).remove(4).findings.remove(0);
+    assert_eq!(f.id, ids::OPENDMARC_SOCKET_MISMATCH);
+    assert!(
+        f.message.contains("SOCKET in /etc/default/opendmarc"),
+        "{}",
+        f.message
+    );
+    // Postfix names a socket outside its chroot
+    s.opendmarc.conf = Some("Socket local:/run/opendmarc/opendmarc.sock\n".into());
+    s.main_cf = Some(healthy_cf.replace(
+        "local:opendmarc/opendmarc.sock",
+        "local:/run/opendmarc/opendmarc.sock",
+    ));
+    assert_eq!(dmarc_ids(&s, &on), [ids::OPENDMARC_SOCKET_UNREACHABLE]);
+    // stopped
+    let (mut s, on) = dmarc_healthy();
+    s.opendmarc.running = Some(false);
+    assert_eq!(dmarc_ids(&s, &on), [ids::OPENDMARC_NOT_RUNNING]);
+}
+
+#[test]
+fn opendmarc_socket_reachability_uses_the_milter_socket_checks() {
+    let (mut s, on) = dmarc_healthy();
+    let path = "/var/spool/postfix/opendmarc/opendmarc.sock";
+    let probe = |sock_mode, connect: Result<(), String>| socket::Probe {
+        path: path.into(),
+        nodes: vec![
+            ("/".into(), Some((0, 0, 0o755))),
+            ("/var".into(), Some((0, 0, 0o755))),
+            ("/var/spool".into(), Some((0, 0, 0o755))),
+            ("/var/spool/postfix".into(), Some((0, 0, 0o755))),
+            (
+                "/var/spool/postfix/opendmarc".into(),
+                Some((106, 110, 0o750)),
+            ),
+            (path.into(), Some((106, 110, sock_mode))),
+        ],
+        connect,
+    };
+    s.accounts = Accounts::parse(
+        "root:x:0:0::/:/bin/sh\nopendkim:x:110:117::/:/bin/false\npostfix:x:105:112::/:/bin/false\nopendmarc:x:106:110::/:/bin/false\n",
+        "root:x:0:\nopendkim:x:117:postfix\npostfix:x:112:\nopendmarc:x:110:\n",
+    );
+    s.opendmarc.socket = Some(probe(0o770, Ok(())));
+    assert_eq!(dmarc_ids(&s, &on), [ids::OPENDMARC_SOCKET_PERMISSION]);
+    s.accounts = Accounts::parse(
+        "root:x:0:0::/:/bin/sh\nopendkim:x:110:117::/:/bin/false\npostfix:x:105:112::/:/bin/false\nopendmarc:x:106:110::/:/bin/false\n",
+        "root:x:0:\nopendkim:x:117:postfix\npostfix:x:112:\nopendmarc:x:110:postfix\n",
+    );
+    assert!(dmarc_ids(&s, &on).is_empty());
+    s.opendmarc.socket = Some(probe(0o770, Err("Connection refused".into())));
+    assert_eq!(dmarc_ids(&s, &on), [ids::OPENDMARC_SOCKET_UNREACHABLE]);
 }

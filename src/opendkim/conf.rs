@@ -21,6 +21,13 @@ use super::{
 const VALUE_COLUMN: usize = 24;
 const TAB_WIDTH: usize = 8;
 
+/// `/etc/opendmarc.conf`, read and edited by the same rules: OpenDMARC 1.4's
+/// `opendmarc/config.c` is OpenDKIM's `config.c` (the same `config_load_level`: a line cut at
+/// `#`, CR and NUL; the name up to the first space/tab; case-insensitive names, the last
+/// definition wins; opendmarc.conf(5)), and Debian's `/etc/init.d/opendmarc` reads `Socket` with
+/// the same case-sensitive `awk '$1 == "Socket"'`.
+pub type OpendmarcConf = OpendkimConf;
+
 /// What an edit did to one option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {

@@ -1,6 +1,7 @@
 //! `/etc/default/opendkim`: the legacy shell fragment Debian's init script and
 //! `/lib/opendkim/opendkim.service.generate` source as root. Only the `SOCKET=` assignment is ever
-//! read or written here; every other byte is kept.
+//! read or written here; every other byte is kept. `/etc/default/opendmarc`, which
+//! `/etc/init.d/opendmarc` sources and uses the same way, is edited with it too.
 //!
 //! The init script uses `SOCKET` only when opendkim.conf has no `Socket` line
 //! (postfix-opendkim.md §2.1), and mailsetup prefers `Socket` in opendkim.conf (reliability.md G4.8).

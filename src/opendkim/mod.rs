@@ -1,6 +1,7 @@
 //! Lossless editors for OpenDKIM's files: `/etc/opendkim.conf` ([`conf`]), the legacy shell fragment
 //! `/etc/default/opendkim` ([`default_file`]) and the KeyTable / SigningTable / TrustedHosts data sets
-//! ([`tables`]).
+//! ([`tables`]). OpenDMARC's `/etc/opendmarc.conf` and `/etc/default/opendmarc` have the same
+//! formats and are edited by the same two editors ([`OpendmarcConf`], [`DefaultFile`]).
 //!
 //! Every editor follows the same shape: `parse(&str)` is total (any text parses), `Display` gives the
 //! input back byte for byte, and edits touch only the lines they must. Values, not I/O: reading and
@@ -11,7 +12,7 @@ pub mod conf;
 pub mod default_file;
 pub mod tables;
 
-pub use conf::{Applied, OpendkimConf};
+pub use conf::{Applied, OpendkimConf, OpendmarcConf};
 pub use default_file::DefaultFile;
 pub use tables::{Ensure, KeyTable, SigningTable, TrustedHosts};
 
@@ -56,7 +57,7 @@ impl fmt::Display for EditError {
                 )
             }
             EditError::UnsafeShell { reason } => {
-                write!(f, "refusing to edit /etc/default/opendkim: {reason}")
+                write!(f, "refusing to edit this shell defaults file: {reason}")
             }
         }
     }

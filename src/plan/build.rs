@@ -9,7 +9,7 @@ use super::{
 };
 use super::{KEY_DIR_MODE, KEY_DIR_OWNER, KEY_MODE, KEY_OWNER};
 use super::{Service, ServiceAction, Verb};
-use super::{opendkim_files, postfix_files, spf_policy_files};
+use super::{opendkim_files, opendmarc_files, postfix_files, spf_policy_files};
 use crate::error::{Error, Result};
 use crate::paths::{self as system, FileState};
 use crate::settings::Settings;
@@ -29,25 +29,36 @@ pub fn build(settings: &Settings, cur: &Current) -> Result<Plan> {
 pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result<Plan> {
     let mut plan = Plan::default();
     let amavis_signs = settings.signer == Signer::AmavisdNew;
-    if !amavis_signs {
-        require_users(settings, cur)?;
-    }
     // amavisd-new signs: OpenDKIM is not wired in, so its parts plan nothing (the Milter
     // part only takes OpenDKIM out of main.cf)
     let has = |p: Part| {
         parts.contains(&p)
             && !(amavis_signs && matches!(p, Part::Opendkim | Part::Tables | Part::Keys))
     };
+    // inbound DMARC off: its part plans nothing (what an operator set up stays). With
+    // amavisd-new as the signer it is not wired either: OpenDMARC follows OpenDKIM in
+    // smtpd_milters, and there is no OpenDKIM entry to follow
+    let dmarc = has(Part::InboundDmarc) && settings.inbound_dmarc && !amavis_signs;
+    if has(Part::InboundDmarc) && settings.inbound_dmarc && amavis_signs {
+        plan.notes.push(
+            "inbound_dmarc with signer = \"amavisd-new\": mailsetup wires OpenDMARC after \
+             OpenDKIM only, so it changes nothing here; add OpenDMARC to smtpd_milters by hand"
+                .into(),
+        );
+    }
+    if !amavis_signs {
+        require_users(settings, cur, dmarc)?;
+    }
     if has(Part::Signer) {
         signer(settings, cur, &mut plan);
     }
 
     let (identity, milter) = (has(Part::Identity), has(Part::Milter));
-    if identity || milter {
+    if identity || milter || dmarc {
         let (main_cf, notes) = if amavis_signs {
             postfix_files::edit_main_cf_unwired(cur, identity.then_some(settings), milter)?
         } else {
-            postfix_files::edit_main_cf(settings, cur, identity, milter)?
+            postfix_files::edit_main_cf(settings, cur, identity, milter, dmarc)?
         };
         let postfix_restart = main_cf
             .as_ref()
@@ -81,6 +92,20 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
     }
     if has(Part::Keys) {
         keys(settings, cur, &mut plan)?;
+    }
+    if dmarc {
+        plan.files
+            .extend(opendmarc_files::edit_opendmarc_conf(settings, cur)?);
+        plan.files.extend(opendmarc_files::edit_default_file(cur)?);
+        if !cur.accounts.in_group("postfix", "opendmarc") {
+            plan.groups.push(GroupChange {
+                user: "postfix",
+                group: "opendmarc",
+                why: "Postfix must open the OpenDMARC socket, which is srwxrwx--- \
+                      opendmarc:opendmarc"
+                    .into(),
+            });
+        }
     }
     if milter
         && !amavis_signs
@@ -152,7 +177,13 @@ fn signer(settings: &Settings, cur: &Current, plan: &mut Plan) {
     }
 }
 
-fn require_users(settings: &Settings, cur: &Current) -> Result<()> {
+fn require_users(settings: &Settings, cur: &Current, dmarc: bool) -> Result<()> {
+    if dmarc && cur.accounts.user("opendmarc").is_none() {
+        return Err(Error::MissingUser {
+            user: "opendmarc",
+            package: "opendmarc",
+        });
+    }
     if cur.accounts.user("opendkim").is_none() {
         return Err(Error::MissingUser {
             user: "opendkim",
@@ -285,6 +316,15 @@ fn dirs(settings: &Settings, cur: &Current, parts: &[Part], plan: &mut Plan) {
             "the OpenDKIM socket, inside Postfix's chroot".into(),
         ));
     }
+    if parts.contains(&Part::InboundDmarc) && settings.inbound_dmarc {
+        want.push((
+            system::OPENDMARC_SOCKET_DIR.into(),
+            Owner::OPENDMARC,
+            0o750,
+            true,
+            "the OpenDMARC socket, inside Postfix's chroot".into(),
+        ));
+    }
     for (path, owner, mode, enforce, why) in want {
         let now = cur.dirs.get(&path).copied().flatten();
         let fix = match now {
@@ -374,7 +414,7 @@ fn keys(settings: &Settings, cur: &Current, plan: &mut Plan) -> Result<()> {
 
 /// What each change needs: inet_protocols/inet_interfaces → Postfix stop and start (already
 /// planned by then); other Postfix changes → reload; any OpenDKIM change → restart (a reload
-/// with a bad config is only logged).
+/// with a bad config is only logged); any OpenDMARC change → restart OpenDMARC.
 fn services(plan: &mut Plan) {
     let postfix_restart = plan.services.iter().any(|s| s.service == Service::Postfix);
     let planned = std::mem::take(&mut plan.services);
@@ -386,12 +426,24 @@ fn services(plan: &mut Plan) {
         .files
         .iter()
         .any(|f| f.path.starts_with(crate::amavis::CONF_D));
-    let opendkim =
-        plan.files.iter().any(|f| {
-            !f.path.starts_with("/etc/postfix") && !f.path.starts_with(crate::amavis::CONF_D)
-        }) || !plan.keys.is_empty()
-            || !plan.perms.is_empty()
-            || !plan.dirs.is_empty();
+    let opendmarc_path = |p: &Path| {
+        [
+            system::OPENDMARC_CONF,
+            system::DEFAULT_OPENDMARC,
+            system::OPENDMARC_SOCKET_DIR,
+        ]
+        .iter()
+        .any(|d| p == Path::new(d))
+    };
+    let opendkim = plan.files.iter().any(|f| {
+        !f.path.starts_with("/etc/postfix")
+            && !f.path.starts_with(crate::amavis::CONF_D)
+            && !opendmarc_path(&f.path)
+    }) || !plan.keys.is_empty()
+        || !plan.perms.is_empty()
+        || plan.dirs.iter().any(|d| !opendmarc_path(&d.path));
+    let opendmarc = plan.files.iter().any(|f| opendmarc_path(&f.path))
+        || plan.dirs.iter().any(|d| opendmarc_path(&d.path));
     if opendkim {
         plan.services.push(ServiceAction::new(
             Service::Opendkim,
@@ -404,6 +456,13 @@ fn services(plan: &mut Plan) {
             Service::Amavis,
             Verb::Restart,
             "its DKIM signing was turned off",
+        ));
+    }
+    if opendmarc {
+        plan.services.push(ServiceAction::new(
+            Service::Opendmarc,
+            Verb::Restart,
+            "its configuration or socket changed",
         ));
     }
     if postfix_restart {

@@ -37,6 +37,9 @@ pub struct Current {
     pub master_cf: FileState,
     pub opendkim_conf: FileState,
     pub default_opendkim: FileState,
+    /// /etc/opendmarc.conf and /etc/default/opendmarc (inbound DMARC).
+    pub opendmarc_conf: FileState,
+    pub default_opendmarc: FileState,
     pub key_table: FileState,
     pub signing_table: FileState,
     pub trusted_hosts: FileState,
@@ -152,6 +155,7 @@ impl Current {
             system::OPENDKIM_DIR.into(),
             system::KEYS_DIR.into(),
             system::SOCKET_DIR.into(),
+            system::OPENDMARC_SOCKET_DIR.into(),
         ];
         wanted.extend(
             keys.values()
@@ -170,6 +174,8 @@ impl Current {
             master_cf: system::read_file(root, system::MASTER_CF)?,
             opendkim_conf: system::read_file(root, system::OPENDKIM_CONF)?,
             default_opendkim: system::read_file(root, system::DEFAULT_OPENDKIM)?,
+            opendmarc_conf: system::read_file(root, system::OPENDMARC_CONF)?,
+            default_opendmarc: system::read_file(root, system::DEFAULT_OPENDMARC)?,
             key_table,
             signing_table: system::read_file(root, system::SIGNING_TABLE)?,
             trusted_hosts: system::read_file(root, system::TRUSTED_HOSTS)?,
@@ -177,8 +183,8 @@ impl Current {
             dirs,
             accounts: Accounts::read(
                 root,
-                &["opendkim", "postfix", crate::inbound_spf::USER],
-                &["opendkim", "postfix"],
+                &[ACCOUNTS, &[crate::inbound_spf::USER]].concat(),
+                ACCOUNTS,
             )?,
             // a root this user may not look into (or with a link on the way) has no agent
             // here: the Inbound SPF step then says to install it, and nothing else cares
@@ -190,6 +196,9 @@ impl Current {
         })
     }
 }
+
+/// The users and groups the plan names (owners, group members).
+pub const ACCOUNTS: &[&str] = &["opendkim", "postfix", "opendmarc"];
 
 /// The default key location for a domain.
 pub fn default_key_path(domain: &Domain, settings: &Settings) -> PathBuf {

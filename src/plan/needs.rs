@@ -17,8 +17,9 @@ impl Part {
     /// OpenDKIM listening on its socket (the OpenDKIM configuration); that configuration
     /// needs the tables it names (OpenDKIM does not start without them) and the keys the
     /// KeyTable names; the tables need the configuration that reads them (`refile:`) and the
-    /// keys; the keys need the KeyTable that names them. `main.cf` `inet_protocols` needs
-    /// nothing.
+    /// keys; the keys need the KeyTable that names them; inbound DMARC needs OpenDKIM wired
+    /// in (it judges the DKIM results OpenDKIM adds, and goes after it in `smtpd_milters`).
+    /// `main.cf` `inet_protocols` needs nothing.
     pub fn needs(self) -> &'static [Part] {
         match self {
             Part::Identity => &[],
@@ -30,6 +31,7 @@ impl Part {
             // one signer: turning amavisd-new's signing off needs OpenDKIM wired in, and
             // keeping amavisd-new as the signer needs OpenDKIM taken out of main.cf
             Part::Signer => &[Part::Milter],
+            Part::InboundDmarc => &[Part::Milter],
         }
     }
 
@@ -43,6 +45,7 @@ impl Part {
             Part::Keys => "Keys",
             Part::InboundSpf => "Inbound SPF",
             Part::Signer => "Signer",
+            Part::InboundDmarc => "Inbound DMARC",
         }
     }
 }
@@ -80,7 +83,10 @@ fn pending_needs(
     let mut chosen: Vec<Part> = parts.to_vec();
     let mut todo: Vec<Part> = parts.to_vec();
     while let Some(part) = todo.pop() {
-        for need in part.needs() {
+        // inbound DMARC off: the part plans nothing, so it needs nothing either
+        let off = part == Part::InboundDmarc && !settings.inbound_dmarc;
+        let needs: &[Part] = if off { &[] } else { part.needs() };
+        for need in needs {
             if follow(need)
                 && !chosen.contains(need)
                 && !build_parts(settings, cur, &[*need])?.is_empty()

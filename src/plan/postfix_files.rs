@@ -20,7 +20,8 @@ fn edit_err(file: &Path) -> impl Fn(crate::postfix::EditError) -> Error + '_ {
 
 /// main.cf: with `identity`, myhostname and inet_protocols; with `milter`, OpenDKIM in
 /// smtpd_milters and non_smtpd_milters (other milters kept), milter_default_action = accept,
-/// milter_protocol = 6 (postconf(5)).
+/// milter_protocol = 6 (postconf(5)); with `dmarc`, OpenDMARC in smtpd_milters after OpenDKIM
+/// and out of non_smtpd_milters ([`with_dmarc`], [`without_dmarc`]).
 ///
 /// Returns the change (None when main.cf already says all this) and the notes that go with it:
 /// one per parameter set here that main.cf defined more than once, whose earlier definitions
@@ -30,6 +31,7 @@ pub(super) fn edit_main_cf(
     cur: &Current,
     identity: bool,
     milter: bool,
+    dmarc: bool,
 ) -> Result<(Option<FileChange>, Vec<String>)> {
     let text = existing(&cur.main_cf, "postfix")?;
     let mut cf = MainCf::parse(text);
@@ -40,29 +42,66 @@ pub(super) fn edit_main_cf(
         cf.set("inet_protocols", settings.inet_protocols.as_str())
             .map_err(&err)?;
     }
-    if !milter {
-        return Ok((
-            change(
-                &cur.main_cf,
-                cf.to_string(),
-                Perms::Keep,
-                "the server's name and the IP versions Postfix uses",
-            ),
-            shadowed_notes(&cf),
-        ));
-    }
     let ours = milter::postfix_milter(settings.socket);
     let odk_socket = cur
         .opendkim_conf
         .text
         .as_deref()
         .and_then(|t| OpendkimConf::parse(t).get("Socket").map(str::to_string));
-    let smtpd = with_milter(
-        cf.get("smtpd_milters").as_deref(),
-        &ours,
-        odk_socket.as_deref(),
-    );
-    cf.set("smtpd_milters", &smtpd).map_err(&err)?;
+    if milter {
+        edit_milters(&mut cf, &ours, odk_socket.as_deref(), &err)?;
+    }
+    let mut notes = Vec::new();
+    if dmarc {
+        let dmarc_socket = cur
+            .opendmarc_conf
+            .text
+            .as_deref()
+            .and_then(|t| OpendkimConf::parse(t).get("Socket").map(str::to_string));
+        let is_dkim = |e: &str| e == ours || milter::is_opendkim_entry(e, odk_socket.as_deref());
+        let is_dmarc = |e: &str| milter::is_opendmarc_entry(e, dmarc_socket.as_deref());
+        let dmarc_entry = milter::postfix_dmarc_milter();
+        let smtpd = cf.get("smtpd_milters");
+        let v = with_dmarc(smtpd.as_deref(), &dmarc_entry, is_dkim, is_dmarc);
+        if smtpd.as_deref().map(str::trim) != Some(v.as_str()) {
+            cf.set("smtpd_milters", &v).map_err(&err)?;
+        }
+        if let Some(non) = cf.get("non_smtpd_milters")
+            && let Some(v) = without_dmarc(&non, &split_list(&v), is_dmarc)
+        {
+            if refers_to(&non, "smtpd_milters") {
+                notes.push(
+                    "non_smtpd_milters named $smtpd_milters, which now holds OpenDMARC: it \
+                     lists the milters instead, without OpenDMARC (locally submitted mail is \
+                     not judged by DMARC)"
+                        .to_string(),
+                );
+            }
+            cf.set("non_smtpd_milters", &v).map_err(&err)?;
+        }
+    }
+    let why = match (milter, dmarc) {
+        (_, true) => "wire OpenDMARC into Postfix after OpenDKIM",
+        (true, false) => "wire OpenDKIM into Postfix as a milter",
+        (false, false) => "the server's name and the IP versions Postfix uses",
+    };
+    notes.extend(shadowed_notes(&cf));
+    Ok((
+        change(&cur.main_cf, cf.to_string(), Perms::Keep, why),
+        notes,
+    ))
+}
+
+/// The Milter step's main.cf edit: OpenDKIM's entry `ours` in both milter lists,
+/// milter_default_action and milter_protocol.
+fn edit_milters(
+    cf: &mut MainCf,
+    ours: &str,
+    odk_socket: Option<&str>,
+    err: &impl Fn(crate::postfix::EditError) -> Error,
+) -> Result<()> {
+    let smtpd = with_milter(cf.get("smtpd_milters").as_deref(), ours, odk_socket);
+    cf.set("smtpd_milters", &smtpd).map_err(err)?;
     let non_smtpd = cf.get("non_smtpd_milters");
     // `$smtpd_milters` already carries OpenDKIM now: keep the operator's reference (and
     // only it, should non_smtpd_milters be defined more than once).
@@ -72,20 +111,63 @@ pub(super) fn edit_main_cf(
     {
         cf.comment_out_earlier("non_smtpd_milters");
     } else {
-        let v = with_milter(non_smtpd.as_deref(), &ours, odk_socket.as_deref());
-        cf.set("non_smtpd_milters", &v).map_err(&err)?;
+        let v = with_milter(non_smtpd.as_deref(), ours, odk_socket);
+        cf.set("non_smtpd_milters", &v).map_err(err)?;
     }
-    cf.set("milter_default_action", "accept").map_err(&err)?;
-    cf.set("milter_protocol", "6").map_err(&err)?;
-    Ok((
-        change(
-            &cur.main_cf,
-            cf.to_string(),
-            Perms::Keep,
-            "wire OpenDKIM into Postfix as a milter",
-        ),
-        shadowed_notes(&cf),
-    ))
+    cf.set("milter_default_action", "accept").map_err(err)?;
+    cf.set("milter_protocol", "6").map_err(err)?;
+    Ok(())
+}
+
+/// smtpd_milters with OpenDMARC's entry `ours` after the last OpenDKIM entry (`is_dkim`),
+/// or last when there is none: OpenDMARC judges the DKIM result OpenDKIM adds, so it must
+/// see the message after OpenDKIM. A list that already has one OpenDMARC entry after
+/// OpenDKIM's is kept as it is (with its spelling); other OpenDMARC entries (`is_dmarc`)
+/// are replaced; other milters stay in their order.
+fn with_dmarc(
+    current: Option<&str>,
+    ours: &str,
+    is_dkim: impl Fn(&str) -> bool,
+    is_dmarc: impl Fn(&str) -> bool,
+) -> String {
+    let items = current.map(split_list).unwrap_or_default();
+    let last_dkim = items.iter().rposition(|i| is_dkim(i));
+    let dmarcs: Vec<usize> = (0..items.len())
+        .filter(|&i| is_dmarc(&items[i]) || items[i] == ours)
+        .collect();
+    if let [only] = dmarcs[..]
+        && items[only] == ours
+        && last_dkim.is_none_or(|d| d < only)
+    {
+        return current.unwrap_or(ours).trim().to_string();
+    }
+    let mut out: Vec<String> = items
+        .iter()
+        .filter(|i| !(is_dmarc(i) || *i == ours))
+        .cloned()
+        .collect();
+    let at = out
+        .iter()
+        .rposition(|i| is_dkim(i))
+        .map_or(out.len(), |d| d + 1);
+    out.insert(at, ours.to_string());
+    out.join(", ")
+}
+
+/// non_smtpd_milters without OpenDMARC (locally submitted mail has no SMTP client whose
+/// SPF or DKIM DMARC could judge): a `$smtpd_milters` reference is replaced by the
+/// milters of `smtpd` other than OpenDMARC. `None` when nothing changes.
+fn without_dmarc(non: &str, smtpd: &[String], is_dmarc: impl Fn(&str) -> bool) -> Option<String> {
+    let items = split_list(non);
+    let mut out: Vec<String> = Vec::new();
+    for item in &items {
+        if item == "$smtpd_milters" || item == "${smtpd_milters}" {
+            out.extend(smtpd.iter().filter(|e| !is_dmarc(e)).cloned());
+        } else if !is_dmarc(item) {
+            out.push(item.clone());
+        }
+    }
+    (out != items && !out.is_empty()).then(|| out.join(", "))
 }
 
 /// main.cf when amavisd-new signs (answers `signer = "amavisd-new"`): with `identity`
@@ -278,5 +360,65 @@ mod tests {
             ours,
             "already there: unchanged"
         );
+    }
+
+    const DKIM: &str = "local:opendkim/opendkim.sock";
+    const DMARC: &str = "local:opendmarc/opendmarc.sock";
+
+    fn dmarc_list(current: Option<&str>) -> String {
+        with_dmarc(
+            current,
+            DMARC,
+            |e| milter::is_opendkim_entry(e, None),
+            |e| milter::is_opendmarc_entry(e, None),
+        )
+    }
+
+    #[test]
+    fn opendmarc_goes_after_opendkim_and_other_milters_stay() {
+        assert_eq!(dmarc_list(None), DMARC);
+        assert_eq!(dmarc_list(Some(DKIM)), format!("{DKIM}, {DMARC}"));
+        // right after OpenDKIM, before a milter that follows it
+        assert_eq!(
+            dmarc_list(Some(
+                "inet:127.0.0.1:11332, local:opendkim/opendkim.sock, unix:/x/clamav"
+            )),
+            format!("inet:127.0.0.1:11332, {DKIM}, {DMARC}, unix:/x/clamav")
+        );
+        // before OpenDKIM: moved after it (opendmarc.order)
+        assert_eq!(
+            dmarc_list(Some(&format!("{DMARC}, {DKIM}"))),
+            format!("{DKIM}, {DMARC}")
+        );
+        // an old OpenDMARC socket is replaced by ours
+        assert_eq!(
+            dmarc_list(Some(&format!(
+                "{DKIM}, local:/run/opendmarc/opendmarc.sock"
+            ))),
+            format!("{DKIM}, {DMARC}")
+        );
+    }
+
+    #[test]
+    fn a_right_list_is_kept_byte_for_byte() {
+        let spelled = format!("{DKIM},{DMARC}   inet:127.0.0.1:11332");
+        assert_eq!(dmarc_list(Some(&spelled)), spelled);
+        let once = dmarc_list(Some(DKIM));
+        assert_eq!(dmarc_list(Some(&once)), once, "idempotent");
+    }
+
+    #[test]
+    fn non_smtpd_milters_never_name_opendmarc() {
+        let smtpd: Vec<String> = vec![DKIM.into(), DMARC.into()];
+        let is = |e: &str| milter::is_opendmarc_entry(e, None);
+        assert_eq!(
+            without_dmarc("$smtpd_milters", &smtpd, is).as_deref(),
+            Some(DKIM)
+        );
+        assert_eq!(
+            without_dmarc(&format!("{DKIM}, {DMARC}"), &smtpd, is).as_deref(),
+            Some(DKIM)
+        );
+        assert_eq!(without_dmarc(DKIM, &smtpd, is), None, "nothing to change");
     }
 }

@@ -9,6 +9,8 @@ pub enum Service {
     Opendkim,
     /// amavisd-new (Debian's init script and unit are named `amavis`).
     Amavis,
+    /// OpenDMARC (inbound DMARC), a milter after OpenDKIM.
+    Opendmarc,
 }
 
 impl Service {
@@ -17,6 +19,30 @@ impl Service {
             Service::Postfix => "postfix",
             Service::Opendkim => "opendkim",
             Service::Amavis => "amavis",
+            Service::Opendmarc => "opendmarc",
+        }
+    }
+
+    /// The service of a name [`Service::name`] gives (as run records store them).
+    pub fn from_name(name: &str) -> Option<Service> {
+        [
+            Service::Postfix,
+            Service::Opendkim,
+            Service::Amavis,
+            Service::Opendmarc,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+
+    /// The order services are (re)started in: the milters (and amavisd-new, Postfix's
+    /// content filter) first, so that their sockets exist when Postfix comes back.
+    pub fn start_rank(self) -> u8 {
+        match self {
+            Service::Opendkim => 0,
+            Service::Opendmarc => 1,
+            Service::Amavis => 2,
+            Service::Postfix => 3,
         }
     }
 }
@@ -52,6 +78,7 @@ impl fmt::Display for ServiceAction {
             (Service::Postfix, Verb::Reload) => "reload postfix",
             (Service::Opendkim, _) => "restart opendkim",
             (Service::Amavis, _) => "restart amavisd-new",
+            (Service::Opendmarc, _) => "restart opendmarc",
         };
         write!(f, "{what}: {}", self.why)
     }

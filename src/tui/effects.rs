@@ -113,12 +113,9 @@ fn apply_plan(
     plan: &plan::Plan,
     session: Option<&str>,
 ) -> Result<Vec<String>, String> {
-    let accounts = crate::host::accounts::Accounts::read(
-        root,
-        &["opendkim", "postfix"],
-        &["opendkim", "postfix"],
-    )
-    .map_err(|e| e.to_string())?;
+    let accounts =
+        crate::host::accounts::Accounts::read(root, crate::plan::ACCOUNTS, crate::plan::ACCOUNTS)
+            .map_err(|e| e.to_string())?;
     let options = apply::Options {
         what: format!(
             "wizard step {} ({})",

@@ -41,6 +41,8 @@ const PROVIDERS: &[&str] = &[
     "contabo",
 ];
 const INBOUND_SPF: usize = 11;
+const INBOUND_DMARC: usize = 12;
+const DMARC_REJECT: usize = 13;
 
 /// One text field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,6 +264,18 @@ impl Form {
             Some(i) => self.check(i, |v| Signer::parse(v).map_err(|r| r.to_string())),
             None => Some(base.map_or(Signer::Opendkim, |b| b.signer)),
         };
+        let inbound_dmarc = self.check(INBOUND_DMARC, parse_on_off);
+        let dmarc_reject = self.check(DMARC_REJECT, |v| {
+            let reject = parse_on_off(v)?;
+            if reject && inbound_dmarc == Some(false) {
+                return Err(
+                    "rejecting DMARC failures needs OpenDMARC: turn inbound_dmarc on, or \
+                     this off"
+                        .into(),
+                );
+            }
+            Ok(reject)
+        });
         if let Some(i) = self.fields.iter().position(|f| f.error.is_some()) {
             self.focus = i;
             return None;
@@ -288,6 +302,8 @@ impl Form {
         s.provider = provider?;
         s.inbound_spf = inbound_spf?;
         s.signer = signer?;
+        s.inbound_dmarc = inbound_dmarc?;
+        s.dmarc_reject_failures = dmarc_reject?;
         Some(s)
     }
 
@@ -333,6 +349,8 @@ fn more_fields(settings: Option<&Settings>) -> Vec<Field> {
     let trusted =
         settings.map_or_else(Settings::default_trusted_hosts, |s| s.trusted_hosts.clone());
     let inbound_spf = settings.is_some_and(|s| s.inbound_spf);
+    let inbound_dmarc = settings.is_some_and(|s| s.inbound_dmarc);
+    let dmarc_reject = settings.is_some_and(|s| s.dmarc_reject_failures);
     vec![
         text(
             "selector",
@@ -395,10 +413,26 @@ fn more_fields(settings: Option<&Settings>) -> Vec<Field> {
              apt-get install postfix-policyd-spf-python)",
             &["off", "on"],
         ),
+        choice(
+            "inbound_dmarc",
+            "Inbound DMARC",
+            if inbound_dmarc { "on" } else { "off" }.to_string(),
+            "←→ off · on: OpenDMARC judges incoming mail by its sender's DMARC policy \
+             (RFC 7489 §6.6)",
+            &["off", "on"],
+        ),
+        choice(
+            "dmarc_reject_failures",
+            "Reject DMARC failures",
+            if dmarc_reject { "on" } else { "off" }.to_string(),
+            "←→ off: only mark (Authentication-Results) · on: reject mail failing a \
+             p=reject policy (needs inbound DMARC)",
+            &["off", "on"],
+        ),
     ]
 }
 
-/// `inbound_spf` as the form shows it: `on` / `off` (also `true` / `false`, `yes` / `no`).
+/// `inbound_spf`, `inbound_dmarc`, `dmarc_reject_failures` as the form shows them: `on` / `off` (also `true` / `false`, `yes` / `no`).
 fn parse_on_off(text: &str) -> Result<bool, String> {
     match text.to_ascii_lowercase().as_str() {
         "on" | "true" | "yes" => Ok(true),
@@ -526,7 +560,7 @@ mod tests {
         let mut f = filled();
         f.focus = 0;
         f.prev();
-        assert_eq!(f.focus, INBOUND_SPF, "the last field");
+        assert_eq!(f.focus, DMARC_REJECT, "the last field");
         f.next();
         assert_eq!(f.focus, 0);
     }

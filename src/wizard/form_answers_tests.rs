@@ -55,7 +55,9 @@ fn the_fields_sit_where_settings_reads_them() {
             "dmarc_rua",
             "trusted_hosts",
             "provider",
-            "inbound_spf"
+            "inbound_spf",
+            "inbound_dmarc",
+            "dmarc_reject_failures"
         ]
     );
     assert_eq!(f.fields[SELECTOR].key, "selector");
@@ -66,6 +68,8 @@ fn the_fields_sit_where_settings_reads_them() {
         crate::provider::Provider::known()
     );
     assert_eq!(f.fields[INBOUND_SPF].key, "inbound_spf");
+    assert_eq!(f.fields[INBOUND_DMARC].key, "inbound_dmarc");
+    assert_eq!(f.fields[DMARC_REJECT].key, "dmarc_reject_failures");
     for x in &f.fields {
         if x.key != "socket" {
             assert!(crate::answers::KNOWN_KEYS.contains(&x.key), "{}", x.key);
@@ -101,6 +105,8 @@ fn a_blank_form_holds_the_answers_files_defaults() {
             "",
             "127.0.0.1, ::1, localhost",
             "",
+            "off",
+            "off",
             "off"
         ]
     );
@@ -320,4 +326,28 @@ fn the_signer_is_asked_only_when_added() {
         again.settings(Some(&base)).expect("valid").signer,
         base.signer
     );
+}
+
+/// The two inbound DMARC answers: read into the settings; rejecting needs inbound DMARC.
+#[test]
+fn inbound_dmarc_fields_reach_the_settings() {
+    let mut f = Form::new(Some(&lab()), None, None, None);
+    set(&mut f, "ipv4", "192.0.2.10");
+    assert_eq!(f.fields[INBOUND_DMARC].value, "off");
+    set(&mut f, "dmarc_reject_failures", "on");
+    assert!(f.settings(Some(&lab())).is_none());
+    assert_eq!(f.focus, DMARC_REJECT);
+    assert!(
+        f.fields[DMARC_REJECT]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("inbound_dmarc")),
+        "{:?}",
+        f.fields[DMARC_REJECT].error
+    );
+    set(&mut f, "inbound_dmarc", "on");
+    let s = f.settings(Some(&lab())).expect("valid");
+    assert!(s.inbound_dmarc && s.dmarc_reject_failures);
+    let back = crate::answers::parse(&crate::answers::write(&s, None)).expect("parses");
+    assert_eq!(back, s);
 }

@@ -3,7 +3,7 @@
 //! for the restart), then the selftest proves that mail is signed. Pure.
 
 use super::{Effect, Wizard};
-use crate::plan::{Service, ServiceAction, Verb};
+use crate::plan::{ServiceAction, Verb};
 
 impl Wizard {
     /// The services were restarted (or one failed): then the selftest, when it worked.
@@ -41,6 +41,6 @@ pub(super) fn merge_service(pending: &mut Vec<ServiceAction>, action: ServiceAct
         Some(_) => {}
         None => pending.push(action),
     }
-    // OpenDKIM first, so its socket exists when Postfix comes back
-    pending.sort_by_key(|a| a.service != Service::Opendkim);
+    // the milters first, so their sockets exist when Postfix comes back
+    pending.sort_by_key(|a| a.service.start_rank());
 }

@@ -24,6 +24,9 @@ pub enum Step {
     Keys,
     /// Inbound SPF: the policyd-spf agent in master.cf and main.cf (answers `inbound_spf`).
     InboundSpf,
+    /// OpenDMARC judges incoming mail (answers `inbound_dmarc`): opendmarc.conf, its socket,
+    /// and its place after OpenDKIM in `smtpd_milters`.
+    InboundDmarc,
     /// The DNS records to publish.
     Records,
     /// Live DNS at every authoritative server.
@@ -33,7 +36,7 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 12] = [
+    pub const ALL: [Step; 13] = [
         Step::Scan,
         Step::Identity,
         Step::InetProtocols,
@@ -43,10 +46,14 @@ impl Step {
         Step::Tables,
         Step::Keys,
         Step::InboundSpf,
+        Step::InboundDmarc,
         Step::Records,
         Step::Verify,
         Step::Summary,
     ];
+
+    /// The last step's number (`step N/LAST` in titles).
+    pub const LAST: usize = Step::ALL.len() - 1;
 
     /// Its position, 0-based (the issue's step numbers).
     pub fn index(self) -> usize {
@@ -130,6 +137,10 @@ impl Step {
                  rejected at RCPT, the rest gets a Received-SPF header. Off unless inbound_spf \
                  is on (Identity)."
             }
+            Step::InboundDmarc => {
+                "OpenDMARC judges incoming mail by its sender's DMARC policy, after OpenDKIM \
+                 has checked the signature (inbound_dmarc; off: nothing to do)."
+            }
             Step::Records => "Publish these records at your DNS provider.",
             Step::Verify => "What the world sees, asked of every authoritative server.",
             Step::Summary => "What changed, and what to do next.",
@@ -146,6 +157,7 @@ impl Step {
             Step::Tables => Some(Part::Tables),
             Step::Keys => Some(Part::Keys),
             Step::InboundSpf => Some(Part::InboundSpf),
+            Step::InboundDmarc => Some(Part::InboundDmarc),
             _ => None,
         }
     }
@@ -163,7 +175,14 @@ impl Step {
         let (area, _) = id.split_once('.')?;
         Some(match (area, id) {
             (_, "ipv6.no-ptr") => Step::InetProtocols,
-            (_, "opendkim.not-running" | "postfix.not-running") => return None,
+            (
+                _,
+                "opendkim.not-running"
+                | "postfix.not-running"
+                | "opendmarc.not-running"
+                | "opendmarc.package-missing",
+            ) => return None,
+            ("opendmarc", _) => Step::InboundDmarc,
             (
                 _,
                 "postfix.config-warning"
@@ -222,10 +241,10 @@ mod tests {
         assert_eq!(Step::Signer.prev(), Step::InetProtocols);
         assert_eq!(Step::Signer.next(), Step::Opendkim);
         // numbered as the walk shows them: the Signer step only where amavisd-new is
-        assert_eq!(Step::Keys.numbered(false), "6/10");
-        assert_eq!(Step::Keys.numbered(true), "7/11");
-        assert_eq!(Step::Signer.numbered(true), "3/11");
-        assert_eq!(Step::Identity.numbered(false), "1/10");
+        assert_eq!(Step::Keys.numbered(false), "6/11");
+        assert_eq!(Step::Keys.numbered(true), "7/12");
+        assert_eq!(Step::Signer.numbered(true), "3/12");
+        assert_eq!(Step::Identity.numbered(false), "1/11");
     }
 
     #[test]
@@ -277,7 +296,17 @@ mod tests {
         );
         assert_eq!(Step::for_finding("spf-policy.order"), None);
         // a stopped daemon is started, and the operator's own parameters are theirs: no step
+        assert_eq!(
+            Step::for_finding("opendmarc.order"),
+            Some(Step::InboundDmarc)
+        );
+        assert_eq!(
+            Step::for_finding("opendmarc.socket-mismatch"),
+            Some(Step::InboundDmarc)
+        );
         let commands = [
+            "opendmarc.not-running",
+            "opendmarc.package-missing",
             "opendkim.not-running",
             "postfix.not-running",
             "postfix.config-warning",

@@ -74,10 +74,10 @@ MBOX=/var/mail/root
 SOCKDIR=/var/spool/postfix/opendkim
 MANAGED=(/etc/postfix/main.cf /etc/postfix/master.cf /etc/opendkim.conf /etc/default/opendkim)
 # Paths the run may change; the cleanup makes them match the snapshot again (state.py DIR:PATTERN).
-RESTORE_SPECS=(/etc/postfix "/etc:opendkim*" "/etc/default:opendkim*" "/etc:mailsetup*" "/etc:dkimkeys" "/etc:amavis"
+RESTORE_SPECS=(/etc/postfix "/etc:opendkim*" "/etc/default:opendkim*" "/etc:opendmarc*" "/etc/default:opendmarc*" "/etc:mailsetup*" "/etc:dkimkeys" "/etc:amavis"
   "/etc:group*" "/etc:gshadow*" "/etc:passwd*" "/etc:shadow*" "/etc:.pwd.lock" "/etc:mailname*"
   "/etc:aliases*" "/var/spool:postfix" "/var/lib:postfix" "/var/lib:mailsetup*" "/var/mail:*"
-  "/run:opendkim*" "/run:named" "/run:mount" "/var/lib:amavis" "/run:amavis"   # /run/mount: libmount's utab (unshare + mount)
+  "/run:opendkim*" "/run:opendmarc*" "/run:named" "/run:mount" "/var/lib:amavis" "/run:amavis"   # /run/mount: libmount's utab (unshare + mount)
   "/etc:postfix-policyd-spf-python")            # inbound_spf.sh bind-mounts over it, never writes it
 # Checked at the end: the restore set plus all of /etc.
 VERIFY_SPECS=(/etc "${RESTORE_SPECS[@]}")
@@ -92,7 +92,7 @@ FAILURES=() TIMES=()
 PH_NAME='' PH_T=0
 LAB='' SYSLOG='' SYSLOG_LINE0=0
 PREFLIGHT_DONE=0 SINK_PID='' NAMED_PID='' CREATED_DEVLOG=0
-PRE_MASTER='' PRE_ODK='' PRE_NAMED='' PRE_AMAVIS=''
+PRE_MASTER='' PRE_ODK='' PRE_NAMED='' PRE_AMAVIS='' PRE_ODM=''
 
 secs() { local d=$(( $(date +%s%N) - $1 )); printf '%d.%03d' $((d / 1000000000)) $(((d / 1000000) % 1000)); }
 timing() { TIMES+=("$1=$2"); }
@@ -174,6 +174,32 @@ ms_stdout() { # ms_stdout FILE ARGS... : stdout to FILE unchanged, stderr shown;
   echo "  (exit $MS_RC)"
 }
 snap() { "$PY" "$HERE/state.py" snap "$@"; }
+# break_fix ID BREAK FIX [WHILE-BROKEN]: check names ID after BREAK; FIX (`fix`: the
+# `mailsetup fix ID` check prints) clears it; selftest passes again (phases 10a and 10b)
+break_fix() { # break_fix ID BREAK-COMMAND FIX-COMMAND [WHILE-BROKEN-FUNCTION]
+  local id=$1 brk=$2 fix=$3 while_broken=${4:-}
+  echo "  -- $id: break: $brk"
+  sh -c "$brk" >"$LAB/bf-$id.break" 2>&1 || sed 's/^/  | /' "$LAB/bf-$id.break"
+  ms_stdout "$LAB/bf-$id.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
+  check "$id: produced by its broken set-up" \
+    sh -c "test $MS_RC = 1 && grep -q '\"id\":\"$id\"' '$LAB/bf-$id.json'"
+  grep -q "\"id\":\"$id\"" "$LAB/bf-$id.json" || head -c 1500 "$LAB/bf-$id.json" | sed 's/^/  | /'
+  [ -z "$while_broken" ] || "$while_broken"
+  if [ "$fix" = fix ]; then # the repair check prints: mailsetup fix ID, through the wizard's step
+    ms check --answers "$ANSWERS" "${LABNS[@]}"
+    check "$id: check prints the repair: mailsetup --answers … fix $id" \
+      grep -q -- "fix: *mailsetup --answers .* fix $id\$" "$MS_OUT"
+    fix="'$MAILSETUP' fix $id --yes --answers '$ANSWERS' ${LABNS[*]}"
+  fi
+  echo "  -- $id: fix: $fix"
+  sh -c "$fix" >"$LAB/bf-$id.fix" 2>&1 || sed 's/^/  | /' "$LAB/bf-$id.fix"
+  wait_for 15 test -S "$SOCKDIR/opendkim.sock" || true
+  ms_stdout "$LAB/bf-$id-after.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
+  check "$id: cleared by its fix" test "$MS_RC" = 0
+  [ "$MS_RC" = 0 ] || head -c 1500 "$LAB/bf-$id-after.json" | sed 's/^/  | /'
+  ms_stdout "$LAB/bf-$id-st.json" selftest --answers "$ANSWERS" "${LABNS[@]}" --json
+  check "$id: selftest passes again" test "$MS_RC" = 0
+}
 show_logs() { # relevant syslog lines since the start of the run
   [ -n "$SYSLOG" ] && [ -f "$SYSLOG" ] || return 0
   echo "  --- syslog (postfix/opendkim, last 60 lines of this run) ---"
@@ -203,11 +229,14 @@ cleanup() {
     done
     p=$(not_in "$PRE_AMAVIS" $( { cat /run/amavis/amavisd.pid; pgrep -f '^/usr/sbin/amavisd'; } 2>/dev/null | awk 'NF && !seen[$0]++'))
     [ -z "$p" ] || stop_pids amavisd $p || fail "amavisd did not stop on TERM"
+    p=$(not_in "$PRE_ODM" $(cat /run/opendmarc/opendmarc.pid 2>/dev/null || true) $(pgrep -x opendmarc || true) | awk '!seen[$0]++')
+    [ -z "$p" ] || stop_pids opendmarc $p || fail "opendmarc did not stop on TERM"
     stop_pids named $NAMED_PID $(not_in "$PRE_NAMED" $(pgrep -x named || true)) || fail "named did not stop on TERM"
     stop_pids syslog-sink $SINK_PID
+    ip addr del 198.51.100.25/32 dev lo 2>/dev/null || true   # phase 10a's sender address
     if [ "$CREATED_DEVLOG" = 1 ]; then rm -f /dev/log; fi
-    check "no postfix/opendkim/named process left running" \
-      test -z "$(postfix_master_pids)$(postfix_child_pids)$(not_in "$PRE_ODK" $(pgrep -x opendkim || true))$(not_in "$PRE_NAMED" $(pgrep -x named || true))"
+    check "no postfix/opendkim/opendmarc/named process left running" \
+      test -z "$(postfix_master_pids)$(postfix_child_pids)$(not_in "$PRE_ODK" $(pgrep -x opendkim || true))$(not_in "$PRE_ODM" $(pgrep -x opendmarc || true))$(not_in "$PRE_NAMED" $(pgrep -x named || true))"
     [ -f "$MBOX" ] && cp -a "$MBOX" "$LAB/delivered.mbox"
     echo "  safety-net restore of: ${RESTORE_SPECS[*]}"
     "$PY" "$HERE/state.py" restore "$LAB/restore-before.json" "$LAB/restore-before.tar" 2>&1 | sed 's/^/  /'
@@ -255,11 +284,13 @@ done
 "$PY" -c 'import dkim, spf, dns.resolver' || die "$PY lacks dkim/spf/dnspython"
 echo "  PID 1 is: $(ps -p 1 -o comm=)"
 PRE_MASTER=$(postfix_master_pids); PRE_ODK=$(pgrep -x opendkim || true); PRE_NAMED=$(pgrep -x named || true)
+PRE_ODM=$(pgrep -x opendmarc || true)
 [ -z "$PRE_MASTER" ] || die "postfix is running (master pid $PRE_MASTER); stop it first: this test starts and stops it"
 [ -z "$PRE_ODK" ] || die "opendkim is running (pid $PRE_ODK); stop it first"
 [ -z "$PRE_NAMED" ] || die "named is running (pid $PRE_NAMED); stop it first"
 PRE_AMAVIS=$(pgrep -f '^/usr/sbin/amavisd' || true)
 [ -z "$PRE_AMAVIS" ] || die "amavisd-new is running (pid $PRE_AMAVIS); stop it first: phase 10c starts and stops it"
+[ -z "$PRE_ODM" ] || die "opendmarc is running (pid $PRE_ODM); stop it first"
 for port in 25 "$DNS_PORT" 10024 10025; do listening "$port" && die "port $port is in use"; done
 USE_53=0; if [ "$ALSO_53" = 1 ] && ! listening 53; then USE_53=1; fi
 
@@ -345,7 +376,7 @@ else
     echo "  waited $1 s for the step's plan"; tmux capture-pane -p -t "$W" | sed 's/^/  | /'; return 1
   }
   # amavisd-new installed: the Signer step (3) is shown, already done with its stock conf.d
-  TOTAL=10; [ -d /etc/amavis/conf.d ] && TOTAL=11
+  TOTAL=11; [ -d /etc/amavis/conf.d ] && TOTAL=12
   ok=1
   { tw "Debian GNU/Linux 12" 30 && tmux send-keys -t "$W" Enter && tw "step 1/$TOTAL" 10 && tmux send-keys -t "$W" Enter; } || ok=0
   for n in $(seq 2 $((TOTAL - 3))); do
@@ -708,6 +739,9 @@ phase "10a. inbound SPF: policyd-spf rejects an SPF fail at RCPT and passes a pe
 # and rolls its runs back at its end, so 10b starts from the same place
 source "$HERE/inbound_spf.sh"
 phase_end
+# ---------------------------------------------------------------- 10a2. inbound DMARC
+# shellcheck source=tests/e2e/inbound_dmarc.sh
+. "$HERE/inbound_dmarc.sh"
 
 # ---------------------------------------------------------------- 10b. break and repair
 phase "10b. break each thing on purpose; check names it, its fix clears it, selftest passes again"
@@ -738,30 +772,6 @@ ms_stdout "$LAB/bf-baseline.json" check --answers "$ANSWERS" "${LABNS[@]}" --jso
 check "check passes before anything is broken" test "$MS_RC" = 0
 [ "$MS_RC" = 0 ] || head -c 2000 "$LAB/bf-baseline.json" | sed 's/^/  | /'
 KEY0=/etc/opendkim/keys/${DOMAINS[0]}/$SELECTOR.private
-break_fix() { # break_fix ID BREAK-COMMAND FIX-COMMAND [WHILE-BROKEN-FUNCTION]
-  local id=$1 brk=$2 fix=$3 while_broken=${4:-}
-  echo "  -- $id: break: $brk"
-  sh -c "$brk" >"$LAB/bf-$id.break" 2>&1 || sed 's/^/  | /' "$LAB/bf-$id.break"
-  ms_stdout "$LAB/bf-$id.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
-  check "$id: produced by its broken set-up" \
-    sh -c "test $MS_RC = 1 && grep -q '\"id\":\"$id\"' '$LAB/bf-$id.json'"
-  grep -q "\"id\":\"$id\"" "$LAB/bf-$id.json" || head -c 1500 "$LAB/bf-$id.json" | sed 's/^/  | /'
-  [ -z "$while_broken" ] || "$while_broken"
-  if [ "$fix" = fix ]; then # the repair check prints: mailsetup fix ID, through the wizard's step
-    ms check --answers "$ANSWERS" "${LABNS[@]}"
-    check "$id: check prints the repair: mailsetup --answers … fix $id" \
-      grep -q -- "fix: *mailsetup --answers .* fix $id\$" "$MS_OUT"
-    fix="'$MAILSETUP' fix $id --yes --answers '$ANSWERS' ${LABNS[*]}"
-  fi
-  echo "  -- $id: fix: $fix"
-  sh -c "$fix" >"$LAB/bf-$id.fix" 2>&1 || sed 's/^/  | /' "$LAB/bf-$id.fix"
-  wait_for 15 test -S "$SOCKDIR/opendkim.sock" || true
-  ms_stdout "$LAB/bf-$id-after.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
-  check "$id: cleared by its fix" test "$MS_RC" = 0
-  [ "$MS_RC" = 0 ] || head -c 1500 "$LAB/bf-$id-after.json" | sed 's/^/  | /'
-  ms_stdout "$LAB/bf-$id-st.json" selftest --answers "$ANSWERS" "${LABNS[@]}" --json
-  check "$id: selftest passes again" test "$MS_RC" = 0
-}
 t=$(date +%s%N)
 # while non_smtpd_milters is empty, mail by SMTP is signed but mail by sendmail is not
 unsigned_by_sendmail() {

@@ -34,6 +34,7 @@ const V6: &str = "2001:db8::10";
 pub(crate) const LOCAL: &[&str] = &[
     "milter.",
     "opendkim.",
+    "opendmarc.",
     "postfix.",
     "signer.",
     "local.",

@@ -317,6 +317,9 @@ fn at_summary(dry_run: bool) -> Wizard {
     // inbound_spf off: nothing to do, Enter passes it
     planned(&mut w, Step::InboundSpf, Plan::default());
     key(&mut w, Key::Enter);
+    // inbound DMARC off: its step has nothing to do
+    planned(&mut w, Step::InboundDmarc, Plan::default());
+    key(&mut w, Key::Enter);
     assert_eq!(w.step, Step::Records);
     w.update(Msg::Records(Ok(RECORDS.into())));
     key(&mut w, Key::Enter);
@@ -372,7 +375,7 @@ fn before_the_scan() {
 fn scan_after_an_interrupted_step_offers_to_undo_the_earlier_ones() {
     let (mut w, _) = Wizard::new(Options {
         interrupted: Some(mailsetup::wizard::Interrupted {
-            notice: "an interrupted run was found: `wizard step 6/10 (Keys)` (pid 4242, started \
+            notice: "an interrupted run was found: `wizard step 6/11 (Keys)` (pid 4242, started \
                      2026-12-05 23:10:01 UTC) stopped while changing the live files.\n  It was \
                      undone: every file is as it was before that run."
                 .into(),

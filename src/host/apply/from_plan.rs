@@ -78,12 +78,9 @@ pub fn ops(
             dir: false,
         });
     }
-    for g in &plan.groups {
-        if let Some((op, line)) = group_op(fence, g)? {
-            ops.push(op);
-            reported.extend(line);
-        }
-    }
+    let (group_ops, lines) = group_ops(fence, &plan.groups)?;
+    ops.extend(group_ops);
+    reported.extend(lines);
     Ok((ops, reported))
 }
 
@@ -172,36 +169,47 @@ fn retired_key(
     Ok((Zeroizing::new(text), public))
 }
 
-/// Adding `postfix` to group `opendkim`: `gpasswd` on the host; beneath a test root, an edit
-/// of the tree's own `/etc/group` (None when it is already there) and the line reporting it.
-fn group_op(fence: &Fence, g: &crate::plan::GroupChange) -> Result<Option<(Op, Option<String>)>> {
+/// Adding `postfix` to groups `opendkim`, `opendmarc`: `gpasswd` on the host; beneath a test
+/// root, one edit of the tree's own `/etc/group` for them all (none when each is there
+/// already) and a line reporting each.
+fn group_ops(fence: &Fence, groups: &[crate::plan::GroupChange]) -> Result<(Vec<Op>, Vec<String>)> {
     if fence.root().is_host() {
-        return Ok(Some((
-            Op::Group {
+        let ops = groups
+            .iter()
+            .map(|g| Op::Group {
                 user: g.user.into(),
                 group: g.group.into(),
                 add: true,
-            },
-            None,
-        )));
+            })
+            .collect();
+        return Ok((ops, Vec::new()));
+    }
+    if groups.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
     }
     let path = PathBuf::from("/etc/group");
     let bytes = fence.read(&path)?.map(|(b, _)| b).unwrap_or_default();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    Ok(accounts::add_member(&text, g.group, g.user).map(|new| {
-        (
-            Op::Put(Put {
-                path,
-                bytes: Zeroizing::new(new.into_bytes()),
-                meta: None,
-                expect: Expect::Sha256(super::record::sha256(&bytes)),
-                key: false,
-                backup: true,
-            }),
-            Some(format!(
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    let mut lines = Vec::new();
+    for g in groups {
+        if let Some(new) = accounts::add_member(&text, g.group, g.user) {
+            text = new;
+            lines.push(format!(
                 "would add user {} to group {} (done in the tree's /etc/group only)",
                 g.user, g.group
-            )),
-        )
-    }))
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let op = Op::Put(Put {
+        path,
+        bytes: Zeroizing::new(text.into_bytes()),
+        meta: None,
+        expect: Expect::Sha256(super::record::sha256(&bytes)),
+        key: false,
+        backup: true,
+    });
+    Ok((vec![op], lines))
 }

@@ -41,7 +41,7 @@ use txn::RunOptions;
 /// How an apply runs.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// What the run is, for the journal and messages (`apply`, `wizard step 4/10 (Milter)`).
+    /// What the run is, for the journal and messages (`apply`, `wizard step 4/11 (Milter)`).
     pub what: String,
     /// Names the backups and the run record.
     pub now: SystemTime,
@@ -245,19 +245,14 @@ pub fn rollback_preview(root: &Root, force: bool) -> Result<RolledBack> {
     })
 }
 
-/// Restart actions for service names (`postfix`, `opendkim`), OpenDKIM first.
+/// Restart actions for service names (`postfix`, `opendkim`, `opendmarc`), the milters first.
 fn restart_actions(names: &[String]) -> Vec<ServiceAction> {
     let mut out: Vec<ServiceAction> = names
         .iter()
-        .filter_map(|s| match s.as_str() {
-            "postfix" => Some(Service::Postfix),
-            "opendkim" => Some(Service::Opendkim),
-            "amavis" => Some(Service::Amavis),
-            _ => None,
-        })
+        .filter_map(|s| Service::from_name(s))
         .map(|s| ServiceAction::new(s, Verb::Restart, "its files were restored"))
         .collect();
-    out.sort_by_key(|a| a.service != Service::Opendkim);
+    out.sort_by_key(|a| a.service.start_rank());
     out.dedup();
     out
 }

@@ -358,8 +358,17 @@ pub(crate) fn interrupted(signal: i32, what: &str) -> Error {
     }
 }
 
-/// `gpasswd -a|-d user group` on the host.
+/// `gpasswd -a|-d user group` on the host; nothing when `user` already is (`add`) or is not
+/// (`!add`) a member: an undo after the operator (or a later run and its own undo) changed the
+/// membership already has the state it wants, and `gpasswd -d` of a non-member fails.
 pub(crate) fn gpasswd(user: &str, group: &str, add: bool) -> Result<()> {
+    let member = nix::unistd::Group::from_name(group)
+        .ok()
+        .flatten()
+        .map(|g| g.mem.iter().any(|m| m == user));
+    if member == Some(add) {
+        return Ok(());
+    }
     let mut c = command("/usr/bin/gpasswd");
     c.args([if add { "-a" } else { "-d" }, user, group]);
     services::run(c).map(|_| ())

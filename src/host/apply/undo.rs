@@ -203,21 +203,16 @@ pub fn finish(fence: &Fence, state: &Dir, journal: &Journal) -> Result<()> {
     Journal::remove(state)
 }
 
-/// Restart the named services (`postfix`, `opendkim`; each once, OpenDKIM first) after
+/// Restart the named services (`postfix`, `opendkim`, `opendmarc`; each once, the milters first) after
 /// their files were restored. Beneath a test root they are only reported.
 pub fn restart_services(root: &Root, names: &[String]) -> Result<Vec<String>> {
     let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
-    names.sort_by_key(|n| (*n != "opendkim", *n));
+    names.sort_by_key(|n| (Service::from_name(n).map(Service::start_rank), *n));
     names.dedup();
     let actions: Vec<ServiceAction> = names
         .iter()
         .filter_map(|s| {
-            let service = match *s {
-                "postfix" => Service::Postfix,
-                "opendkim" => Service::Opendkim,
-                "amavis" => Service::Amavis,
-                _ => return None,
-            };
+            let service = Service::from_name(s)?;
             Some(ServiceAction::new(
                 service,
                 Verb::Restart,

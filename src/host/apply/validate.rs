@@ -1,6 +1,7 @@
 //! Validation of the staged files with the real tools before any live file changes
 //! (reliability.md G2.1): `postconf -c STAGE -n` must add no warning to those the current files
-//! already give, and `opendkim -n` must accept the staged opendkim.conf with its tables. A tool that
+//! already give, `opendkim -n` must accept the staged opendkim.conf with its tables, and
+//! `opendmarc -n` (opendmarc(8): test the configuration and exit) the staged opendmarc.conf. A tool that
 //! is not installed is skipped. The copies are written into the run's own directory in the
 //! state directory (`validate-<stamp>`), which the journal lists and the run removes.
 
@@ -19,6 +20,7 @@ use crate::opendkim::OpendkimConf;
 
 const POSTCONF: &str = "/usr/sbin/postconf";
 const OPENDKIM: &str = "/usr/sbin/opendkim";
+const OPENDMARC: &str = "/usr/sbin/opendmarc";
 
 /// Validate the files a run writes (`texts`, by system path). `stage` is an empty private
 /// directory. Errors: [`Error::Validation`] with the tool's complaint; I/O errors.
@@ -70,6 +72,28 @@ pub fn staged(
     ];
     if Path::new(OPENDKIM).exists() && root.is_host() && opendkim_files.iter().any(|f| touches(f)) {
         opendkim_check(fence, stage, &text_of)?;
+    }
+    if Path::new(OPENDMARC).exists() && root.is_host() && touches(system::OPENDMARC_CONF) {
+        let text = text_of(system::OPENDMARC_CONF)?.unwrap_or_default();
+        stage.create(OsStr::new("opendmarc.conf"), PRIVATE_FILE, &text)?;
+        let mut c = command(OPENDMARC);
+        c.arg("-n")
+            .arg("-c")
+            .arg(fence.real(stage.path()).join("opendmarc.conf"));
+        let out =
+            crate::host::services::output(&mut c).map_err(|e| Error::io("run", OPENDMARC, e))?;
+        if !out.status.success() {
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return Err(Error::Validation {
+                what: "opendmarc.conf",
+                tool: "opendmarc -n".into(),
+                output: text.trim().to_string(),
+            });
+        }
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ use crate::host::accounts::Accounts;
 use crate::host::services::{self, Service};
 use crate::host::system::{self, Root};
 use crate::local::listeners::{self, Listeners};
+use crate::local::opendmarc::{self, DmarcState};
 use crate::local::securefile::Node;
 use crate::local::socket::{self, Probe};
 use crate::local::{LocalState, key_paths, postfix_entry};
@@ -90,12 +91,27 @@ pub fn read(root: &Root) -> LocalState {
                 use crate::host::apply::fence::Kind;
                 matches!(s.kind, Kind::File | Kind::Symlink)
             }),
+        opendmarc: DmarcState {
+            conf: text(system::OPENDMARC_CONF),
+            default_file: text(system::DEFAULT_OPENDMARC),
+            running: root
+                .is_host()
+                .then(|| services::is_running(Service::Opendmarc)),
+            socket: None,
+        },
     };
     state.unread = unread.into_inner();
     if root.is_host()
         && let Some(path) = postfix_entry(&state).as_deref().and_then(socket::unix_path)
     {
         state.socket = Some(socket_probe(root, &path));
+    }
+    if root.is_host()
+        && let Some(path) = opendmarc::postfix_entry(&state)
+            .as_deref()
+            .and_then(socket::unix_path)
+    {
+        state.opendmarc.socket = Some(socket_probe(root, &path));
     }
     state
 }

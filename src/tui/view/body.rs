@@ -263,9 +263,12 @@ fn outcomes(r: &mut Rows, w: &Wizard, theme: &Theme) -> bool {
     if w.plans.is_empty() {
         r.row("  no step was planned", theme.dim);
     }
-    // a step the answers turn off (Inbound SPF with inbound_spf = false) did nothing to tell
+    // a step the answers turn off (Inbound SPF with inbound_spf = false, Inbound DMARC with
+    // inbound_dmarc = false) did nothing to tell
     let off = |step: &Step| {
-        *step == Step::InboundSpf && !w.settings.as_ref().is_some_and(|s| s.inbound_spf)
+        let s = w.settings.as_ref();
+        (*step == Step::InboundSpf && !s.is_some_and(|s| s.inbound_spf))
+            || (*step == Step::InboundDmarc && !s.is_some_and(|s| s.inbound_dmarc))
     };
     let shown: Vec<(&Step, &crate::wizard::StepPlan)> =
         w.plans.iter().filter(|(s, _)| !off(s)).collect();
