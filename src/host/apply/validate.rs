@@ -80,22 +80,33 @@ pub fn staged(
         c.arg("-n")
             .arg("-c")
             .arg(fence.real(stage.path()).join("opendmarc.conf"));
-        let out =
-            crate::host::services::output(&mut c).map_err(|e| Error::io("run", OPENDMARC, e))?;
-        if !out.status.success() {
-            let text = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            return Err(Error::Validation {
-                what: "opendmarc.conf",
-                tool: "opendmarc -n".into(),
-                output: text.trim().to_string(),
-            });
-        }
+        run_validator(c, OPENDMARC, "opendmarc.conf")?;
     }
     Ok(())
+}
+
+/// Runs a daemon's own configuration test (`opendkim -n`, `opendmarc -n`) on a staged file.
+/// Errors: [`Error::Validation`] with the tool's output when it exits non-zero; `Error::Io`
+/// when it cannot be run.
+fn run_validator(mut c: std::process::Command, program: &str, what: &'static str) -> Result<()> {
+    let out = crate::host::services::output(&mut c).map_err(|e| Error::io("run", program, e))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let name = Path::new(program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Err(Error::Validation {
+        what,
+        tool: format!("{name} -n"),
+        output: text.trim().to_string(),
+    })
 }
 
 /// `postconf -c DIR -n` warnings, with the directory name removed so that runs compare.
@@ -166,18 +177,5 @@ fn opendkim_check(
     )?;
     let mut c = command(OPENDKIM);
     c.arg("-n").arg("-x").arg(real.join("opendkim.conf"));
-    let out = crate::host::services::output(&mut c).map_err(|e| Error::io("run", OPENDKIM, e))?;
-    if !out.status.success() {
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return Err(Error::Validation {
-            what: "opendkim.conf",
-            tool: "opendkim -n".into(),
-            output: text.trim().to_string(),
-        });
-    }
-    Ok(())
+    run_validator(c, OPENDKIM, "opendkim.conf")
 }
