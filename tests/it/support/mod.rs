@@ -61,6 +61,7 @@ impl Tree {
         let dir = tempfile::tempdir_in(base).expect("tempdir");
         copy_dir(Path::new(FIXTURE), dir.path());
         fs::create_dir_all(dir.path().join("var/spool/postfix")).expect("queue dir");
+        snakeoil_as_debian(dir.path());
         Tree { dir }
     }
 
@@ -195,6 +196,17 @@ fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, (String, u32, u32, 
                 ),
             );
         }
+    }
+}
+
+/// Debian's snake-oil key is root:ssl-cert 0640 (git keeps no mode): so here, the group when
+/// root runs the tests (ssl-cert is gid 109 in the fixture's /etc/group).
+pub fn snakeoil_as_debian(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let key = root.join("etc/ssl/private/ssl-cert-snakeoil.key");
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o640)).expect("chmod key");
+    if nix::unistd::geteuid().is_root() {
+        std::os::unix::fs::chown(&key, Some(0), Some(109)).expect("chown key");
     }
 }
 
