@@ -199,8 +199,9 @@ pub const TLS_INBOUND_OFF: &str = "tls.inbound-off";
 /// `smtpd_enforce_tls`, deprecated since Postfix 2.3 for the `*_tls_security_level`
 /// parameters.
 pub const TLS_DEPRECATED_PARAMETER: &str = "tls.deprecated-parameter";
-/// (Warning) A `smtp[d]_tls_[mandatory_]protocols` value (or its default, `>=TLSv1`)
-/// enables SSLv2, SSLv3, TLSv1 or TLSv1.1 (RFC 8996).
+/// (Warning) A `smtp[d]_tls_[mandatory_]protocols` value main.cf sets enables SSLv2, SSLv3,
+/// TLSv1 or TLSv1.1 (RFC 8996). Not set is not judged: Postfix's default `>=TLSv1` is
+/// narrowed to TLS 1.2+ by Debian 12's OpenSSL 3 (security level 1 and up).
 pub const TLS_WEAK_PROTOCOL: &str = "tls.weak-protocol";
 /// (Info) The SMTP server presents Debian's self-signed snake-oil certificate: opportunistic
 /// TLS works, but no one can verify it (MTA-STS, DANE). The fix says how to get one (certbot).

@@ -79,15 +79,14 @@ pub(super) fn findings(state: &LocalState, settings: &Settings) -> Vec<Finding> 
     let weak: Vec<String> = PROTOCOL_PARAMETERS
         .iter()
         .filter_map(|name| {
-            let value = cf.get(name);
-            let weak = tls::weak_protocols(value.as_deref());
+            // not set: Postfix's default, >=TLSv1, which Debian 12's OpenSSL 3 narrows to
+            // TLS 1.2 and newer (security level 1 and up disables TLS 1.0 and 1.1); the TLS
+            // step still writes >=TLSv1.2, but only a value main.cf sets is judged
+            let value = cf.get(name)?;
+            let weak = tls::weak_protocols(Some(&value));
             (!weak.is_empty()).then(|| {
                 let names: Vec<&str> = weak.iter().map(|p| p.name()).collect();
-                format!(
-                    "{name} = {} enables {}",
-                    value.as_deref().unwrap_or(tls::DEFAULT_PROTOCOLS),
-                    names.join(", ")
-                )
+                format!("{name} = {value} enables {}", names.join(", "))
             })
         })
         .collect();

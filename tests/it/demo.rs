@@ -97,7 +97,13 @@ fn yes_passes_every_check_and_leaves_the_host_alone() {
             run.stdout
         );
     }
-    assert!(run.stdout.contains("checks passed, no problems."));
+    // the demo keeps Debian's snake-oil certificate: a note with the certbot command
+    assert!(
+        run.stdout.contains("checks passed, no problems (1 note)."),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("info tls.snakeoil"), "{}", run.stdout);
     assert!(run.stdout.contains("\ndemo: every check passes ("));
     assert!(
         run.stdout.contains("(not done: --root is not /)"),
@@ -206,11 +212,11 @@ fn the_wizard_walks_to_a_green_verify() {
         ],
     );
     let first = t.wait_for("Debian GNU/Linux 12", WAIT);
-    assert!(first.contains("step 0/11: Scan (demo)"), "{first}");
+    assert!(first.contains("step 0/12: Scan (demo)"), "{first}");
     assert!(first.contains("Demo: a demo sandbox in"), "{first}");
     assert!(first.contains("Nothing"), "{first}");
     t.send(&["Enter"]);
-    t.wait_for("step 1/11", WAIT);
+    t.wait_for("step 1/12", WAIT);
     t.send(&["Enter"]);
     for n in 2..=6 {
         t.wait_for(&format!("step {n}/11"), WAIT);
@@ -219,25 +225,32 @@ fn the_wizard_walks_to_a_green_verify() {
         t.wait_for("done, the files now match", WAIT);
         t.send(&["Enter"]);
     }
-    t.wait_for("step 7/11: Inbound SPF", WAIT);
+    t.wait_for("step 7/12: Inbound SPF", WAIT);
     t.wait_for("already done: the files match", WAIT);
     t.send(&["Enter"]);
-    t.wait_for("step 8/11: Inbound DMARC", WAIT);
+    t.wait_for("step 8/12: Inbound DMARC", WAIT);
     t.wait_for("already done", WAIT);
     t.send(&["Enter"]);
-    t.wait_for("step 9/11: DNS records", WAIT);
+    // TLS: Debian's snake-oil certificate kept, with how to get a real one
+    let tls = t.wait_for("step 9/12: TLS", WAIT);
+    t.wait_for("n skip", WAIT);
+    assert!(tls.contains("certbot"), "{tls}");
+    t.send(&["y"]);
+    t.wait_for("done, the files now match", WAIT);
+    t.send(&["Enter"]);
+    t.wait_for("step 10/12: DNS records", WAIT);
     t.wait_for("$ORIGIN example.org.", WAIT);
     t.send(&["p"]);
     t.wait_for("published (serial 2)", WAIT);
     t.send(&["Enter"]);
-    t.wait_for("step 10/11: Verify", WAIT);
-    let green = t.wait_for("16 of 16 checks passed", WAIT);
+    t.wait_for("step 11/12: Verify", WAIT);
+    let green = t.wait_for("17 of 17 checks passed", WAIT);
     assert!(green.contains("✓ dkim example.net"), "{green}");
     t.send(&["Enter"]);
-    t.wait_for("step 11/11: Summary", WAIT);
+    t.wait_for("step 12/12: Summary", WAIT);
     // The services' lines come after the summary's first frame ("restarting the services…").
     let summary = t.wait_for("(not done: --root is not /)", WAIT);
-    assert!(summary.contains("step 11/11: Summary"), "{summary}");
+    assert!(summary.contains("step 12/12: Summary"), "{summary}");
     t.wait_for("selftest: would hand a test message", WAIT);
     t.send(&["Enter"]);
     assert_eq!(t.exit_code(WAIT), 0);
