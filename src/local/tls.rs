@@ -23,9 +23,21 @@ pub struct TlsState {
     pub root_ids: Option<tls::RootIds>,
 }
 
-/// The fix line every finding repairable by the TLS step prints.
+/// What the TLS step does about `id` (`check` adds the `mailsetup fix <id>` line).
 fn by_step(id: &str) -> String {
-    format!("mailsetup fix {id} (the TLS step)")
+    match id {
+        ids::TLS_OUTBOUND_OFF => "the TLS step sets smtp_tls_security_level = may".into(),
+        ids::TLS_INBOUND_OFF => "the TLS step sets smtpd_tls_security_level = may and names a \
+            certificate that exists (tls_cert/tls_key, Let's Encrypt's, or Debian's snake-oil)"
+            .into(),
+        ids::TLS_DEPRECATED_PARAMETER => "the TLS step comments them out; the security level \
+            parameters say what they said"
+            .into(),
+        ids::TLS_WEAK_PROTOCOL => format!("the TLS step sets each to {}", tls::PROTOCOLS),
+        _ => "the TLS step sets root:root 0600 (root:ssl-cert 0640 for a key in group \
+            ssl-cert, as Debian's snake-oil key)"
+            .into(),
+    }
 }
 
 /// The findings of the `tls` line, in report order.
