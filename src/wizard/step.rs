@@ -145,10 +145,8 @@ impl Step {
                  has checked the signature (inbound_dmarc; off: nothing to do)."
             }
             Step::Tls => {
-                "TLS both ways, 1.2 or newer: outbound opportunistic TLS (Gmail and Yahoo \
-                 require it) and STARTTLS on port 25 with a certificate for the hostname \
-                 (tls_cert/tls_key, else Let's Encrypt's, else Debian's snake-oil: get one \
-                 with certbot --deploy-hook \"postfix reload\")."
+                "TLS 1.2+ both ways, and the certificate port 25 presents: tls_cert/tls_key, \
+                 else Let's Encrypt's, else Debian's snake-oil (the note says how to get one)."
             }
             Step::Records => "Publish these records at your DNS provider.",
             Step::Verify => "What the world sees, asked of every authoritative server.",

@@ -44,7 +44,7 @@ fn walk(t: &Tmux, dry_run: bool) -> String {
         (5, "Tables"),
         (6, "Keys"),
     ] {
-        t.wait_for(&format!("step {n}/11: {title}"), WAIT);
+        t.wait_for(&format!("step {n}/12: {title}"), WAIT);
         t.wait_for("n skip", WAIT);
         t.send(&["y"]);
         if !dry_run {
@@ -62,8 +62,11 @@ fn walk(t: &Tmux, dry_run: bool) -> String {
     t.wait_for("already done", WAIT);
     t.send(&["Enter"]);
     // TLS: the baseline protocols and log level, Let's Encrypt's certificate found
-    let tls = t.wait_for("step 9/12: TLS", WAIT);
-    assert!(tls.contains("Let's Encrypt"), "{tls}");
+    t.wait_for("step 9/12: TLS", WAIT);
+    t.wait_for(
+        "+smtpd_tls_cert_file = /etc/letsencrypt/live/mail.example.org/",
+        WAIT,
+    );
     t.wait_for("n skip", WAIT);
     t.send(&["y"]);
     if !dry_run {
@@ -240,8 +243,9 @@ fn apply_on_a_terminal_asks_per_step_and_a_declined_step_stays_pending() {
     let tree = Tree::debian12();
     let t = Tmux::start(BIN, &args(&tree, &lab, &["apply", "--answers", ANSWERS]));
     t.wait_for("apply this step? [y/N]", WAIT);
-    // n to the first step (inet_protocols), y to the other four; the lines queue on the tty
-    for answer in ["n", "y", "y", "y", "y"] {
+    // n to the first step (inet_protocols), y to the other five (TLS last); the lines queue
+    // on the tty
+    for answer in ["n", "y", "y", "y", "y", "y"] {
         t.send(&[answer, "Enter"]);
     }
     assert_eq!(t.exit_code(WAIT), 1, "{}", t.screen());
@@ -250,7 +254,7 @@ fn apply_on_a_terminal_asks_per_step_and_a_declined_step_stays_pending() {
         screen.contains("1 step(s) skipped: their changes are still pending"),
         "{screen}"
     );
-    assert!(screen.contains("applied 4 step(s)"), "{screen}");
+    assert!(screen.contains("applied 5 step(s)"), "{screen}");
     let plan = tree.run(&["plan", "--answers", ANSWERS]);
     assert_eq!(plan.code, 1, "the declined step is still pending");
     assert!(plan.stdout.contains("inet_protocols"), "{}", plan.stdout);
@@ -267,8 +271,9 @@ fn apply_refuses_to_apply_a_step_whose_prerequisite_was_declined() {
     let before = tree.snapshot_without_state();
     let t = Tmux::start(BIN, &args(&tree, &lab, &["apply", "--answers", ANSWERS]));
     t.wait_for("apply this step? [y/N]", WAIT);
-    // y to inet_protocols, n to the OpenDKIM configuration, y to the milter wiring and the rest
-    for answer in ["y", "n", "y", "y", "y"] {
+    // y to inet_protocols, n to the OpenDKIM configuration, y to the milter wiring and the
+    // rest (TLS last)
+    for answer in ["y", "n", "y", "y", "y", "y"] {
         t.send(&[answer, "Enter"]);
     }
     assert_eq!(t.exit_code(WAIT), 2, "{}", t.screen());
