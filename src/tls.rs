@@ -426,8 +426,8 @@ pub fn edit(cf: &mut MainCf, choice: &Choice, cert_exists: bool) -> Result<Edite
     Ok(edited)
 }
 
-/// Who counts as root for [`key_exposed`]: uid and gid 0, except beneath a test root run by
-/// another user, where that user stands for root (only root can give a file to root).
+/// Who counts as root for [`key_exposed`], besides uid and gid 0: beneath a test root run by
+/// another user, that user too (only root can give a file to root).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RootIds {
     pub uid: u32,
@@ -444,7 +444,7 @@ impl RootIds {
 pub fn key_exposed(meta: Meta, ssl_cert_gid: Option<u32>, root: RootIds) -> Option<String> {
     let group_ok = meta.gid == root.gid || meta.gid == 0 || Some(meta.gid) == ssl_cert_gid;
     let found = format!("uid {} gid {} mode {:04o}", meta.uid, meta.gid, meta.mode);
-    if meta.uid != root.uid {
+    if meta.uid != root.uid && meta.uid != 0 {
         Some(format!(
             "it is owned by uid {}, not root ({found})",
             meta.uid
