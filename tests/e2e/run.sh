@@ -422,6 +422,8 @@ check "main.cf smtpd_milters = local:opendkim/opendkim.sock" pc smtpd_milters lo
 check "main.cf non_smtpd_milters expands to local:opendkim/opendkim.sock" pc non_smtpd_milters local:opendkim/opendkim.sock
 check "main.cf milter_default_action = accept" pc milter_default_action accept
 check "main.cf milter_protocol = 6" pc milter_protocol 6
+check "main.cf smtpd_tls_protocols and smtp_tls_protocols = >=TLSv1.2 (the TLS step)" \
+  sh -c "[ \"\$(postconf -h smtpd_tls_protocols smtp_tls_protocols | tr '\n' ' ')\" = '>=TLSv1.2 >=TLSv1.2 ' ]"
 check "postfix check exits 0" quiet_ok postfix check
 check "opendkim -n accepts /etc/opendkim.conf" quiet_ok opendkim -n -x /etc/opendkim.conf
 for d in "${DOMAINS[@]}"; do
