@@ -21,6 +21,8 @@
 //! signer = "opendkim"                   # default; or "amavisd-new"
 //! inbound_dmarc = false                  # default; true: OpenDMARC judges incoming mail
 //! dmarc_reject_failures = false          # default; true (with inbound_dmarc): reject p=reject failures
+//! tls_cert = "/etc/letsencrypt/live/mail.example.org/fullchain.pem"   # optional, with tls_key
+//! tls_key = "/etc/letsencrypt/live/mail.example.org/privkey.pem"      # optional, with tls_cert
 //! ```
 //!
 //! `ipv4`/`ipv6` in a private, carrier-grade NAT, documentation or benchmarking range
@@ -54,7 +56,7 @@ pub use error::AnswerError;
 pub use write::write;
 
 /// Every key the answers file may contain, in the order [`write()`] renders them.
-pub const KNOWN_KEYS: [&str; 18] = [
+pub const KNOWN_KEYS: [&str; 20] = [
     "hostname",
     "ipv4",
     "ipv6",
@@ -73,6 +75,8 @@ pub const KNOWN_KEYS: [&str; 18] = [
     "signer",
     "inbound_dmarc",
     "dmarc_reject_failures",
+    "tls_cert",
+    "tls_key",
 ];
 
 /// An example line for `key` (array indices ignored), used in error messages.
@@ -97,6 +101,8 @@ fn example(field: &str) -> Option<&'static str> {
         "signer" => "signer = \"opendkim\"",
         "inbound_dmarc" => "inbound_dmarc = true",
         "dmarc_reject_failures" => "dmarc_reject_failures = false",
+        "tls_cert" => "tls_cert = \"/etc/letsencrypt/live/mail.example.org/fullchain.pem\"",
+        "tls_key" => "tls_key = \"/etc/letsencrypt/live/mail.example.org/privkey.pem\"",
         _ => return None,
     })
 }
@@ -206,6 +212,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
             ),
         });
     }
+    let tls = tls_pair(t)?;
     Ok(Settings {
         hostname,
         ipv4,
@@ -225,7 +232,37 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         signer,
         inbound_dmarc,
         dmarc_reject_failures,
+        tls,
     })
+}
+
+/// `tls_cert` and `tls_key`: both absolute paths ([`crate::tls::parse_path`]), or neither.
+fn tls_pair(t: &Table) -> Result<Option<(std::path::PathBuf, std::path::PathBuf)>, AnswerError> {
+    let cert = opt(t, "tls_cert", "certificate path", crate::tls::parse_path)?;
+    let key = opt(t, "tls_key", "private key path", crate::tls::parse_path)?;
+    match (cert, key) {
+        (Some(c), Some(k)) => Ok(Some((c, k))),
+        (None, None) => Ok(None),
+        (Some(c), None) => Err(AnswerError::Invalid {
+            field: "tls_cert".to_string(),
+            value: format!("{:?}", c.display().to_string()),
+            kind: "certificate path",
+            rule: Rule::new(
+                "tls_cert needs tls_key, the private key of that certificate: give both, \
+                 or neither (then Let's Encrypt's certificate for the hostname is found, or \
+                 Debian's snake-oil one kept)",
+            ),
+        }),
+        (None, Some(k)) => Err(AnswerError::Invalid {
+            field: "tls_key".to_string(),
+            value: format!("{:?}", k.display().to_string()),
+            kind: "private key path",
+            rule: Rule::new(
+                "tls_key needs tls_cert, the certificate (chain) it belongs to: give both, \
+                 or neither",
+            ),
+        }),
+    }
 }
 
 /// The boolean at `key`, `false` when absent; any other TOML type is an error.

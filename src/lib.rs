@@ -117,6 +117,7 @@ pub mod provider;
 pub mod records;
 pub mod selftest;
 pub mod settings;
+pub mod tls;
 pub mod tui;
 pub mod values;
 pub mod wizard;

@@ -17,9 +17,10 @@ mod opendmarc_files;
 mod postfix_files;
 mod service;
 mod spf_policy_files;
+mod tls_files;
 
 pub use build::{build, build_parts};
-pub use current::{ACCOUNTS, AmavisKey, AmavisState, Current, KeyState};
+pub use current::{ACCOUNTS, AmavisKey, AmavisState, Current, KeyState, root_ids};
 pub use json::to_json;
 pub use needs::{check_selection, with_earlier_prerequisites, with_prerequisites};
 pub use service::{Service, ServiceAction, Verb};
@@ -161,6 +162,11 @@ pub enum Part {
     /// `SOCKET=`, its socket directory, OpenDMARC after OpenDKIM in `smtpd_milters`, and
     /// `postfix` in group `opendmarc`. Nothing when `inbound_dmarc` is off.
     InboundDmarc,
+    /// TLS both ways ([`crate::tls`]): main.cf's `smtp_tls_*` and `smtpd_tls_*` parameters
+    /// (opportunistic TLS, TLS 1.2 or newer, the server's certificate: the answers'
+    /// `tls_cert`/`tls_key`, else Let's Encrypt's, else Debian's snake-oil), and the server
+    /// key readable by root only. Always planned.
+    Tls,
 }
 
 impl Part {
@@ -173,6 +179,7 @@ impl Part {
         Part::Keys,
         Part::InboundSpf,
         Part::InboundDmarc,
+        Part::Tls,
     ];
 }
 

@@ -49,6 +49,10 @@ pub struct Settings {
     /// that fails DMARC under `p=reject` (550 at the end of DATA). Default `false`: only an
     /// `Authentication-Results` header is added. Only with `inbound_dmarc`.
     pub dmarc_reject_failures: bool,
+    /// `tls_cert` and `tls_key`: the certificate (chain) and private key the SMTP server
+    /// presents (absolute paths, both or neither). `None`: Let's Encrypt's for the hostname
+    /// when present, else what main.cf names, else Debian's snake-oil pair ([`crate::tls::choose`]).
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 impl Settings {
@@ -77,6 +81,7 @@ impl Settings {
             signer: Signer::Opendkim,
             inbound_dmarc: false,
             dmarc_reject_failures: false,
+            tls: None,
         }
     }
 

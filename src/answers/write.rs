@@ -10,8 +10,8 @@ use super::KNOWN_KEYS;
 const HEADER: &str = "\
 # mailsetup answers (TOML). Required: hostname, domains; everything else has a default.
 # Optional, written only when set: ipv4, ipv6, allow_private_ip, dmarc_rua (\"mailto:…\"),
-# provider (\"ovh\", \"hetzner\", \"aws\", …).
-# inbound_spf.
+# provider (\"ovh\", \"hetzner\", \"aws\", …),
+# inbound_spf, tls_cert and tls_key (both or neither).
 ";
 
 /// Column at which [`write`] starts the comment of a line it adds.
@@ -249,6 +249,28 @@ fn fields(s: &Settings) -> Vec<Field> {
             comment: "reject incoming mail failing a p=reject policy (needs inbound_dmarc)",
             quiet_default: true,
         },
+        str_field(
+            "tls_cert",
+            s.tls.as_ref().map(|(c, _)| c.display().to_string()),
+            None,
+            |r| {
+                crate::tls::parse_path(r)
+                    .ok()
+                    .map(|p| p.display().to_string())
+            },
+            "the certificate (chain) Postfix presents; optional, with tls_key",
+        ),
+        str_field(
+            "tls_key",
+            s.tls.as_ref().map(|(_, k)| k.display().to_string()),
+            None,
+            |r| {
+                crate::tls::parse_path(r)
+                    .ok()
+                    .map(|p| p.display().to_string())
+            },
+            "its private key; optional, with tls_cert",
+        ),
     ]
 }
 

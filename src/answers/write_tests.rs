@@ -253,16 +253,23 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
     let signer = prop::sample::select(vec![Signer::Opendkim, Signer::AmavisdNew]);
     // (inbound_dmarc, dmarc_reject_failures): rejecting needs inbound DMARC
     let inbound = prop::sample::select(vec![(false, false), (true, false), (true, true)]);
+    let tls = prop::option::of(prop::sample::select(vec![
+        (
+            "/etc/letsencrypt/live/mail.example.org/fullchain.pem",
+            "/etc/letsencrypt/live/mail.example.org/privkey.pem",
+        ),
+        ("/etc/ssl/mail.pem", "/etc/ssl/private/mail.key"),
+    ]));
     (
         (host, doms, v4, v6, proto, sel, allow),
         (bits, sock, trusted, spf, dmarc, rua, provider, inbound_spf),
-        (signer, inbound),
+        (signer, inbound, tls),
     )
         .prop_map(
             |(
                 (host, doms, v4, v6, proto, sel, allow),
                 (bits, sock, trusted, spf, dmarc, rua, provider, inbound_spf),
-                (signer, inbound),
+                (signer, inbound, tls),
             )| {
                 let ipv4: Option<Ipv4Addr> = v4.map(|s| s.parse().expect("literal"));
                 let ipv6: Option<Ipv6Addr> = v6.map(|s| s.parse().expect("literal"));
@@ -298,6 +305,7 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
                     signer,
                     inbound_dmarc: inbound.0,
                     dmarc_reject_failures: inbound.1,
+                    tls: tls.map(|(c, k)| (c.into(), k.into())),
                 }
             },
         )

@@ -188,6 +188,27 @@ pub const SPF_POLICY_PACKAGE_MISSING: &str = "spf-policy.package-missing";
 /// (With `inbound_spf = true`) the system user the agent runs as, policyd-spf, does not
 /// exist (the package creates it).
 pub const SPF_POLICY_USER_MISSING: &str = "spf-policy.user-missing";
+/// main.cf turns outbound TLS off: `smtp_tls_security_level` not set, empty or `none` (and
+/// no deprecated `smtp_use_tls = yes`): mail leaves in the clear, which Gmail and Yahoo
+/// refuse from bulk senders (postconf(5)).
+pub const TLS_OUTBOUND_OFF: &str = "tls.outbound-off";
+/// The SMTP server offers no STARTTLS: `smtpd_tls_security_level` not set, empty or `none`,
+/// no certificate configured, or the certificate or key main.cf names does not exist.
+pub const TLS_INBOUND_OFF: &str = "tls.inbound-off";
+/// (Warning) main.cf sets `smtp_use_tls`, `smtp_enforce_tls`, `smtpd_use_tls` or
+/// `smtpd_enforce_tls`, deprecated since Postfix 2.3 for the `*_tls_security_level`
+/// parameters.
+pub const TLS_DEPRECATED_PARAMETER: &str = "tls.deprecated-parameter";
+/// (Warning) A `smtp[d]_tls_[mandatory_]protocols` value main.cf sets enables SSLv2, SSLv3,
+/// TLSv1 or TLSv1.1 (RFC 8996). Not set is not judged: Postfix's default `>=TLSv1` is
+/// narrowed to TLS 1.2+ by Debian 12's OpenSSL 3 (security level 1 and up).
+pub const TLS_WEAK_PROTOCOL: &str = "tls.weak-protocol";
+/// (Info) The SMTP server presents Debian's self-signed snake-oil certificate: opportunistic
+/// TLS works, but no one can verify it (MTA-STS, DANE). The fix says how to get one (certbot).
+pub const TLS_SNAKEOIL: &str = "tls.snakeoil";
+/// The server's private key may be read by someone other than root (and Debian's ssl-cert
+/// group): another owner, a group other than root or ssl-cert, or every user.
+pub const TLS_KEY_PERMISSIONS: &str = "tls.key-permissions";
 
 /// Every id above, in this file's order.
 pub const ALL: &[&str] = &[
@@ -260,4 +281,10 @@ pub const ALL: &[&str] = &[
     SPF_POLICY_ORDER,
     SPF_POLICY_PACKAGE_MISSING,
     SPF_POLICY_USER_MISSING,
+    TLS_OUTBOUND_OFF,
+    TLS_INBOUND_OFF,
+    TLS_DEPRECATED_PARAMETER,
+    TLS_WEAK_PROTOCOL,
+    TLS_SNAKEOIL,
+    TLS_KEY_PERMISSIONS,
 ];

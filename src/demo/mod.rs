@@ -55,6 +55,18 @@ pub const STOCK_FILES: &[(&str, &str, u32)] = &[
         include_str!("../../assets/debian12/etc/group"),
         0o644,
     ),
+    // the snake-oil pair package ssl-cert makes (postfix depends on it); the key is
+    // root:ssl-cert 0640 on Debian, the caller's 0640 here
+    (
+        "etc/ssl/certs/ssl-cert-snakeoil.pem",
+        include_str!("../../assets/debian12/etc/ssl/certs/ssl-cert-snakeoil.pem"),
+        0o644,
+    ),
+    (
+        "etc/ssl/private/ssl-cert-snakeoil.key",
+        include_str!("../../assets/debian12/etc/ssl/private/ssl-cert-snakeoil.key"),
+        0o640,
+    ),
 ];
 
 /// The demo's answers: mail.example.org at a documentation address, signing for example.org

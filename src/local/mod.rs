@@ -18,6 +18,8 @@
 //!   is installed, has its master.cf service and is asked after the relay control.
 //! - `opendmarc` (module [`opendmarc`], with `inbound_dmarc` only): OpenDMARC installed,
 //!   after OpenDKIM in `smtpd_milters`, on its socket, reachable, running.
+//! - `tls` (module [`tls`]): outbound TLS on, STARTTLS with a certificate that exists, no
+//!   deprecated switch or protocol older than TLS 1.2, the server key for root only.
 
 mod keys;
 pub mod listeners;
@@ -29,6 +31,7 @@ pub mod socket;
 mod spf_policy;
 pub mod startup;
 mod tables;
+pub mod tls;
 
 use std::path::PathBuf;
 
@@ -81,11 +84,13 @@ pub struct LocalState {
     pub policyd_spf: bool,
     /// OpenDMARC's files, process and socket (judged with `inbound_dmarc` only).
     pub opendmarc: opendmarc::DmarcState,
+    /// The certificate and key main.cf names, looked at (judged by the `tls` line).
+    pub tls: tls::TlsState,
 }
 
 /// Judge the state for `settings`; one result per check, in report order (`milter`,
 /// `opendkim`, `keys`, `spf-policy` with `inbound_spf = true`, then `running` when the
-/// daemons were looked at, then `opendmarc` with `inbound_dmarc`).
+/// daemons were looked at, then `opendmarc` with `inbound_dmarc`, then `tls`).
 pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
     let host = settings.hostname.to_string();
     let reads = |files: &[&str]| -> Vec<PathBuf> { files.iter().map(PathBuf::from).collect() };
@@ -158,6 +163,18 @@ pub fn checks(state: &LocalState, settings: &Settings) -> Vec<JobResult> {
             system::OPENDMARC_CONF,
             &host,
             unless_denied(state, &reads(&files), || opendmarc::findings(state)),
+        ));
+    }
+    let mut tls_files = reads(&[system::MAIN_CF]);
+    tls_files.extend(state.tls.files.keys().cloned());
+    // no main.cf: the milter line says so; nothing to judge TLS by
+    let main_cf_unread = state.unread.iter().any(|(f, _)| f == &tls_files[0]);
+    if state.main_cf.is_some() || main_cf_unread {
+        out.push(result(
+            "tls",
+            system::MAIN_CF,
+            &host,
+            unless_denied(state, &tls_files, || tls::findings(state, settings)),
         ));
     }
     out

@@ -45,9 +45,11 @@ fn nodes(key_mode: u32) -> Vec<Node> {
 fn healthy() -> LocalState {
     LocalState {
         main_cf: Some(
-            "smtpd_milters = local:opendkim/opendkim.sock\nnon_smtpd_milters = $smtpd_milters\n\
-             inet_protocols = ipv4\n"
-                .into(),
+            format!(
+                "smtpd_milters = local:opendkim/opendkim.sock\nnon_smtpd_milters = $smtpd_milters\n\
+                 inet_protocols = ipv4\n{}",
+                super::tls::tests::HEALTHY
+            ),
         ),
         opendkim_conf: Some(
             "Socket local:/var/spool/postfix/opendkim/opendkim.sock\nSigningTable refile:/etc/opendkim/SigningTable\n"
@@ -80,7 +82,13 @@ fn healthy() -> LocalState {
         unread: vec![],
         policyd_spf: false,
         opendmarc: Default::default(),
+        tls: super::tls::tests::healthy(),
     }
+}
+
+/// main.cf `text` with the TLS lines the TLS step leaves (so that only the milter lines differ).
+fn with_tls(text: &str) -> Option<String> {
+    Some(format!("{text}{}", super::tls::tests::HEALTHY))
 }
 
 /// The finding ids; every message and fix read as one sentence (no run of spaces left by a
@@ -116,7 +124,8 @@ fn a_healthy_setup_passes_every_local_check() {
             ("milter", Pass),
             ("opendkim", Pass),
             ("keys", Pass),
-            ("running", Pass)
+            ("running", Pass),
+            ("tls", Pass)
         ]
     );
 }
@@ -124,16 +133,15 @@ fn a_healthy_setup_passes_every_local_check() {
 #[test]
 fn milters_missing_from_either_list() {
     let mut s = healthy();
-    s.main_cf = Some("smtpd_milters = inet:localhost:11332\n".into());
+    s.main_cf = with_tls("smtpd_milters = inet:localhost:11332\n");
     assert_eq!(
         ids_of(&s),
         [ids::MILTER_NOT_CONFIGURED, ids::MILTER_NON_SMTPD_MISSING]
     );
-    s.main_cf = Some("smtpd_milters = local:opendkim/opendkim.sock\n".into());
+    s.main_cf = with_tls("smtpd_milters = local:opendkim/opendkim.sock\n");
     assert_eq!(ids_of(&s), [ids::MILTER_NON_SMTPD_MISSING]);
-    s.main_cf = Some(
-        "smtpd_milters = local:opendkim/opendkim.sock\nnon_smtpd_milters = local:opendkim/opendkim.sock\n"
-            .into(),
+    s.main_cf = with_tls(
+        "smtpd_milters = local:opendkim/opendkim.sock\nnon_smtpd_milters = local:opendkim/opendkim.sock\n",
     );
     assert!(ids_of(&s).is_empty());
 }
@@ -306,7 +314,7 @@ fn stopped_daemons_are_named_and_not_checked_beneath_a_test_root() {
         .iter()
         .map(|r| r.checked.check)
         .collect();
-    assert_eq!(lines, ["milter", "opendkim", "keys"]);
+    assert_eq!(lines, ["milter", "opendkim", "keys", "tls"]);
 }
 
 #[test]
@@ -346,9 +354,8 @@ fn postconf_warnings_and_opendkim_n_refusals_are_reported() {
 #[test]
 fn a_socket_outside_the_chroot_is_unreachable_from_a_chrooted_smtpd() {
     let mut s = healthy();
-    s.main_cf = Some(
-        "smtpd_milters = unix:/run/opendkim/opendkim.sock\nnon_smtpd_milters = $smtpd_milters\n"
-            .into(),
+    s.main_cf = with_tls(
+        "smtpd_milters = unix:/run/opendkim/opendkim.sock\nnon_smtpd_milters = $smtpd_milters\n",
     );
     s.opendkim_conf = Some(
         "Socket local:/run/opendkim/opendkim.sock\nSigningTable refile:/etc/opendkim/SigningTable\n"
@@ -446,7 +453,7 @@ fn amavis_signing_too_is_a_double_signer() {
     let f = checks(&s, &settings()).remove(0).findings.remove(0);
     assert_eq!(f.found.as_deref(), Some("/etc/amavis/conf.d/50-user"));
     // OpenDKIM not wired in: amavis is the only signer
-    s.main_cf = Some("smtpd_milters =\n".into());
+    s.main_cf = with_tls("smtpd_milters =\n");
     assert!(!ids_of(&s).contains(&ids::SIGNER_DOUBLE));
 }
 
@@ -486,10 +493,9 @@ fn what_this_user_may_not_read_is_unknown_not_missing() {
 /// Inbound DMARC on, wired as the Inbound DMARC step leaves it.
 fn dmarc_healthy() -> (LocalState, Settings) {
     let mut s = healthy();
-    s.main_cf = Some(
+    s.main_cf = with_tls(
         "smtpd_milters = local:opendkim/opendkim.sock, local:opendmarc/opendmarc.sock\n\
-         non_smtpd_milters = local:opendkim/opendkim.sock\ninet_protocols = ipv4\n"
-            .into(),
+         non_smtpd_milters = local:opendkim/opendkim.sock\ninet_protocols = ipv4\n",
     );
     s.opendmarc = opendmarc::DmarcState {
         conf: Some("Socket local:/var/spool/postfix/opendmarc/opendmarc.sock\nUMask 007\n".into()),
@@ -515,13 +521,13 @@ fn the_opendmarc_line_is_there_with_inbound_dmarc_only() {
     let lines: Vec<&str> = checks(&s, &on).iter().map(|r| r.checked.check).collect();
     assert_eq!(
         lines,
-        ["milter", "opendkim", "keys", "running", "opendmarc"]
+        ["milter", "opendkim", "keys", "running", "opendmarc", "tls"]
     );
     assert!(dmarc_ids(&s, &on).is_empty(), "{:?}", dmarc_ids(&s, &on));
     // off: no line, even with OpenDMARC missing everywhere
     let mut bare = s.clone();
     bare.opendmarc = Default::default();
-    assert_eq!(checks(&bare, &settings()).len(), 4);
+    assert_eq!(checks(&bare, &settings()).len(), 5);
     assert_eq!(dmarc_ids(&bare, &on), [ids::OPENDMARC_PACKAGE_MISSING]);
 }
 

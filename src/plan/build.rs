@@ -9,7 +9,7 @@ use super::{
 };
 use super::{KEY_DIR_MODE, KEY_DIR_OWNER, KEY_MODE, KEY_OWNER};
 use super::{Service, ServiceAction, Verb};
-use super::{opendkim_files, opendmarc_files, postfix_files, spf_policy_files};
+use super::{opendkim_files, opendmarc_files, postfix_files, spf_policy_files, tls_files};
 use crate::error::{Error, Result};
 use crate::paths::{self as system, FileState};
 use crate::settings::Settings;
@@ -77,6 +77,11 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
     if has(Part::InboundSpf) && settings.inbound_spf {
         spf_policy_files::plan(cur, &mut plan)?;
     }
+    let tls_key = if has(Part::Tls) {
+        tls_files::plan(settings, cur, &mut plan)?
+    } else {
+        None
+    };
     if !amavis_signs {
         dirs(settings, cur, parts, &mut plan);
     }
@@ -120,6 +125,16 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
         });
     }
     services(&mut plan);
+    if let Some(perm) = tls_key {
+        plan.perms.push(perm);
+        if !plan.services.iter().any(|s| s.service == Service::Postfix) {
+            plan.services.push(ServiceAction::new(
+                Service::Postfix,
+                Verb::Reload,
+                "its configuration or groups changed",
+            ));
+        }
+    }
     Ok(plan)
 }
 

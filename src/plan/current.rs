@@ -54,6 +54,11 @@ pub struct Current {
     pub policyd_spf: bool,
     /// amavisd-new's configuration snippets and the keys they declare.
     pub amavis: AmavisState,
+    /// The certificates and keys the TLS part may name ([`crate::tls::candidates`]), each
+    /// looked at without following a link; absent (or not ours to look at) is `None`.
+    pub tls_files: crate::tls::Files,
+    /// Who stands for root here ([`crate::tls::RootIds`]).
+    pub root_ids: crate::tls::RootIds,
 }
 
 /// amavisd-new as this root has it: /etc/amavis/conf.d/* (each read through the fence; a
@@ -169,8 +174,10 @@ impl Current {
             };
             dirs.insert(d, meta);
         }
+        let main_cf = system::read_file(root, system::MAIN_CF)?;
+        let tls_files = tls_files(root, settings, main_cf.text.as_deref());
         Ok(Current {
-            main_cf: system::read_file(root, system::MAIN_CF)?,
+            main_cf,
             master_cf: system::read_file(root, system::MASTER_CF)?,
             opendkim_conf: system::read_file(root, system::OPENDKIM_CONF)?,
             default_opendkim: system::read_file(root, system::DEFAULT_OPENDKIM)?,
@@ -193,12 +200,55 @@ impl Current {
                 .flatten()
                 .is_some_and(|s| matches!(s.kind, Kind::File | Kind::Symlink)),
             amavis: AmavisState::read(root, &settings.domains),
+            tls_files,
+            root_ids: root_ids(root),
         })
     }
 }
 
 /// The users and groups the plan names (owners, group members).
-pub const ACCOUNTS: &[&str] = &["opendkim", "postfix", "opendmarc"];
+pub const ACCOUNTS: &[&str] = &[
+    "opendkim",
+    "postfix",
+    "opendmarc",
+    crate::tls::SSL_CERT_GROUP,
+];
+
+/// Who stands for root: uid/gid 0 on the host or when run by root; beneath a test root run
+/// by another user, that user (who owns everything there).
+pub fn root_ids(root: &Root) -> crate::tls::RootIds {
+    let euid = nix::unistd::geteuid();
+    if root.is_host() || euid.is_root() {
+        crate::tls::RootIds::ROOT
+    } else {
+        crate::tls::RootIds {
+            uid: euid.as_raw(),
+            gid: nix::unistd::getegid().as_raw(),
+        }
+    }
+}
+
+/// The TLS candidates beneath the root, each looked at without following a link (a
+/// directory this user may not search, such as certbot's 0700 `live/`, hides them: `None`).
+pub fn tls_files(root: &Root, settings: &Settings, main_cf: Option<&str>) -> crate::tls::Files {
+    let answers = settings
+        .tls
+        .as_ref()
+        .map(|(c, k)| (c.as_path(), k.as_path()));
+    crate::tls::candidates(&settings.hostname, answers, main_cf)
+        .into_iter()
+        .map(|p| {
+            let info = system::lstat(root, &p)
+                .ok()
+                .flatten()
+                .map(|s| crate::tls::FileInfo {
+                    kind: s.kind,
+                    meta: s.meta,
+                });
+            (p, info)
+        })
+        .collect()
+}
 
 /// The default key location for a domain.
 pub fn default_key_path(domain: &Domain, settings: &Settings) -> PathBuf {

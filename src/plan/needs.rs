@@ -32,6 +32,7 @@ impl Part {
             // keeping amavisd-new as the signer needs OpenDKIM taken out of main.cf
             Part::Signer => &[Part::Milter],
             Part::InboundDmarc => &[Part::Milter],
+            Part::Tls => &[],
         }
     }
 
@@ -46,6 +47,7 @@ impl Part {
             Part::InboundSpf => "Inbound SPF",
             Part::Signer => "Signer",
             Part::InboundDmarc => "Inbound DMARC",
+            Part::Tls => "TLS",
         }
     }
 }

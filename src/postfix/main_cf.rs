@@ -277,6 +277,33 @@ impl MainCf {
         Change::Rewritten
     }
 
+    /// Comments out every definition of `name` (a parameter Postfix should no longer read):
+    /// the first line of each becomes `# mailsetup: <why>: <original line>`, each
+    /// continuation line gets a `#` in front; comment and blank lines stay, every other byte
+    /// stays. [`Change::Unchanged`] when `name` is not defined.
+    pub fn retire(&mut self, name: &str, why: &str) -> Change {
+        let defs: Vec<Logical> = self
+            .defs
+            .iter()
+            .filter(|d| d.name == name)
+            .map(|d| d.logical.clone())
+            .collect();
+        if defs.is_empty() {
+            return Change::Unchanged;
+        }
+        for logical in &defs {
+            let first = logical.first();
+            let original = std::mem::take(&mut self.lines[first].text);
+            self.lines[first].text = format!("# mailsetup: {why}: {original}");
+            for &i in logical.continuations() {
+                self.lines[i].text.insert(0, '#');
+            }
+        }
+        self.defs = index(&self.lines);
+        self.renumber_shadows();
+        Change::Rewritten
+    }
+
     /// The definitions [`set`](Self::set) and [`comment_out_earlier`](Self::comment_out_earlier)
     /// commented out so far, by parameter, in the order they did so; line numbers refer to the
     /// text as it is now.

@@ -27,6 +27,8 @@ pub enum Step {
     /// OpenDMARC judges incoming mail (answers `inbound_dmarc`): opendmarc.conf, its socket,
     /// and its place after OpenDKIM in `smtpd_milters`.
     InboundDmarc,
+    /// TLS both ways: main.cf's TLS parameters and the server's certificate ([`crate::tls`]).
+    Tls,
     /// The DNS records to publish.
     Records,
     /// Live DNS at every authoritative server.
@@ -36,7 +38,7 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 13] = [
+    pub const ALL: [Step; 14] = [
         Step::Scan,
         Step::Identity,
         Step::InetProtocols,
@@ -47,6 +49,7 @@ impl Step {
         Step::Keys,
         Step::InboundSpf,
         Step::InboundDmarc,
+        Step::Tls,
         Step::Records,
         Step::Verify,
         Step::Summary,
@@ -141,6 +144,10 @@ impl Step {
                 "OpenDMARC judges incoming mail by its sender's DMARC policy, after OpenDKIM \
                  has checked the signature (inbound_dmarc; off: nothing to do)."
             }
+            Step::Tls => {
+                "TLS 1.2+ both ways, and the certificate port 25 presents: tls_cert/tls_key, \
+                 else Let's Encrypt's, else Debian's snake-oil (the note says how to get one)."
+            }
             Step::Records => "Publish these records at your DNS provider.",
             Step::Verify => "What the world sees, asked of every authoritative server.",
             Step::Summary => "What changed, and what to do next.",
@@ -158,6 +165,7 @@ impl Step {
             Step::Keys => Some(Part::Keys),
             Step::InboundSpf => Some(Part::InboundSpf),
             Step::InboundDmarc => Some(Part::InboundDmarc),
+            Step::Tls => Some(Part::Tls),
             _ => None,
         }
     }
@@ -183,6 +191,8 @@ impl Step {
                 | "opendmarc.package-missing",
             ) => return None,
             ("opendmarc", _) => Step::InboundDmarc,
+            // the TLS step: main.cf's TLS parameters, the certificate, the key's mode
+            ("tls", _) => Step::Tls,
             (
                 _,
                 "postfix.config-warning"
@@ -241,10 +251,13 @@ mod tests {
         assert_eq!(Step::Signer.prev(), Step::InetProtocols);
         assert_eq!(Step::Signer.next(), Step::Opendkim);
         // numbered as the walk shows them: the Signer step only where amavisd-new is
-        assert_eq!(Step::Keys.numbered(false), "6/11");
-        assert_eq!(Step::Keys.numbered(true), "7/12");
-        assert_eq!(Step::Signer.numbered(true), "3/12");
-        assert_eq!(Step::Identity.numbered(false), "1/11");
+        assert_eq!(Step::Keys.numbered(false), "6/12");
+        assert_eq!(Step::Keys.numbered(true), "7/13");
+        assert_eq!(Step::Signer.numbered(true), "3/13");
+        assert_eq!(Step::Identity.numbered(false), "1/12");
+        assert_eq!(Step::Tls.numbered(false), "9/12");
+        assert_eq!(Step::Records.numbered(false), "10/12");
+        assert_eq!(Step::Summary.numbered(true), "13/13");
     }
 
     #[test]
@@ -269,6 +282,9 @@ mod tests {
         );
         assert_eq!(Step::for_finding("dns.ns-disagree"), Some(Step::Verify));
         assert_eq!(Step::for_finding("signer.double"), Some(Step::Signer));
+        assert_eq!(Step::for_finding("tls.weak-protocol"), Some(Step::Tls));
+        // the certificate checks another module makes lead there too
+        assert_eq!(Step::for_finding("tls.cert-expired"), Some(Step::Tls));
         assert_eq!(Step::for_finding("nonsense"), None);
         assert_eq!(Step::for_finding("foo.bar"), None);
         // either side may be the culprit: the Milter step writes Postfix's, and brings the

@@ -44,6 +44,10 @@
 #      inet_protocols or inet_interfaces changed and only reloaded): `check` names the id, the fix
 #      (`mailsetup fix ID --yes` where check prints it, else the printed command) clears it,
 #      `selftest` passes again
+#  10b2. TLS (tests/e2e/tls.sh): a certificate for $HOST from a throw-away CA (openssl), applied
+#      with tls_cert/tls_key; `openssl s_client -starttls smtp -verify_return_error -CAfile CA
+#      -verify_hostname $HOST` verifies what Postfix serves; check passes; tls.weak-protocol and
+#      tls.outbound-off broken with postconf -e and cleared by their fix; the runs rolled back
 #  10c. amavisd-new (tests/e2e/amavis.sh) set up as its README.postfix/README.dkim say, signing
 #      too: with signer = "opendkim" the fix turns its signing off, with signer = "amavisd-new"
 #      it unwires OpenDKIM and the records carry amavisd-new's keys; one DKIM-Signature per
@@ -376,7 +380,7 @@ else
     echo "  waited $1 s for the step's plan"; tmux capture-pane -p -t "$W" | sed 's/^/  | /'; return 1
   }
   # amavisd-new installed: the Signer step (3) is shown, already done with its stock conf.d
-  TOTAL=11; [ -d /etc/amavis/conf.d ] && TOTAL=12
+  TOTAL=12; [ -d /etc/amavis/conf.d ] && TOTAL=13
   ok=1
   { tw "Debian GNU/Linux 12" 30 && tmux send-keys -t "$W" Enter && tw "step 1/$TOTAL" 10 && tmux send-keys -t "$W" Enter; } || ok=0
   for n in $(seq 2 $((TOTAL - 3))); do
@@ -418,6 +422,8 @@ check "main.cf smtpd_milters = local:opendkim/opendkim.sock" pc smtpd_milters lo
 check "main.cf non_smtpd_milters expands to local:opendkim/opendkim.sock" pc non_smtpd_milters local:opendkim/opendkim.sock
 check "main.cf milter_default_action = accept" pc milter_default_action accept
 check "main.cf milter_protocol = 6" pc milter_protocol 6
+check "main.cf smtpd_tls_protocols and smtp_tls_protocols = >=TLSv1.2 (the TLS step)" \
+  sh -c "[ \"\$(postconf -h smtpd_tls_protocols smtp_tls_protocols | tr '\n' ' ')\" = '>=TLSv1.2 >=TLSv1.2 ' ]"
 check "postfix check exits 0" quiet_ok postfix check
 check "opendkim -n accepts /etc/opendkim.conf" quiet_ok opendkim -n -x /etc/opendkim.conf
 for d in "${DOMAINS[@]}"; do
@@ -837,6 +843,11 @@ wait_for 10 listening 25 || true
 ms check --answers "$ANSWERS" "${LABNS[@]}"
 check "inet_interfaces = $IFACES0 again, after a stop and start: check passes" test "$MS_RC" = 0
 timing "break and repair" "$(secs "$t")"
+
+# ---------------------------------------------------------------- 10b2. TLS
+# after 10b (the set-up applied, Postfix running, named serving the zones); undone at its end
+# shellcheck source=tests/e2e/tls.sh
+source "$HERE/tls.sh"
 
 # ---------------------------------------------------------------- 10c. amavisd-new
 # after 10b: it needs the set-up applied (phase 10 rolled it back; 10b applied it again),

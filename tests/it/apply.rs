@@ -516,7 +516,14 @@ fn apply_comments_out_duplicates_of_what_it_sets_and_leaves_the_others() {
     let head = stock
         .strip_suffix("inet_protocols = all\n")
         .expect("stock tail");
-    let head = head.replace("myhostname = vm\n", "myhostname = mail.example.org\n");
+    let head = head
+        .replace("myhostname = vm\n", "myhostname = mail.example.org\n")
+        .replace(
+            "smtpd_tls_cert_file=/etc/ssl/certs/ssl-cert-snakeoil.pem\n\
+             smtpd_tls_key_file=/etc/ssl/private/ssl-cert-snakeoil.key\n",
+            "smtpd_tls_cert_file = /etc/letsencrypt/live/mail.example.org/fullchain.pem\n\
+             smtpd_tls_key_file = /etc/letsencrypt/live/mail.example.org/privkey.pem\n",
+        );
     assert_eq!(
         tree.read("/etc/postfix/main.cf"),
         format!(
@@ -530,7 +537,12 @@ fn apply_comments_out_duplicates_of_what_it_sets_and_leaves_the_others() {
              \n# Added by mailsetup\n\
              non_smtpd_milters = local:opendkim/opendkim.sock\n\
              milter_default_action = accept\n\
-             milter_protocol = 6\n"
+             milter_protocol = 6\n\
+             smtp_tls_loglevel = 1\n\
+             smtpd_tls_protocols = >=TLSv1.2\n\
+             smtpd_tls_mandatory_protocols = >=TLSv1.2\n\
+             smtp_tls_protocols = >=TLSv1.2\n\
+             smtp_tls_mandatory_protocols = >=TLSv1.2\n"
         )
     );
     let again = tree.run(&["plan", "--answers", ANSWERS]);

@@ -244,7 +244,7 @@ async fn fix_without_the_screen_applies_the_step_that_repairs_a_local_finding() 
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("── step 6/11: "), "{}", run.stdout);
+    assert!(run.stdout.contains("── step 6/12: "), "{}", run.stdout);
     assert!(
         run.stderr.contains("run again with --yes"),
         "{}",
@@ -500,7 +500,7 @@ async fn printed_commands_carry_the_runs_root_and_answers() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("── step 4/11: Milter wiring"), "{stdout}");
+    assert!(stdout.contains("── step 4/12: Milter wiring"), "{stdout}");
     assert!(stdout.contains("+smtpd_milters = "), "{stdout}");
 
     // plan names the apply that makes its changes the same way (no DNS options: none given)

@@ -17,7 +17,7 @@ use crate::support::dns_server::RcodeServer;
 use crate::support::{ANSWERS, Run, Tree};
 
 /// The lines that need no DNS: this server's files (`running` only with `--root /`).
-const LOCAL: [&str; 3] = ["milter", "opendkim", "keys"];
+const LOCAL: [&str; 4] = ["milter", "opendkim", "keys", "tls"];
 /// The DNS lines of the fixture answers (mail.example.org at 192.0.2.10, example.org and
 /// example.net, IPv4 only).
 const DNS: [&str; 8] = ["a", "ptr", "rbl", "ns", "dkim", "spf", "dmarc", "mx"];

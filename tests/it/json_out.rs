@@ -76,7 +76,7 @@ fn plan_and_apply_report_changed_as_data() {
             .starts_with("/var/lib/mailsetup/runs/")
     );
     assert!(
-        first.stderr.contains("applied 5 step(s)"),
+        first.stderr.contains("applied 6 step(s)"),
         "people's text on stderr: {}",
         first.stderr
     );

@@ -167,7 +167,7 @@ fn quiet_apply_says_only_the_result() {
     assert!(!run.stdout.contains("── step"), "{}", run.stdout);
     assert!(!run.stdout.contains("+++ "), "{}", run.stdout);
     assert!(
-        run.stdout.contains("applied 5 step(s) as one run"),
+        run.stdout.contains("applied 6 step(s) as one run"),
         "{}",
         run.stdout
     );

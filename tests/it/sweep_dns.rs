@@ -40,6 +40,7 @@ pub(crate) const LOCAL: &[&str] = &[
     "local.",
     "selftest.",
     "spf-policy.",
+    "tls.",
 ];
 
 /// DNS ids no case produces, with the reason.

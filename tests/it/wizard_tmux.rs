@@ -32,10 +32,10 @@ fn args(tree: &Tree, lab: &Lab, extra: &[&str]) -> Vec<String> {
 /// Walk every step from the scan to the summary; `y` on each diff. In a real run, wait
 /// for each step's re-check before going on.
 fn walk(t: &Tmux, dry_run: bool) -> String {
-    t.wait_for("step 0/11", WAIT);
+    t.wait_for("step 0/12", WAIT);
     t.wait_for("Debian GNU/Linux 12", WAIT);
     t.send(&["Enter"]);
-    t.wait_for("step 1/11", WAIT);
+    t.wait_for("step 1/12", WAIT);
     t.send(&["Enter"]);
     for (n, title) in [
         (2, "inet_protocols"),
@@ -44,7 +44,7 @@ fn walk(t: &Tmux, dry_run: bool) -> String {
         (5, "Tables"),
         (6, "Keys"),
     ] {
-        t.wait_for(&format!("step {n}/11: {title}"), WAIT);
+        t.wait_for(&format!("step {n}/12: {title}"), WAIT);
         t.wait_for("n skip", WAIT);
         t.send(&["y"]);
         if !dry_run {
@@ -53,18 +53,30 @@ fn walk(t: &Tmux, dry_run: bool) -> String {
         }
     }
     // inbound_spf is off in these answers: the step has nothing to do and Enter passes it
-    let spf = t.wait_for("step 7/11: Inbound SPF", WAIT);
+    let spf = t.wait_for("step 7/12: Inbound SPF", WAIT);
     t.wait_for("already done: the files match", WAIT);
     assert!(spf.contains("Inbound SPF check off"), "{spf}");
     t.send(&["Enter"]);
     // inbound DMARC is off in these answers: its step has nothing to do
-    t.wait_for("step 8/11: Inbound DMARC", WAIT);
+    t.wait_for("step 8/12: Inbound DMARC", WAIT);
     t.wait_for("already done", WAIT);
     t.send(&["Enter"]);
-    t.wait_for("step 9/11: DNS records", WAIT);
+    // TLS: the baseline protocols and log level, Let's Encrypt's certificate found
+    t.wait_for("step 9/12: TLS", WAIT);
+    t.wait_for(
+        "+smtpd_tls_cert_file = /etc/letsencrypt/live/mail.example.org/",
+        WAIT,
+    );
+    t.wait_for("n skip", WAIT);
+    t.send(&["y"]);
+    if !dry_run {
+        t.wait_for("done, the files now match", WAIT);
+        t.send(&["Enter"]);
+    }
+    t.wait_for("step 10/12: DNS records", WAIT);
     t.wait_for("$ORIGIN example.org.", WAIT);
     t.send(&["Enter"]);
-    t.wait_for("step 10/11: Verify", WAIT);
+    t.wait_for("step 11/12: Verify", WAIT);
     let verify = if dry_run {
         // nothing was written: the local checks say so
         let verify = t.wait_for("milter.not-configured", WAIT);
@@ -75,7 +87,7 @@ fn walk(t: &Tmux, dry_run: bool) -> String {
         t.wait_for("dkim.key-mismatch", WAIT)
     };
     t.send(&["Enter"]);
-    t.wait_for("step 11/11: Summary", WAIT);
+    t.wait_for("step 12/12: Summary", WAIT);
     t.send(&["Enter"]);
     verify
 }
@@ -95,10 +107,10 @@ fn jump_and_back(t: &Tmux) {
     }
     t.wait_for(selected, WAIT);
     t.send(&["Enter"]);
-    t.wait_for("step 4/11: Milter wiring", WAIT);
+    t.wait_for("step 4/12: Milter wiring", WAIT);
     t.wait_for("Esc back to Verify", WAIT);
     t.send(&["Escape"]);
-    t.wait_for("step 10/11: Verify", WAIT);
+    t.wait_for("step 11/12: Verify", WAIT);
     let screen = t.wait_for(") still fails", WAIT);
     assert!(screen.contains("milter.not-configured ("), "{screen}");
     assert!(
@@ -155,7 +167,7 @@ fn a_real_run_ends_where_apply_does_and_fix_opens_the_step() {
     // the published key is not the one generated: fix opens the Keys step with the finding,
     // pre-filled from the saved answers
     let t = Tmux::start(BIN, &args(&tree, &lab, &["fix", "dkim.key-mismatch"]));
-    let screen = t.wait_for("step 6/11: Keys", WAIT);
+    let screen = t.wait_for("step 6/12: Keys", WAIT);
     assert!(screen.contains("dkim.key-mismatch"), "{screen}");
     t.wait_for("already done", WAIT);
     t.send(&["q"]);
@@ -167,7 +179,7 @@ fn a_real_run_ends_where_apply_does_and_fix_opens_the_step() {
     let key = tree.path("/etc/opendkim/keys/example.org/mail.private");
     std::fs::set_permissions(&key, PermissionsExt::from_mode(0o640)).unwrap();
     let t = Tmux::start(BIN, &args(&tree, &lab, &["fix", "opendkim.key-insecure"]));
-    let screen = t.wait_for("step 6/11: Keys", WAIT);
+    let screen = t.wait_for("step 6/12: Keys", WAIT);
     assert!(screen.contains("opendkim.key-insecure"), "{screen}");
     t.wait_for("n skip", WAIT);
     t.send(&["y"]);
@@ -198,7 +210,7 @@ fn the_terminal_is_restored_on_ctrl_c_sigterm_and_sighup() {
             BIN,
             &args(&tree, &lab, &["--answers", ANSWERS, "--dry-run"]),
         );
-        t.wait_for("step 0/11", WAIT);
+        t.wait_for("step 0/12", WAIT);
         assert!(
             alternate_on(&t),
             "{how}: the wizard uses the alternate screen"
@@ -231,8 +243,9 @@ fn apply_on_a_terminal_asks_per_step_and_a_declined_step_stays_pending() {
     let tree = Tree::debian12();
     let t = Tmux::start(BIN, &args(&tree, &lab, &["apply", "--answers", ANSWERS]));
     t.wait_for("apply this step? [y/N]", WAIT);
-    // n to the first step (inet_protocols), y to the other four; the lines queue on the tty
-    for answer in ["n", "y", "y", "y", "y"] {
+    // n to the first step (inet_protocols), y to the other five (TLS last); the lines queue
+    // on the tty
+    for answer in ["n", "y", "y", "y", "y", "y"] {
         t.send(&[answer, "Enter"]);
     }
     assert_eq!(t.exit_code(WAIT), 1, "{}", t.screen());
@@ -241,7 +254,7 @@ fn apply_on_a_terminal_asks_per_step_and_a_declined_step_stays_pending() {
         screen.contains("1 step(s) skipped: their changes are still pending"),
         "{screen}"
     );
-    assert!(screen.contains("applied 4 step(s)"), "{screen}");
+    assert!(screen.contains("applied 5 step(s)"), "{screen}");
     let plan = tree.run(&["plan", "--answers", ANSWERS]);
     assert_eq!(plan.code, 1, "the declined step is still pending");
     assert!(plan.stdout.contains("inet_protocols"), "{}", plan.stdout);
@@ -258,8 +271,9 @@ fn apply_refuses_to_apply_a_step_whose_prerequisite_was_declined() {
     let before = tree.snapshot_without_state();
     let t = Tmux::start(BIN, &args(&tree, &lab, &["apply", "--answers", ANSWERS]));
     t.wait_for("apply this step? [y/N]", WAIT);
-    // y to inet_protocols, n to the OpenDKIM configuration, y to the milter wiring and the rest
-    for answer in ["y", "n", "y", "y", "y"] {
+    // y to inet_protocols, n to the OpenDKIM configuration, y to the milter wiring and the
+    // rest (TLS last)
+    for answer in ["y", "n", "y", "y", "y", "y"] {
         t.send(&[answer, "Enter"]);
     }
     assert_eq!(t.exit_code(WAIT), 2, "{}", t.screen());
@@ -312,7 +326,7 @@ fn fix_opens_the_inbound_spf_step_and_y_wires_the_agent() {
             &["--answers", &answers, "fix", "spf-policy.not-wired"],
         ),
     );
-    let screen = t.wait_for("step 7/11: Inbound SPF", WAIT);
+    let screen = t.wait_for("step 7/12: Inbound SPF", WAIT);
     assert!(screen.contains("spf-policy.not-wired"), "{screen}");
     assert!(screen.contains("Inbound SPF check on"), "{screen}");
     t.wait_for("n skip", WAIT);

@@ -320,6 +320,9 @@ fn at_summary(dry_run: bool) -> Wizard {
     // inbound DMARC off: its step has nothing to do
     planned(&mut w, Step::InboundDmarc, Plan::default());
     key(&mut w, Key::Enter);
+    // TLS: main.cf already says it
+    planned(&mut w, Step::Tls, Plan::default());
+    key(&mut w, Key::Enter);
     assert_eq!(w.step, Step::Records);
     w.update(Msg::Records(Ok(RECORDS.into())));
     key(&mut w, Key::Enter);
@@ -375,7 +378,7 @@ fn before_the_scan() {
 fn scan_after_an_interrupted_step_offers_to_undo_the_earlier_ones() {
     let (mut w, _) = Wizard::new(Options {
         interrupted: Some(mailsetup::wizard::Interrupted {
-            notice: "an interrupted run was found: `wizard step 6/11 (Keys)` (pid 4242, started \
+            notice: "an interrupted run was found: `wizard step 6/12 (Keys)` (pid 4242, started \
                      2026-12-05 23:10:01 UTC) stopped while changing the live files.\n  It was \
                      undone: every file is as it was before that run."
                 .into(),
@@ -700,7 +703,8 @@ fn the_commands_shown_carry_the_runs_options() {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let text = screen(&w).backend().to_string();
+    // a taller screen: the summary's steps, then the commands, all on it
+    let text = draw(&w, &Theme::color(), 80, 30).backend().to_string();
     assert!(
         flat(&text).contains("Undo: mailsetup --root '/srv/lab tree' rollback (undoes every step"),
         "{text}"

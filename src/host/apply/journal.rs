@@ -126,7 +126,7 @@ pub struct Journal {
     pub pid: u32,
     /// When the run started, `YYYY-MM-DD HH:MM:SS UTC`.
     pub started: String,
-    /// What the run is, for the operator: `apply`, `rollback`, `wizard step 4/11 (Milter)`.
+    /// What the run is, for the operator: `apply`, `rollback`, `wizard step 4/12 (Milter)`.
     pub what: String,
     pub phase: Phase,
     /// Temporary names (files and directory trees, system paths) the run creates before its

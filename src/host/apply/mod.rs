@@ -41,7 +41,7 @@ use txn::RunOptions;
 /// How an apply runs.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// What the run is, for the journal and messages (`apply`, `wizard step 4/11 (Milter)`).
+    /// What the run is, for the journal and messages (`apply`, `wizard step 4/12 (Milter)`).
     pub what: String,
     /// Names the backups and the run record.
     pub now: SystemTime,

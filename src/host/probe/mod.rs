@@ -99,7 +99,9 @@ pub fn read(root: &Root) -> LocalState {
                 .then(|| services::is_running(Service::Opendmarc)),
             socket: None,
         },
+        tls: Default::default(),
     };
+    state.tls = tls_state(root, state.main_cf.as_deref(), &unread);
     state.unread = unread.into_inner();
     if root.is_host()
         && let Some(path) = postfix_entry(&state).as_deref().and_then(socket::unix_path)
@@ -114,6 +116,45 @@ pub fn read(root: &Root) -> LocalState {
         state.opendmarc.socket = Some(socket_probe(root, &path));
     }
     state
+}
+
+/// The certificate and key main.cf names, each looked at without following a link; one this
+/// user may not look at (the 0710 /etc/ssl/private, when not root) is unread, not absent.
+fn tls_state(
+    root: &Root,
+    main_cf: Option<&str>,
+    unread: &std::cell::RefCell<Vec<(PathBuf, String)>>,
+) -> crate::local::tls::TlsState {
+    let files = main_cf
+        .map(crate::tls::configured_files)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            let info = match system::lstat(root, &p) {
+                Ok(stat) => stat.map(|s| crate::tls::FileInfo {
+                    kind: s.kind,
+                    meta: s.meta,
+                }),
+                Err(e) => {
+                    let why = match &e {
+                        crate::error::Error::Io { source, .. }
+                            if source.kind() == std::io::ErrorKind::PermissionDenied =>
+                        {
+                            DENIED.to_string()
+                        }
+                        other => other.to_string(),
+                    };
+                    unread.borrow_mut().push((p.clone(), why));
+                    None
+                }
+            };
+            (p, info)
+        })
+        .collect();
+    crate::local::tls::TlsState {
+        files,
+        root_ids: Some(crate::plan::root_ids(root)),
+    }
 }
 
 /// After a restart: does OpenDKIM answer on the socket Postfix uses, and may Postfix's user

@@ -61,6 +61,7 @@ impl Tree {
         let dir = tempfile::tempdir_in(base).expect("tempdir");
         copy_dir(Path::new(FIXTURE), dir.path());
         fs::create_dir_all(dir.path().join("var/spool/postfix")).expect("queue dir");
+        snakeoil_as_debian(dir.path());
         Tree { dir }
     }
 
@@ -196,6 +197,21 @@ fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, (String, u32, u32, 
             );
         }
     }
+}
+
+/// Debian's snake-oil key is root:ssl-cert 0640 (git keeps no mode): so here, the group when
+/// root runs the tests (ssl-cert is gid 109 in the fixture's /etc/group). The fixture's
+/// certbot key for mail.example.org is 0600, as certbot makes it (a file here, not certbot's
+/// link into `archive/`).
+pub fn snakeoil_as_debian(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let key = root.join("etc/ssl/private/ssl-cert-snakeoil.key");
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o640)).expect("chmod key");
+    if nix::unistd::geteuid().is_root() {
+        std::os::unix::fs::chown(&key, Some(0), Some(109)).expect("chown key");
+    }
+    let le = root.join("etc/letsencrypt/live/mail.example.org/privkey.pem");
+    fs::set_permissions(&le, fs::Permissions::from_mode(0o600)).expect("chmod certbot key");
 }
 
 fn copy_dir(from: &Path, to: &Path) {
