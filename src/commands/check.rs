@@ -120,7 +120,7 @@ fn tls_options(
     }
     let Some(t) = &args.starttls_target else {
         let note = options.probe.is_none().then(|| {
-            "the STARTTLS probe of port 25 tests this machine's listener: it runs with              --root / (or --starttls-target HOST:PORT)"
+            "the STARTTLS probe of port 25 tests this machine's listener: it runs with --root / (or --starttls-target HOST:PORT)"
                 .to_string()
         });
         return Ok((options, note));

@@ -37,6 +37,7 @@ mod signer;
 mod small_things;
 mod sweep_dns;
 mod sweep_local;
+mod tls_checks;
 mod transaction;
 mod wizard_tmux;
 mod wizard_view;
