@@ -295,6 +295,58 @@ mod tests {
         assert_eq!(results(&given(&missing, &trust, None), "h"), []);
     }
 
+    /// A self-signed certificate for mail.example.org, as DER.
+    fn self_signed() -> rustls_pki_types::CertificateDer<'static> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let p = rcgen::CertificateParams::new(vec!["mail.example.org".to_string()]).unwrap();
+        p.self_signed(&key).unwrap().der().clone()
+    }
+
+    #[test]
+    fn the_served_chain_is_judged_only_when_it_is_not_the_configured_one() {
+        let configured_cert = self_signed();
+        let configured = Read::Read(Configured {
+            origin: "smtpd_tls_cert_file /etc/ssl/mail.pem".into(),
+            chain: vec![configured_cert.clone()],
+            key: Err("not read here".into()),
+        });
+        let trust = Ok(Trust {
+            roots: rustls::RootCertStore::empty(),
+            source: "--tls-ca ca.pem".into(),
+        });
+        let addr: SocketAddr = "127.0.0.1:25".parse().unwrap();
+        let ids = |r: &JobResult| r.findings.iter().map(|f| f.id).collect::<Vec<_>>();
+        let same = starttls::Outcome::Served {
+            chain: vec![configured_cert],
+            version: "TLSv1_3".into(),
+        };
+        let r = results(
+            &given(&configured, &trust, Some((addr, &same))),
+            "mail.example.org",
+        );
+        assert_eq!(r.len(), 2);
+        assert_eq!(ids(&r[0]), [ids::LOCAL_UNREADABLE, ids::TLS_CERT_UNTRUSTED]);
+        assert_eq!(
+            ids(&r[1]),
+            Vec::<&str>::new(),
+            "said once, on the configured line"
+        );
+        let other = starttls::Outcome::Served {
+            chain: vec![self_signed()],
+            version: "TLSv1_3".into(),
+        };
+        let r = results(
+            &given(&configured, &trust, Some((addr, &other))),
+            "mail.example.org",
+        );
+        assert_eq!(ids(&r[1]), [ids::TLS_CERT_UNTRUSTED]);
+        assert!(
+            r[1].findings[0]
+                .message
+                .contains("the listener on 127.0.0.1:25")
+        );
+    }
+
     #[test]
     fn the_live_line_says_starttls_missing() {
         let trust = Err("none".to_string());
