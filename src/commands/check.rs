@@ -47,6 +47,7 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     let color = crate::output::color(false);
     let mut local = flows::check::local(root, &settings);
     let probe = port25_target(root, cli, args)?;
+    let (tls, note) = tls_options(root, cli, args, &rt)?;
     let dns = if args.watch {
         let w = WatchOptions {
             interval: Duration::from_secs(args.interval),
@@ -60,7 +61,6 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
         let ip = input.ipv4.map(Into::into).or(input.ipv6.map(Into::into));
         local.push(rt.block_on(flows::check::port25(&settings, &target, ip, &options)));
     }
-    let (tls, note) = tls_options(root, cli, args, &rt)?;
     local.extend(rt.block_on(flows::check::tls(root, &input, &options, &tls)));
     let report = flows::check::merge(&local, dns);
     print(&report, args.json, color, &cli.invocation());
