@@ -41,7 +41,8 @@ pub struct Cli {
     pub verbose: bool,
 
     /// Make no connection to the outside world other than the DNS queries the checks are
-    /// about: today that turns off `check`'s outbound port-25 probe (the `smtp` line).
+    /// about: today that turns off `check`'s outbound port-25 probe (the `smtp` line) and a
+    /// STARTTLS probe of a target beyond loopback (the probe of 127.0.0.1:25 still runs).
     #[arg(long, global = true)]
     pub offline: bool,
 
@@ -199,6 +200,15 @@ pub struct CheckArgs {
     /// IP address; PORT 25 by default, `[IPv6]:PORT` for an IPv6 address with a port).
     #[arg(long, value_name = "HOST[:PORT]", conflicts_with = "domains")]
     pub port25_target: Option<String>,
+    /// The live STARTTLS probe (a `tls` line: EHLO, STARTTLS, the TLS handshake, the
+    /// certificate served) connects to this listener; by default 127.0.0.1:25 with `--root
+    /// /`, none beneath another root. With --offline, loopback targets only.
+    #[arg(long, value_name = "HOST[:PORT]", conflicts_with = "domains")]
+    pub starttls_target: Option<String>,
+    /// Verify certificate chains against the roots in this PEM file instead of the system's
+    /// (/etc/ssl/certs/ca-certificates.crt beneath --root): a private CA, a lab, a test.
+    #[arg(long, value_name = "FILE", conflicts_with = "domains")]
+    pub tls_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -24,6 +24,16 @@ mod tests;
 pub const SNAKEOIL_CERT: &str = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
 /// Its key, root:ssl-cert 0640 as Debian installs it.
 pub const SNAKEOIL_KEY: &str = "/etc/ssl/private/ssl-cert-snakeoil.key";
+
+/// Is this PEM text's first certificate self-signed (issuer = subject, RFC 5280 §4.1.2.4):
+/// `None` when it holds no certificate that parses. Debian's snake-oil certificate is; a
+/// certificate an operator (or a test lab) wrote over the snake-oil file is not, and is then
+/// judged like any other.
+pub fn first_is_self_signed(pem: &[u8]) -> Option<bool> {
+    let (_, block) = x509_parser::pem::parse_x509_pem(pem).ok()?;
+    let cert = block.parse_x509().ok()?;
+    Some(cert.issuer() == cert.subject())
+}
 /// Where certbot keeps the current certificate of each name.
 pub const LETSENCRYPT_LIVE: &str = "/etc/letsencrypt/live";
 /// The CA directory the SMTP client verifies servers against (Debian's ca-certificates).

@@ -210,6 +210,28 @@ pub const TLS_SNAKEOIL: &str = "tls.snakeoil";
 /// group): another owner, a group other than root or ssl-cert, or every user.
 pub const TLS_KEY_PERMISSIONS: &str = "tls.key-permissions";
 
+/// (`check` of this host: `--root /` or `--starttls-target`) The listener on port 25 does not
+/// offer STARTTLS in its EHLO reply (or nothing listens): mail to this server travels in
+/// clear text (RFC 3207).
+pub const TLS_STARTTLS_MISSING: &str = "tls.starttls-missing";
+/// (`check` of this host) STARTTLS is offered, but the TLS handshake after it fails (the
+/// TLS error is in the message): senders fall back to clear text or defer.
+pub const TLS_HANDSHAKE_FAILED: &str = "tls.handshake-failed";
+/// The certificate chain (the configured `smtpd_tls_cert_file` / `smtpd_tls_chain_files`, or
+/// the one the live listener serves) does not verify against the trust anchors (the system
+/// store, or `--tls-ca`): self-signed (snake-oil), a missing intermediate, another CA.
+pub const TLS_CERT_UNTRUSTED: &str = "tls.cert-untrusted";
+/// The certificate is not valid for `myhostname` or for an MX name of a domain that points
+/// to this host (RFC 6125 §6.4).
+pub const TLS_CERT_NAME_MISMATCH: &str = "tls.cert-name-mismatch";
+/// (warning) The certificate expires within 21 days.
+pub const TLS_CERT_EXPIRING: &str = "tls.cert-expiring";
+/// The certificate is not valid now: expired, or not yet valid.
+pub const TLS_CERT_EXPIRED: &str = "tls.cert-expired";
+/// The configured private key (`smtpd_tls_key_file`, or the key in `smtpd_tls_chain_files`)
+/// does not match the certificate's public key.
+pub const TLS_KEY_MISMATCH: &str = "tls.key-mismatch";
+
 /// Every id above, in this file's order.
 pub const ALL: &[&str] = &[
     DKIM_MISSING,
@@ -287,4 +309,11 @@ pub const ALL: &[&str] = &[
     TLS_WEAK_PROTOCOL,
     TLS_SNAKEOIL,
     TLS_KEY_PERMISSIONS,
+    TLS_STARTTLS_MISSING,
+    TLS_HANDSHAKE_FAILED,
+    TLS_CERT_UNTRUSTED,
+    TLS_CERT_NAME_MISMATCH,
+    TLS_CERT_EXPIRING,
+    TLS_CERT_EXPIRED,
+    TLS_KEY_MISMATCH,
 ];

@@ -36,6 +36,10 @@ pub mod remote;
 pub mod report;
 mod spf;
 mod spf_tree;
+pub mod starttls;
+pub mod tls;
+pub mod tls_cert;
+pub mod tls_files;
 mod txt;
 pub mod watch;
 

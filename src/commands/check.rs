@@ -47,6 +47,7 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     let color = crate::output::color(false);
     let mut local = flows::check::local(root, &settings);
     let probe = port25_target(root, cli, args)?;
+    let (tls, note) = tls_options(root, cli, args, &rt)?;
     let dns = if args.watch {
         let w = WatchOptions {
             interval: Duration::from_secs(args.interval),
@@ -60,8 +61,12 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
         let ip = input.ipv4.map(Into::into).or(input.ipv6.map(Into::into));
         local.push(rt.block_on(flows::check::port25(&settings, &target, ip, &options)));
     }
+    local.extend(rt.block_on(flows::check::tls(root, &input, &options, &tls)));
     let report = flows::check::merge(&local, dns);
     print(&report, args.json, color, &cli.invocation());
+    if let Some(note) = note {
+        notln!("note: {note}");
+    }
     if !args.json && report.verdict() == check::Verdict::Pass && !crate::output::quiet() {
         sayln!("\nNext:");
         say!("{}", report::deliverability(&cli.invocation()));
@@ -94,6 +99,54 @@ fn port25_target(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<Option<Targ
             });
     }
     Ok(root.is_host().then(Target::default))
+}
+
+/// The TLS checks' options: `--tls-ca`, else the system's roots beneath the root; the probe
+/// of `--starttls-target` (resolved by the system resolver), else of 127.0.0.1:25 on this
+/// host. With the note to print when the probe does not run. Errors: a bad option value.
+fn tls_options(
+    root: &Root,
+    cli: &Cli,
+    args: &CheckArgs,
+    rt: &tokio::runtime::Runtime,
+) -> Result<(check::tls::Options, Option<String>)> {
+    let mut options = flows::check::tls_defaults(root);
+    if let Some(ca) = &args.tls_ca {
+        let trust = check::tls_files::file_trust(ca).map_err(|reason| Error::Invalid {
+            what: format!("--tls-ca {}", ca.display()),
+            reason: format!("{reason} (give a PEM file of CA certificates)"),
+        })?;
+        options.trust = Ok(trust);
+    }
+    let Some(t) = &args.starttls_target else {
+        let note = options.probe.is_none().then(|| {
+            "the STARTTLS probe of port 25 tests this machine's listener: it runs with --root / (or --starttls-target HOST:PORT)"
+                .to_string()
+        });
+        return Ok((options, note));
+    };
+    let what = || format!("--starttls-target {t:?}");
+    let Ok(Target::Host { host, port }) = Target::parse_host(t) else {
+        return Err(Error::Invalid {
+            what: what(),
+            reason: "is not HOST[:PORT] ([IPv6]:PORT for an IPv6 address with a port)".into(),
+        });
+    };
+    let addr = rt
+        .block_on(tokio::net::lookup_host((host.as_str(), port)))
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| Error::Invalid {
+            what: what(),
+            reason: format!("{host} does not resolve to an address"),
+        })?;
+    if cli.offline && !addr.ip().is_loopback() {
+        options.probe = None;
+        let note = format!("--offline: the STARTTLS probe of {addr} (beyond loopback) did not run");
+        return Ok((options, Some(note)));
+    }
+    options.probe = Some(addr);
+    Ok((options, None))
 }
 
 /// `check DOMAIN… [--selector S]…`: the remote check, no answers file read.

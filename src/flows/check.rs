@@ -121,6 +121,31 @@ pub async fn port25(
     }
 }
 
+/// The certificate and STARTTLS checks of this server ([`check::tls`]): main.cf's
+/// certificate beneath the root, and the live listener when `options.probe` names one; the
+/// MX names asked at the authoritative servers `dns` reaches.
+pub async fn tls(
+    root: &Root,
+    input: &CheckInput,
+    dns: &AuthOptions,
+    options: &check::tls::Options,
+) -> Vec<JobResult> {
+    let auth = Authority::new(*dns).ok();
+    check::tls::run(root, input, auth.as_ref(), options).await
+}
+
+/// The TLS checks' options when no option says otherwise: the system's trusted roots beneath
+/// the root, and on this host (`--root /`) the probe of 127.0.0.1:25.
+pub fn tls_defaults(root: &Root) -> check::tls::Options {
+    check::tls::Options {
+        trust: check::tls_files::system_trust(root),
+        probe: root
+            .is_host()
+            .then(|| check::starttls::DEFAULT_TARGET.parse().ok())
+            .flatten(),
+    }
+}
+
 /// The local checks' results first (this server), then the DNS report.
 pub fn merge(local: &[JobResult], dns: Report) -> Report {
     let mut report = Report::from_results(local);
@@ -215,6 +240,10 @@ pub async fn verdict(
             check::port25::result(&g, &settings.hostname, settings.provider)
         };
         Report::from_results(&[result])
+    } else if check::tls::IDS.contains(&id) {
+        // the certificate and STARTTLS checks, as `check` runs them without options
+        let input = input_for(root, settings, &[])?;
+        Report::from_results(&tls(root, &input, dns, &tls_defaults(root)).await)
     } else {
         everything(root, settings, dns).await?
     };

@@ -21,6 +21,9 @@ const SUBJECT: &str = system::MAIN_CF;
 pub struct TlsState {
     pub files: tls::Files,
     pub root_ids: Option<tls::RootIds>,
+    /// Whether the certificate in the snake-oil file ([`tls::SNAKEOIL_CERT`]) is self-signed,
+    /// when main.cf names it and it was read; `None` (not read) counts as the snake-oil one.
+    pub snakeoil_self_signed: Option<bool>,
 }
 
 /// What the TLS step does about `id` (`check` adds the `mailsetup fix <id>` line).
@@ -122,7 +125,9 @@ pub(super) fn findings(state: &LocalState, settings: &Settings) -> Vec<Finding> 
         );
     }
     let (cert, key) = tls::configured(&cf);
-    if cert.as_deref() == Some(std::path::Path::new(tls::SNAKEOIL_CERT)) {
+    if cert.as_deref() == Some(std::path::Path::new(tls::SNAKEOIL_CERT))
+        && state.tls.snakeoil_self_signed != Some(false)
+    {
         out.push(
             Finding::new(
                 ids::TLS_SNAKEOIL,

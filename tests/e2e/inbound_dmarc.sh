@@ -66,7 +66,7 @@ EOF
 wait_ar() { # wait_ar SUBJECT PATTERN : the message arrived and an A-R line matches PATTERN
   wait_for 20 sh -c "'$PY' -c 'import mailbox,sys; sys.exit(0 if any(str(m[\"Subject\"])==sys.argv[2] for m in mailbox.mbox(sys.argv[1])) else 1)' '$MBOX' '$1'" || return 1
   dmarc_ar "$1" | sed 's/^/  A-R: /'
-  dmarc_ar "$1" | grep -Eq "$2"
+  dmarc_ar "$1" | grep -E "$2" >/dev/null   # not -q: an early exit breaks the pipe (pipefail)
 }
 
 inbound_dmarc_phase() {

@@ -25,7 +25,15 @@
 #      the outbound port-25 probe: `--port25-domain smtp-probe.example` (MX served by named ->
 #      127.0.0.1, Postfix itself) passes, a closed loopback port is smtp.port25-blocked, the
 #      default target (gmail.com's MX, which named does not serve) is smtp.port25-unknown (exit 3);
-#      every other `check` here runs with --offline (the break/fix sweep stops Postfix)
+#      every other `check` here runs with --offline (the break/fix sweep stops Postfix).
+#      Before it, tls_lab_cert (tests/e2e/tls_checks.sh) puts a certificate for $HOST from a
+#      throw-away CA over the snake-oil pair the stock main.cf names and that CA into the system
+#      bundle (both restored at the end), so the certificate checks of every `check` pass
+#   8b. TLS (tests/e2e/tls_checks.sh): `openssl s_client -starttls smtp -verify_return_error`
+#      verifies it for $HOST, `check --tls-ca CA` agrees (no tls.* finding, both tls lines pass),
+#      another CA is tls.cert-untrusted; Postfix pointed (postconf -e, reload) at an expired
+#      certificate and at one for another name: s_client refuses each and check names
+#      tls.cert-expired, tls.cert-name-mismatch; main.cf put back byte-identical, passing again
 #   9. idempotence: `plan` -> 0, `apply --yes` -> no changes, nothing written (sha256 + mtime)
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
 #  10a. inbound SPF (tests/e2e/inbound_spf.sh): apply with inbound_spf = true; with mynetworks =
@@ -82,7 +90,8 @@ RESTORE_SPECS=(/etc/postfix "/etc:opendkim*" "/etc/default:opendkim*" "/etc:open
   "/etc:group*" "/etc:gshadow*" "/etc:passwd*" "/etc:shadow*" "/etc:.pwd.lock" "/etc:mailname*"
   "/etc:aliases*" "/var/spool:postfix" "/var/lib:postfix" "/var/lib:mailsetup*" "/var/mail:*"
   "/run:opendkim*" "/run:opendmarc*" "/run:named" "/run:mount" "/var/lib:amavis" "/run:amavis"   # /run/mount: libmount's utab (unshare + mount)
-  "/etc:postfix-policyd-spf-python")            # inbound_spf.sh bind-mounts over it, never writes it
+  "/etc:postfix-policyd-spf-python"              # inbound_spf.sh bind-mounts over it, never writes it
+  "/etc/ssl/certs:ssl-cert-snakeoil.pem" "/etc/ssl/certs:ca-certificates.crt" "/etc/ssl/private:ssl-cert-snakeoil.key")  # tls_checks.sh
 # Checked at the end: the restore set plus all of /etc.
 VERIFY_SPECS=(/etc "${RESTORE_SPECS[@]}")
 # What `apply` manages; a no-op apply / a plan must not change any of it (content, mode, mtime).
@@ -600,6 +609,9 @@ fi
 
 # ---------------------------------------------------------------- 8. mailsetup check
 phase "8. mailsetup check"
+# shellcheck source=tests/e2e/tls_checks.sh
+. "$HERE/tls_checks.sh"
+tls_lab_cert   # the lab CA's certificate for $HOST where the stock main.cf looks (tls_checks.sh)
 LABNS=(--nameserver "127.0.0.1:$DNS_PORT" --authoritative-port "$DNS_PORT" --offline)
 ms check --answers "$ANSWERS" "${LABNS[@]}"
 timing "mailsetup check" "$MS_SECS"
@@ -700,6 +712,10 @@ timing "check --watch saw the fix" "$(secs "$t")"
 show_file "$LAB/watch.err"
 check "check --watch exits 0 once the fix is published" test "$WATCH_RC" = 0
 
+# ---------------------------------------------------------------- 8b. TLS
+phase "8b. TLS: the certificate Postfix serves, verified by openssl s_client and by check"
+tls_phase
+
 # ---------------------------------------------------------------- 9. idempotence
 phase "9. idempotence: second plan and apply"
 P_MASTER=$(postfix_master_pids); P_ODK=$(pgrep -x opendkim || true)
@@ -734,7 +750,7 @@ snap "$LAB/after-rollback.json" "${RESTORE_SPECS[@]}"
 check "rollback removed the files apply created in /etc (backups, empty dirs and saved answers aside)" \
   "$PY" "$HERE/state.py" diff "$LAB/restore-before.json" "$LAB/after-rollback.json" --no-mtime --ignore-new-dirs \
   --ignore '\.mailsetup-' --ignore '^/(var|run)/' --ignore '^/etc/(group|gshadow|passwd|shadow)-$' --ignore '^/etc/\.pwd\.lock$' \
-  --ignore '^/etc/mailsetup(/answers\.toml)?$'
+  --ignore '^/etc/mailsetup(/answers\.toml)?$' --ignore '^/etc/ssl/'   # /etc/ssl: tls_lab_cert's, until the cleanup
 echo "  daemons after rollback:"; ps_daemons
 phase_end
 

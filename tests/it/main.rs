@@ -38,6 +38,7 @@ mod small_things;
 mod sweep_dns;
 mod sweep_local;
 mod tls;
+mod tls_checks;
 mod transaction;
 mod wizard_tmux;
 mod wizard_view;

@@ -322,6 +322,19 @@ fn every_local_id_has_a_sweep() {
             );
             continue;
         }
+        // the certificate and STARTTLS ids: produced by their tests on trees and loopback
+        // listeners, their unit tests, or the e2e against the real Postfix
+        if mailsetup::check::tls::IDS.contains(id) {
+            let konst = format!("ids::{}", id.to_uppercase().replace(['.', '-'], "_"));
+            assert!(
+                read("tests/it/tls_checks.rs").contains(&format!("\"{id}\""))
+                    || read("tests/e2e/tls_checks.sh").contains(id)
+                    || read("src/check/tls_cert_tests.rs").contains(&konst)
+                    || read("src/check/starttls_tests.rs").contains(&konst),
+                "{id}: no certificate or STARTTLS test produces it"
+            );
+            continue;
+        }
         // TLS's configuration ids: their own sweep on a tree (tests/it/tls.rs)
         if id.starts_with("tls.") {
             assert!(

@@ -151,9 +151,20 @@ fn tls_state(
             (p, info)
         })
         .collect();
+    let files: crate::tls::Files = files;
+    let names_snakeoil = files.contains_key(Path::new(crate::tls::SNAKEOIL_CERT));
+    let snakeoil_self_signed = names_snakeoil
+        .then(|| {
+            system::read_file(root, crate::tls::SNAKEOIL_CERT)
+                .ok()?
+                .text
+        })
+        .flatten()
+        .and_then(|pem| crate::tls::first_is_self_signed(pem.as_bytes()));
     crate::local::tls::TlsState {
         files,
         root_ids: Some(crate::plan::root_ids(root)),
+        snakeoil_self_signed,
     }
 }
 

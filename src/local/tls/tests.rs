@@ -31,6 +31,7 @@ pub(in crate::local) fn healthy() -> TlsState {
         .into_iter()
         .collect(),
         root_ids: Some(tls::RootIds::ROOT),
+        snakeoil_self_signed: None,
     }
 }
 
@@ -141,8 +142,9 @@ fn the_snakeoil_certificate_is_an_info_with_the_certbot_command() {
         .into_iter()
         .collect(),
         root_ids: Some(tls::RootIds::ROOT),
+        snakeoil_self_signed: Some(true),
     };
-    let f = findings(&state(&snake, t), &settings());
+    let f = findings(&state(&snake, t.clone()), &settings());
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!((f[0].id, f[0].severity), ("tls.snakeoil", Severity::Info));
     let fix = f[0].fix.as_deref().unwrap();
@@ -152,6 +154,32 @@ fn the_snakeoil_certificate_is_an_info_with_the_certbot_command() {
         ),
         "{fix}"
     );
+    // a CA-issued certificate written over the snake-oil file is no snake-oil
+    let issued = TlsState {
+        snakeoil_self_signed: Some(false),
+        ..t
+    };
+    assert_eq!(findings(&state(&snake, issued), &settings()), vec![]);
+}
+
+#[test]
+fn the_snakeoil_test_reads_the_certificate() {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["mail.example.org".into()]).unwrap();
+    let self_signed = params.self_signed(&key).unwrap().pem();
+    assert_eq!(
+        tls::first_is_self_signed(self_signed.as_bytes()),
+        Some(true)
+    );
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "a test CA");
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let issuer = rcgen::CertifiedIssuer::self_signed(ca, ca_key).unwrap();
+    let leaf = params.signed_by(&key, &issuer).unwrap().pem();
+    assert_eq!(tls::first_is_self_signed(leaf.as_bytes()), Some(false));
+    assert_eq!(tls::first_is_self_signed(b"no certificate"), None);
 }
 
 #[test]
