@@ -323,5 +323,6 @@ impl RecordSet {
 }
 
 pub mod render;
+pub mod sts;
 #[cfg(test)]
 mod tests;

@@ -49,13 +49,23 @@ pub struct Settings {
     /// that fails DMARC under `p=reject` (550 at the end of DATA). Default `false`: only an
     /// `Authentication-Results` header is added. Only with `inbound_dmarc`.
     pub dmarc_reject_failures: bool,
+    /// `mta_sts`: the MTA-STS policy mode `records` publishes for every domain (RFC 8461);
+    /// `None` (absent): MTA-STS is not managed: no record or policy is asked for, and its
+    /// absence is no finding.
+    pub mta_sts: Option<StsMode>,
+    /// `mta_sts_max_age`: the policy's `max_age` (RFC 8461 §3.2), only with `mta_sts`;
+    /// default one week ([`StsMaxAge::DEFAULT`]).
+    pub mta_sts_max_age: StsMaxAge,
+    /// `tls_rpt_rua`: where TLS reports go (RFC 8460 §3), published as `_smtp._tls` TXT for
+    /// every domain; `None` (absent): TLS-RPT is not managed.
+    pub tls_rpt_rua: Option<TlsRptUri>,
 }
 
 impl Settings {
     /// The required answers plus every default: no IPs (private ones not allowed),
     /// `inet_protocols` ipv4, selector
     /// `mail`, 2048-bit keys, local socket, trusted 127.0.0.1 ::1 localhost, `~all`,
-    /// `p=none`, no rua, no inbound SPF check, no inbound DMARC, OpenDKIM signs. Does not
+    /// `p=none`, no rua, no inbound SPF check, no inbound DMARC, OpenDKIM signs, no MTA-STS or TLS-RPT. Does not
     /// check `domains` (non-empty, no duplicates).
     pub fn new(hostname: Domain, domains: Vec<Domain>) -> Settings {
         Settings {
@@ -77,6 +87,9 @@ impl Settings {
             signer: Signer::Opendkim,
             inbound_dmarc: false,
             dmarc_reject_failures: false,
+            mta_sts: None,
+            mta_sts_max_age: StsMaxAge::DEFAULT,
+            tls_rpt_rua: None,
         }
     }
 
