@@ -41,7 +41,8 @@ pub struct Cli {
     pub verbose: bool,
 
     /// Make no connection to the outside world other than the DNS queries the checks are
-    /// about: today that turns off `check`'s outbound port-25 probe (the `smtp` line).
+    /// about: today that turns off `check`'s outbound port-25 probe (the `smtp` line) and the
+    /// HTTPS fetch of the MTA-STS policy (the `mta-sts-policy` line).
     #[arg(long, global = true)]
     pub offline: bool,
 
@@ -199,6 +200,14 @@ pub struct CheckArgs {
     /// IP address; PORT 25 by default, `[IPv6]:PORT` for an IPv6 address with a port).
     #[arg(long, value_name = "HOST[:PORT]", conflicts_with = "domains")]
     pub port25_target: Option<String>,
+    /// Trust the certificates of this PEM bundle as roots too, besides the Mozilla set, when
+    /// verifying a certificate (the MTA-STS policy's web server): for a private CA or a lab.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+    /// Fetch the MTA-STS policy (with `mta_sts` in the answers; off with --offline) from this
+    /// port instead of 443: for a lab or test whose web server listens elsewhere.
+    #[arg(long, value_name = "PORT", default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..), conflicts_with = "domains")]
+    pub mta_sts_port: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

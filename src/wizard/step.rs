@@ -215,7 +215,9 @@ impl Step {
             (_, "opendkim.signing-table-missing-domain") => Step::Tables,
             ("opendkim", _) => Step::Keys,
             (_, "dkim.key-mismatch") | (_, "dkim.weak-key") => Step::Keys,
-            ("dkim" | "spf" | "dmarc" | "mx" | "host" | "ptr", _) => Step::Records,
+            ("dkim" | "spf" | "dmarc" | "mx" | "host" | "ptr" | "mta-sts" | "tls-rpt", _) => {
+                Step::Records
+            }
             ("dns" | "rbl", _) => Step::Verify,
             _ => return None,
         })

@@ -20,7 +20,9 @@ use crate::support::{ANSWERS, Run, Tree};
 const LOCAL: [&str; 3] = ["milter", "opendkim", "keys"];
 /// The DNS lines of the fixture answers (mail.example.org at 192.0.2.10, example.org and
 /// example.net, IPv4 only).
-const DNS: [&str; 8] = ["a", "ptr", "rbl", "ns", "dkim", "spf", "dmarc", "mx"];
+const DNS: [&str; 10] = [
+    "a", "ptr", "rbl", "ns", "dkim", "spf", "dmarc", "mx", "mta-sts", "tls-rpt",
+];
 
 /// A server that reads every UDP query and drops it, and accepts TCP connections and never
 /// writes to them: every lookup times out.
