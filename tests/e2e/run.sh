@@ -26,6 +26,10 @@
 #      127.0.0.1, Postfix itself) passes, a closed loopback port is smtp.port25-blocked, the
 #      default target (gmail.com's MX, which named does not serve) is smtp.port25-unknown (exit 3);
 #      every other `check` here runs with --offline (the break/fix sweep stops Postfix)
+#  8a. MTA-STS and TLS-RPT (tests/e2e/mta_sts.sh): answers with mta_sts and tls_rpt_rua, records
+#      served by named, the policy over HTTPS (python3 http.server, openssl test CA): check passes
+#      mta-sts, tls-rpt, mta-sts-policy; broken records fail with mta-sts.syntax, mta-sts.id-stale,
+#      tls-rpt.syntax; the zones of phase 5 served again
 #   9. idempotence: `plan` -> 0, `apply --yes` -> no changes, nothing written (sha256 + mtime)
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
 #  10a. inbound SPF (tests/e2e/inbound_spf.sh): apply with inbound_spf = true; with mynetworks =
@@ -232,6 +236,7 @@ cleanup() {
     p=$(not_in "$PRE_ODM" $(cat /run/opendmarc/opendmarc.pid 2>/dev/null || true) $(pgrep -x opendmarc || true) | awk '!seen[$0]++')
     [ -z "$p" ] || stop_pids opendmarc $p || fail "opendmarc did not stop on TERM"
     stop_pids named $NAMED_PID $(not_in "$PRE_NAMED" $(pgrep -x named || true)) || fail "named did not stop on TERM"
+    [ -z "${STS_WEB_PID:-}" ] || stop_pids sts-web "$STS_WEB_PID"   # phase 8a's HTTPS server
     stop_pids syslog-sink $SINK_PID
     ip addr del 198.51.100.25/32 dev lo 2>/dev/null || true   # phase 10a's sender address
     if [ "$CREATED_DEVLOG" = 1 ]; then rm -f /dev/log; fi
@@ -693,6 +698,10 @@ wait "$WATCH_PID" && WATCH_RC=0 || WATCH_RC=$?
 timing "check --watch saw the fix" "$(secs "$t")"
 show_file "$LAB/watch.err"
 check "check --watch exits 0 once the fix is published" test "$WATCH_RC" = 0
+
+# ---------------------------------------------------------------- 8a. MTA-STS and TLS-RPT
+# shellcheck source=tests/e2e/mta_sts.sh
+. "$HERE/mta_sts.sh"
 
 # ---------------------------------------------------------------- 9. idempotence
 phase "9. idempotence: second plan and apply"
