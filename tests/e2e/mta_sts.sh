@@ -68,10 +68,10 @@ SANS=$(printf 'DNS:mta-sts.%s,' "${DOMAINS[@]}"); SANS=${SANS%,}
 ) >"$STS/openssl.log" 2>&1 || show_file "$STS/openssl.log"
 check "openssl made the CA and the certificate for $SANS" test -s "$STS/web.pem"
 cat >"$STS/serve.py" <<'EOF'
-import http.server, os, ssl, sys
+import functools, http.server, ssl, sys
 root, port, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-os.chdir(root)
-srv = http.server.HTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler)
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+srv = http.server.HTTPServer(("127.0.0.1", port), handler)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
 srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
