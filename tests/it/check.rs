@@ -371,7 +371,7 @@ async fn dead_server_is_unverifiable_not_fail() {
         assert!(f.message.starts_with("could not verify "), "{}", f.message);
     }
     let unverifiable = r.findings.iter().filter(|f| f.id == ids::DNS_UNVERIFIABLE);
-    assert_eq!(unverifiable.count(), 7, "{}", to_human(&r, false));
+    assert_eq!(unverifiable.count(), 9, "{}", to_human(&r, false));
     assert_eq!(r.exit_code(), 3, "could not verify, not failing");
 }
 
