@@ -265,6 +265,20 @@ mod tests {
         assert_eq!(Step::for_finding("ipv6.no-ptr"), Some(Step::InetProtocols));
         assert_eq!(Step::for_finding("dkim.key-mismatch"), Some(Step::Keys));
         assert_eq!(Step::for_finding("dkim.missing"), Some(Step::Records));
+        for id in [
+            "mta-sts.missing",
+            "mta-sts.syntax",
+            "mta-sts.multiple",
+            "mta-sts.id-stale",
+            "mta-sts.policy-unreachable",
+            "mta-sts.policy-syntax",
+            "mta-sts.policy-mismatch",
+            "tls-rpt.missing",
+            "tls-rpt.syntax",
+            "tls-rpt.multiple",
+        ] {
+            assert_eq!(Step::for_finding(id), Some(Step::Records), "{id}");
+        }
         assert_eq!(
             Step::for_finding("spf.ip-not-permitted"),
             Some(Step::Records)
