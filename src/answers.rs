@@ -23,6 +23,9 @@
 //! dmarc_reject_failures = false          # default; true (with inbound_dmarc): reject p=reject failures
 //! tls_cert = "/etc/letsencrypt/live/mail.example.org/fullchain.pem"   # optional, with tls_key
 //! tls_key = "/etc/letsencrypt/live/mail.example.org/privkey.pem"      # optional, with tls_cert
+//! mta_sts = "testing"                    # optional: "testing" | "enforce" | "none" (RFC 8461)
+//! mta_sts_max_age = 604800               # default one week; 0..=31557600 s; only with mta_sts
+//! tls_rpt_rua = "mailto:tlsrpt@example.org"   # optional: mailto: or https: (RFC 8460 §3)
 //! ```
 //!
 //! `ipv4`/`ipv6` in a private, carrier-grade NAT, documentation or benchmarking range
@@ -56,7 +59,7 @@ pub use error::AnswerError;
 pub use write::write;
 
 /// Every key the answers file may contain, in the order [`write()`] renders them.
-pub const KNOWN_KEYS: [&str; 20] = [
+pub const KNOWN_KEYS: [&str; 23] = [
     "hostname",
     "ipv4",
     "ipv6",
@@ -77,6 +80,9 @@ pub const KNOWN_KEYS: [&str; 20] = [
     "dmarc_reject_failures",
     "tls_cert",
     "tls_key",
+    "mta_sts",
+    "mta_sts_max_age",
+    "tls_rpt_rua",
 ];
 
 /// An example line for `key` (array indices ignored), used in error messages.
@@ -103,6 +109,9 @@ fn example(field: &str) -> Option<&'static str> {
         "dmarc_reject_failures" => "dmarc_reject_failures = false",
         "tls_cert" => "tls_cert = \"/etc/letsencrypt/live/mail.example.org/fullchain.pem\"",
         "tls_key" => "tls_key = \"/etc/letsencrypt/live/mail.example.org/privkey.pem\"",
+        "mta_sts" => "mta_sts = \"testing\"",
+        "mta_sts_max_age" => "mta_sts_max_age = 604800",
+        "tls_rpt_rua" => "tls_rpt_rua = \"mailto:tlsrpt@example.org\"",
         _ => return None,
     })
 }
@@ -117,7 +126,8 @@ fn example(field: &str) -> Option<&'static str> {
 /// `1.2.3.4`); an `ipv4` / `ipv6` in a [`private_range`] without `allow_private_ip = true`
 /// ([`AnswerError::NotPublic`]); an `inet_protocols` for a family the addresses given lack
 /// (`"ipv6"` without `ipv6`, `"ipv4"` with an `ipv6` and no `ipv4`); `dmarc_reject_failures = true`
-/// without `inbound_dmarc = true`. Duplicates are refused rather than dropped, so a copy-paste
+/// without `inbound_dmarc = true`; `mta_sts_max_age` without `mta_sts`, or outside
+/// 0..=31557600 (RFC 8461 §3.2). Duplicates are refused rather than dropped, so a copy-paste
 /// slip is shown to the operator.
 pub fn parse(text: &str) -> Result<Settings, AnswerError> {
     let doc: DocumentMut = text.parse().map_err(|e| error::syntax(text, &e))?;
@@ -213,6 +223,9 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         });
     }
     let tls = tls_pair(t)?;
+    let mta_sts = opt(t, "mta_sts", "MTA-STS mode", StsMode::parse)?;
+    let mta_sts_max_age = mta_sts_max_age(t, mta_sts.is_some())?;
+    let tls_rpt_rua = opt(t, "tls_rpt_rua", "TLS-RPT report URI", TlsRptUri::parse)?;
     Ok(Settings {
         hostname,
         ipv4,
@@ -233,6 +246,9 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         inbound_dmarc,
         dmarc_reject_failures,
         tls,
+        mta_sts,
+        mta_sts_max_age,
+        tls_rpt_rua,
     })
 }
 
@@ -263,6 +279,31 @@ fn tls_pair(t: &Table) -> Result<Option<(std::path::PathBuf, std::path::PathBuf)
             ),
         }),
     }
+}
+
+/// `mta_sts_max_age`: one week when absent. Errors: not an integer, outside 0..=31557600
+/// (RFC 8461 §3.2), or given without `mta_sts` (`managed == false`).
+fn mta_sts_max_age(t: &Table, managed: bool) -> Result<StsMaxAge, AnswerError> {
+    let Some(item) = t.get("mta_sts_max_age") else {
+        return Ok(StsMaxAge::DEFAULT);
+    };
+    let n = item
+        .as_integer()
+        .ok_or_else(|| wrong_type("mta_sts_max_age", "an integer", item))?;
+    let invalid = |rule| AnswerError::Invalid {
+        field: "mta_sts_max_age".to_string(),
+        value: n.to_string(),
+        kind: "MTA-STS max_age",
+        rule,
+    };
+    let age = StsMaxAge::from_secs(n).map_err(invalid)?;
+    if !managed {
+        return Err(invalid(Rule::new(
+            "is the lifetime of the MTA-STS policy, which only exists with mta_sts: set \
+             mta_sts = \"testing\" as well, or leave mta_sts_max_age out",
+        )));
+    }
+    Ok(age)
 }
 
 /// The boolean at `key`, `false` when absent; any other TOML type is an error.

@@ -41,8 +41,9 @@ pub struct Cli {
     pub verbose: bool,
 
     /// Make no connection to the outside world other than the DNS queries the checks are
-    /// about: today that turns off `check`'s outbound port-25 probe (the `smtp` line) and a
-    /// STARTTLS probe of a target beyond loopback (the probe of 127.0.0.1:25 still runs).
+    /// about: today that turns off `check`'s outbound port-25 probe (the `smtp` line), a
+    /// STARTTLS probe of a target beyond loopback (the probe of 127.0.0.1:25 still runs), and
+    /// the HTTPS fetch of the MTA-STS policy (the `mta-sts-policy` line).
     #[arg(long, global = true)]
     pub offline: bool,
 
@@ -205,10 +206,16 @@ pub struct CheckArgs {
     /// /`, none beneath another root. With --offline, loopback targets only.
     #[arg(long, value_name = "HOST[:PORT]", conflicts_with = "domains")]
     pub starttls_target: Option<String>,
-    /// Verify certificate chains against the roots in this PEM file instead of the system's
-    /// (/etc/ssl/certs/ca-certificates.crt beneath --root): a private CA, a lab, a test.
+    /// Trust the CA certificates of this PEM file: the server certificate checks verify chains
+    /// against them instead of the system's roots (/etc/ssl/certs/ca-certificates.crt beneath
+    /// --root); the MTA-STS policy's web server is verified against them besides the Mozilla
+    /// roots. For a private CA, a lab, a test.
     #[arg(long, value_name = "FILE", conflicts_with = "domains")]
     pub tls_ca: Option<PathBuf>,
+    /// Fetch the MTA-STS policy (with `mta_sts` in the answers; off with --offline) from this
+    /// port instead of 443: for a lab or test whose web server listens elsewhere.
+    #[arg(long, value_name = "PORT", default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..), conflicts_with = "domains")]
+    pub mta_sts_port: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,7 +3,8 @@
 //! JSON. Pure: no DNS, no files.
 //!
 //! Record forms: SPF RFC 7208 §4.5 / §5; DKIM key record RFC 6376 §3.6.1; DMARC RFC 7489 §6.3, with
-//! the external report authorization of §7.1; MX RFC 5321 §5.1; PTR RFC 1035 §3.5.
+//! the external report authorization of §7.1; MX RFC 5321 §5.1; PTR RFC 1035 §3.5; MTA-STS
+//! RFC 8461 §3.1 (the record) and §3.2 (the policy file, [`sts`]); TLS-RPT RFC 8460 §3.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -71,7 +72,8 @@ impl PtrRequest {
 }
 
 /// Everything to publish, in a stable order: by zone as the domains are listed, then SPF, DKIM,
-/// DMARC, MX, hostname addresses (A, AAAA: one per family the server has).
+/// DMARC, MX, MTA-STS and TLS-RPT (when the answers manage them), hostname addresses (A,
+/// AAAA: one per family the server has).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordSet {
     pub records: Vec<Record>,
@@ -79,6 +81,9 @@ pub struct RecordSet {
     pub ptr: Vec<PtrRequest>,
     /// Signing domains with no key yet: their DKIM record is known only after `mailsetup apply`.
     pub missing_keys: Vec<Domain>,
+    /// The MTA-STS policy file of each domain, when the answers set `mta_sts`: to be served
+    /// over HTTPS at its URL ([`sts::serving_notes`]).
+    pub policies: Vec<sts::StsPolicy>,
 }
 
 /// Compute the records. `addrs` are the server's public addresses (from the answers or
@@ -102,6 +107,7 @@ pub fn build_with_selectors(
 ) -> RecordSet {
     let mut records = Vec::new();
     let mut missing_keys = Vec::new();
+    let mut policies = Vec::new();
     let host = &settings.hostname;
     for domain in &settings.domains {
         let rec = |name: String, rtype, value: String, why| Record {
@@ -134,6 +140,23 @@ pub fn build_with_selectors(
             "DMARC: what receivers do when SPF and DKIM fail, and where they report",
         ));
         records.push(rec("@".into(), Rtype::MX, format!("10 {host}."), "MX: this server receives mail for the domain (skip it if another provider receives your mail)"));
+        if let Some(policy) = sts::policy(settings, domain) {
+            records.push(rec(
+                "_mta-sts".into(),
+                Rtype::TXT,
+                sts::mta_sts_value(&policy.id),
+                "MTA-STS: senders must use TLS to the MX; the id changes with the policy file",
+            ));
+            policies.push(policy);
+        }
+        if let Some(rua) = &settings.tls_rpt_rua {
+            records.push(rec(
+                "_smtp._tls".into(),
+                Rtype::TXT,
+                sts::tls_rpt_value(rua),
+                "TLS-RPT: where senders report TLS failures delivering to the domain",
+            ));
+        }
     }
     let host_zone = zone_of(host, &settings.domains);
     let rel = relative(host, &host_zone);
@@ -159,6 +182,7 @@ pub fn build_with_selectors(
         records,
         ptr,
         missing_keys,
+        policies,
     }
 }
 
@@ -318,10 +342,17 @@ impl RecordSet {
                 .filter(|d| only.contains(d))
                 .cloned()
                 .collect(),
+            policies: self
+                .policies
+                .iter()
+                .filter(|p| only.contains(&p.domain))
+                .cloned()
+                .collect(),
         }
     }
 }
 
 pub mod render;
+pub mod sts;
 #[cfg(test)]
 mod tests;

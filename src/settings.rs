@@ -53,13 +53,23 @@ pub struct Settings {
     /// presents (absolute paths, both or neither). `None`: Let's Encrypt's for the hostname
     /// when present, else what main.cf names, else Debian's snake-oil pair ([`crate::tls::choose`]).
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// `mta_sts`: the MTA-STS policy mode `records` publishes for every domain (RFC 8461);
+    /// `None` (absent): MTA-STS is not managed: no record or policy is asked for, and its
+    /// absence is no finding.
+    pub mta_sts: Option<StsMode>,
+    /// `mta_sts_max_age`: the policy's `max_age` (RFC 8461 §3.2), only with `mta_sts`;
+    /// default one week ([`StsMaxAge::DEFAULT`]).
+    pub mta_sts_max_age: StsMaxAge,
+    /// `tls_rpt_rua`: where TLS reports go (RFC 8460 §3), published as `_smtp._tls` TXT for
+    /// every domain; `None` (absent): TLS-RPT is not managed.
+    pub tls_rpt_rua: Option<TlsRptUri>,
 }
 
 impl Settings {
     /// The required answers plus every default: no IPs (private ones not allowed),
     /// `inet_protocols` ipv4, selector
     /// `mail`, 2048-bit keys, local socket, trusted 127.0.0.1 ::1 localhost, `~all`,
-    /// `p=none`, no rua, no inbound SPF check, no inbound DMARC, OpenDKIM signs. Does not
+    /// `p=none`, no rua, no inbound SPF check, no inbound DMARC, OpenDKIM signs, no MTA-STS or TLS-RPT. Does not
     /// check `domains` (non-empty, no duplicates).
     pub fn new(hostname: Domain, domains: Vec<Domain>) -> Settings {
         Settings {
@@ -82,6 +92,9 @@ impl Settings {
             inbound_dmarc: false,
             dmarc_reject_failures: false,
             tls: None,
+            mta_sts: None,
+            mta_sts_max_age: StsMaxAge::DEFAULT,
+            tls_rpt_rua: None,
         }
     }
 

@@ -12,6 +12,7 @@ mod domain;
 mod domain_tests;
 mod mailto;
 mod net;
+mod sts;
 #[cfg(test)]
 mod tests;
 
@@ -21,6 +22,7 @@ pub use net::{
     MilterSocket, PUBLIC_ADDRESS_WHY, Port, PrivateRange, ServerAddrs, TrustedHost,
     parse_public_ipv4, parse_public_ipv6, private_range,
 };
+pub use sts::{StsMaxAge, StsMode, TlsRptUri};
 
 /// Why a value was rejected: one short sentence naming the rule and its source, e.g.
 /// "a label must not be empty (RFC 1035 §2.3.1)". It does not repeat the whole value (the

@@ -74,6 +74,30 @@ fn invalid_values_name_field_value_and_rule() {
             "provider",
             "the known ones are: ovh, hetzner, ionos, aws, gcp, azure, digitalocean, linode",
         ),
+        (
+            "mta_sts",
+            "\"Enforce\"",
+            "mta_sts",
+            "\"testing\", \"enforce\" or \"none\"",
+        ),
+        (
+            "tls_rpt_rua",
+            "\"tlsrpt@example.org\"",
+            "tls_rpt_rua",
+            "\"mailto:\" or \"https://\"",
+        ),
+        (
+            "tls_rpt_rua",
+            "\"https://example.org/a;b\"",
+            "tls_rpt_rua",
+            "RFC 8460 §3",
+        ),
+        (
+            "mta_sts_max_age",
+            "31557601",
+            "mta_sts_max_age",
+            "from 0 to 31557600",
+        ),
     ];
     for (key, value, field, needle) in cases {
         let e = err(&with(key, value));
@@ -480,4 +504,23 @@ fn ipv4_only_with_only_an_ipv6_address_is_refused_naming_the_field() {
         let text = format!("{}{v6}", with("inet_protocols", other));
         assert!(parse(&text).is_ok(), "{text}");
     }
+}
+
+#[test]
+fn mta_sts_max_age_needs_mta_sts() {
+    let e = err(&with("mta_sts_max_age", "86400")).to_string();
+    assert!(
+        e.starts_with("answers: `mta_sts_max_age` = 86400 is not a valid MTA-STS max_age"),
+        "{e}"
+    );
+    assert!(e.contains("set mta_sts = \"testing\""), "{e}");
+    let ok = parse(&format!(
+        "{}mta_sts = \"testing\"\n",
+        with("mta_sts_max_age", "86400")
+    ))
+    .expect("valid with mta_sts");
+    assert_eq!(ok.mta_sts, Some(StsMode::Testing));
+    assert_eq!(ok.mta_sts_max_age.secs(), 86400);
+    let e = err(&with("mta_sts_max_age", "\"1w\"")).to_string();
+    assert!(e.contains("mta_sts_max_age"), "{e}");
 }

@@ -11,7 +11,8 @@ const HEADER: &str = "\
 # mailsetup answers (TOML). Required: hostname, domains; everything else has a default.
 # Optional, written only when set: ipv4, ipv6, allow_private_ip, dmarc_rua (\"mailto:…\"),
 # provider (\"ovh\", \"hetzner\", \"aws\", …),
-# inbound_spf, tls_cert and tls_key (both or neither).
+# inbound_spf, tls_cert and tls_key (both or neither),
+# mta_sts (\"testing\" | \"enforce\" | \"none\"), tls_rpt_rua.
 ";
 
 /// Column at which [`write`] starts the comment of a line it adds.
@@ -270,6 +271,30 @@ fn fields(s: &Settings) -> Vec<Field> {
                     .map(|p| p.display().to_string())
             },
             "its private key; optional, with tls_cert",
+        ),
+        str_field(
+            "mta_sts",
+            s.mta_sts.map(|m| m.as_str().to_string()),
+            None,
+            |r| StsMode::parse(r).ok().map(|v| v.as_str().to_string()),
+            "MTA-STS policy mode: testing | enforce | none (RFC 8461); optional",
+        ),
+        Field {
+            key: "mta_sts_max_age",
+            want: s
+                .mta_sts
+                .map(|_| Want::Int(i64::from(s.mta_sts_max_age.secs()))),
+            is_default: s.mta_sts_max_age == StsMaxAge::DEFAULT,
+            canon: |_| None,
+            comment: "seconds senders cache the MTA-STS policy (RFC 8461 §3.2)",
+            quiet_default: true,
+        },
+        str_field(
+            "tls_rpt_rua",
+            s.tls_rpt_rua.as_ref().map(ToString::to_string),
+            None,
+            |r| TlsRptUri::parse(r).ok().map(|v| v.to_string()),
+            "where TLS reports go: mailto: or https: (RFC 8460); optional",
         ),
     ]
 }

@@ -260,16 +260,26 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
         ),
         ("/etc/ssl/mail.pem", "/etc/ssl/private/mail.key"),
     ]));
+    let sts = prop::option::of(prop::sample::select(vec![
+        StsMode::Testing,
+        StsMode::Enforce,
+        StsMode::None,
+    ]));
+    let max_age = prop::sample::select(vec![604_800_i64, 0, 86_400, 31_557_600]);
+    let tls_rua = prop::option::of(prop::sample::select(vec![
+        "mailto:tlsrpt@example.org",
+        "https://reports.example.net/tls",
+    ]));
     (
         (host, doms, v4, v6, proto, sel, allow),
         (bits, sock, trusted, spf, dmarc, rua, provider, inbound_spf),
-        (signer, inbound, tls),
+        (signer, inbound, tls, sts, max_age, tls_rua),
     )
         .prop_map(
             |(
                 (host, doms, v4, v6, proto, sel, allow),
                 (bits, sock, trusted, spf, dmarc, rua, provider, inbound_spf),
-                (signer, inbound, tls),
+                (signer, inbound, tls, sts, max_age, tls_rua),
             )| {
                 let ipv4: Option<Ipv4Addr> = v4.map(|s| s.parse().expect("literal"));
                 let ipv6: Option<Ipv6Addr> = v6.map(|s| s.parse().expect("literal"));
@@ -306,6 +316,13 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
                     inbound_dmarc: inbound.0,
                     dmarc_reject_failures: inbound.1,
                     tls: tls.map(|(c, k)| (c.into(), k.into())),
+                    mta_sts: sts,
+                    // parse() takes a max_age only with mta_sts
+                    mta_sts_max_age: match sts {
+                        Some(_) => StsMaxAge::from_secs(max_age).expect("in range"),
+                        None => StsMaxAge::DEFAULT,
+                    },
+                    tls_rpt_rua: tls_rua.map(|r| TlsRptUri::parse(r).expect("valid")),
                 }
             },
         )

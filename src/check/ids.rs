@@ -231,6 +231,34 @@ pub const TLS_CERT_EXPIRED: &str = "tls.cert-expired";
 /// The configured private key (`smtpd_tls_key_file`, or the key in `smtpd_tls_chain_files`)
 /// does not match the certificate's public key.
 pub const TLS_KEY_MISMATCH: &str = "tls.key-mismatch";
+/// (With `mta_sts` in the answers) no TXT record at `_mta-sts.<domain>` (RFC 8461 §3.1).
+pub const MTA_STS_MISSING: &str = "mta-sts.missing";
+/// The TXT records at `_mta-sts.<domain>`: none begins with `v=STSv1`, or the one that
+/// does has no `id` of 1–32 letters and digits (RFC 8461 §3.1). Reported whether or not the
+/// answers manage MTA-STS.
+pub const MTA_STS_SYNTAX: &str = "mta-sts.syntax";
+/// More than one `v=STSv1` record: senders apply no policy (RFC 8461 §3.1).
+pub const MTA_STS_MULTIPLE: &str = "mta-sts.multiple";
+/// (With `mta_sts`) the published `id` is not the id of the policy mailsetup prints (the
+/// policy changed and the record did not, or the reverse): senders keep a cached policy.
+pub const MTA_STS_ID_STALE: &str = "mta-sts.id-stale";
+/// (With `mta_sts`, not `--offline`) the policy could not be fetched from
+/// `https://mta-sts.<domain>/.well-known/mta-sts.txt`: no address, no connection, a
+/// certificate not valid for the name, or an HTTP status other than 200 (RFC 8461 §3.3).
+pub const MTA_STS_POLICY_UNREACHABLE: &str = "mta-sts.policy-unreachable";
+/// The fetched policy does not parse (RFC 8461 §3.2).
+pub const MTA_STS_POLICY_SYNTAX: &str = "mta-sts.policy-syntax";
+/// The fetched policy's `mx:` patterns do not match every MX host of the domain (§4.1), or
+/// its mode is not the answers' `mta_sts`.
+pub const MTA_STS_POLICY_MISMATCH: &str = "mta-sts.policy-mismatch";
+/// (With `tls_rpt_rua` in the answers) no TXT record at `_smtp._tls.<domain>` (RFC 8460 §3).
+pub const TLS_RPT_MISSING: &str = "tls-rpt.missing";
+/// The TXT records at `_smtp._tls.<domain>`: none begins with `v=TLSRPTv1`, or the one that
+/// does has no valid `rua=` (mailto: or https:, RFC 8460 §3). Reported whether or not the
+/// answers manage TLS-RPT.
+pub const TLS_RPT_SYNTAX: &str = "tls-rpt.syntax";
+/// More than one `v=TLSRPTv1` record: senders send no reports (RFC 8460 §3).
+pub const TLS_RPT_MULTIPLE: &str = "tls-rpt.multiple";
 
 /// Every id above, in this file's order.
 pub const ALL: &[&str] = &[
@@ -316,4 +344,14 @@ pub const ALL: &[&str] = &[
     TLS_CERT_EXPIRING,
     TLS_CERT_EXPIRED,
     TLS_KEY_MISMATCH,
+    MTA_STS_MISSING,
+    MTA_STS_SYNTAX,
+    MTA_STS_MULTIPLE,
+    MTA_STS_ID_STALE,
+    MTA_STS_POLICY_UNREACHABLE,
+    MTA_STS_POLICY_SYNTAX,
+    MTA_STS_POLICY_MISMATCH,
+    TLS_RPT_MISSING,
+    TLS_RPT_SYNTAX,
+    TLS_RPT_MULTIPLE,
 ];

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::{CheckInput, DomainInput, Finding, dkim, dmarc, host, mx, ns, ptr, rbl, spf};
+use super::{CheckInput, DomainInput, Finding, dkim, dmarc, host, mx, ns, ptr, rbl, spf, sts};
 use crate::dns::Authority;
 
 /// One check: its name, its subject, and how to run it.
@@ -17,6 +17,8 @@ pub(super) enum Job<'a> {
     Spf(&'a DomainInput),
     Dmarc(&'a DomainInput),
     Mx(&'a DomainInput),
+    MtaSts(&'a DomainInput),
+    TlsRpt(&'a DomainInput),
 }
 
 /// The checks for `input`, in report order: this server first (for each address it has),
@@ -34,6 +36,8 @@ pub(super) fn jobs(input: &CheckInput) -> Vec<Job<'_>> {
             Job::Spf(d),
             Job::Dmarc(d),
             Job::Mx(d),
+            Job::MtaSts(d),
+            Job::TlsRpt(d),
         ]);
     }
     jobs
@@ -61,6 +65,8 @@ impl Job<'_> {
             Job::Spf(_) => "spf",
             Job::Dmarc(_) => "dmarc",
             Job::Mx(_) => "mx",
+            Job::MtaSts(_) => "mta-sts",
+            Job::TlsRpt(_) => "tls-rpt",
         }
     }
 
@@ -68,9 +74,13 @@ impl Job<'_> {
         match self {
             Job::A(_) | Job::Aaaa(_) => input.hostname.to_string(),
             Job::Ptr(ip) | Job::Rbl(ip) => ip.to_string(),
-            Job::Ns(d) | Job::Dkim(d) | Job::Spf(d) | Job::Dmarc(d) | Job::Mx(d) => {
-                d.domain.to_string()
-            }
+            Job::Ns(d)
+            | Job::Dkim(d)
+            | Job::Spf(d)
+            | Job::Dmarc(d)
+            | Job::Mx(d)
+            | Job::MtaSts(d)
+            | Job::TlsRpt(d) => d.domain.to_string(),
         }
     }
 
@@ -110,6 +120,12 @@ impl Job<'_> {
             Job::Spf(d) => spf::judge(&spf::gather(auth, input, d).await, d),
             Job::Dmarc(d) => dmarc::judge(&dmarc::gather(auth, d).await, d),
             Job::Mx(d) => mx::judge(&mx::gather(auth, &d.domain).await, host, &d.domain),
+            Job::MtaSts(d) => {
+                sts::judge_mta_sts(&sts::gather(auth, &sts::mta_sts_name(d)).await, d)
+            }
+            Job::TlsRpt(d) => {
+                sts::judge_tls_rpt(&sts::gather(auth, &sts::tls_rpt_name(d)).await, d)
+            }
         }
     }
 }
@@ -243,6 +259,14 @@ mod tests {
                 .iter()
                 .map(|seen| mx::judge(seen, host, &d.domain))
                 .collect(),
+            Job::MtaSts(d) => unasked(&sts::mta_sts_name(d))
+                .iter()
+                .map(|seen| sts::judge_mta_sts(seen, d))
+                .collect(),
+            Job::TlsRpt(d) => unasked(&sts::tls_rpt_name(d))
+                .iter()
+                .map(|seen| sts::judge_tls_rpt(seen, d))
+                .collect(),
         }
     }
 
@@ -254,7 +278,7 @@ mod tests {
         let all = jobs(&input);
         let kinds: BTreeSet<&str> = all.iter().map(Job::check).collect();
         let every = [
-            "a", "aaaa", "dkim", "dmarc", "mx", "ns", "ptr", "rbl", "spf",
+            "a", "aaaa", "dkim", "dmarc", "mta-sts", "mx", "ns", "ptr", "rbl", "spf", "tls-rpt",
         ];
         assert_eq!(
             kinds,

@@ -6,7 +6,9 @@
 //! returned, per authoritative server where that matters (a `Gathered` struct, or
 //! `observe::Seen` for one record); `judge` is a pure function of that and the input that
 //! returns the findings, unit-tested without a DNS server. The checks: `host` (A/AAAA),
-//! `ptr`, `rbl`, `ns`, `dkim`, `spf`, `dmarc`, `mx`; [`jobs`] runs them. [`remote`] runs the
+//! `ptr`, `rbl`, `ns`, `dkim`, `spf`, `dmarc`, `mx`, `sts` (the `mta-sts` and `tls-rpt`
+//! records); [`jobs`] runs them. The HTTPS fetch of the MTA-STS policy is not a DNS check:
+//! [`sts_policy`], run by the caller (off with `--offline`). [`remote`] runs the
 //! same gathers and judges for any domain, without answers (`check DOMAIN`).
 //!
 //! Each record is read from every authoritative server of its zone
@@ -37,6 +39,9 @@ pub mod report;
 mod spf;
 mod spf_tree;
 pub mod starttls;
+mod sts;
+pub mod sts_policy;
+mod sts_text;
 pub mod tls;
 pub mod tls_cert;
 pub mod tls_files;
@@ -197,6 +202,11 @@ pub struct ExpectedRecords {
     pub spf: String,
     pub dkim: String,
     pub dmarc: String,
+    /// `v=STSv1; id=…` when the answers manage MTA-STS; "" when not (then its absence is no
+    /// finding).
+    pub mta_sts: String,
+    /// `v=TLSRPTv1; rua=…` when the answers manage TLS-RPT; "" when not.
+    pub tls_rpt: String,
 }
 
 /// One mail domain to check.
@@ -469,6 +479,8 @@ mod tests {
                 ("spf", "example.org"),
                 ("dmarc", "example.org"),
                 ("mx", "example.org"),
+                ("mta-sts", "example.org"),
+                ("tls-rpt", "example.org"),
             ]
         );
         assert!(r.checked.iter().all(|c| c.status == Status::Unknown));

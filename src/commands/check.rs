@@ -62,7 +62,18 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
         local.push(rt.block_on(flows::check::port25(&settings, &target, ip, &options)));
     }
     local.extend(rt.block_on(flows::check::tls(root, &input, &options, &tls)));
-    let report = flows::check::merge(&local, dns);
+    let mut report = flows::check::merge(&local, dns);
+    let policies = flows::check::sts_policies(&settings, &only);
+    if !cli.offline && !policies.is_empty() {
+        let fetch = fetch_options(args)?;
+        let results = rt.block_on(flows::check::sts_policy(&policies, &options, &fetch))?;
+        report
+            .findings
+            .extend(results.iter().flat_map(|r| r.findings.clone()));
+        report
+            .checked
+            .extend(results.into_iter().map(|r| r.checked));
+    }
     print(&report, args.json, color, &cli.invocation());
     if let Some(note) = note {
         notln!("note: {note}");
@@ -147,6 +158,23 @@ fn tls_options(
     }
     options.probe = Some(addr);
     Ok((options, None))
+}
+
+/// How the MTA-STS policy is fetched: `--mta-sts-port`, the roots of `--tls-ca`. Errors:
+/// the `--tls-ca` file cannot be read or holds no certificate.
+fn fetch_options(args: &CheckArgs) -> Result<check::sts_policy::FetchOptions> {
+    let mut fetch = check::sts_policy::FetchOptions {
+        port: args.mta_sts_port,
+        ..Default::default()
+    };
+    if let Some(path) = &args.tls_ca {
+        fetch.extra_roots =
+            check::sts_policy::read_roots(path).map_err(|reason| Error::Invalid {
+                what: format!("--tls-ca {}", path.display()),
+                reason: format!("{reason}; give a PEM file of CA certificates"),
+            })?;
+    }
+    Ok(fetch)
 }
 
 /// `check DOMAIN… [--selector S]…`: the remote check, no answers file read.

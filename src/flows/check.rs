@@ -50,6 +50,8 @@ pub fn input(
                     spf: value(d, "@"),
                     dkim: value(d, &records::dkim_name(&selector(d))),
                     dmarc: value(d, "_dmarc"),
+                    mta_sts: value(d, "_mta-sts"),
+                    tls_rpt: value(d, "_smtp._tls"),
                 },
             })
             .collect(),
@@ -81,6 +83,28 @@ pub fn input_for(root: &Root, settings: &Settings, only: &[Domain]) -> Result<Ch
         &keys,
         only,
     ))
+}
+
+/// The MTA-STS policy of each domain (of `only`; all when empty) when the answers manage it
+/// (`mta_sts`): what the `mta-sts-policy` check fetches and compares.
+pub fn sts_policies(settings: &Settings, only: &[Domain]) -> Vec<records::sts::StsPolicy> {
+    settings
+        .domains
+        .iter()
+        .filter(|d| only.is_empty() || only.contains(d))
+        .filter_map(|d| records::sts::policy(settings, d))
+        .collect()
+}
+
+/// The `mta-sts-policy` check of `policies` ([`check::sts_policy`]): the names resolved
+/// through the authoritative servers `dns` reaches, each policy fetched over HTTPS.
+pub async fn sts_policy(
+    policies: &[records::sts::StsPolicy],
+    dns: &AuthOptions,
+    fetch: &check::sts_policy::FetchOptions,
+) -> Result<Vec<JobResult>> {
+    let auth = authority(dns)?;
+    Ok(check::sts_policy::run(&auth, policies, fetch).await)
 }
 
 /// This server's local checks (blocking: it reads files and probes sockets).
@@ -244,6 +268,11 @@ pub async fn verdict(
         // the certificate and STARTTLS checks, as `check` runs them without options
         let input = input_for(root, settings, &[])?;
         Report::from_results(&tls(root, &input, dns, &tls_defaults(root)).await)
+    } else if id.starts_with("mta-sts.policy-") {
+        // the HTTPS fetch (`check` without --offline), port 443 and the Mozilla roots
+        let policies = sts_policies(settings, &[]);
+        let fetch = check::sts_policy::FetchOptions::default();
+        Report::from_results(&sts_policy(&policies, dns, &fetch).await?)
     } else {
         everything(root, settings, dns).await?
     };
@@ -283,6 +312,7 @@ fn reporting_lines(id: &str) -> Vec<&str> {
         "ipv6" => vec!["ptr"],
         "opendkim" => vec!["opendkim", "keys", "running"],
         "postfix" | "signer" => vec!["milter", "running"],
+        "mta-sts" if id.starts_with("mta-sts.policy-") => vec!["mta-sts-policy"],
         area => vec![area],
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::{RecordSet, Rtype};
+use super::{RecordSet, Rtype, sts};
 
 /// A TXT character-string holds at most 255 bytes (RFC 1035 §3.3); BIND rejects a longer one with a
 /// bare "syntax error". Chunks of 250 match what `opendkim-genkey` prints.
@@ -32,6 +32,18 @@ pub fn zone(set: &RecordSet) -> String {
                 out,
                 "; DKIM: no key for {d} yet; run `mailsetup apply` first"
             );
+        }
+        for p in set.policies.iter().filter(|p| &p.domain == z) {
+            let _ = writeln!(
+                out,
+                "; MTA-STS policy file of {z}, exactly (served, not in DNS):"
+            );
+            for line in p.text.lines() {
+                let _ = writeln!(out, ";   {line}");
+            }
+            for line in wrap(&sts::serving_notes(p)) {
+                let _ = writeln!(out, "; {line}");
+            }
         }
         out.push('\n');
     }
@@ -107,6 +119,15 @@ pub fn table(set: &RecordSet) -> String {
                 "  DKIM  no key for {d} yet: run `mailsetup apply` first"
             );
         }
+        for p in set.policies.iter().filter(|p| &p.domain == z) {
+            let _ = writeln!(out, "  MTA-STS policy file ({}):", p.url);
+            for line in p.text.lines() {
+                let _ = writeln!(out, "        | {line}");
+            }
+            for line in wrap(&sts::serving_notes(p)) {
+                let _ = writeln!(out, "        {line}");
+            }
+        }
         out.push('\n');
     }
     for p in &set.ptr {
@@ -124,7 +145,8 @@ pub fn table(set: &RecordSet) -> String {
 
 /// `{"records":[{"domain","name","fqdn","type","value","why"}],
 /// "ptr":[{"ip","name","value","provider","steps"}],
-/// "missing_keys":[…]}`.
+/// "missing_keys":[…],
+/// "mta_sts_policies":[{"domain","url","mode","id","text","notes"}]}`.
 pub fn json(set: &RecordSet) -> String {
     let records: Vec<_> = set
         .records
@@ -154,8 +176,46 @@ pub fn json(set: &RecordSet) -> String {
         })
         .collect();
     let missing: Vec<&str> = set.missing_keys.iter().map(|d| d.as_str()).collect();
-    let doc = json!({"records": records, "ptr": ptr, "missing_keys": missing});
+    let policies: Vec<_> = set
+        .policies
+        .iter()
+        .map(|p| {
+            json!({
+                "domain": p.domain.as_str(),
+                "url": p.url,
+                "mode": p.mode.as_str(),
+                "id": p.id,
+                "text": p.text,
+                "notes": sts::serving_notes(p),
+            })
+        })
+        .collect();
+    let doc = json!({
+        "records": records,
+        "ptr": ptr,
+        "missing_keys": missing,
+        "mta_sts_policies": policies,
+    });
     format!("{doc:#}\n")
+}
+
+/// `text` in lines of at most 88 characters, broken at spaces (a newline kept as a break).
+fn wrap(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for para in text.lines() {
+        let mut line = String::new();
+        for word in para.split(' ') {
+            if !line.is_empty() && line.len() + 1 + word.len() > 88 {
+                out.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push(line);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -133,3 +133,72 @@ fn the_answers_provider_s_procedure_follows_each_ptr_request() {
         "{json}"
     );
 }
+
+/// MTA-STS and TLS-RPT only when the answers manage them: the `_mta-sts` TXT names the id of
+/// the policy file, which lists the hostname as MX and changes with the mode; every
+/// rendering carries the file and where it is served.
+#[test]
+fn mta_sts_and_tls_rpt_only_when_managed() {
+    let plain = build(&settings(), addrs(Some(V4), None), &keys());
+    assert!(
+        plain
+            .records
+            .iter()
+            .all(|r| r.name != "_mta-sts" && r.name != "_smtp._tls")
+    );
+    assert!(plain.policies.is_empty());
+
+    let mut s = settings();
+    s.mta_sts = Some(crate::values::StsMode::Testing);
+    s.tls_rpt_rua = Some(crate::values::TlsRptUri::parse("https://r.example.net/tls").unwrap());
+    let set = build(&s, addrs(Some(V4), None), &keys());
+    let value = |zone: &str, name: &str| {
+        set.records
+            .iter()
+            .find(|r| r.zone.as_str() == zone && r.name == name)
+            .map(|r| (r.fqdn.clone(), r.value.clone()))
+    };
+    let policy = &set.policies[0];
+    assert_eq!(
+        policy.text,
+        "version: STSv1\nmode: testing\nmx: mail.example.org\nmax_age: 604800\n"
+    );
+    assert_eq!(
+        value("example.net", "_mta-sts"),
+        Some((
+            "_mta-sts.example.net.".into(),
+            format!("v=STSv1; id={}", policy.id)
+        ))
+    );
+    assert_eq!(
+        value("example.org", "_smtp._tls").map(|v| v.1).as_deref(),
+        Some("v=TLSRPTv1; rua=https://r.example.net/tls")
+    );
+    assert_eq!(set.policies.len(), 2);
+    assert_eq!(
+        set.policies[1].url,
+        "https://mta-sts.example.net/.well-known/mta-sts.txt"
+    );
+
+    s.mta_sts = Some(crate::values::StsMode::Enforce);
+    let enforced = build(&s, addrs(Some(V4), None), &keys());
+    assert_ne!(
+        enforced.policies[0].id, policy.id,
+        "the id follows the file"
+    );
+
+    let zone = render::zone(&set);
+    assert!(zone.contains(";   mode: testing\n"), "{zone}");
+    assert!(zone.contains("https://mta-sts.example.org/.well-known/mta-sts.txt"));
+    assert!(zone.contains("\"enforce\" in the answers"), "{zone}");
+    let table = render::table(&set);
+    assert!(
+        table.contains("        | mx: mail.example.org\n"),
+        "{table}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&render::json(&set)).unwrap();
+    assert_eq!(json["mta_sts_policies"][0]["text"], policy.text.as_str());
+    assert_eq!(json["mta_sts_policies"][1]["domain"], "example.net");
+    let only = set.filtered(&[domain("example.net")]);
+    assert_eq!(only.policies.len(), 1);
+}

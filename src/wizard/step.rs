@@ -225,7 +225,9 @@ impl Step {
             (_, "opendkim.signing-table-missing-domain") => Step::Tables,
             ("opendkim", _) => Step::Keys,
             (_, "dkim.key-mismatch") | (_, "dkim.weak-key") => Step::Keys,
-            ("dkim" | "spf" | "dmarc" | "mx" | "host" | "ptr", _) => Step::Records,
+            ("dkim" | "spf" | "dmarc" | "mx" | "host" | "ptr" | "mta-sts" | "tls-rpt", _) => {
+                Step::Records
+            }
             ("dns" | "rbl", _) => Step::Verify,
             _ => return None,
         })
@@ -276,6 +278,20 @@ mod tests {
         assert_eq!(Step::for_finding("ipv6.no-ptr"), Some(Step::InetProtocols));
         assert_eq!(Step::for_finding("dkim.key-mismatch"), Some(Step::Keys));
         assert_eq!(Step::for_finding("dkim.missing"), Some(Step::Records));
+        for id in [
+            "mta-sts.missing",
+            "mta-sts.syntax",
+            "mta-sts.multiple",
+            "mta-sts.id-stale",
+            "mta-sts.policy-unreachable",
+            "mta-sts.policy-syntax",
+            "mta-sts.policy-mismatch",
+            "tls-rpt.missing",
+            "tls-rpt.syntax",
+            "tls-rpt.multiple",
+        ] {
+            assert_eq!(Step::for_finding(id), Some(Step::Records), "{id}");
+        }
         assert_eq!(
             Step::for_finding("spf.ip-not-permitted"),
             Some(Step::Records)

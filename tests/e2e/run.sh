@@ -29,6 +29,10 @@
 #      Before it, tls_lab_cert (tests/e2e/tls_checks.sh) puts a certificate for $HOST from a
 #      throw-away CA over the snake-oil pair the stock main.cf names and that CA into the system
 #      bundle (both restored at the end), so the certificate checks of every `check` pass
+#  8a. MTA-STS and TLS-RPT (tests/e2e/mta_sts.sh): answers with mta_sts and tls_rpt_rua, records
+#      served by named, the policy over HTTPS (python3 http.server, openssl test CA): check passes
+#      mta-sts, tls-rpt, mta-sts-policy; broken records fail with mta-sts.syntax, mta-sts.id-stale,
+#      tls-rpt.syntax; the zones of phase 5 served again
 #   8b. TLS (tests/e2e/tls_checks.sh): `openssl s_client -starttls smtp -verify_return_error`
 #      verifies it for $HOST, `check --tls-ca CA` agrees (no tls.* finding, both tls lines pass),
 #      another CA is tls.cert-untrusted; Postfix pointed (postconf -e, reload) at an expired
@@ -245,6 +249,7 @@ cleanup() {
     p=$(not_in "$PRE_ODM" $(cat /run/opendmarc/opendmarc.pid 2>/dev/null || true) $(pgrep -x opendmarc || true) | awk '!seen[$0]++')
     [ -z "$p" ] || stop_pids opendmarc $p || fail "opendmarc did not stop on TERM"
     stop_pids named $NAMED_PID $(not_in "$PRE_NAMED" $(pgrep -x named || true)) || fail "named did not stop on TERM"
+    [ -z "${STS_WEB_PID:-}" ] || stop_pids sts-web "$STS_WEB_PID"   # phase 8a's HTTPS server
     stop_pids syslog-sink $SINK_PID
     ip addr del 198.51.100.25/32 dev lo 2>/dev/null || true   # phase 10a's sender address
     if [ "$CREATED_DEVLOG" = 1 ]; then rm -f /dev/log; fi
@@ -712,6 +717,9 @@ timing "check --watch saw the fix" "$(secs "$t")"
 show_file "$LAB/watch.err"
 check "check --watch exits 0 once the fix is published" test "$WATCH_RC" = 0
 
+# ---------------------------------------------------------------- 8a. MTA-STS and TLS-RPT
+# shellcheck source=tests/e2e/mta_sts.sh
+. "$HERE/mta_sts.sh"
 # ---------------------------------------------------------------- 8b. TLS
 phase "8b. TLS: the certificate Postfix serves, verified by openssl s_client and by check"
 tls_phase

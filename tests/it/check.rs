@@ -36,6 +36,8 @@ async fn healthy_setup_has_no_findings() {
             ("spf", "example.org", Status::Pass),
             ("dmarc", "example.org", Status::Pass),
             ("mx", "example.org", Status::Pass),
+            ("mta-sts", "example.org", Status::Pass),
+            ("tls-rpt", "example.org", Status::Pass),
         ]
     );
     assert_eq!(r.exit_code(), 0);
@@ -350,10 +352,10 @@ async fn dead_server_is_unverifiable_not_fail() {
     options.attempts = 0;
     let start = std::time::Instant::now();
     let r = run(&input(), &options).await;
-    // 8 checks, each a few lookups of 150 ms: concurrent, not one after another
+    // 10 checks, each a few lookups of 150 ms: concurrent, not one after another
     let elapsed = start.elapsed();
     assert!(elapsed < Duration::from_millis(1200), "{elapsed:?}");
-    assert_eq!(r.checked.len(), 8);
+    assert_eq!(r.checked.len(), 10);
     assert!(
         r.checked.iter().all(|c| c.status == Status::Unknown),
         "{:?}",
@@ -369,7 +371,7 @@ async fn dead_server_is_unverifiable_not_fail() {
         assert!(f.message.starts_with("could not verify "), "{}", f.message);
     }
     let unverifiable = r.findings.iter().filter(|f| f.id == ids::DNS_UNVERIFIABLE);
-    assert_eq!(unverifiable.count(), 7, "{}", to_human(&r, false));
+    assert_eq!(unverifiable.count(), 9, "{}", to_human(&r, false));
     assert_eq!(r.exit_code(), 3, "could not verify, not failing");
 }
 
@@ -418,7 +420,7 @@ async fn one_unanswerable_domain_does_not_affect_the_others() {
         };
         assert_eq!(c.status, want, "{} {}", c.check, c.subject);
     }
-    assert_eq!(r.findings.len(), 5, "{}", to_human(&r, false));
+    assert_eq!(r.findings.len(), 7, "{}", to_human(&r, false));
     assert!(
         r.findings
             .iter()

@@ -360,10 +360,10 @@ async fn watch_ends_as_soon_as_the_record_is_published() {
     let (_server, at) = published.await.unwrap();
     assert!(seen > at, "watch ended only after the record was published");
     assert_eq!(r.exit_code(), 0, "{}", to_human(&r, false));
-    assert_eq!(r.checked.len(), 8, "the final report covers every check");
+    assert_eq!(r.checked.len(), 10, "the final report covers every check");
     assert_eq!(
         rounds.first(),
-        Some(&(1, 8)),
+        Some(&(1, 10)),
         "first round: only dkim fails"
     );
     assert_eq!(rounds.last().map(|r| r.0), Some(0));

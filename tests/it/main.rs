@@ -24,6 +24,7 @@ mod inbound_dmarc;
 mod inbound_spf;
 mod ipv6_only;
 mod json_out;
+mod mta_sts;
 mod opendkim_conf;
 mod opendkim_default_file;
 mod opendkim_real;

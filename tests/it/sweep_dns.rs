@@ -68,6 +68,39 @@ const EXCUSED: &[(&str, &str)] = &[
          tests/it/port25.rs produces it against a closed loopback port",
     ),
     (
+        ids::MTA_STS_MISSING,
+        "the sweep's bases do not set mta_sts (opt-in, absent from the fixture answers); \
+         tests/it/mta_sts.rs produces it against the in-process DNS server, the e2e against BIND",
+    ),
+    (
+        ids::MTA_STS_SYNTAX,
+        "as mta-sts.missing: tests/it/mta_sts.rs, the e2e",
+    ),
+    (
+        ids::MTA_STS_MULTIPLE,
+        "as mta-sts.missing: tests/it/mta_sts.rs",
+    ),
+    (
+        ids::MTA_STS_ID_STALE,
+        "as mta-sts.missing: tests/it/mta_sts.rs",
+    ),
+    (
+        ids::MTA_STS_POLICY_UNREACHABLE,
+        "the HTTPS fetch of the policy is not a DNS check and needs an HTTPS server; \
+         tests/it/mta_sts.rs serves the policy on loopback with a test CA",
+    ),
+    (ids::MTA_STS_POLICY_SYNTAX, "as mta-sts.policy-unreachable"),
+    (
+        ids::MTA_STS_POLICY_MISMATCH,
+        "as mta-sts.policy-unreachable",
+    ),
+    (
+        ids::TLS_RPT_MISSING,
+        "the sweep's bases do not set tls_rpt_rua; tests/it/mta_sts.rs, the e2e",
+    ),
+    (ids::TLS_RPT_SYNTAX, "as tls-rpt.missing"),
+    (ids::TLS_RPT_MULTIPLE, "as tls-rpt.missing"),
+    (
         ids::SMTP_PORT25_UNKNOWN,
         "\"could not ask\": the port-25 target did not resolve; tests/it/port25.rs covers it",
     ),

@@ -5,6 +5,7 @@
 
 pub mod dns_server;
 pub mod follow;
+pub mod https;
 pub mod lab;
 pub mod scenario;
 pub mod tmux;

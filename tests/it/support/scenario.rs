@@ -82,6 +82,7 @@ pub fn input() -> CheckInput {
                 spf: SPF.into(),
                 dkim: format!("v=DKIM1; k=rsa; p={P}"),
                 dmarc: DMARC.into(),
+                ..ExpectedRecords::default()
             },
         }],
     }
