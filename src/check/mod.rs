@@ -7,7 +7,8 @@
 //! `observe::Seen` for one record); `judge` is a pure function of that and the input that
 //! returns the findings, unit-tested without a DNS server. The checks: `host` (A/AAAA),
 //! `ptr`, `rbl`, `ns`, `dkim`, `spf`, `dmarc`, `mx`; [`jobs`] runs them. [`remote`] runs the
-//! same gathers and judges for any domain, without answers (`check DOMAIN`).
+//! same gathers and judges for any domain, without answers (`check DOMAIN`). [`requirements`]
+//! judges a report against Gmail's and Yahoo's sender requirements.
 //!
 //! Each record is read from every authoritative server of its zone
 //! ([`crate::dns::Authority`]): the newest zone's answer is judged, and servers that serve
@@ -34,6 +35,7 @@ mod ptr;
 mod rbl;
 pub mod remote;
 pub mod report;
+pub mod requirements;
 mod spf;
 mod spf_tree;
 mod txt;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::{domains, load_settings};
 use crate::check::port25::Target;
 use crate::check::remote::RemoteInput;
+use crate::check::requirements::{self, Scope};
 use crate::check::watch::{Event, WatchOptions, watch};
 use crate::check::{self, Report, report};
 use crate::cli::{CheckArgs, Cli, DnsArgs};
@@ -61,7 +62,8 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
         local.push(rt.block_on(flows::check::port25(&settings, &target, ip, &options)));
     }
     let report = flows::check::merge(&local, dns);
-    print(&report, args.json, color, &cli.invocation());
+    let requirements = requirements::verdict(&report, Scope::Server);
+    print_check(&report, &requirements, args.json, color, &cli.invocation());
     if !args.json && report.verdict() == check::Verdict::Pass && !crate::output::quiet() {
         sayln!("\nNext:");
         say!("{}", report::deliverability(&cli.invocation()));
@@ -121,12 +123,14 @@ fn remote(cli: &Cli, args: &CheckArgs) -> Result<u8> {
     let options = dns_options(&cli.dns)?;
     let input = RemoteInput { domains, selectors };
     let report = super::runtime()?.block_on(check::remote::run(&input, &options));
+    let requirements = requirements::verdict(&report, Scope::Remote);
     // no `mailsetup fix` lines: the wizard repairs this server, not someone's domain
     if args.json {
-        sayln!("{}", report::to_json(&report));
+        sayln!("{}", report::to_json_with(&report, &requirements));
     } else {
         let color = crate::output::color(false);
         say!("{}", report::to_human_with(&report, color, &|_| None));
+        say_requirements(&requirements);
     }
     Ok(report.exit_code())
 }
@@ -153,6 +157,30 @@ pub(super) fn print(report: &Report, json: bool, color: bool, invocation: &Invoc
     } else {
         let repair = |id: &str| repair(id, invocation);
         say!("{}", report::to_human_with(report, color, &repair));
+    }
+}
+
+/// `check`'s output: [`print`], with the sender-requirements verdict, in the JSON
+/// (`requirements`) or after the report for people.
+fn print_check(
+    report: &Report,
+    requirements: &requirements::Verdict,
+    json: bool,
+    color: bool,
+    invocation: &Invocation,
+) {
+    if json {
+        sayln!("{}", report::to_json_with(report, requirements));
+    } else {
+        print(report, false, color, invocation);
+        say_requirements(requirements);
+    }
+}
+
+/// The verdict's lines after a blank line (not with `-q`: they add no exit condition).
+fn say_requirements(requirements: &requirements::Verdict) {
+    if !crate::output::quiet() {
+        say!("\n{requirements}");
     }
 }
 
