@@ -177,10 +177,14 @@ fn print_check(
     }
 }
 
-/// The verdict's lines after a blank line (not with `-q`: they add no exit condition).
+/// The verdict's lines after a blank line (not with `-q`: they add no exit condition), each
+/// sanitized as the report is (a subject may come from DNS, e.g. an MX host).
 fn say_requirements(requirements: &requirements::Verdict) {
     if !crate::output::quiet() {
-        say!("\n{requirements}");
+        say!("\n");
+        for line in requirements.to_string().lines() {
+            sayln!("{}", crate::dns::sanitize(line));
+        }
     }
 }
 
