@@ -60,8 +60,9 @@ const PTR_BLOCKERS: &[&str] = &[
 /// The finding that outbound TLS is off (`smtp_tls_security_level` `none` or empty): the
 /// TLS step's id, matched by its string.
 const TLS_BLOCKERS: &[&str] = &["tls.outbound-off"];
-/// The check line that reads Postfix's outbound TLS settings (the TLS step's local check):
-/// any line whose name starts with this.
+/// The check line that reads Postfix's outbound TLS settings (the TLS step's local check of
+/// main.cf). Only this one decides the rule: a line about inbound STARTTLS or the
+/// certificate, unknown beneath a `--root` or with `--offline`, says nothing about outbound.
 const TLS_LINE: &str = "tls";
 
 /// A decision and its evidence.
@@ -315,7 +316,7 @@ impl Facts<'_> {
             .report
             .checked
             .iter()
-            .filter(|c| c.check.starts_with(TLS_LINE))
+            .filter(|c| c.check == TLS_LINE)
             .collect();
         let blockers = self.blockers(TLS_BLOCKERS, None);
         if !blockers.is_empty() {

@@ -292,6 +292,15 @@ fn tls_is_gmails_and_needs_its_check() {
         blocking_ids(rule(set(&v, Gmail, All), Rule::Tls)),
         ["tls.outbound-off"]
     );
+    // a line about inbound STARTTLS that could not tell says nothing about outbound TLS
+    let mut r = passing(&["example.org"]);
+    r.checked.push(line(
+        "starttls",
+        "mail.example.org:25",
+        HOST,
+        Status::Unknown,
+    ));
+    assert_eq!(statuses(&verdict(&r, Scope::Server)), [Met; 4]);
     // another TLS finding (a weak protocol enabled) does not stop TLS being used
     let mut r = passing(&["example.org"]);
     r.findings
