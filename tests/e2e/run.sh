@@ -611,7 +611,7 @@ check "check prints the sender-requirements verdict: yahoo (all senders): met" \
   grep -qx '  yahoo (all senders): met' "$CHECK_OUT"
 check "check prints the sender-requirements verdict: yahoo (bulk senders): met" \
   grep -qx '  yahoo (bulk senders): met' "$CHECK_OUT"
-grep -E '^  (gmail|yahoo) \(' "$CHECK_OUT" | sed 's/^/  verdict: /'
+grep -E '^  (gmail|yahoo) \(' "$CHECK_OUT" | sed 's/^  /  verdict: /'
 py_checks "$PY" "$HERE/check_json.py" "$LAB/check.json" requirements \
   yahoo:all=met yahoo:bulk=met gmail:all=met~tls gmail:bulk=met~tls
 check "check --offline has no smtp line" sh -c "! grep -q '\"check\":\"smtp\"' '$LAB/check.json'"
