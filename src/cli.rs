@@ -100,7 +100,8 @@ pub enum Command {
         domain: Vec<String>,
     },
     /// Check through live DNS, at every authoritative server, that the records are published
-    /// and right; say what is wrong and how to fix it.
+    /// and right; say what is wrong and how to fix it, and whether Gmail's and Yahoo's sender
+    /// requirements are met.
     Check(CheckArgs),
     /// Open the wizard at the step that repairs a failing check (ID as `check` prints it,
     /// e.g. ipv6.no-ptr), with the finding shown.

@@ -10,6 +10,7 @@
 //! records); [`jobs`] runs them. The HTTPS fetch of the MTA-STS policy is not a DNS check:
 //! [`sts_policy`], run by the caller (off with `--offline`). [`remote`] runs the
 //! same gathers and judges for any domain, without answers (`check DOMAIN`).
+//! [`requirements`] judges a report against Gmail's and Yahoo's sender requirements.
 //!
 //! Each record is read from every authoritative server of its zone
 //! ([`crate::dns::Authority`]): the newest zone's answer is judged, and servers that serve
@@ -36,6 +37,7 @@ mod ptr;
 mod rbl;
 pub mod remote;
 pub mod report;
+pub mod requirements;
 mod spf;
 mod spf_tree;
 pub mod starttls;

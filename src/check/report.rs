@@ -25,17 +25,30 @@ use crate::dns::sanitize;
 /// `{"findings":[{"id","severity","subject","message","found","expected","fix"}],
 ///   "checked":[{"check","subject","status"}],"verdict":"pass|fail|unverifiable"}`.
 pub fn to_json(report: &Report) -> String {
+    json(report, None)
+}
+
+/// [`to_json`] with one more field after `verdict`: `requirements`, the sender-requirements
+/// verdict ([`super::requirements::Verdict`], an array of rule sets). `check --json`.
+pub fn to_json_with(report: &Report, requirements: &super::requirements::Verdict) -> String {
+    json(report, Some(requirements))
+}
+
+fn json(report: &Report, requirements: Option<&super::requirements::Verdict>) -> String {
     // Serializing strings and unit enums cannot fail; keep the output JSON if it ever does.
     #[derive(serde::Serialize)]
     struct Json<'a> {
         findings: &'a [super::Finding],
         checked: &'a [super::Checked],
         verdict: super::Verdict,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        requirements: Option<&'a super::requirements::Verdict>,
     }
     let json = Json {
         findings: &report.findings,
         checked: &report.checked,
         verdict: report.verdict(),
+        requirements,
     };
     serde_json::to_string(&json).unwrap_or_else(|e| {
         serde_json::json!({ "error": format!("cannot serialize report: {e}") }).to_string()

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::{domains, load_settings};
 use crate::check::port25::Target;
 use crate::check::remote::RemoteInput;
+use crate::check::requirements::{self, Scope};
 use crate::check::watch::{Event, WatchOptions, watch};
 use crate::check::{self, Report, report};
 use crate::cli::{CheckArgs, Cli, DnsArgs};
@@ -74,7 +75,8 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
             .checked
             .extend(results.into_iter().map(|r| r.checked));
     }
-    print(&report, args.json, color, &cli.invocation());
+    let requirements = requirements::verdict(&report, Scope::Server);
+    print_check(&report, &requirements, args.json, color, &cli.invocation());
     if let Some(note) = note {
         notln!("note: {note}");
     }
@@ -202,12 +204,14 @@ fn remote(cli: &Cli, args: &CheckArgs) -> Result<u8> {
     let options = dns_options(&cli.dns)?;
     let input = RemoteInput { domains, selectors };
     let report = super::runtime()?.block_on(check::remote::run(&input, &options));
+    let requirements = requirements::verdict(&report, Scope::Remote);
     // no `mailsetup fix` lines: the wizard repairs this server, not someone's domain
     if args.json {
-        sayln!("{}", report::to_json(&report));
+        sayln!("{}", report::to_json_with(&report, &requirements));
     } else {
         let color = crate::output::color(false);
         say!("{}", report::to_human_with(&report, color, &|_| None));
+        say_requirements(&requirements);
     }
     Ok(report.exit_code())
 }
@@ -234,6 +238,34 @@ pub(super) fn print(report: &Report, json: bool, color: bool, invocation: &Invoc
     } else {
         let repair = |id: &str| repair(id, invocation);
         say!("{}", report::to_human_with(report, color, &repair));
+    }
+}
+
+/// `check`'s output: [`print`], with the sender-requirements verdict, in the JSON
+/// (`requirements`) or after the report for people.
+fn print_check(
+    report: &Report,
+    requirements: &requirements::Verdict,
+    json: bool,
+    color: bool,
+    invocation: &Invocation,
+) {
+    if json {
+        sayln!("{}", report::to_json_with(report, requirements));
+    } else {
+        print(report, false, color, invocation);
+        say_requirements(requirements);
+    }
+}
+
+/// The verdict's lines after a blank line (not with `-q`: they add no exit condition), each
+/// sanitized as the report is (a subject may come from DNS, e.g. an MX host).
+fn say_requirements(requirements: &requirements::Verdict) {
+    if !crate::output::quiet() {
+        say!("\n");
+        for line in requirements.to_string().lines() {
+            sayln!("{}", crate::dns::sanitize(line));
+        }
     }
 }
 

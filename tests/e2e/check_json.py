@@ -6,6 +6,13 @@ are listed under "findings" (objects; a "severity" other than error/warning is i
                                                severity error or warning
   check_json.py FILE findings SUBJECT KIND...  findings exist, and one of them names SUBJECT and
                                                each KIND (case-insensitive substring of its text)
+  check_json.py FILE requirements SPEC...    the sender-requirements verdict ("requirements", an
+                                               array of rule sets); each SPEC is
+                                               RECEIVER:SENDERS=STATUS (met, not-met, not-verifiable);
+                                               =met~RULE also accepts not-verifiable when RULE is the
+                                               only setup rule not met; =not-met@ID,ID: each ID blocks
+                                               a rule of the set. "findings", "checked" and "verdict"
+                                               must be there too (scripts match on them).
 Prints PASS/FAIL lines; exit 0 iff no FAIL.
 """
 import json
@@ -21,6 +28,35 @@ def strings(x):
     elif isinstance(x, list):
         for v in x:
             yield from strings(v)
+
+
+def requirements(spec, sets, report):
+    """Judge one RECEIVER:SENDERS=STATUS[~RULE|@ID,ID] against the rule sets."""
+    name, want = spec.split("=", 1)
+    receiver, senders = name.split(":", 1)
+    found = [s for s in sets if s.get("receiver") == receiver and s.get("senders") == senders]
+    if not found:
+        report(False, "requirements has %s (%s senders)" % (receiver, senders))
+        return
+    rs = found[0]
+    status = rs.get("status")
+    open_rules = [r for r in rs.get("rules", []) if r.get("about") == "setup" and r.get("status") != "met"]
+    print("INFO requirements %s (%s senders): %s; open: %s" % (
+        receiver, senders, status,
+        "; ".join("%s %s %s" % (r.get("rule"), r.get("status"),
+                                [b.get("id") for b in r.get("blocking", [])] or r.get("unverified"))
+                  for r in open_rules) or "none"))
+    if "~" in want:
+        want, rule = want.split("~", 1)
+        ok = status == want or (status == "not-verifiable" and [r.get("rule") for r in open_rules] == [rule])
+        report(ok, "requirements %s (%s senders) is %s, or not verifiable for %s alone" % (receiver, senders, want, rule))
+    elif "@" in want:
+        want, ids = want.split("@", 1)
+        blocking = {b.get("id") for r in rs.get("rules", []) for b in r.get("blocking", [])}
+        report(status == want and set(ids.split(",")) <= blocking,
+               "requirements %s (%s senders) is %s, blocked by %s" % (receiver, senders, want, ids))
+    else:
+        report(status == want, "requirements %s (%s senders) is %s" % (receiver, senders, want))
 
 
 def main(argv):
@@ -51,6 +87,13 @@ def main(argv):
         for f in findings:
             print("INFO finding: %s" % " ".join(strings(f))[:200])
         report(not bad, "check --json lists no error/warning findings (%d)" % len(bad))
+    elif mode == "requirements":
+        for field in ("findings", "checked", "verdict"):
+            report(field in doc, "check --json still has %s" % field)
+        sets = doc.get("requirements")
+        report(isinstance(sets, list), "check --json has requirements (an array)")
+        for spec in argv[3:]:
+            requirements(spec, sets if isinstance(sets, list) else [], report)
     else:
         subject, kinds = argv[3].lower(), [k.lower() for k in argv[4:]]
         texts = [" ".join(strings(f)) for f in findings]

@@ -18,8 +18,9 @@
 #   7. independent verification: dkimpy (dkim=pass, d=, s=), pyspf (pass / not pass),
 #      opendkim-testkey, and the dkimverify CLI (when named can also listen on :53)
 #   8. `mailsetup check --nameserver 127.0.0.1:$DNS_PORT --authoritative-port $DNS_PORT` (+ --json)
-#      -> 0; with a wrong DKIM key and no DMARC record published for example.net -> 1 naming
-#      both; `check --watch`, started while it is broken, exits 0 once the zone is put back;
+#      -> 0, its sender-requirements verdict met for Yahoo's rule sets (Gmail's: met, or not
+#      verifiable for outbound TLS alone); with a wrong DKIM key and no DMARC record published
+#      for example.net -> 1 naming both, the bulk rule sets not met for them; `check --watch`, started while it is broken, exits 0 once the zone is put back;
 #      `selftest` -> 0 touching no file, queue or mailbox; `selftest --via-postfix --to
 #      root@localhost` -> every domain by SMTP and by sendmail read back from /var/mail/root, verified;
 #      the outbound port-25 probe: `--port25-domain smtp-probe.example` (MX served by named ->
@@ -620,11 +621,21 @@ tls_lab_cert   # the lab CA's certificate for $HOST where the stock main.cf look
 LABNS=(--nameserver "127.0.0.1:$DNS_PORT" --authoritative-port "$DNS_PORT" --offline)
 ms check --answers "$ANSWERS" "${LABNS[@]}"
 timing "mailsetup check" "$MS_SECS"
+CHECK_OUT=$MS_OUT
 check "check --nameserver 127.0.0.1:$DNS_PORT exits 0" test "$MS_RC" = 0
 ms_stdout "$LAB/check.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
 show_file "$LAB/check.json" | head -40
 check "check --json exits 0" test "$MS_RC" = 0
 py_checks "$PY" "$HERE/check_json.py" "$LAB/check.json" clean dkim spf dmarc mx a ptr ns rbl
+# the sender-requirements verdict on the real daemons (--root /: whether they run and sign is
+# seen): Yahoo's and Gmail's rule sets met (Gmail's TLS rule by the TLS step's check of main.cf)
+check "check prints the sender-requirements verdict: yahoo (all senders): met" \
+  grep -qx '  yahoo (all senders): met' "$CHECK_OUT"
+check "check prints the sender-requirements verdict: yahoo (bulk senders): met" \
+  grep -qx '  yahoo (bulk senders): met' "$CHECK_OUT"
+grep -E '^  (gmail|yahoo) \(' "$CHECK_OUT" | sed 's/^  /  verdict: /'
+py_checks "$PY" "$HERE/check_json.py" "$LAB/check.json" requirements \
+  yahoo:all=met yahoo:bulk=met gmail:all=met gmail:bulk=met
 check "check --offline has no smtp line" sh -c "! grep -q '\"check\":\"smtp\"' '$LAB/check.json'"
 # outbound port 25: the MX of smtp-probe.example (named) is 127.0.0.1, where Postfix listens
 P25NS=(--nameserver "127.0.0.1:$DNS_PORT" --authoritative-port "$DNS_PORT")
@@ -696,6 +707,10 @@ if set_zone $((SERIAL + 1)) "$N/records.$BROKEN.broken"; then
   ms_stdout "$LAB/check-broken.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
   check "check exits 1 when $BROKEN has a wrong DKIM key and no DMARC record" test "$MS_RC" = 1
   py_checks "$PY" "$HERE/check_json.py" "$LAB/check-broken.json" findings "$BROKEN" dkim dmarc
+  # SPF still passes for $BROKEN: all senders met; bulk not met, blocked by both ids
+  py_checks "$PY" "$HERE/check_json.py" "$LAB/check-broken.json" requirements \
+    yahoo:all=met yahoo:bulk=not-met@dkim.key-mismatch,dmarc.missing \
+    gmail:bulk=not-met@dkim.key-mismatch,dmarc.missing
   ms_stdout "$LAB/selftest-broken.json" selftest --answers "$ANSWERS" "${LABNS[@]}" --json
   check "selftest exits 1 when $BROKEN publishes another key" test "$MS_RC" = 1
   check "selftest names selftest.dkim-fail-published for $BROKEN" \

@@ -82,10 +82,17 @@ async fn healthy_zones_pass_in_plain_text() {
         "{}",
         run.stdout
     );
-    // then the deliverability next step (tests/it/port25.rs reads it)
+    // then the sender-requirements verdict (tests/it/requirements.rs reads it) and the
+    // deliverability next step (tests/it/port25.rs reads it)
     assert!(
         run.stdout
-            .contains("checks passed, no problems.\n\nNext:\nTest deliverability"),
+            .contains("checks passed, no problems.\n\nSender requirements (Gmail, Yahoo"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(" unsubscribe)\n\nNext:\nTest deliverability"),
         "{}",
         run.stdout
     );

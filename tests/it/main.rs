@@ -32,6 +32,7 @@ mod opendkim_tables;
 mod port25;
 mod records;
 mod remote;
+mod requirements;
 mod selftest;
 mod selftest_via_postfix;
 mod signer;
