@@ -104,34 +104,6 @@ const EXCUSED: &[(&str, &str)] = &[
         ids::SMTP_PORT25_UNKNOWN,
         "\"could not ask\": the port-25 target did not resolve; tests/it/port25.rs covers it",
     ),
-    (
-        ids::TLS_STARTTLS_MISSING,
-        "the live listener, not the zones: no record clears it; tests/it/tls_checks.rs produces it against a loopback SMTP server without STARTTLS",
-    ),
-    (
-        ids::TLS_HANDSHAKE_FAILED,
-        "the live listener's TLS, not the zones; src/check/starttls_tests.rs produces it against a loopback server that answers STARTTLS with no TLS",
-    ),
-    (
-        ids::TLS_CERT_UNTRUSTED,
-        "the certificate, not the zones; tests/it/tls_checks.rs (another CA) and the e2e (phase 8b) produce it",
-    ),
-    (
-        ids::TLS_CERT_NAME_MISMATCH,
-        "the certificate's names, not the zones; tests/it/tls_checks.rs and the e2e (phase 8b) produce it",
-    ),
-    (
-        ids::TLS_CERT_EXPIRING,
-        "the certificate's dates, not the zones; src/check/tls_cert_tests.rs produces it",
-    ),
-    (
-        ids::TLS_CERT_EXPIRED,
-        "the certificate's dates, not the zones; tests/it/tls_checks.rs and the e2e (phase 8b) produce it",
-    ),
-    (
-        ids::TLS_KEY_MISMATCH,
-        "the configured key, not the zones; tests/it/tls_checks.rs produces it",
-    ),
 ];
 
 /// Which healthy world (and tree) a case starts from.
