@@ -115,6 +115,7 @@ pub mod plan;
 pub mod postfix;
 pub mod provider;
 pub mod records;
+pub mod rotate;
 pub mod selftest;
 pub mod settings;
 pub mod tui;

@@ -36,7 +36,7 @@ pub mod remote;
 pub mod report;
 mod spf;
 mod spf_tree;
-mod txt;
+pub(crate) mod txt;
 pub mod watch;
 
 use std::net::{Ipv4Addr, Ipv6Addr};

@@ -54,6 +54,9 @@ pub struct Current {
     pub policyd_spf: bool,
     /// amavisd-new's configuration snippets and the keys they declare.
     pub amavis: AmavisState,
+    /// Per signing domain with a `*@domain` SigningTable entry: the selector OpenDKIM signs
+    /// with now, and the size of the key the KeyTable names for it (None: unreadable).
+    pub signing: BTreeMap<Domain, (String, Option<usize>)>,
 }
 
 /// amavisd-new as this root has it: /etc/amavis/conf.d/* (each read through the fence; a
@@ -150,6 +153,23 @@ impl Current {
             let path = key_path(&table, domain, settings);
             keys.insert(domain.clone(), read_key(root, &path)?);
         }
+        let signing_table = system::read_file(root, system::SIGNING_TABLE)?;
+        let st = crate::opendkim::SigningTable::parse(signing_table.text.as_deref().unwrap_or(""));
+        let mut signing = BTreeMap::new();
+        for domain in &settings.domains {
+            let Some(selector) = crate::rotate::signing_selector(&st, domain) else {
+                continue;
+            };
+            let bits = if selector == settings.selector.as_str() {
+                keys.get(domain)
+                    .and_then(|k: &KeyState| k.public.as_ref().map(|p| p.bits))
+            } else {
+                crate::rotate::key_of(&table, domain, &selector)
+                    .and_then(|path| read_key(root, &path).ok())
+                    .and_then(|k| k.public.map(|p| p.bits))
+            };
+            signing.insert(domain.clone(), (selector, bits));
+        }
         let mut dirs = BTreeMap::new();
         let mut wanted: Vec<PathBuf> = vec![
             system::OPENDKIM_DIR.into(),
@@ -177,7 +197,7 @@ impl Current {
             opendmarc_conf: system::read_file(root, system::OPENDMARC_CONF)?,
             default_opendmarc: system::read_file(root, system::DEFAULT_OPENDMARC)?,
             key_table,
-            signing_table: system::read_file(root, system::SIGNING_TABLE)?,
+            signing_table,
             trusted_hosts: system::read_file(root, system::TRUSTED_HOSTS)?,
             keys,
             dirs,
@@ -193,6 +213,7 @@ impl Current {
                 .flatten()
                 .is_some_and(|s| matches!(s.kind, Kind::File | Kind::Symlink)),
             amavis: AmavisState::read(root, &settings.domains),
+            signing,
         })
     }
 }

@@ -31,6 +31,7 @@ mod opendkim_tables;
 mod port25;
 mod records;
 mod remote;
+mod rotate;
 mod selftest;
 mod selftest_via_postfix;
 mod signer;
