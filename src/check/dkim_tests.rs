@@ -170,7 +170,9 @@ fn a_1024_bit_key_is_weak() {
     // is published: the fix names the answer to change and the command
     let fix = f.fix.as_deref().unwrap();
     assert!(
-        fix.contains("set key_bits = 2048 in the answers and run `mailsetup rotate --domain example.org`"),
+        fix.contains(
+            "set key_bits = 2048 in the answers and run `mailsetup rotate --domain example.org`"
+        ),
         "{fix}"
     );
     assert_eq!(status(&findings), Status::Warn);

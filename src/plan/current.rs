@@ -54,8 +54,9 @@ pub struct Current {
     pub policyd_spf: bool,
     /// amavisd-new's configuration snippets and the keys they declare.
     pub amavis: AmavisState,
-    /// Per signing domain with a `*@domain` SigningTable entry: the selector OpenDKIM signs
-    /// with now, and the size of the key the KeyTable names for it (None: unreadable).
+    /// Per signing domain with a `*@domain` SigningTable entry whose key name the KeyTable
+    /// defines: the selector OpenDKIM signs with now, and the size of the key the KeyTable
+    /// names for it (None: unreadable).
     pub signing: BTreeMap<Domain, (String, Option<usize>)>,
 }
 
@@ -157,7 +158,11 @@ impl Current {
         let st = crate::opendkim::SigningTable::parse(signing_table.text.as_deref().unwrap_or(""));
         let mut signing = BTreeMap::new();
         for domain in &settings.domains {
-            let Some(selector) = crate::rotate::signing_selector(&st, domain) else {
+            // an entry whose key name the KeyTable does not define signs nothing: that is
+            // a conflict for the Tables part to report, not a key to rotate away from
+            let Some(selector) = crate::rotate::signing_selector(&st, domain)
+                .filter(|s| crate::rotate::key_of(&table, domain, s).is_some())
+            else {
                 continue;
             };
             let bits = if selector == settings.selector.as_str() {
