@@ -48,6 +48,10 @@
 #      too: with signer = "opendkim" the fix turns its signing off, with signer = "amavisd-new"
 #      it unwires OpenDKIM and the records carry amavisd-new's keys; one DKIM-Signature per
 #      message either way, verified by dkimpy; amavisd stopped by PID, its files put back
+#  10d. DKIM key rotation (tests/e2e/rotate.sh): a second named on 127.0.0.2 as ns2 of the first
+#      domain withholds the new record: `rotate` exits 1 naming ns2 and the old key keeps signing
+#      (dkimpy); a rotate killed while waiting resumes; published at ns2, it switches and mail
+#      verifies under the new selector; `rotate --finish` retires the old key
 #  11. cleanup (trap): stop daemons by PID, restore, verify the machine state, summary + timings
 #
 # Env: MAILSETUP (binary; default $REPO/target/debug/mailsetup, built with cargo if absent),
@@ -843,4 +847,10 @@ timing "break and repair" "$(secs "$t")"
 # named serving the zones and the daemons running
 # shellcheck source=tests/e2e/amavis.sh
 source "$HERE/amavis.sh"
+
+# ---------------------------------------------------------------- 10d. key rotation
+# after 10c: named serving the zones, postfix + opendkim running; the last phase, since it
+# moves the answers to a new selector and retires the old keys (the cleanup restores them)
+# shellcheck source=tests/e2e/rotate.sh
+source "$HERE/rotate.sh"
 phase_end
