@@ -171,7 +171,7 @@ fn a_1024_bit_key_is_weak() {
     let fix = f.fix.as_deref().unwrap();
     assert!(
         fix.contains(
-            "set key_bits = 2048 in the answers and run `mailsetup rotate --domain example.org`"
+            "key_bits = 2048 in the answers, then `mailsetup rotate --domain example.org`"
         ),
         "{fix}"
     );
