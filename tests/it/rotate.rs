@@ -186,6 +186,22 @@ async fn rotation_waits_for_every_server_then_switches_and_finish_retires_the_ol
     );
     assert!(run.stdout.contains("restart opendkim"), "{}", run.stdout);
 
+    // check: an info until --finish, with the date the old record may go
+    let mut args = vec![
+        "check".to_string(),
+        "--domain".into(),
+        "example.org".into(),
+        "--offline".into(),
+    ];
+    args.extend(both.args());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let check = tree.run(&refs);
+    assert!(
+        check.stdout.contains("info dkim.rotation-pending: OpenDKIM signs with s2; the old key of mail waits for `mailsetup rotate --finish`, and its record may be deleted after"),
+        "{}",
+        check.stdout
+    );
+
     // finish: the old key retired, its KeyTable line gone, the record to delete printed
     let run = rotate(&tree, &both, &["--finish"]);
     run.expect_code(0);
