@@ -165,11 +165,18 @@ fn start(
             }
             continue;
         }
-        let current =
-            rotate::signing_selector(&st, d).unwrap_or_else(|| settings.selector.to_string());
-        let old_key = rotate::key_of(&kt, d, &current).unwrap_or_else(|| {
-            PathBuf::from(format!("{}/{d}/{current}.private", system::KEYS_DIR))
-        });
+        // a rotation changes the key that signs: a domain not signed yet gets its first key
+        // from `apply`
+        let Some((current, old_key)) = rotate::signing_selector(&st, d)
+            .and_then(|s| rotate::key_of(&kt, d, &s).map(|k| (s, k)))
+        else {
+            return Err(Error::Refused(format!(
+                "{d} is not signed yet: the SigningTable has no *@{d} line whose key the \
+                 KeyTable names; nothing was changed\n  fix: run `{}` first; rotate changes \
+                 a key that signs",
+                cli.invocation().command("apply")
+            )));
+        };
         let new =
             rotate::new_selector(given, &settings.selector, &current, now).map_err(|reason| {
                 Error::Invalid {

@@ -290,3 +290,26 @@ fn plan_with_a_changed_key_size_shows_a_rotation_not_an_error() {
     );
     assert!(!run.stdout.contains("SigningTable"), "{}", run.stdout);
 }
+
+#[test]
+fn a_domain_not_signed_yet_is_refused_and_nothing_is_written() {
+    let tree = Tree::debian12();
+    tree.write(
+        "/etc/mailsetup/answers.toml",
+        &std::fs::read_to_string(ANSWERS).unwrap(),
+    );
+    let before = tree.snapshot();
+    let run = tree.run(&["rotate", "--yes", "--timeout", "0"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("example.org is not signed yet"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("mailsetup --root [ROOT] apply"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree.snapshot(), before);
+}
