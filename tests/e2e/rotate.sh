@@ -43,6 +43,7 @@ cat >"$N2/named.conf" <<EOF
 options {
     directory "$N2/work";
     pid-file "$N2/work/named.pid";
+    lock-file "$N2/work/named.lock";   # the default, /run/named/named.lock, is the first named's
     session-keyfile "$N2/work/session.key";
     listen-on port $DNS_PORT { 127.0.0.2; };
     listen-on-v6 { none; };
@@ -52,6 +53,8 @@ options {
     notify no;
 };
 controls { };
+logging { channel f { file "$N2/work/named.log"; severity info; print-time yes; };
+          category default { f; }; };
 zone "$RD" { type primary; file "$N2/db.$RD"; };
 EOF
 check "rotate: named-checkconf (ns2)" quiet_ok named-checkconf "$N2/named.conf"
@@ -59,7 +62,7 @@ kill -HUP "$NAMED_PID"
 setsid named -f -u bind -c "$N2/named.conf" </dev/null >"$N2/named.stdout" 2>&1 &
 NAMED2_PID=$!
 wait_for 20 sh -c "dig +time=1 +tries=1 @127.0.0.2 -p $DNS_PORT +short $RD SOA | grep -q ' $SERIAL4 '" \
-  || { show_file "$N2/named.stdout"; fail "rotate: ns2 (127.0.0.2:$DNS_PORT) does not serve $RD"; }
+  || { show_file "$N2/named.stdout"; show_file "$N2/work/named.log"; fail "rotate: ns2 (127.0.0.2:$DNS_PORT) does not serve $RD"; }
 for d in "${DOMAINS[@]}"; do
   wait_for 10 sh -c "dig @127.0.0.1 -p $DNS_PORT +short $d SOA | grep -q ' $SERIAL4 '" || fail "rotate: named did not load $d serial $SERIAL4"
 done
