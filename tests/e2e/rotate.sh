@@ -2,8 +2,8 @@
 # postfix + opendkim running (amavisd-new stopped).
 #
 # `mailsetup rotate` with the real OpenDKIM and BIND: ${DOMAINS[0]} gets a second nameserver,
-# ns2 (a second named on 127.0.0.2:$DNS_PORT, stopped by PID at the end, and by the cleanup's
-# sweep of named processes). The new record is withheld from ns2: rotate exits 1 naming ns2,
+# ns2 (a second named on 127.0.0.2:$DNS_PORT, an address added to lo for it and taken away at
+# the end; stopped by PID, and by the cleanup's sweep of named processes). The new record is withheld from ns2: rotate exits 1 naming ns2,
 # the SigningTable keeps the old selector and mail still verifies with dkimpy under it; a
 # rotate killed while waiting leaves its state, and the next one resumes it; published at both
 # servers, rotate switches KeyTable and SigningTable, restarts OpenDKIM, and mail verifies with
@@ -59,6 +59,11 @@ zone "$RD" { type primary; file "$N2/db.$RD"; };
 EOF
 check "rotate: named-checkconf (ns2)" quiet_ok named-checkconf "$N2/named.conf"
 kill -HUP "$NAMED_PID"
+# named listens only on addresses an interface has: lo has 127.0.0.1/8, not 127.0.0.2
+ROT_LO_ADDED=0
+if ! ip -4 addr show dev lo | grep -q ' 127\.0\.0\.2/'; then
+  ip addr add 127.0.0.2/32 dev lo && ROT_LO_ADDED=1 || fail "rotate: cannot add 127.0.0.2 to lo"
+fi
 setsid named -f -u bind -c "$N2/named.conf" </dev/null >"$N2/named.stdout" 2>&1 &
 NAMED2_PID=$!
 wait_for 20 sh -c "dig +time=1 +tries=1 @127.0.0.2 -p $DNS_PORT +short $RD SOA | grep -q ' $SERIAL4 '" \
@@ -148,4 +153,5 @@ ms selftest --answers "$ANSWERS" "${LABNS[@]}"
 check "rotate: selftest passes after --finish (OpenDKIM signs with $NEWSEL)" test "$MS_RC" = 0
 
 stop_pids named2 "$NAMED2_PID" || fail "named (ns2) did not stop on TERM"
+if [ "$ROT_LO_ADDED" = 1 ]; then ip addr del 127.0.0.2/32 dev lo 2>/dev/null || true; ROT_LO_ADDED=0; fi
 timing "key rotation" "$(secs "$t")"

@@ -238,6 +238,7 @@ cleanup() {
     stop_pids named $NAMED_PID $(not_in "$PRE_NAMED" $(pgrep -x named || true)) || fail "named did not stop on TERM"
     stop_pids syslog-sink $SINK_PID
     ip addr del 198.51.100.25/32 dev lo 2>/dev/null || true   # phase 10a's sender address
+    [ "${ROT_LO_ADDED:-0}" != 1 ] || ip addr del 127.0.0.2/32 dev lo 2>/dev/null || true   # phase 10d's ns2
     if [ "$CREATED_DEVLOG" = 1 ]; then rm -f /dev/log; fi
     check "no postfix/opendkim/opendmarc/named process left running" \
       test -z "$(postfix_master_pids)$(postfix_child_pids)$(not_in "$PRE_ODK" $(pgrep -x opendkim || true))$(not_in "$PRE_ODM" $(pgrep -x opendmarc || true))$(not_in "$PRE_NAMED" $(pgrep -x named || true))"
