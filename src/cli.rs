@@ -143,6 +143,10 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Rotate the DKIM key: a new selector and key (the old one keeps signing), its record
+    /// printed; wait until every authoritative server serves it; then switch KeyTable and
+    /// SigningTable to it in one transaction and restart OpenDKIM. Run it again to resume.
+    Rotate(RotateArgs),
     /// Write the man page and the shell completions into DIR (for the Debian package: see
     /// install.sh). Hidden: not a command for operators.
     #[command(hide = true)]
@@ -164,6 +168,32 @@ pub struct DnsArgs {
     /// nameservers listen elsewhere (e.g. BIND on 127.0.0.1:5353).
     #[arg(long, global = true, value_name = "PORT", default_value_t = DEFAULT_AUTHORITATIVE_PORT, value_parser = clap::value_parser!(u16).range(1..))]
     pub authoritative_port: u16,
+}
+
+/// `mailsetup rotate` options.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// Only this domain (repeatable); by default every domain of the answers file.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Vec<String>,
+    /// The new selector (default: the answers' selector when it is not the one signing now,
+    /// else sYYYYMM of today).
+    #[arg(long, value_name = "S")]
+    pub selector: Option<String>,
+    /// Days the old record stays published after the switch.
+    #[arg(long, value_name = "DAYS", default_value_t = crate::rotate::DEFAULT_KEEP_OLD_DAYS, value_parser = clap::value_parser!(u32).range(0..=365))]
+    pub keep_old: u32,
+    /// End a switched rotation: check nothing signs with the old selector, retire the old
+    /// key, and print the record to delete.
+    #[arg(long, conflicts_with_all = ["selector"])]
+    pub finish: bool,
+    /// Seconds between DNS rounds while waiting for the new record.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub interval: u64,
+    /// Give up waiting after this many seconds (exit 1; the rotation is kept: run again to
+    /// resume it).
+    #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(0..=86400))]
+    pub timeout: u64,
 }
 
 /// `mailsetup check` options.

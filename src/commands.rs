@@ -17,6 +17,7 @@ use crate::values::Domain;
 mod apply_cmd;
 mod check;
 mod demo;
+mod rotate_cmd;
 mod selftest_cmd;
 mod wizard;
 
@@ -104,6 +105,7 @@ fn command(root: &Root, cli: &Cli) -> Result<u8> {
         }
         Some(Command::Check(args)) => check::run(root, cli, args),
         Some(Command::Rollback { force }) => rollback_cmd(root, cli, *force),
+        Some(Command::Rotate(args)) => rotate_cmd::run(root, cli, args),
     }
 }
 
@@ -165,19 +167,28 @@ fn plan_cmd(root: &Root, cli: &Cli, json: bool) -> Result<u8> {
     let (_, plan) = crate::flows::plan::of(root, &settings, crate::plan::Part::ALL)?;
     if json {
         let mut out = serde_json::Map::new();
-        out.insert("changed".into(), (!plan.is_empty()).into());
+        out.insert("changed".into(), plan.pending().into());
         out.extend(crate::plan::to_json(&plan));
         jsonln!(serde_json::Value::Object(out));
-        return Ok(u8::from(!plan.is_empty()));
+        return Ok(u8::from(plan.pending()));
     }
     say!("{plan}");
-    if plan.is_empty() {
+    if !plan.pending() {
         return Ok(0);
     }
-    sayln!(
-        "\n(dry run: nothing was written; `{}` makes these changes)",
-        cli.invocation().command("apply")
-    );
+    for r in &plan.rotations {
+        sayln!(
+            "rotate: run `{}`",
+            cli.invocation()
+                .command(&format!("rotate --domain {}", r.domain))
+        );
+    }
+    if !plan.is_empty() {
+        sayln!(
+            "\n(dry run: nothing was written; `{}` makes these changes)",
+            cli.invocation().command("apply")
+        );
+    }
     Ok(1)
 }
 
@@ -301,6 +312,7 @@ fn needs_root(root: &Root, cli: &Cli, dry_run: bool) -> Result<()> {
         Some(Command::Apply { .. }) => (true, "apply"),
         Some(Command::Fix { .. }) => (cli.yes, "fix --yes"),
         Some(Command::Rollback { .. }) => (true, "rollback"),
+        Some(Command::Rotate(_)) => (true, "rotate"),
         _ => (false, ""),
     };
     if writes && !dry_run && root.is_host() && !nix::unistd::Uid::effective().is_root() {

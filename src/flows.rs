@@ -7,6 +7,7 @@
 pub mod check;
 pub mod plan;
 pub mod records;
+pub mod rotate;
 pub mod settings;
 
 use std::time::SystemTime;

@@ -14,7 +14,7 @@ pub const PROGRAM: &str = "mailsetup";
 
 /// The commands that ask DNS, and so take `--nameserver` and `--authoritative-port` (`""`:
 /// the wizard itself, whose Verify step checks).
-const ASKING_DNS: [&str; 5] = ["", "check", "fix", "apply", "selftest"];
+const ASKING_DNS: [&str; 6] = ["", "check", "fix", "apply", "selftest", "rotate"];
 
 /// The commands that never read the answers (`rollback` undoes what the journal says).
 const WITHOUT_ANSWERS: [&str; 1] = ["rollback"];

@@ -10,6 +10,7 @@
 //!   [`milter`] (the sockets, OpenDKIM's and OpenDMARC's, named on both sides), [`provider`] (the
 //!   hosting providers' reverse-DNS and port-25 procedures, and the guess from a PTR name), [`records`] (the DNS records to publish),
 //!   [`plan`] (what would change, with its service actions; its `Display` is the diff),
+//!   [`rotate`] (a DKIM key rotation: its state, the new selector, the tables' switch),
 //!   [`invocation`] (the options of the run a printed command repeats),
 //!   [`wizard`] (the wizard's state machine: `update` returns effects), [`error`].
 //! - Judges (pure over what was gathered): [`check`] (the DNS checks' rules, ids and report;
@@ -23,7 +24,7 @@
 //!   is spawned, `host::probe` what the local checks look at), [`selftest`]'s milter client
 //!   and mail.
 //! - Use cases shared by the front ends: [`flows`] (settings, records, plans, the whole
-//!   check, the selftest, sessions).
+//!   check, the selftest, sessions, a rotation's state and its new records at every server).
 //! - The demo's sandbox ([`demo`]): an embedded Debian 12 tree and an in-process
 //!   authoritative DNS server that `mailsetup demo` publishes the records into.
 //! - Front ends, which import [`flows`] and the core but never each other: [`cli`] +
@@ -115,6 +116,7 @@ pub mod plan;
 pub mod postfix;
 pub mod provider;
 pub mod records;
+pub mod rotate;
 pub mod selftest;
 pub mod settings;
 pub mod tls;

@@ -129,6 +129,15 @@ pub struct PermChange {
     pub why: String,
 }
 
+/// A domain whose key must change by a rotation (`mailsetup rotate`), not by an edit: the
+/// answers ask for another selector or key size than the key signing now. Nothing an apply
+/// writes; shown as pending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationNeeded {
+    pub domain: Domain,
+    pub why: String,
+}
+
 /// Add `user` to the supplementary group `group`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupChange {
@@ -194,6 +203,8 @@ pub struct Plan {
     pub services: Vec<ServiceAction>,
     /// Things the operator should know that change nothing (e.g. a master.cf override).
     pub notes: Vec<String>,
+    /// Domains whose key changes by `mailsetup rotate` (the Keys part).
+    pub rotations: Vec<RotationNeeded>,
 }
 
 impl Plan {
@@ -206,11 +217,16 @@ impl Plan {
             && self.groups.is_empty()
             && self.services.is_empty()
     }
+
+    /// Something is pending: a change to apply, or a rotation to run.
+    pub fn pending(&self) -> bool {
+        !self.is_empty() || !self.rotations.is_empty()
+    }
 }
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_empty() {
+        if !self.pending() {
             writeln!(
                 f,
                 "nothing to change: the system already matches the answers"
@@ -273,6 +289,15 @@ impl fmt::Display for Plan {
         }
         for s in &self.services {
             writeln!(f, "then {s}")?;
+        }
+        for r in &self.rotations {
+            writeln!(
+                f,
+                "rotate the DKIM key of {}: {}; a rotation makes a new key under a new \
+                 selector and switches OpenDKIM to it once every nameserver serves its record \
+                 (mailsetup rotate --domain {})",
+                r.domain, r.why, r.domain
+            )?;
         }
         for n in &self.notes {
             writeln!(f, "note: {n}")?;

@@ -152,7 +152,13 @@ fn key(record: &str, d: &DomainInput, name: &str, expect: &Expect) -> Vec<Findin
         let msg = if published.is_empty() {
             format!("the DKIM key at {name} is revoked (empty p=)")
         } else {
-            format!("the DKIM key published at {name} is not the key this server signs with")
+            format!(
+                "the DKIM key published at {name} is not the key this server signs with \
+                 (when that record must stay, e.g. another server signs with its key, \
+                 `mailsetup rotate --domain {}` moves this server to a new key under a new \
+                 selector instead)",
+                d.domain
+            )
         };
         findings.push(
             expect
@@ -166,8 +172,8 @@ fn key(record: &str, d: &DomainInput, name: &str, expect: &Expect) -> Vec<Findin
 }
 
 /// `dkim.weak-key` when `published` (a `p=`), the key at `name`, is an RSA key under
-/// [`MIN_RSA_BITS`]. The fix moves `d` to a new selector: `apply` adds a SigningTable entry
-/// for a domain that has none but never replaces one, so the old selector's entries go first.
+/// [`MIN_RSA_BITS`]. The fix is a rotation (`mailsetup rotate`, [`crate::rotate`]): a new key
+/// under a new selector, switched to once published.
 fn weak(published: &str, name: &str, d: &DomainInput) -> Option<Finding> {
     let subject = d.domain.as_str();
     let bits = rsa_bits(published).ok().filter(|b| *b < MIN_RSA_BITS)?;
@@ -180,12 +186,11 @@ fn weak(published: &str, name: &str, d: &DomainInput) -> Option<Finding> {
             .found(format!("{bits}-bit RSA"))
             .expected(format!("at least {MIN_RSA_BITS}-bit RSA"))
             .fix(Some(format!(
-                "create a {MIN_RSA_BITS}-bit key under a new selector (answers: key_bits = \
-                 {MIN_RSA_BITS} and a new selector); apply never replaces a domain's \
-                 SigningTable entry, so first remove the lines of selector {} from {}; then \
-                 mailsetup apply, publish its record, and remove {name} a few days later",
-                d.selector,
-                crate::paths::SIGNING_TABLE
+                "a {MIN_RSA_BITS}-bit key under a new selector: key_bits = {MIN_RSA_BITS} in \
+                 the answers, then `mailsetup rotate --domain {}` (it prints the new record, \
+                 switches OpenDKIM to it once every nameserver serves it, and says when \
+                 {name} may be removed)",
+                d.domain
             ))),
     )
 }

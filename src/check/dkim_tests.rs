@@ -166,11 +166,13 @@ fn a_1024_bit_key_is_weak() {
     let f = &findings[0];
     assert_eq!(f.found.as_deref(), Some("1024-bit RSA"));
     assert_eq!(f.expected.as_deref(), Some("at least 2048-bit RSA"));
-    // apply refuses to move a domain's SigningTable entry to the new selector: the fix
-    // says to remove the old selector's entries first
+    // a key changes by a rotation, which switches the SigningTable once the new record
+    // is published: the fix names the answer to change and the command
     let fix = f.fix.as_deref().unwrap();
     assert!(
-        fix.contains("remove the lines of selector mail from /etc/opendkim/SigningTable; then mailsetup apply"),
+        fix.contains(
+            "key_bits = 2048 in the answers, then `mailsetup rotate --domain example.org`"
+        ),
         "{fix}"
     );
     assert_eq!(status(&findings), Status::Warn);

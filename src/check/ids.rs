@@ -17,6 +17,11 @@ pub const DKIM_WEAK_KEY: &str = "dkim.weak-key";
 /// The remote check (`check DOMAIN`) without `--selector` found a key record at none of
 /// the common selectors it asks (info: selectors cannot be listed from DNS).
 pub const DKIM_NO_SELECTOR: &str = "dkim.no-selector";
+/// A DKIM key rotation (`mailsetup rotate`) is in progress: the new selector's record is not
+/// served with the new key by every authoritative server yet (warning; the old key keeps
+/// signing), or OpenDKIM signs with the new selector and the old key waits for `rotate
+/// --finish` (info, with the date its record may be removed).
+pub const DKIM_ROTATION_PENDING: &str = "dkim.rotation-pending";
 /// No `v=spf1` TXT record at the domain (RFC 7208 §4.5).
 pub const SPF_MISSING: &str = "spf.missing";
 /// More than one `v=spf1` record: permerror for every receiver (RFC 7208 §4.5).
@@ -268,6 +273,7 @@ pub const ALL: &[&str] = &[
     DKIM_PASTE_ERROR,
     DKIM_WEAK_KEY,
     DKIM_NO_SELECTOR,
+    DKIM_ROTATION_PENDING,
     SPF_MISSING,
     SPF_MULTIPLE,
     SPF_SYNTAX,

@@ -47,7 +47,7 @@ mod sts_text;
 pub mod tls;
 pub mod tls_cert;
 pub mod tls_files;
-mod txt;
+pub(crate) mod txt;
 pub mod watch;
 
 use std::net::{Ipv4Addr, Ipv6Addr};

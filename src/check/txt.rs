@@ -30,7 +30,7 @@ pub(super) fn is_dmarc_attempt(record: &str) -> bool {
 /// The `p=` of a DKIM key record with all whitespace removed, or why the record is invalid
 /// (RFC 6376 §3.6.1: `v=`, if present, is first and exactly `DKIM1`; `p=` is required;
 /// `p=` is base64, FWS allowed). An empty `p=` (a revoked key) is returned as `""`.
-pub(super) fn dkim_p(record: &str) -> Result<String, String> {
+pub(crate) fn dkim_p(record: &str) -> Result<String, String> {
     let tags = tag_list(record)?;
     if let Some(pos) = tags.iter().position(|(n, _)| n == "v") {
         let v = &tags[pos].1;

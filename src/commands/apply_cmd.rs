@@ -19,6 +19,18 @@ use crate::plan::{self, Current, Part};
 use crate::settings::Settings;
 use crate::wizard::Step;
 
+/// A rotation the plan needs is `mailsetup rotate`'s to do (it waits for DNS): the command,
+/// with this run's options.
+fn rotation_hints(cli: &Cli, plan: &crate::plan::Plan) {
+    for r in &plan.rotations {
+        sayln!(
+            "rotate: run `{}`",
+            cli.invocation()
+                .command(&format!("rotate --domain {}", r.domain))
+        );
+    }
+}
+
 /// Apply every step; Ok(0), or Ok(1) when a step was declined (its changes are pending) or
 /// the selftest after the restart finds mail unsigned. Errors: no confirmation possible, a
 /// plan that cannot be made, or a run that fails (undone whole).
@@ -31,6 +43,7 @@ pub(super) fn run(root: &Root, cli: &Cli, json: bool) -> Result<u8> {
     let first = plan::build(&settings, &unlocked)?;
     if first.is_empty() {
         say!("{first}");
+        rotation_hints(cli, &first);
         if json {
             print_json(&Walked::nothing(0));
         }
@@ -47,6 +60,7 @@ pub(super) fn run(root: &Root, cli: &Cli, json: bool) -> Result<u8> {
     let whole = plan::build(&settings, &current)?;
     if whole.is_empty() {
         say!("{whole}");
+        rotation_hints(cli, &whole);
         if json {
             print_json(&Walked::nothing(0));
         }

@@ -58,6 +58,14 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
     } else {
         rt.block_on(check::run(&input, &options))
     };
+    // a state this user may not read (root's 0700 state directory) is no rotation to report
+    let rotations = flows::rotate::state(root).unwrap_or_default();
+    local.extend(rt.block_on(flows::rotate::findings(
+        &rotations,
+        &only,
+        &options,
+        std::time::SystemTime::now(),
+    )));
     if let Some(target) = probe {
         let ip = input.ipv4.map(Into::into).or(input.ipv6.map(Into::into));
         local.push(rt.block_on(flows::check::port25(&settings, &target, ip, &options)));
@@ -269,8 +277,15 @@ fn say_requirements(requirements: &requirements::Verdict) {
     }
 }
 
-/// `mailsetup … fix <id>` for a finding whose cause a wizard step repairs on this server.
+/// `mailsetup … fix <id>` for a finding whose cause a wizard step repairs on this server;
+/// `mailsetup … rotate` for one a key rotation repairs (or finishes).
 fn repair(id: &str, invocation: &Invocation) -> Option<String> {
+    if matches!(
+        id,
+        crate::check::ids::DKIM_WEAK_KEY | crate::check::ids::DKIM_ROTATION_PENDING
+    ) {
+        return Some(invocation.command("rotate"));
+    }
     Step::for_finding(id)
         .and_then(Step::part)
         .map(|_| invocation.command(&format!("fix {id}")))

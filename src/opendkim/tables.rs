@@ -146,6 +146,42 @@ impl Table {
         Ok(())
     }
 
+    /// Replaces the value of the first entry for `key` (the one OpenDKIM uses), keeping the
+    /// line's key as written and its line ending; Ok(false) when there is no such entry.
+    fn replace_value(&mut self, key: &str, value: &str) -> Result<bool, EditError> {
+        check_value(value)?;
+        let dialect = self.dialect;
+        let Some(line) = self
+            .lines
+            .iter_mut()
+            .find(|l| entry(&l.body, dialect).is_some_and(|(k, _)| k.eq_ignore_ascii_case(key)))
+        else {
+            return Ok(false);
+        };
+        let cr = if line.body.ends_with('\r') { "\r" } else { "" };
+        let written_key = entry(&line.body, dialect)
+            .map(|(k, _)| k.to_string())
+            .unwrap_or_default();
+        let new = format!("{written_key} {}", normalise(value));
+        if new.len() > MAX_LINE {
+            return Err(EditError::LineTooLong {
+                len: new.len(),
+                max: MAX_LINE,
+            });
+        }
+        line.body = format!("{new}{cr}");
+        Ok(true)
+    }
+
+    /// Removes every entry for `key`; how many lines went.
+    fn remove_key(&mut self, key: &str) -> usize {
+        let dialect = self.dialect;
+        let before = self.lines.len();
+        self.lines
+            .retain(|l| !entry(&l.body, dialect).is_some_and(|(k, _)| k.eq_ignore_ascii_case(key)));
+        before - self.lines.len()
+    }
+
     fn ensure_pair(&mut self, key: &str, value: &str) -> Result<Ensure, EditError> {
         check_key(key, self.dialect)?;
         check_value(value)?;
@@ -248,6 +284,11 @@ impl KeyTable {
         self.0.ensure_pair(key, value)
     }
 
+    /// Removes every line for `key` (a key rotation retiring a selector); how many went.
+    pub fn remove(&mut self, key: &str) -> usize {
+        self.0.remove_key(key)
+    }
+
     /// [`KeyTable::ensure`] for the entry mailsetup writes:
     /// `<selector>._domainkey.<domain> <domain>:<selector>:<key_path>`.
     pub fn ensure_key(
@@ -279,6 +320,14 @@ impl SigningTable {
     /// [`EditError::LineTooLong`].
     pub fn ensure(&mut self, key: &str, value: &str) -> Result<Ensure, EditError> {
         self.0.ensure_pair(key, value)
+    }
+
+    /// Points the first entry for the pattern `key` (the one OpenDKIM uses) at `value` in
+    /// place (a key rotation's switch): the rest of the file stays byte for byte. Ok(false)
+    /// when the pattern has no entry. Errors: as [`SigningTable::ensure`].
+    pub fn set(&mut self, key: &str, value: &str) -> Result<bool, EditError> {
+        check_key(key, Dialect::Refile)?;
+        self.0.replace_value(key, value)
     }
 
     /// [`SigningTable::ensure`] for `*@<domain> <selector>._domainkey.<domain>`.
@@ -325,6 +374,24 @@ impl TrustedHosts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_replaces_the_first_entry_in_place_and_remove_drops_lines() {
+        let text = "# head\n*@example.org  mail._domainkey.example.org # old\r\n*@b.example x\n";
+        let mut st = SigningTable::parse(text);
+        assert!(
+            st.set("*@EXAMPLE.org", "s2._domainkey.example.org")
+                .unwrap()
+        );
+        assert_eq!(
+            st.to_string(),
+            "# head\n*@example.org s2._domainkey.example.org\r\n*@b.example x\n"
+        );
+        assert!(!st.set("*@c.example", "y").unwrap());
+        let mut kt = KeyTable::parse("a k:a:/x\nb k:b:/y\n# a\n");
+        assert_eq!(kt.remove("A"), 1);
+        assert_eq!(kt.to_string(), "b k:b:/y\n# a\n");
+    }
 
     #[test]
     fn refile_ignores_indented_lines_file_does_not() {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::current::Current;
 use super::{
     DirChange, FileChange, GroupChange, KeyCreation, Owner, Part, PermChange, Perms, Plan,
+    RotationNeeded,
 };
 use super::{KEY_DIR_MODE, KEY_DIR_OWNER, KEY_MODE, KEY_OWNER};
 use super::{Service, ServiceAction, Verb};
@@ -91,12 +92,14 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
         plan.files
             .extend(opendkim_files::edit_default_file(settings, cur)?);
     }
+    let rotating = rotations(settings, cur);
     if has(Part::Tables) {
         plan.files
-            .extend(opendkim_files::edit_tables(settings, cur)?);
+            .extend(opendkim_files::edit_tables(settings, cur, &rotating)?);
     }
     if has(Part::Keys) {
-        keys(settings, cur, &mut plan)?;
+        keys(settings, cur, &rotating, &mut plan)?;
+        plan.rotations = rotating;
     }
     if dmarc {
         plan.files
@@ -372,10 +375,42 @@ fn owner_matches(cur: &Current, owner: Owner, uid: u32, gid: u32) -> bool {
     u == Some(uid) && g == Some(gid)
 }
 
+/// The domains whose key changes by a rotation ([`crate::rotate::reason`]): the
+/// SigningTable signs with another selector than the answers', or with a key of another size
+/// than `key_bits`. Their tables and keys are left as they are.
+pub(super) fn rotations(settings: &Settings, cur: &Current) -> Vec<RotationNeeded> {
+    settings
+        .domains
+        .iter()
+        .filter_map(|d| {
+            let (selector, bits) = cur.signing.get(d)?;
+            crate::rotate::reason(
+                &settings.selector,
+                settings.key_bits.bits(),
+                selector,
+                *bits,
+            )
+            .map(|why| RotationNeeded {
+                domain: d.clone(),
+                why,
+            })
+        })
+        .collect()
+}
+
 /// New keys where none exists; an existing key is reused and never overwritten, but its owner and
-/// mode are corrected when OpenDKIM would refuse it (postfix-opendkim.md §2.5).
-fn keys(settings: &Settings, cur: &Current, plan: &mut Plan) -> Result<()> {
+/// mode are corrected when OpenDKIM would refuse it (postfix-opendkim.md §2.5). A domain that
+/// needs a rotation is left to `mailsetup rotate`.
+fn keys(
+    settings: &Settings,
+    cur: &Current,
+    rotating: &[RotationNeeded],
+    plan: &mut Plan,
+) -> Result<()> {
     for domain in &settings.domains {
+        if rotating.iter().any(|r| &r.domain == domain) {
+            continue;
+        }
         let Some(key) = cur.keys.get(domain) else {
             continue;
         };

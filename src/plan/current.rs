@@ -59,6 +59,10 @@ pub struct Current {
     pub tls_files: crate::tls::Files,
     /// Who stands for root here ([`crate::tls::RootIds`]).
     pub root_ids: crate::tls::RootIds,
+    /// Per signing domain with a `*@domain` SigningTable entry whose key name the KeyTable
+    /// defines: the selector OpenDKIM signs with now, and the size of the key the KeyTable
+    /// names for it (None: unreadable).
+    pub signing: BTreeMap<Domain, (String, Option<usize>)>,
 }
 
 /// amavisd-new as this root has it: /etc/amavis/conf.d/* (each read through the fence; a
@@ -155,6 +159,27 @@ impl Current {
             let path = key_path(&table, domain, settings);
             keys.insert(domain.clone(), read_key(root, &path)?);
         }
+        let signing_table = system::read_file(root, system::SIGNING_TABLE)?;
+        let st = crate::opendkim::SigningTable::parse(signing_table.text.as_deref().unwrap_or(""));
+        let mut signing = BTreeMap::new();
+        for domain in &settings.domains {
+            // an entry whose key name the KeyTable does not define signs nothing: that is
+            // a conflict for the Tables part to report, not a key to rotate away from
+            let Some(selector) = crate::rotate::signing_selector(&st, domain)
+                .filter(|s| crate::rotate::key_of(&table, domain, s).is_some())
+            else {
+                continue;
+            };
+            let bits = if selector == settings.selector.as_str() {
+                keys.get(domain)
+                    .and_then(|k: &KeyState| k.public.as_ref().map(|p| p.bits))
+            } else {
+                crate::rotate::key_of(&table, domain, &selector)
+                    .and_then(|path| read_key(root, &path).ok())
+                    .and_then(|k| k.public.map(|p| p.bits))
+            };
+            signing.insert(domain.clone(), (selector, bits));
+        }
         let mut dirs = BTreeMap::new();
         let mut wanted: Vec<PathBuf> = vec![
             system::OPENDKIM_DIR.into(),
@@ -184,7 +209,7 @@ impl Current {
             opendmarc_conf: system::read_file(root, system::OPENDMARC_CONF)?,
             default_opendmarc: system::read_file(root, system::DEFAULT_OPENDMARC)?,
             key_table,
-            signing_table: system::read_file(root, system::SIGNING_TABLE)?,
+            signing_table,
             trusted_hosts: system::read_file(root, system::TRUSTED_HOSTS)?,
             keys,
             dirs,
@@ -202,6 +227,7 @@ impl Current {
             amavis: AmavisState::read(root, &settings.domains),
             tls_files,
             root_ids: root_ids(root),
+            signing,
         })
     }
 }

@@ -49,6 +49,14 @@ pub fn to_json(plan: &Plan) -> serde_json::Map<String, Value> {
             .into(),
     );
     out.insert(
+        "rotations".into(),
+        plan.rotations
+            .iter()
+            .map(|r| json!({ "domain": r.domain.to_string(), "why": r.why }))
+            .collect::<Vec<_>>()
+            .into(),
+    );
+    out.insert(
         "permissions".into(),
         plan.perms
             .iter()

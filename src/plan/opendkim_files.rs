@@ -78,7 +78,13 @@ pub(super) fn edit_default_file(settings: &Settings, cur: &Current) -> Result<Op
     ))
 }
 
-pub(super) fn edit_tables(settings: &Settings, cur: &Current) -> Result<Vec<FileChange>> {
+/// KeyTable, SigningTable and TrustedHosts merged; the entries of a domain in `rotating`
+/// are left as they are (`mailsetup rotate` switches them).
+pub(super) fn edit_tables(
+    settings: &Settings,
+    cur: &Current,
+    rotating: &[super::RotationNeeded],
+) -> Result<Vec<FileChange>> {
     let table_perms = Perms::New(Owner::ROOT, 0o644);
     let mut out = Vec::new();
 
@@ -92,7 +98,11 @@ pub(super) fn edit_tables(settings: &Settings, cur: &Current) -> Result<Vec<File
         None => SigningTable::new_with_header(SIGNING_TABLE_HEADER.trim_end())
             .map_err(odk_err(&cur.signing_table.path))?,
     };
-    for domain in &settings.domains {
+    for domain in settings
+        .domains
+        .iter()
+        .filter(|d| !rotating.iter().any(|r| &r.domain == *d))
+    {
         let key_name = format!("{}._domainkey.{domain}", settings.selector);
         let key_path = cur
             .keys

@@ -65,6 +65,10 @@
 #      too: with signer = "opendkim" the fix turns its signing off, with signer = "amavisd-new"
 #      it unwires OpenDKIM and the records carry amavisd-new's keys; one DKIM-Signature per
 #      message either way, verified by dkimpy; amavisd stopped by PID, its files put back
+#  10d. DKIM key rotation (tests/e2e/rotate.sh): a second named on 127.0.0.2 as ns2 of the first
+#      domain withholds the new record: `rotate` exits 1 naming ns2 and the old key keeps signing
+#      (dkimpy); a rotate killed while waiting resumes; published at ns2, it switches and mail
+#      verifies under the new selector; `rotate --finish` retires the old key
 #  11. cleanup (trap): stop daemons by PID, restore, verify the machine state, summary + timings
 #
 # Env: MAILSETUP (binary; default $REPO/target/debug/mailsetup, built with cargo if absent),
@@ -253,6 +257,7 @@ cleanup() {
     [ -z "${STS_WEB_PID:-}" ] || stop_pids sts-web "$STS_WEB_PID"   # phase 8a's HTTPS server
     stop_pids syslog-sink $SINK_PID
     ip addr del 198.51.100.25/32 dev lo 2>/dev/null || true   # phase 10a's sender address
+    [ "${ROT_LO_ADDED:-0}" != 1 ] || ip addr del 127.0.0.2/32 dev lo 2>/dev/null || true   # phase 10d's ns2
     if [ "$CREATED_DEVLOG" = 1 ]; then rm -f /dev/log; fi
     check "no postfix/opendkim/opendmarc/named process left running" \
       test -z "$(postfix_master_pids)$(postfix_child_pids)$(not_in "$PRE_ODK" $(pgrep -x opendkim || true))$(not_in "$PRE_ODM" $(pgrep -x opendmarc || true))$(not_in "$PRE_NAMED" $(pgrep -x named || true))"
@@ -893,4 +898,10 @@ source "$HERE/tls.sh"
 # named serving the zones and the daemons running
 # shellcheck source=tests/e2e/amavis.sh
 source "$HERE/amavis.sh"
+
+# ---------------------------------------------------------------- 10d. key rotation
+# after 10c: named serving the zones, postfix + opendkim running; the last phase, since it
+# moves the answers to a new selector and retires the old keys (the cleanup restores them)
+# shellcheck source=tests/e2e/rotate.sh
+source "$HERE/rotate.sh"
 phase_end

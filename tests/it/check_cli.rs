@@ -194,7 +194,7 @@ async fn a_finding_the_wizard_repairs_names_its_fix_command() {
     );
     // the command carries this run's tree, answers and DNS options, to act on the same
     let fix = format!(
-        "    fix:      mailsetup --root [ROOT] --answers {ANSWERS} {} fix dkim.weak-key\n",
+        "    fix:      mailsetup --root [ROOT] --answers {ANSWERS} {} rotate\n",
         lab.args().join(" ")
     );
     assert!(run.stdout.contains(&fix), "{fix}\n{}", run.stdout);

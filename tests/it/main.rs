@@ -33,6 +33,7 @@ mod port25;
 mod records;
 mod remote;
 mod requirements;
+mod rotate;
 mod selftest;
 mod selftest_via_postfix;
 mod signer;

@@ -88,6 +88,84 @@ pub fn apply(root: &Root, plan: &Plan, accounts: &Accounts, opts: &Options) -> R
     Ok(receipt)
 }
 
+/// What a run carries beside its plan: mailsetup's own files (a key rotation's state) and
+/// keys to retire (as a rollback does: copied to `retired-keys/<stamp>/`, then removed).
+#[derive(Debug, Default)]
+pub struct Extra {
+    /// Own files to write: (system path, bytes); a new one gets 0600 root, no backup (as
+    /// [`save`]).
+    pub own: Vec<(PathBuf, Vec<u8>)>,
+    /// Own files to remove (when they exist).
+    pub remove: Vec<PathBuf>,
+    /// Private keys to retire.
+    pub retire: Vec<PathBuf>,
+}
+
+/// [`apply`] with `extra` in the same transaction: all of it or none. Returns the receipt
+/// and where the retired keys went. Errors: as [`apply`].
+pub fn apply_with(
+    root: &Root,
+    plan: &Plan,
+    accounts: &Accounts,
+    opts: &Options,
+    extra: &Extra,
+) -> Result<(Receipt, Vec<PathBuf>)> {
+    let mut txn = Txn::begin(root, opts.now)?;
+    let fence = txn.fence();
+    let (mut ops, reported) = from_plan::ops(fence, plan, accounts, true)?;
+    for (path, bytes) in &extra.own {
+        let existing = fence.read(path)?;
+        ops.push(op::Op::Put(op::Put {
+            path: path.clone(),
+            bytes: zeroize::Zeroizing::new(bytes.clone()),
+            meta: existing.is_none().then_some(state::PRIVATE_FILE),
+            expect: match &existing {
+                Some((b, _)) => op::Expect::Sha256(record::sha256(b)),
+                None => op::Expect::Absent,
+            },
+            key: false,
+            backup: false,
+        }));
+    }
+    for path in &extra.remove {
+        if fence.stat(path)?.is_some() {
+            ops.push(op::Op::Remove {
+                path: path.clone(),
+                expect: op::Expect::Any,
+            });
+        }
+    }
+    let txid = RunRecord::free_stamp(fence, &record::utc_stamp(opts.now))?;
+    let mut rb = rollback::Rollback::default();
+    for key in &extra.retire {
+        rollback::retire(fence, key, &txid, false, &mut rb)?;
+    }
+    ops.extend(rb.ops);
+    txn::check(fence, &ops)?;
+    let outcome = txn.run(
+        ops,
+        RunOptions {
+            what: opts.what.clone(),
+            now: opts.now,
+            session: opts.session.clone(),
+            kind: Kind::Apply,
+            services: plan.services.clone(),
+            restart: opts.restart,
+            rolled_back: Vec::new(),
+            keys_retired: rb.retired.clone(),
+            validate: true,
+            txid: Some(txid),
+        },
+    )?;
+    let receipt = Receipt {
+        record: outcome.record,
+        services: outcome.services,
+        reported,
+        recovered: txn.recovered.take(),
+    };
+    Ok((receipt, rb.retired))
+}
+
 /// [`apply`] within a transaction the caller began (holding the lock since before it read
 /// the state the plan was built from, as `mailsetup apply` does while it asks).
 pub fn apply_in(txn: &Txn, plan: &Plan, accounts: &Accounts, opts: &Options) -> Result<Receipt> {

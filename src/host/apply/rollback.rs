@@ -218,7 +218,13 @@ fn files(
 
 /// A key the runs created: copied (with its record file) to the retired keys, then removed
 /// (unless its directory goes whole, `inside`).
-fn retire(fence: &Fence, key: &Path, txid: &str, inside: bool, rb: &mut Rollback) -> Result<()> {
+pub(crate) fn retire(
+    fence: &Fence,
+    key: &Path,
+    txid: &str,
+    inside: bool,
+    rb: &mut Rollback,
+) -> Result<()> {
     let Some((pem, _)) = fence.read(key)? else {
         return Ok(());
     };

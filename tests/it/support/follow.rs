@@ -117,6 +117,66 @@ pub async fn apply(tree: &Arc<Tree>) -> Result<String, String> {
     }
 }
 
+/// `mailsetup rotate --domain D` as an operator follows it: the first run makes the key and
+/// gives up waiting (nothing published), the record it names is published (the key's
+/// `<selector>.txt`, the record file beside it), and the second run switches. Err unless the
+/// second run exits 0.
+async fn rotate(tree: &Arc<Tree>, world: &mut World, domain: &str) -> Result<(), String> {
+    let first = run_rotate(tree, world, domain, "0").await;
+    if first.code != 1 {
+        return Err(format!(
+            "rotate (nothing published) exited {}\n{}{}",
+            first.code, first.stdout, first.stderr
+        ));
+    }
+    let state = tree.read("/var/lib/mailsetup/rotation.json");
+    let selector = state
+        .split("\"new_selector\": \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .ok_or_else(|| format!("no new selector in the rotation state:\n{state}"))?
+        .to_string();
+    let record = tree.read(&format!("/etc/opendkim/keys/{domain}/{selector}.txt"));
+    let zone = Zone::parse(&format!("$ORIGIN {domain}.\n{record}"));
+    if zone.records.is_empty() {
+        return Err(format!("no record in {selector}.txt: {record}"));
+    }
+    for rr in zone.records {
+        publish(world, rr, None, None)?;
+    }
+    let second = run_rotate(tree, world, domain, "10").await;
+    if second.code != 0 {
+        return Err(format!(
+            "rotate (published) exited {}\n{}{}",
+            second.code, second.stdout, second.stderr
+        ));
+    }
+    Ok(())
+}
+
+/// `rotate --domain D --timeout T` with `world` served.
+async fn run_rotate(tree: &Arc<Tree>, world: &World, domain: &str, timeout: &str) -> Run {
+    let running = world.start().await;
+    let mut args: Vec<String> = [
+        "rotate",
+        "--yes",
+        "--answers",
+        &answers_path(tree),
+        "--domain",
+        domain,
+        "--timeout",
+        timeout,
+        "--interval",
+        "1",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(running.args());
+    let run = mailsetup(tree, args).await;
+    drop(running);
+    run
+}
+
 /// `check --json` on `tree` with `world` served.
 pub async fn check(tree: &Arc<Tree>, world: &World) -> Result<Vec<Found>, String> {
     let running = world.start().await;
@@ -166,6 +226,9 @@ enum Action {
     RemoveSelectorLines(String, String),
     /// `mailsetup apply` (with `--yes` and the answers).
     Apply,
+    /// `mailsetup rotate --domain D`: start the rotation, publish the new record it prints
+    /// (the key's `<selector>.txt`), and run it again to switch.
+    Rotate(String),
     /// Publish the record `mailsetup records` prints at the DKIM selector ("its record") or
     /// at `_dmarc` ("the DMARC record"), for the finding's domain.
     PublishPrinted(Printed),
@@ -318,6 +381,10 @@ fn read_line(line: &str) -> Result<Vec<Action>, String> {
     }
     if line.contains("mailsetup apply") {
         actions.push((at("mailsetup apply"), Action::Apply));
+    }
+    if let Some(domain) = word_after(line, "mailsetup rotate --domain ") {
+        let domain = domain.trim_end_matches(['`', ')', ',', ';']).to_string();
+        actions.push((at("mailsetup rotate"), Action::Rotate(domain)));
     }
     if line.contains("publish its record") {
         let printed = Action::PublishPrinted(Printed::Dkim);
@@ -544,6 +611,12 @@ async fn perform(
                 return Err("the fix runs mailsetup apply: mark the case as writing".into());
             }
             apply(st.tree).await?;
+        }
+        Action::Rotate(domain) => {
+            if !st.writes {
+                return Err("the fix runs mailsetup rotate: mark the case as writing".into());
+            }
+            rotate(st.tree, world, &domain).await?;
         }
         Action::PublishPrinted(what) => {
             let args = [
