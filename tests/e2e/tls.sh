@@ -21,15 +21,18 @@ TLS_MAIN0=$("$PY" "$HERE/state.py" show /etc/postfix/main.cf)
 TLS_RUNS=0
 mkdir -p "$LAB/ca" "$TLS_DIR"
 {
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mailsetup e2e CA" \
+  openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=mailsetup e2e CA" \
     -keyout "$LAB/ca/ca.key" -out "$LAB/ca/ca.pem"
   openssl req -newkey rsa:2048 -nodes -subj "/CN=$HOST" \
     -keyout "$TLS_DIR/key.pem" -out "$LAB/ca/server.csr"
   printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$HOST" >"$LAB/ca/ext"
   openssl x509 -req -in "$LAB/ca/server.csr" -CA "$LAB/ca/ca.pem" -CAkey "$LAB/ca/ca.key" \
-    -CAcreateserial -days 2 -extfile "$LAB/ca/ext" -out "$TLS_DIR/cert.pem"
+    -CAcreateserial -days 365 -extfile "$LAB/ca/ext" -out "$TLS_DIR/cert.pem"
 } >"$LAB/ca/openssl.log" 2>&1 || show_file "$LAB/ca/openssl.log"
 chmod 0644 "$TLS_DIR/key.pem"
+# the CA into the system bundle (tls_lab_cert's; put back by the cleanup), so that every check
+# of this phase (break_fix's too) verifies the chain; valid a year: no tls.cert-expiring
+cat "$LAB/ca/ca.pem" >>/etc/ssl/certs/ca-certificates.crt
 check "10b2: a server certificate for $HOST signed by the throw-away CA" \
   openssl verify -CAfile "$LAB/ca/ca.pem" "$TLS_DIR/cert.pem"
 { cat "$ANSWERS"; printf 'tls_cert = "%s"\ntls_key = "%s"\n' "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem"; } >"$TANSWERS"

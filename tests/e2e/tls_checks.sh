@@ -76,8 +76,8 @@ tls_ids() { # tls_ids FILE : the tls.* ids of a check --json, sorted, space-sepa
   "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(' '.join(sorted(f['id'] for f in d['findings'] if f['id'].startswith('tls.'))))" "$1"
 }
 
-tls_lines() { # tls_lines FILE : the tls lines of a check --json: 'status subject' per line
-  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print('\n'.join(c['status']+' '+c['subject'] for c in d['checked'] if c['check']=='tls'))" "$1"
+tls_lines() { # tls_lines FILE : the certificate and STARTTLS tls lines of a check --json (the TLS step's main.cf line left out): 'status subject' per line
+  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print('\n'.join(c['status']+' '+c['subject'] for c in d['checked'] if c['check']=='tls' and c['subject']!='/etc/postfix/main.cf'))" "$1"
 }
 
 # point_postfix_at NAME : main.cf's smtpd_tls_cert_file/key_file to $TLS_DIR/NAME.{pem,key}, reloaded
