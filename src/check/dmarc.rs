@@ -4,6 +4,7 @@
 //! authoritative servers of each name; [`judge`] is pure, its text analysis in
 //! [`super::dmarc_text`].
 
+use super::txt::list;
 use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::dmarc::{Dmarc, Policy};
 
@@ -227,15 +228,6 @@ fn authorization(
         f.found(list(&answer.records))
     });
     findings
-}
-
-/// Records for display: sanitized, one per line.
-fn list<S: AsRef<str>>(records: &[S]) -> String {
-    records
-        .iter()
-        .map(|r| sanitize(r.as_ref()))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[cfg(test)]

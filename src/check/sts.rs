@@ -7,6 +7,7 @@
 
 use super::observe::{Expect, Seen, best_answer, seen};
 use super::sts_text::{is_sts, is_tlsrpt, sts_id, tlsrpt_ruas};
+use super::txt::list;
 use super::{DomainInput, Finding, Severity, ids};
 use crate::dns::auth::ask;
 use crate::dns::{Authority, sanitize};
@@ -197,15 +198,6 @@ fn unmanaged_fix(expect: &mut Expect, name: &str, form: &str, key: &str) {
              {key} in the answers and publish the record `mailsetup records` prints"
         ));
     }
-}
-
-/// Records for display: sanitized, one per line.
-fn list<S: AsRef<str>>(records: &[S]) -> String {
-    records
-        .iter()
-        .map(|r| sanitize(r.as_ref()))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[cfg(test)]

@@ -116,6 +116,15 @@ pub(super) fn txt_fix(owner: &str, value: &str, apex: Option<&str>) -> Option<St
     ))
 }
 
+/// Records for display: sanitized, one per line.
+pub(crate) fn list<S: AsRef<str>>(records: &[S]) -> String {
+    records
+        .iter()
+        .map(|r| crate::dns::sanitize(r.as_ref()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
