@@ -142,21 +142,7 @@ pub fn apply_with(
     }
     ops.extend(rb.ops);
     txn::check(fence, &ops)?;
-    let outcome = txn.run(
-        ops,
-        RunOptions {
-            what: opts.what.clone(),
-            now: opts.now,
-            session: opts.session.clone(),
-            kind: Kind::Apply,
-            services: plan.services.clone(),
-            restart: opts.restart,
-            rolled_back: Vec::new(),
-            keys_retired: rb.retired.clone(),
-            validate: true,
-            txid: Some(txid),
-        },
-    )?;
+    let outcome = txn.run(ops, run_options(plan, opts, rb.retired.clone(), Some(txid)))?;
     let receipt = Receipt {
         record: outcome.record,
         services: outcome.services,
@@ -189,27 +175,35 @@ fn apply_ops(
     plan: &Plan,
     opts: &Options,
 ) -> Result<Receipt> {
-    let outcome = txn.run(
-        ops,
-        RunOptions {
-            what: opts.what.clone(),
-            now: opts.now,
-            session: opts.session.clone(),
-            kind: Kind::Apply,
-            services: plan.services.clone(),
-            restart: opts.restart,
-            rolled_back: Vec::new(),
-            keys_retired: Vec::new(),
-            validate: true,
-            txid: None,
-        },
-    )?;
+    let outcome = txn.run(ops, run_options(plan, opts, Vec::new(), None))?;
     Ok(Receipt {
         record: outcome.record,
         services: outcome.services,
         reported,
         recovered: None,
     })
+}
+
+/// How an apply run goes: `opts`, the plan's services, validated; `keys_retired` in its
+/// record; `txid` when the caller chose the run's id already (None: the transaction picks it).
+fn run_options(
+    plan: &Plan,
+    opts: &Options,
+    keys_retired: Vec<PathBuf>,
+    txid: Option<String>,
+) -> RunOptions {
+    RunOptions {
+        what: opts.what.clone(),
+        now: opts.now,
+        session: opts.session.clone(),
+        kind: Kind::Apply,
+        services: plan.services.clone(),
+        restart: opts.restart,
+        rolled_back: Vec::new(),
+        keys_retired,
+        validate: true,
+        txid,
+    }
 }
 
 /// Which runs a rollback undoes.
