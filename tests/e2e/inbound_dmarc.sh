@@ -97,10 +97,7 @@ inbound_dmarc_phase() {
   # the rollback of phase 10 removed the keys and this apply made new ones: publish those,
   # and the test domain whose policy is p=reject and whose SPF permits nobody
   local SERIAL3=$((SERIAL + 5)) d
-  for d in "${DOMAINS[@]}"; do
-    ms_stdout "$N/records.$d" records --answers "$DANSWERS" --format zone --domain "$d"
-    sed -i "s/( [0-9]* 3600 /( $SERIAL3 3600 /" "$N/db.$d"
-  done
+  zones_from "$DANSWERS" "$SERIAL3"
   cat >"$N/db.$SPOOF" <<EOF
 \$ORIGIN $SPOOF.
 \$TTL 300
@@ -111,9 +108,7 @@ _dmarc  IN TXT  "v=DMARC1; p=reject"
 EOF
   grep -q "zone \"$SPOOF\"" "$N/named.conf" || echo "zone \"$SPOOF\" { type primary; file \"$N/db.$SPOOF\"; };" >>"$N/named.conf"
   kill -HUP "$NAMED_PID"
-  for d in "${DOMAINS[@]}" "$SPOOF"; do
-    wait_for 10 sh -c "dig @127.0.0.1 -p 53 +short $d SOA | grep -q ' $SERIAL3 '" || fail "10a: named on :53 did not load $d serial $SERIAL3"
-  done
+  served 53 "$SERIAL3" "${DOMAINS[@]}" "$SPOOF"
   check "10a: _dmarc.$SPOOF says p=reject (on 127.0.0.1:53)" sh -c "dig @127.0.0.1 +short _dmarc.$SPOOF TXT | grep -q 'p=reject'"
   ms check --answers "$DANSWERS" "${LABNS[@]}"
   check "10a: check passes with inbound DMARC on" test "$MS_RC" = 0

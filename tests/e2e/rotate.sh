@@ -33,10 +33,7 @@ ns2     IN A    127.0.0.2
 \$INCLUDE "$3"
 EOF
 }
-for d in "${DOMAINS[@]}"; do
-  ms_stdout "$N/records.$d" records --answers "$ANSWERS" --format zone --domain "$d"
-  sed -i "s/( [0-9]* 3600 /( $SERIAL4 3600 /" "$N/db.$d"
-done
+zones_from "$ANSWERS" "$SERIAL4"
 rot_zone "$N/db.$RD" "$SERIAL4" "$N/rotate-new.$RD"
 rot_zone "$N2/db.$RD" "$SERIAL4" "$N2/rotate-new.$RD"
 cat >"$N2/named.conf" <<EOF
@@ -68,9 +65,7 @@ setsid named -f -u bind -c "$N2/named.conf" </dev/null >"$N2/named.stdout" 2>&1 
 NAMED2_PID=$!
 wait_for 20 sh -c "dig +time=1 +tries=1 @127.0.0.2 -p $DNS_PORT +short $RD SOA | grep -q ' $SERIAL4 '" \
   || { show_file "$N2/named.stdout"; show_file "$N2/work/named.log"; fail "rotate: ns2 (127.0.0.2:$DNS_PORT) does not serve $RD"; }
-for d in "${DOMAINS[@]}"; do
-  wait_for 10 sh -c "dig @127.0.0.1 -p $DNS_PORT +short $d SOA | grep -q ' $SERIAL4 '" || fail "rotate: named did not load $d serial $SERIAL4"
-done
+served "$DNS_PORT" "$SERIAL4" "${DOMAINS[@]}"
 ms check --answers "$ANSWERS" "${LABNS[@]}"
 check "rotate: check passes with two nameservers for $RD before the rotation" test "$MS_RC" = 0
 

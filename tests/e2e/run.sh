@@ -129,6 +129,25 @@ wait_for() { # wait_for TIMEOUT_S CMD... : 0 as soon as CMD succeeds, 1 on timeo
   local end=$(( $(date +%s) + $1 )); shift
   until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.05; done
 }
+# zones_from ANSWERS SERIAL : each domain's records from `mailsetup records --answers ANSWERS` into
+# $N/records.D (its zone $N/db.D includes it, phase 5), the zone's SOA serial set to SERIAL; then
+# `kill -HUP "$NAMED_PID"` and `served` (the caller may change more zones first)
+zones_from() {
+  local d
+  for d in "${DOMAINS[@]}"; do
+    ms_stdout "$N/records.$d" records --answers "$1" --format zone --domain "$d"
+    sed -i "s/( [0-9]* 3600 /( $2 3600 /" "$N/db.$d"
+  done
+}
+# served PORT SERIAL DOMAIN... : named on 127.0.0.1:PORT serves serial SERIAL for every DOMAIN
+# (10 s each), else a FAIL naming it
+served() {
+  local port=$1 serial=$2 d; shift 2
+  for d in "$@"; do
+    wait_for 10 sh -c "dig @127.0.0.1 -p $port +short $d SOA | grep -q ' $serial '" ||
+      fail "named on 127.0.0.1:$port did not load $d serial $serial"
+  done
+}
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 listening() { [ -n "$(ss -Hltun "sport = :$1" 2>/dev/null)" ]; }
 postfix_master_pids() { # postfix master(8) processes (exe check: "master" is a generic name)
@@ -810,14 +829,9 @@ check "apply --yes sets everything up again" test "$MS_RC" = 0
 check "apply shows the selftest after its restart" grep -q 'selftest (a message from each domain through OpenDKIM)' "$MS_OUT"
 # the rollback removed the keys and the apply made new ones: publish those
 SERIAL2=$((SERIAL + 10))
-for d in "${DOMAINS[@]}"; do
-  ms_stdout "$N/records.$d" records --answers "$ANSWERS" --format zone --domain "$d"
-  sed -i "s/( [0-9]* 3600 /( $SERIAL2 3600 /" "$N/db.$d"
-done
+zones_from "$ANSWERS" "$SERIAL2"
 kill -HUP "$NAMED_PID"
-for d in "${DOMAINS[@]}"; do
-  wait_for 10 sh -c "dig @127.0.0.1 -p $DNS_PORT +short $d SOA | grep -q ' $SERIAL2 '" || fail "named did not load $d serial $SERIAL2"
-done
+served "$DNS_PORT" "$SERIAL2" "${DOMAINS[@]}"
 ms_stdout "$LAB/bf-baseline.json" check --answers "$ANSWERS" "${LABNS[@]}" --json
 check "check passes before anything is broken" test "$MS_RC" = 0
 [ "$MS_RC" = 0 ] || head -c 2000 "$LAB/bf-baseline.json" | sed 's/^/  | /'

@@ -87,6 +87,20 @@ point_postfix_at() {
   check "Postfix serves $1.pem after postconf -e and postfix reload" wait_for 15 serves "$1"
 }
 
+# refused NAME ID WHY : Postfix pointed at $TLS_DIR/NAME.pem; openssl s_client refuses it (WHY:
+# the words of its refusal to show) and check (--tls-ca the lab CA) exits 1 naming exactly ID;
+# the check's JSON is $LAB/tls-NAME.json
+refused() {
+  local n=$1 id=$2 why=$3 f=$LAB/tls-$1.json ids
+  point_postfix_at "$n"
+  if s_client_verify; then fail "s_client verified $n.pem"; else
+    pass "s_client refuses $n.pem: $(grep -m1 -o "$why" "$TLS_DIR/s_client.out" || grep -m1 'Verify return code' "$TLS_DIR/s_client.out")"; fi
+  ms_stdout "$f" check --answers "$ANSWERS" "${LABNS[@]}" --tls-ca "$TLS_CA" --json
+  ids=$(tls_ids "$f")
+  check "check with Postfix on $n.pem exits 1 with exactly $id (got: '$ids')" \
+    sh -c "test $MS_RC = 1 && test '$ids' = $id"
+}
+
 tls_phase() {
   local f ids
   check "openssl s_client -starttls smtp -verify_return_error verifies $HOST against the lab CA" s_client_verify
@@ -107,25 +121,10 @@ tls_phase() {
     sh -c "test $MS_RC = 1 && test '$ids' = tls.cert-untrusted"
 
   cp -p /etc/postfix/main.cf "$TLS_DIR/main.cf.saved"
-  point_postfix_at expired
-  if s_client_verify; then fail "s_client verified the expired certificate"; else
-    pass "s_client refuses the expired certificate: $(grep -m1 -o 'certificate has expired' "$TLS_DIR/s_client.out" || grep -m1 'Verify return code' "$TLS_DIR/s_client.out")"; fi
-  f=$LAB/tls-expired.json
-  ms_stdout "$f" check --answers "$ANSWERS" "${LABNS[@]}" --tls-ca "$TLS_CA" --json
-  ids=$(tls_ids "$f")
-  check "check with Postfix on the expired certificate exits 1 with exactly tls.cert-expired (got: '$ids')" \
-    sh -c "test $MS_RC = 1 && test '$ids' = tls.cert-expired"
-  grep -o '"message":"the certificate of [^"]*expired on 2021-01-01 00:00 UTC' "$f" | head -1 | sed 's/^/  | /' ||
-    fail "the tls.cert-expired message gives no date"
-
-  point_postfix_at wrongname
-  if s_client_verify; then fail "s_client verified the certificate for another name"; else
-    pass "s_client refuses the certificate for mail.example.com: $(grep -m1 -o 'hostname mismatch' "$TLS_DIR/s_client.out" || grep -m1 'Verify return code' "$TLS_DIR/s_client.out")"; fi
-  f=$LAB/tls-wrongname.json
-  ms_stdout "$f" check --answers "$ANSWERS" "${LABNS[@]}" --tls-ca "$TLS_CA" --json
-  ids=$(tls_ids "$f")
-  check "check with Postfix on a certificate for mail.example.com exits 1 with exactly tls.cert-name-mismatch (got: '$ids')" \
-    sh -c "test $MS_RC = 1 && test '$ids' = tls.cert-name-mismatch"
+  refused expired tls.cert-expired 'certificate has expired'
+  grep -o '"message":"the certificate of [^"]*expired on 2021-01-01 00:00 UTC' "$LAB/tls-expired.json" |
+    head -1 | sed 's/^/  | /' || fail "the tls.cert-expired message gives no date"
+  refused wrongname tls.cert-name-mismatch 'hostname mismatch'   # a certificate for mail.example.com
 
   # Postfix's own settings back, byte-identical (rollback compares main.cf)
   cp -p "$TLS_DIR/main.cf.saved" /etc/postfix/main.cf
