@@ -109,6 +109,25 @@ fn command(root: &Root, cli: &Cli) -> Result<u8> {
     }
 }
 
+/// `rotate` for the wizard ([`crate::flows::Rotator`], handed to it in its context, so the
+/// screen never imports this front end): `argv` a `rotate` command line as
+/// [`crate::invocation::Invocation::argv`] makes it, run with the wizard's `settings`.
+/// Ok(rotate's exit code); Err(the error's text, or why `argv` is not a `rotate`).
+pub fn rotate_for_wizard(
+    root: &Root,
+    settings: &Settings,
+    argv: Vec<std::ffi::OsString>,
+) -> std::result::Result<u8, String> {
+    use clap::Parser as _;
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    match &cli.command {
+        Some(Command::Rotate(args)) => {
+            rotate_cmd::run_with(root, &cli, args, settings.clone()).map_err(|e| e.to_string())
+        }
+        _ => Err("not a rotate command line".into()),
+    }
+}
+
 /// The async runtime the commands run DNS, milter and service work on. Errors: it cannot
 /// start (no threads).
 fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -31,7 +31,17 @@ pub struct Context {
     /// `mailsetup demo`: the sandbox and its DNS servers, which the records are published
     /// into (the wizard's `p`); `None` on a server.
     pub demo: Option<std::sync::Arc<crate::demo::Demo>>,
+    /// How the wizard runs `rotate` (`r` on the Keys step): the command-line front end's
+    /// own, handed in by it; `None`: the wizard says rotation is not available here.
+    pub rotate: Option<Rotator>,
 }
+
+/// Runs a `rotate` command line (`argv`, as [`crate::invocation::Invocation::argv`] makes
+/// it) beneath `root` with these settings: Ok(its exit code: 0 switched or finished, 1 still
+/// waiting or a dry run), Err(its error, said). What it says goes through `say!`, which
+/// [`crate::output::captured`] gathers.
+pub type Rotator =
+    fn(&Root, &crate::settings::Settings, Vec<std::ffi::OsString>) -> Result<u8, String>;
 
 /// A session id for the run records of one apply or one wizard run: `STAMP-PID`.
 pub fn session() -> String {

@@ -5,7 +5,7 @@
 //! same DNS. Pure: the paths arrive absolute (`crate::cli` makes them so); this module renders
 //! them, quoted for a POSIX shell when they need it.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
@@ -41,24 +41,48 @@ impl Invocation {
     pub fn command(&self, args: &str) -> String {
         let sub = args.split_whitespace().next().unwrap_or("");
         let mut words = vec![PROGRAM.to_string()];
-        if let Some(root) = &self.root {
-            words.extend(["--root".to_string(), quote(root.as_os_str())]);
-        }
-        if let (Some(answers), false) = (&self.answers, WITHOUT_ANSWERS.contains(&sub)) {
-            words.extend(["--answers".to_string(), quote(answers.as_os_str())]);
-        }
-        if ASKING_DNS.contains(&sub) {
-            if let Some(ns) = &self.nameserver {
-                words.extend(["--nameserver".to_string(), quote(OsStr::new(ns))]);
-            }
-            if let Some(port) = self.authoritative_port {
-                words.extend(["--authoritative-port".to_string(), port.to_string()]);
-            }
-        }
+        words.extend(self.options(sub).iter().map(|w| quote(w)));
         if !args.is_empty() {
             words.push(args.to_string());
         }
         words.join(" ")
+    }
+
+    /// The same command as [`Invocation::command`], as the words a parser takes (`argv`,
+    /// unquoted): `args` are the subcommand and its own arguments, one word each. The
+    /// wizard runs a command's core with them (`r` on the Keys step: `rotate`).
+    pub fn argv(&self, args: &[&str]) -> Vec<OsString> {
+        let sub = args.first().copied().unwrap_or("");
+        let mut words = vec![OsString::from(PROGRAM)];
+        words.extend(self.options(sub));
+        words.extend(args.iter().map(OsString::from));
+        words
+    }
+
+    /// The global options subcommand `sub` repeats, one word each.
+    fn options(&self, sub: &str) -> Vec<OsString> {
+        let mut words = Vec::new();
+        if let Some(root) = &self.root {
+            words.extend([OsString::from("--root"), root.clone().into_os_string()]);
+        }
+        if let (Some(answers), false) = (&self.answers, WITHOUT_ANSWERS.contains(&sub)) {
+            words.extend([
+                OsString::from("--answers"),
+                answers.clone().into_os_string(),
+            ]);
+        }
+        if ASKING_DNS.contains(&sub) {
+            if let Some(ns) = &self.nameserver {
+                words.extend([OsString::from("--nameserver"), OsString::from(ns)]);
+            }
+            if let Some(port) = self.authoritative_port {
+                words.extend([
+                    OsString::from("--authoritative-port"),
+                    OsString::from(port.to_string()),
+                ]);
+            }
+        }
+        words
     }
 
     /// Where the system path `system` (`/etc/…`) is beneath this run's root.
@@ -122,6 +146,37 @@ mod tests {
             nameserver: Some("127.0.0.1:5353".into()),
             authoritative_port: Some(5353),
         }
+    }
+
+    /// The words a parser takes are the printed command's, unquoted: a path with a space
+    /// stays one word.
+    #[test]
+    fn argv_is_the_printed_command_as_words() {
+        let mut r = run();
+        r.root = Some("/tmp/my tree".into());
+        assert_eq!(
+            r.argv(&["rotate", "--dry-run"]),
+            [
+                "mailsetup",
+                "--root",
+                "/tmp/my tree",
+                "--answers",
+                "/tmp/a.toml",
+                "--nameserver",
+                "127.0.0.1:5353",
+                "--authoritative-port",
+                "5353",
+                "rotate",
+                "--dry-run"
+            ]
+            .map(OsString::from)
+        );
+        assert_eq!(
+            r.command("rotate --dry-run"),
+            "mailsetup --root '/tmp/my tree' --answers /tmp/a.toml --nameserver 127.0.0.1:5353 \
+             --authoritative-port 5353 rotate --dry-run"
+        );
+        assert_eq!(r.argv(&["rollback"]).len(), 4, "rollback takes no answers");
     }
 
     #[test]

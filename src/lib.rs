@@ -40,12 +40,7 @@
 /// alone ([`output::human_on_stderr`]).
 macro_rules! say {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        if $crate::output::human_on_stderr() {
-            let _ = write!(std::io::stderr().lock(), $($arg)*);
-        } else {
-            let _ = write!(std::io::stdout().lock(), $($arg)*);
-        }
+        $crate::output::emit($crate::output::human_on_stderr(), format_args!($($arg)*))
     }};
 }
 
@@ -70,8 +65,7 @@ macro_rules! jsonln {
 /// `eprintln!` that never panics (see [`say!`]).
 macro_rules! warnln {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        $crate::output::emit(true, format_args!("{}\n", format_args!($($arg)*)))
     }};
 }
 

@@ -2,8 +2,10 @@
 //! (also each command run and each DNS query), and the JSON mode of `plan` and `apply`, in
 //! which every line for people goes to stderr so that stdout holds the JSON alone. Set once
 //! by [`crate::commands::dispatch`] before anything is said; read by the `say!`, `notln!` and
-//! `traceln!` macros (src/lib.rs).
+//! `traceln!` macros (src/lib.rs). [`captured`] gathers what a command says into a string
+//! instead, for the wizard, which runs a command's core under its own screen.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// `-q`, normal, `-v`.
@@ -39,6 +41,44 @@ pub fn human_on_stderr() -> bool {
     HUMAN_ON_STDERR.load(Ordering::Relaxed)
 }
 
+thread_local! {
+    /// The text said on this thread while [`captured`] runs, stdout's and stderr's in order.
+    static CAPTURE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Run `f`, gathering every line the `say!` family writes on this thread (stdout's and
+/// stderr's, in the order said) instead of printing it; `f`'s result and the text. For the
+/// wizard, whose screen owns the terminal while a command's core runs (`r` on the Keys step
+/// runs `rotate`). A nested call gathers into its own string.
+pub fn captured<R>(f: impl FnOnce() -> R) -> (R, String) {
+    let outer = CAPTURE.with(|c| c.borrow_mut().replace(String::new()));
+    let result = f();
+    let text = CAPTURE.with(|c| std::mem::replace(&mut *c.borrow_mut(), outer));
+    (result, text.unwrap_or_default())
+}
+
+/// Write for the `say!` family: into the text [`captured`] gathers, else on stderr
+/// (`stderr`) or stdout. Output to a closed pipe or a vanished terminal is dropped.
+pub fn emit(stderr: bool, args: std::fmt::Arguments) {
+    use std::io::Write as _;
+    let gathered = CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+        Some(text) => {
+            use std::fmt::Write as _;
+            let _ = text.write_fmt(args);
+            true
+        }
+        None => false,
+    });
+    if gathered {
+        return;
+    }
+    if stderr {
+        let _ = std::io::stderr().lock().write_fmt(args);
+    } else {
+        let _ = std::io::stdout().lock().write_fmt(args);
+    }
+}
+
 /// Whether text for people on stdout (`stderr`: on stderr) gets colour: anstream's choice,
 /// which honours `NO_COLOR`, `CLICOLOR_FORCE`, `CLICOLOR` and `TERM=dumb` and otherwise
 /// colours a terminal only.
@@ -49,4 +89,25 @@ pub fn color(stderr: bool) -> bool {
         anstream::AutoStream::choice(&std::io::stdout())
     };
     choice != anstream::ColorChoice::Never
+}
+
+#[cfg(test)]
+mod tests {
+    /// What the `say!` family writes while [`super::captured`] runs is gathered in order,
+    /// stdout's and stderr's together; a nested capture keeps its own; afterwards nothing is
+    /// gathered any more.
+    #[test]
+    fn captured_gathers_what_is_said_in_order() {
+        let ((inner, ()), outer) = super::captured(|| {
+            sayln!("one");
+            warnln!("two");
+            let inner = super::captured(|| sayln!("nested"));
+            say!("three {}", 3);
+            (inner, ())
+        });
+        assert_eq!(outer, "one\ntwo\nthree 3");
+        assert_eq!(inner.1, "nested\n");
+        let ((), after) = super::captured(|| ());
+        assert_eq!(after, "");
+    }
 }

@@ -192,6 +192,7 @@ fn wizard(sandbox: Sandbox, dns: DemoDns, settings: Settings, sub: &Cli) -> Laun
         dns: dns.options(),
         session: Some(flows::session()),
         demo: Some(Arc::new(crate::demo::Demo { dns, sandbox })),
+        rotate: Some(super::rotate_for_wizard),
     };
     Launch::Wizard(Box::new(options), ctx)
 }

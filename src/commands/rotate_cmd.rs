@@ -29,7 +29,18 @@ use crate::values::{Domain, Selector};
 /// Ok(0) switched (or finished), Ok(1) still waiting at the timeout (the rotation kept) or
 /// a dry run with something to do.
 pub(super) fn run(root: &Root, cli: &Cli, args: &RotateArgs) -> Result<u8> {
-    let settings = load_settings(root, cli)?;
+    run_with(root, cli, args, load_settings(root, cli)?)
+}
+
+/// [`run`] with these settings instead of the answers file's: the wizard's (`r` on the
+/// Keys step), which may not be saved yet. The answers file named by `--answers`, or the
+/// saved one, still gets the new selector at the switch.
+pub(super) fn run_with(
+    root: &Root,
+    cli: &Cli,
+    args: &RotateArgs,
+    settings: Settings,
+) -> Result<u8> {
     let only = domains(&args.domain)?;
     if let Some(d) = only.iter().find(|d| !settings.domains.contains(d)) {
         return Err(Error::Invalid {

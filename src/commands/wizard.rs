@@ -111,6 +111,7 @@ pub(super) fn run(
         dns,
         session: Some(flows::session()),
         demo: None,
+        rotate: Some(super::rotate_for_wizard),
     };
     Ok(Launch::Wizard(Box::new(options), ctx))
 }

@@ -71,6 +71,7 @@ pub async fn run(effect: Effect, ctx: Arc<Context>) -> Option<Msg> {
         Effect::SaveAnswers(settings) => {
             blocking(move || Msg::Done(save_answers(&ctx.root, &settings))).await
         }
+        Effect::Rotate(run) => blocking(move || Msg::Rotated(rotate(&ctx, run))).await,
         Effect::UndoSession(session) => {
             blocking(move || Msg::SessionUndone(undo_session(&ctx.root, &session))).await
         }
@@ -303,6 +304,36 @@ fn save(root: &Root, path: &str, text: &str, mode: u32) -> String {
     match apply::save(root, Path::new(path), text.as_bytes(), mode) {
         Ok(()) => format!("saved to {path}"),
         Err(e) => format!("cannot save {path}: {e}"),
+    }
+}
+
+/// `mailsetup rotate` once, without waiting, through the command line's own
+/// ([`crate::flows::Rotator`]), with the wizard's settings and this run's options;
+/// `--dry-run` for a preview, `--yes` otherwise (the preview was the question). What it says
+/// is gathered for the screen; after a switch, the selector that signs now.
+fn rotate(ctx: &Context, run: crate::wizard::RotateRun) -> crate::wizard::Rotated {
+    let mut args = vec!["rotate", "--timeout", "0"];
+    args.push(if run.preview { "--dry-run" } else { "--yes" });
+    let argv = run.invocation.argv(&args);
+    let (result, text) = match ctx.rotate {
+        Some(rotator) => crate::output::captured(|| rotator(&ctx.root, &run.settings, argv)),
+        None => (Err("rotation is not available here".into()), String::new()),
+    };
+    let selector = match (&result, run.preview) {
+        (Ok(0), false) => flows::rotate::state(&ctx.root).ok().and_then(|state| {
+            state
+                .rotations
+                .iter()
+                .find(|r| r.switched.is_some())
+                .and_then(|r| crate::values::Selector::parse(&r.new_selector).ok())
+        }),
+        _ => None,
+    };
+    crate::wizard::Rotated {
+        preview: run.preview,
+        text,
+        result,
+        selector,
     }
 }
 

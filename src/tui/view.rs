@@ -343,6 +343,9 @@ fn step_hints(w: &Wizard) -> Vec<(&'static str, &'static str)> {
             if step == Step::InetProtocols || step == Step::Opendkim {
                 keys.push(("Tab", "change"));
             }
+            if step == Step::Keys && w.rotation_offered() {
+                keys.push(("r", "rotate"));
+            }
             keys.extend([SCROLL, HELP, QUIT]);
             keys
         }

@@ -1,6 +1,6 @@
 //! Keys: the global ones first (Ctrl-C, the quit confirmation, the help, `?`, `q`, Esc,
 //! scrolling), then each step's own (the scan's install and undo, the identity form, the
-//! records' copy and save, the summary's Enter). The diff steps' keys are in `diff`, the
+//! Keys step's rotation, the records' copy and save, the summary's Enter). The diff steps' keys are in `diff`, the
 //! Verify screen's in `verify`. Pure: state in, effects out.
 
 use super::{Effect, Key, Step, Wizard};
@@ -92,6 +92,7 @@ impl Wizard {
             Step::Identity => self.identity_key(key),
             Step::InetProtocols if key == Key::Tab => self.cycle_inet_protocols(),
             Step::Opendkim if key == Key::Tab => self.cycle_socket(),
+            Step::Keys if key == Key::Char('r') => self.rotate(),
             step if step.part().is_some() => self.diff_key(step, key),
             Step::Records => self.records_key(key),
             Step::Verify => self.verify_key(key),

@@ -5,7 +5,7 @@
 //!
 //! Keys (a contract): Enter accept / next, Esc back, Tab / Shift-Tab next / previous field,
 //! ← → a form field's choices, ↑ ↓ and PgUp/PgDn scroll, `y` apply the diff shown, `n` skip it, `c` copy, `s` save
-//! the records, `p` publish them (`mailsetup demo` only), `?` help, `q` quit (asks first when something is half-applied), Ctrl-C quit.
+//! the records, `p` publish them (`mailsetup demo` only), `r` re-check (Verify) or rotate the DKIM key (Keys, shown first), `?` help, `q` quit (asks first when something is half-applied), Ctrl-C quit.
 //!
 //! This file owns the state ([`Wizard`]), its start and [`Wizard::goto`] (showing a step
 //! with the effects that fill it). The rest, by seam: `types` (messages, effects,
@@ -13,12 +13,13 @@
 //! install and the undo), `keys` (keys: the global ones, then each step's), `diff` (the
 //! steps that show a diff: y / n, the plan and apply results, Tab's choices), `verify` (the
 //! Verify screen: the selected finding, the checks and their re-check countdown),
-//! `services` (the service actions of the applied steps, restarted once at the summary),
+//! `rotate` (the Keys step's `r`: a DKIM key rotation, previewed first), `services` (the service actions of the applied steps, restarted once at the summary),
 //! [`form`] (the identity form) and [`step`] (the steps in order).
 
 mod diff;
 pub mod form;
 mod keys;
+mod rotate;
 mod services;
 pub mod step;
 mod types;
@@ -33,7 +34,9 @@ use crate::plan::ServiceAction;
 use crate::settings::Settings;
 pub use form::Form;
 pub use step::Step;
-pub use types::{Detour, Effect, Interrupted, Key, Msg, Options, Outcome, Scan, StepPlan};
+pub use types::{
+    Detour, Effect, Interrupted, Key, Msg, Options, Outcome, RotateRun, Rotated, Scan, StepPlan,
+};
 
 // the tests (tests.rs) name these through `use super::*`
 #[cfg(test)]
@@ -90,6 +93,9 @@ pub struct Wizard {
     /// `mailsetup demo`: what the sandbox is (the first screen says it); `p` on the records
     /// step publishes them into the demo's DNS.
     pub demo: Option<String>,
+    /// The last `rotate` run of the Keys step's `r`: what it said, and whether the next `r`
+    /// runs it for real (after a preview) or previews again.
+    pub rotation: Option<Rotated>,
 }
 
 impl Wizard {
@@ -126,6 +132,7 @@ impl Wizard {
             interrupted: options.interrupted,
             invocation: options.invocation,
             demo: options.demo,
+            rotation: None,
         };
         let mut w = w;
         let mut effects = vec![Effect::Scan];

@@ -853,3 +853,83 @@ fn the_scan_s_provider_guess_pre_fills_the_form() {
     }));
     assert_eq!(provider(&w).as_deref(), Some("vultr"));
 }
+
+/// A wizard on the Keys step with its plan in (`done`: already done, else pending).
+fn at_keys(dry_run: bool, done: bool) -> Wizard {
+    let mut w = at_inet_protocols(dry_run);
+    w.goto(Step::Keys);
+    let p = if done { Plan::default() } else { plan() };
+    w.update(Msg::Planned(Step::Keys, Ok(p)));
+    w
+}
+
+fn rotated(preview: bool, result: Result<u8, String>, selector: Option<&str>) -> Msg {
+    Msg::Rotated(Rotated {
+        preview,
+        text: "selector mail -> s202612".into(),
+        result,
+        selector: selector.map(|s| crate::values::Selector::parse(s).unwrap()),
+    })
+}
+
+/// `r` on the Keys step: nothing before the keys exist; then a preview, and only the `r`
+/// after a successful preview does it; a failed preview or a real run previews again.
+#[test]
+fn r_on_the_keys_step_previews_before_each_rotation() {
+    let mut w = at_keys(false, false);
+    assert!(key(&mut w, Key::Char('r')).is_empty(), "no keys yet");
+    assert!(
+        w.status
+            .as_deref()
+            .unwrap()
+            .contains("apply this step first")
+    );
+
+    let mut w = at_keys(false, true);
+    let preview = |e: &[Effect]| match e {
+        [Effect::Rotate(r)] => r.preview,
+        other => panic!("{other:?}"),
+    };
+    assert!(preview(&key(&mut w, Key::Char('r'))));
+    assert!(
+        key(&mut w, Key::Char('r')).is_empty(),
+        "busy: one run at a time"
+    );
+    w.update(rotated(true, Err("no answers".into()), None));
+    assert!(
+        preview(&key(&mut w, Key::Char('r'))),
+        "a failed preview is shown again"
+    );
+    w.update(rotated(true, Ok(1), None));
+    assert!(
+        !preview(&key(&mut w, Key::Char('r'))),
+        "after a preview: do it"
+    );
+    w.update(rotated(false, Ok(1), None));
+    assert_eq!(w.settings.as_ref().unwrap().selector.as_str(), "mail");
+    assert!(
+        preview(&key(&mut w, Key::Char('r'))),
+        "waiting: the next change is shown first"
+    );
+    w.update(rotated(true, Ok(1), None));
+    assert!(!preview(&key(&mut w, Key::Char('r'))));
+    w.update(rotated(false, Ok(0), Some("s202612")));
+    assert_eq!(
+        w.settings.as_ref().unwrap().selector.as_str(),
+        "s202612",
+        "the answers saved at the end name the selector that signs"
+    );
+}
+
+/// In a dry run every `r` only previews.
+#[test]
+fn r_in_a_dry_run_only_previews() {
+    let mut w = at_keys(true, true);
+    for _ in 0..2 {
+        match &key(&mut w, Key::Char('r'))[..] {
+            [Effect::Rotate(r)] => assert!(r.preview),
+            other => panic!("{other:?}"),
+        }
+        w.update(rotated(true, Ok(1), None));
+    }
+}

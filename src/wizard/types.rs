@@ -78,8 +78,35 @@ pub enum Msg {
     /// `mailsetup demo`: the records were published into the demo's DNS (a line saying
     /// where and when), or why not.
     Published(Result<String, String>),
+    /// `rotate` ran for `r` on the Keys step ([`Effect::Rotate`]).
+    Rotated(Rotated),
     /// One second passed (spinner, countdown).
     Tick,
+}
+
+/// What a `rotate` run for the wizard said and came to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rotated {
+    /// It was the dry run that shows what the next `r` does.
+    pub preview: bool,
+    /// Everything it said (the new key, the record to publish, the servers that lag, the
+    /// switch), as the command line prints it.
+    pub text: String,
+    /// Its exit code (0 switched or finished, 1 waiting or a dry run), or its error.
+    pub result: Result<u8, String>,
+    /// The selector that signs after it (a switch happened): the answers take it.
+    pub selector: Option<crate::values::Selector>,
+}
+
+/// A `rotate` run the wizard asks for: the command line's own, under its screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RotateRun {
+    pub settings: Settings,
+    /// This run's options (`--root`, `--answers`, DNS): the rotation acts on the same tree.
+    pub invocation: Invocation,
+    /// Only show what the next `r` does (`--dry-run`): the first `r`, and every `r` in a
+    /// dry run.
+    pub preview: bool,
 }
 
 /// What the runtime must do.
@@ -110,6 +137,10 @@ pub enum Effect {
     Publish(Settings),
     /// Save the answers (comments kept) for the next run.
     SaveAnswers(Settings),
+    /// Run `mailsetup rotate` once, without waiting (`r` on the Keys step): start a DKIM key
+    /// rotation (a new key under a new selector, its record to publish), or look whether
+    /// every authoritative server serves the new record yet and switch to it when they do.
+    Rotate(RotateRun),
     /// Undo every applied step of this earlier wizard run (`mailsetup rollback`, for that
     /// run only): never in a dry run.
     UndoSession(String),

@@ -37,6 +37,7 @@ impl Wizard {
                 self.status = Some(result.unwrap_or_else(|e| format!("not published: {e}")));
                 Vec::new()
             }
+            Msg::Rotated(r) => self.rotated(r),
             Msg::Tick => self.tick(),
         }
     }

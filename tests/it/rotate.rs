@@ -313,3 +313,133 @@ fn a_domain_not_signed_yet_is_refused_and_nothing_is_written() {
     );
     assert_eq!(tree.snapshot(), before);
 }
+
+/// Feed each effect to the wizard's runtime and its message back to the wizard, until no
+/// effect is left.
+async fn drive(
+    w: &mut mailsetup::wizard::Wizard,
+    ctx: &std::sync::Arc<mailsetup::flows::Context>,
+    mut effects: Vec<mailsetup::wizard::Effect>,
+) {
+    while let Some(e) = effects.pop() {
+        if let Some(msg) = mailsetup::tui::effects::run(e, ctx.clone()).await {
+            effects.extend(w.update(msg));
+        }
+    }
+}
+
+/// The wizard's `r` on the Keys step runs the same rotation in-process, each change shown
+/// before it is made: a preview writes nothing; the `r` after it makes the key (the lagging
+/// server named, the tables untouched); once both servers serve the record, the preview
+/// says it would switch and the next `r` switches; the wizard's answers then name the new
+/// selector.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wizard_rotates_showing_each_change_first() {
+    use mailsetup::wizard::{Effect, Key, Msg, Options, Step, Wizard};
+    let tree = applied();
+    let old_p = p_of(&tree, &format!("{ORG_KEYS}/mail.private"));
+    let old = dkim("mail", &old_p);
+    let lab_none = lab(&old, [None, None]).await;
+    let mut settings =
+        mailsetup::answers::parse(&tree.read("/etc/mailsetup/answers.toml")).unwrap();
+    settings.domains.retain(|d| d.as_str() == "example.org");
+    let invocation = mailsetup::invocation::Invocation {
+        root: Some(tree.root().to_path_buf()),
+        answers: None,
+        nameserver: Some(format!("127.0.0.1:{}", lab_none.port())),
+        authoritative_port: Some(lab_none.port()),
+    };
+    let ctx = std::sync::Arc::new(mailsetup::flows::Context {
+        root: mailsetup::host::system::Root::new(tree.root()),
+        dns: lab_none.options(),
+        session: None,
+        demo: None,
+        rotate: Some(mailsetup::commands::rotate_for_wizard),
+    });
+    let (mut w, _) = Wizard::new(Options {
+        answers: Some(settings),
+        invocation,
+        ..Options::default()
+    });
+    let effects = w.goto(Step::Keys);
+    drive(&mut w, &ctx, effects).await;
+    assert!(
+        w.rotation_offered(),
+        "the keys exist: {:?}",
+        w.plans.get(&Step::Keys)
+    );
+
+    // the first r previews: the new key and its record, nothing written
+    let before = tree.snapshot();
+    let effects = w.update(Msg::Key(Key::Char('r')));
+    assert!(
+        matches!(&effects[..], [Effect::Rotate(r)] if r.preview),
+        "{effects:?}"
+    );
+    drive(&mut w, &ctx, effects).await;
+    let shown = w.rotation.clone().unwrap();
+    assert_eq!(shown.result, Ok(1), "{}", shown.text);
+    assert!(shown.text.contains("selector mail -> s"), "{}", shown.text);
+    assert_eq!(tree.snapshot(), before, "a preview writes nothing");
+
+    // the r after it makes the key and names the server that lags
+    let effects = w.update(Msg::Key(Key::Char('r')));
+    assert!(
+        matches!(&effects[..], [Effect::Rotate(r)] if !r.preview),
+        "{effects:?}"
+    );
+    drive(&mut w, &ctx, effects).await;
+    let started = w.rotation.clone().unwrap();
+    assert_eq!(started.result, Ok(1), "{}", started.text);
+    assert!(
+        started.text.contains("ns2.example.org (127.0.0.2"),
+        "{}",
+        started.text
+    );
+    let state = tree.read("/var/lib/mailsetup/rotation.json");
+    let new_selector = state
+        .split("\"new_selector\":")
+        .nth(1)
+        .and_then(|s| s.split('"').nth(1))
+        .unwrap()
+        .to_string();
+    let new_p = p_of(&tree, &format!("{ORG_KEYS}/{new_selector}.private"));
+    assert!(
+        started.text.contains(&format!("p={new_p}")),
+        "{}",
+        started.text
+    );
+    assert_eq!(w.settings.as_ref().unwrap().selector.as_str(), "mail");
+    drop(lab_none);
+
+    // both servers serve it: r previews the switch, the next r switches
+    let new = dkim(&new_selector, &new_p);
+    let both = lab(&old, [Some(&new), Some(&new)]).await;
+    w.invocation.nameserver = Some(format!("127.0.0.1:{}", both.port()));
+    w.invocation.authoritative_port = Some(both.port());
+    let tables = tree.read("/etc/opendkim/SigningTable");
+    let effects = w.update(Msg::Key(Key::Char('r')));
+    assert!(
+        matches!(&effects[..], [Effect::Rotate(r)] if r.preview),
+        "{effects:?}"
+    );
+    drive(&mut w, &ctx, effects).await;
+    let preview = w.rotation.clone().unwrap();
+    assert!(preview.text.contains("would switch"), "{}", preview.text);
+    assert_eq!(tree.read("/etc/opendkim/SigningTable"), tables);
+    let effects = w.update(Msg::Key(Key::Char('r')));
+    drive(&mut w, &ctx, effects).await;
+    let switched = w.rotation.clone().unwrap();
+    assert_eq!(switched.result, Ok(0), "{}", switched.text);
+    assert!(
+        tree.read("/etc/opendkim/SigningTable")
+            .contains(&format!("{new_selector}._domainkey.example.org")),
+        "{}",
+        tree.read("/etc/opendkim/SigningTable")
+    );
+    assert_eq!(
+        w.settings.as_ref().unwrap().selector.as_str(),
+        new_selector,
+        "the wizard's answers name the selector that signs now"
+    );
+}

@@ -902,3 +902,26 @@ fn the_summary_gives_the_deliverability_step_only_after_a_passing_verify() {
     let text = draw(&w, &Theme::color(), 100, 60).backend().to_string();
     assert!(!text.contains("Test deliverability"), "{text}");
 }
+
+/// The Keys step when its keys exist offers `r`; after a preview it says the next `r` does
+/// what is shown, and shows what `rotate` said.
+#[test]
+fn keys_step_offers_the_rotation_and_shows_its_preview() {
+    let mut w = at_inet_protocols(false, None);
+    w.goto(Step::Keys);
+    planned(&mut w, Step::Keys, Plan::default());
+    let text = screen(&w).backend().to_string();
+    assert!(text.contains("r: rotate the DKIM key"), "{text}");
+    assert!(text.contains("r rotate"), "the hint line: {text}");
+    key(&mut w, Key::Char('r'));
+    w.update(Msg::Rotated(mailsetup::wizard::Rotated {
+        preview: true,
+        text: "  example.org: selector mail -> s202612 (2048-bit RSA)\n".into(),
+        result: Ok(1),
+        selector: None,
+    }));
+    let text = screen(&w).backend().to_string();
+    assert!(text.contains("r again: do what is shown below"), "{text}");
+    assert!(text.contains("rotate (preview: nothing written)"), "{text}");
+    assert!(text.contains("selector mail -> s202612"), "{text}");
+}

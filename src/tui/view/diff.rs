@@ -84,7 +84,46 @@ pub fn part(w: &Wizard, step: Step, theme: &Theme, cols: usize) -> Body {
     if show_diff {
         diff(&p.plan.to_string(), theme, &mut b.scrolled);
     }
+    if step == Step::Keys && w.rotation_offered() {
+        rotation(w, theme, &mut b);
+    }
     b
+}
+
+/// The Keys step's rotation: what `r` does, and what the last `rotate` said.
+fn rotation(w: &Wizard, theme: &Theme, b: &mut Body) {
+    let f = &mut b.fixed;
+    f.blank();
+    let (then, now) = match &w.rotation {
+        Some(r) if r.preview && r.result.is_ok() && !w.dry_run => {
+            ("r", " again: do what is shown below")
+        }
+        _ => (
+            "r",
+            ": rotate the DKIM key (a new selector; the switch waits until every \
+             nameserver serves its record); shown first",
+        ),
+    };
+    f.lead(&[(then, theme.key)], now, Style::new());
+    let Some(r) = &w.rotation else {
+        return;
+    };
+    let s = &mut b.scrolled;
+    s.blank();
+    s.row(
+        if r.preview {
+            "rotate (preview: nothing written)"
+        } else {
+            "rotate"
+        },
+        theme.heading,
+    );
+    for line in r.text.lines() {
+        s.indented("  ", &clean(line), Style::new());
+    }
+    if let Err(e) = &r.result {
+        s.lead(&[("✗ ", theme.bad)], &clean(e), Style::new());
+    }
 }
 
 /// The plan's text: diff lines cut to the width (they start with `+`, `-`, space or `@@`), the

@@ -59,7 +59,7 @@ const HELP: &[(&str, &str)] = &[
     ("c", "copy the records (OSC 52, works over SSH)"),
     ("s", "save the records to a file"),
     ("p", "publish the records (mailsetup demo)"),
-    ("r", "re-check now (Verify)"),
+    ("r", "re-check (Verify) · rotate the key (Keys)"),
     ("?", "this help"),
     ("q", "quit (asks first if half applied)"),
     ("Ctrl-C", "quit at once"),
