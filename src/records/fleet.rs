@@ -98,6 +98,7 @@ pub fn from_answers(file: &str, settings: &Settings) -> Result<HostRecords> {
         .map(|d| MissingDkim {
             domain: d.clone(),
             host: settings.hostname.clone(),
+            selector: Some(settings.selector.clone()),
             fix: format!(
                 "run `mailsetup records --json` on {} and pass its output instead of {file}",
                 settings.hostname
@@ -333,6 +334,7 @@ pub fn merge(hosts: &[HostRecords]) -> Result<RecordSet> {
             set.missing_dkim.push(MissingDkim {
                 domain: d.clone(),
                 host: h.hostname().clone(),
+                selector: None,
                 fix: format!(
                     "{} has no key for it yet: run `mailsetup apply` there, then its \
                      `mailsetup records --json` again",
@@ -342,9 +344,28 @@ pub fn merge(hosts: &[HostRecords]) -> Result<RecordSet> {
         }
         set.missing_dkim.extend(h.set.missing_dkim.iter().cloned());
     }
-    for m in &set.missing_dkim {
+    for m in &mut set.missing_dkim {
         if !set.missing_keys.contains(&m.domain) {
             set.missing_keys.push(m.domain.clone());
+        }
+        // a host known only by its answers, on a selector another host publishes a key at:
+        // unless the two share the key, they clash (as in [`merge_record`])
+        let Some(selector) = &m.selector else {
+            continue;
+        };
+        let taken = slots.iter().find(|s| {
+            s.kind == Kind::Dkim
+                && s.record.zone == m.domain
+                && dkim_selector_of(&s.record) == Some(selector.as_str())
+        });
+        if let Some(s) = taken {
+            m.fix.push_str(&format!(
+                "; note: {} publishes a key at the same selector `{selector}`: unless {} holds \
+                 that very key, give it its own selector (`mailsetup rotate --selector {}` there)",
+                hosts[s.first].hostname(),
+                m.host,
+                short_name(&m.host)
+            ));
         }
     }
     let mut zones: Vec<Domain> = Vec::new();
