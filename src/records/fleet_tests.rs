@@ -1,7 +1,11 @@
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 use super::*;
 use crate::records::render;
+use crate::settings::Settings;
+use crate::values::ServerAddrs;
 
 /// Answers for host `host` (a short name under example.org) at `ip`, signing `domains` with
 /// `selector`, plus `extra` lines.
