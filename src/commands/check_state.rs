@@ -21,7 +21,7 @@ use crate::values::Domain;
 
 /// A `check --state` run between its start (the options checked, the stored state read,
 /// before any check runs) and its [`finish`].
-pub(super) struct Watch {
+pub(super) struct Stored {
     path: PathBuf,
     before: Option<changes::State>,
 }
@@ -29,7 +29,7 @@ pub(super) struct Watch {
 /// With `--state`, the stored state (None: the baseline run); checked before the checks
 /// run, so a bad option costs no DNS round. Errors: `--mail-to` is not one address; the
 /// state file cannot be read or is not one.
-pub(super) fn start(args: &CheckArgs) -> Result<Option<Watch>> {
+pub(super) fn start(args: &CheckArgs) -> Result<Option<Stored>> {
     let Some(path) = &args.state else {
         return Ok(None);
     };
@@ -40,7 +40,7 @@ pub(super) fn start(args: &CheckArgs) -> Result<Option<Watch>> {
         })?;
     }
     let before = read(path)?;
-    Ok(Some(Watch {
+    Ok(Some(Stored {
         path: path.clone(),
         before,
     }))
@@ -50,14 +50,14 @@ pub(super) fn start(args: &CheckArgs) -> Result<Option<Watch>> {
 /// Ok(exit code): 1 when something new is an error ([`Changes::exit_code`]), else 0.
 /// Errors: sendmail cannot run or fails; the state cannot be written.
 pub(super) fn finish(
-    watch: Watch,
+    stored: Stored,
     report: &Report,
     requirements: &requirements::Verdict,
     host: &Domain,
     cli: &Cli,
     args: &CheckArgs,
 ) -> Result<u8> {
-    let Watch { path, before } = watch;
+    let Stored { path, before } = stored;
     let path = path.as_path();
     let now: Vec<Seen> = report.findings.iter().map(Seen::from).collect();
     let changes = changes::diff(
