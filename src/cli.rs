@@ -254,6 +254,20 @@ pub struct CheckArgs {
     /// port instead of 443: for a lab or test whose web server listens elsewhere.
     #[arg(long, value_name = "PORT", default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..), conflicts_with = "domains")]
     pub mta_sts_port: u16,
+    /// Compare with the report the last run stored in FILE and print only what changed (new,
+    /// cleared, changed severity; the first run is the baseline); then store this report
+    /// there (0600; not with --dry-run). Exit 1 when something new is an error, else 0. FILE
+    /// is a path as given, not beneath --root (the daily service's:
+    /// /var/lib/mailsetup/check-state.json).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["domains", "watch"])]
+    pub state: Option<PathBuf>,
+    /// With --state: when something changed, mail it to ADDRESS (`root`, or local@domain)
+    /// through the local sendmail(1); nothing is mailed when nothing changed.
+    #[arg(long, value_name = "ADDRESS", requires = "state")]
+    pub mail_to: Option<String>,
+    /// The sendmail(1) program --mail-to hands the message to (`-oi -t`, on stdin).
+    #[arg(long, value_name = "PATH", default_value = "/usr/sbin/sendmail")]
+    pub sendmail: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

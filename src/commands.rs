@@ -16,6 +16,7 @@ use crate::values::Domain;
 
 mod apply_cmd;
 mod check;
+mod check_state;
 mod demo;
 mod rotate_cmd;
 mod selftest_cmd;

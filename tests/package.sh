@@ -38,9 +38,13 @@ for path in /usr/sbin/mailsetup \
     /usr/share/zsh/vendor-completions/_mailsetup \
     /usr/share/fish/vendor_completions.d/mailsetup.fish \
     /usr/share/doc/mailsetup/copyright \
-    /usr/share/doc/mailsetup/examples/answers.example.toml; do
+    /usr/share/doc/mailsetup/examples/answers.example.toml \
+    /lib/systemd/system/mailsetup-check.service \
+    /lib/systemd/system/mailsetup-check.timer; do
     check "dpkg -L lists $path and it is there" bash -c 'grep -qx "$1" <<<"$2" && [ -e "$1" ]' _ "$path" "$files"
 done
+check "the daily check's timer is installed, not enabled" \
+    test ! -e /etc/systemd/system/timers.target.wants/mailsetup-check.timer
 check "/usr/sbin/mailsetup --version" /usr/sbin/mailsetup --version
 check "mailsetup records runs (needs neither postfix nor opendkim)" \
     /usr/sbin/mailsetup --root / records --answers assets/answers.example.toml

@@ -19,6 +19,7 @@
 //! status is [`Status::Unknown`]. The expected record texts come in with the input
 //! ([`ExpectedRecords`]); this module compares, it does not compose records.
 
+pub mod changes;
 mod dkim;
 mod dkim_text;
 #[cfg(test)]
@@ -61,7 +62,7 @@ use jobs::{Job, jobs};
 pub mod ids;
 
 /// How bad a finding is. JSON: `"error"`, `"warning"`, `"info"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,

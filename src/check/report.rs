@@ -200,7 +200,7 @@ fn finding(
 
 /// `13 checks passed, no problems.`, `12 of 13 checks passed, 1 could not be verified;
 /// no problems (2 notes).` or `6 of 8 checks passed; 1 error, 1 warning.`
-fn summary(report: &Report) -> String {
+pub fn summary(report: &Report) -> String {
     let count = |s| report.findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings, notes) = (
         count(Severity::Error),

@@ -1,10 +1,11 @@
 //! `mailsetup check`: the check's input from the answers and the local state
-//! ([`crate::flows::check`]), the checks (once, or `--watch`ing), the report printed.
+//! ([`crate::flows::check`]), the checks (once, or `--watch`ing), the report printed; with
+//! `--state`, only what changed since the last run ([`super::check_state`]).
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use super::{domains, load_settings};
+use super::{check_state, domains, load_settings};
 use crate::check::port25::Target;
 use crate::check::remote::RemoteInput;
 use crate::check::requirements::{self, Scope};
@@ -42,6 +43,7 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
         });
     }
     let options = dns_options(&cli.dns)?;
+    let stored = check_state::start(args)?;
     let input = flows::check::input_for(root, &settings, &only)?;
     let rt = super::runtime()?;
     let tty = std::io::stdout().is_terminal();
@@ -84,6 +86,13 @@ pub(super) fn run(root: &Root, cli: &Cli, args: &CheckArgs) -> Result<u8> {
             .extend(results.into_iter().map(|r| r.checked));
     }
     let requirements = requirements::verdict(&report, Scope::Server);
+    if let Some(stored) = stored {
+        if let Some(note) = note {
+            notln!("note: {note}");
+        }
+        let host = &settings.hostname;
+        return check_state::finish(stored, &report, &requirements, host, cli, args);
+    }
     print_check(&report, &requirements, args.json, color, &cli.invocation());
     if let Some(note) = note {
         notln!("note: {note}");

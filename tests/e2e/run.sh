@@ -30,6 +30,10 @@
 #      Before it, tls_lab_cert (tests/e2e/tls_checks.sh) puts a certificate for $HOST from a
 #      throw-away CA over the snake-oil pair the stock main.cf names and that CA into the system
 #      bundle (both restored at the end), so the certificate checks of every `check` pass
+#  8w. the daily check (tests/e2e/watch.sh): the packaged unit's `check --state
+#      /var/lib/mailsetup/check-state.json --mail-to root`: a baseline, then $BROKEN's SPF record
+#      withdrawn is exactly `1 new` (spf.missing, exit 1) and one message in /var/mail/root through
+#      Postfix's sendmail; unchanged: nothing mailed; put back: `1 cleared`, mailed
 #  8a. MTA-STS and TLS-RPT (tests/e2e/mta_sts.sh): answers with mta_sts and tls_rpt_rua, records
 #      served by named, the policy over HTTPS (python3 http.server, openssl test CA): check passes
 #      mta-sts, tls-rpt, mta-sts-policy; broken records fail with mta-sts.syntax, mta-sts.id-stale,
@@ -759,6 +763,10 @@ wait "$WATCH_PID" && WATCH_RC=0 || WATCH_RC=$?
 timing "check --watch saw the fix" "$(secs "$t")"
 show_file "$LAB/watch.err"
 check "check --watch exits 0 once the fix is published" test "$WATCH_RC" = 0
+
+# ---------------------------------------------------------------- 8w. the daily check
+# shellcheck source=tests/e2e/watch.sh
+. "$HERE/watch.sh"
 
 # ---------------------------------------------------------------- 8a. MTA-STS and TLS-RPT
 # shellcheck source=tests/e2e/mta_sts.sh

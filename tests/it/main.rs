@@ -16,6 +16,7 @@ mod apply;
 mod check;
 mod check_cli;
 mod check_servers;
+mod check_state;
 mod check_unknown;
 mod demo;
 mod dns;
