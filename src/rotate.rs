@@ -123,7 +123,10 @@ pub fn key_of(kt: &KeyTable, domain: &Domain, selector: &str) -> Option<PathBuf>
     let value = kt.get(&format!("{selector}._domainkey.{domain}"))?;
     let mut parts = value.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(_), Some(_), Some(p)) if p.starts_with('/') => Some(PathBuf::from(p)),
+        // a fourth field names the key's signing algorithm (`…:/path:ed25519-sha256`)
+        (Some(_), Some(_), Some(p)) if p.starts_with('/') => {
+            Some(PathBuf::from(p.split(':').next().unwrap_or(p)))
+        }
         _ => None,
     }
 }

@@ -51,6 +51,12 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
     if !amavis_signs {
         require_users(settings, cur, dmarc)?;
     }
+    if [Part::Opendkim, Part::Tables, Part::Keys]
+        .into_iter()
+        .any(has)
+    {
+        require_dual_signing(settings, cur)?;
+    }
     if has(Part::Signer) {
         signer(settings, cur, &mut plan);
     }
@@ -194,6 +200,31 @@ fn signer(settings: &Settings, cur: &Current, plan: &mut Plan) {
             }
         }
     }
+}
+
+/// With `ed25519-sha256` in `algorithms`: the installed OpenDKIM must sign each message with
+/// both keys ([`Current::dual_signing`]); else nothing is planned, since the tables would
+/// make it defer or mis-sign every message. Errors: [`Error::Invalid`] naming `algorithms`.
+fn require_dual_signing(settings: &Settings, cur: &Current) -> Result<()> {
+    let Some(Err(why)) = &cur.dual_signing else {
+        return Ok(());
+    };
+    Err(Error::Invalid {
+        what: "answers: `algorithms` = [\"rsa-sha256\", \"ed25519-sha256\"]".into(),
+        reason: format!(
+            "the OpenDKIM installed here cannot sign a message with an RSA and an Ed25519 key \
+             (RFC 8463): a test signing with both ({} -t) gave: {why}. Debian 12's OpenDKIM \
+             2.11.0~beta2 signs every key with its one SignatureAlgorithm; signing each key \
+             with its own algorithm (the KeyTable's fourth field) came later upstream. Nothing \
+             was written: leave ed25519-sha256 out of algorithms{}",
+            "/usr/sbin/opendkim",
+            settings
+                .ed25519
+                .as_ref()
+                .map(|_| " (and ed25519_selector)")
+                .unwrap_or_default()
+        ),
+    })
 }
 
 fn require_users(settings: &Settings, cur: &Current, dmarc: bool) -> Result<()> {

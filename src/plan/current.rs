@@ -67,6 +67,10 @@ pub struct Current {
     /// defines: the selector OpenDKIM signs with now, and the size of the key the KeyTable
     /// names for it (None: unreadable).
     pub signing: BTreeMap<Domain, (String, Option<usize>)>,
+    /// With `ed25519-sha256` in `algorithms` and OpenDKIM as the signer: whether the
+    /// installed OpenDKIM signs one message with the RSA and the Ed25519 key
+    /// ([`crate::host::probe::dual_signing`]; `Err`: what it did instead). `None`: not asked.
+    pub dual_signing: Option<std::result::Result<(), String>>,
 }
 
 /// amavisd-new as this root has it: /etc/amavis/conf.d/* (each read through the fence; a
@@ -240,6 +244,10 @@ impl Current {
             tls_files,
             root_ids: root_ids(root),
             signing,
+            // the host's OpenDKIM, beneath a test root too: the tree has no binary of its own
+            dual_signing: (settings.ed25519.is_some()
+                && settings.signer == crate::values::Signer::Opendkim)
+                .then(crate::host::probe::dual_signing::opendkim_signs_both),
         })
     }
 }
@@ -305,7 +313,8 @@ fn key_path(table: &KeyTable, domain: &Domain, selector: &crate::values::Selecto
             && s == selector.as_str()
             && p.starts_with('/')
         {
-            return PathBuf::from(p);
+            // a fourth field names the key's signing algorithm (`…:/path:ed25519-sha256`)
+            return PathBuf::from(p.split(':').next().unwrap_or(p));
         }
     }
     default_key_path(domain, selector)

@@ -45,8 +45,8 @@ fn opendkim_settings(settings: &Settings) -> Vec<(&'static str, String)> {
         ("AutoRestartRate", "10/1h".into()),
     ];
     // Ed25519 too (RFC 8463): every matching SigningTable entry signs, not only the first
-    // (opendkim.conf(5) MultipleSignatures). `SignatureAlgorithm` stays rsa-sha256: OpenDKIM
-    // signs with the algorithm of each key's type.
+    // (opendkim.conf(5) MultipleSignatures). `SignatureAlgorithm` stays rsa-sha256: the
+    // Ed25519 key's KeyTable line names its own algorithm.
     if settings.ed25519.is_some() {
         out.push(("MultipleSignatures", "yes".into()));
     }
@@ -176,8 +176,10 @@ pub(super) fn edit_tables(
     Ok(out)
 }
 
-/// The Ed25519 key of every domain (RFC 8463): its KeyTable line, and a second SigningTable
-/// entry for `*@domain` after the RSA one ([`SigningTable::ensure_also`]), so that with
+/// The Ed25519 key of every domain (RFC 8463): its KeyTable line, whose fourth field makes
+/// OpenDKIM sign with `ed25519-sha256` for this key (only an OpenDKIM that knows the field
+/// does: [`crate::host::probe::dual_signing`]), and a second SigningTable entry for
+/// `*@domain` after the RSA one ([`SigningTable::ensure_also`]), so that with
 /// `MultipleSignatures` each message is signed with both. Left alone by an RSA rotation.
 fn ensure_ed25519(
     settings: &Settings,
@@ -194,7 +196,8 @@ fn ensure_ed25519(
             .get(domain)
             .map(|k| k.path.clone())
             .unwrap_or_else(|| default_key_path(domain, ed));
-        let entry = format!("{domain}:{ed}:{}", key_path.display());
+        // the fourth field: this key signs ed25519-sha256, whatever SignatureAlgorithm says
+        let entry = format!("{domain}:{ed}:{}:ed25519-sha256", key_path.display());
         if let Ensure::Conflict { existing } =
             kt.ensure(&key_name, &entry).map_err(odk_err(kt_path))?
         {
