@@ -6,7 +6,8 @@
 //! `MultipleSignatures` as a normal change, the key is PKCS#8 v1 that OpenSSL loads, and a
 //! second plan is empty; `records` prints both DKIM records, which pasted into a real
 //! (in-process) authoritative server make `check` pass, and a missing, mis-typed or foreign
-//! Ed25519 record is found, naming it.
+//! Ed25519 record is found, naming it; the selftest verifies a message signed with both
+//! keys (in-process, as a capable OpenDKIM would sign it), each against its own key.
 //!
 //! [`Current::dual_signing`]: mailsetup::plan::Current
 
@@ -305,4 +306,139 @@ async fn both_records_printed_and_checked_at_the_servers() {
             "{found:?}"
         );
     }
+}
+
+/// A message signed in-process (mail-auth) with an RSA and an Ed25519 key, as OpenDKIM would
+/// with both: `selftest::verify` checks each signature against its published and local key.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_selftest_verifies_both_signatures() {
+    use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256};
+    use mail_auth::common::headers::HeaderWriter as _;
+    use mail_auth::dkim::DkimSigner;
+    use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    let der = |pem: &str| -> Vec<u8> {
+        use base64::Engine as _;
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap()
+    };
+    let rsa = mailsetup::keys::PrivateKey::generate(mailsetup::values::KeyBits::B1024).unwrap();
+    let ed = mailsetup::keys::PrivateKey::generate_ed25519().unwrap();
+    let message = "From: postmaster@example.org\r\nTo: a@example.invalid\r\nSubject: t\r\n\
+                   Date: Thu, 1 Jan 2026 00:00:00 +0000\r\n\r\nt\r\n";
+    let rsa_key = RsaKey::<Sha256>::from_key_der(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        der(rsa.pem()),
+    )))
+    .unwrap();
+    let ed_key = Ed25519Key::from_pkcs8_der(&der(ed.pem())).unwrap();
+    let headers = ["From", "To", "Subject", "Date"];
+    let sig_rsa = DkimSigner::from_key(rsa_key)
+        .domain("example.org")
+        .selector("mail")
+        .headers(headers)
+        .sign(message.as_bytes())
+        .unwrap();
+    let sig_ed = DkimSigner::from_key(ed_key)
+        .domain("example.org")
+        .selector("ed25519")
+        .headers(headers)
+        .sign(message.as_bytes())
+        .unwrap();
+    let text = format!("{}{}{message}", sig_rsa.to_header(), sig_ed.to_header());
+
+    let mut settings = mailsetup::answers::parse(&format!("{ANSWERS_2048}{ED}")).unwrap();
+    settings.domains.truncate(1);
+    let domain = settings.domains[0].clone();
+    let local = mailsetup::selftest::LocalKeys {
+        rsa: [(domain.clone(), rsa.public().p.clone())].into(),
+        ed25519: [(domain.clone(), ed.public().p.clone())].into(),
+    };
+    let zone_with = |ed_p: &str| {
+        let rsa_value = format!("v=DKIM1; k=rsa; p={}", rsa.public().p);
+        let (a, b) = rsa_value.split_at(200);
+        zone(
+            "example.org",
+            &[
+                &format!("mail._domainkey IN TXT \"{a}\" \"{b}\""),
+                &format!("ed25519._domainkey IN TXT \"v=DKIM1; k=ed25519; p={ed_p}\""),
+            ],
+        )
+    };
+    let ids = |findings: &[mailsetup::check::Finding]| -> Vec<(String, String)> {
+        findings
+            .iter()
+            .map(|f| (f.id.to_string(), f.message.clone()))
+            .collect()
+    };
+
+    let dns = crate::support::lab::Lab::start(&[&zone_with(&ed.public().p)]).await;
+    let auth = mailsetup::dns::Authority::new(dns.options()).unwrap();
+    let found =
+        ids(
+            &mailsetup::selftest::verify(&text, &settings, &domain, "example.org", &auth, &local)
+                .await,
+        );
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].0 == "selftest.signed"
+            && found[0]
+                .1
+                .starts_with("d=example.org, s=mail, rsa-sha256: "),
+        "{found:?}"
+    );
+    assert!(
+        found[1].0 == "selftest.signed"
+            && found[1]
+                .1
+                .starts_with("d=example.org, s=ed25519, ed25519-sha256: "),
+        "{found:?}"
+    );
+
+    // another Ed25519 key published: that signature fails against DNS, the RSA one passes
+    let other = mailsetup::keys::PrivateKey::generate_ed25519().unwrap();
+    let stale = crate::support::lab::Lab::start(&[&zone_with(&other.public().p)]).await;
+    let auth = mailsetup::dns::Authority::new(stale.options()).unwrap();
+    let found =
+        ids(
+            &mailsetup::selftest::verify(&text, &settings, &domain, "example.org", &auth, &local)
+                .await,
+        );
+    let got: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        got,
+        ["selftest.signed", "selftest.dkim-fail-published"],
+        "{found:?}"
+    );
+    assert!(
+        found[1].1.contains("ed25519._domainkey.example.org"),
+        "{found:?}"
+    );
+
+    // the local Ed25519 key is another one: dkim-fail-local for it
+    let local_other = mailsetup::selftest::LocalKeys {
+        ed25519: [(domain.clone(), other.public().p.clone())].into(),
+        ..local.clone()
+    };
+    let auth = mailsetup::dns::Authority::new(dns.options()).unwrap();
+    let found = ids(&mailsetup::selftest::verify(
+        &text,
+        &settings,
+        &domain,
+        "example.org",
+        &auth,
+        &local_other,
+    )
+    .await);
+    let got: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        got,
+        [
+            "selftest.signed",
+            "selftest.dkim-fail-local",
+            "selftest.signed"
+        ],
+        "{found:?}"
+    );
 }
