@@ -91,6 +91,7 @@ fn input(n: usize, p: &str) -> CheckInput {
                 domain: Domain::parse(&domain(i)).expect("domain"),
                 selector: Selector::parse("mail").expect("selector"),
                 local_p: Some(p.to_string()),
+                ed25519: None,
                 expected: ExpectedRecords::default(),
             })
             .collect(),

@@ -11,6 +11,8 @@
 //! inet_protocols = "ipv4"                # default: "all" with both, "ipv6" with ipv6 only, else "ipv4"
 //! selector = "mail"                      # default
 //! key_bits = 2048                        # default
+//! algorithms = ["rsa-sha256"]            # default; add "ed25519-sha256" to sign twice (RFC 8463)
+//! ed25519_selector = "ed25519"           # default; only with "ed25519-sha256"
 //! socket = "local"                       # default; or "inet:8891"
 //! trusted_hosts = ["127.0.0.1", "::1", "localhost"]   # default
 //! spf_all = "~all"                       # default
@@ -59,7 +61,7 @@ pub use error::AnswerError;
 pub use write::write;
 
 /// Every key the answers file may contain, in the order [`write()`] renders them.
-pub const KNOWN_KEYS: [&str; 23] = [
+pub const KNOWN_KEYS: [&str; 25] = [
     "hostname",
     "ipv4",
     "ipv6",
@@ -68,6 +70,8 @@ pub const KNOWN_KEYS: [&str; 23] = [
     "domains",
     "selector",
     "key_bits",
+    "algorithms",
+    "ed25519_selector",
     "socket",
     "trusted_hosts",
     "spf_all",
@@ -97,6 +101,8 @@ fn example(field: &str) -> Option<&'static str> {
         "domains" => "domains = [\"example.org\", \"example.net\"]",
         "selector" => "selector = \"mail\"",
         "key_bits" => "key_bits = 2048",
+        "algorithms" => "algorithms = [\"rsa-sha256\", \"ed25519-sha256\"]",
+        "ed25519_selector" => "ed25519_selector = \"ed25519\"",
         "socket" => "socket = \"local\"",
         "trusted_hosts" => "trusted_hosts = [\"127.0.0.1\", \"::1\", \"localhost\"]",
         "spf_all" => "spf_all = \"~all\"",
@@ -190,6 +196,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
     let domains = list("domains", "domain", &domains, Domain::parse)?;
     let selector = opt(t, "selector", "DKIM selector", Selector::parse)?.unwrap_or_default();
     let key_bits = key_bits(t)?;
+    let ed25519 = ed25519(t, &selector)?;
     let socket =
         opt(t, "socket", "milter socket", MilterSocket::parse)?.unwrap_or(MilterSocket::Local);
     let trusted_hosts = match strings(t, "trusted_hosts")? {
@@ -209,6 +216,18 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
     )?;
     let inbound_spf = boolean(t, "inbound_spf")?;
     let signer = opt(t, "signer", "DKIM signer", Signer::parse)?.unwrap_or_default();
+    if ed25519.is_some() && signer == Signer::AmavisdNew {
+        return Err(AnswerError::Invalid {
+            field: "algorithms".to_string(),
+            value: "[\"rsa-sha256\", \"ed25519-sha256\"]".to_string(),
+            kind: "DKIM signing algorithms",
+            rule: Rule::new(
+                "ed25519-sha256 is signed by OpenDKIM only, and signer = \"amavisd-new\" \
+                 takes OpenDKIM out: use signer = \"opendkim\", or algorithms = \
+                 [\"rsa-sha256\"]",
+            ),
+        });
+    }
     let inbound_dmarc = boolean(t, "inbound_dmarc")?;
     let dmarc_reject_failures = boolean(t, "dmarc_reject_failures")?;
     if dmarc_reject_failures && !inbound_dmarc {
@@ -235,6 +254,7 @@ pub fn parse(text: &str) -> Result<Settings, AnswerError> {
         domains,
         selector,
         key_bits,
+        ed25519,
         socket,
         trusted_hosts,
         spf_all,
@@ -313,6 +333,70 @@ fn boolean(t: &Table, key: &str) -> Result<bool, AnswerError> {
         Some(item) => item
             .as_bool()
             .ok_or_else(|| wrong_type(key, "a boolean", item)),
+    }
+}
+
+/// `algorithms` and `ed25519_selector`: the Ed25519 selector when `algorithms` lists
+/// `ed25519-sha256` (RFC 8463), else `None`. Errors: an element other than `rsa-sha256` or
+/// `ed25519-sha256`, one listed twice, no `rsa-sha256` (RSA always signs: many receivers
+/// ignore Ed25519); `ed25519_selector` without `ed25519-sha256`, or equal to `selector`.
+fn ed25519(t: &Table, selector: &Selector) -> Result<Option<Selector>, AnswerError> {
+    const RULE: &str = "must be \"rsa-sha256\" or \"ed25519-sha256\" (RFC 6376 §3.3, RFC 8463)";
+    let algorithms = match strings(t, "algorithms")? {
+        None => vec!["rsa-sha256"],
+        Some(v) => list(
+            "algorithms",
+            "DKIM signing algorithm",
+            &v,
+            |a: &str| match a {
+                "rsa-sha256" => Ok("rsa-sha256"),
+                "ed25519-sha256" => Ok("ed25519-sha256"),
+                _ => Err(Rule::new(RULE)),
+            },
+        )?,
+    };
+    if !algorithms.contains(&"rsa-sha256") {
+        return Err(AnswerError::Invalid {
+            field: "algorithms".to_string(),
+            value: format!("{algorithms:?}"),
+            kind: "DKIM signing algorithms",
+            rule: Rule::new(
+                "must contain \"rsa-sha256\": many receivers ignore Ed25519 signatures, so \
+                 an Ed25519 signature is only ever added to the RSA one; write algorithms = \
+                 [\"rsa-sha256\", \"ed25519-sha256\"]",
+            ),
+        });
+    }
+    let on = algorithms.contains(&"ed25519-sha256");
+    let given = opt(t, "ed25519_selector", "DKIM selector", Selector::parse)?;
+    let invalid = |s: &Selector, rule| AnswerError::Invalid {
+        field: "ed25519_selector".to_string(),
+        value: format!("{:?}", s.to_string()),
+        kind: "DKIM selector",
+        rule: Rule::new(rule),
+    };
+    match (on, given) {
+        (false, None) => Ok(None),
+        (false, Some(s)) => Err(invalid(
+            &s,
+            "names the Ed25519 key, which is only made with \"ed25519-sha256\" in \
+             algorithms: add it there, or leave ed25519_selector out",
+        )),
+        (true, given) => {
+            let s = match given {
+                Some(s) => s,
+                None => Selector::parse(Settings::DEFAULT_ED25519_SELECTOR)
+                    .expect("the default selector is valid"),
+            };
+            if s.as_str().eq_ignore_ascii_case(selector.as_str()) {
+                return Err(invalid(
+                    &s,
+                    "must differ from selector: the RSA and the Ed25519 key each need a \
+                     record of their own",
+                ));
+            }
+            Ok(Some(s))
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::values::{Domain, KeyBits, Selector};
+use crate::values::{Domain, Selector};
 
 mod build;
 mod current;
@@ -103,7 +103,8 @@ pub struct KeyCreation {
     pub domain: Domain,
     pub selector: Selector,
     pub path: PathBuf,
-    pub bits: KeyBits,
+    /// RSA of a size (the answers' `key_bits`), or Ed25519 (`algorithms`, RFC 8463).
+    pub kind: crate::keys::KeyKind,
     /// The key a rollback retired for this domain and selector, brought back instead of a
     /// new one (so the record published for it stays valid).
     pub restore_from: Option<PathBuf>,
@@ -265,9 +266,9 @@ impl fmt::Display for Plan {
                 )?,
                 None => writeln!(
                     f,
-                    "new key {} ({}-bit RSA, {KEY_OWNER} {KEY_MODE:04o}) and its record file {}.txt, for d={} s={}",
+                    "new key {} ({}, {KEY_OWNER} {KEY_MODE:04o}) and its record file {}.txt, for d={} s={}",
                     k.path.display(),
-                    k.bits.bits(),
+                    k.kind,
                     k.selector,
                     k.domain,
                     k.selector

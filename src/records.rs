@@ -229,6 +229,48 @@ pub fn build_with_selectors(
     }
 }
 
+/// With `ed25519-sha256` in the answers' `algorithms` (RFC 8463): each domain's Ed25519 key
+/// record `<ed25519_selector>._domainkey` TXT `v=DKIM1; k=ed25519; p=<44 characters>`, right
+/// after the domain's RSA one (after its SPF record when that has no key yet). `ed_p` maps
+/// each domain with an Ed25519 key to its `p=`; a domain without one joins `missing_keys`.
+/// Without Ed25519 on, nothing changes.
+pub fn add_ed25519(set: &mut RecordSet, settings: &Settings, ed_p: &BTreeMap<Domain, String>) {
+    let Some(selector) = &settings.ed25519 else {
+        return;
+    };
+    for domain in &settings.domains {
+        let Some(p) = ed_p.get(domain) else {
+            if !set.missing_keys.contains(domain) {
+                set.missing_keys.push(domain.clone());
+            }
+            continue;
+        };
+        let in_zone = |r: &Record| &r.zone == domain;
+        let Some(first) = set.records.iter().position(in_zone) else {
+            continue;
+        };
+        let at = set
+            .records
+            .iter()
+            .rposition(|r| in_zone(r) && r.name.ends_with("._domainkey"))
+            .unwrap_or(first);
+        let name = dkim_name(selector);
+        set.records.insert(
+            at + 1,
+            Record {
+                zone: domain.clone(),
+                fqdn: fqdn(&name, domain),
+                name,
+                rtype: Rtype::TXT,
+                value: dkim_value_k("ed25519", p),
+                why: "DKIM: the Ed25519 key receivers verify the second signature with (RFC 8463)"
+                    .into(),
+                hosts: vec![settings.hostname.clone()],
+            },
+        );
+    }
+}
+
 /// `v=spf1 a mx [ip4:…] [ip6:…] ~all` (RFC 7208 §5): `ip4:`/`ip6:` for each address the
 /// server has.
 pub fn spf_value(s: &Settings, addrs: ServerAddrs) -> String {
@@ -245,7 +287,13 @@ pub fn spf_value(s: &Settings, addrs: ServerAddrs) -> String {
 
 /// `v=DKIM1; k=rsa; p=…` (RFC 6376 §3.6.1).
 pub fn dkim_value(p: &str) -> String {
-    format!("v=DKIM1; k=rsa; p={p}")
+    dkim_value_k("rsa", p)
+}
+
+/// `v=DKIM1; k=<k>; p=…` (RFC 6376 §3.6.1): `k` is `rsa`, or `ed25519` (RFC 8463 §4.2, `p=`
+/// the raw 32-byte key in base64, 44 characters).
+pub fn dkim_value_k(k: &str, p: &str) -> String {
+    format!("v=DKIM1; k={k}; p={p}")
 }
 
 /// `<selector>._domainkey` (RFC 6376 §3.6.2.1).

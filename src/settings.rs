@@ -25,6 +25,11 @@ pub struct Settings {
     pub domains: Vec<Domain>,
     pub selector: Selector,
     pub key_bits: KeyBits,
+    /// `algorithms` with `ed25519-sha256` (RFC 8463): the selector of the second, Ed25519 key
+    /// every message is signed with as well (`ed25519_selector`, default
+    /// [`Settings::DEFAULT_ED25519_SELECTOR`]). `None` (default, `algorithms =
+    /// ["rsa-sha256"]`): RSA only. RSA always signs: many receivers ignore Ed25519.
+    pub ed25519: Option<Selector>,
     pub socket: MilterSocket,
     pub trusted_hosts: Vec<TrustedHost>,
     pub spf_all: SpfAll,
@@ -81,6 +86,7 @@ impl Settings {
             domains,
             selector: Selector::default(),
             key_bits: KeyBits::B2048,
+            ed25519: None,
             socket: MilterSocket::Local,
             trusted_hosts: Settings::default_trusted_hosts(),
             spf_all: SpfAll::SoftFail,
@@ -96,6 +102,20 @@ impl Settings {
             mta_sts_max_age: StsMaxAge::DEFAULT,
             tls_rpt_rua: None,
         }
+    }
+
+    /// `ed25519_selector` when the answers omit it: its own name, not derived from
+    /// `selector`, so that a rotation of the RSA key leaves the Ed25519 key alone.
+    pub const DEFAULT_ED25519_SELECTOR: &'static str = "ed25519";
+
+    /// The `algorithms` answers value: `rsa-sha256`, and `ed25519-sha256` when on (RFC 6376
+    /// §3.3, RFC 8463 §3).
+    pub fn algorithms(&self) -> Vec<&'static str> {
+        let mut out = vec!["rsa-sha256"];
+        if self.ed25519.is_some() {
+            out.push("ed25519-sha256");
+        }
+        out
     }
 
     /// `inet_protocols` when the answers omit it, from the addresses given: `all` with both,

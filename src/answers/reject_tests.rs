@@ -524,3 +524,73 @@ fn mta_sts_max_age_needs_mta_sts() {
     let e = err(&with("mta_sts_max_age", "\"1w\"")).to_string();
     assert!(e.contains("mta_sts_max_age"), "{e}");
 }
+
+#[test]
+fn algorithms_must_hold_rsa_and_known_names_once() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "[\"ed25519-sha256\"]",
+            "algorithms",
+            "must contain \"rsa-sha256\"",
+        ),
+        ("[]", "algorithms", "must contain \"rsa-sha256\""),
+        (
+            "[\"rsa-sha256\", \"ed25519\"]",
+            "algorithms[1]",
+            "must be \"rsa-sha256\" or \"ed25519-sha256\"",
+        ),
+        ("[\"rsa-sha1\"]", "algorithms[0]", "must be \"rsa-sha256\""),
+        (
+            "[\"rsa-sha256\", \"rsa-sha256\"]",
+            "algorithms[1]",
+            "list each entry once",
+        ),
+    ];
+    for (value, field, rule) in cases {
+        let e = err(&with("algorithms", value)).to_string();
+        assert!(e.contains(&format!("`{field}`")), "{value}: {e}");
+        assert!(e.contains(rule), "{value}: {e}");
+    }
+    let e = err(&with("algorithms", "\"rsa-sha256\"")).to_string();
+    assert!(e.contains("algorithms") && e.contains("array"), "{e}");
+}
+
+#[test]
+fn ed25519_selector_needs_ed25519_and_its_own_name() {
+    let e = err(&with("ed25519_selector", "\"ed\"")).to_string();
+    assert!(
+        e.contains("`ed25519_selector`") && e.contains("\"ed25519-sha256\" in algorithms"),
+        "{e}"
+    );
+    let on = "algorithms = [\"rsa-sha256\", \"ed25519-sha256\"]\n";
+    let e = err(&format!("{MINIMAL_ED}{on}ed25519_selector = \"Mail\"\n")).to_string();
+    assert!(
+        e.contains("`ed25519_selector`") && e.contains("must differ from selector"),
+        "{e}"
+    );
+    let e = err(&format!("{MINIMAL_ED}{on}ed25519_selector = \"a.b\"\n")).to_string();
+    assert!(
+        e.contains("`ed25519_selector`") && e.contains("without dots"),
+        "{e}"
+    );
+    let e = err(&format!("{MINIMAL_ED}{on}signer = \"amavisd-new\"\n")).to_string();
+    assert!(
+        e.contains("`algorithms`") && e.contains("signed by OpenDKIM only"),
+        "{e}"
+    );
+}
+
+const MINIMAL_ED: &str = super::tests::MINIMAL;
+
+#[test]
+fn ed25519_on_gets_its_selector() {
+    let on = format!("{MINIMAL_ED}algorithms = [\"ed25519-sha256\", \"rsa-sha256\"]\n");
+    let s = parse(&on).expect("valid");
+    assert_eq!(s.ed25519.as_ref().map(|s| s.as_str()), Some("ed25519"));
+    assert_eq!(s.algorithms(), ["rsa-sha256", "ed25519-sha256"]);
+    let s = parse(&format!("{on}ed25519_selector = \"ed2026\"\n")).expect("valid");
+    assert_eq!(s.ed25519.as_ref().map(|s| s.as_str()), Some("ed2026"));
+    let s = parse(&format!("{MINIMAL_ED}algorithms = [\"rsa-sha256\"]\n")).expect("valid");
+    assert_eq!(s.ed25519, None);
+    assert_eq!(parse(MINIMAL_ED).expect("valid").ed25519, None);
+}

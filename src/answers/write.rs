@@ -11,7 +11,7 @@ const HEADER: &str = "\
 # mailsetup answers (TOML). Required: hostname, domains; everything else has a default.
 # Optional, written only when set: ipv4, ipv6, allow_private_ip, dmarc_rua (\"mailto:…\"),
 # provider (\"ovh\", \"hetzner\", \"aws\", …),
-# inbound_spf, tls_cert and tls_key (both or neither),
+# inbound_spf, algorithms (with \"ed25519-sha256\": ed25519_selector), tls_cert and tls_key (both or neither),
 # mta_sts (\"testing\" | \"enforce\" | \"none\"), tls_rpt_rua.
 ";
 
@@ -171,6 +171,25 @@ fn fields(s: &Settings) -> Vec<Field> {
             comment: "1024 | 2048 | 3072 | 4096",
             quiet_default: false,
         },
+        Field {
+            key: "algorithms",
+            want: Some(Want::List(
+                s.algorithms().iter().map(ToString::to_string).collect(),
+            )),
+            is_default: s.ed25519.is_none(),
+            canon: |r| matches!(r, "rsa-sha256" | "ed25519-sha256").then(|| r.to_string()),
+            comment: "DKIM signatures: rsa-sha256, and ed25519-sha256 to sign twice (RFC 8463)",
+            quiet_default: true,
+        },
+        str_field(
+            "ed25519_selector",
+            s.ed25519.as_ref().map(ToString::to_string),
+            s.ed25519
+                .as_ref()
+                .map(|_| Settings::DEFAULT_ED25519_SELECTOR.to_string()),
+            |r| Selector::parse(r).ok().map(|v| v.to_string()),
+            "selector of the Ed25519 key: one label, not selector",
+        ),
         str_field(
             "socket",
             Some(s.socket.as_answer()),

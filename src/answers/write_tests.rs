@@ -270,16 +270,18 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
         "mailto:tlsrpt@example.org",
         "https://reports.example.net/tls",
     ]));
+    // Ed25519 off, on with the default selector, or with one of its own (never `sel`'s)
+    let ed = prop::option::of(prop::sample::select(vec!["ed25519", "ed2026"]));
     (
         (host, doms, v4, v6, proto, sel, allow),
         (bits, sock, trusted, spf, dmarc, rua, provider, inbound_spf),
-        (signer, inbound, tls, sts, max_age, tls_rua),
+        (signer, inbound, tls, sts, max_age, tls_rua, ed),
     )
         .prop_map(
             |(
                 (host, doms, v4, v6, proto, sel, allow),
                 (bits, sock, trusted, spf, dmarc, rua, provider, inbound_spf),
-                (signer, inbound, tls, sts, max_age, tls_rua),
+                (signer, inbound, tls, sts, max_age, tls_rua, ed),
             )| {
                 let ipv4: Option<Ipv4Addr> = v4.map(|s| s.parse().expect("literal"));
                 let ipv6: Option<Ipv6Addr> = v6.map(|s| s.parse().expect("literal"));
@@ -300,6 +302,10 @@ fn settings_strategy() -> impl Strategy<Value = Settings> {
                     domains: doms.into_iter().map(domain).collect(),
                     selector: Selector::parse(sel).expect("valid"),
                     key_bits: bits,
+                    // parse() refuses Ed25519 with amavisd-new as the signer
+                    ed25519: ed
+                        .filter(|_| signer == Signer::Opendkim)
+                        .map(|e| Selector::parse(e).expect("valid")),
                     socket: sock.map_or(MilterSocket::Local, |p| {
                         MilterSocket::Inet(Port::new(p).expect("1.."))
                     }),

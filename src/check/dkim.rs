@@ -1,13 +1,15 @@
 //! The `dkim` check, of the key record (RFC 6376 §3.6): `<selector>._domainkey.<domain>`
 //! holds exactly one valid key record, pasted right, whose `p=` is the local key's public
-//! half and at least 2048 bits long (RFC 8301 §3.2). [`gather`] asks the authoritative
-//! servers (and, when there is no record, the name with the zone doubled); [`judge`] is
-//! pure, its text analysis in [`super::dkim_text`] and [`super::txt`].
+//! half and at least 2048 bits long (RFC 8301 §3.2). With Ed25519 signing on, the second
+//! record at the Ed25519 selector likewise, with `k=ed25519` and a 32-byte key (RFC 8463
+//! §4.2; [`judge_ed25519`]). [`gather`] asks the authoritative servers (and, when there is
+//! no record, the name with the zone doubled); the judges are pure, their text analysis in
+//! [`super::dkim_text`] and [`super::txt`].
 
-use super::dkim_text::{PasteError, paste_errors, rsa_bits};
+use super::dkim_text::{PasteError, ed25519_key_error, paste_errors, rsa_bits};
 use super::observe::{Expect, Seen, absence, best_answer, seen};
 use super::txt::{dkim_p, strip_ws};
-use super::{DomainInput, Finding, Severity, ids};
+use super::{DomainInput, Ed25519Input, Finding, Severity, ids};
 use crate::dns::auth::ask;
 use crate::dns::{Answer, Authority, sanitize};
 
@@ -26,14 +28,50 @@ pub(super) struct Gathered {
     pub doubled: Option<Seen<String>>,
 }
 
-/// `<selector>._domainkey.<domain>`.
-fn key_name(d: &DomainInput) -> String {
-    format!("{}._domainkey.{}", d.selector, d.domain)
+/// One key record to judge: the RSA one of [`DomainInput`], or its Ed25519 one.
+struct KeyRecord<'a> {
+    /// `<selector>._domainkey.<domain>`.
+    name: String,
+    local_p: Option<&'a str>,
+    expected: &'a str,
+    ed25519: bool,
 }
 
-/// The key record of `d`, and the doubled name when there is none.
+impl<'a> KeyRecord<'a> {
+    fn rsa(d: &'a DomainInput) -> KeyRecord<'a> {
+        KeyRecord {
+            name: format!("{}._domainkey.{}", d.selector, d.domain),
+            local_p: d.local_p.as_deref(),
+            expected: &d.expected.dkim,
+            ed25519: false,
+        }
+    }
+
+    fn ed25519(d: &DomainInput, ed: &'a Ed25519Input) -> KeyRecord<'a> {
+        KeyRecord {
+            name: format!("{}._domainkey.{}", ed.selector, d.domain),
+            local_p: ed.local_p.as_deref(),
+            expected: &ed.expected,
+            ed25519: true,
+        }
+    }
+}
+
+/// The RSA key record of `d`, and the doubled name when there is none.
 pub(super) async fn gather(auth: &Authority, d: &DomainInput) -> Gathered {
-    let name = key_name(d);
+    gather_at(auth, KeyRecord::rsa(d).name).await
+}
+
+/// The Ed25519 key record of `d` ([`gather`] at its selector).
+pub(super) async fn gather_ed25519(
+    auth: &Authority,
+    d: &DomainInput,
+    ed: &Ed25519Input,
+) -> Gathered {
+    gather_at(auth, KeyRecord::ed25519(d, ed).name).await
+}
+
+async fn gather_at(auth: &Authority, name: String) -> Gathered {
     let record = seen(auth, &name, ask::txt).await;
     let doubled = match (record.best(), record.apex()) {
         (Some(answer), Some(apex)) if answer.is_empty() => {
@@ -51,17 +89,28 @@ pub(super) async fn gather(auth: &Authority, d: &DomainInput) -> Gathered {
 /// 6376 §3.6.1); `dkim.key-mismatch` when `p=` is not `d.local_p` (with a local key);
 /// `dkim.weak-key` under [`MIN_RSA_BITS`]. `dns.unverifiable` when no server answered.
 pub(super) fn judge(g: &Gathered, d: &DomainInput) -> Vec<Finding> {
+    judge_key(g, d, &KeyRecord::rsa(d))
+}
+
+/// The findings about the Ed25519 key record of `d` (RFC 8463), the ids and order of
+/// [`judge`]; `dkim.syntax` also when the record does not say `k=ed25519` or its `p=` is not
+/// a 32-byte key in base64 (44 characters); no `dkim.weak-key`.
+pub(super) fn judge_ed25519(g: &Gathered, d: &DomainInput, ed: &Ed25519Input) -> Vec<Finding> {
+    judge_key(g, d, &KeyRecord::ed25519(d, ed))
+}
+
+fn judge_key(g: &Gathered, d: &DomainInput, k: &KeyRecord<'_>) -> Vec<Finding> {
     let subject = d.domain.as_str();
-    let name = key_name(d);
+    let name = k.name.as_str();
     let what = format!("the DKIM record {name} (TXT)");
     let (answer, mut findings) = match best_answer(subject, &what, &g.record) {
         Ok(found) => found,
         Err(findings) => return findings,
     };
-    let expect = Expect::txt(subject, &name, &d.expected.dkim, g.record.apex());
+    let expect = Expect::txt(subject, name, k.expected, g.record.apex());
     findings.extend(match answer.records.as_slice() {
-        [] => vec![absent(g, answer, &name, &expect)],
-        [record] => key(record, d, &name, &expect),
+        [] => vec![absent(g, answer, name, &expect)],
+        [record] => key(record, d, k, &expect),
         many => {
             let msg = format!(
                 "{} TXT records at {name}; publish exactly one DKIM key record there",
@@ -107,9 +156,10 @@ fn absent(g: &Gathered, answer: &Answer<String>, name: &str, expect: &Expect) ->
 }
 
 /// The findings about the one TXT `record` at `name`: paste errors, syntax, the key.
-fn key(record: &str, d: &DomainInput, name: &str, expect: &Expect) -> Vec<Finding> {
+fn key(record: &str, d: &DomainInput, k: &KeyRecord<'_>, expect: &Expect) -> Vec<Finding> {
+    let name = k.name.as_str();
     let mut findings = Vec::new();
-    let local = d.local_p.as_deref().map(strip_ws);
+    let local = k.local_p.map(strip_ws);
     let pasted = paste_errors(record, local.as_deref());
     if !pasted.is_empty() {
         let severity = if pasted.iter().all(|p| matches!(p, PasteError::Whitespace)) {
@@ -131,11 +181,20 @@ fn key(record: &str, d: &DomainInput, name: &str, expect: &Expect) -> Vec<Findin
             return findings;
         }
     }
-    let published = match dkim_p(record) {
+    let rfc = if k.ed25519 {
+        "RFC 8463 §4.2"
+    } else {
+        "RFC 6376 §3.6.1"
+    };
+    let checked = dkim_p(record).and_then(|p| match ed25519_key_error(record, &p) {
+        Some(why) if k.ed25519 => Err(why),
+        _ => Ok(p),
+    });
+    let published = match checked {
         Ok(p) => p,
         Err(why) => {
             let msg = format!(
-                "the DKIM record at {name} is not a valid key record: {} (RFC 6376 §3.6.1)",
+                "the DKIM record at {name} is not a valid key record: {} ({rfc})",
                 sanitize(&why)
             );
             findings.push(
@@ -151,6 +210,11 @@ fn key(record: &str, d: &DomainInput, name: &str, expect: &Expect) -> Vec<Findin
     {
         let msg = if published.is_empty() {
             format!("the DKIM key at {name} is revoked (empty p=)")
+        } else if k.ed25519 {
+            format!(
+                "the Ed25519 DKIM key published at {name} is not the key this server signs \
+                 with: publish the record given below"
+            )
         } else {
             format!(
                 "the DKIM key published at {name} is not the key this server signs with; \
@@ -171,7 +235,9 @@ fn key(record: &str, d: &DomainInput, name: &str, expect: &Expect) -> Vec<Findin
         );
         return findings;
     }
-    findings.extend(weak(&published, name, d));
+    if !k.ed25519 {
+        findings.extend(weak(&published, name, d));
+    }
     findings
 }
 

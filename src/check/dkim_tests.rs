@@ -16,6 +16,7 @@ fn input(local_p: Option<&str>) -> DomainInput {
         domain: Domain::parse("example.org").unwrap(),
         selector: Selector::parse("mail").unwrap(),
         local_p: local_p.map(str::to_string),
+        ed25519: None,
         expected: ExpectedRecords {
             dkim: format!("v=DKIM1; k=rsa; p={P}"),
             ..ExpectedRecords::default()

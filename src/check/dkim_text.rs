@@ -284,6 +284,38 @@ fn der_length(p: &str) -> Option<usize> {
     }
 }
 
+/// Why `record` (a valid tag-list) with the whitespace-free `p` is not an Ed25519 key record
+/// (RFC 8463 §4.2): its `k=` is not `ed25519` (absent means `rsa`, RFC 6376 §3.6.1), or `p=`
+/// is not 32 raw bytes in base64 (44 characters). `None` when it is one, or is revoked
+/// (empty `p=`).
+pub(super) fn ed25519_key_error(record: &str, p: &str) -> Option<String> {
+    let k = record
+        .split(';')
+        .filter_map(|spec| spec.split_once('='))
+        .find(|(name, _)| name.trim() == "k")
+        .map(|(_, v)| v.trim());
+    if !k.is_some_and(|k| k.eq_ignore_ascii_case("ed25519")) {
+        let said = k.map_or("no k= (which means k=rsa)".to_string(), |k| {
+            format!("k={k}")
+        });
+        return Some(format!(
+            "the record has {said}, but this selector's key is Ed25519: write k=ed25519"
+        ));
+    }
+    if p.is_empty() {
+        return None;
+    }
+    match STANDARD.decode(p) {
+        Ok(raw) if raw.len() == 32 && p.len() == 44 => None,
+        Ok(raw) => Some(format!(
+            "p= holds {} bytes, but an Ed25519 key is its 32 raw bytes in base64 (44 \
+             characters, not a SubjectPublicKeyInfo)",
+            raw.len()
+        )),
+        Err(e) => Some(format!("p= is not valid base64: {e}")),
+    }
+}
+
 /// RSA modulus size in bits of a DKIM `p=` value: base64 (whitespace ignored) of a DER
 /// SubjectPublicKeyInfo with the rsaEncryption algorithm (RFC 6376 §3.6.1, RFC 3279 §2.3.1),
 /// or of a bare PKCS#1 RSAPublicKey (RFC 8017 §A.1.1), which some tools publish.

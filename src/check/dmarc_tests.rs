@@ -15,6 +15,7 @@ fn input() -> DomainInput {
         domain: Domain::parse("example.org").unwrap(),
         selector: Selector::parse("mail").unwrap(),
         local_p: None,
+        ed25519: None,
         expected: ExpectedRecords {
             dmarc: DMARC.into(),
             ..ExpectedRecords::default()

@@ -116,7 +116,14 @@ impl Job<'_> {
             }
             Job::Rbl(ip) => rbl::judge(&rbl::gather(auth.first_hop(), points, *ip).await, *ip),
             Job::Ns(d) => ns::judge(&ns::gather(auth, &d.domain).await, &d.domain),
-            Job::Dkim(d) => dkim::judge(&dkim::gather(auth, d).await, d),
+            Job::Dkim(d) => {
+                let mut findings = dkim::judge(&dkim::gather(auth, d).await, d);
+                if let Some(ed) = &d.ed25519 {
+                    let g = dkim::gather_ed25519(auth, d, ed).await;
+                    findings.extend(dkim::judge_ed25519(&g, d, ed));
+                }
+                findings
+            }
             Job::Spf(d) => spf::judge(&spf::gather(auth, input, d).await, d),
             Job::Dmarc(d) => dmarc::judge(&dmarc::gather(auth, d).await, d),
             Job::Mx(d) => mx::judge(&mx::gather(auth, &d.domain).await, host, &d.domain),
@@ -152,6 +159,7 @@ mod tests {
                 domain: Domain::parse("example.org").unwrap(),
                 selector: Selector::parse("mail").unwrap(),
                 local_p: None,
+                ed25519: None,
                 expected: ExpectedRecords::default(),
             }],
         }

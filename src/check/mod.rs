@@ -221,6 +221,19 @@ pub struct DomainInput {
     /// no key yet; then the DKIM check only checks the record's syntax.
     pub local_p: Option<String>,
     pub expected: ExpectedRecords,
+    /// With Ed25519 signing on (answers `algorithms`): the second key record, at its own
+    /// selector, checked like the RSA one (RFC 8463).
+    pub ed25519: Option<Ed25519Input>,
+}
+
+/// The Ed25519 key record of a domain (RFC 8463 §4.2): `v=DKIM1; k=ed25519; p=<44 chars>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ed25519Input {
+    pub selector: Selector,
+    /// Base64 of the local key's raw 32 bytes (44 characters), `None` without a key yet.
+    pub local_p: Option<String>,
+    /// The record to publish (the one-string value; "" when unknown: no fix).
+    pub expected: String,
 }
 
 /// What to check: this host and the domains it sends for.
@@ -454,6 +467,7 @@ mod tests {
                 domain: Domain::parse("example.org").unwrap(),
                 selector: Selector::parse("mail").unwrap(),
                 local_p: None,
+                ed25519: None,
                 expected: ExpectedRecords::default(),
             }],
         };

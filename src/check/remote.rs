@@ -105,6 +105,7 @@ fn domain_input(domain: &Domain, selector: Selector) -> DomainInput {
         domain: domain.clone(),
         selector,
         local_p: None,
+        ed25519: None,
         expected: ExpectedRecords::default(),
     }
 }

@@ -12,6 +12,7 @@ fn input() -> DomainInput {
         domain: Domain::parse("example.org").unwrap(),
         selector: Selector::parse("mail").unwrap(),
         local_p: None,
+        ed25519: None,
         expected: ExpectedRecords {
             spf: SPF.into(),
             ..ExpectedRecords::default()

@@ -19,6 +19,7 @@ fn input(managed: bool) -> DomainInput {
         domain: Domain::parse("example.org").unwrap(),
         selector: Selector::parse("mail").unwrap(),
         local_p: None,
+        ed25519: None,
         expected: ExpectedRecords {
             mta_sts,
             tls_rpt,

@@ -212,7 +212,7 @@ fn start(
                 domain: d.clone(),
                 selector: new.clone(),
                 path: new_key.clone(),
-                bits: settings.key_bits,
+                kind: crate::keys::KeyKind::Rsa(settings.key_bits),
                 restore_from: None,
             });
         }

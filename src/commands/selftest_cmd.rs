@@ -20,7 +20,7 @@ use crate::settings::Settings;
 /// Ok(1) otherwise; `to`: `--via-postfix --to ADDRESS`.
 pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u64) -> Result<u8> {
     let settings = load_settings(root, cli)?;
-    let local_p = flows::records::public_keys(&Current::read(root, &settings)?);
+    let local_p = flows::records::local_keys(&Current::read(root, &settings)?);
     let rt = super::runtime()?;
     let auth = flows::check::authority(&dns_options(&cli.dns)?)?;
     let (results, note) = match to {

@@ -2,7 +2,7 @@
 //! DNS checks at every authoritative server, merged into one report, as `check`, `fix` and
 //! the wizard's Verify step show it; and the milter selftest.
 
-use super::records::{DkimKeys, public_keys, record_set_keys, server_addrs};
+use super::records::{DkimKeys, local_keys, record_set_keys, server_addrs};
 use crate::check::{self, CheckInput, Finding, JobResult, Report};
 use crate::dns::{AuthOptions, Authority};
 use crate::error::{Error, Result};
@@ -46,6 +46,15 @@ pub fn input(
                 domain: d.clone(),
                 selector: selector(d),
                 local_p: keys.p.get(d).cloned(),
+                ed25519: settings
+                    .ed25519
+                    .as_ref()
+                    .filter(|_| settings.signer != crate::values::Signer::AmavisdNew)
+                    .map(|ed| check::Ed25519Input {
+                        selector: ed.clone(),
+                        local_p: keys.ed25519.get(d).cloned(),
+                        expected: value(d, &records::dkim_name(ed)),
+                    }),
                 expected: check::ExpectedRecords {
                     spf: value(d, "@"),
                     dkim: value(d, &records::dkim_name(&selector(d))),
@@ -212,7 +221,7 @@ pub fn milter_target(root: &Root) -> Result<crate::selftest::Target> {
 /// Postfix uses, its signature verified against the published key and the local key.
 /// Errors: the socket, the keys or the resolver cannot be read.
 pub async fn selftest(root: &Root, settings: &Settings, dns: &AuthOptions) -> Result<Report> {
-    let local_p = public_keys(&Current::read(root, settings)?);
+    let local_p = local_keys(&Current::read(root, settings)?);
     let target = milter_target(root)?;
     let auth = authority(dns)?;
     let results = crate::selftest::run(&target, settings, &auth, &local_p).await;

@@ -39,12 +39,28 @@ pub fn public_keys(current: &Current) -> BTreeMap<Domain, String> {
         .collect()
 }
 
+/// The `p=` of each domain's keys on disk, RSA and (with Ed25519 on) Ed25519: what the
+/// selftest verifies the signatures against.
+pub fn local_keys(current: &Current) -> crate::selftest::LocalKeys {
+    crate::selftest::LocalKeys {
+        rsa: public_keys(current),
+        ed25519: current
+            .ed_keys
+            .iter()
+            .filter_map(|(d, k)| k.public.as_ref().map(|p| (d.clone(), p.p.clone())))
+            .collect(),
+    }
+}
+
 /// The DKIM key each signing domain signs with: its selector and `p=` value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DkimKeys {
     pub p: BTreeMap<Domain, String>,
     /// Domains whose selector is not the answers' (amavisd-new's keys).
     pub selectors: BTreeMap<Domain, Selector>,
+    /// With `ed25519-sha256` in `algorithms`: the `p=` of each domain's Ed25519 key on disk,
+    /// published at the answers' `ed25519_selector` (domains without one are left out).
+    pub ed25519: BTreeMap<Domain, String>,
 }
 
 /// The keys that sign: OpenDKIM's on disk ([`public_keys`]) with the answers' selector; with
@@ -57,6 +73,7 @@ pub fn dkim_keys(root: &Root, settings: &Settings, current: &Current) -> DkimKey
         return DkimKeys {
             p: public_keys(current),
             selectors: BTreeMap::new(),
+            ed25519: local_keys(current).ed25519,
         };
     }
     let mut keys = DkimKeys::default();
@@ -112,9 +129,9 @@ pub fn record_set_keys(root: &Root, settings: &Settings) -> Result<(RecordSet, C
     let current = Current::read(root, settings)?;
     let addrs = server_addrs(root, settings)?;
     let keys = dkim_keys(root, settings, &current);
-    Ok((
-        records::build_with_selectors(settings, addrs, &keys.p, &keys.selectors),
-        current,
-        keys,
-    ))
+    let mut set = records::build_with_selectors(settings, addrs, &keys.p, &keys.selectors);
+    if settings.signer != Signer::AmavisdNew {
+        records::add_ed25519(&mut set, settings, &keys.ed25519);
+    }
+    Ok((set, current, keys))
 }

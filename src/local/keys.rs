@@ -126,11 +126,12 @@ fn readable_by_opendkim(key: &securefile::Node, uid: u32, accounts: &Accounts) -
     }
 }
 
-/// The key file paths of a KeyTable (`name  domain:selector:/path`; inline keys skipped).
+/// The key file paths of a KeyTable (`name  domain:selector:/path[:algorithm]`; inline keys
+/// skipped).
 pub(crate) fn key_paths(table: &str) -> Vec<PathBuf> {
     KeyTable::parse(table)
         .entries()
-        .filter_map(|(_, v)| v?.splitn(3, ':').nth(2).map(str::trim).map(PathBuf::from))
+        .filter_map(|(_, v)| v?.split(':').nth(2).map(str::trim).map(PathBuf::from))
         .filter(|p| p.is_absolute())
         .collect()
 }

@@ -12,6 +12,7 @@ use super::{KEY_DIR_MODE, KEY_DIR_OWNER, KEY_MODE, KEY_OWNER};
 use super::{Service, ServiceAction, Verb};
 use super::{opendkim_files, opendmarc_files, postfix_files, spf_policy_files, tls_files};
 use crate::error::{Error, Result};
+use crate::keys::KeyKind;
 use crate::paths::{self as system, FileState};
 use crate::settings::Settings;
 use crate::values::{MilterSocket, Signer};
@@ -49,6 +50,12 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
     }
     if !amavis_signs {
         require_users(settings, cur, dmarc)?;
+    }
+    if [Part::Opendkim, Part::Tables, Part::Keys]
+        .into_iter()
+        .any(has)
+    {
+        require_dual_signing(settings, cur)?;
     }
     if has(Part::Signer) {
         signer(settings, cur, &mut plan);
@@ -195,6 +202,31 @@ fn signer(settings: &Settings, cur: &Current, plan: &mut Plan) {
     }
 }
 
+/// With `ed25519-sha256` in `algorithms`: the installed OpenDKIM must sign each message with
+/// both keys ([`Current::dual_signing`]); else nothing is planned, since the tables would
+/// make it defer or mis-sign every message. Errors: [`Error::Invalid`] naming `algorithms`.
+fn require_dual_signing(settings: &Settings, cur: &Current) -> Result<()> {
+    let Some(Err(why)) = &cur.dual_signing else {
+        return Ok(());
+    };
+    Err(Error::Invalid {
+        what: "answers: `algorithms` = [\"rsa-sha256\", \"ed25519-sha256\"]".into(),
+        reason: format!(
+            "the OpenDKIM installed here cannot sign a message with an RSA and an Ed25519 key \
+             (RFC 8463): a test signing with both ({} -t) gave: {why}. Debian 12's OpenDKIM \
+             2.11.0~beta2 signs every key with its one SignatureAlgorithm; signing each key \
+             with its own algorithm (the KeyTable's fourth field) came later upstream. Nothing \
+             was written: leave ed25519-sha256 out of algorithms{}",
+            "/usr/sbin/opendkim",
+            settings
+                .ed25519
+                .as_ref()
+                .map(|_| " (and ed25519_selector)")
+                .unwrap_or_default()
+        ),
+    })
+}
+
 fn require_users(settings: &Settings, cur: &Current, dmarc: bool) -> Result<()> {
     if dmarc && cur.accounts.user("opendmarc").is_none() {
         return Err(Error::MissingUser {
@@ -280,6 +312,7 @@ fn dirs(settings: &Settings, cur: &Current, parts: &[Part], plan: &mut Plan) {
     let keys_here = cur
         .keys
         .values()
+        .chain(cur.ed_keys.values())
         .any(|k| k.path.starts_with(system::KEYS_DIR));
     if parts.contains(&Part::Tables) || (parts.contains(&Part::Keys) && keys_here) {
         let now = cur
@@ -299,6 +332,7 @@ fn dirs(settings: &Settings, cur: &Current, parts: &[Part], plan: &mut Plan) {
     let key_dirs: Vec<PathBuf> = cur
         .keys
         .values()
+        .chain(cur.ed_keys.values())
         .filter_map(|k| k.path.parent().map(Path::to_path_buf))
         .collect();
     let keys = parts.contains(&Part::Keys);
@@ -408,56 +442,71 @@ fn keys(
     plan: &mut Plan,
 ) -> Result<()> {
     for domain in &settings.domains {
-        if rotating.iter().any(|r| &r.domain == domain) {
-            continue;
+        if let Some(key) = cur
+            .keys
+            .get(domain)
+            .filter(|_| !rotating.iter().any(|r| &r.domain == domain))
+        {
+            let rsa = KeyKind::Rsa(settings.key_bits);
+            key_state(cur, domain, &settings.selector, key, rsa, plan)?;
+            if let Some(p) = key.public.as_ref().filter(|p| p.bits != rsa.bits()) {
+                plan.notes.push(format!(
+                    "the key for {domain} ({}) has {} bits, but key_bits asks for {}: mailsetup \
+                     never replaces a key that exists, since the record published for it would \
+                     stop verifying mail; a key of another size needs a new selector and key",
+                    key.path.display(),
+                    p.bits,
+                    rsa.bits()
+                ));
+            }
         }
-        let Some(key) = cur.keys.get(domain) else {
-            continue;
-        };
-        if key.denied {
-            return Err(Error::Invalid {
-                what: key.path.display().to_string(),
-                reason: "this user may not look at it (its directory is readable by root and \
+        // the Ed25519 key is its own: an RSA rotation leaves it alone
+        if let (Some(selector), Some(key)) = (&settings.ed25519, cur.ed_keys.get(domain)) {
+            key_state(cur, domain, selector, key, KeyKind::Ed25519, plan)?;
+        }
+    }
+    Ok(())
+}
+
+/// One key of `domain`: created (or brought back) when missing, its owner and mode corrected
+/// when OpenDKIM would refuse it. Errors: this user may not look at it.
+fn key_state(
+    cur: &Current,
+    domain: &crate::values::Domain,
+    selector: &crate::values::Selector,
+    key: &super::current::KeyState,
+    kind: KeyKind,
+    plan: &mut Plan,
+) -> Result<()> {
+    if key.denied {
+        return Err(Error::Invalid {
+            what: key.path.display().to_string(),
+            reason: "this user may not look at it (its directory is readable by root and \
                          OpenDKIM only), so nothing can be planned for it: run mailsetup as \
                          root (sudo)"
-                    .into(),
+                .into(),
+        });
+    }
+    match key.meta {
+        None => plan.keys.push(KeyCreation {
+            domain: domain.clone(),
+            selector: selector.clone(),
+            path: key.path.clone(),
+            kind,
+            restore_from: key.retired.clone(),
+        }),
+        Some(m) if m.mode != KEY_MODE || !owner_matches(cur, KEY_OWNER, m.uid, m.gid) => {
+            plan.perms.push(PermChange {
+                path: key.path.clone(),
+                owner: KEY_OWNER,
+                mode: KEY_MODE,
+                why: format!(
+                    "OpenDKIM refuses a key that is not its own with mode 0600 (found {:04o})",
+                    m.mode
+                ),
             });
         }
-        match key.meta {
-            None => plan.keys.push(KeyCreation {
-                domain: domain.clone(),
-                selector: settings.selector.clone(),
-                path: key.path.clone(),
-                bits: settings.key_bits,
-                restore_from: key.retired.clone(),
-            }),
-            Some(m) if m.mode != KEY_MODE || !owner_matches(cur, KEY_OWNER, m.uid, m.gid) => {
-                plan.perms.push(PermChange {
-                    path: key.path.clone(),
-                    owner: KEY_OWNER,
-                    mode: KEY_MODE,
-                    why: format!(
-                        "OpenDKIM refuses a key that is not its own with mode 0600 (found {:04o})",
-                        m.mode
-                    ),
-                });
-            }
-            Some(_) => {}
-        }
-        if let Some(p) = key
-            .public
-            .as_ref()
-            .filter(|p| p.bits != settings.key_bits.bits())
-        {
-            plan.notes.push(format!(
-                "the key for {domain} ({}) has {} bits, but key_bits asks for {}: mailsetup \
-                 never replaces a key that exists, since the record published for it would \
-                 stop verifying mail; a key of another size needs a new selector and key",
-                key.path.display(),
-                p.bits,
-                settings.key_bits.bits()
-            ));
-        }
+        Some(_) => {}
     }
     Ok(())
 }

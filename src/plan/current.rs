@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::host::accounts::Accounts;
 use crate::host::apply::fence::Kind;
 use crate::host::system::{self, FileState, Meta, Root};
-use crate::keys::{PublicKey, public_from_pem};
+use crate::keys::{KeyKind, PublicKey, public_from_pem};
 use crate::opendkim::tables::KeyTable;
 use crate::settings::Settings;
 use crate::values::Domain;
@@ -19,7 +19,8 @@ pub struct KeyState {
     pub path: PathBuf,
     /// Owner/mode when the file exists.
     pub meta: Option<Meta>,
-    /// The public half when the file exists and is a readable RSA key.
+    /// The public half when the file exists and is a readable key of its kind (RSA, or
+    /// Ed25519 for [`Current::ed_keys`]).
     pub public: Option<PublicKey>,
     /// When the key is missing: the newest key a rollback retired for this path (under
     /// `/var/lib/mailsetup/retired-keys/`), which an apply brings back.
@@ -46,6 +47,9 @@ pub struct Current {
     /// The key each signing domain will use: the one the KeyTable already names for
     /// `<selector>._domainkey.<domain>`, else `/etc/opendkim/keys/<domain>/<selector>.private`.
     pub keys: BTreeMap<Domain, KeyState>,
+    /// With `ed25519-sha256` in the answers' `algorithms`: the Ed25519 key of each signing
+    /// domain, found as [`Current::keys`] for the `ed25519_selector`; empty otherwise.
+    pub ed_keys: BTreeMap<Domain, KeyState>,
     /// Metadata of the directories the plan manages (None = absent).
     pub dirs: BTreeMap<PathBuf, Option<Meta>>,
     pub accounts: Accounts,
@@ -63,6 +67,10 @@ pub struct Current {
     /// defines: the selector OpenDKIM signs with now, and the size of the key the KeyTable
     /// names for it (None: unreadable).
     pub signing: BTreeMap<Domain, (String, Option<usize>)>,
+    /// With `ed25519-sha256` in `algorithms` and OpenDKIM as the signer: whether the
+    /// installed OpenDKIM signs one message with the RSA and the Ed25519 key
+    /// ([`crate::host::probe::dual_signing`]; `Err`: what it did instead). `None`: not asked.
+    pub dual_signing: Option<std::result::Result<(), String>>,
 }
 
 /// amavisd-new as this root has it: /etc/amavis/conf.d/* (each read through the fence; a
@@ -155,9 +163,15 @@ impl Current {
         let key_table = system::read_file(root, system::KEY_TABLE)?;
         let table = KeyTable::parse(key_table.text.as_deref().unwrap_or(""));
         let mut keys = BTreeMap::new();
+        let mut ed_keys = BTreeMap::new();
+        let rsa = KeyKind::Rsa(settings.key_bits);
         for domain in &settings.domains {
-            let path = key_path(&table, domain, settings);
-            keys.insert(domain.clone(), read_key(root, &path)?);
+            let path = key_path(&table, domain, &settings.selector);
+            keys.insert(domain.clone(), read_key(root, &path, rsa)?);
+            if let Some(ed) = &settings.ed25519 {
+                let path = key_path(&table, domain, ed);
+                ed_keys.insert(domain.clone(), read_key(root, &path, KeyKind::Ed25519)?);
+            }
         }
         let signing_table = system::read_file(root, system::SIGNING_TABLE)?;
         let st = crate::opendkim::SigningTable::parse(signing_table.text.as_deref().unwrap_or(""));
@@ -175,7 +189,7 @@ impl Current {
                     .and_then(|k: &KeyState| k.public.as_ref().map(|p| p.bits))
             } else {
                 crate::rotate::key_of(&table, domain, &selector)
-                    .and_then(|path| read_key(root, &path).ok())
+                    .and_then(|path| read_key(root, &path, rsa).ok())
                     .and_then(|k| k.public.map(|p| p.bits))
             };
             signing.insert(domain.clone(), (selector, bits));
@@ -189,6 +203,7 @@ impl Current {
         ];
         wanted.extend(
             keys.values()
+                .chain(ed_keys.values())
                 .filter_map(|k| k.path.parent().map(Path::to_path_buf)),
         );
         for d in wanted {
@@ -212,6 +227,7 @@ impl Current {
             signing_table,
             trusted_hosts: system::read_file(root, system::TRUSTED_HOSTS)?,
             keys,
+            ed_keys,
             dirs,
             accounts: Accounts::read(
                 root,
@@ -228,6 +244,10 @@ impl Current {
             tls_files,
             root_ids: root_ids(root),
             signing,
+            // the host's OpenDKIM, beneath a test root too: the tree has no binary of its own
+            dual_signing: (settings.ed25519.is_some()
+                && settings.signer == crate::values::Signer::Opendkim)
+                .then(crate::host::probe::dual_signing::opendkim_signs_both),
         })
     }
 }
@@ -276,30 +296,28 @@ pub fn tls_files(root: &Root, settings: &Settings, main_cf: Option<&str>) -> cra
         .collect()
 }
 
-/// The default key location for a domain.
-pub fn default_key_path(domain: &Domain, settings: &Settings) -> PathBuf {
-    PathBuf::from(format!(
-        "{}/{domain}/{}.private",
-        system::KEYS_DIR,
-        settings.selector
-    ))
+/// The default key location for a domain and selector:
+/// `/etc/opendkim/keys/<domain>/<selector>.private`.
+pub fn default_key_path(domain: &Domain, selector: &crate::values::Selector) -> PathBuf {
+    PathBuf::from(format!("{}/{domain}/{selector}.private", system::KEYS_DIR))
 }
 
 /// The key the KeyTable names for our key name (`domain:selector:/abs/path`), if it names one with
 /// the same domain and selector and an absolute path; else the default location.
-fn key_path(table: &KeyTable, domain: &Domain, settings: &Settings) -> PathBuf {
-    let name = format!("{}._domainkey.{domain}", settings.selector);
+fn key_path(table: &KeyTable, domain: &Domain, selector: &crate::values::Selector) -> PathBuf {
+    let name = format!("{selector}._domainkey.{domain}");
     if let Some(value) = table.get(&name) {
         let mut parts = value.splitn(3, ':');
         if let (Some(d), Some(s), Some(p)) = (parts.next(), parts.next(), parts.next())
             && d.eq_ignore_ascii_case(domain.as_str())
-            && s == settings.selector.as_str()
+            && s == selector.as_str()
             && p.starts_with('/')
         {
-            return PathBuf::from(p);
+            // a fourth field names the key's signing algorithm (`…:/path:ed25519-sha256`)
+            return PathBuf::from(p.split(':').next().unwrap_or(p));
         }
     }
-    default_key_path(domain, settings)
+    default_key_path(domain, selector)
 }
 
 /// Whether the error is this user's lack of permission (EACCES), not a missing file.
@@ -307,7 +325,7 @@ fn is_denied(e: &Error) -> bool {
     matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied)
 }
 
-fn read_key(root: &Root, path: &Path) -> Result<KeyState> {
+fn read_key(root: &Root, path: &Path, kind: KeyKind) -> Result<KeyState> {
     let stat = match system::lstat(root, path) {
         Err(e) if is_denied(&e) => {
             return Ok(KeyState {
@@ -340,7 +358,7 @@ fn read_key(root: &Root, path: &Path) -> Result<KeyState> {
     let pem = system::read_file(root, &path.to_string_lossy())?
         .text
         .unwrap_or_default();
-    let public = public_from_pem(&pem).map_err(|reason| Error::Key {
+    let public = crate::keys::public_from_pem_kind(kind, &pem).map_err(|reason| Error::Key {
         path: real.clone(),
         reason,
         fix: "move the file away (mailsetup never overwrites a key) or point the KeyTable at a valid key".into(),

@@ -2,7 +2,8 @@
 //! nothing. For each signing domain, a test message is handed to OpenDKIM through the socket
 //! Postfix uses ([`target`]), as Postfix would present a local submission from 127.0.0.1
 //! ([`milter`]); the DKIM-Signature OpenDKIM returns is verified (mail-auth, RFC 6376 §6)
-//! against the key published at the authoritative servers and against the local key.
+//! against the key published at the authoritative servers and against the local key; with
+//! Ed25519 signing on, the Ed25519 signature too (RFC 8463), against its own key.
 //! No file is written and no queue touched: the message never enters Postfix.
 
 pub mod mailbox;
@@ -41,16 +42,24 @@ pub fn target(root: &Root, main_cf: &str, listens: Option<&str>) -> Result<Targe
     }
 }
 
-/// One domain's test message through `target`, verified. `local_p`: the local keys' `p=`.
+/// The `p=` of the local keys per signing domain: the RSA one, and the Ed25519 one when
+/// `algorithms` has `ed25519-sha256` (domains without a readable key are left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocalKeys {
+    pub rsa: BTreeMap<Domain, String>,
+    pub ed25519: BTreeMap<Domain, String>,
+}
+
+/// One domain's test message through `target`, verified. `local`: the local keys' `p=`.
 pub async fn run(
     target: &Target,
     settings: &Settings,
     auth: &Authority,
-    local_p: &BTreeMap<Domain, String>,
+    local: &LocalKeys,
 ) -> Vec<JobResult> {
     let mut out = Vec::new();
     for d in &settings.domains {
-        let findings = domain(target, settings, d, auth, local_p.get(d)).await;
+        let findings = domain(target, settings, d, auth, local).await;
         out.push(JobResult {
             checked: Checked {
                 check: "selftest",
@@ -69,7 +78,7 @@ async fn domain(
     settings: &Settings,
     d: &Domain,
     auth: &Authority,
-    local_p: Option<&String>,
+    local: &LocalKeys,
 ) -> Vec<Finding> {
     let subject = d.as_str();
     let from = format!("postmaster@{d}");
@@ -110,11 +119,13 @@ async fn domain(
             ];
         }
     };
-    let Some((_, signature)) = outcome
+    let signatures: Vec<&String> = outcome
         .added
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("DKIM-Signature"))
-    else {
+        .filter(|(n, _)| n.eq_ignore_ascii_case("DKIM-Signature"))
+        .map(|(_, v)| v)
+        .collect();
+    if signatures.is_empty() {
         return vec![
             Finding::new(
                 ids::SELFTEST_UNSIGNED,
@@ -132,36 +143,64 @@ async fn domain(
                     .into(),
             )),
         ];
-    };
-    let mut text = format!(
-        "DKIM-Signature: {}\r\n",
-        signature.replace("\r\n", "\n").replace('\n', "\r\n")
-    );
+    }
+    let mut text = String::new();
+    for signature in signatures {
+        text.push_str(&format!(
+            "DKIM-Signature: {}\r\n",
+            signature.replace("\r\n", "\n").replace('\n', "\r\n")
+        ));
+    }
     for (n, v) in headers {
         text.push_str(&format!("{n}: {v}\r\n"));
     }
     text.push_str("\r\n");
     text.push_str(body);
-    verify(&text, settings, d, subject, auth, local_p).await
+    verify(&text, settings, d, subject, auth, local).await
 }
 
 /// Verify the DKIM-Signature of `text` (RFC 5322, CRLF) from domain `d` against the key
 /// published at the authoritative servers and against the local key's `p=`: the
-/// `selftest.dkim-fail-*` findings, or `selftest.signed`. `subject`: what the findings are
-/// about (the domain, and how the message travelled).
+/// `selftest.dkim-fail-*` findings, or `selftest.signed`. With `ed25519-sha256` in
+/// `algorithms`, the signature of the Ed25519 selector likewise, after the RSA one (the same
+/// ids, the message naming the selector). `subject`: what the findings are about (the
+/// domain, and how the message travelled).
 pub async fn verify(
     text: &str,
     settings: &Settings,
     d: &Domain,
     subject: &str,
     auth: &Authority,
-    local_p: Option<&String>,
+    local: &LocalKeys,
 ) -> Vec<Finding> {
-    let key_name = format!("{}._domainkey.{d}", settings.selector);
+    let rsa = format!("{}._domainkey.{d}", settings.selector);
+    let local_rsa = local.rsa.get(d).map(|p| format!("v=DKIM1; k=rsa; p={p}"));
+    let mut findings = verify_key(text, d, subject, auth, &rsa, local_rsa).await;
+    if let Some(ed) = &settings.ed25519 {
+        let name = format!("{ed}._domainkey.{d}");
+        let local_ed = local
+            .ed25519
+            .get(d)
+            .map(|p| format!("v=DKIM1; k=ed25519; p={p}"));
+        findings.extend(verify_key(text, d, subject, auth, &name, local_ed).await);
+    }
+    findings
+}
+
+/// [`verify`] of the signature by the key at `key_name`; `local_record`: the local key's
+/// record.
+async fn verify_key(
+    text: &str,
+    d: &Domain,
+    subject: &str,
+    auth: &Authority,
+    key_name: &str,
+    local_record: Option<String>,
+) -> Vec<Finding> {
     let dns = auth.first_hop();
     let mut findings = Vec::new();
     let published = match auth
-        .observe(&key_name, ask::txt)
+        .observe(key_name, ask::txt)
         .await
         .map(|o| o.best().cloned())
     {
@@ -169,7 +208,7 @@ pub async fn verify(
         _ => None,
     };
     let verdict_published = match &published {
-        Some(record) => dns.dkim_verify(text.as_bytes(), &key_name, record).await,
+        Some(record) => dns.dkim_verify(text.as_bytes(), key_name, record).await,
         None => Err(format!("no key record is published at {key_name}")),
     };
     if let Err(why) = &verdict_published {
@@ -190,25 +229,24 @@ pub async fn verify(
             )),
         );
     }
-    if let Some(p) = local_p {
-        let record = format!("v=DKIM1; k=rsa; p={p}");
-        if let Err(why) = dns.dkim_verify(text.as_bytes(), &key_name, &record).await {
-            findings.push(
-                Finding::new(
-                    ids::SELFTEST_DKIM_FAIL_LOCAL,
-                    Severity::Error,
-                    subject,
-                    format!(
-                        "OpenDKIM signs mail from {d} with another key than the local one at the \
-                         KeyTable's path ({why})"
-                    ),
-                )
-                .fix(Some(
-                    "restart OpenDKIM so that it loads the current key (mailsetup fix opendkim.key-missing shows the key)"
-                        .into(),
-                )),
-            );
-        }
+    if let Some(record) = local_record
+        && let Err(why) = dns.dkim_verify(text.as_bytes(), key_name, &record).await
+    {
+        findings.push(
+            Finding::new(
+                ids::SELFTEST_DKIM_FAIL_LOCAL,
+                Severity::Error,
+                subject,
+                format!(
+                    "OpenDKIM signs mail from {d} with another key than the local one at the \
+                     KeyTable's path ({why})"
+                ),
+            )
+            .fix(Some(
+                "restart OpenDKIM so that it loads the current key (mailsetup fix opendkim.key-missing shows the key)"
+                    .into(),
+            )),
+        );
     }
     if let Ok((sd, ss, algorithm)) = &verdict_published {
         findings.push(Finding::new(

@@ -186,7 +186,7 @@ pub async fn judge(
     wait: Duration,
     settings: &Settings,
     auth: &Authority,
-    local_p: &std::collections::BTreeMap<Domain, String>,
+    local: &super::LocalKeys,
 ) -> Vec<JobResult> {
     let mut out = Vec::new();
     for s in sent {
@@ -195,7 +195,7 @@ pub async fn judge(
             Some(findings) => findings,
             None => {
                 let (d, text) = (&s.probe.domain, s.delivered.as_deref().unwrap_or(""));
-                super::verify(text, settings, d, &subject, auth, local_p.get(d)).await
+                super::verify(text, settings, d, &subject, auth, local).await
             }
         };
         out.push(JobResult {

@@ -54,6 +54,9 @@
 #      RCPT with policyd-spf's 550 5.7.23, from 127.0.0.3 it is delivered with Received-SPF: Pass;
 #      check names spf-policy.service-missing and its fix clears it; the runs rolled back (skipped
 #      with a message when named cannot listen on 127.0.0.1:53)
+#  10a3. ed25519 (tests/e2e/ed25519.sh): with algorithms = ["rsa-sha256", "ed25519-sha256"], plan and
+#      apply --yes exit 2 naming algorithms (Debian 12's OpenDKIM signs with one algorithm only, as
+#      opendkim -t shows), and nothing under /etc/postfix, /etc/opendkim* or /var/lib/mailsetup changes
 #  10b. an operator's DAEMON_OPTS (group nogroup): apply restarts, finds Postfix shut out of the socket, rolls the
 #      whole run back and exits 2; then apply again, and break each thing on purpose (non_smtpd_milters,
 #      smtpd_milters, a domain missing from the SigningTable, SigningTable without
@@ -826,6 +829,9 @@ phase_end
 # ---------------------------------------------------------------- 10a2. inbound DMARC
 # shellcheck source=tests/e2e/inbound_dmarc.sh
 . "$HERE/inbound_dmarc.sh"
+# ---------------------------------------------------------------- 10a3. ed25519
+# shellcheck source=tests/e2e/ed25519.sh
+. "$HERE/ed25519.sh"
 
 # ---------------------------------------------------------------- 10b. break and repair
 phase "10b. break each thing on purpose; check names it, its fix clears it, selftest passes again"

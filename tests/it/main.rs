@@ -21,6 +21,7 @@ mod check_unknown;
 mod demo;
 mod dns;
 mod docs;
+mod ed25519;
 mod fleet;
 mod inbound_dmarc;
 mod inbound_spf;

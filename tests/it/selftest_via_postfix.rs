@@ -6,7 +6,6 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mailsetup::check::{JobResult, Severity};
@@ -77,7 +76,7 @@ fn judge(
         Duration::from_secs(30),
         &settings,
         &auth,
-        &BTreeMap::new(),
+        &Default::default(),
     ))
 }
 

@@ -162,7 +162,7 @@ fn keys_plan() -> Plan {
         domain: Domain::parse("example.org").unwrap(),
         selector: Selector::default(),
         path: "/etc/dkimkeys/example.org/mail.private".into(),
-        bits: KeyBits::B2048,
+        kind: mailsetup::keys::KeyKind::Rsa(KeyBits::B2048),
         restore_from: None,
     });
     p

@@ -15,7 +15,7 @@ use crate::host::system::Meta;
 use crate::keys::PrivateKey;
 use crate::plan::{Owner, Perms, Plan};
 use crate::records::render::txt_strings;
-use crate::records::{dkim_name, dkim_value};
+use crate::records::{dkim_name, dkim_value_k};
 
 /// Owner and mode by name, as ids of `accounts`. Errors: [`Error::MissingUser`].
 pub fn resolve(accounts: &Accounts, owner: Owner, mode: u32) -> Result<Meta> {
@@ -100,9 +100,9 @@ fn key_ops(
                 bits: 0,
             },
         ),
-        Some(retired) => retired_key(fence, retired)?,
+        Some(retired) => retired_key(fence, retired, k.kind)?,
         None => {
-            let key = PrivateKey::generate(k.bits).map_err(|reason| Error::Key {
+            let key = PrivateKey::generate_kind(k.kind).map_err(|reason| Error::Key {
                 path: fence.real(&k.path),
                 reason,
                 fix: "run mailsetup again".into(),
@@ -114,7 +114,7 @@ fn key_ops(
     let line = format!(
         "{}\tIN\tTXT\t{}  ; DKIM key {} for {}\n",
         dkim_name(&k.selector),
-        txt_strings(&dkim_value(&public.p)),
+        txt_strings(&dkim_value_k(k.kind.k(), &public.p)),
         k.selector,
         k.domain
     );
@@ -155,6 +155,7 @@ fn key_ops(
 fn retired_key(
     fence: &Fence,
     retired: &std::path::Path,
+    kind: crate::keys::KeyKind,
 ) -> Result<(Zeroizing<String>, crate::keys::PublicKey)> {
     let bad = |reason: String| Error::Key {
         path: fence.real(retired),
@@ -165,7 +166,7 @@ fn retired_key(
         .read(retired)?
         .ok_or_else(|| bad("the retired key is gone".into()))?;
     let text = String::from_utf8(bytes).map_err(|_| bad("the retired key is not text".into()))?;
-    let public = crate::keys::public_from_pem(&text).map_err(bad)?;
+    let public = crate::keys::public_from_pem_kind(kind, &text).map_err(bad)?;
     Ok((Zeroizing::new(text), public))
 }
 

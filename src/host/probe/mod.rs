@@ -5,6 +5,7 @@
 //! Beneath a test root only files are read: sockets, listeners, daemons and `opendkim -n`
 //! are looked at on the host only. [`serving`], the after-restart probe, lives here too.
 
+pub mod dual_signing;
 mod startup;
 
 use std::os::unix::fs::MetadataExt;

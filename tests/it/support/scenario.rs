@@ -78,6 +78,7 @@ pub fn input() -> CheckInput {
             domain: Domain::parse("example.org").unwrap(),
             selector: Selector::parse("mail").unwrap(),
             local_p: Some(P.to_string()),
+            ed25519: None,
             expected: ExpectedRecords {
                 spf: SPF.into(),
                 dkim: format!("v=DKIM1; k=rsa; p={P}"),
