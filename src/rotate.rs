@@ -341,6 +341,37 @@ mod tests {
         assert!(kt3.contains("s202612._domainkey.example.org"));
     }
 
+    /// With Ed25519 dual signing the domain has a second `*@domain` entry (after the RSA
+    /// one): a rotation switches the RSA entry and leaves the Ed25519 entry and key alone.
+    #[test]
+    fn a_rotation_leaves_the_ed25519_entry_alone() {
+        let r = rotation();
+        let ed_line = "ed25519._domainkey.example.org example.org:ed25519:/etc/opendkim/keys/example.org/ed25519.private:ed25519-sha256\n";
+        let kt = format!(
+            "mail._domainkey.example.org example.org:mail:/etc/opendkim/keys/example.org/mail.private\n{ed_line}"
+        );
+        let st = "*@example.org mail._domainkey.example.org\n*@example.org ed25519._domainkey.example.org\n";
+        let d = Domain::parse("example.org").unwrap();
+        assert_eq!(
+            signing_selector(&SigningTable::parse(st), &d),
+            Some("mail".into()),
+            "the RSA entry, first, is the one signing_selector reads"
+        );
+        assert_eq!(
+            key_of(&KeyTable::parse(&kt), &d, "ed25519"),
+            Some("/etc/opendkim/keys/example.org/ed25519.private".into()),
+            "the path before the algorithm field"
+        );
+        let (kt2, st2) = switch_tables(&kt, st, &r).unwrap();
+        assert_eq!(
+            st2,
+            "*@example.org s202612._domainkey.example.org\n*@example.org ed25519._domainkey.example.org\n"
+        );
+        let kt3 = finish_tables(&kt2, &st2, &r).unwrap();
+        assert!(kt3.contains(ed_line), "{kt3}");
+        assert!(!kt3.contains("mail._domainkey.example.org"), "{kt3}");
+    }
+
     #[test]
     fn a_server_lags_until_it_serves_the_new_key() {
         let good = "v=DKIM1; k=rsa; p=AAAA".to_string();

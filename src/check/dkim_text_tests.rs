@@ -398,3 +398,35 @@ fn real_opendkim_genkey_output() {
     let p = value.split_once("p=").expect("p=").1;
     assert_eq!(rsa_bits(p), Ok(local.bits));
 }
+
+#[test]
+fn an_ed25519_record_says_k_ed25519_and_holds_32_bytes() {
+    use super::dkim_text::ed25519_key_error;
+    let p = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+    assert_eq!(
+        ed25519_key_error(&format!("v=DKIM1; k=ed25519; p={p}"), p),
+        None
+    );
+    assert_eq!(
+        ed25519_key_error("v=DKIM1; k=ED25519; p=", ""),
+        None,
+        "revoked"
+    );
+    for (record, p, why) in [
+        (format!("v=DKIM1; k=rsa; p={p}"), p, "k=rsa"),
+        (format!("v=DKIM1; p={p}"), p, "no k= (which means k=rsa)"),
+        (
+            "v=DKIM1; k=ed25519; p=QUJD".to_string(),
+            "QUJD",
+            "holds 3 bytes",
+        ),
+        (
+            "v=DKIM1; k=ed25519; p=Q".to_string(),
+            "Q",
+            "not valid base64",
+        ),
+    ] {
+        let got = ed25519_key_error(&record, p).expect(&record);
+        assert!(got.contains(why), "{record}: {got}");
+    }
+}

@@ -202,3 +202,63 @@ fn mta_sts_and_tls_rpt_only_when_managed() {
     let only = set.filtered(&[domain("example.net")]);
     assert_eq!(only.policies.len(), 1);
 }
+
+/// Ed25519 on: each domain's second DKIM record right after its RSA one (after its SPF one
+/// when it has no RSA key yet); a domain without an Ed25519 key waits for `apply`. Off:
+/// nothing changes.
+#[test]
+fn the_ed25519_record_follows_the_rsa_one() {
+    let p_ed = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+    let mut set = build(&settings(), addrs(Some(V4), None), &keys());
+    let before = set.clone();
+    add_ed25519(&mut set, &settings(), &BTreeMap::new());
+    assert_eq!(set, before, "Ed25519 off: nothing added");
+
+    let mut s = settings();
+    s.ed25519 = Some(Selector::parse("ed25519").expect("valid"));
+    let ed = BTreeMap::from([
+        (domain("example.org"), p_ed.to_string()),
+        (domain("example.net"), p_ed.to_string()),
+    ]);
+    add_ed25519(&mut set, &s, &ed);
+    let names: Vec<(&str, &str)> = set
+        .records
+        .iter()
+        .filter(|r| r.rtype == Rtype::TXT)
+        .map(|r| (r.zone.as_str(), r.name.as_str()))
+        .collect();
+    assert_eq!(
+        &names[..4],
+        [
+            ("example.org", "@"),
+            ("example.org", "mail._domainkey"),
+            ("example.org", "ed25519._domainkey"),
+            ("example.org", "_dmarc"),
+        ]
+    );
+    assert!(names.contains(&("example.net", "ed25519._domainkey")));
+    let net_at = |name: &str| names.iter().position(|n| *n == ("example.net", name));
+    assert_eq!(
+        net_at("ed25519._domainkey"),
+        net_at("@").map(|i| i + 1),
+        "{names:?}"
+    );
+    let rec = set
+        .records
+        .iter()
+        .find(|r| r.fqdn == "ed25519._domainkey.example.org.")
+        .expect("the record");
+    assert_eq!(rec.value, format!("v=DKIM1; k=ed25519; p={p_ed}"));
+    assert_eq!(
+        set.missing_keys,
+        [domain("example.net")],
+        "its RSA key only"
+    );
+
+    let mut set = build(&s, addrs(Some(V4), None), &keys());
+    add_ed25519(&mut set, &s, &BTreeMap::new());
+    assert_eq!(
+        set.missing_keys,
+        [domain("example.net"), domain("example.org")]
+    );
+}

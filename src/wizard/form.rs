@@ -240,7 +240,17 @@ impl Form {
             self.fields[1].error = Some(NO_ADDRESS.into());
         }
         let domains = self.check(3, parse_domains);
-        let selector = self.check(SELECTOR, |v| Selector::parse(v).map_err(|r| r.to_string()));
+        // the answers' Ed25519 key (not in the form) keeps its own selector
+        let ed25519 = base.and_then(|b| b.ed25519.clone());
+        let selector = self.check(SELECTOR, |v| {
+            let s = Selector::parse(v).map_err(|r| r.to_string())?;
+            match &ed25519 {
+                Some(ed) if ed.as_str().eq_ignore_ascii_case(s.as_str()) => Err(format!(
+                    "{s} is the answers' ed25519_selector: the RSA key needs a selector of its own"
+                )),
+                _ => Ok(s),
+            }
+        });
         let key_bits = self.check(KEY_BITS, parse_key_bits);
         let spf_all = self.check(SPF_ALL, |v| SpfAll::parse(v).map_err(|r| r.to_string()));
         let dmarc_policy = self.check(DMARC_POLICY, |v| {
@@ -580,6 +590,27 @@ mod tests {
         let s = f.settings(Some(&base)).unwrap();
         assert_eq!(s.selector.as_str(), "s2026");
         assert!(s.allow_private_ip, "the answers' flag is kept");
+    }
+
+    /// The answers' Ed25519 key is not in the form: it is kept, and the RSA selector may not
+    /// take its name (the answers would refuse it).
+    #[test]
+    fn the_ed25519_selector_is_kept_and_not_taken() {
+        let mut base = Settings::new(
+            Domain::parse("mx.example.org").unwrap(),
+            vec![Domain::parse("example.org").unwrap()],
+        );
+        base.ipv4 = Some("192.0.2.7".parse().unwrap());
+        base.allow_private_ip = true;
+        base.ed25519 = Some(crate::values::Selector::parse("ed25519").unwrap());
+        let mut f = Form::new(Some(&base), None, None, None);
+        let s = f.settings(Some(&base)).unwrap();
+        assert_eq!(s.ed25519, base.ed25519);
+        f.fields[SELECTOR].value = "ED25519".into();
+        assert_eq!(f.settings(Some(&base)), None);
+        let error = f.fields[SELECTOR].error.clone().unwrap();
+        assert!(error.contains("ed25519_selector"), "{error}");
+        assert_eq!(f.focus, SELECTOR);
     }
 
     /// Private, CGNAT and documentation addresses are refused, naming the range, unless the
