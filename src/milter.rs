@@ -59,10 +59,14 @@ pub fn postfix_form_of(opendkim_socket: &str) -> Option<String> {
 
 /// Is this `smtpd_milters` element an OpenDKIM milter? It is when it names the socket OpenDKIM is
 /// configured with now (`current`, its opendkim.conf `Socket`), mentions `opendkim`, or uses
-/// OpenDKIM's conventional port 8891.
+/// OpenDKIM's conventional port 8891; never the second, Ed25519 instance's socket
+/// ([`ED25519_SOCKET_FILE`]).
 pub fn is_opendkim_entry(entry: &str, current: Option<&str>) -> bool {
     let e = entry.trim().trim_start_matches('{').trim();
     let e = e.split([',', ' ']).next().unwrap_or(e);
+    if e.to_ascii_lowercase().contains("opendkim-ed25519") {
+        return false;
+    }
     if e.to_ascii_lowercase().contains("opendkim") {
         return true;
     }
@@ -70,6 +74,42 @@ pub fn is_opendkim_entry(entry: &str, current: Option<&str>) -> bool {
         return true;
     }
     e.starts_with("inet:") && e.ends_with(":8891")
+}
+
+/// The socket file of the second OpenDKIM instance, which signs `ed25519-sha256` (answers
+/// `algorithms`), inside [`SOCKET_DIR`] beside the first one's.
+pub const ED25519_SOCKET_FILE: &str = "opendkim-ed25519.sock";
+
+/// The port of the second instance when the milters speak TCP: 8892, or 8893 when the first
+/// instance has 8892.
+fn ed25519_port(main: MilterSocket) -> u16 {
+    match main {
+        MilterSocket::Inet(p) if p.get() == 8892 => 8893,
+        _ => 8892,
+    }
+}
+
+/// The second (Ed25519) instance's `Socket` for the answers' `socket` choice `main`:
+/// `local:/var/spool/postfix/opendkim/opendkim-ed25519.sock`, or `inet:8892@127.0.0.1`.
+pub fn ed25519_socket(main: MilterSocket) -> String {
+    match main {
+        MilterSocket::Local => format!("local:{SOCKET_DIR}/{ED25519_SOCKET_FILE}"),
+        inet => format!("inet:{}@127.0.0.1", ed25519_port(inet)),
+    }
+}
+
+/// Postfix's milter address of the second instance (`local:opendkim/opendkim-ed25519.sock`,
+/// `inet:127.0.0.1:8892`).
+pub fn postfix_ed25519_milter(main: MilterSocket) -> String {
+    postfix_form_of(&ed25519_socket(main)).unwrap_or_default()
+}
+
+/// Is this milter list element the second (Ed25519) instance? It is when it mentions
+/// `opendkim-ed25519`, or is `ours` ([`postfix_ed25519_milter`]).
+pub fn is_ed25519_entry(entry: &str, ours: &str) -> bool {
+    let e = entry.trim().trim_start_matches('{').trim();
+    let e = e.split([',', ' ']).next().unwrap_or(e);
+    e == ours || e.to_ascii_lowercase().contains("opendkim-ed25519")
 }
 
 /// The OpenDMARC socket file name inside [`OPENDMARC_SOCKET_DIR`].
@@ -123,6 +163,34 @@ mod tests {
             postfix_form_of(&opendkim_socket(inet)).as_deref(),
             Some("inet:127.0.0.1:8891")
         );
+    }
+
+    #[test]
+    fn the_ed25519_instance_is_named_alike_on_both_sides_and_is_not_the_first() {
+        let local = MilterSocket::Local;
+        assert_eq!(
+            ed25519_socket(local),
+            "local:/var/spool/postfix/opendkim/opendkim-ed25519.sock"
+        );
+        assert_eq!(
+            postfix_ed25519_milter(local),
+            "local:opendkim/opendkim-ed25519.sock"
+        );
+        let inet = MilterSocket::Inet(Port::new(8891).expect("port"));
+        assert_eq!(ed25519_socket(inet), "inet:8892@127.0.0.1");
+        assert_eq!(postfix_ed25519_milter(inet), "inet:127.0.0.1:8892");
+        let taken = MilterSocket::Inet(Port::new(8892).expect("port"));
+        assert_eq!(postfix_ed25519_milter(taken), "inet:127.0.0.1:8893");
+        assert!(!is_opendkim_entry(&postfix_ed25519_milter(local), None));
+        assert!(is_ed25519_entry(
+            "local:opendkim/opendkim-ed25519.sock",
+            "inet:127.0.0.1:8892"
+        ));
+        assert!(is_ed25519_entry(
+            "inet:127.0.0.1:8892",
+            "inet:127.0.0.1:8892"
+        ));
+        assert!(!is_ed25519_entry("local:opendkim/opendkim.sock", "x"));
     }
 
     #[test]

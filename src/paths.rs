@@ -19,6 +19,18 @@ pub const SIGNING_TABLE: &str = "/etc/opendkim/SigningTable";
 pub const TRUSTED_HOSTS: &str = "/etc/opendkim/TrustedHosts";
 /// Keys live at `KEYS_DIR/<domain>/<selector>.private`.
 pub const KEYS_DIR: &str = "/etc/opendkim/keys";
+/// The second OpenDKIM instance's configuration file (Ed25519 dual signing, answers
+/// `algorithms`): Debian 12's OpenDKIM signs with one `SignatureAlgorithm` per instance.
+pub const ED25519_CONF: &str = "/etc/opendkim-ed25519.conf";
+/// The directory of the second instance's KeyTable and SigningTable.
+pub const ED25519_DIR: &str = "/etc/opendkim/ed25519";
+pub const ED25519_KEY_TABLE: &str = "/etc/opendkim/ed25519/KeyTable";
+pub const ED25519_SIGNING_TABLE: &str = "/etc/opendkim/ed25519/SigningTable";
+/// The second instance's systemd unit (written where systemd runs).
+pub const ED25519_UNIT: &str = "/etc/systemd/system/opendkim-ed25519.service";
+/// The second instance's PID file, beside the first one's (`/run/opendkim`, Debian's
+/// tmpfiles.d makes it opendkim:opendkim 0750).
+pub const ED25519_PID: &str = "/run/opendkim/opendkim-ed25519.pid";
 /// Postfix's queue directory: the chroot of its daemons (postconf(5) `queue_directory`).
 pub const QUEUE_DIR: &str = "/var/spool/postfix";
 /// The OpenDKIM socket directory inside Postfix's chroot.

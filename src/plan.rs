@@ -10,6 +10,7 @@ use crate::values::{Domain, Selector};
 
 mod build;
 mod current;
+mod ed25519_files;
 mod json;
 mod needs;
 mod opendkim_files;
@@ -20,7 +21,7 @@ mod spf_policy_files;
 mod tls_files;
 
 pub use build::{build, build_parts};
-pub use current::{ACCOUNTS, AmavisKey, AmavisState, Current, KeyState, root_ids};
+pub use current::{ACCOUNTS, AmavisKey, AmavisState, Current, Ed25519Files, KeyState, root_ids};
 pub use json::to_json;
 pub use needs::{check_selection, with_earlier_prerequisites, with_prerequisites};
 pub use service::{Service, ServiceAction, Verb};

@@ -88,7 +88,7 @@ pub const MILTER_NON_SMTPD_MISSING: &str = "milter.non-smtpd-missing";
 pub const MILTER_SOCKET_MISMATCH: &str = "milter.socket-mismatch";
 /// The socket as Postfix names it cannot be reached: it is outside the queue directory
 /// while smtpd runs chrooted there, or (with `--root /`) it does not exist or refuses a
-/// connection.
+/// connection; also the second (Ed25519) OpenDKIM instance's socket.
 pub const MILTER_SOCKET_UNREACHABLE: &str = "milter.socket-unreachable";
 /// (With `--root /`) Postfix's user cannot open the socket: no write permission on it
 /// (group membership, OpenDKIM's UMask) or no search permission on a directory above it.
@@ -139,7 +139,8 @@ pub const POSTFIX_RESTART_PENDING: &str = "postfix.restart-pending";
 /// `smtpd_milters` whatever the answers' `signer`: the Signer step turns amavisd-new's
 /// signing off (`signer = "opendkim"`) or takes OpenDKIM out of main.cf (`"amavisd-new"`).
 pub const SIGNER_DOUBLE: &str = "signer.double";
-/// No opendkim process runs (checked with `--root /` only).
+/// No opendkim process runs (checked with `--root /` only); with Ed25519 dual signing, also
+/// the second instance (subject `opendkim-ed25519`) when its PID file names no live process.
 pub const OPENDKIM_NOT_RUNNING: &str = "opendkim.not-running";
 /// The Postfix master does not run (checked with `--root /` only).
 pub const POSTFIX_NOT_RUNNING: &str = "postfix.not-running";

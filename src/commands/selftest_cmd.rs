@@ -25,8 +25,8 @@ pub(super) fn run(root: &Root, cli: &Cli, json: bool, to: Option<&str>, wait: u6
     let auth = flows::check::authority(&dns_options(&cli.dns)?)?;
     let (results, note) = match to {
         None => {
-            let target = flows::check::milter_target(root)?;
-            let results = rt.block_on(crate::selftest::run(&target, &settings, &auth, &local_p));
+            let targets = flows::check::milter_targets(root, &settings)?;
+            let results = rt.block_on(crate::selftest::run(&targets, &settings, &auth, &local_p));
             (results, None)
         }
         Some(to) => {

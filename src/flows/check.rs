@@ -204,27 +204,35 @@ pub fn authority(dns: &AuthOptions) -> Result<Authority> {
     })
 }
 
-/// The socket Postfix uses for OpenDKIM (main.cf `smtpd_milters`), beneath the root.
-/// Errors: main.cf names none, or it cannot be read.
-pub fn milter_target(root: &Root) -> Result<crate::selftest::Target> {
+/// The sockets Postfix uses for OpenDKIM (main.cf `smtpd_milters`), beneath the root:
+/// OpenDKIM's, then the second (Ed25519) instance's when main.cf names it.
+/// Errors: main.cf names no OpenDKIM, or it cannot be read.
+pub fn milter_targets(root: &Root, settings: &Settings) -> Result<Vec<crate::selftest::Target>> {
     let main_cf = system::read_file(root, system::MAIN_CF)?
         .text
         .unwrap_or_default();
     let listens = crate::local::effective_socket(&crate::local::read(root));
-    crate::selftest::target(root, &main_cf, listens.as_deref()).map_err(|reason| Error::Invalid {
+    let invalid = |reason| Error::Invalid {
         what: system::MAIN_CF.into(),
         reason,
-    })
+    };
+    let mut targets =
+        vec![crate::selftest::target(root, &main_cf, listens.as_deref()).map_err(invalid)?];
+    if settings.ed25519.is_some() {
+        let ours = crate::milter::postfix_ed25519_milter(settings.socket);
+        targets.extend(crate::selftest::ed25519_target(root, &main_cf, &ours).map_err(invalid)?);
+    }
+    Ok(targets)
 }
 
-/// The milter selftest: a message from each domain handed to OpenDKIM through the socket
+/// The milter selftest: a message from each domain handed to OpenDKIM through the sockets
 /// Postfix uses, its signature verified against the published key and the local key.
 /// Errors: the socket, the keys or the resolver cannot be read.
 pub async fn selftest(root: &Root, settings: &Settings, dns: &AuthOptions) -> Result<Report> {
     let local_p = local_keys(&Current::read(root, settings)?);
-    let target = milter_target(root)?;
+    let targets = milter_targets(root, settings)?;
     let auth = authority(dns)?;
-    let results = crate::selftest::run(&target, settings, &auth, &local_p).await;
+    let results = crate::selftest::run(&targets, settings, &auth, &local_p).await;
     Ok(Report::from_results(&results))
 }
 

@@ -14,6 +14,8 @@ pub use crate::plan::{Service, ServiceAction, Verb};
 use crate::error::{Error, Result};
 use crate::host::system::{self, Root};
 
+mod ed25519;
+
 /// The environment every command runs in: no inherited variables but a fixed PATH and C locale
 /// (reliability.md G4.9: no user input reaches a shell; absolute paths; cleared environment).
 pub fn command(program: &str) -> Command {
@@ -87,6 +89,10 @@ pub fn perform(root: &Root, actions: &[ServiceAction]) -> Result<Vec<String>> {
             done.push(format!("would {a} (not done: --root is not /)"));
             continue;
         }
+        if a.service == Service::OpendkimEd25519 {
+            done.push(ed25519::perform(root, a)?);
+            continue;
+        }
         let running = is_running(a.service);
         if !running && a.service == Service::Amavis {
             // an operator's content filter that is stopped stays stopped: it reads the new
@@ -98,13 +104,21 @@ pub fn perform(root: &Root, actions: &[ServiceAction]) -> Result<Vec<String>> {
             continue;
         }
         let verb = match (running, a.verb) {
+            (true, Verb::Stop) => "stop",
+            (false, Verb::Stop) => {
+                done.push(format!("{} is not running: {}", a.service.name(), a.why));
+                continue;
+            }
             (false, _) => "start",
             (true, Verb::Reload) => "reload",
             (true, Verb::Restart) => "restart",
         };
         run(control(root, a.service, verb))?;
-        wait_up(a.service)?;
-        done.push(format!("{verb}ed {}: {}", a.service.name(), a.why));
+        if verb != "stop" {
+            wait_up(a.service)?;
+        }
+        let done_verb = if verb == "stop" { "stopp" } else { verb };
+        done.push(format!("{done_verb}ed {}: {}", a.service.name(), a.why));
     }
     Ok(done)
 }
@@ -144,6 +158,11 @@ fn control(root: &Root, service: Service, verb: &str) -> Command {
             c.args(["-c", system::OPENDMARC_CONF]);
             c
         }
+        Service::OpendkimEd25519 => {
+            let mut c = command("/usr/sbin/opendkim");
+            c.args(["-x", system::ED25519_CONF]);
+            c
+        }
     }
 }
 
@@ -163,7 +182,19 @@ pub fn is_running(service: Service) -> bool {
             process_named_prefix("/usr/sbin/amavi") || process_named_prefix("amavisd")
         }
         Service::Opendmarc => process_named("opendmarc"),
+        Service::OpendkimEd25519 => ed25519::pid().is_some(),
     }
+}
+
+/// Whether process `pid` is alive (not a zombie) and named `name` (proc(5) `comm`).
+fn alive(pid: i32, name: &str) -> bool {
+    let dir = std::path::PathBuf::from(format!("/proc/{pid}"));
+    std::fs::read_to_string(dir.join("comm")).is_ok_and(|c| c.trim_end() == name)
+        && std::fs::read_to_string(dir.join("stat")).is_ok_and(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .is_some_and(|state| state != "Z" && state != "X")
+        })
 }
 
 /// A live process (not a zombie: proc(5) `stat` state `Z`) whose `comm` is `name`.

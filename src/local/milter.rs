@@ -22,6 +22,7 @@ pub(super) fn findings(state: &LocalState, settings: &Settings) -> Vec<Finding> 
     } else {
         milter_findings(state, settings.socket)
     };
+    findings.extend(super::ed25519::findings(state, settings));
     findings.extend(double_signer(state));
     findings.extend(postconf_findings(state));
     findings

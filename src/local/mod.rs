@@ -21,6 +21,7 @@
 //! - `tls` (module [`tls`]): outbound TLS on, STARTTLS with a certificate that exists, no
 //!   deprecated switch or protocol older than TLS 1.2, the server key for root only.
 
+pub mod ed25519;
 mod keys;
 pub mod listeners;
 mod milter;
@@ -86,6 +87,8 @@ pub struct LocalState {
     pub opendmarc: opendmarc::DmarcState,
     /// The certificate and key main.cf names, looked at (judged by the `tls` line).
     pub tls: tls::TlsState,
+    /// The second OpenDKIM instance (Ed25519 dual signing), looked at on the host only.
+    pub ed25519: ed25519::Ed25519State,
 }
 
 /// Judge the state for `settings`; one result per check, in report order (`milter`,

@@ -83,6 +83,7 @@ fn healthy() -> LocalState {
         policyd_spf: false,
         opendmarc: Default::default(),
         tls: super::tls::tests::healthy(),
+        ed25519: Default::default(),
     }
 }
 
@@ -602,4 +603,51 @@ fn opendmarc_socket_reachability_uses_the_milter_socket_checks() {
     assert!(dmarc_ids(&s, &on).is_empty());
     s.opendmarc.socket = Some(probe(0o770, Err("Connection refused".into())));
     assert_eq!(dmarc_ids(&s, &on), [ids::OPENDMARC_SOCKET_UNREACHABLE]);
+}
+
+#[test]
+fn the_ed25519_instance_is_judged_with_ed25519_on_only() {
+    let mut s = healthy();
+    s.main_cf = with_tls(
+        "smtpd_milters = local:opendkim/opendkim.sock, local:opendkim/opendkim-ed25519.sock\n\
+         non_smtpd_milters = $smtpd_milters\ninet_protocols = ipv4\n",
+    );
+    s.ed25519.running = Some(true);
+    let mut on = settings();
+    on.ed25519 = Some(crate::values::Selector::parse("ed25519").unwrap());
+    let ids_of = |state: &LocalState, settings: &Settings| -> Vec<(&'static str, String)> {
+        checks(state, settings)
+            .iter()
+            .flat_map(|r| r.findings.iter().map(|f| (f.id, f.subject.clone())))
+            .collect()
+    };
+    assert_eq!(ids_of(&s, &on), vec![], "healthy with both instances");
+    // the first instance's checks do not take the second for a duplicate OpenDKIM entry
+    assert_eq!(ids_of(&s, &settings()), vec![]);
+    let mut stopped = s.clone();
+    stopped.ed25519.running = Some(false);
+    assert_eq!(
+        ids_of(&stopped, &on),
+        vec![(ids::OPENDKIM_NOT_RUNNING, "opendkim-ed25519".to_string())]
+    );
+    assert_eq!(ids_of(&stopped, &settings()), vec![], "off: not judged");
+    let mut unwired = healthy();
+    unwired.ed25519.running = Some(true);
+    assert_eq!(
+        ids_of(&unwired, &on),
+        vec![(ids::MILTER_NOT_CONFIGURED, system::MAIN_CF.to_string())]
+    );
+    let mut deaf = s.clone();
+    deaf.ed25519.socket = Some(socket::Probe {
+        path: "/var/spool/postfix/opendkim/opendkim-ed25519.sock".into(),
+        nodes: Vec::new(),
+        connect: Err("Connection refused".into()),
+    });
+    assert_eq!(
+        ids_of(&deaf, &on),
+        vec![(
+            ids::MILTER_SOCKET_UNREACHABLE,
+            "/var/spool/postfix/opendkim/opendkim-ed25519.sock".to_string()
+        )]
+    );
 }

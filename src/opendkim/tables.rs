@@ -330,27 +330,6 @@ impl SigningTable {
         self.0.replace_value(key, value)
     }
 
-    /// Makes sure a line maps the pattern `key` to `value`, wherever the pattern's other
-    /// entries are: a second key for the same senders, which OpenDKIM signs with too when
-    /// `MultipleSignatures` is on (opendkim.conf(5): every matching SigningTable entry gives
-    /// a signature). [`Ensure::Present`] or [`Ensure::Added`] (appended: the pattern's first
-    /// entry, the one [`SigningTable::get`] and a rotation's switch use, keeps its place).
-    /// Errors: as [`SigningTable::ensure`].
-    pub fn ensure_also(&mut self, key: &str, value: &str) -> Result<Ensure, EditError> {
-        check_key(key, Dialect::Refile)?;
-        check_value(value)?;
-        let wanted = normalise(value);
-        let present = self
-            .0
-            .entries()
-            .any(|(k, v)| k.eq_ignore_ascii_case(key) && v.is_some_and(|v| normalise(v) == wanted));
-        if present {
-            return Ok(Ensure::Present);
-        }
-        self.0.append(&format!("{key} {wanted}"))?;
-        Ok(Ensure::Added)
-    }
-
     /// [`SigningTable::ensure`] for `*@<domain> <selector>._domainkey.<domain>`.
     pub fn ensure_domain(&mut self, domain: &str, selector: &str) -> Result<Ensure, EditError> {
         self.ensure(

@@ -10,7 +10,9 @@ use super::{
 };
 use super::{KEY_DIR_MODE, KEY_DIR_OWNER, KEY_MODE, KEY_OWNER};
 use super::{Service, ServiceAction, Verb};
-use super::{opendkim_files, opendmarc_files, postfix_files, spf_policy_files, tls_files};
+use super::{
+    ed25519_files, opendkim_files, opendmarc_files, postfix_files, spf_policy_files, tls_files,
+};
 use crate::error::{Error, Result};
 use crate::keys::KeyKind;
 use crate::paths::{self as system, FileState};
@@ -51,12 +53,6 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
     if !amavis_signs {
         require_users(settings, cur, dmarc)?;
     }
-    if [Part::Opendkim, Part::Tables, Part::Keys]
-        .into_iter()
-        .any(has)
-    {
-        require_dual_signing(settings, cur)?;
-    }
     if has(Part::Signer) {
         signer(settings, cur, &mut plan);
     }
@@ -71,6 +67,19 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
         let postfix_restart = main_cf
             .as_ref()
             .is_some_and(|c| postfix_files::needs_restart(&cur.main_cf, &c.after));
+        if milter
+            && settings.ed25519.is_none()
+            && let Some(c) = &main_cf
+            && postfix_files::names_ed25519(settings, c.before.as_deref())
+            && !postfix_files::names_ed25519(settings, Some(&c.after))
+        {
+            plan.services.push(ServiceAction::new(
+                Service::OpendkimEd25519,
+                Verb::Stop,
+                "algorithms leaves ed25519-sha256 out: the second OpenDKIM instance is taken \
+                 out of Postfix's milters",
+            ));
+        }
         plan.files.extend(main_cf);
         plan.notes.extend(notes);
         plan.notes.extend(postfix_files::master_cf_notes(cur));
@@ -98,11 +107,19 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
             .extend(opendkim_files::edit_opendkim_conf(settings, cur)?);
         plan.files
             .extend(opendkim_files::edit_default_file(settings, cur)?);
+        if settings.ed25519.is_some() {
+            plan.files.extend(ed25519_files::edit_conf(settings, cur)?);
+            plan.files.extend(ed25519_files::unit(cur));
+        }
     }
     let rotating = rotations(settings, cur);
     if has(Part::Tables) {
         plan.files
             .extend(opendkim_files::edit_tables(settings, cur, &rotating)?);
+        if let Some(ed) = &settings.ed25519 {
+            plan.files
+                .extend(ed25519_files::edit_tables(settings, cur, ed)?);
+        }
     }
     if has(Part::Keys) {
         keys(settings, cur, &rotating, &mut plan)?;
@@ -134,7 +151,7 @@ pub fn build_parts(settings: &Settings, cur: &Current, parts: &[Part]) -> Result
                 .into(),
         });
     }
-    services(&mut plan);
+    services(&mut plan, cur);
     if let Some(perm) = tls_key {
         plan.perms.push(perm);
         if !plan.services.iter().any(|s| s.service == Service::Postfix) {
@@ -200,31 +217,6 @@ fn signer(settings: &Settings, cur: &Current, plan: &mut Plan) {
             }
         }
     }
-}
-
-/// With `ed25519-sha256` in `algorithms`: the installed OpenDKIM must sign each message with
-/// both keys ([`Current::dual_signing`]); else nothing is planned, since the tables would
-/// make it defer or mis-sign every message. Errors: [`Error::Invalid`] naming `algorithms`.
-fn require_dual_signing(settings: &Settings, cur: &Current) -> Result<()> {
-    let Some(Err(why)) = &cur.dual_signing else {
-        return Ok(());
-    };
-    Err(Error::Invalid {
-        what: "answers: `algorithms` = [\"rsa-sha256\", \"ed25519-sha256\"]".into(),
-        reason: format!(
-            "the OpenDKIM installed here cannot sign a message with an RSA and an Ed25519 key \
-             (RFC 8463): a test signing with both ({} -t) gave: {why}. Debian 12's OpenDKIM \
-             2.11.0~beta2 signs every key with its one SignatureAlgorithm; signing each key \
-             with its own algorithm (the KeyTable's fourth field) came later upstream. Nothing \
-             was written: leave ed25519-sha256 out of algorithms{}",
-            "/usr/sbin/opendkim",
-            settings
-                .ed25519
-                .as_ref()
-                .map(|_| " (and ed25519_selector)")
-                .unwrap_or_default()
-        ),
-    })
 }
 
 fn require_users(settings: &Settings, cur: &Current, dmarc: bool) -> Result<()> {
@@ -358,6 +350,15 @@ fn dirs(settings: &Settings, cur: &Current, parts: &[Part], plan: &mut Plan) {
                 "private keys: readable by OpenDKIM only".into(),
             ));
         }
+    }
+    if parts.contains(&Part::Tables) && settings.ed25519.is_some() {
+        want.push((
+            system::ED25519_DIR.into(),
+            Owner::ROOT,
+            0o755,
+            false,
+            "holds the Ed25519 instance's tables".into(),
+        ));
     }
     if parts.contains(&Part::Opendkim) && settings.socket == MilterSocket::Local {
         want.push((
@@ -513,10 +514,13 @@ fn key_state(
 
 /// What each change needs: inet_protocols/inet_interfaces → Postfix stop and start (already
 /// planned by then); other Postfix changes → reload; any OpenDKIM change → restart (a reload
-/// with a bad config is only logged); any OpenDMARC change → restart OpenDMARC.
-fn services(plan: &mut Plan) {
+/// with a bad config is only logged); a change to the second (Ed25519) instance's files or
+/// keys → restart it (and not the first); any OpenDMARC change → restart OpenDMARC.
+fn services(plan: &mut Plan, cur: &Current) {
     let postfix_restart = plan.services.iter().any(|s| s.service == Service::Postfix);
-    let planned = std::mem::take(&mut plan.services);
+    let (planned, stops): (Vec<_>, Vec<_>) = std::mem::take(&mut plan.services)
+        .into_iter()
+        .partition(|s| s.service == Service::Postfix);
     let postfix_files = plan
         .files
         .iter()
@@ -534,13 +538,22 @@ fn services(plan: &mut Plan) {
         .iter()
         .any(|d| p == Path::new(d))
     };
+    let ed_key = |p: &Path| cur.ed_keys.values().any(|k| k.path == p);
+    let ed25519 = plan.files.iter().any(|f| ed25519_files::is_ours(&f.path))
+        || plan.keys.iter().any(|k| k.kind == KeyKind::Ed25519)
+        || plan.perms.iter().any(|p| ed_key(&p.path))
+        || plan.dirs.iter().any(|d| ed25519_files::is_ours(&d.path));
     let opendkim = plan.files.iter().any(|f| {
         !f.path.starts_with("/etc/postfix")
             && !f.path.starts_with(crate::amavis::CONF_D)
             && !opendmarc_path(&f.path)
-    }) || !plan.keys.is_empty()
-        || !plan.perms.is_empty()
-        || plan.dirs.iter().any(|d| !opendmarc_path(&d.path));
+            && !ed25519_files::is_ours(&f.path)
+    }) || plan.keys.iter().any(|k| k.kind != KeyKind::Ed25519)
+        || plan.perms.iter().any(|p| !ed_key(&p.path))
+        || plan
+            .dirs
+            .iter()
+            .any(|d| !opendmarc_path(&d.path) && !ed25519_files::is_ours(&d.path));
     let opendmarc = plan.files.iter().any(|f| opendmarc_path(&f.path))
         || plan.dirs.iter().any(|d| opendmarc_path(&d.path));
     if opendkim {
@@ -550,6 +563,14 @@ fn services(plan: &mut Plan) {
             "its configuration, keys or socket changed",
         ));
     }
+    if ed25519 {
+        plan.services.push(ServiceAction::new(
+            Service::OpendkimEd25519,
+            Verb::Restart,
+            "its configuration, tables or keys changed",
+        ));
+    }
+    plan.services.extend(stops);
     if amavis {
         plan.services.push(ServiceAction::new(
             Service::Amavis,

@@ -67,10 +67,32 @@ pub struct Current {
     /// defines: the selector OpenDKIM signs with now, and the size of the key the KeyTable
     /// names for it (None: unreadable).
     pub signing: BTreeMap<Domain, (String, Option<usize>)>,
-    /// With `ed25519-sha256` in `algorithms` and OpenDKIM as the signer: whether the
-    /// installed OpenDKIM signs one message with the RSA and the Ed25519 key
-    /// ([`crate::host::probe::dual_signing`]; `Err`: what it did instead). `None`: not asked.
-    pub dual_signing: Option<std::result::Result<(), String>>,
+    /// The second OpenDKIM instance (Ed25519 dual signing): its configuration, KeyTable,
+    /// SigningTable and systemd unit ([`system::ED25519_CONF`] and the rest).
+    pub ed25519: Ed25519Files,
+    /// Whether systemd runs beneath the root ([`system::has_systemd`]): the second
+    /// instance then gets a unit of its own.
+    pub systemd: bool,
+}
+
+/// The files of the second OpenDKIM instance, as found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ed25519Files {
+    pub conf: FileState,
+    pub key_table: FileState,
+    pub signing_table: FileState,
+    pub unit: FileState,
+}
+
+impl Ed25519Files {
+    fn read(root: &Root) -> Result<Ed25519Files> {
+        Ok(Ed25519Files {
+            conf: system::read_file(root, system::ED25519_CONF)?,
+            key_table: system::read_file(root, system::ED25519_KEY_TABLE)?,
+            signing_table: system::read_file(root, system::ED25519_SIGNING_TABLE)?,
+            unit: system::read_file(root, system::ED25519_UNIT)?,
+        })
+    }
 }
 
 /// amavisd-new as this root has it: /etc/amavis/conf.d/* (each read through the fence; a
@@ -162,6 +184,8 @@ impl Current {
     pub fn read(root: &Root, settings: &Settings) -> Result<Current> {
         let key_table = system::read_file(root, system::KEY_TABLE)?;
         let table = KeyTable::parse(key_table.text.as_deref().unwrap_or(""));
+        let ed25519 = Ed25519Files::read(root)?;
+        let ed_table = KeyTable::parse(ed25519.key_table.text.as_deref().unwrap_or(""));
         let mut keys = BTreeMap::new();
         let mut ed_keys = BTreeMap::new();
         let rsa = KeyKind::Rsa(settings.key_bits);
@@ -169,7 +193,7 @@ impl Current {
             let path = key_path(&table, domain, &settings.selector);
             keys.insert(domain.clone(), read_key(root, &path, rsa)?);
             if let Some(ed) = &settings.ed25519 {
-                let path = key_path(&table, domain, ed);
+                let path = key_path(&ed_table, domain, ed);
                 ed_keys.insert(domain.clone(), read_key(root, &path, KeyKind::Ed25519)?);
             }
         }
@@ -201,6 +225,7 @@ impl Current {
             system::SOCKET_DIR.into(),
             system::OPENDMARC_SOCKET_DIR.into(),
         ];
+        wanted.push(system::ED25519_DIR.into());
         wanted.extend(
             keys.values()
                 .chain(ed_keys.values())
@@ -244,10 +269,8 @@ impl Current {
             tls_files,
             root_ids: root_ids(root),
             signing,
-            // the host's OpenDKIM, beneath a test root too: the tree has no binary of its own
-            dual_signing: (settings.ed25519.is_some()
-                && settings.signer == crate::values::Signer::Opendkim)
-                .then(crate::host::probe::dual_signing::opendkim_signs_both),
+            ed25519,
+            systemd: system::has_systemd(root),
         })
     }
 }

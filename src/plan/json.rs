@@ -105,13 +105,15 @@ fn file(c: &FileChange) -> Value {
     })
 }
 
-/// `{"service", "action", "why"}`; action `reload`, `restart`, or for Postfix `stop-start`
-/// (a reload does not apply `inet_protocols`).
+/// `{"service", "action", "why"}`; action `reload`, `restart`, `stop` (the Ed25519 instance
+/// once it is turned off), or for Postfix `stop-start` (a reload does not apply
+/// `inet_protocols`).
 fn service(s: &ServiceAction) -> Value {
     let action = match (s.service, s.verb) {
         (Service::Postfix, Verb::Restart) => "stop-start",
         (_, Verb::Restart) => "restart",
         (_, Verb::Reload) => "reload",
+        (_, Verb::Stop) => "stop",
     };
     json!({"service": s.service.name(), "action": action, "why": s.why})
 }

@@ -27,7 +27,7 @@ fn odk_err(file: &Path) -> impl Fn(crate::opendkim::EditError) -> Error + '_ {
 /// The OpenDKIM settings mailsetup manages, in the order they are written (opendkim.conf(5)).
 fn opendkim_settings(settings: &Settings) -> Vec<(&'static str, String)> {
     let peers = format!("refile:{}", system::TRUSTED_HOSTS);
-    let mut out = vec![
+    vec![
         ("Syslog", "yes".into()),
         ("LogWhy", "yes".into()),
         ("Mode", "sv".into()),
@@ -43,14 +43,7 @@ fn opendkim_settings(settings: &Settings) -> Vec<(&'static str, String)> {
         ("ExternalIgnoreList", peers),
         ("AutoRestart", "yes".into()),
         ("AutoRestartRate", "10/1h".into()),
-    ];
-    // Ed25519 too (RFC 8463): every matching SigningTable entry signs, not only the first
-    // (opendkim.conf(5) MultipleSignatures). `SignatureAlgorithm` stays rsa-sha256: the
-    // Ed25519 key's KeyTable line names its own algorithm.
-    if settings.ed25519.is_some() {
-        out.push(("MultipleSignatures", "yes".into()));
-    }
-    out
+    ]
 }
 
 pub(super) fn edit_opendkim_conf(settings: &Settings, cur: &Current) -> Result<Option<FileChange>> {
@@ -142,9 +135,6 @@ pub(super) fn edit_tables(
             ));
         }
     }
-    if let Some(ed) = &settings.ed25519 {
-        ensure_ed25519(settings, cur, ed, &mut kt, &mut st)?;
-    }
     out.extend(change(
         &cur.key_table,
         kt.to_string(),
@@ -174,45 +164,6 @@ pub(super) fn edit_tables(
         "the hosts whose mail OpenDKIM signs",
     ));
     Ok(out)
-}
-
-/// The Ed25519 key of every domain (RFC 8463): its KeyTable line, whose fourth field makes
-/// OpenDKIM sign with `ed25519-sha256` for this key (only an OpenDKIM that knows the field
-/// does: [`crate::host::probe::dual_signing`]), and a second SigningTable entry for
-/// `*@domain` after the RSA one ([`SigningTable::ensure_also`]), so that with
-/// `MultipleSignatures` each message is signed with both. Left alone by an RSA rotation.
-fn ensure_ed25519(
-    settings: &Settings,
-    cur: &Current,
-    ed: &crate::values::Selector,
-    kt: &mut KeyTable,
-    st: &mut SigningTable,
-) -> Result<()> {
-    let kt_path = &cur.key_table.path;
-    for domain in &settings.domains {
-        let key_name = format!("{ed}._domainkey.{domain}");
-        let key_path = cur
-            .ed_keys
-            .get(domain)
-            .map(|k| k.path.clone())
-            .unwrap_or_else(|| default_key_path(domain, ed));
-        // the fourth field: this key signs ed25519-sha256, whatever SignatureAlgorithm says
-        let entry = format!("{domain}:{ed}:{}:ed25519-sha256", key_path.display());
-        if let Ensure::Conflict { existing } =
-            kt.ensure(&key_name, &entry).map_err(odk_err(kt_path))?
-        {
-            return Err(conflict(
-                kt_path,
-                &key_name,
-                existing,
-                entry,
-                "remove or correct that KeyTable line, or choose another ed25519_selector",
-            ));
-        }
-        st.ensure_also(&format!("*@{domain}"), &key_name)
-            .map_err(odk_err(&cur.signing_table.path))?;
-    }
-    Ok(())
 }
 
 fn conflict(file: &Path, key: &str, existing: String, wanted: String, fix: &str) -> Error {

@@ -48,8 +48,10 @@ pub(super) fn edit_main_cf(
         .text
         .as_deref()
         .and_then(|t| OpendkimConf::parse(t).get("Socket").map(str::to_string));
+    let ed = milter::postfix_ed25519_milter(settings.socket);
     if milter {
         edit_milters(&mut cf, &ours, odk_socket.as_deref(), &err)?;
+        edit_ed25519_milters(&mut cf, &ours, &ed, settings.ed25519.is_some(), &err)?;
     }
     let mut notes = Vec::new();
     if dmarc {
@@ -58,7 +60,11 @@ pub(super) fn edit_main_cf(
             .text
             .as_deref()
             .and_then(|t| OpendkimConf::parse(t).get("Socket").map(str::to_string));
-        let is_dkim = |e: &str| e == ours || milter::is_opendkim_entry(e, odk_socket.as_deref());
+        let is_dkim = |e: &str| {
+            e == ours
+                || milter::is_opendkim_entry(e, odk_socket.as_deref())
+                || milter::is_ed25519_entry(e, &ed)
+        };
         let is_dmarc = |e: &str| milter::is_opendmarc_entry(e, dmarc_socket.as_deref());
         let dmarc_entry = milter::postfix_dmarc_milter();
         let smtpd = cf.get("smtpd_milters");
@@ -117,6 +123,62 @@ fn edit_milters(
     cf.set("milter_default_action", "accept").map_err(err)?;
     cf.set("milter_protocol", "6").map_err(err)?;
     Ok(())
+}
+
+/// The second (Ed25519) OpenDKIM instance's entry `ed` in both milter lists right after the
+/// first instance's `ours` (`on`), or out of them (`!on`); a `non_smtpd_milters` that names
+/// `$smtpd_milters` is left to it. A list already right is not rewritten.
+fn edit_ed25519_milters(
+    cf: &mut MainCf,
+    ours: &str,
+    ed: &str,
+    on: bool,
+    err: &impl Fn(crate::postfix::EditError) -> Error,
+) -> Result<()> {
+    for name in ["smtpd_milters", "non_smtpd_milters"] {
+        let Some(value) = cf.get(name) else {
+            continue;
+        };
+        if refers_to(&value, "smtpd_milters") {
+            continue;
+        }
+        if let Some(v) = with_ed25519(&value, ours, ed, on) {
+            cf.set(name, &v).map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+/// A milter list with `ed` right after `ours` (`on`), or without any Ed25519 instance entry
+/// ([`milter::is_ed25519_entry`]); None when the list is so already.
+fn with_ed25519(value: &str, ours: &str, ed: &str, on: bool) -> Option<String> {
+    let items = split_list(value);
+    let mut out: Vec<String> = items
+        .iter()
+        .filter(|i| !milter::is_ed25519_entry(i, ed))
+        .cloned()
+        .collect();
+    if on {
+        let at = out
+            .iter()
+            .position(|i| i == ours)
+            .map_or(out.len(), |p| p + 1);
+        out.insert(at, ed.to_string());
+    }
+    (out != items).then(|| out.join(", "))
+}
+
+/// Whether main.cf `text` names the second (Ed25519) OpenDKIM instance in a milter list.
+pub(super) fn names_ed25519(settings: &Settings, text: Option<&str>) -> bool {
+    let ed = milter::postfix_ed25519_milter(settings.socket);
+    let cf = MainCf::parse(text.unwrap_or(""));
+    ["smtpd_milters", "non_smtpd_milters"].iter().any(|n| {
+        cf.get(n).is_some_and(|v| {
+            split_list(&v)
+                .iter()
+                .any(|e| milter::is_ed25519_entry(e, &ed))
+        })
+    })
 }
 
 /// smtpd_milters with OpenDMARC's entry `ours` after the last OpenDKIM entry (`is_dkim`),
@@ -201,7 +263,10 @@ pub(super) fn edit_main_cf_unwired(
             let items = split_list(&value);
             let kept: Vec<String> = items
                 .iter()
-                .filter(|i| !milter::is_opendkim_entry(i, odk_socket.as_deref()))
+                .filter(|i| {
+                    !milter::is_opendkim_entry(i, odk_socket.as_deref())
+                        && !milter::is_ed25519_entry(i, "local:opendkim/opendkim-ed25519.sock")
+                })
                 .cloned()
                 .collect();
             if kept.len() != items.len() {
@@ -396,6 +461,45 @@ mod tests {
                 "{DKIM}, local:/run/opendmarc/opendmarc.sock"
             ))),
             format!("{DKIM}, {DMARC}")
+        );
+    }
+
+    const ED: &str = "local:opendkim/opendkim-ed25519.sock";
+
+    #[test]
+    fn the_ed25519_instance_goes_right_after_opendkim_and_leaves_when_off() {
+        assert_eq!(
+            with_ed25519(&format!("{DKIM}, {DMARC}"), DKIM, ED, true).as_deref(),
+            Some(format!("{DKIM}, {ED}, {DMARC}").as_str())
+        );
+        let right = format!("{DKIM},{ED}  {DMARC}");
+        assert_eq!(
+            with_ed25519(&right, DKIM, ED, true),
+            None,
+            "kept as written"
+        );
+        // in the wrong place: moved
+        assert_eq!(
+            with_ed25519(&format!("{ED}, {DKIM}"), DKIM, ED, true).as_deref(),
+            Some(format!("{DKIM}, {ED}").as_str())
+        );
+        assert_eq!(
+            with_ed25519(&right, DKIM, ED, false).as_deref(),
+            Some(format!("{DKIM}, {DMARC}").as_str())
+        );
+        assert_eq!(with_ed25519(DKIM, DKIM, ED, false), None);
+        // OpenDMARC goes after both OpenDKIM instances
+        let after = with_dmarc(
+            Some(&format!("{DKIM}, {ED}")),
+            DMARC,
+            |e| milter::is_opendkim_entry(e, None) || milter::is_ed25519_entry(e, ED),
+            |e| milter::is_opendmarc_entry(e, None),
+        );
+        assert_eq!(after, format!("{DKIM}, {ED}, {DMARC}"));
+        assert_eq!(
+            with_milter(Some(&format!("{DKIM}, {ED}")), DKIM, None),
+            format!("{DKIM}, {ED}"),
+            "the first instance's edit leaves the second alone"
         );
     }
 

@@ -11,6 +11,9 @@ pub enum Service {
     Amavis,
     /// OpenDMARC (inbound DMARC), a milter after OpenDKIM.
     Opendmarc,
+    /// The second OpenDKIM instance, which signs `ed25519-sha256` (answers `algorithms`):
+    /// `/usr/sbin/opendkim -x /etc/opendkim-ed25519.conf`, unit `opendkim-ed25519`.
+    OpendkimEd25519,
 }
 
 impl Service {
@@ -20,6 +23,7 @@ impl Service {
             Service::Opendkim => "opendkim",
             Service::Amavis => "amavis",
             Service::Opendmarc => "opendmarc",
+            Service::OpendkimEd25519 => "opendkim-ed25519",
         }
     }
 
@@ -30,6 +34,7 @@ impl Service {
             Service::Opendkim,
             Service::Amavis,
             Service::Opendmarc,
+            Service::OpendkimEd25519,
         ]
         .into_iter()
         .find(|s| s.name() == name)
@@ -40,18 +45,22 @@ impl Service {
     pub fn start_rank(self) -> u8 {
         match self {
             Service::Opendkim => 0,
-            Service::Opendmarc => 1,
-            Service::Amavis => 2,
-            Service::Postfix => 3,
+            Service::OpendkimEd25519 => 1,
+            Service::Opendmarc => 2,
+            Service::Amavis => 3,
+            Service::Postfix => 4,
         }
     }
 }
 
-/// What a service needs. `Restart` for Postfix is a full stop and start.
+/// What a service needs. `Restart` for Postfix is a full stop and start. `Stop`: stopped
+/// (and, under systemd, disabled), for the Ed25519 instance once `algorithms` leaves
+/// `ed25519-sha256` out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
     Reload,
     Restart,
+    Stop,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +85,11 @@ impl fmt::Display for ServiceAction {
         let what = match (self.service, self.verb) {
             (Service::Postfix, Verb::Restart) => "stop and start postfix",
             (Service::Postfix, Verb::Reload) => "reload postfix",
+            (Service::OpendkimEd25519, Verb::Stop) => {
+                "stop opendkim-ed25519 (and disable it where systemd runs)"
+            }
+            (Service::OpendkimEd25519, _) => "restart opendkim-ed25519",
+            (_, Verb::Stop) => "stop it",
             (Service::Opendkim, _) => "restart opendkim",
             (Service::Amavis, _) => "restart amavisd-new",
             (Service::Opendmarc, _) => "restart opendmarc",

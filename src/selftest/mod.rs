@@ -42,6 +42,19 @@ pub fn target(root: &Root, main_cf: &str, listens: Option<&str>) -> Result<Targe
     }
 }
 
+/// The second (Ed25519) OpenDKIM instance's entry of main.cf `smtpd_milters`
+/// ([`crate::milter::is_ed25519_entry`]; `ours`: the entry its configured `Socket` makes),
+/// as a place to connect to; None when main.cf names none. Errors: as [`target`].
+pub fn ed25519_target(root: &Root, main_cf: &str, ours: &str) -> Result<Option<Target>, String> {
+    let Some(entry) = crate::local::ed25519::postfix_entry(main_cf, ours) else {
+        return Ok(None);
+    };
+    match crate::local::socket::address(&entry)? {
+        Target::Unix(path) => Ok(Some(Target::Unix(root.path(path)))),
+        tcp => Ok(Some(tcp)),
+    }
+}
+
 /// The `p=` of the local keys per signing domain: the RSA one, and the Ed25519 one when
 /// `algorithms` has `ed25519-sha256` (domains without a readable key are left out).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,16 +63,18 @@ pub struct LocalKeys {
     pub ed25519: BTreeMap<Domain, String>,
 }
 
-/// One domain's test message through `target`, verified. `local`: the local keys' `p=`.
+/// One domain's test message through `targets` (OpenDKIM's socket, then the Ed25519
+/// instance's when Postfix names one: each adds its signature, as Postfix hands the message
+/// to one milter after the other), verified. `local`: the local keys' `p=`.
 pub async fn run(
-    target: &Target,
+    targets: &[Target],
     settings: &Settings,
     auth: &Authority,
     local: &LocalKeys,
 ) -> Vec<JobResult> {
     let mut out = Vec::new();
     for d in &settings.domains {
-        let findings = domain(target, settings, d, auth, local).await;
+        let findings = domain(targets, settings, d, auth, local).await;
         out.push(JobResult {
             checked: Checked {
                 check: "selftest",
@@ -74,7 +89,7 @@ pub async fn run(
 }
 
 async fn domain(
-    target: &Target,
+    targets: &[Target],
     settings: &Settings,
     d: &Domain,
     auth: &Authority,
@@ -103,28 +118,35 @@ async fn domain(
             ("{daemon_name}", "mailsetup-selftest"),
         ],
     };
-    let outcome = match send(target, &msg).await {
-        Ok(o) => o,
-        Err(e) => {
-            return vec![
-                Finding::new(
-                    ids::SELFTEST_UNSIGNED,
-                    Severity::Error,
-                    subject,
-                    format!("could not hand a message to OpenDKIM: {e}"),
-                )
-                .fix(Some(
-                    "mailsetup check names the local cause (milter.*, opendkim.not-running)".into(),
-                )),
-            ];
-        }
-    };
-    let signatures: Vec<&String> = outcome
-        .added
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("DKIM-Signature"))
-        .map(|(_, v)| v)
-        .collect();
+    let mut signatures: Vec<String> = Vec::new();
+    let mut verdicts = Vec::new();
+    for target in targets {
+        let outcome = match send(target, &msg).await {
+            Ok(o) => o,
+            Err(e) => {
+                return vec![
+                    Finding::new(
+                        ids::SELFTEST_UNSIGNED,
+                        Severity::Error,
+                        subject,
+                        format!("could not hand a message to OpenDKIM: {e}"),
+                    )
+                    .fix(Some(
+                        "mailsetup check names the local cause (milter.*, opendkim.not-running)"
+                            .into(),
+                    )),
+                ];
+            }
+        };
+        signatures.extend(
+            outcome
+                .added
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("DKIM-Signature"))
+                .map(|(_, v)| v.clone()),
+        );
+        verdicts.push(outcome.verdict);
+    }
     if signatures.is_empty() {
         return vec![
             Finding::new(
@@ -132,10 +154,9 @@ async fn domain(
                 Severity::Error,
                 subject,
                 format!(
-                    "OpenDKIM did not sign mail from {from} (it answered {:?}): the SigningTable \
-                     has no entry for {d}, the key could not be loaded, or 127.0.0.1 is not in \
-                     InternalHosts",
-                    outcome.verdict
+                    "OpenDKIM did not sign mail from {from} (it answered {verdicts:?}): the \
+                     SigningTable has no entry for {d}, the key could not be loaded, or \
+                     127.0.0.1 is not in InternalHosts"
                 ),
             )
             .fix(Some(

@@ -54,9 +54,10 @@
 #      RCPT with policyd-spf's 550 5.7.23, from 127.0.0.3 it is delivered with Received-SPF: Pass;
 #      check names spf-policy.service-missing and its fix clears it; the runs rolled back (skipped
 #      with a message when named cannot listen on 127.0.0.1:53)
-#  10a3. ed25519 (tests/e2e/ed25519.sh): with algorithms = ["rsa-sha256", "ed25519-sha256"], plan and
-#      apply --yes exit 2 naming algorithms (Debian 12's OpenDKIM signs with one algorithm only, as
-#      opendkim -t shows), and nothing under /etc/postfix, /etc/opendkim* or /var/lib/mailsetup changes
+#  10a3. ed25519 (tests/e2e/ed25519.sh): with algorithms = ["rsa-sha256", "ed25519-sha256"], apply runs a
+#      second OpenDKIM instance (ed25519-sha256) as a milter after the first; a message by sendmail and
+#      one by SMTP each carry two DKIM-Signatures (a=rsa-sha256, a=ed25519-sha256), both verified by
+#      dkimpy; RSA only again stops it; the phase's runs rolled back
 #  10b. an operator's DAEMON_OPTS (group nogroup): apply restarts, finds Postfix shut out of the socket, rolls the
 #      whole run back and exits 2; then apply again, and break each thing on purpose (non_smtpd_milters,
 #      smtpd_milters, a domain missing from the SigningTable, SigningTable without

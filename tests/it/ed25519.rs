@@ -1,15 +1,13 @@
-//! Ed25519 dual signing (RFC 8463, answers `algorithms`) on a `--root` tree. With the
-//! OpenDKIM installed here (Debian 12's 2.11.0~beta2, which signs every key with one
-//! algorithm) `plan` and `apply` refuse, naming `algorithms`, and write nothing. Given an
-//! OpenDKIM that signs with both (the plan's input [`Current::dual_signing`]), the plan
-//! adds the key, the KeyTable line with its algorithm, the second SigningTable entry and
-//! `MultipleSignatures` as a normal change, the key is PKCS#8 v1 that OpenSSL loads, and a
-//! second plan is empty; `records` prints both DKIM records, which pasted into a real
-//! (in-process) authoritative server make `check` pass, and a missing, mis-typed or foreign
-//! Ed25519 record is found, naming it; the selftest verifies a message signed with both
-//! keys (in-process, as a capable OpenDKIM would sign it), each against its own key.
-//!
-//! [`Current::dual_signing`]: mailsetup::plan::Current
+//! Ed25519 dual signing (RFC 8463, answers `algorithms`) on a `--root` tree, with a second
+//! OpenDKIM instance (Debian 12's OpenDKIM signs with one algorithm per instance): turning it
+//! on in an applied set-up is a normal change that writes /etc/opendkim-ed25519.conf, its
+//! own KeyTable and SigningTable, the Ed25519 keys (PKCS#8 v1, which OpenSSL loads), the
+//! unit where systemd runs and the second milter in main.cf, leaves the first instance's
+//! files alone, and a second plan is empty; `--dry-run` writes nothing; turning it off takes
+//! the milter out and stops the instance. `records` prints both DKIM records, which pasted
+//! into a real (in-process) authoritative server make `check` pass, and a missing,
+//! mis-typed or foreign Ed25519 record is found, naming it; the selftest verifies a message
+//! signed with both keys (in-process, as the two instances sign it), each against its own key.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
@@ -42,98 +40,103 @@ fn tree_rsa_applied() -> (Tree, String) {
     (tree, ed)
 }
 
-#[test]
-fn the_installed_opendkim_cannot_sign_twice_so_plan_and_apply_refuse() {
-    let (tree, ed) = tree_rsa_applied();
-    if mailsetup::host::probe::dual_signing::opendkim_signs_both().is_ok() {
-        eprintln!("note: the OpenDKIM here signs with both keys; nothing to refuse");
-        return;
-    }
-    let before = tree.snapshot();
-    for args in [
-        &["plan", "--answers", &ed][..],
-        &["apply", "--yes", "--answers", &ed],
-        &["apply", "--dry-run", "--answers", &ed],
-    ] {
-        let run = tree.run(args);
-        run.expect_code(2);
-        assert!(
-            run.stderr.contains("answers: `algorithms`")
-                && run
-                    .stderr
-                    .contains("cannot sign a message with an RSA and an Ed25519 key")
-                && run
-                    .stderr
-                    .contains("leave ed25519-sha256 out of algorithms"),
-            "{args:?}: {}",
-            run.stderr
-        );
-    }
-    assert_eq!(tree.snapshot(), before, "nothing written");
+/// `apply --yes` with `answers`, which must succeed.
+fn apply(tree: &Tree, answers: &str) {
+    tree.run(&["apply", "--yes", "--answers", answers])
+        .expect_code(0);
 }
 
-/// The tree's state for `answers`, read as `plan` reads it, with an OpenDKIM that signs
-/// with both keys.
-fn current_dual(
-    tree: &Tree,
-    answers: &str,
-) -> (
-    mailsetup::host::system::Root,
-    mailsetup::settings::Settings,
-    mailsetup::plan::Current,
-) {
-    let settings = mailsetup::answers::parse(&std::fs::read_to_string(answers).unwrap()).unwrap();
-    let root = mailsetup::host::system::Root::new(tree.root());
-    let mut current = mailsetup::plan::Current::read(&root, &settings).unwrap();
-    assert!(current.dual_signing.is_some(), "asked, as Ed25519 is on");
-    current.dual_signing = Some(Ok(()));
-    (root, settings, current)
+/// `plan` with `answers`: its output, which must say something is pending (exit 1).
+fn pending_plan(tree: &Tree, answers: &str) -> String {
+    let run = tree.run(&["plan", "--answers", answers]);
+    run.expect_code(1);
+    run.stdout
 }
 
-/// [`current_dual`]'s plan applied through the library, as `apply --yes` does; the plan.
-fn apply_dual(tree: &Tree, answers: &str) -> mailsetup::plan::Plan {
-    let (root, settings, current) = current_dual(tree, answers);
-    let plan = mailsetup::plan::build(&settings, &current).unwrap();
-    let options = mailsetup::host::apply::Options::now("apply");
-    mailsetup::host::apply::apply(&root, &plan, &current.accounts, &options).unwrap();
-    plan
-}
+const SOCKET: &str = "local:/var/spool/postfix/opendkim/opendkim-ed25519.sock";
+const MILTERS: &str = "local:opendkim/opendkim.sock, local:opendkim/opendkim-ed25519.sock";
 
 #[test]
 fn adding_ed25519_is_a_normal_change_and_a_second_plan_is_empty() {
     let (tree, ed) = tree_rsa_applied();
     let rsa_key = tree.read("/etc/opendkim/keys/example.org/mail.private");
-    let plan = apply_dual(&tree, &ed).to_string();
+    let first = [
+        "/etc/opendkim.conf",
+        "/etc/opendkim/KeyTable",
+        "/etc/opendkim/SigningTable",
+    ]
+    .map(|p| tree.read(p));
+    let plan = pending_plan(&tree, &ed);
     for line in [
-        "+MultipleSignatures\tyes\n",
-        "+ed25519._domainkey.example.org example.org:ed25519:/etc/opendkim/keys/example.org/ed25519.private:ed25519-sha256\n",
+        "# /etc/opendkim-ed25519.conf: the second OpenDKIM instance",
+        "+Mode\t\t\ts\n",
+        "+SignatureAlgorithm\ted25519-sha256\n",
+        &format!("+Socket\t\t\t{SOCKET}\n"),
+        "+PidFile\t\t\t/run/opendkim/opendkim-ed25519.pid\n",
+        "+KeyTable\t\t/etc/opendkim/ed25519/KeyTable\n",
+        "+SigningTable\t\trefile:/etc/opendkim/ed25519/SigningTable\n",
+        "+InternalHosts\t\trefile:/etc/opendkim/TrustedHosts\n",
+        "new directory /etc/opendkim/ed25519 (root:root 0755)",
+        "+ed25519._domainkey.example.org example.org:ed25519:/etc/opendkim/keys/example.org/ed25519.private\n",
         "+*@example.org ed25519._domainkey.example.org\n",
         "+*@example.net ed25519._domainkey.example.net\n",
+        &format!("+smtpd_milters = {MILTERS}\n"),
+        &format!("+non_smtpd_milters = {MILTERS}\n"),
         "new key /etc/opendkim/keys/example.net/ed25519.private (Ed25519, opendkim:opendkim 0600)",
+        "then restart opendkim-ed25519: ",
+        "then reload postfix: ",
     ] {
-        assert!(plan.contains(line), "{line} missing:\n{plan}");
+        assert!(plan.contains(line), "{line:?} missing:\n{plan}");
     }
+    assert!(
+        !plan.contains("then restart opendkim:") && !plan.contains("MultipleSignatures"),
+        "the first instance is left as it is:\n{plan}"
+    );
+    assert!(
+        !plan.contains("opendkim-ed25519.service"),
+        "no unit without systemd:\n{plan}"
+    );
     assert!(
         !plan.contains("mail.private (") && !plan.contains("rotate"),
         "the RSA keys stay as they are:\n{plan}"
     );
+
+    let before = tree.snapshot();
+    tree.run(&["apply", "--dry-run", "--answers", &ed])
+        .expect_code(1);
+    assert_eq!(tree.snapshot(), before, "--dry-run writes nothing");
+
+    let run = tree.run(&["apply", "--yes", "--answers", &ed]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("would restart opendkim-ed25519")
+            || run.stderr.contains("would restart opendkim-ed25519"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let after = [
+        "/etc/opendkim.conf",
+        "/etc/opendkim/KeyTable",
+        "/etc/opendkim/SigningTable",
+    ]
+    .map(|p| tree.read(p));
+    assert_eq!(after, first, "the first instance's files are unchanged");
     assert_eq!(
         tree.read("/etc/opendkim/keys/example.org/mail.private"),
         rsa_key,
         "the RSA key is kept"
     );
-    // the RSA entry stays first (the one a rotation switches), the Ed25519 one follows
-    let st = tree.read("/etc/opendkim/SigningTable");
-    let rsa_at = st
-        .find("*@example.org mail._domainkey.example.org\n")
-        .unwrap();
-    let ed_at = st
-        .find("*@example.org ed25519._domainkey.example.org\n")
-        .unwrap();
-    assert!(rsa_at < ed_at, "{st}");
+    let conf = tree.read("/etc/opendkim-ed25519.conf");
     assert!(
-        tree.read("/etc/opendkim.conf")
-            .contains("\nMultipleSignatures\tyes\n")
+        conf.starts_with("# /etc/opendkim-ed25519.conf")
+            && conf.contains("\nSignatureAlgorithm\ted25519-sha256\n"),
+        "{conf}"
+    );
+    let main_cf = tree.read("/etc/postfix/main.cf");
+    assert!(
+        main_cf.contains(&format!("\nsmtpd_milters = {MILTERS}\n")),
+        "{main_cf}"
     );
     let pem = tree.read(ED_KEY);
     let public = mailsetup::keys::ed25519_public_from_pem(&pem).unwrap();
@@ -145,15 +148,69 @@ fn adding_ed25519_is_a_normal_change_and_a_second_plan_is_empty() {
         "{txt}"
     );
     openssl_loads(&tree.path(ED_KEY), &public.p);
+    tree.run(&["plan", "--answers", &ed]).expect_code(0);
 
-    let (_, settings, current) = current_dual(&tree, &ed);
-    assert_eq!(
-        current.ed_keys[&mailsetup::values::Domain::parse("example.org").unwrap()].path,
-        Path::new(ED_KEY),
-        "the KeyTable's line with its fourth field names the key"
+    // an operator's line in the second instance's configuration is kept byte for byte
+    let edited = conf.replace(
+        "\nMode\t\t\ts\n",
+        "\n# mine\nMode\t\tsv   # both ways\nSyslogSuccess yes\n",
     );
-    let again = mailsetup::plan::build(&settings, &current).unwrap();
-    assert!(!again.pending(), "{again}");
+    tree.write("/etc/opendkim-ed25519.conf", &edited);
+    let plan = pending_plan(&tree, &ed);
+    assert!(
+        plan.contains("-Mode\t\tsv   # both ways\n+Mode\t\ts   # both ways\n"),
+        "{plan}"
+    );
+    apply(&tree, &ed);
+    assert_eq!(
+        tree.read("/etc/opendkim-ed25519.conf"),
+        edited.replace("Mode\t\tsv", "Mode\t\ts")
+    );
+}
+
+#[test]
+fn with_systemd_the_instance_gets_its_unit() {
+    let (tree, ed) = tree_rsa_applied();
+    std::fs::create_dir_all(tree.path("/run/systemd/system")).unwrap();
+    std::fs::create_dir_all(tree.path("/etc/systemd/system")).unwrap();
+    let plan = pending_plan(&tree, &ed);
+    assert!(
+        plan.contains("# /etc/systemd/system/opendkim-ed25519.service: ")
+            && plan.contains("+ExecStart=/usr/sbin/opendkim -x /etc/opendkim-ed25519.conf\n")
+            && plan.contains("+PIDFile=/run/opendkim/opendkim-ed25519.pid\n")
+            && plan.contains("+WantedBy=multi-user.target\n"),
+        "{plan}"
+    );
+    apply(&tree, &ed);
+    let unit = tree.read("/etc/systemd/system/opendkim-ed25519.service");
+    assert!(unit.contains("Type=forking\n"), "{unit}");
+    tree.run(&["plan", "--answers", &ed]).expect_code(0);
+}
+
+#[test]
+fn turning_ed25519_off_takes_the_milter_out_and_stops_the_instance() {
+    let (tree, ed) = tree_rsa_applied();
+    apply(&tree, &ed);
+    let rsa = tree.path("/answers.toml").display().to_string();
+    let plan = pending_plan(&tree, &rsa);
+    assert!(
+        plan.contains(&format!("-smtpd_milters = {MILTERS}\n"))
+            && plan.contains("+smtpd_milters = local:opendkim/opendkim.sock\n")
+            && plan.contains("then stop opendkim-ed25519 (and disable it where systemd runs): "),
+        "{plan}"
+    );
+    apply(&tree, &rsa);
+    assert!(
+        !tree
+            .read("/etc/postfix/main.cf")
+            .contains("opendkim-ed25519"),
+        "out of main.cf"
+    );
+    assert!(
+        tree.path("/etc/opendkim-ed25519.conf").exists() && tree.path(ED_KEY).exists(),
+        "its files and keys stay (for the operator to remove)"
+    );
+    tree.run(&["plan", "--answers", &rsa]).expect_code(0);
 }
 
 /// OpenSSL 3 (what OpenDKIM loads keys with) reads the key, and its public key is `p`.
@@ -248,7 +305,7 @@ fn dkim_findings(tree: &Tree, answers: &str, dns: &TestDns) -> (i32, Vec<(String
 #[tokio::test(flavor = "multi_thread")]
 async fn both_records_printed_and_checked_at_the_servers() {
     let (tree, ed) = tree_rsa_applied();
-    apply_dual(&tree, &ed);
+    apply(&tree, &ed);
     let p = mailsetup::keys::ed25519_public_from_pem(&tree.read(ED_KEY))
         .unwrap()
         .p;

@@ -71,7 +71,34 @@ pub fn staged(
         system::TRUSTED_HOSTS,
     ];
     if Path::new(OPENDKIM).exists() && root.is_host() && opendkim_files.iter().any(|f| touches(f)) {
-        opendkim_check(fence, stage, &text_of)?;
+        opendkim_check(
+            fence,
+            stage,
+            &text_of,
+            system::OPENDKIM_CONF,
+            &FIRST_TABLES,
+            "opendkim.conf",
+        )?;
+    }
+    // the second (Ed25519) instance: its own configuration and tables, in a directory of
+    // their own (the tables have the first instance's names)
+    let ed25519_files = [
+        system::ED25519_CONF,
+        system::ED25519_KEY_TABLE,
+        system::ED25519_SIGNING_TABLE,
+        system::TRUSTED_HOSTS,
+    ];
+    if Path::new(OPENDKIM).exists() && root.is_host() && ed25519_files.iter().any(|f| touches(f)) {
+        let dir = stage.mkdir(OsStr::new("ed25519"), super::state::PRIVATE_DIR)?;
+        let what = "opendkim-ed25519.conf";
+        opendkim_check(
+            fence,
+            &dir,
+            &text_of,
+            system::ED25519_CONF,
+            &ED25519_TABLES,
+            what,
+        )?;
     }
     if Path::new(OPENDMARC).exists() && root.is_host() && touches(system::OPENDMARC_CONF) {
         let text = text_of(system::OPENDMARC_CONF)?.unwrap_or_default();
@@ -128,23 +155,38 @@ pub(crate) fn warnings(dir: &Path) -> Result<Vec<String>> {
     Ok(lines)
 }
 
-/// `opendkim -n` on the staged opendkim.conf whose table paths point at staged copies.
+/// The first OpenDKIM instance's tables, by the option that names each.
+const FIRST_TABLES: [(&str, &str); 4] = [
+    ("KeyTable", system::KEY_TABLE),
+    ("SigningTable", system::SIGNING_TABLE),
+    ("InternalHosts", system::TRUSTED_HOSTS),
+    ("ExternalIgnoreList", system::TRUSTED_HOSTS),
+];
+
+/// The second (Ed25519) instance's tables, by the option that names each.
+const ED25519_TABLES: [(&str, &str); 4] = [
+    ("KeyTable", system::ED25519_KEY_TABLE),
+    ("SigningTable", system::ED25519_SIGNING_TABLE),
+    ("InternalHosts", system::TRUSTED_HOSTS),
+    ("ExternalIgnoreList", system::TRUSTED_HOSTS),
+];
+
+/// `opendkim -n` on the staged configuration `conf_path` whose `tables` point at staged
+/// copies in `stage`; `what` names it in the error.
 fn opendkim_check(
     fence: &Fence,
     stage: &Dir,
     text_of: &dyn Fn(&str) -> Result<Option<Vec<u8>>>,
+    conf_path: &str,
+    tables: &[(&str, &str)],
+    what: &'static str,
 ) -> Result<()> {
-    let Some(conf_text) = text_of(system::OPENDKIM_CONF)? else {
+    let Some(conf_text) = text_of(conf_path)? else {
         return Ok(());
     };
     let real = fence.real(stage.path());
     let mut conf = OpendkimConf::parse(&String::from_utf8_lossy(&conf_text));
-    for (key, table) in [
-        ("KeyTable", system::KEY_TABLE),
-        ("SigningTable", system::SIGNING_TABLE),
-        ("InternalHosts", system::TRUSTED_HOSTS),
-        ("ExternalIgnoreList", system::TRUSTED_HOSTS),
-    ] {
+    for &(key, table) in tables {
         let Some(value) = conf.get(key).map(str::to_string) else {
             continue;
         };
@@ -177,5 +219,5 @@ fn opendkim_check(
     )?;
     let mut c = command(OPENDKIM);
     c.arg("-n").arg("-x").arg(real.join("opendkim.conf"));
-    run_validator(c, OPENDKIM, "opendkim.conf")
+    run_validator(c, OPENDKIM, what)
 }

@@ -5,7 +5,6 @@
 //! Beneath a test root only files are read: sockets, listeners, daemons and `opendkim -n`
 //! are looked at on the host only. [`serving`], the after-restart probe, lives here too.
 
-pub mod dual_signing;
 mod startup;
 
 use std::os::unix::fs::MetadataExt;
@@ -101,8 +100,12 @@ pub fn read(root: &Root) -> LocalState {
             socket: None,
         },
         tls: Default::default(),
+        ed25519: Default::default(),
     };
     state.tls = tls_state(root, state.main_cf.as_deref(), &unread);
+    if root.is_host() {
+        state.ed25519 = ed25519_state(root, &state);
+    }
     state.unread = unread.into_inner();
     if root.is_host()
         && let Some(path) = postfix_entry(&state).as_deref().and_then(socket::unix_path)
@@ -196,11 +199,54 @@ pub fn serving(root: &Root) -> Result<(), String> {
             (None, None) if amavis_signs(&state) => Ok(()),
             (None, None) => Err("main.cf names no OpenDKIM milter".into()),
         };
+        // the second (Ed25519) instance, when Postfix names it, must answer too
+        let verdict = verdict.and_then(|()| match ed25519_entry(root, &state) {
+            None => Ok(()),
+            Some(entry) => match socket::unix_path(&entry) {
+                Some(path) => socket_probe(root, &path).connect.map_err(|e| {
+                    format!(
+                        "OpenDKIM's Ed25519 instance does not answer on {} ({e})",
+                        path.display()
+                    )
+                }),
+                None => inet_answers(&entry),
+            },
+        });
         if verdict.is_ok() || std::time::Instant::now() > until {
             return verdict;
         }
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
+}
+
+/// The second OpenDKIM instance (on the host): whether it runs, and its Unix socket as
+/// main.cf names it, looked at. Nothing when main.cf does not name it.
+fn ed25519_state(root: &Root, state: &LocalState) -> crate::local::ed25519::Ed25519State {
+    let Some(entry) = ed25519_entry(root, state) else {
+        return Default::default();
+    };
+    crate::local::ed25519::Ed25519State {
+        running: Some(services::is_running(Service::OpendkimEd25519)),
+        socket: socket::unix_path(&entry).map(|p| socket_probe(root, &p)),
+    }
+}
+
+/// main.cf's entry for the second instance: the one naming the `Socket` of
+/// /etc/opendkim-ed25519.conf, or mentioning `opendkim-ed25519`.
+fn ed25519_entry(root: &Root, state: &LocalState) -> Option<String> {
+    let conf = system::read_file(root, system::ED25519_CONF).ok()?.text;
+    let ours = conf
+        .as_deref()
+        .and_then(|t| {
+            crate::opendkim::OpendkimConf::parse(t)
+                .get("Socket")
+                .map(str::to_string)
+        })
+        .and_then(|s| crate::milter::postfix_form_of(&s))
+        .unwrap_or_else(|| {
+            crate::milter::postfix_ed25519_milter(crate::values::MilterSocket::Local)
+        });
+    crate::local::ed25519::postfix_entry(state.main_cf.as_deref()?, &ours)
 }
 
 /// A TCP connection to an `inet:host:port` milter entry.
