@@ -98,6 +98,13 @@ pub enum Command {
         /// Only this domain's zone (repeatable).
         #[arg(long, value_name = "DOMAIN")]
         domain: Vec<String>,
+        /// Merge the records of several servers that sign the same domains, one FILE per
+        /// host: its `mailsetup records --json` output, or its answers file (whose DKIM
+        /// records are then listed as unknown). One SPF record per domain with every host's
+        /// addresses, one DKIM record per host's selector, MX, A/AAAA and PTR of every host.
+        /// The local answers are not read.
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        fleet: Vec<PathBuf>,
     },
     /// Check through live DNS, at every authoritative server, that the records are published
     /// and right; say what is wrong and how to fix it, and whether Gmail's and Yahoo's sender

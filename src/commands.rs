@@ -99,9 +99,14 @@ fn command(root: &Root, cli: &Cli) -> Result<u8> {
             format,
             json,
             domain,
+            fleet,
         }) => {
             let format = if *json { Format::Json } else { *format };
-            records_cmd(root, cli, format, domain)
+            if fleet.is_empty() {
+                records_cmd(root, cli, format, domain)
+            } else {
+                fleet_cmd(fleet, format, domain)
+            }
         }
         Some(Command::Check(args)) => check::run(root, cli, args),
         Some(Command::Rollback { force }) => rollback_cmd(root, cli, *force),
@@ -241,6 +246,34 @@ fn records_cmd(root: &Root, cli: &Cli, format: Format, only: &[String]) -> Resul
         });
     }
     let (set, _) = crate::flows::records::record_set(root, &settings)?;
+    let set = set.filtered(&only);
+    let text = match format {
+        Format::Zone => render::zone(&set),
+        Format::Table => render::table(&set),
+        Format::Json => render::json(&set),
+    };
+    say!("{text}");
+    Ok(0)
+}
+
+/// `records --fleet FILE…`: each host's records read from its file, merged
+/// ([`crate::records::fleet`]), printed as `records` prints its own. Errors: a file cannot be
+/// read or parsed; the hosts' records do not merge; a `--domain` none of them has.
+fn fleet_cmd(files: &[std::path::PathBuf], format: Format, only: &[String]) -> Result<u8> {
+    use crate::records::fleet;
+    let mut hosts = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        hosts.push(fleet::read(&path.display().to_string(), &text)?);
+    }
+    let set = fleet::merge(&hosts)?;
+    let only = domains(only)?;
+    if let Some(d) = only.iter().find(|d| !set.zones().contains(d)) {
+        return Err(Error::Invalid {
+            what: format!("--domain {d}"),
+            reason: "no host of the fleet has records in that zone".into(),
+        });
+    }
     let set = set.filtered(&only);
     let text = match format {
         Format::Zone => render::zone(&set),

@@ -122,6 +122,11 @@ pub enum Error {
 
     #[error("{what}: {reason}")]
     Invalid { what: String, reason: String },
+
+    /// `records --fleet`: the hosts' records cannot be merged into one set
+    /// ([`crate::records::fleet::merge`]).
+    #[error("records --fleet: {problem}\n  fix: {fix}")]
+    Fleet { problem: String, fix: String },
 }
 
 impl Error {

@@ -6,6 +6,7 @@
 //! the external report authorization of §7.1; MX RFC 5321 §5.1; PTR RFC 1035 §3.5; MTA-STS
 //! RFC 8461 §3.1 (the record) and §3.2 (the policy file, [`sts`]); TLS-RPT RFC 8460 §3.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -31,6 +32,13 @@ impl Rtype {
             Rtype::TXT => "TXT",
         }
     }
+
+    /// The type named as [`Rtype::as_str`] writes it; `None` for any other.
+    pub fn parse(s: &str) -> Option<Rtype> {
+        [Rtype::A, Rtype::AAAA, Rtype::MX, Rtype::TXT]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
 }
 
 /// One record to publish in `zone`.
@@ -46,7 +54,27 @@ pub struct Record {
     /// The value as one string, as a web DNS panel wants it (TXT without quotes).
     pub value: String,
     /// What the record is for, one line.
-    pub why: &'static str,
+    pub why: Cow<'static, str>,
+    /// The servers whose answers ask for it (their hostnames): one for [`build`], several
+    /// when [`fleet::merge`] joins hosts' records.
+    pub hosts: Vec<Domain>,
+}
+
+/// One server the records are for: its hostname and public addresses (IPv4 first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    pub hostname: Domain,
+    pub addrs: Vec<IpAddr>,
+}
+
+/// A DKIM record of a fleet that cannot be known from what was given: `host` signs `domain`
+/// but its key was not among its inputs ([`fleet::merge`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingDkim {
+    pub domain: Domain,
+    pub host: Domain,
+    /// What to run to get it, one line.
+    pub fix: String,
 }
 
 /// The reverse-DNS entry to ask the hosting provider for (only the owner of the IP can set it).
@@ -84,6 +112,12 @@ pub struct RecordSet {
     /// The MTA-STS policy file of each domain, when the answers set `mta_sts`: to be served
     /// over HTTPS at its URL ([`sts::serving_notes`]).
     pub policies: Vec<sts::StsPolicy>,
+    /// The servers the records are for: the one of the answers for [`build`], every host for
+    /// [`fleet::merge`].
+    pub servers: Vec<Server>,
+    /// Per host, the DKIM records a fleet's inputs did not give (empty for [`build`], whose
+    /// `missing_keys` says it).
+    pub missing_dkim: Vec<MissingDkim>,
 }
 
 /// Compute the records. `addrs` are the server's public addresses (from the answers or
@@ -110,13 +144,14 @@ pub fn build_with_selectors(
     let mut policies = Vec::new();
     let host = &settings.hostname;
     for domain in &settings.domains {
-        let rec = |name: String, rtype, value: String, why| Record {
+        let rec = |name: String, rtype, value: String, why: &'static str| Record {
             zone: domain.clone(),
             fqdn: fqdn(&name, domain),
             name,
             rtype,
             value,
-            why,
+            why: why.into(),
+            hosts: vec![host.clone()],
         };
         records.push(rec(
             "@".into(),
@@ -166,7 +201,8 @@ pub fn build_with_selectors(
         name: rel.clone(),
         rtype,
         value,
-        why: "the hostname's address, which the MX and the PTR point at",
+        why: "the hostname's address, which the MX and the PTR point at".into(),
+        hosts: vec![host.clone()],
     };
     for ip in addrs.all() {
         let rtype = if ip.is_ipv4() { Rtype::A } else { Rtype::AAAA };
@@ -183,6 +219,11 @@ pub fn build_with_selectors(
         ptr,
         missing_keys,
         policies,
+        servers: vec![Server {
+            hostname: host.clone(),
+            addrs: addrs.all(),
+        }],
+        missing_dkim: Vec::new(),
     }
 }
 
@@ -210,6 +251,18 @@ pub fn dkim_name(selector: &Selector) -> String {
     format!("{selector}._domainkey")
 }
 
+/// The selector of a DKIM key record (`<selector>._domainkey[.<zone>]`, RFC 6376 §3.6.2.1):
+/// `Some` for a TXT record whose name has that form, else `None`.
+pub fn dkim_selector_of(r: &Record) -> Option<&str> {
+    if r.rtype != Rtype::TXT {
+        return None;
+    }
+    r.name
+        .split_once("._domainkey")
+        .map(|(s, _)| s)
+        .filter(|s| !s.is_empty())
+}
+
 /// `v=DMARC1; p=…[; rua=…]` (RFC 7489 §6.3).
 pub fn dmarc_value(s: &Settings) -> String {
     let rua = s
@@ -234,14 +287,20 @@ fn report_authorizations(s: &Settings) -> Vec<Record> {
         .filter(|d| needs_report_authorization(d.as_str(), target.as_str()))
         .map(|d| {
             let owner = format!("{d}._report._dmarc.{target}");
-            let name = owner.strip_suffix(&format!(".{zone}")).unwrap_or(&owner).to_string();
+            let name = owner
+                .strip_suffix(&format!(".{zone}"))
+                .unwrap_or(&owner)
+                .to_string();
             Record {
                 zone: zone.clone(),
                 name,
                 fqdn: format!("{owner}."),
                 rtype: Rtype::TXT,
                 value: "v=DMARC1".into(),
-                why: "DMARC: lets this domain receive the reports of another domain (RFC 7489 §7.1)",
+                why:
+                    "DMARC: lets this domain receive the reports of another domain (RFC 7489 §7.1)"
+                        .into(),
+                hosts: vec![s.hostname.clone()],
             }
         })
         .collect()
@@ -348,10 +407,18 @@ impl RecordSet {
                 .filter(|p| only.contains(&p.domain))
                 .cloned()
                 .collect(),
+            servers: self.servers.clone(),
+            missing_dkim: self
+                .missing_dkim
+                .iter()
+                .filter(|m| only.contains(&m.domain))
+                .cloned()
+                .collect(),
         }
     }
 }
 
+pub mod fleet;
 pub mod render;
 pub mod sts;
 #[cfg(test)]

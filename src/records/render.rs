@@ -28,10 +28,15 @@ pub fn zone(set: &RecordSet) -> String {
             let _ = writeln!(out, "{}\tIN\t{}\t{value}", r.name, r.rtype.as_str());
         }
         for d in set.missing_keys.iter().filter(|d| *d == z) {
-            let _ = writeln!(
-                out,
-                "; DKIM: no key for {d} yet; run `mailsetup apply` first"
-            );
+            if !set.missing_dkim.iter().any(|m| &m.domain == d) {
+                let _ = writeln!(
+                    out,
+                    "; DKIM: no key for {d} yet; run `mailsetup apply` first"
+                );
+            }
+        }
+        for m in set.missing_dkim.iter().filter(|m| &m.domain == z) {
+            let _ = writeln!(out, "; DKIM of {}: not known; {}", m.host, m.fix);
         }
         for p in set.policies.iter().filter(|p| &p.domain == z) {
             let _ = writeln!(
@@ -114,10 +119,15 @@ pub fn table(set: &RecordSet) -> String {
             let _ = writeln!(out, "        value: {}", r.value);
         }
         for d in set.missing_keys.iter().filter(|d| *d == z) {
-            let _ = writeln!(
-                out,
-                "  DKIM  no key for {d} yet: run `mailsetup apply` first"
-            );
+            if !set.missing_dkim.iter().any(|m| &m.domain == d) {
+                let _ = writeln!(
+                    out,
+                    "  DKIM  no key for {d} yet: run `mailsetup apply` first"
+                );
+            }
+        }
+        for m in set.missing_dkim.iter().filter(|m| &m.domain == z) {
+            let _ = writeln!(out, "  DKIM  of {}: not known: {}", m.host, m.fix);
         }
         for p in set.policies.iter().filter(|p| &p.domain == z) {
             let _ = writeln!(out, "  MTA-STS policy file ({}):", p.url);
@@ -143,23 +153,35 @@ pub fn table(set: &RecordSet) -> String {
     out
 }
 
-/// `{"records":[{"domain","name","fqdn","type","value","why"}],
+/// `{"records":[{"domain","name","fqdn","type","value","why","hosts"[,"selector"]}],
 /// "ptr":[{"ip","name","value","provider","steps"}],
 /// "missing_keys":[…],
-/// "mta_sts_policies":[{"domain","url","mode","id","text","notes"}]}`.
+/// "mta_sts_policies":[{"domain","url","mode","id","text","notes"}],
+/// "hosts":[{"hostname","addresses"}],
+/// "missing_dkim":[{"domain","host","fix"}]}`.
+///
+/// `hosts` of a record: the hostnames of the servers that ask for it; `selector`: on DKIM
+/// records only (`<selector>._domainkey`). The top-level `hosts`: the servers the records
+/// are for, each with its public addresses; what `records --fleet` reads back
+/// ([`super::fleet`]). `missing_dkim`: a fleet's DKIM records its inputs did not give.
 pub fn json(set: &RecordSet) -> String {
     let records: Vec<_> = set
         .records
         .iter()
         .map(|r| {
-            json!({
+            let mut v = json!({
                 "domain": r.zone.as_str(),
                 "name": r.name,
                 "fqdn": r.fqdn,
                 "type": r.rtype.as_str(),
                 "value": r.value,
                 "why": r.why,
-            })
+                "hosts": r.hosts.iter().map(|h| h.as_str()).collect::<Vec<_>>(),
+            });
+            if let Some(selector) = super::dkim_selector_of(r) {
+                v["selector"] = selector.into();
+            }
+            v
         })
         .collect();
     let ptr: Vec<_> = set
@@ -190,11 +212,28 @@ pub fn json(set: &RecordSet) -> String {
             })
         })
         .collect();
+    let hosts: Vec<_> = set
+        .servers
+        .iter()
+        .map(|s| {
+            json!({
+                "hostname": s.hostname.as_str(),
+                "addresses": s.addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let missing_dkim: Vec<_> = set
+        .missing_dkim
+        .iter()
+        .map(|m| json!({"domain": m.domain.as_str(), "host": m.host.as_str(), "fix": m.fix}))
+        .collect();
     let doc = json!({
         "records": records,
         "ptr": ptr,
         "missing_keys": missing,
         "mta_sts_policies": policies,
+        "hosts": hosts,
+        "missing_dkim": missing_dkim,
     });
     format!("{doc:#}\n")
 }
