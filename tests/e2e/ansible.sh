@@ -12,6 +12,10 @@
 #      spf.ip-not-permitted
 #   4. mx2's main.cf edited: `ansible-playbook --check` (plan --json) reports mx2 changed, the
 #      others not, and every tree is byte-identical afterwards (checksum listing of files + modes)
+#   5. `--check -e mailsetup_inet_protocols=all`: every host's plan (of the answers as they would
+#      be) has changes; nothing written, the answers files neither
+#   6. `-e mailsetup_selector=mx.1`: every host fails at the answers task (mailsetup's validation
+#      names the key); nothing written
 #
 # Stand-alone (as root, under the heavy lock: it starts a named) or from run.sh (phase 10e). It
 # prints PASS/FAIL lines and exits 0 iff every assertion passed; it touches nothing outside its
@@ -117,9 +121,15 @@ play() {
 }
 # recap HOST FIELD : the number PLAY RECAP gives HOST for FIELD (changed, failed, ok…)
 recap() { sed -n "s/^$1 *: .*\\b$2=\\([0-9]*\\).*/\\1/p" "$LAB/$PLAY_NAME.out" | tail -1; }
-listing() { # every file and directory of the three trees: path, mode, sha256
-  (cd "$LAB" && find mx1/root mx2/root mx3/root -printf '%p %m %y\n' | sort &&
-    find mx1/root mx2/root mx3/root -type f -print0 | sort -z | xargs -0 sha256sum)
+listing() { # every file and directory of the three hosts (trees, answers): path, mode, sha256
+  (cd "$LAB" && find mx1 mx2 mx3 -printf '%p %m %y\n' | sort &&
+    find mx1 mx2 mx3 -type f -print0 | sort -z | xargs -0 sha256sum)
+}
+# unchanged WHAT : every host byte-identical to $LAB/before.list, else a FAIL with the difference
+unchanged() {
+  listing >"$LAB/after.list"
+  if cmp -s "$LAB/before.list" "$LAB/after.list"; then pass "$1"; else
+    fail "$1"; diff "$LAB/before.list" "$LAB/after.list" | head -20 | sed 's/^/INFO   /'; fi
 }
 
 # ---- 1. first run: changed everywhere, merged records
@@ -247,7 +257,6 @@ check "SPF without ${IP[mx3]}: mx3's failure names spf.ip-not-permitted (${DOMAI
 sed -i '/^smtpd_milters *=/d' "$LAB/mx2/root/etc/postfix/main.cf"
 listing >"$LAB/before.list"
 PLAY_NAME=dry; play dry --check
-listing >"$LAB/after.list"
 check "--check exits 0" test "$PLAY_RC" = 0
 check "--check: mx2 changed (recap changed=$(recap mx2 changed))" test "$(recap mx2 changed)" -gt 0
 check "--check: mx1 and mx3 unchanged" test "$(recap mx1 changed)$(recap mx3 changed)" = 00
@@ -255,8 +264,25 @@ check "--check: mx2's change comes from plan --json" \
   grep -q '^changed: \[mx2\]' <(sed -n '/TASK \[mailsetup : Plan the answers/,/^TASK/p' "$LAB/dry.out")
 check "--check: the check task did not run" \
   sh -c "! sed -n '/TASK \[mailsetup : Check (check --json)\]/,/^TASK/p' '$LAB/dry.out' | grep -q '^ok:'"
-if cmp -s "$LAB/before.list" "$LAB/after.list"; then pass "--check: every tree byte-identical (files, modes)"; else
-  fail "--check: every tree byte-identical (files, modes)"; diff "$LAB/before.list" "$LAB/after.list" | head -20 | sed 's/^/INFO   /'; fi
+unchanged "--check: every host byte-identical (trees and answers: paths, modes, sha256)"
+
+# ---- 5. --check with another inventory value: plan sees the answers as they would be written
+PLAY_NAME=dry2; play dry2 --check -e mailsetup_inet_protocols=all
+check "--check -e mailsetup_inet_protocols=all exits 0" test "$PLAY_RC" = 0
+for h in "${HOSTS[@]}"; do
+  check "--check -e mailsetup_inet_protocols=all: $h's plan has changes" \
+    grep -q "^changed: \[$h\]" <(sed -n '/TASK \[mailsetup : Plan the answers/,/^TASK/p' "$LAB/dry2.out")
+done
+unchanged "--check -e mailsetup_inet_protocols=all: every host byte-identical"
+
+# ---- 6. a bad value: the answers task fails naming the key, the old answers stay
+PLAY_NAME=bad; play bad -e mailsetup_selector=mx.1
+check "selector mx.1: the play fails" test "$PLAY_RC" != 0
+for h in "${HOSTS[@]}"; do
+  check "selector mx.1: $h fails at the answers task, naming selector" \
+    grep -q "^fatal: \[$h\].*selector" <(sed -n '/TASK \[mailsetup : Write the answers/,/^TASK/p' "$LAB/bad.out")
+done
+unchanged "selector mx.1: every host byte-identical (the old answers kept)"
 
 echo "INFO ansible: $FAILS failed"
 [ "$FAILS" = 0 ]
