@@ -14,8 +14,8 @@
 #      others not, and every tree is byte-identical afterwards (checksum listing of files + modes)
 #   5. `--check -e mailsetup_inet_protocols=all`: every host's plan (of the answers as they would
 #      be) has changes; nothing written, the answers files neither
-#   6. `-e mailsetup_selector=mx.1`: every host fails at the answers task (mailsetup's validation
-#      names the key); nothing written
+#   6. a selector with a dot for mx3 only: mx3 fails at the answers task (mailsetup's validation
+#      names the key) and is written nothing; mx1 and mx2 go on and are merged without it
 #
 # Stand-alone (as root, under the heavy lock: it starts a named) or from run.sh (phase 10e). It
 # prints PASS/FAIL lines and exits 0 iff every assertion passed; it touches nothing outside its
@@ -121,15 +121,17 @@ play() {
 }
 # recap HOST FIELD : the number PLAY RECAP gives HOST for FIELD (changed, failed, ok…)
 recap() { sed -n "s/^$1 *: .*\\b$2=\\([0-9]*\\).*/\\1/p" "$LAB/$PLAY_NAME.out" | tail -1; }
-listing() { # every file and directory of the three hosts (trees, answers): path, mode, sha256
-  (cd "$LAB" && find mx1 mx2 mx3 -printf '%p %m %y\n' | sort &&
-    find mx1 mx2 mx3 -type f -print0 | sort -z | xargs -0 sha256sum)
+listing() { # listing HOST... : every file and directory of the hosts' trees and answers: path, mode, sha256
+  (cd "$LAB" && find "$@" -printf '%p %m %y\n' | sort && find "$@" -type f -print0 | sort -z | xargs -0 sha256sum)
 }
-# unchanged WHAT : every host byte-identical to $LAB/before.list, else a FAIL with the difference
+# unchanged WHAT [HOST...] : the hosts (all three by default) byte-identical to $LAB/before.list
+# (made by `listing` of the same hosts), else a FAIL with the difference
 unchanged() {
-  listing >"$LAB/after.list"
-  if cmp -s "$LAB/before.list" "$LAB/after.list"; then pass "$1"; else
-    fail "$1"; diff "$LAB/before.list" "$LAB/after.list" | head -20 | sed 's/^/INFO   /'; fi
+  local what=$1 hosts=("${@:2}")
+  [ $# -gt 1 ] || hosts=("${HOSTS[@]}")
+  listing "${hosts[@]}" >"$LAB/after.list"
+  if cmp -s "$LAB/before.list" "$LAB/after.list"; then pass "$what"; else
+    fail "$what"; diff "$LAB/before.list" "$LAB/after.list" | head -20 | sed 's/^/INFO   /'; fi
 }
 
 # ---- 1. first run: changed everywhere, merged records
@@ -255,7 +257,7 @@ check "SPF without ${IP[mx3]}: mx3's failure names spf.ip-not-permitted (${DOMAI
 
 # ---- 4. --check on a modified tree: plan --json reports it, nothing is written
 sed -i '/^smtpd_milters *=/d' "$LAB/mx2/root/etc/postfix/main.cf"
-listing >"$LAB/before.list"
+listing "${HOSTS[@]}" >"$LAB/before.list"
 PLAY_NAME=dry; play dry --check
 check "--check exits 0" test "$PLAY_RC" = 0
 check "--check: mx2 changed (recap changed=$(recap mx2 changed))" test "$(recap mx2 changed)" -gt 0
@@ -275,14 +277,23 @@ for h in "${HOSTS[@]}"; do
 done
 unchanged "--check -e mailsetup_inet_protocols=all: every host byte-identical"
 
-# ---- 6. a bad value: the answers task fails naming the key, the old answers stay
-PLAY_NAME=bad; play bad -e mailsetup_selector=mx.1
-check "selector mx.1: the play fails" test "$PLAY_RC" != 0
-for h in "${HOSTS[@]}"; do
-  check "selector mx.1: $h fails at the answers task, naming selector" \
-    grep -q "^fatal: \[$h\].*selector" <(sed -n '/TASK \[mailsetup : Write the answers/,/^TASK/p' "$LAB/bad.out")
-done
-unchanged "selector mx.1: every host byte-identical (the old answers kept)"
+# ---- 6. a bad value on mx3 only: mx3 fails at the answers task naming the key, its answers and
+# tree stay; mx1 and mx2 go on (mx2's edited main.cf repaired), merged without mx3, which is named
+listing mx3 >"$LAB/before.list"
+PLAY_NAME=bad; play bad -e '{"mailsetup_selector": "{{ \"mx.3\" if inventory_hostname == \"mx3\" else inventory_hostname }}"}'
+check "selector mx.3 on mx3: the play fails" test "$PLAY_RC" != 0
+check "selector mx.3 on mx3: mx3 fails at the answers task, naming selector" \
+  grep -q '^fatal: \[mx3\].*`selector` = \\"mx.3\\" is not a valid DKIM selector' \
+  <(sed -n '/TASK \[mailsetup : Write the answers/,/^TASK/p' "$LAB/bad.out")
+unchanged "selector mx.3 on mx3: mx3 byte-identical (its old answers kept)" mx3
+check "selector mx.3 on mx3: mx1 and mx2 did not fail" test "$(recap mx1 failed)$(recap mx2 failed)" = 00
+check "selector mx.3 on mx3: mx2's edited main.cf applied again (changed), mx1 unchanged" \
+  test "$(recap mx2 changed)" -gt 0 -a "$(recap mx1 changed)" = 0
+check "selector mx.3 on mx3: mx2's main.cf has smtpd_milters again" grep -q '^smtpd_milters *=' "$LAB/mx2/root/etc/postfix/main.cf"
+check "selector mx.3 on mx3: the merge names mx3 as left out" \
+  grep -q 'not merged, having failed earlier in the play.*: mx3"' "$LAB/bad.out"
+check "selector mx.3 on mx3: merged records of mx1 and mx2 only" \
+  sh -c "grep -q 'mx2._domainkey' '$LAB/fleet/records.zone' && ! grep -q 'mx3._domainkey' '$LAB/fleet/records.zone'"
 
 echo "INFO ansible: $FAILS failed"
 [ "$FAILS" = 0 ]
