@@ -73,6 +73,8 @@ pub struct Server {
 pub struct MissingDkim {
     pub domain: Domain,
     pub host: Domain,
+    /// The selector it will be published at, when known (from the host's answers).
+    pub selector: Option<Selector>,
     /// What to run to get it, one line.
     pub fix: String,
 }

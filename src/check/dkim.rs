@@ -153,11 +153,15 @@ fn key(record: &str, d: &DomainInput, name: &str, expect: &Expect) -> Vec<Findin
             format!("the DKIM key at {name} is revoked (empty p=)")
         } else {
             format!(
-                "the DKIM key published at {name} is not the key this server signs with \
-                 (when that record must stay, e.g. another server signs with its key, \
-                 `mailsetup rotate --domain {}` moves this server to a new key under a new \
-                 selector instead)",
-                d.domain
+                "the DKIM key published at {name} is not the key this server signs with; \
+                 another server may sign {domain} with the same selector `{selector}` (a \
+                 selector names one key, RFC 6376 §3.6.2.1). If that record must stay, give \
+                 this server its own selector, e.g. its short hostname: `mailsetup rotate \
+                 --domain {domain} --selector <short hostname>` moves it to a new key under \
+                 that selector (and `mailsetup records --fleet` merges every host's records); \
+                 else publish this server's record",
+                domain = d.domain,
+                selector = d.selector
             )
         };
         findings.push(

@@ -149,6 +149,18 @@ fn another_key_or_a_revoked_one_is_a_mismatch() {
             .message
             .contains("is not the key this server signs with")
     );
+    // in a fleet, the likely cause is another host on the same selector: say so, and the fix
+    for part in [
+        "another server may sign example.org with the same selector `mail`",
+        "its own selector",
+        "mailsetup rotate --domain example.org --selector",
+    ] {
+        assert!(
+            findings[0].message.contains(part),
+            "{part:?}: {}",
+            findings[0].message
+        );
+    }
     let revoked = judge_local(&["v=DKIM1; k=rsa; p="]);
     assert_eq!(ids_of(&revoked), [ids::DKIM_KEY_MISMATCH]);
     assert!(

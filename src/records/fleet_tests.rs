@@ -1,7 +1,11 @@
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 use super::*;
 use crate::records::render;
+use crate::settings::Settings;
+use crate::values::ServerAddrs;
 
 /// Answers for host `host` (a short name under example.org) at `ip`, signing `domains` with
 /// `selector`, plus `extra` lines.
@@ -488,4 +492,43 @@ fn the_merge_renders_its_hosts_and_selectors_in_json() {
         .unwrap();
     assert_eq!(dkim["selector"], "mx2");
     assert_eq!(dkim["hosts"], serde_json::json!(["mx2.example.org"]));
+}
+
+#[test]
+fn an_answers_host_on_another_hosts_selector_is_warned_of_the_clash() {
+    let h1 = host_json(
+        &answers("mx1", "192.0.2.10", &["example.org"], "mail", ""),
+        "K1",
+    );
+    let h2 = from_answers(
+        "mx2.toml",
+        &answers("mx2", "192.0.2.20", &["example.org"], "mail", ""),
+    )
+    .unwrap();
+    let set = merge(&[h1, h2]).unwrap();
+    let fix = &set.missing_dkim[0].fix;
+    assert!(
+        fix.contains("mx1.example.org publishes a key at the same selector `mail`")
+            && fix.contains("mailsetup rotate --selector mx2"),
+        "{fix}"
+    );
+    let own = from_answers(
+        "mx3.toml",
+        &answers("mx3", "192.0.2.30", &["example.org"], "mx3", ""),
+    )
+    .unwrap();
+    let h1 = host_json(
+        &answers("mx1", "192.0.2.10", &["example.org"], "mail", ""),
+        "K1",
+    );
+    let set = merge(&[h1, own]).unwrap();
+    assert!(
+        !set.missing_dkim[0].fix.contains("same selector"),
+        "{}",
+        set.missing_dkim[0].fix
+    );
+    assert_eq!(
+        set.missing_dkim[0].selector.as_ref().map(|s| s.as_str()),
+        Some("mx3")
+    );
 }

@@ -158,12 +158,13 @@ pub fn table(set: &RecordSet) -> String {
 /// "missing_keys":[…],
 /// "mta_sts_policies":[{"domain","url","mode","id","text","notes"}],
 /// "hosts":[{"hostname","addresses"}],
-/// "missing_dkim":[{"domain","host","fix"}]}`.
+/// "missing_dkim":[{"domain","host","selector","fix"}]}`.
 ///
 /// `hosts` of a record: the hostnames of the servers that ask for it; `selector`: on DKIM
 /// records only (`<selector>._domainkey`). The top-level `hosts`: the servers the records
 /// are for, each with its public addresses; what `records --fleet` reads back
-/// ([`super::fleet`]). `missing_dkim`: a fleet's DKIM records its inputs did not give.
+/// ([`super::fleet`]). `missing_dkim`: a fleet's DKIM records its inputs did not give
+/// (`selector`: where it goes, when known, else null).
 pub fn json(set: &RecordSet) -> String {
     let records: Vec<_> = set
         .records
@@ -225,7 +226,14 @@ pub fn json(set: &RecordSet) -> String {
     let missing_dkim: Vec<_> = set
         .missing_dkim
         .iter()
-        .map(|m| json!({"domain": m.domain.as_str(), "host": m.host.as_str(), "fix": m.fix}))
+        .map(|m| {
+            json!({
+                "domain": m.domain.as_str(),
+                "host": m.host.as_str(),
+                "selector": m.selector.as_ref().map(|s| s.as_str()),
+                "fix": m.fix,
+            })
+        })
         .collect();
     let doc = json!({
         "records": records,

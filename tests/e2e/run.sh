@@ -39,6 +39,10 @@
 #      another CA is tls.cert-untrusted; Postfix pointed (postconf -e, reload) at an expired
 #      certificate and at one for another name: s_client refuses each and check names
 #      tls.cert-expired, tls.cert-name-mismatch; main.cf put back byte-identical, passing again
+#   8c. fleet (tests/e2e/fleet.sh): a second server (its own --root, selector mx2) applied; this
+#      host's and its `records --json` merged by `records --fleet`, served by named unchanged:
+#      named-checkzone accepts it, pyspf passes both addresses, dkimpy verifies mx2's key under
+#      s=mx2, check passes on both; a third server on this host's selector is refused (exit 2)
 #   9. idempotence: `plan` -> 0, `apply --yes` -> no changes, nothing written (sha256 + mtime)
 #  10. `mailsetup rollback --yes` -> the 4 config files byte-identical with owner/mode, group as before
 #  10a. inbound SPF (tests/e2e/inbound_spf.sh): apply with inbound_spf = true; with mynetworks =
@@ -767,6 +771,9 @@ check "check --watch exits 0 once the fix is published" test "$WATCH_RC" = 0
 # ---------------------------------------------------------------- 8b. TLS
 phase "8b. TLS: the certificate Postfix serves, verified by openssl s_client and by check"
 tls_phase
+# ---------------------------------------------------------------- 8c. fleet
+# shellcheck source=tests/e2e/fleet.sh
+. "$HERE/fleet.sh"
 
 # ---------------------------------------------------------------- 9. idempotence
 phase "9. idempotence: second plan and apply"

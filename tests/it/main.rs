@@ -20,6 +20,7 @@ mod check_unknown;
 mod demo;
 mod dns;
 mod docs;
+mod fleet;
 mod inbound_dmarc;
 mod inbound_spf;
 mod ipv6_only;
