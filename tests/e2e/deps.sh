@@ -7,7 +7,7 @@ set -euo pipefail
 
 PKGS=(postfix opendkim opendkim-tools bind9 bind9-utils dnsutils python3-dkim python3-spf
       python3-dnspython python3-nacl swaks tmux procps iproute2
-      postfix-policyd-spf-python opendmarc amavisd-new)
+      postfix-policyd-spf-python opendmarc amavisd-new ansible-core)
 
 missing=()
 for p in "${PKGS[@]}"; do

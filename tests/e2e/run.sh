@@ -81,6 +81,11 @@
 #      domain withholds the new record: `rotate` exits 1 naming ns2 and the old key keeps signing
 #      (dkimpy); a rotate killed while waiting resumes; published at ns2, it switches and mail
 #      verifies under the new selector; `rotate --finish` retires the old key
+#  10e. the Ansible role (tests/e2e/ansible.sh): ansible-core runs assets/ansible on three inventory
+#      hosts (connection local, each a --root tree with its own answers and selector): changed,
+#      then changed=0 with check passing against its own named serving the merged records
+#      (`records --fleet`: one SPF with all three addresses); an SPF without mx3 fails mx3's
+#      check; `--check` (plan --json) reports an edited tree changed and writes nothing
 #  11. cleanup (trap): stop daemons by PID, restore, verify the machine state, summary + timings
 #
 # Env: MAILSETUP (binary; default $REPO/target/debug/mailsetup, built with cargo if absent),
@@ -940,4 +945,9 @@ source "$HERE/amavis.sh"
 # moves the answers to a new selector and retires the old keys (the cleanup restores them)
 # shellcheck source=tests/e2e/rotate.sh
 source "$HERE/rotate.sh"
+
+# ---------------------------------------------------------------- 10e. the Ansible role
+# independent of the phases before it: three --root trees, its own named on 127.0.0.1:5354
+phase "10e. Ansible: the role on three local hosts, merged records, idempotent, --check writes nothing"
+py_checks env MAILSETUP="$MAILSETUP" bash "$HERE/ansible.sh"
 phase_end
