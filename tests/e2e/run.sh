@@ -941,8 +941,9 @@ source "$HERE/tls.sh"
 source "$HERE/amavis.sh"
 
 # ---------------------------------------------------------------- 10d. key rotation
-# after 10c: named serving the zones, postfix + opendkim running; the last phase, since it
-# moves the answers to a new selector and retires the old keys (the cleanup restores them)
+# after 10c: named serving the zones, postfix + opendkim running; the last phase on the host's
+# /etc, since it moves the answers to a new selector and retires the old keys (the cleanup
+# restores them); 10e works on trees of its own
 # shellcheck source=tests/e2e/rotate.sh
 source "$HERE/rotate.sh"
 
