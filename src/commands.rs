@@ -267,13 +267,18 @@ fn records_cmd(root: &Root, cli: &Cli, format: Format, only: &[String]) -> Resul
     }
     let (set, _) = crate::flows::records::record_set(root, &settings)?;
     let set = set.filtered(&only);
+    print_set(&set, format);
+    Ok(0)
+}
+
+/// A record set in the form `--format` asks for.
+fn print_set(set: &crate::records::RecordSet, format: Format) {
     let text = match format {
-        Format::Zone => render::zone(&set),
-        Format::Table => render::table(&set),
-        Format::Json => render::json(&set),
+        Format::Zone => render::zone(set),
+        Format::Table => render::table(set),
+        Format::Json => render::json(set),
     };
     say!("{text}");
-    Ok(0)
 }
 
 /// `records --fleet FILE…`: each host's records read from its file, merged
@@ -295,12 +300,7 @@ fn fleet_cmd(files: &[std::path::PathBuf], format: Format, only: &[String]) -> R
         });
     }
     let set = set.filtered(&only);
-    let text = match format {
-        Format::Zone => render::zone(&set),
-        Format::Table => render::table(&set),
-        Format::Json => render::json(&set),
-    };
-    say!("{text}");
+    print_set(&set, format);
     Ok(0)
 }
 

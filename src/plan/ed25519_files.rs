@@ -12,6 +12,7 @@ use std::path::Path;
 
 use super::build::change;
 use super::current::{Current, default_key_path};
+use super::opendkim_files::odk_err;
 use super::{FileChange, Owner, Perms};
 use crate::error::{Error, Result};
 use crate::milter;
@@ -25,13 +26,6 @@ const BLOCK: &str = include_str!("../../templates/opendkim-ed25519-block.txt");
 const UNIT: &str = include_str!("../../templates/opendkim-ed25519.service");
 const KEY_TABLE_HEADER: &str = include_str!("../../templates/ed25519-key-table-header.txt");
 const SIGNING_TABLE_HEADER: &str = include_str!("../../templates/ed25519-signing-table-header.txt");
-
-fn odk_err(file: &Path) -> impl Fn(crate::opendkim::EditError) -> Error + '_ {
-    move |e| Error::Invalid {
-        what: file.display().to_string(),
-        reason: e.to_string(),
-    }
-}
 
 /// Whether a path belongs to the second instance (its restart follows a change to it).
 pub(super) fn is_ours(path: &Path) -> bool {

@@ -17,7 +17,8 @@ const KEY_TABLE_HEADER: &str = include_str!("../../templates/key-table-header.tx
 const SIGNING_TABLE_HEADER: &str = include_str!("../../templates/signing-table-header.txt");
 const TRUSTED_HOSTS_HEADER: &str = include_str!("../../templates/trusted-hosts-header.txt");
 
-fn odk_err(file: &Path) -> impl Fn(crate::opendkim::EditError) -> Error + '_ {
+/// An opendkim.conf-style editor's refusal, as an error naming the file.
+pub(super) fn odk_err(file: &Path) -> impl Fn(crate::opendkim::EditError) -> Error + '_ {
     move |e| Error::Invalid {
         what: file.display().to_string(),
         reason: e.to_string(),
