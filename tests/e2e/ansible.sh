@@ -25,6 +25,8 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/e2e/named_conf.sh
+source "$HERE/named_conf.sh"
 REPO=$(cd "$HERE/../.." && pwd)
 MAILSETUP=${MAILSETUP:-$REPO/target/debug/mailsetup}
 PORT=${ANSIBLE_DNS_PORT:-5354}
@@ -198,22 +200,8 @@ REV=2.0.192.in-addr.arpa
 { printf '$TTL 300\n@ IN SOA ns1.%s. hostmaster.%s. ( %s 3600 600 86400 300 )\n@ IN NS ns1.%s.\n' \
     "${DOMAINS[0]}" "${DOMAINS[0]}" "$SERIAL" "${DOMAINS[0]}"
   for h in "${HOSTS[@]}"; do "$PY" "$HERE/records_json.py" "$LAB/fleet/hosts/$h.json" ptr-zone "$REV"; done; } >"$N/db.rev"
-cat >"$N/named.conf" <<EOF
-options {
-    directory "$N/work";
-    pid-file "$N/work/named.pid";
-    session-keyfile "$N/work/session.key";
-    listen-on port $PORT { 127.0.0.1; };
-    listen-on-v6 { none; };
-    recursion no;
-    allow-query { any; };
-    dnssec-validation no;
-    notify no;
-};
-controls { };
-logging { channel f { file "$N/work/named.log"; severity info; }; category default { f; }; };
-${ZONES}zone "$REV" { type primary; file "$N/db.rev"; };
-EOF
+named_conf "$N" "listen-on port $PORT { 127.0.0.1; };" \
+  "${ZONES}zone \"$REV\" { type primary; file \"$N/db.rev\"; };"
 USER_ARGS=(); [ "$(id -u)" = 0 ] && USER_ARGS=(-u bind)
 if [ -n "$(ss -Hltun "sport = :$PORT" 2>/dev/null)" ]; then
   fail "port $PORT is in use: set ANSIBLE_DNS_PORT"; exit 1

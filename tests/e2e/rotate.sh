@@ -36,24 +36,8 @@ EOF
 zones_from "$ANSWERS" "$SERIAL4"
 rot_zone "$N/db.$RD" "$SERIAL4" "$N/rotate-new.$RD"
 rot_zone "$N2/db.$RD" "$SERIAL4" "$N2/rotate-new.$RD"
-cat >"$N2/named.conf" <<EOF
-options {
-    directory "$N2/work";
-    pid-file "$N2/work/named.pid";
-    lock-file "$N2/work/named.lock";   # the default, /run/named/named.lock, is the first named's
-    session-keyfile "$N2/work/session.key";
-    listen-on port $DNS_PORT { 127.0.0.2; };
-    listen-on-v6 { none; };
-    recursion no;
-    allow-query { any; };
-    dnssec-validation no;
-    notify no;
-};
-controls { };
-logging { channel f { file "$N2/work/named.log"; severity info; print-time yes; };
-          category default { f; }; };
-zone "$RD" { type primary; file "$N2/db.$RD"; };
-EOF
+named_conf "$N2" "listen-on port $DNS_PORT { 127.0.0.2; };" \
+  "zone \"$RD\" { type primary; file \"$N2/db.$RD\"; };"
 check "rotate: named-checkconf (ns2)" quiet_ok named-checkconf "$N2/named.conf"
 kill -HUP "$NAMED_PID"
 # named listens only on addresses an interface has: lo has 127.0.0.1/8, not 127.0.0.2

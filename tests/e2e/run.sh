@@ -95,6 +95,8 @@ set -euo pipefail
 trap 'echo "  ERROR: line $LINENO: \`$BASH_COMMAND\` failed (status $?)" >&2' ERR
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/e2e/named_conf.sh
+source "$HERE/named_conf.sh"
 REPO=$(cd "$HERE/../.." && pwd)
 MAILSETUP=${MAILSETUP:-$REPO/target/debug/mailsetup}
 PY=/usr/bin/python3            # NOT `python3` from PATH: a pyenv/venv python lacks dkim/spf/dns
@@ -558,26 +560,10 @@ cat >"$N/db.smtp-probe" <<EOF
 mx     IN A   127.0.0.1
 EOF
 LISTEN53=""; [ "$USE_53" = 1 ] && LISTEN53="listen-on port 53 { 127.0.0.1; };"
-cat >"$N/named.conf" <<EOF
-options {
-    directory "$N/work";
-    pid-file "$N/work/named.pid";
-    session-keyfile "$N/work/session.key";
-    listen-on port $DNS_PORT { 127.0.0.1; };
-    $LISTEN53
-    listen-on-v6 { none; };
-    recursion no;
-    allow-query { any; };
-    dnssec-validation no;
-    notify no;
-};
-controls { };
-logging { channel f { file "$N/work/named.log"; severity info; print-time yes; };
-          category default { f; }; category queries { f; }; };
-${ZONES}zone "$REV" { type primary; file "$N/db.$REV"; };
-zone "127.in-addr.arpa" { type primary; file "$N/db.127"; };
-zone "smtp-probe.example" { type primary; file "$N/db.smtp-probe"; };
-EOF
+named_conf "$N" "listen-on port $DNS_PORT { 127.0.0.1; }; $LISTEN53" \
+  "${ZONES}zone \"$REV\" { type primary; file \"$N/db.$REV\"; };
+zone \"127.in-addr.arpa\" { type primary; file \"$N/db.127\"; };
+zone \"smtp-probe.example\" { type primary; file \"$N/db.smtp-probe\"; };"
 check "named-checkconf" quiet_ok named-checkconf "$N/named.conf"
 t=$(date +%s%N)
 setsid named -f -u bind -c "$N/named.conf" </dev/null >"$N/named.stdout" 2>&1 &
