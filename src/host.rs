@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod apply;
+pub mod operator_file;
 pub mod packages;
 pub mod probe;
 pub mod services;

@@ -7,7 +7,6 @@
 
 use std::fs;
 use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::SystemTime;
@@ -95,7 +94,12 @@ pub(super) fn finish(
     if cli.dry_run {
         notln!("(dry run: {} not written)", path.display());
     } else {
-        write_private(path, state.as_bytes())?;
+        crate::host::operator_file::replace(
+            path,
+            state.as_bytes(),
+            0o600,
+            "write the check state",
+        )?;
     }
     Ok(changes.exit_code())
 }
@@ -134,46 +138,6 @@ fn read(path: &Path) -> Result<Option<changes::State>> {
                  another file, or remove this one: the next run then starts a new baseline"
             ),
         })
-}
-
-/// Write `bytes` to `path` as a new file of mode 0600 beside it, fsynced, then renamed over
-/// it (a reader sees the old state or the new one, never half); the directory is made
-/// (0700) when missing. A symbolic link at `path` is replaced, not followed.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Invalid {
-            what: format!("--state {}", path.display()),
-            reason: "names no file".into(),
-        })?
-        .to_string_lossy()
-        .into_owned();
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(|e| Error::io("create the directory", &dir, e))?;
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        fs::File::open(&dir)?.sync_all()
-    })();
-    written.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io("write the check state", path, e)
-    })
 }
 
 /// Hand `message` to `sendmail -oi -t` (recipients from `To:`; a lone `.` line is no end).

@@ -462,16 +462,14 @@ fn switch(
 }
 
 /// The `--answers` file the operator gave, its `selector` set to the one that signs now
-/// (comments kept), replaced whole (written beside it, then renamed).
+/// (comments kept), replaced whole, its owner and mode kept ([`crate::host::operator_file`]).
 fn write_answers(path: &Path, settings: &Settings) -> Result<()> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
     let after = crate::answers::write(settings, Some(&text));
     if after == text {
         return Ok(());
     }
-    let tmp = path.with_extension("toml.mailsetup-new");
-    std::fs::write(&tmp, after).map_err(|e| Error::io("write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io("rename", path, e))?;
+    crate::host::operator_file::replace(path, after.as_bytes(), 0o600, "write the answers")?;
     notln!(
         "mailsetup: answers: selector = \"{}\" in {}",
         settings.selector,
