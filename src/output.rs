@@ -51,9 +51,22 @@ thread_local! {
 /// wizard, whose screen owns the terminal while a command's core runs (`r` on the Keys step
 /// runs `rotate`). A nested call gathers into its own string.
 pub fn captured<R>(f: impl FnOnce() -> R) -> (R, String) {
-    let outer = CAPTURE.with(|c| c.borrow_mut().replace(String::new()));
+    /// Puts the outer capture back, also when `f` panics: the thread's later output is
+    /// never swallowed.
+    struct Restore(Option<Option<String>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(outer) = self.0.take() {
+                CAPTURE.with(|c| *c.borrow_mut() = outer);
+            }
+        }
+    }
+    let restore = Restore(Some(
+        CAPTURE.with(|c| c.borrow_mut().replace(String::new())),
+    ));
     let result = f();
-    let text = CAPTURE.with(|c| std::mem::replace(&mut *c.borrow_mut(), outer));
+    let text = CAPTURE.with(|c| c.borrow_mut().take());
+    drop(restore);
     (result, text.unwrap_or_default())
 }
 
@@ -109,5 +122,13 @@ mod tests {
         assert_eq!(inner.1, "nested\n");
         let ((), after) = super::captured(|| ());
         assert_eq!(after, "");
+    }
+
+    /// A panic inside a capture ends it: what the thread says afterwards is not gathered.
+    #[test]
+    fn a_panic_inside_a_capture_ends_it() {
+        let caught = std::panic::catch_unwind(|| super::captured(|| panic!("inside")));
+        assert!(caught.is_err());
+        assert!(super::CAPTURE.with(|c| c.borrow().is_none()));
     }
 }
